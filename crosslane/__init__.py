@@ -1,0 +1,1 @@
+"""Crosslane: workflow-orchestrated cross-chain execution."""

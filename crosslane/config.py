@@ -1,0 +1,47 @@
+"""Process settings, read once from the environment.
+
+Every path defaults to the embedded stack under ``.crosslane/`` in the working directory,
+so a fresh checkout runs without configuration; production overrides by environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TASK_QUEUE = "crosslane"
+
+
+def _home() -> Path:
+    return Path(os.environ.get("CROSSLANE_HOME", ".crosslane")).resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=_home)
+    temporal_address: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_ADDRESS", "127.0.0.1:7233")
+    )
+    temporal_namespace: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_NAMESPACE", "default")
+    )
+    task_queue: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TASK_QUEUE", TASK_QUEUE))
+    db_url_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DB_URL"))
+    devnet_state_override: str | None = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE")
+    )
+
+    @property
+    def db_url(self) -> str:
+        return self.db_url_override or f"sqlite:///{self.home / 'ledger.db'}"
+
+    @property
+    def devnet_state_path(self) -> Path:
+        if self.devnet_state_override:
+            return Path(self.devnet_state_override)
+        return self.home / "devnet.json"
+
+
+def settings() -> Settings:
+    return Settings()

@@ -1,0 +1,37 @@
+"""Error vocabulary shared by every layer.
+
+The class name of a ``CrosslaneError`` subclass is the error *type* Temporal shows in its
+UI, and ``retryable`` tells activity wrappers whether to let Temporal retry.
+"""
+
+from __future__ import annotations
+
+
+class CrosslaneError(Exception):
+    retryable: bool = False
+
+    @property
+    def type_name(self) -> str:
+        return type(self).__name__
+
+
+class InvalidRequest(CrosslaneError):
+    """The caller asked for something that can never succeed as asked."""
+
+
+class FeeCapBelowBaseFee(CrosslaneError):
+    """The request's fee cap is under the chain's base fee and it forbids waiting."""
+
+
+class NonceConsumed(CrosslaneError):
+    """The nonce was used by a transaction that is not one of ours."""
+
+
+class SignerUnavailable(CrosslaneError):
+    """No key for the requested signer is loaded in this worker."""
+
+
+class RpcUnavailable(CrosslaneError):
+    """Every RPC endpoint of a chain failed; transient, so Temporal retries."""
+
+    retryable = True
