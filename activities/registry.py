@@ -1,0 +1,16 @@
+"""Every activity a Crosslane orchestrator worker hosts, bound to one runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from activities.recovery import RecoveryActivities
+from activities.runtime import ChainRuntime
+from activities.tx import TxActivities
+
+
+def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
+    tx = TxActivities(runtime)
+    recovery = RecoveryActivities(runtime)
+    return [tx.tx_prepare, tx.tx_broadcast, tx.tx_replace, tx.tx_wait, recovery.tx_scan_signer]

@@ -1,0 +1,41 @@
+"""What activities share inside one worker process: ledger, chains, signers, RPC clients."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from connectors.evm.client import EvmClient
+from connectors.evm.signer import SignerRegistry
+from crosslane.config import Settings
+from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.ledger import Ledger
+
+
+@dataclass
+class ChainRuntime:
+    ledger: Ledger
+    chains: ChainRegistry
+    signers: SignerRegistry
+    _clients: dict[str, EvmClient] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChainRuntime:
+        ledger = Ledger(settings.db_url)
+        ledger.migrate()
+        return cls(
+            ledger=ledger,
+            chains=ChainRegistry.load(settings.devnet_state_path),
+            signers=SignerRegistry.from_env(),
+        )
+
+    def chain(self, name: str) -> ChainConfig:
+        return self.chains.get(name)
+
+    def client(self, chain: str) -> EvmClient:
+        if chain not in self._clients:
+            self._clients[chain] = EvmClient(self.chains.get(chain))
+        return self._clients[chain]
+
+    async def close(self) -> None:
+        await asyncio.gather(*(c.close() for c in self._clients.values()))

@@ -1,0 +1,312 @@
+"""Transaction-lifecycle activities: thin, idempotent steps keyed by (workflow id, "tx").
+
+Order of effects, so that any retry after a crash is safe:
+1. ``tx_prepare``  records the operation, takes a nonce from the ledger, signs attempt 0 and
+   stores its raw bytes — all before anything is broadcast;
+2. ``tx_broadcast`` re-sends exactly the stored bytes (same hash), so a retry can only
+   produce "already known";
+3. ``tx_replace``  signs attempt *i* (bump or cancel) once; a retry finds it in the ledger;
+4. ``tx_wait``     watches every attempt's hash, since any of them may be the one that mines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from temporalio import activity
+from web3 import AsyncWeb3
+from web3.exceptions import ContractLogicError, Web3RPCError
+
+from activities.errors import business_errors
+from activities.runtime import ChainRuntime
+from connectors.evm.fees import FeeSuggestion, suggest_fees
+from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical, send_raw
+from crosslane.crashpoints import crash_point
+from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
+from crosslane.domain.tx_steps import (
+    BroadcastInput,
+    BroadcastResult,
+    PrepareInput,
+    ReplaceInput,
+    ReplaceResult,
+    TxActivity,
+    WaitInput,
+    WaitOutcome,
+    WaitResult,
+)
+from crosslane.errors import FeeCapBelowBaseFee, InvalidRequest
+from crosslane.ledger.records import AttemptRecord, AttemptStatus, OperationRecord
+from crosslane.money import BPS, bump, format_gwei
+
+TX_STEP = "tx"
+GAS_HEADROOM_BPS = 12_000
+CANCEL_GAS = 21_000
+
+
+def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = None) -> TxAttempt:
+    return TxAttempt(
+        index=record.attempt_index,
+        kind=AttemptKind(record.kind),
+        tx_hash=record.tx_hash,
+        nonce=record.nonce,
+        max_fee_per_gas=int(record.max_fee_per_gas),
+        max_priority_fee_per_gas=int(record.max_priority_fee_per_gas),
+        broadcast=broadcast,
+    )
+
+
+class TxActivities:
+    def __init__(self, runtime: ChainRuntime) -> None:
+        self.rt = runtime
+
+    async def _operation(self, workflow_id: str) -> OperationRecord:
+        op = await asyncio.to_thread(self.rt.ledger.get_operation, workflow_id, TX_STEP)
+        if op is None:
+            raise InvalidRequest(f"no transaction operation recorded for workflow {workflow_id}")
+        return op
+
+    async def _estimate_gas(self, request: TxRequest) -> int:
+        if request.gas_limit is not None:
+            return request.gas_limit
+        client = self.rt.client(request.chain)
+
+        async def _estimate(w3: AsyncWeb3) -> int:
+            tx = {"from": request.signer, "to": request.to, "value": request.value, "data": request.data}
+            return int(await w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+
+        try:
+            estimate = await client.call(_estimate, "eth_estimateGas")
+        except (ContractLogicError, Web3RPCError) as exc:
+            raise InvalidRequest(f"the transaction would fail on {request.chain}: {exc}") from None
+        return max(CANCEL_GAS, estimate * GAS_HEADROOM_BPS // BPS)
+
+    @activity.defn(name=TxActivity.PREPARE)
+    @business_errors
+    async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
+        """Record, take a nonce, sign attempt 0 and store it; idempotent per workflow id."""
+        request = inp.request
+        chain = self.rt.chain(request.chain)
+        signer = self.rt.signers.get(request.signer)
+        ledger = self.rt.ledger
+        op = await asyncio.to_thread(
+            ledger.begin_operation,
+            inp.workflow_id,
+            TX_STEP,
+            "tx",
+            chain_id=chain.chain_id,
+            signer=request.signer,
+            detail={"request": request.model_dump(mode="json")},
+        )
+        existing = await asyncio.to_thread(ledger.get_attempt, op.id, 0)
+        if existing is not None:
+            return _attempt_view(existing)
+
+        client = self.rt.client(request.chain)
+        fees = await suggest_fees(client)
+        cap = request.fees.max_fee_per_gas_cap
+        if cap < fees.base_fee and not request.fees.wait_for_base_fee:
+            raise FeeCapBelowBaseFee(
+                f"max_fee_per_gas_cap {format_gwei(cap)} is below {chain.name}'s base fee "
+                f"{format_gwei(fees.base_fee)} and the request forbids waiting"
+            )
+        gas = await self._estimate_gas(request)
+        if request.nonce is not None:
+            nonce = request.nonce
+        else:
+            pending = await client.nonce(request.signer, "pending")
+            nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
+        crash_point("tx.after_nonce")
+
+        max_fee = request.fees.initial_max_fee_per_gas or min(fees.max_fee_per_gas, cap)
+        tip = min(request.fees.initial_max_priority_fee_per_gas or fees.max_priority_fee_per_gas, max_fee)
+        tx = eip1559_tx(
+            chain_id=chain.chain_id,
+            nonce=nonce,
+            to=request.to,
+            value=request.value,
+            data=request.data,
+            gas=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+        )
+        signed = await signer.sign_transaction(tx)
+        record = await asyncio.to_thread(
+            ledger.record_attempt,
+            op.id,
+            0,
+            kind=AttemptKind.ORIGINAL.value,
+            chain_id=chain.chain_id,
+            signer=request.signer,
+            nonce=nonce,
+            tx_hash=signed.tx_hash,
+            raw_tx=signed.raw,
+            to_address=request.to,
+            value=request.value,
+            gas_limit=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+        )
+        crash_point("tx.after_sign")
+        return _attempt_view(record)
+
+    @activity.defn(name=TxActivity.BROADCAST)
+    @business_errors
+    async def tx_broadcast(self, inp: BroadcastInput) -> BroadcastResult:
+        """Send the stored bytes of one attempt; never signs."""
+        op = await self._operation(inp.workflow_id)
+        record = await asyncio.to_thread(self.rt.ledger.get_attempt, op.id, inp.attempt_index)
+        if record is None:
+            raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
+        outcome = await send_raw(self.rt.client(inp.chain), record.raw_tx)
+        if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
+            await asyncio.to_thread(
+                self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
+            )
+        crash_point("tx.after_broadcast")
+        return BroadcastResult(outcome=outcome)
+
+    @activity.defn(name=TxActivity.REPLACE)
+    @business_errors
+    async def tx_replace(self, inp: ReplaceInput) -> ReplaceResult:
+        """Sign (once) a fee-bumped replacement or a cancel for the same nonce."""
+        request = inp.request
+        ledger = self.rt.ledger
+        op = await self._operation(inp.workflow_id)
+        existing = await asyncio.to_thread(ledger.get_attempt, op.id, inp.attempt_index)
+        if existing is not None:
+            return ReplaceResult(attempt=_attempt_view(existing))
+        attempts = await asyncio.to_thread(ledger.list_attempts, op.id)
+        if not attempts:
+            raise InvalidRequest(f"{inp.workflow_id} has no attempt to replace")
+        last = attempts[-1]
+        fees = await suggest_fees(self.rt.client(request.chain))
+        priced = _replacement_fees(request, last, fees, inp.kind)
+        if priced is None:
+            return ReplaceResult(
+                at_cap=True,
+                detail=f"a {request.fees.bump_bps / 100:.1f}% bump over {format_gwei(int(last.max_fee_per_gas))} "
+                f"exceeds the cap {format_gwei(request.fees.max_fee_per_gas_cap)}",
+            )
+        max_fee, tip = priced
+        if inp.kind is AttemptKind.CANCEL:
+            to, value, data, gas = request.signer, 0, "0x", CANCEL_GAS
+        else:
+            to, value, data, gas = request.to, request.value, request.data, int(last.gas_limit)
+        chain = self.rt.chain(request.chain)
+        tx = eip1559_tx(
+            chain_id=chain.chain_id,
+            nonce=last.nonce,
+            to=to,
+            value=value,
+            data=data,
+            gas=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+        )
+        signed = await self.rt.signers.get(request.signer).sign_transaction(tx)
+        record = await asyncio.to_thread(
+            ledger.record_attempt,
+            op.id,
+            inp.attempt_index,
+            kind=inp.kind.value,
+            chain_id=chain.chain_id,
+            signer=request.signer,
+            nonce=last.nonce,
+            tx_hash=signed.tx_hash,
+            raw_tx=signed.raw,
+            to_address=to,
+            value=value,
+            gas_limit=gas,
+            max_fee_per_gas=max_fee,
+            max_priority_fee_per_gas=tip,
+        )
+        crash_point("tx.after_replace_sign")
+        return ReplaceResult(attempt=_attempt_view(record))
+
+    @activity.defn(name=TxActivity.WAIT)
+    @business_errors
+    async def tx_wait(self, inp: WaitInput) -> WaitResult:
+        """Poll until one attempt has ``confirmations`` on the canonical chain, or the policy's
+        window passes with none included. Heartbeats every poll."""
+        client = self.rt.client(inp.chain)
+        start_block = await client.block_number()
+        started = time.monotonic()
+        poll_s = inp.poll_interval_ms / 1000
+        while True:
+            head = await client.block_number()
+            blocks_waited = head - start_block
+            activity.heartbeat({"head": head, "blocks_waited": blocks_waited})
+            mined = await find_mined(client, inp.tx_hashes)
+            if mined is not None:
+                if head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined):
+                    await self._settle(inp, mined)
+                    return _mined_result(mined, blocks_waited)
+            elif await client.nonce(inp.signer, "latest") > inp.nonce:
+                # The nonce is used; re-read receipts in case ours mined between the two calls.
+                mined = await find_mined(client, inp.tx_hashes)
+                if mined is None:
+                    return WaitResult(outcome=WaitOutcome.NONCE_CONSUMED, blocks_waited=blocks_waited)
+                continue
+            elif _window_passed(inp, blocks_waited, time.monotonic() - started):
+                return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
+            await asyncio.sleep(poll_s)
+
+    async def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
+        status = AttemptStatus.MINED if mined.status == 1 else AttemptStatus.REVERTED
+        for tx_hash in inp.tx_hashes:
+            if tx_hash.lower() == mined.tx_hash:
+                await asyncio.to_thread(
+                    self.rt.ledger.mark_attempt,
+                    tx_hash,
+                    status.value,
+                    block_number=mined.block_number,
+                    block_hash=mined.block_hash,
+                    gas_used=mined.gas_used,
+                    effective_gas_price=mined.effective_gas_price,
+                )
+            else:
+                await asyncio.to_thread(self.rt.ledger.mark_attempt, tx_hash, AttemptStatus.REPLACED.value)
+
+
+def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:
+    return (inp.max_blocks is not None and blocks >= inp.max_blocks) or (
+        inp.max_seconds is not None and seconds >= inp.max_seconds
+    )
+
+
+def _mined_result(mined: MinedTx, blocks_waited: int) -> WaitResult:
+    return WaitResult(
+        outcome=WaitOutcome.MINED,
+        tx_hash=mined.tx_hash,
+        block_number=mined.block_number,
+        block_hash=mined.block_hash,
+        status=mined.status,
+        gas_used=mined.gas_used,
+        effective_gas_price=mined.effective_gas_price,
+        blocks_waited=blocks_waited,
+    )
+
+
+def _replacement_fees(
+    request: TxRequest, last: AttemptRecord, fees: FeeSuggestion, kind: AttemptKind
+) -> tuple[int, int] | None:
+    """(max fee, tip) for the next attempt, or None when the cap leaves no valid bump.
+
+    A replacement must raise both fields by at least ``bump_bps`` over the last attempt
+    and follows the oracle when it asks for more, never past the cap. A cancel pays the
+    minimum valid bump even past the cap (it burns only 21000 gas).
+    """
+    cap = request.fees.max_fee_per_gas_cap
+    min_max_fee = bump(int(last.max_fee_per_gas), request.fees.bump_bps)
+    min_tip = bump(int(last.max_priority_fee_per_gas), request.fees.bump_bps)
+    if kind is AttemptKind.CANCEL:
+        max_fee = max(min_max_fee, min(fees.max_fee_per_gas, cap))
+        return max_fee, min(max(min_tip, fees.max_priority_fee_per_gas), max_fee)
+    if min_max_fee > cap:
+        return None
+    max_fee = min(max(min_max_fee, fees.max_fee_per_gas), cap)
+    tip = min(max(min_tip, fees.max_priority_fee_per_gas), max_fee)
+    if tip < min_tip:
+        return None
+    return max_fee, tip

@@ -1,0 +1,102 @@
+"""AsyncWeb3 over an ordered list of RPC endpoints with per-call timeouts and failover.
+
+Transport failures (refused, reset, timeout, HTTP 5xx) move on to the next endpoint; a
+JSON-RPC error answered by a node is the node's verdict and is raised as is. An endpoint
+that failed is tried last for a cool-down period, then first again, so the primary comes
+back into use when it recovers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import aiohttp
+from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3.exceptions import ProviderConnectionError
+
+from crosslane.domain.chains import ChainConfig
+from crosslane.errors import RpcUnavailable
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
+    aiohttp.ClientError,
+    asyncio.TimeoutError,
+    ProviderConnectionError,
+    ConnectionError,
+    OSError,
+)
+
+
+class EvmClient:
+    def __init__(self, chain: ChainConfig, *, timeout_s: float = 5.0, cooldown_s: float = 5.0) -> None:
+        self.chain = chain
+        self._cooldown_s = cooldown_s
+        self._endpoints = [
+            AsyncWeb3(
+                AsyncHTTPProvider(
+                    url,
+                    request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout_s)},
+                    exception_retry_configuration=None,
+                )
+            )
+            for url in chain.rpc_urls
+        ]
+        self._failed_at: dict[int, float] = {}
+
+    @property
+    def chain_id(self) -> int:
+        return self.chain.chain_id
+
+    def _order(self) -> list[int]:
+        now = time.monotonic()
+        healthy = [i for i in range(len(self._endpoints)) if now - self._failed_at.get(i, -1e9) > self._cooldown_s]
+        cooling = sorted(set(range(len(self._endpoints))) - set(healthy), key=lambda i: self._failed_at[i])
+        return healthy + cooling
+
+    async def call(self, op: Callable[[AsyncWeb3], Awaitable[T]], what: str) -> T:
+        """Run ``op`` against the first endpoint that answers; ``what`` names it in errors."""
+        failures: list[str] = []
+        for i in self._order():
+            try:
+                result = await op(self._endpoints[i])
+            except TRANSPORT_ERRORS as exc:
+                self._failed_at[i] = time.monotonic()
+                failures.append(f"{self.chain.rpc_urls[i]}: {type(exc).__name__}: {exc}")
+                log.warning("rpc %s failed on %s, failing over: %s", what, self.chain.rpc_urls[i], exc)
+                continue
+            self._failed_at.pop(i, None)
+            return result
+        raise RpcUnavailable(f"{self.chain.name}: every RPC endpoint failed for {what}: " + "; ".join(failures))
+
+    async def rpc(self, method: str, params: list[object]) -> object:
+        """A raw JSON-RPC call (for node methods web3 does not wrap, e.g. ``txpool_content``)."""
+
+        async def _raw(w3: AsyncWeb3) -> object:
+            response = await w3.provider.make_request(method, params)  # type: ignore[arg-type]
+            if "error" in response:
+                raise RuntimeError(f"{method}: {response['error']}")
+            return response["result"]
+
+        return await self.call(_raw, method)
+
+    async def block_number(self) -> int:
+        return await self.call(lambda w3: w3.eth.block_number, "eth_blockNumber")
+
+    async def nonce(self, address: str, block: str = "pending") -> int:
+        return await self.call(
+            lambda w3: w3.eth.get_transaction_count(address, block),
+            f"eth_getTransactionCount({block})",  # type: ignore[arg-type]
+        )
+
+    async def close(self) -> None:
+        for w3 in self._endpoints:
+            provider = w3.provider
+            disconnect = getattr(provider, "disconnect", None)
+            if disconnect is not None:
+                await disconnect()

@@ -1,0 +1,73 @@
+"""Crosslane's thin SDK: typed starts and reads of Crosslane workflows over Temporal.
+
+client = await CrosslaneClient.connect()
+handle = await client.start_tx(TxRequest(...))
+result: TxResult = await handle.result()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from crosslane.config import Settings, settings
+from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
+from crosslane.domain.tx import TxRequest, TxResult, TxStatus
+
+TX_WORKFLOW = "TransactionLifecycle"
+RECOVERY_WORKFLOW = "StuckTxRecovery"
+
+
+async def connect_temporal(cfg: Settings | None = None) -> Client:
+    cfg = cfg or settings()
+    return await Client.connect(
+        cfg.temporal_address, namespace=cfg.temporal_namespace, data_converter=pydantic_data_converter
+    )
+
+
+@dataclass
+class CrosslaneClient:
+    temporal: Client
+    task_queue: str
+
+    @classmethod
+    async def connect(cls, cfg: Settings | None = None) -> CrosslaneClient:
+        cfg = cfg or settings()
+        return cls(await connect_temporal(cfg), cfg.task_queue)
+
+    async def start_tx(self, request: TxRequest) -> WorkflowHandle[object, TxResult]:
+        """Start (or join, if already running) the lifecycle for ``request.request_id``.
+
+        The workflow id is the business key, so starting twice runs once; a closed run with
+        the same id is not repeated.
+        """
+        return await self.temporal.start_workflow(
+            TX_WORKFLOW,
+            request,
+            id=request.workflow_id,
+            task_queue=self.task_queue,
+            result_type=TxResult,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+
+    def tx_handle(self, request_id: str) -> WorkflowHandle[object, TxResult]:
+        workflow_id = request_id if request_id.startswith("tx-") else f"tx-{request_id}"
+        return self.temporal.get_workflow_handle(workflow_id, result_type=TxResult)
+
+    async def tx_status(self, request_id: str) -> TxStatus:
+        return await self.tx_handle(request_id).query("status", result_type=TxStatus)
+
+    async def start_recovery(self, request: RecoveryRequest, run_key: str) -> WorkflowHandle[object, RecoveryReport]:
+        """One sweep per ``run_key`` (e.g. a timestamp or ticket id)."""
+        return await self.temporal.start_workflow(
+            RECOVERY_WORKFLOW,
+            request,
+            id=f"recover-{request.chain}-{request.signer}-{run_key}",
+            task_queue=self.task_queue,
+            result_type=RecoveryReport,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )

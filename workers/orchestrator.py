@@ -1,0 +1,77 @@
+"""The orchestrator worker: hosts Crosslane's workflows and activities on one task queue.
+
+Stateless apart from its signer keys: run as many as the load needs; the ledger and
+Temporal hold all state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from datetime import timedelta
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.registry import build_activities
+from activities.runtime import ChainRuntime
+from crosslane.client import connect_temporal
+from crosslane.config import Settings, settings
+from workflows.registry import WORKFLOWS
+
+log = logging.getLogger(__name__)
+
+# Loaded once outside the sandbox: models are immutable data, and re-importing pydantic
+# and eth-utils for every workflow run would cost more than the run itself.
+PASSTHROUGH = ("pydantic", "pydantic_core", "eth_utils", "eth_typing", "eth_hash", "crosslane")
+
+
+def build_worker(
+    client: Client, runtime: ChainRuntime, task_queue: str, *, max_concurrent_activities: int = 200
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(runtime),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+        ),
+        max_concurrent_activities=max_concurrent_activities,
+        graceful_shutdown_timeout=timedelta(seconds=5),
+    )
+
+
+async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM."""
+    cfg = cfg or settings()
+    client = await connect_temporal(cfg)
+    runtime = ChainRuntime.from_settings(cfg)
+    worker = build_worker(client, runtime, cfg.task_queue)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info(
+        "worker on %s queue %s; chains %s; signers %s",
+        cfg.temporal_address,
+        cfg.task_queue,
+        sorted(runtime.chains.chains),
+        runtime.signers.addresses,
+    )
+    async with worker:
+        if ready is not None:
+            ready.set()
+        await stop.wait()
+    await runtime.close()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,218 @@
+"""TransactionLifecycle: land one transaction, bumping it while it is stuck.
+
+submit → wait for inclusion and N confirmations → not included within the policy →
+replace with fees raised ≥ bump_bps, up to the cap → at the cap, cancel if asked →
+confirmed / cancelled / reverted, with every attempt listed.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from workflows import search_attributes as sa
+from workflows.retry import ACTIVITY_RETRY
+
+with workflow.unsafe.imports_passed_through():
+    from crosslane.domain.tx import (
+        AttemptKind,
+        BroadcastOutcome,
+        TxAttempt,
+        TxOutcome,
+        TxRequest,
+        TxResult,
+        TxState,
+        TxStatus,
+    )
+    from crosslane.domain.tx_steps import (
+        BroadcastInput,
+        BroadcastResult,
+        PrepareInput,
+        ReplaceInput,
+        ReplaceResult,
+        TxActivity,
+        WaitInput,
+        WaitOutcome,
+        WaitResult,
+    )
+
+SHORT = timedelta(seconds=30)
+WAIT_HEARTBEAT = timedelta(seconds=10)
+
+
+@workflow.defn(name="TransactionLifecycle")
+class TransactionLifecycle:
+    def __init__(self) -> None:
+        self._request: TxRequest | None = None
+        self._state = TxState.PREPARING
+        self._attempts: list[TxAttempt] = []
+        self._detail = ""
+        self._bump_requested = False
+        self._cancel_requested = False
+
+    @workflow.run
+    async def run(self, request: TxRequest) -> TxResult:
+        self._request = request
+        wf_id = workflow.info().workflow_id
+        workflow.upsert_search_attributes(
+            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.signer), sa.STATE.value_set(self._state)]
+        )
+        first: TxAttempt = await workflow.execute_activity(
+            TxActivity.PREPARE,
+            PrepareInput(workflow_id=wf_id, request=request),
+            result_type=TxAttempt,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._attempts.append(first)
+        await self._broadcast(first)
+        self._set_state(TxState.PENDING, f"nonce {first.nonce} sent")
+        while True:
+            waited = await self._wait()
+            if waited is not None and waited.outcome is WaitOutcome.MINED:
+                return self._result(waited)
+            if waited is not None and waited.outcome is WaitOutcome.NONCE_CONSUMED:
+                self._set_state(TxState.FAILED, "nonce used by a transaction that is not ours")
+                raise ApplicationError(
+                    f"nonce {first.nonce} of {request.signer} on {request.chain} was used by another transaction",
+                    type="NonceConsumed",
+                    non_retryable=True,
+                )
+            self._bump_requested = False
+            kind = AttemptKind.CANCEL if self._cancel_requested else AttemptKind.REPLACEMENT
+            replaced = await self._replace(kind)
+            if replaced.at_cap and request.policy.cancel_at_cap:
+                self._cancel_requested = True
+                kind = AttemptKind.CANCEL
+                replaced = await self._replace(kind)
+            if replaced.attempt is None:
+                self._set_state(TxState.AT_CAP, replaced.detail + "; waiting at the cap")
+                continue
+            self._attempts.append(replaced.attempt)
+            await self._broadcast(replaced.attempt)
+            self._set_state(
+                TxState.CANCELLING if kind is AttemptKind.CANCEL else TxState.REPLACING,
+                f"attempt {replaced.attempt.index} ({kind}) at {replaced.attempt.max_fee_per_gas} wei/gas",
+            )
+
+    async def _broadcast(self, attempt: TxAttempt) -> None:
+        assert self._request is not None
+        sent: BroadcastResult = await workflow.execute_activity(
+            TxActivity.BROADCAST,
+            BroadcastInput(
+                workflow_id=workflow.info().workflow_id, chain=self._request.chain, attempt_index=attempt.index
+            ),
+            result_type=BroadcastResult,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        attempt.broadcast = sent.outcome
+        if sent.outcome is BroadcastOutcome.UNDERPRICED:
+            self._detail = f"attempt {attempt.index} refused as underpriced; the next bump goes higher"
+
+    async def _replace(self, kind: AttemptKind) -> ReplaceResult:
+        assert self._request is not None
+        return await workflow.execute_activity(
+            TxActivity.REPLACE,
+            ReplaceInput(
+                workflow_id=workflow.info().workflow_id,
+                request=self._request,
+                attempt_index=len(self._attempts),
+                kind=kind,
+            ),
+            result_type=ReplaceResult,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
+    async def _wait(self) -> WaitResult | None:
+        """Wait for inclusion; ``None`` when a signal asks to act before the window ends."""
+        request = self._request
+        assert request is not None
+        policy = request.policy
+        window = timedelta(seconds=policy.replace_after_seconds or 3600)
+        handle = workflow.start_activity(
+            TxActivity.WAIT,
+            WaitInput(
+                workflow_id=workflow.info().workflow_id,
+                chain=request.chain,
+                signer=request.signer,
+                nonce=self._attempts[0].nonce,
+                tx_hashes=[a.tx_hash for a in self._attempts],
+                confirmations=policy.confirmations,
+                max_blocks=policy.replace_after_blocks,
+                max_seconds=policy.replace_after_seconds,
+                poll_interval_ms=policy.poll_interval_ms,
+            ),
+            result_type=WaitResult,
+            start_to_close_timeout=window + timedelta(minutes=5),
+            heartbeat_timeout=WAIT_HEARTBEAT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        await workflow.wait_condition(lambda: handle.done() or self._bump_requested or self._cancel_pending)
+        if handle.done():
+            return handle.result()
+        handle.cancel()
+        return None
+
+    @property
+    def _cancel_pending(self) -> bool:
+        """A cancel was asked for and no cancel attempt has been sent yet."""
+        return self._cancel_requested and not any(a.kind is AttemptKind.CANCEL for a in self._attempts)
+
+    def _result(self, waited: WaitResult) -> TxResult:
+        request = self._request
+        assert request is not None and waited.tx_hash is not None
+        mined = next(a for a in self._attempts if a.tx_hash == waited.tx_hash)
+        if waited.status != 1:
+            outcome = TxOutcome.REVERTED
+        elif mined.kind is AttemptKind.CANCEL:
+            outcome = TxOutcome.CANCELLED
+        else:
+            outcome = TxOutcome.CONFIRMED
+        self._set_state(TxState(outcome.value), f"attempt {mined.index} mined in block {waited.block_number}")
+        return TxResult(
+            request_id=request.request_id,
+            chain=request.chain,
+            signer=request.signer,
+            nonce=mined.nonce,
+            outcome=outcome,
+            mined_tx_hash=waited.tx_hash,
+            mined_attempt_index=mined.index,
+            block_number=waited.block_number or 0,
+            block_hash=waited.block_hash or "",
+            gas_used=waited.gas_used or 0,
+            effective_gas_price=waited.effective_gas_price or 0,
+            attempts=self._attempts,
+        )
+
+    def _set_state(self, state: TxState, detail: str) -> None:
+        self._detail = detail
+        if state != self._state:
+            self._state = state
+            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
+
+    @workflow.signal
+    def bump_now(self) -> None:
+        """Replace the pending attempt now instead of at the end of the policy window."""
+        self._bump_requested = True
+
+    @workflow.signal
+    def cancel(self) -> None:
+        """Replace the pending attempt with a 0-value self-send for the same nonce."""
+        self._cancel_requested = True
+
+    @workflow.query
+    def status(self) -> TxStatus:
+        request = self._request
+        return TxStatus(
+            request_id=request.request_id if request else "",
+            chain=request.chain if request else "",
+            signer=request.signer if request else "",
+            state=self._state,
+            nonce=self._attempts[0].nonce if self._attempts else None,
+            attempts=self._attempts,
+            detail=self._detail,
+        )
