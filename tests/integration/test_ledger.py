@@ -1,0 +1,538 @@
+"""Ledger suite, run against SQLite (a file in tmp_path) and a real PostgreSQL.
+
+PostgreSQL: one throw-away database per test session, one fresh schema per test, so runs
+never collide with each other or with anything else on the server. Set
+``CROSSLANE_TEST_PG_URL`` to point elsewhere, or ``CROSSLANE_SKIP_PG=1`` to skip it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import psycopg
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from eth_utils import keccak
+from psycopg import sql
+from sqlalchemy import inspect, make_url, text
+
+from crosslane.errors import InvalidRequest
+from crosslane.ledger import (
+    AttemptKind,
+    AttemptNotFound,
+    AttemptRecord,
+    AttemptStatus,
+    Ledger,
+    LedgerConflict,
+    OperationNotFound,
+    OperationRecord,
+    OperationStatus,
+)
+from crosslane.ledger.models import Base
+
+PG_ADMIN_URL = os.environ.get(
+    "CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+CHAIN = 31337
+SIGNER = "0x" + "ab" * 20
+SIGNER_CS = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
+TO = "0x" + "cd" * 20
+UINT256_MAX = 2**256 - 1
+SPAWN = mp.get_context("spawn")
+
+
+# -- fixtures ---------------------------------------------------------------------------
+
+
+def _pg_connect(dbname: str | None = None) -> psycopg.Connection[Any]:
+    u = make_url(PG_ADMIN_URL)
+    return psycopg.connect(
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password,
+        dbname=dbname or u.database or "postgres",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A uniquely named database for this session, dropped at the end."""
+    if os.environ.get("CROSSLANE_SKIP_PG") == "1":
+        pytest.skip("CROSSLANE_SKIP_PG=1")
+    name = f"crosslane_ledger_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with _pg_connect() as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield name
+    finally:
+        with _pg_connect() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema on search_path."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    dbname: str = request.getfixturevalue("pg_database")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with _pg_connect(dbname) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    url = make_url(PG_ADMIN_URL).set(
+        drivername="postgresql+psycopg",
+        database=dbname,
+        query={"options": f"-csearch_path={schema}"},
+    )
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def ledger(db_url: str) -> Iterator[Ledger]:
+    led = Ledger(db_url)
+    led.migrate()
+    try:
+        yield led
+    finally:
+        led.close()
+
+
+def fake_tx(tag: str) -> tuple[str, str]:
+    """(raw_tx, tx_hash) with the hash really keccak256 of the bytes, as the ledger checks."""
+    raw = b"\x02" + keccak(text=tag) * 3
+    return "0x" + raw.hex(), "0x" + keccak(raw).hex()
+
+
+def attempt_kwargs(tag: str, nonce: int, **over: Any) -> dict[str, Any]:
+    raw, tx_hash = fake_tx(tag)
+    kw: dict[str, Any] = {
+        "kind": "original",
+        "chain_id": CHAIN,
+        "signer": SIGNER,
+        "nonce": nonce,
+        "tx_hash": tx_hash,
+        "raw_tx": raw,
+        "to_address": TO,
+        "value": 10**18,
+        "gas_limit": 21_000,
+        "max_fee_per_gas": 30 * 10**9,
+        "max_priority_fee_per_gas": 10**9,
+    }
+    kw.update(over)
+    return kw
+
+
+# -- spawned-process helpers (top level so that "spawn" can import them) ------------------
+
+
+def _proc_migrate(url: str, barrier: Any) -> None:
+    led = Ledger(url)
+    barrier.wait(timeout=60)
+    led.migrate()
+    led.close()
+
+
+def _allocate_many(led: Ledger, prefix: str, threads: int, per_thread: int) -> list[int]:
+    def work(t: int) -> list[int]:
+        got = []
+        for i in range(per_thread):
+            op = led.begin_operation(
+                f"{prefix}-{t}-{i}", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER
+            )
+            got.append(led.allocate_nonce(op.id, CHAIN, SIGNER, 0))
+        return got
+
+    with ThreadPoolExecutor(threads) as pool:
+        return [n for chunk in pool.map(work, range(threads)) for n in chunk]
+
+
+def _proc_allocate(url: str, prefix: str, barrier: Any, out: Any) -> None:
+    led = Ledger(url)
+    barrier.wait(timeout=60)
+    try:
+        out.put((prefix, _allocate_many(led, prefix, threads=3, per_thread=10)))
+    except BaseException as exc:
+        out.put((prefix, repr(exc)))
+        raise
+    finally:
+        led.close()
+
+
+# -- migrations ---------------------------------------------------------------------------
+
+
+def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
+    led = Ledger(db_url)
+    try:
+        led.migrate()
+        led.migrate()  # second run is a no-op
+        with led.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert {"operations", "tx_attempts", "nonce_cursors", "alembic_version"} <= tables
+            mc = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert mc.get_current_revision() == "0001"
+            assert compare_metadata(mc, Base.metadata) == []
+        # and the downgrade path works, so later revisions can be tested the same way
+        command.downgrade(led.alembic_config(), "base")
+        with led.engine.connect() as conn:
+            assert "operations" not in inspect(conn).get_table_names()
+        led.migrate()
+        assert led.begin_operation("wf", "s", "k").id >= 1
+    finally:
+        led.close()
+
+
+def test_two_processes_migrate_at_once(db_url: str) -> None:
+    barrier = SPAWN.Barrier(3)
+    procs = [SPAWN.Process(target=_proc_migrate, args=(db_url, barrier)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    barrier.wait(timeout=60)
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    led = Ledger(db_url)
+    try:
+        with led.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+    finally:
+        led.close()
+
+
+# -- operations ---------------------------------------------------------------------------
+
+
+def test_begin_operation_is_get_or_create(ledger: Ledger) -> None:
+    a = ledger.begin_operation("bridge-x", "deposit", "evm_tx", chain_id=CHAIN, signer=SIGNER,
+                               detail={"amount": "5"})
+    assert isinstance(a, OperationRecord)
+    assert a.signer == SIGNER_CS and a.status is OperationStatus.PENDING and a.nonce is None
+    assert a.created_at.tzinfo is not None
+    b = ledger.begin_operation("bridge-x", "deposit", "evm_tx", signer=SIGNER_CS.lower(),
+                               detail={"amount": "999"})
+    assert b == a  # same row, detail of a retry does not overwrite
+    assert ledger.begin_operation("bridge-x", "redeem", "evm_tx").id != a.id
+    assert ledger.get_operation("bridge-x", "deposit") == a
+    assert ledger.get_operation("bridge-x", "nope") is None
+    with pytest.raises(LedgerConflict):
+        ledger.begin_operation("bridge-x", "deposit", "cex_order")
+    with pytest.raises(LedgerConflict):
+        ledger.begin_operation("bridge-x", "deposit", "evm_tx", chain_id=1)
+    with pytest.raises(InvalidRequest):
+        ledger.begin_operation("w", "s", "k", signer="0x1234")
+    with pytest.raises(FrozenInstanceError):
+        a.status = OperationStatus.FAILED  # type: ignore[misc]
+
+
+def test_begin_operation_concurrent_callers_share_one_row(ledger: Ledger) -> None:
+    barrier = threading.Barrier(20)
+
+    def begin(_: int) -> int:
+        barrier.wait(timeout=30)
+        return ledger.begin_operation("arb-1", "buy", "cex_order").id
+
+    with ThreadPoolExecutor(20) as pool:
+        ids = set(pool.map(begin, range(20)))
+    assert len(ids) == 1
+
+
+def test_update_operation_merges_detail(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "s", "k", detail={"a": 1, "b": {"x": 1}})
+    up = ledger.update_operation(op.id, status="in_progress", detail={"b": {"y": 2}, "c": 3})
+    assert up.status is OperationStatus.IN_PROGRESS
+    assert up.detail == {"a": 1, "b": {"y": 2}, "c": 3}
+    assert up.updated_at >= op.updated_at
+    assert ledger.update_operation(op.id, detail={"d": 4}).status is OperationStatus.IN_PROGRESS
+    assert ledger.get_operation("wf", "s").detail == {"a": 1, "b": {"y": 2}, "c": 3, "d": 4}  # type: ignore[union-attr]
+    with pytest.raises(InvalidRequest):
+        ledger.update_operation(op.id, status="done-ish")
+    with pytest.raises(OperationNotFound):
+        ledger.update_operation(10**9, status="failed")
+
+
+# -- attempts -----------------------------------------------------------------------------
+
+
+def test_record_attempt_never_overwrites(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER)
+    nonce = ledger.allocate_nonce(op.id, CHAIN, SIGNER, 0)
+    first = ledger.record_attempt(op.id, 0, **attempt_kwargs("a0", nonce))
+    assert isinstance(first, AttemptRecord)
+    assert first.status is AttemptStatus.SIGNED and first.kind is AttemptKind.ORIGINAL
+    assert first.signer == SIGNER_CS and first.broadcast_at is None
+    # a retried activity that re-signed (new hash, new fees) gets the stored tx back
+    again = ledger.record_attempt(op.id, 0, **attempt_kwargs("other", nonce, max_fee_per_gas=1))
+    assert again == first
+    assert ledger.get_attempt(op.id, 0) == first
+    assert ledger.get_attempt(op.id, 1) is None
+
+    repl = ledger.record_attempt(op.id, 1, **attempt_kwargs("a1", nonce, kind="replacement"))
+    assert [a.attempt_index for a in ledger.list_attempts(op.id)] == [0, 1]
+    assert ledger.list_attempts(op.id)[1] == repl
+
+    with pytest.raises(LedgerConflict):  # same signed tx under another index
+        ledger.record_attempt(op.id, 2, **attempt_kwargs("a0", nonce))
+    with pytest.raises(LedgerConflict):  # not the operation's nonce
+        ledger.record_attempt(op.id, 3, **attempt_kwargs("a3", nonce + 1))
+    bad = attempt_kwargs("a4", nonce)
+    bad["tx_hash"] = fake_tx("something else")[1]
+    with pytest.raises(InvalidRequest):  # hash must be keccak256(raw_tx)
+        ledger.record_attempt(op.id, 4, **bad)
+    with pytest.raises(InvalidRequest):
+        ledger.record_attempt(op.id, 4, **attempt_kwargs("a4", nonce, kind="speedup"))
+    with pytest.raises(OperationNotFound):
+        ledger.record_attempt(10**9, 0, **attempt_kwargs("a5", nonce))
+    assert len(ledger.list_attempts(op.id)) == 2
+
+
+def test_concurrent_record_attempt_keeps_first_writer(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "send", "evm_tx")
+    barrier = threading.Barrier(10)
+
+    def record(i: int) -> str:
+        barrier.wait(timeout=30)
+        return ledger.record_attempt(op.id, 0, **attempt_kwargs(f"t{i}", 0)).tx_hash
+
+    with ThreadPoolExecutor(10) as pool:
+        hashes = set(pool.map(record, range(10)))
+    assert len(hashes) == 1
+    assert len(ledger.list_attempts(op.id)) == 1
+
+
+def test_uint256_values_round_trip_exactly(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "send", "evm_tx")
+    big = attempt_kwargs(
+        "big", 0, value=UINT256_MAX, gas_limit=UINT256_MAX - 1,
+        max_fee_per_gas=2**255 + 12345, max_priority_fee_per_gas=2**64 + 1,
+    )
+    rec = ledger.record_attempt(op.id, 0, **big)
+    ledger.mark_attempt(rec.tx_hash, "mined", effective_gas_price=UINT256_MAX, gas_used=21_000)
+    got = ledger.get_attempt(op.id, 0)
+    assert got is not None
+    assert got.value == UINT256_MAX and type(got.value) is int
+    assert got.gas_limit == UINT256_MAX - 1
+    assert got.max_fee_per_gas == 2**255 + 12345
+    assert got.max_priority_fee_per_gas == 2**64 + 1
+    assert got.effective_gas_price == UINT256_MAX
+    small = ledger.record_attempt(op.id, 1, **attempt_kwargs("zero", 0, value=0, kind="cancel"))
+    assert small.value == 0
+    with pytest.raises(InvalidRequest):
+        ledger.record_attempt(op.id, 2, **attempt_kwargs("over", 0, value=UINT256_MAX + 1))
+    with pytest.raises(InvalidRequest):
+        ledger.record_attempt(op.id, 2, **attempt_kwargs("neg", 0, value=-1))
+    with pytest.raises(InvalidRequest):
+        ledger.record_attempt(op.id, 2, **attempt_kwargs("flt", 0, value=1.0))
+
+
+def test_mark_attempt_sets_timestamps_once(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "send", "evm_tx")
+    rec = ledger.record_attempt(op.id, 0, **attempt_kwargs("m", 0))
+    ledger.mark_attempt(rec.tx_hash.upper().replace("0X", "0x"), "broadcast", broadcast=True)
+    b1 = ledger.get_attempt(op.id, 0)
+    assert b1 is not None and b1.status is AttemptStatus.BROADCAST and b1.broadcast_at
+    assert b1.mined_at is None
+    ledger.mark_attempt(rec.tx_hash, "broadcast", broadcast=True)  # re-broadcast on retry
+    b2 = ledger.get_attempt(op.id, 0)
+    assert b2 is not None and b2.broadcast_at == b1.broadcast_at
+    block_hash = "0x" + "11" * 32
+    ledger.mark_attempt(rec.tx_hash, "mined", block_number=123, block_hash=block_hash,
+                        gas_used=21_000, effective_gas_price=7 * 10**9)
+    m = ledger.get_attempt(op.id, 0)
+    assert m is not None and m.status is AttemptStatus.MINED
+    assert m.mined_at is not None and m.mined_at >= m.broadcast_at  # type: ignore[operator]
+    assert (m.block_number, m.block_hash, m.gas_used, m.effective_gas_price) == (
+        123, block_hash, 21_000, 7 * 10**9
+    )
+    assert m.broadcast_at == b1.broadcast_at
+    # a late "mined" again (e.g. a retried receipt poll) keeps the first stamp
+    ledger.mark_attempt(rec.tx_hash, "mined")
+    assert ledger.get_attempt(op.id, 0).mined_at == m.mined_at  # type: ignore[union-attr]
+
+    other = ledger.record_attempt(op.id, 1, **attempt_kwargs("m2", 0, kind="replacement"))
+    ledger.mark_attempt(other.tx_hash, "broadcast")  # status alone stamps broadcast_at
+    assert ledger.get_attempt(op.id, 1).broadcast_at is not None  # type: ignore[union-attr]
+    with pytest.raises(AttemptNotFound):
+        ledger.mark_attempt(fake_tx("unknown")[1], "mined")
+    with pytest.raises(InvalidRequest):
+        ledger.mark_attempt(rec.tx_hash, "confirmed")
+
+
+def test_attempts_for_signer_ordered_and_filtered(ledger: Ledger) -> None:
+    ops = [ledger.begin_operation("wf", f"s{i}", "evm_tx") for i in range(3)]
+    nonces = [ledger.allocate_nonce(op.id, CHAIN, SIGNER, 0) for op in ops]
+    # record out of order: op2 first, then op0 with a replacement, then op1
+    ledger.record_attempt(ops[2].id, 0, **attempt_kwargs("c0", nonces[2]))
+    ledger.record_attempt(ops[0].id, 1, **attempt_kwargs("a1", nonces[0], kind="replacement"))
+    ledger.record_attempt(ops[0].id, 0, **attempt_kwargs("a0", nonces[0]))
+    b0 = ledger.record_attempt(ops[1].id, 0, **attempt_kwargs("b0", nonces[1]))
+    other_chain = ledger.begin_operation("wf", "x", "evm_tx")
+    ledger.record_attempt(other_chain.id, 0, **attempt_kwargs("x0", 0, chain_id=1))
+    got = ledger.attempts_for_signer(CHAIN, SIGNER.upper().replace("0X", "0x"))
+    assert [(a.nonce, a.attempt_index) for a in got] == [(0, 0), (0, 1), (1, 0), (2, 0)]
+    ledger.mark_attempt(b0.tx_hash, "broadcast", broadcast=True)
+    only = ledger.attempts_for_signer(CHAIN, SIGNER, {"broadcast", "mined"})
+    assert [a.tx_hash for a in only] == [b0.tx_hash]
+    assert ledger.attempts_for_signer(CHAIN, SIGNER, set()) == []
+
+
+# -- nonces -------------------------------------------------------------------------------
+
+
+def test_allocate_nonce_idempotent_and_reconciled_with_chain(ledger: Ledger) -> None:
+    op1 = ledger.begin_operation("wf", "s1", "evm_tx", chain_id=CHAIN, signer=SIGNER)
+    assert ledger.allocate_nonce(op1.id, CHAIN, SIGNER, 0) == 0
+    assert ledger.allocate_nonce(op1.id, CHAIN, SIGNER, 10) == 0  # retry: same nonce
+    op2 = ledger.begin_operation("wf", "s2", "evm_tx")
+    assert ledger.allocate_nonce(op2.id, CHAIN, SIGNER, 7) == 7  # chain is ahead: jump
+    op3 = ledger.begin_operation("wf", "s3", "evm_tx")
+    assert ledger.allocate_nonce(op3.id, CHAIN, SIGNER.lower(), 2) == 8  # cursor is ahead
+    assert ledger.next_nonce(CHAIN, SIGNER) == 9
+    held = ledger.nonces_held(CHAIN, SIGNER)
+    assert {n: op.id for n, op in held.items()} == {0: op1.id, 7: op2.id, 8: op3.id}
+    assert held[7].chain_id == CHAIN and held[7].signer == SIGNER_CS
+
+    # another chain, or another signer, has its own cursor
+    op_other = ledger.begin_operation("wf", "s4", "evm_tx")
+    assert ledger.allocate_nonce(op_other.id, 1, SIGNER, 0) == 0
+    with pytest.raises(LedgerConflict):
+        ledger.allocate_nonce(op_other.id, CHAIN, SIGNER, 0)
+
+    # recovery moves the cursor back: held nonces are skipped, free ones reused
+    ledger.reset_nonce_cursor(CHAIN, SIGNER, 7)
+    op5 = ledger.begin_operation("wf", "s5", "evm_tx")
+    assert ledger.allocate_nonce(op5.id, CHAIN, SIGNER, 0) == 9
+    ledger.reset_nonce_cursor(CHAIN, SIGNER, 1)
+    op6 = ledger.begin_operation("wf", "s6", "evm_tx")
+    assert ledger.allocate_nonce(op6.id, CHAIN, SIGNER, 0) == 1
+    assert ledger.next_nonce(CHAIN, SIGNER) == 2
+    ledger.reset_nonce_cursor(CHAIN, "0x" + "01" * 20, 42)  # creates a cursor
+    assert ledger.next_nonce(CHAIN, "0x" + "01" * 20) == 42
+
+    with pytest.raises(OperationNotFound):
+        ledger.allocate_nonce(10**9, CHAIN, SIGNER, 0)
+    with pytest.raises(LedgerConflict):  # op1 was begun for CHAIN
+        ledger.allocate_nonce(op1.id, 1, SIGNER, 0)
+
+
+def test_allocate_nonce_same_operation_under_contention(ledger: Ledger) -> None:
+    op = ledger.begin_operation("wf", "send", "evm_tx")
+    barrier = threading.Barrier(20)
+
+    def alloc(_: int) -> int:
+        barrier.wait(timeout=30)
+        return ledger.allocate_nonce(op.id, CHAIN, SIGNER, 3)
+
+    with ThreadPoolExecutor(20) as pool:
+        assert set(pool.map(alloc, range(20))) == {3}
+    assert ledger.next_nonce(CHAIN, SIGNER) == 4
+
+
+def test_allocate_nonce_50_threads_consecutive(ledger: Ledger) -> None:
+    ops = [ledger.begin_operation("wf", f"s{i}", "evm_tx") for i in range(50)]
+    barrier = threading.Barrier(50)
+
+    def alloc(op: OperationRecord) -> int:
+        barrier.wait(timeout=30)
+        return ledger.allocate_nonce(op.id, CHAIN, SIGNER, 0)
+
+    with ThreadPoolExecutor(50) as pool:
+        nonces = list(pool.map(alloc, ops))
+    assert sorted(nonces) == list(range(50))
+    held = ledger.nonces_held(CHAIN, SIGNER)
+    assert sorted(held) == list(range(50))
+    assert {op.id for op in held.values()} == {op.id for op in ops}
+
+
+def test_allocate_nonce_across_processes_consecutive(ledger: Ledger, db_url: str) -> None:
+    """Two spawned worker processes plus this one allocate at once: 0..N-1 exactly."""
+    barrier = SPAWN.Barrier(3)
+    out = SPAWN.Queue()
+    procs = [
+        SPAWN.Process(target=_proc_allocate, args=(db_url, f"p{i}", barrier, out))
+        for i in range(2)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        barrier.wait(timeout=60)
+        mine = _allocate_many(ledger, "main", threads=3, per_thread=10)
+        results = dict(out.get(timeout=60) for _ in procs)
+    finally:
+        for p in procs:
+            p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0], results
+    all_nonces = mine + results["p0"] + results["p1"]
+    assert sorted(all_nonces) == list(range(90))
+    assert sorted(ledger.nonces_held(CHAIN, SIGNER)) == list(range(90))
+    assert ledger.next_nonce(CHAIN, SIGNER) == 90
+
+
+# -- backend plumbing -----------------------------------------------------------------------
+
+
+def test_sqlite_connection_settings(tmp_path: Any) -> None:
+    led = Ledger(f"sqlite:///{tmp_path / 'deep' / 'dir' / 'ledger.db'}")  # dirs created
+    try:
+        led.migrate()
+        statements: list[str] = []
+        from sqlalchemy import event
+
+        @event.listens_for(led.engine, "before_cursor_execute")
+        def _log(_c: Any, _cur: Any, stmt: str, *_a: Any) -> None:
+            statements.append(stmt)
+
+        with led.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        statements.clear()
+        led.begin_operation("wf", "s", "k")
+        assert statements[0] == "BEGIN IMMEDIATE"
+        statements.clear()
+        led.get_operation("wf", "s")
+        assert statements[0] == "BEGIN DEFERRED"
+        # foreign keys are really enforced
+        with pytest.raises(Exception, match="FOREIGN KEY"), led.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO tx_attempts (operation_id, attempt_index, kind, chain_id, signer,"
+                    " nonce, tx_hash, raw_tx, to_address, value, gas_limit, max_fee_per_gas,"
+                    " max_priority_fee_per_gas, status, created_at) VALUES (999, 0, 'original',"
+                    " 1, 's', 0, 'h', 'r', 't', '0', '0', '0', '0', 'signed', '2025-01-01')"
+                )
+            )
+    finally:
+        led.close()
+
+
+def test_from_settings_and_url_normalisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.delenv("CROSSLANE_DB_URL", raising=False)
+    monkeypatch.setenv("CROSSLANE_HOME", str(tmp_path / "home"))
+    led = Ledger.from_settings()
+    try:
+        assert led.url.get_backend_name() == "sqlite"
+        assert led.url.database == str(tmp_path / "home" / "ledger.db")
+        assert (tmp_path / "home").is_dir()
+    finally:
+        led.close()
+    monkeypatch.setenv("CROSSLANE_DB_URL", "postgresql://u:p%40ss@db.example:5432/x")
+    pg = Ledger.from_settings()  # lazy: nothing connects yet
+    try:
+        assert pg.url.drivername == "postgresql+psycopg"
+        assert pg.alembic_config().get_main_option("sqlalchemy.url") == (
+            "postgresql+psycopg://u:p%40ss@db.example:5432/x"
+        )
+    finally:
+        pg.close()
