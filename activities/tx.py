@@ -237,6 +237,7 @@ class TxActivities:
             head = await client.block_number()
             blocks_waited = head - start_block
             activity.heartbeat({"head": head, "blocks_waited": blocks_waited})
+            crash_point("tx.waiting")
             mined = await find_mined(client, inp.tx_hashes)
             if mined is not None:
                 if head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined):

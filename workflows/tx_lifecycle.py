@@ -38,8 +38,8 @@ with workflow.unsafe.imports_passed_through():
         WaitResult,
     )
 
-SHORT = timedelta(seconds=30)
-WAIT_HEARTBEAT = timedelta(seconds=10)
+SHORT = timedelta(seconds=10)  # short steps; a killed worker's step is retried after this
+WAIT_HEARTBEAT = timedelta(seconds=5)
 
 
 @workflow.defn(name="TransactionLifecycle")

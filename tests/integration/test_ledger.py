@@ -516,23 +516,3 @@ def test_sqlite_connection_settings(tmp_path: Any) -> None:
     finally:
         led.close()
 
-
-def test_from_settings_and_url_normalisation(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    monkeypatch.delenv("CROSSLANE_DB_URL", raising=False)
-    monkeypatch.setenv("CROSSLANE_HOME", str(tmp_path / "home"))
-    led = Ledger.from_settings()
-    try:
-        assert led.url.get_backend_name() == "sqlite"
-        assert led.url.database == str(tmp_path / "home" / "ledger.db")
-        assert (tmp_path / "home").is_dir()
-    finally:
-        led.close()
-    monkeypatch.setenv("CROSSLANE_DB_URL", "postgresql://u:p%40ss@db.example:5432/x")
-    pg = Ledger.from_settings()  # lazy: nothing connects yet
-    try:
-        assert pg.url.drivername == "postgresql+psycopg"
-        assert pg.alembic_config().get_main_option("sqlalchemy.url") == (
-            "postgresql+psycopg://u:p%40ss@db.example:5432/x"
-        )
-    finally:
-        pg.close()

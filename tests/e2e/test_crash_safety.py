@@ -1,0 +1,89 @@
+"""Workers SIGKILLed at named crash points; restarted workers finish every run exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from crosslane.domain.tx import TxOutcome, TxResult
+from tests.e2e.test_stuck_tx import manual_mining, mine_until
+from tests.e2e.test_tx_lifecycle import request_for
+from tests.support.stack import Stack, WorkerProcess, crosslane_client, unique_queue
+
+CHAIN = "devnet-a"
+
+
+def assert_one_tx_per_nonce(w3: Web3, signer: str, results: list[TxResult]) -> None:
+    nonces = sorted(r.nonce for r in results)
+    assert nonces == list(range(len(results))), f"nonces skipped or doubled: {nonces}"
+    assert w3.eth.get_transaction_count(signer) == len(results)
+    for r in results:
+        assert r.outcome is TxOutcome.CONFIRMED
+        assert len({a.nonce for a in r.attempts}) == 1
+        assert w3.eth.get_transaction(r.mined_tx_hash)["nonce"] == r.nonce
+
+
+@pytest.mark.parametrize("point", ["tx.after_nonce", "tx.after_sign", "tx.after_broadcast"])
+async def test_crash_before_and_after_broadcast(stack: Stack, tmp_path: Path, point: str) -> None:
+    sender, recipient = stack.fund_signer(), stack.fund_signer()
+    queue = unique_queue("crash")
+    once = tmp_path / "crashed"
+    crashing = WorkerProcess(
+        stack, queue, tmp_path / "worker-1.log", CROSSLANE_CRASH_AT=point, CROSSLANE_CRASH_ONCE_FILE=str(once)
+    )
+    replacement: WorkerProcess | None = None
+    try:
+        await crashing.wait_polling()
+        client = await crosslane_client(stack, queue)
+        handles = [
+            await client.start_tx(request_for(sender.address, recipient.address, unique_queue(f"c{i}"), chain=CHAIN))
+            for i in range(5)
+        ]
+        assert await crashing.wait_killed() == -9
+        assert once.read_text() == point
+        replacement = WorkerProcess(stack, queue, tmp_path / "worker-2.log")
+        results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 120)
+    finally:
+        crashing.stop()
+        if replacement:
+            replacement.stop()
+    w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
+    assert_one_tx_per_nonce(w3, sender.address, results)
+    # Each run signed once (no re-sign after the crash), so the mined hash is attempt 0's.
+    assert all(len(r.attempts) == 1 and r.mined_attempt_index == 0 for r in results)
+    assert w3.eth.get_balance(recipient.address) == 1000 * 10**18 + 5 * 10**15
+
+
+async def test_crash_while_waiting_for_inclusion(stack: Stack, tmp_path: Path) -> None:
+    sender, recipient = stack.fund_signer(), stack.fund_signer()
+    queue = unique_queue("crashwait")
+    once = tmp_path / "crashed"
+    w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
+    crashing = WorkerProcess(
+        stack, queue, tmp_path / "worker-1.log", CROSSLANE_CRASH_AT="tx.waiting", CROSSLANE_CRASH_ONCE_FILE=str(once)
+    )
+    replacement: WorkerProcess | None = None
+    try:
+        async with manual_mining(stack, CHAIN) as mine:
+            await crashing.wait_polling()
+            client = await crosslane_client(stack, queue)
+            request = request_for(sender.address, recipient.address, unique_queue("wait"), chain=CHAIN)
+            handle = await client.start_tx(request)
+            assert await crashing.wait_killed() == -9
+            # The transaction is in the pool, not mined, and no worker watches it.
+            assert w3.eth.get_transaction_count(sender.address, "pending") == 1
+            assert w3.eth.get_transaction_count(sender.address, "latest") == 0
+            mine()
+            replacement = WorkerProcess(stack, queue, tmp_path / "worker-2.log")
+            task = asyncio.ensure_future(handle.result())
+            await asyncio.wait_for(mine_until(task.done, mine, 0.5), 90)
+            result = task.result()
+    finally:
+        crashing.stop()
+        if replacement:
+            replacement.stop()
+    assert_one_tx_per_nonce(w3, sender.address, [result])
+    assert result.mined_attempt_index == 0
