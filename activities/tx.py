@@ -89,19 +89,12 @@ class TxActivities:
         chain = self.rt.chain(request.chain)
         signer = self.rt.signers.get(request.signer)
         ledger = self.rt.ledger
-        op = await asyncio.to_thread(
-            ledger.begin_operation,
-            inp.workflow_id,
-            TX_STEP,
-            "tx",
-            chain_id=chain.chain_id,
-            signer=request.signer,
-            detail={"request": request.model_dump(mode="json")},
-        )
-        existing = await asyncio.to_thread(ledger.get_attempt, op.id, 0)
+        known = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, TX_STEP)
+        existing = await asyncio.to_thread(ledger.get_attempt, known.id, 0) if known else None
         if existing is not None:
             return _attempt_view(existing)
 
+        # Refusals come before the ledger records anything, so bad input leaves no trace.
         client = self.rt.client(request.chain)
         fees = await suggest_fees(client)
         cap = request.fees.max_fee_per_gas_cap
@@ -111,6 +104,15 @@ class TxActivities:
                 f"{format_gwei(fees.base_fee)} and the request forbids waiting"
             )
         gas = await self._estimate_gas(request)
+        op = await asyncio.to_thread(
+            ledger.begin_operation,
+            inp.workflow_id,
+            TX_STEP,
+            "tx",
+            chain_id=chain.chain_id,
+            signer=request.signer,
+            detail={"request": request.model_dump(mode="json")},
+        )
         if request.nonce is not None:
             nonce = request.nonce
         else:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from crosslane.config import Settings, settings
+from crosslane.converter import data_converter
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
 
@@ -24,7 +24,7 @@ RECOVERY_WORKFLOW = "StuckTxRecovery"
 async def connect_temporal(cfg: Settings | None = None) -> Client:
     cfg = cfg or settings()
     return await Client.connect(
-        cfg.temporal_address, namespace=cfg.temporal_namespace, data_converter=pydantic_data_converter
+        cfg.temporal_address, namespace=cfg.temporal_namespace, data_converter=data_converter
     )
 
 

@@ -23,14 +23,10 @@ class Settings:
     temporal_address: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_ADDRESS", "127.0.0.1:7233")
     )
-    temporal_namespace: str = field(
-        default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_NAMESPACE", "default")
-    )
+    temporal_namespace: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_NAMESPACE", "default"))
     task_queue: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TASK_QUEUE", TASK_QUEUE))
     db_url_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DB_URL"))
-    devnet_state_override: str | None = field(
-        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE")
-    )
+    devnet_state_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE"))
 
     @property
     def db_url(self) -> str:

@@ -35,3 +35,15 @@ class RpcUnavailable(CrosslaneError):
     """Every RPC endpoint of a chain failed; transient, so Temporal retries."""
 
     retryable = True
+
+
+def describe_validation_error(exc: Exception) -> str:
+    """A pydantic ValidationError as one line: ``field: problem; field: problem``."""
+    errors = getattr(exc, "errors", None)
+    if errors is None:
+        return str(exc)
+    parts = []
+    for e in errors():
+        where = ".".join(str(p) for p in e["loc"]) or "request"
+        parts.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # Loaded once outside the sandbox: models are immutable data, and re-importing pydantic
 # and eth-utils for every workflow run would cost more than the run itself.
-PASSTHROUGH = ("pydantic", "pydantic_core", "eth_utils", "eth_typing", "eth_hash", "crosslane")
+PASSTHROUGH = ("pydantic", "pydantic_core", "eth_utils", "eth_typing", "eth_hash", "Crypto", "crosslane")
 
 
 def build_worker(

@@ -13,19 +13,11 @@ from rich.console import Console
 from temporalio.client import WorkflowFailureError
 from temporalio.service import RPCError
 
-from crosslane.errors import CrosslaneError
+from crosslane.errors import CrosslaneError, describe_validation_error
 
 P = ParamSpec("P")
 R = TypeVar("R")
 err = Console(stderr=True)
-
-
-def describe_validation(exc: ValidationError) -> str:
-    parts = []
-    for e in exc.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "request"
-        parts.append(f"{where}: {e['msg'].removeprefix('Value error, ')}")
-    return "; ".join(parts)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -41,7 +33,7 @@ def run_async(fn: Callable[P, Coroutine[Any, Any, R]]) -> Callable[P, R]:
         try:
             return asyncio.run(fn(*args, **kwargs))
         except ValidationError as exc:
-            raise fail(f"invalid request: {describe_validation(exc)}", 2) from None
+            raise fail(f"invalid request: {describe_validation_error(exc)}", 2) from None
         except CrosslaneError as exc:
             raise fail(f"{exc.type_name}: {exc}") from None
         except WorkflowFailureError as exc:

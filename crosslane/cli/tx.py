@@ -18,7 +18,7 @@ from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxStatus
 from crosslane.money import format_gwei, gwei
 
-app = typer.Typer(help="Send transactions through TransactionLifecycle, inspect and recover them.", no_args_is_help=True)
+app = typer.Typer(help="Send transactions through TransactionLifecycle; inspect, recover.", no_args_is_help=True)
 out = Console()
 
 
@@ -30,7 +30,11 @@ def attempts_table(status: TxStatus | TxResult) -> Table:
     table = Table("#", "kind", "tx hash", "max fee", "tip", "broadcast", title=f"nonce {status.nonce}")
     for a in status.attempts:
         table.add_row(
-            str(a.index), a.kind, a.tx_hash, format_gwei(a.max_fee_per_gas), format_gwei(a.max_priority_fee_per_gas),
+            str(a.index),
+            a.kind,
+            a.tx_hash,
+            format_gwei(a.max_fee_per_gas),
+            format_gwei(a.max_priority_fee_per_gas),
             a.broadcast or "-",
         )
     return table

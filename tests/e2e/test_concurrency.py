@@ -21,8 +21,10 @@ async def test_fifty_concurrent_lifecycles_in_one_worker(stack: Stack) -> None:
     async with running_worker(stack, queue):
         client = await crosslane_client(stack, queue)
         handles = await asyncio.gather(
-            *(client.start_tx(request_for(sender.address, recipient.address, unique_queue(f"n{i}"), chain=CHAIN))
-              for i in range(N))
+            *(
+                client.start_tx(request_for(sender.address, recipient.address, unique_queue(f"n{i}"), chain=CHAIN))
+                for i in range(N)
+            )
         )
         results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 120)
     w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
@@ -38,13 +40,21 @@ async def test_fifty_concurrent_lifecycles_across_two_worker_processes(stack: St
         await asyncio.gather(*(w.wait_polling() for w in workers))
         client = await crosslane_client(stack, queue)
         handles = await asyncio.gather(
-            *(client.start_tx(request_for(sender.address, recipient.address, unique_queue(f"m{i}"), chain=CHAIN))
-              for i in range(N))
+            *(
+                client.start_tx(request_for(sender.address, recipient.address, unique_queue(f"m{i}"), chain=CHAIN))
+                for i in range(N)
+            )
         )
         results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 180)
-        served_by = {h.identity for r in [await h.fetch_history() for h in handles]
-                     for h in [e.activity_task_started_event_attributes for e in r.events
-                               if e.HasField("activity_task_started_event_attributes")]}
+        served_by = {
+            h.identity
+            for r in [await h.fetch_history() for h in handles]
+            for h in [
+                e.activity_task_started_event_attributes
+                for e in r.events
+                if e.HasField("activity_task_started_event_attributes")
+            ]
+        }
     finally:
         for w in workers:
             w.stop()

@@ -9,7 +9,7 @@ import pytest
 from web3 import Web3
 
 from crosslane.domain.tx import TxOutcome, TxResult
-from tests.e2e.test_stuck_tx import manual_mining, mine_until
+from devnet.mining import manual_mining, mine_until
 from tests.e2e.test_tx_lifecycle import request_for
 from tests.support.stack import Stack, WorkerProcess, crosslane_client, unique_queue
 
@@ -67,7 +67,7 @@ async def test_crash_while_waiting_for_inclusion(stack: Stack, tmp_path: Path) -
     )
     replacement: WorkerProcess | None = None
     try:
-        async with manual_mining(stack, CHAIN) as mine:
+        with manual_mining(stack.anvil_urls[CHAIN]) as mine:
             await crashing.wait_polling()
             client = await crosslane_client(stack, queue)
             request = request_for(sender.address, recipient.address, unique_queue("wait"), chain=CHAIN)
@@ -79,7 +79,7 @@ async def test_crash_while_waiting_for_inclusion(stack: Stack, tmp_path: Path) -
             mine()
             replacement = WorkerProcess(stack, queue, tmp_path / "worker-2.log")
             task = asyncio.ensure_future(handle.result())
-            await asyncio.wait_for(mine_until(task.done, mine, 0.5), 90)
+            await asyncio.wait_for(mine_until(task.done, stack.anvil_urls[CHAIN], 0.5), 90)
             result = task.result()
     finally:
         crashing.stop()

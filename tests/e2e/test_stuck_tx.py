@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 
 from web3 import Web3
 
 from crosslane.domain.tx import AttemptKind, FeePolicy, ReplacementPolicy, TxOutcome, TxRequest, TxState
 from crosslane.ledger.records import AttemptStatus
+from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 GWEI = 10**9
 CHAIN = "devnet-a"
-
-
-@asynccontextmanager
-async def manual_mining(stack: Stack, chain: str) -> AsyncIterator[Callable[[], None]]:
-    """Automine off; the body decides when blocks come. Restores automine afterwards."""
-    stack.anvil(chain, "evm_setAutomine", False)
-    try:
-        yield lambda: stack.anvil(chain, "evm_mine")
-    finally:
-        stack.anvil(chain, "evm_setAutomine", True)
-
-
-async def mine_until(done: Callable[[], bool], mine: Callable[[], None], interval_s: float = 0.2) -> None:
-    while not done():
-        mine()
-        await asyncio.sleep(interval_s)
-
-
-def base_fee(w3: Web3) -> int:
-    return int(w3.eth.fee_history(1, "latest", [])["baseFeePerGas"][-1])
 
 
 async def wait_for_state(client, request_id: str, state: TxState, attempts: int = 1) -> None:  # noqa: ANN001
@@ -50,25 +29,31 @@ async def wait_for_state(client, request_id: str, state: TxState, attempts: int 
 
 async def test_stuck_transaction_is_replaced_and_exactly_one_mines(stack: Stack) -> None:
     sender, recipient = stack.fund_signer(), stack.fund_signer()
-    w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
+    url = stack.anvil_urls[CHAIN]
+    w3 = Web3(Web3.HTTPProvider(url))
     queue = unique_queue()
-    async with running_worker(stack, queue), manual_mining(stack, CHAIN) as mine:
-        client = await crosslane_client(stack, queue)
-        low = max(base_fee(w3), 1)
-        request = TxRequest(
-            request_id=unique_queue("stuck"), chain=CHAIN, signer=sender.address, to=recipient.address, value=12345,
-            fees=FeePolicy(
-                max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low, initial_max_priority_fee_per_gas=low
-            ),
-            policy=ReplacementPolicy(replace_after_blocks=2, replace_after_seconds=None, poll_interval_ms=50),
-        )
-        handle = await client.start_tx(request)
-        await wait_for_state(client, request.request_id, TxState.PENDING)
-        # The next block's base fee jumps far above the first attempt's max fee: it cannot be included.
-        stack.anvil(CHAIN, "anvil_setNextBlockBaseFeePerGas", hex(max(50 * low, 5 * GWEI)))
-        result_task = asyncio.ensure_future(handle.result())
-        await mine_until(result_task.done, mine)
-        result = result_task.result()
+    async with running_worker(stack, queue):
+        with manual_mining(url):
+            client = await crosslane_client(stack, queue)
+            low = max(next_base_fee(url), 1)
+            request = TxRequest(
+                request_id=unique_queue("stuck"),
+                chain=CHAIN,
+                signer=sender.address,
+                to=recipient.address,
+                value=12345,
+                fees=FeePolicy(
+                    max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low, initial_max_priority_fee_per_gas=low
+                ),
+                policy=ReplacementPolicy(replace_after_blocks=2, replace_after_seconds=None, poll_interval_ms=50),
+            )
+            handle = await client.start_tx(request)
+            await wait_for_state(client, request.request_id, TxState.PENDING)
+            # The next block's base fee jumps far above the first attempt's max fee: it cannot be included.
+            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
+            result_task = asyncio.ensure_future(handle.result())
+            await mine_until(result_task.done, url)
+            result = result_task.result()
 
     assert result.outcome is TxOutcome.CONFIRMED
     assert len(result.attempts) >= 2

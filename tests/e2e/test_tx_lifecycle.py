@@ -12,9 +12,14 @@ GWEI = 10**9
 
 def request_for(signer: str, to: str, rid: str, value: int = 10**15, **kw: object) -> TxRequest:
     return TxRequest(
-        request_id=rid, chain=kw.pop("chain", "devnet-a"), signer=signer, to=to, value=value,
+        request_id=rid,
+        chain=kw.pop("chain", "devnet-a"),
+        signer=signer,
+        to=to,
+        value=value,
         fees=kw.pop("fees", FeePolicy(max_fee_per_gas_cap=100 * GWEI)),
-        policy=kw.pop("policy", ReplacementPolicy(poll_interval_ms=50)), **kw,
+        policy=kw.pop("policy", ReplacementPolicy(poll_interval_ms=50)),
+        **kw,
     )
 
 

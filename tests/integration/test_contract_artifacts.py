@@ -28,17 +28,13 @@ def test_committed_artifacts_match_a_fresh_compile() -> None:
     fresh = compile_sources()
     assert "TestToken" in fresh
     committed = {p.stem for p in ARTIFACTS_DIR.glob("*.json")}
-    assert committed == set(fresh), (
-        "artifacts dir out of sync: run python -m contracts.build"
-    )
+    assert committed == set(fresh), "artifacts dir out of sync: run python -m contracts.build"
     for name, artifact in fresh.items():
         stored = load_artifact(name)
         assert stored["bytecode"] == artifact["bytecode"], f"{name}: stale bytecode"
         assert stored["deployedBytecode"] == artifact["deployedBytecode"], name
         assert stored["abi"] == artifact["abi"], name
-        assert (ARTIFACTS_DIR / f"{name}.json").read_text() == artifact_text(
-            artifact
-        ), name
+        assert (ARTIFACTS_DIR / f"{name}.json").read_text() == artifact_text(artifact), name
 
 
 def test_test_token_abi_has_mint_and_decimals() -> None:

@@ -6,20 +6,21 @@ its own detached one. Every fixture stops what it started, even on failure.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
 import time
 import urllib.error
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account import Account
+from eth_typing import HexStr
 from web3 import Web3
 from web3.providers import HTTPProvider
+from web3.types import TxParams, Wei
 
 from crosslane.domain.chains import ChainRegistry
 from devnet.anvil import (
@@ -63,7 +64,7 @@ ERC20_ABI: list[dict[str, Any]] = [
         "outputs": [],
     },
 ]
-MULTICALL3_GET_CHAIN_ID = "0x3408e470"  # getChainId()
+MULTICALL3_GET_CHAIN_ID = HexStr("0x3408e470")  # getChainId()
 
 
 def _stop_all(state: DevnetState | None) -> None:
@@ -72,13 +73,13 @@ def _stop_all(state: DevnetState | None) -> None:
 
 
 @pytest.fixture(scope="module")
-def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevnetState, Path]]:
+async def devnet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[DevnetState, Path]]:
     path = tmp_path_factory.mktemp("devnet") / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
     state: DevnetState | None = None
     try:
         started = time.monotonic()
-        state = asyncio.run(devnet_up(path, ports, detached=False, proxies=True, proxy_seed=7))
+        state = await devnet_up(path, ports, detached=False, proxies=True, proxy_seed=7)
         print(f"devnet up (2 chains, 4 proxies) in {time.monotonic() - started:.2f}s")
         yield state, path
     finally:
@@ -143,17 +144,16 @@ def test_weth9_deposit(devnet: tuple[DevnetState, Path]) -> None:
     )
     before = weth.functions.balanceOf(address).call()
     base_fee = w3.eth.get_block("latest")["baseFeePerGas"]
-    tx = weth.functions.deposit().build_transaction(
-        {
-            "from": address,
-            "value": 10**18,
-            "nonce": w3.eth.get_transaction_count(address),
-            "gas": 100_000,
-            "maxFeePerGas": 2 * base_fee + 10**9,
-            "maxPriorityFeePerGas": 10**9,
-            "chainId": 31338,
-        }
-    )
+    params: TxParams = {
+        "from": address,
+        "value": Wei(10**18),
+        "nonce": w3.eth.get_transaction_count(address),
+        "gas": 100_000,
+        "maxFeePerGas": Wei(2 * base_fee + 10**9),
+        "maxPriorityFeePerGas": Wei(10**9),
+        "chainId": 31338,
+    }
+    tx = weth.functions.deposit().build_transaction(params)
     signed = Account.sign_transaction(tx, key)
     receipt = w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(signed.raw_transaction))
     assert receipt["status"] == 1
@@ -245,7 +245,7 @@ asyncio.run(devnet_up(sys.argv[1], json.loads(sys.argv[2]), detached=True, proxi
 """
 
 
-def test_detached_devnet_outlives_its_starter_then_goes_down(tmp_path: Path) -> None:
+async def test_detached_devnet_outlives_its_starter_then_goes_down(tmp_path: Path) -> None:
     """What `crosslane devnet up` does: start, exit; later processes find and stop it."""
     path = tmp_path / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
@@ -266,9 +266,9 @@ def test_detached_devnet_outlives_its_starter_then_goes_down(tmp_path: Path) -> 
         assert int(rpc_call(primary, "eth_chainId"), 16) == 31337
 
         # Up again: the same devnet, not a second one; different options are refused.
-        assert asyncio.run(devnet_up(path, ports, proxies=True)) == state
+        assert await devnet_up(path, ports, proxies=True) == state
         with pytest.raises(DevnetError, match="already up"):
-            asyncio.run(devnet_up(path, ports, proxies=False))
+            await devnet_up(path, ports, proxies=False)
 
         stopped = devnet_down(path)
         assert sorted(stopped) == sorted(state.processes)
@@ -283,16 +283,16 @@ def test_detached_devnet_outlives_its_starter_then_goes_down(tmp_path: Path) -> 
         _stop_all(state)
 
 
-def test_stale_state_is_replaced(tmp_path: Path) -> None:
+async def test_stale_state_is_replaced(tmp_path: Path) -> None:
     path = tmp_path / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
     first: DevnetState | None = None
     second: DevnetState | None = None
     try:
-        first = asyncio.run(devnet_up(path, ports, detached=False))
+        first = await devnet_up(path, ports, detached=False)
         stop_pid(first.processes["anvil-devnet-b"].pid)  # chain b dies behind our back
         assert not devnet_status(path).up
-        second = asyncio.run(devnet_up(path, ports, detached=False))
+        second = await devnet_up(path, ports, detached=False)
         assert second.processes["anvil-devnet-b"].pid != first.processes["anvil-devnet-b"].pid
         assert devnet_status(path).up
     finally:

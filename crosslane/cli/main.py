@@ -1,0 +1,107 @@
+"""The `crosslane` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crosslane.cli import stack, tx
+from crosslane.cli.errors import fail, run_async
+from crosslane.config import settings
+
+app = typer.Typer(help="Crosslane: durable cross-chain execution on Temporal.", no_args_is_help=True)
+dev = typer.Typer(help="The embedded stack: Temporal dev server, devnet, orchestrator worker.", no_args_is_help=True)
+devnet_app = typer.Typer(help="The local sandbox chains alone.", no_args_is_help=True)
+app.add_typer(dev, name="dev")
+app.add_typer(devnet_app, name="devnet")
+app.add_typer(tx.app, name="tx")
+out = Console()
+
+
+@dev.command("up")
+@run_async
+async def dev_up() -> None:
+    """Start everything (idempotent) and leave it running."""
+    cfg = settings()
+    with out.status("starting…") as spinner:
+        state, devnet = await stack.stack_up(cfg, progress=lambda step: spinner.update(f"starting {step}…"))
+    out.print(f"[green]up[/]: Temporal {state.temporal_address}, UI [link]{state.ui_url}[/]")
+    for chain in devnet.chains.values():
+        out.print(f"  {chain.name} (chain id {chain.chain_id}): {chain.rpc_urls[0]}")
+    out.print(f"  worker pid {state.worker_pid}, signers: {', '.join(stack.dev_signers())}")
+
+
+@dev.command("down")
+def dev_down() -> None:
+    """Stop everything `dev up` started."""
+    stopped = stack.stack_down(settings())
+    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@dev.command("status")
+def dev_status() -> None:
+    """What runs where."""
+    table = Table("component", "state", "where")
+    rows = stack.stack_status(settings())
+    for row in rows:
+        table.add_row(row.name, "[green]up[/]" if row.up else "[red]down[/]", row.where)
+    out.print(table)
+    if not all(r.up for r in rows):
+        raise typer.Exit(1)
+
+
+@devnet_app.command("up")
+@run_async
+async def devnet_up_cmd(
+    block_time: Annotated[float | None, typer.Option(help="seconds between blocks; default: automine")] = None,
+    proxies: Annotated[bool, typer.Option(help="two fault-injecting RPC proxies per chain")] = False,
+) -> None:
+    """Start the two anvil chains and deploy the contracts."""
+    from devnet.manager import devnet_up
+
+    with out.status("starting devnet…"):
+        state = await devnet_up(settings().devnet_state_path, block_time=block_time, proxies=proxies)
+    for chain in state.chains.values():
+        out.print(f"{chain.name} (chain id {chain.chain_id}): {', '.join(chain.rpc_urls)}")
+        out.print("  " + ", ".join(f"{k} {v}" for k, v in sorted(chain.contracts.items())))
+
+
+@devnet_app.command("down")
+def devnet_down_cmd() -> None:
+    """Stop the devnet."""
+    from devnet.manager import devnet_down
+
+    stopped = devnet_down(settings().devnet_state_path)
+    out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+
+
+@app.command()
+def worker() -> None:
+    """Run an orchestrator worker in the foreground (Ctrl-C stops it)."""
+    from workers.orchestrator import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        asyncio.run(run_worker())
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:  # noqa: BLE001 - startup failures are configuration problems
+        raise fail(f"worker: {exc}") from None
+
+
+@app.command()
+@run_async
+async def demo() -> None:
+    """The showcase: bring the stack up and run a batch of transfers, one stuck and recovered."""
+    from crosslane.cli.showcase import run_showcase
+
+    await run_showcase(out)
+
+
+if __name__ == "__main__":
+    app()

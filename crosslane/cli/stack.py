@@ -1,0 +1,174 @@
+"""The embedded stack behind `crosslane dev up|down|status`: Temporal dev server, devnet, worker.
+
+Processes run detached (they outlive the command); their pids live in
+``.crosslane/stack.json`` beside the devnet's own state file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from connectors.evm.signer import write_keystore
+from crosslane.config import Settings
+from devnet.anvil import REPO_ROOT, dev_account, pid_alive, spawn, stop_pid
+from devnet.manager import devnet_down, devnet_status, devnet_up
+from devnet.state import DevnetState
+from devnet.temporal_server import start_dev_server, wait_ready
+
+UI_PORT = 8233
+DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 deploys)
+
+
+@dataclass
+class StackState:
+    temporal_pid: int
+    temporal_address: str
+    ui_url: str
+    worker_pid: int
+    worker_log: str
+
+    @classmethod
+    def load(cls, path: Path) -> StackState | None:
+        return cls(**json.loads(path.read_text())) if path.exists() else None
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+
+def stack_path(cfg: Settings) -> Path:
+    return cfg.home / "stack.json"
+
+
+def ensure_dev_keystore(cfg: Settings) -> tuple[Path, Path]:
+    """Encrypted keystores of the devnet signers, with a random password file (mode 600)."""
+    directory = cfg.home / "keystore"
+    password_file = cfg.home / "keystore.password"
+    if not password_file.exists():
+        cfg.home.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(secrets.token_urlsafe(24))
+        password_file.chmod(0o600)
+    password = password_file.read_text().strip()
+    for index in DEV_SIGNER_INDEXES:
+        address, key = dev_account(index)
+        if not (directory / f"{address}.json").exists():
+            write_keystore(key, password, directory)
+    return directory, password_file
+
+
+def dev_signers() -> list[str]:
+    return [dev_account(i)[0] for i in DEV_SIGNER_INDEXES]
+
+
+async def _wait_worker(log: Path, pid: int, timeout_s: float = 60.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while asyncio.get_running_loop().time() < deadline:
+        if not pid_alive(pid):
+            raise RuntimeError(f"the worker exited during start; see {log}")
+        if log.exists() and "worker on" in log.read_text(errors="replace"):
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"the worker did not start in {timeout_s}s; see {log}")
+
+
+async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tuple[StackState, DevnetState]:
+    """Idempotent: what already runs is kept."""
+    logs = cfg.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    progress("devnet: anvil chains and contracts")
+    devnet = await devnet_up(cfg.devnet_state_path)
+    current = StackState.load(stack_path(cfg))
+    temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
+    if not temporal_pid:
+        progress("Temporal dev server")
+        port = cfg.temporal_address.rsplit(":", 1)[1]
+        proc = start_dev_server(cfg.home / "temporal.db", logs / "temporal.log", port=int(port), ui_port=UI_PORT)
+        temporal_pid = proc.pid
+    await wait_ready(cfg.temporal_address)
+    worker_pid = current.worker_pid if current and pid_alive(current.worker_pid) else 0
+    worker_log = logs / "worker.log"
+    if not worker_pid:
+        progress("orchestrator worker")
+        keystore_dir, password_file = ensure_dev_keystore(cfg)
+        env = {
+            **_base_env(cfg),
+            "CROSSLANE_KEYSTORE_DIR": str(keystore_dir),
+            "CROSSLANE_KEYSTORE_PASSWORD_FILE": str(password_file),
+        }
+        worker_log.write_text("")
+        proc = spawn(
+            [sys.executable, "-m", "workers.orchestrator"], detached=True, log_path=worker_log, cwd=REPO_ROOT, env=env
+        )
+        worker_pid = proc.pid
+        await _wait_worker(worker_log, worker_pid)
+    state = StackState(
+        temporal_pid=temporal_pid,
+        temporal_address=cfg.temporal_address,
+        ui_url=f"http://127.0.0.1:{UI_PORT}",
+        worker_pid=worker_pid,
+        worker_log=str(worker_log),
+    )
+    state.save(stack_path(cfg))
+    return state, devnet
+
+
+def _base_env(cfg: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CROSSLANE_SIGNER_KEYS", "CROSSLANE_KEYSTORE_PASSWORD")}
+    env.update(
+        CROSSLANE_HOME=str(cfg.home),
+        CROSSLANE_TEMPORAL_ADDRESS=cfg.temporal_address,
+        CROSSLANE_TASK_QUEUE=cfg.task_queue,
+        CROSSLANE_DEVNET_STATE=str(cfg.devnet_state_path),
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    if cfg.db_url_override:
+        env["CROSSLANE_DB_URL"] = cfg.db_url_override
+    return env
+
+
+def stack_down(cfg: Settings) -> list[str]:
+    stopped: list[str] = []
+    state = StackState.load(stack_path(cfg))
+    if state:
+        for name, pid in (("worker", state.worker_pid), ("temporal", state.temporal_pid)):
+            if pid_alive(pid) and stop_pid(pid):
+                stopped.append(f"{name} (pid {pid})")
+        stack_path(cfg).unlink(missing_ok=True)
+    stopped += devnet_down(cfg.devnet_state_path)
+    return stopped
+
+
+@dataclass
+class ComponentStatus:
+    name: str
+    up: bool
+    where: str
+
+
+def stack_status(cfg: Settings) -> list[ComponentStatus]:
+    state = StackState.load(stack_path(cfg))
+    rows = [
+        ComponentStatus(
+            "temporal",
+            bool(state and pid_alive(state.temporal_pid)),
+            f"{cfg.temporal_address}, UI http://127.0.0.1:{UI_PORT}"
+            + (f" (pid {state.temporal_pid})" if state else ""),
+        ),
+        ComponentStatus(
+            "worker",
+            bool(state and pid_alive(state.worker_pid)),
+            f"task queue {cfg.task_queue}" + (f" (pid {state.worker_pid}, log {state.worker_log})" if state else ""),
+        ),
+    ]
+    devnet = devnet_status(cfg.devnet_state_path)
+    for proc in devnet.processes:
+        rows.append(ComponentStatus(proc.name, proc.alive, f"127.0.0.1:{proc.port} (pid {proc.pid})"))
+    if not devnet.processes:
+        rows.append(ComponentStatus("devnet", False, str(cfg.devnet_state_path)))
+    return rows

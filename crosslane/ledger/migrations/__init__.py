@@ -1,0 +1,1 @@
+"""Alembic environment shipped inside the package; run it through ``Ledger.migrate``."""

@@ -1,0 +1,105 @@
+"""ORM tables. The schema itself is owned by the Alembic migrations; keep them in step."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from crosslane.ledger.coltypes import Uint256, UtcDateTime, utcnow
+
+# Deterministic constraint names, so later migrations can address them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid alias).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Operation(Base):
+    """One side effect's intent, keyed by (workflow_id, step)."""
+
+    __tablename__ = "operations"
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "step"),
+        # Backstop for the allocator: two operations never hold the same nonce.
+        UniqueConstraint("chain_id", "signer", "nonce"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    step: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    chain_id: Mapped[int | None] = mapped_column(BigInteger)
+    signer: Mapped[str | None] = mapped_column(String(42))
+    nonce: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class TxAttempt(Base):
+    """One signed transaction for an operation; raw bytes are stored before broadcast."""
+
+    __tablename__ = "tx_attempts"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "attempt_index"),
+        UniqueConstraint("tx_hash"),
+        Index(None, "chain_id", "signer", "nonce"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="RESTRICT"))
+    attempt_index: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    signer: Mapped[str] = mapped_column(String(42))
+    nonce: Mapped[int] = mapped_column(BigInteger)
+    tx_hash: Mapped[str] = mapped_column(String(66))
+    raw_tx: Mapped[str] = mapped_column(Text)
+    to_address: Mapped[str] = mapped_column(String(42))
+    value: Mapped[int] = mapped_column(Uint256)
+    gas_limit: Mapped[int] = mapped_column(Uint256)
+    max_fee_per_gas: Mapped[int] = mapped_column(Uint256)
+    max_priority_fee_per_gas: Mapped[int] = mapped_column(Uint256)
+    status: Mapped[str] = mapped_column(String(32))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    block_hash: Mapped[str | None] = mapped_column(String(66))
+    gas_used: Mapped[int | None] = mapped_column(BigInteger)
+    effective_gas_price: Mapped[int | None] = mapped_column(Uint256)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    broadcast_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    mined_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class NonceCursor(Base):
+    """Next nonce the allocator will hand out for one (chain, signer)."""
+
+    __tablename__ = "nonce_cursors"
+
+    chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    signer: Mapped[str] = mapped_column(String(42), primary_key=True)
+    next_nonce: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,73 @@
+"""Plain immutable values the ledger hands out, so callers never hold ORM state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class OperationStatus(StrEnum):
+    PENDING = "pending"  # intent recorded, side effect not yet attempted
+    IN_PROGRESS = "in_progress"  # side effect attempted, outcome not final
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class AttemptKind(StrEnum):
+    ORIGINAL = "original"
+    REPLACEMENT = "replacement"  # same nonce, higher fees, same intent
+    CANCEL = "cancel"  # same nonce, 0-value self-transfer to void the original
+    GAP_FILL = "gap_fill"  # fills a nonce hole that blocks later transactions
+
+
+class AttemptStatus(StrEnum):
+    SIGNED = "signed"  # raw bytes stored, maybe not yet sent
+    BROADCAST = "broadcast"
+    MINED = "mined"
+    REVERTED = "reverted"  # mined, but execution failed: the nonce is consumed
+    REPLACED = "replaced"  # another attempt at the same nonce was mined
+    DROPPED = "dropped"
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRecord:
+    id: int
+    workflow_id: str
+    step: str
+    kind: str
+    chain_id: int | None
+    signer: str | None
+    nonce: int | None
+    status: OperationStatus
+    detail: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    id: int
+    operation_id: int
+    attempt_index: int
+    kind: AttemptKind
+    chain_id: int
+    signer: str
+    nonce: int
+    tx_hash: str
+    raw_tx: str
+    to_address: str
+    value: int
+    gas_limit: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+    status: AttemptStatus
+    block_number: int | None
+    block_hash: str | None
+    gas_used: int | None
+    effective_gas_price: int | None
+    created_at: datetime
+    broadcast_at: datetime | None
+    mined_at: datetime | None

@@ -1,0 +1,512 @@
+"""The ledger's public API: short transactions over operations, attempts and nonces.
+
+Every method opens its own transaction and returns frozen records, so callers (activities
+running it through ``asyncio.to_thread``) never share ORM state across threads. Writes
+that read-then-write are serialised by a row lock on PostgreSQL and by the database-wide
+``BEGIN IMMEDIATE`` lock on SQLite, which makes them safe across threads and processes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from eth_utils import keccak, to_checksum_address
+from sqlalchemy import URL, Engine, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crosslane.config import settings
+from crosslane.errors import InvalidRequest
+from crosslane.ledger.coltypes import UINT256_MAX, utcnow
+from crosslane.ledger.db import SessionFactory, create_ledger_engine, normalize_url
+from crosslane.ledger.errors import AttemptNotFound, LedgerConflict, OperationNotFound
+from crosslane.ledger.models import NonceCursor, Operation, TxAttempt
+from crosslane.ledger.records import (
+    AttemptKind,
+    AttemptRecord,
+    AttemptStatus,
+    OperationRecord,
+    OperationStatus,
+)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+_E = TypeVar("_E", OperationStatus, AttemptStatus, AttemptKind)
+
+_HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
+_HEX_RE = re.compile(r"^0x(?:[0-9a-f]{2})+$")
+
+
+class Ledger:
+    """Durable record of every side effect, its signed transactions and nonces."""
+
+    def __init__(self, url: str) -> None:
+        self.url: URL = normalize_url(url)
+        self.engine: Engine = create_ledger_engine(self.url)
+        self._sessions = SessionFactory(self.engine)
+        self._pg = self.engine.dialect.name == "postgresql"
+
+    @classmethod
+    def from_settings(cls) -> Ledger:
+        return cls(settings().db_url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    def alembic_config(self) -> Config:
+        """Alembic config pointing at the migrations shipped in this package."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        cfg.set_main_option("path_separator", "os")
+        # ConfigParser interpolates "%", which URL-encoded passwords contain.
+        url = self.url.render_as_string(hide_password=False).replace("%", "%%")
+        cfg.set_main_option("sqlalchemy.url", url)
+        return cfg
+
+    def migrate(self) -> None:
+        """Upgrade to head; idempotent and safe when several processes start at once."""
+        cfg = self.alembic_config()
+        with self.engine.connect() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- operations -----------------------------------------------------------------------
+
+    def begin_operation(
+        self,
+        workflow_id: str,
+        step: str,
+        kind: str,
+        *,
+        chain_id: int | None = None,
+        signer: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> OperationRecord:
+        """Record the intent of a side effect, or return the one already recorded.
+
+        Concurrent callers with the same (workflow_id, step) get the same row; ``detail``
+        is only stored on creation. A caller whose kind, chain or signer contradicts the
+        stored row gets ``LedgerConflict``.
+        """
+        if not workflow_id or not step or not kind:
+            raise InvalidRequest("workflow_id, step and kind must be non-empty")
+        signer_cs = _address(signer, "signer") if signer is not None else None
+        now = utcnow()
+        with self._sessions.write() as s:
+            stmt = self._insert(Operation).values(
+                workflow_id=workflow_id,
+                step=step,
+                kind=kind,
+                chain_id=chain_id,
+                signer=signer_cs,
+                status=OperationStatus.PENDING.value,
+                detail=dict(detail or {}),
+                created_at=now,
+                updated_at=now,
+            )
+            s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id", "step"]))
+            op = s.scalars(
+                select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)
+            ).one()
+            mismatch = [
+                name
+                for name, want, have in (
+                    ("kind", kind, op.kind),
+                    ("chain_id", chain_id, op.chain_id),
+                    ("signer", signer_cs, op.signer),
+                )
+                if want is not None and have is not None and want != have
+            ]
+            if mismatch:
+                raise LedgerConflict(
+                    f"operation {workflow_id}/{step} already recorded with different "
+                    + ", ".join(f"{m} ({getattr(op, m)!r})" for m in mismatch)
+                )
+            return _op_record(op)
+
+    def get_operation(self, workflow_id: str, step: str) -> OperationRecord | None:
+        with self._sessions.read() as s:
+            op = s.scalars(
+                select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)
+            ).one_or_none()
+            return _op_record(op) if op is not None else None
+
+    def get_operation_by_id(self, operation_id: int) -> OperationRecord | None:
+        with self._sessions.read() as s:
+            op = s.get(Operation, operation_id)
+            return _op_record(op) if op is not None else None
+
+    def update_operation(
+        self,
+        operation_id: int,
+        *,
+        status: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> OperationRecord:
+        """Set the status and shallow-merge ``detail`` into the stored one."""
+        new_status = _enum(OperationStatus, status, "operation status") if status else None
+        with self._sessions.write() as s:
+            op = _lock_operation(s, operation_id)
+            if new_status is not None:
+                op.status = new_status.value
+            if detail:
+                op.detail = {**(op.detail or {}), **detail}
+            op.updated_at = utcnow()
+            s.flush()
+            return _op_record(op)
+
+    # -- nonces ---------------------------------------------------------------------------
+
+    def allocate_nonce(
+        self, operation_id: int, chain_id: int, signer: str, chain_pending_nonce: int
+    ) -> int:
+        """The operation's nonce: allocated once, then returned unchanged on every retry.
+
+        A new nonce is ``max(cursor, chain_pending_nonce)``, skipping nonces other
+        operations hold (possible only after ``reset_nonce_cursor`` moved the cursor back).
+        """
+        signer_cs = _address(signer, "signer")
+        if chain_pending_nonce < 0:
+            raise InvalidRequest("chain_pending_nonce must be >= 0")
+        with self._sessions.write() as s:
+            # Lock order is always operation, then cursor: no deadlock between allocators.
+            op = _lock_operation(s, operation_id)
+            if (op.chain_id is not None and op.chain_id != chain_id) or (
+                op.signer is not None and op.signer != signer_cs
+            ):
+                raise LedgerConflict(
+                    f"operation {operation_id} is for chain {op.chain_id} signer {op.signer}, "
+                    f"not chain {chain_id} signer {signer_cs}"
+                )
+            if op.nonce is not None:
+                return op.nonce
+            s.execute(
+                self._insert(NonceCursor)
+                .values(chain_id=chain_id, signer=signer_cs, next_nonce=0)
+                .on_conflict_do_nothing(index_elements=["chain_id", "signer"])
+            )
+            cursor = s.scalars(
+                select(NonceCursor)
+                .where(NonceCursor.chain_id == chain_id, NonceCursor.signer == signer_cs)
+                .with_for_update()
+            ).one()
+            nonce = max(cursor.next_nonce, chain_pending_nonce)
+            held = set(
+                s.scalars(
+                    select(Operation.nonce).where(
+                        Operation.chain_id == chain_id,
+                        Operation.signer == signer_cs,
+                        Operation.nonce >= nonce,
+                    )
+                )
+            )
+            while nonce in held:
+                nonce += 1
+            cursor.next_nonce = nonce + 1
+            op.chain_id, op.signer, op.nonce = chain_id, signer_cs, nonce
+            op.updated_at = utcnow()
+            s.flush()
+            return nonce
+
+    def nonces_held(self, chain_id: int, signer: str) -> dict[int, OperationRecord]:
+        """Nonce -> the operation holding it, for reconciliation with the chain."""
+        signer_cs = _address(signer, "signer")
+        with self._sessions.read() as s:
+            ops = s.scalars(
+                select(Operation)
+                .where(
+                    Operation.chain_id == chain_id,
+                    Operation.signer == signer_cs,
+                    Operation.nonce.is_not(None),
+                )
+                .order_by(Operation.nonce)
+            )
+            return {op.nonce: _op_record(op) for op in ops if op.nonce is not None}
+
+    def next_nonce(self, chain_id: int, signer: str) -> int | None:
+        """The cursor's value, or None before the first allocation (for tooling)."""
+        signer_cs = _address(signer, "signer")
+        with self._sessions.read() as s:
+            cursor = s.get(NonceCursor, (chain_id, signer_cs))
+            return cursor.next_nonce if cursor is not None else None
+
+    def reset_nonce_cursor(self, chain_id: int, signer: str, next_nonce: int) -> None:
+        """Recovery tooling: force the cursor, e.g. back to a nonce the chain never saw."""
+        signer_cs = _address(signer, "signer")
+        if next_nonce < 0:
+            raise InvalidRequest("next_nonce must be >= 0")
+        with self._sessions.write() as s:
+            stmt = self._insert(NonceCursor).values(
+                chain_id=chain_id, signer=signer_cs, next_nonce=next_nonce
+            )
+            s.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["chain_id", "signer"],
+                    set_={"next_nonce": stmt.excluded.next_nonce},
+                )
+            )
+
+    # -- transaction attempts -------------------------------------------------------------
+
+    def record_attempt(
+        self,
+        operation_id: int,
+        attempt_index: int,
+        *,
+        kind: str,
+        chain_id: int,
+        signer: str,
+        nonce: int,
+        tx_hash: str,
+        raw_tx: str,
+        to_address: str,
+        value: int,
+        gas_limit: int,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> AttemptRecord:
+        """Store a signed transaction before it is broadcast.
+
+        Idempotent on (operation_id, attempt_index): if that attempt exists it is returned
+        unchanged, even if the arguments differ, and the caller must broadcast the
+        returned ``raw_tx`` (re-signing would produce a different hash).
+        """
+        kind_e = _enum(AttemptKind, kind, "attempt kind")
+        signer_cs = _address(signer, "signer")
+        to_cs = _address(to_address, "to_address")
+        tx_hash_n = _tx_hash(tx_hash)
+        raw = raw_tx.lower() if isinstance(raw_tx, str) else raw_tx
+        if not isinstance(raw, str) or not _HEX_RE.match(raw):
+            raise InvalidRequest("raw_tx must be 0x-prefixed hex of the signed transaction")
+        if "0x" + keccak(hexstr=raw).hex() != tx_hash_n:
+            raise InvalidRequest(f"tx_hash {tx_hash_n} is not keccak256(raw_tx)")
+        if attempt_index < 0 or nonce < 0:
+            raise InvalidRequest("attempt_index and nonce must be >= 0")
+        for name, v in (
+            ("value", value),
+            ("gas_limit", gas_limit),
+            ("max_fee_per_gas", max_fee_per_gas),
+            ("max_priority_fee_per_gas", max_priority_fee_per_gas),
+        ):
+            if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= UINT256_MAX:
+                raise InvalidRequest(f"{name} must be an int in uint256 range, got {v!r}")
+
+        with self._sessions.write() as s:
+            existing = _find_attempt(s, operation_id, attempt_index)
+            if existing is not None:
+                return _attempt_record(existing)
+            op = _lock_operation(s, operation_id)
+            if (
+                kind_e is not AttemptKind.GAP_FILL
+                and op.nonce is not None
+                and (op.chain_id, op.signer, op.nonce) != (chain_id, signer_cs, nonce)
+            ):
+                raise LedgerConflict(
+                    f"operation {operation_id} holds nonce {op.nonce} on chain {op.chain_id} "
+                    f"for {op.signer}; a {kind_e} attempt must use it"
+                )
+            stmt = self._insert(TxAttempt).values(
+                operation_id=operation_id,
+                attempt_index=attempt_index,
+                kind=kind_e.value,
+                chain_id=chain_id,
+                signer=signer_cs,
+                nonce=nonce,
+                tx_hash=tx_hash_n,
+                raw_tx=raw,
+                to_address=to_cs,
+                value=value,
+                gas_limit=gas_limit,
+                max_fee_per_gas=max_fee_per_gas,
+                max_priority_fee_per_gas=max_priority_fee_per_gas,
+                status=AttemptStatus.SIGNED.value,
+                created_at=utcnow(),
+            )
+            try:
+                s.execute(
+                    stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"])
+                )
+            except IntegrityError as exc:
+                raise LedgerConflict(
+                    f"tx {tx_hash_n} is already recorded under another attempt"
+                ) from exc
+            row = _find_attempt(s, operation_id, attempt_index)
+            assert row is not None
+            return _attempt_record(row)
+
+    def get_attempt(self, operation_id: int, attempt_index: int) -> AttemptRecord | None:
+        with self._sessions.read() as s:
+            row = _find_attempt(s, operation_id, attempt_index)
+            return _attempt_record(row) if row is not None else None
+
+    def get_attempt_by_hash(self, tx_hash: str) -> AttemptRecord | None:
+        with self._sessions.read() as s:
+            row = s.scalars(select(TxAttempt).where(TxAttempt.tx_hash == _tx_hash(tx_hash))).one_or_none()
+            return _attempt_record(row) if row is not None else None
+
+    def list_attempts(self, operation_id: int) -> list[AttemptRecord]:
+        with self._sessions.read() as s:
+            rows = s.scalars(
+                select(TxAttempt)
+                .where(TxAttempt.operation_id == operation_id)
+                .order_by(TxAttempt.attempt_index)
+            )
+            return [_attempt_record(r) for r in rows]
+
+    def attempts_for_signer(
+        self, chain_id: int, signer: str, statuses: set[str] | None = None
+    ) -> list[AttemptRecord]:
+        """Every attempt of one signer, by nonce: the view stuck-tx recovery works from."""
+        signer_cs = _address(signer, "signer")
+        query = select(TxAttempt).where(
+            TxAttempt.chain_id == chain_id, TxAttempt.signer == signer_cs
+        )
+        if statuses is not None:
+            wanted = [_enum(AttemptStatus, st, "attempt status").value for st in statuses]
+            query = query.where(TxAttempt.status.in_(wanted))
+        with self._sessions.read() as s:
+            rows = s.scalars(query.order_by(TxAttempt.nonce, TxAttempt.attempt_index))
+            return [_attempt_record(r) for r in rows]
+
+    def mark_attempt(
+        self,
+        tx_hash: str,
+        status: str,
+        *,
+        block_number: int | None = None,
+        block_hash: str | None = None,
+        gas_used: int | None = None,
+        effective_gas_price: int | None = None,
+        broadcast: bool = False,
+    ) -> None:
+        """Record what the chain said about a transaction; the status is last-writer-wins.
+
+        ``broadcast=True`` (or status ``broadcast``) stamps ``broadcast_at`` once; status
+        ``mined`` or ``reverted`` (both included in a block) stamps ``mined_at`` once.
+        Receipt fields are written only when given.
+        """
+        new_status = _enum(AttemptStatus, status, "attempt status")
+        tx_hash_n = _tx_hash(tx_hash)
+        block_hash_n = _tx_hash(block_hash) if block_hash is not None else None
+        with self._sessions.write() as s:
+            row = s.scalars(
+                select(TxAttempt).where(TxAttempt.tx_hash == tx_hash_n).with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise AttemptNotFound(f"no recorded attempt has tx hash {tx_hash_n}")
+            now = utcnow()
+            row.status = new_status.value
+            if (broadcast or new_status is AttemptStatus.BROADCAST) and row.broadcast_at is None:
+                row.broadcast_at = now
+            if new_status in (AttemptStatus.MINED, AttemptStatus.REVERTED) and row.mined_at is None:
+                row.mined_at = now
+            if block_number is not None:
+                row.block_number = block_number
+            if block_hash_n is not None:
+                row.block_hash = block_hash_n
+            if gas_used is not None:
+                row.gas_used = gas_used
+            if effective_gas_price is not None:
+                row.effective_gas_price = effective_gas_price
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _insert(self, model: type[Any]) -> Any:
+        """INSERT with ON CONFLICT support; both backends spell it the same way."""
+        return pg_insert(model) if self._pg else sqlite_insert(model)
+
+
+def _lock_operation(s: Session, operation_id: int) -> Operation:
+    op = s.get(Operation, operation_id, with_for_update=True)
+    if op is None:
+        raise OperationNotFound(f"no operation with id {operation_id}")
+    return op
+
+
+def _find_attempt(s: Session, operation_id: int, attempt_index: int) -> TxAttempt | None:
+    return s.scalars(
+        select(TxAttempt).where(
+            TxAttempt.operation_id == operation_id, TxAttempt.attempt_index == attempt_index
+        )
+    ).one_or_none()
+
+
+def _address(value: str | None, field: str) -> str:
+    """Checksummed, so "0xabc…" and "0xABC…" never get two nonce cursors."""
+    try:
+        return to_checksum_address(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest(f"{field} is not an address: {value!r}") from exc
+
+
+def _tx_hash(value: str) -> str:
+    h = value.lower() if isinstance(value, str) else value
+    if not isinstance(h, str) or not _HASH_RE.match(h):
+        raise InvalidRequest(f"not a 32-byte 0x hash: {value!r}")
+    return h
+
+
+def _enum(enum: type[_E], value: str, what: str) -> _E:
+    try:
+        return enum(value)
+    except ValueError as exc:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidRequest(f"unknown {what} {value!r}; one of {allowed}") from exc
+
+
+def _op_record(op: Operation) -> OperationRecord:
+    return OperationRecord(
+        id=op.id,
+        workflow_id=op.workflow_id,
+        step=op.step,
+        kind=op.kind,
+        chain_id=op.chain_id,
+        signer=op.signer,
+        nonce=op.nonce,
+        status=OperationStatus(op.status),
+        detail=copy.deepcopy(op.detail or {}),
+        created_at=op.created_at,
+        updated_at=op.updated_at,
+    )
+
+
+def _attempt_record(a: TxAttempt) -> AttemptRecord:
+    return AttemptRecord(
+        id=a.id,
+        operation_id=a.operation_id,
+        attempt_index=a.attempt_index,
+        kind=AttemptKind(a.kind),
+        chain_id=a.chain_id,
+        signer=a.signer,
+        nonce=a.nonce,
+        tx_hash=a.tx_hash,
+        raw_tx=a.raw_tx,
+        to_address=a.to_address,
+        value=a.value,
+        gas_limit=a.gas_limit,
+        max_fee_per_gas=a.max_fee_per_gas,
+        max_priority_fee_per_gas=a.max_priority_fee_per_gas,
+        status=AttemptStatus(a.status),
+        block_number=a.block_number,
+        block_hash=a.block_hash,
+        gas_used=a.gas_used,
+        effective_gas_price=a.effective_gas_price,
+        created_at=a.created_at,
+        broadcast_at=a.broadcast_at,
+        mined_at=a.mined_at,
+    )

@@ -1,0 +1,231 @@
+"""Deploy the devnet's base contracts onto one fresh anvil chain.
+
+Real bytecode where a real protocol exists (WETH9 from ``@uniswap/v2-periphery``,
+Multicall3 from ``viem``), our ``TestToken`` artifact for the test ERC20s. Transactions
+are signed locally with explicit nonces and gas limits and sent back to back, then all
+receipts are awaited together: contract addresses follow from (deployer, nonce), so the
+mints need not wait for the deployments, and a chain deploys in well under a second.
+
+On a fresh chain the deployer starts at nonce 0, so every devnet chain gets the *same*
+addresses, as real multi-chain deployments often do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from eth_abi.abi import encode as abi_encode
+from eth_account import Account
+from eth_typing import ChecksumAddress, HexStr
+from eth_utils.abi import function_signature_to_4byte_selector
+from eth_utils.address import to_checksum_address
+from web3 import AsyncWeb3
+from web3.providers import AsyncHTTPProvider
+from web3.types import Nonce, RPCEndpoint
+from web3.utils.address import get_create_address
+
+from crosslane.domain.chains import ChainConfig, TokenInfo
+from devnet.anvil import (
+    DEFAULT_ACCOUNTS,
+    DEFAULT_MNEMONIC,
+    REPO_ROOT,
+    DevnetError,
+    dev_account,
+    dev_addresses,
+    node_modules_dir,
+)
+
+MULTICALL3_ADDRESS = to_checksum_address("0xcA11bde05977b3631167028862bE2a173976CA11")
+TEST_TOKEN_ARTIFACT = REPO_ROOT / "contracts" / "artifacts" / "TestToken.json"
+
+# Explicit gas limits with headroom: anvil's estimate is not trusted (see DESIGN.md), and
+# estimating would cost a round trip per transaction.
+GAS_WETH9_DEPLOY = 1_500_000
+GAS_TOKEN_DEPLOY = 2_500_000
+GAS_MINT = 200_000
+PRIORITY_FEE_WEI = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class TokenSpec:
+    symbol: str
+    name: str
+    decimals: int
+    mint_whole: int  # whole tokens minted to each dev account
+
+
+TEST_TOKENS: tuple[TokenSpec, ...] = (
+    TokenSpec("USDC", "USD Coin", 6, 10_000_000),
+    TokenSpec("WBTC", "Wrapped BTC", 8, 1_000),
+    TokenSpec("DAI", "Dai Stablecoin", 18, 10_000_000),
+)
+
+
+def weth9_artifact() -> dict[str, Any]:
+    path = node_modules_dir() / "@uniswap" / "v2-periphery" / "build" / "WETH9.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DevnetError(f"{path} missing; run `npm ci`") from None
+    return data
+
+
+def test_token_artifact() -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = json.loads(TEST_TOKEN_ARTIFACT.read_text())
+    except FileNotFoundError:
+        raise DevnetError(f"{TEST_TOKEN_ARTIFACT} missing; run `python -m contracts.build`") from None
+    return data
+
+
+def multicall3_creation_code() -> str:
+    """viem ships Multicall3's creation code as a JS string constant; read it out."""
+    path = node_modules_dir() / "viem" / "_cjs" / "constants" / "contracts.js"
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DevnetError(f"{path} missing; run `npm ci`") from None
+    match = re.search(r"multicall3Bytecode\s*=\s*['\"](0x[0-9a-fA-F]+)['\"]", text)
+    if not match:
+        raise DevnetError(f"multicall3Bytecode not found in {path}")
+    return match.group(1)
+
+
+def _hex(code: str) -> str:
+    return code if code.startswith("0x") else "0x" + code
+
+
+def _mint_calldata(to: str, amount: int) -> str:
+    selector = function_signature_to_4byte_selector("mint(address,uint256)")
+    return "0x" + (selector + abi_encode(["address", "uint256"], [to, amount])).hex()
+
+
+async def _install_multicall3(w3: AsyncWeb3[Any]) -> None:
+    """Put Multicall3 at its canonical address, as on every real chain.
+
+    eth_call with the creation code and no ``to`` returns the runtime code (Multicall3
+    has no constructor arguments or immutables), which anvil_setCode then installs.
+    """
+    if len(await w3.eth.get_code(MULTICALL3_ADDRESS)) > 0:
+        return
+    runtime = await w3.eth.call({"data": HexStr(multicall3_creation_code())})
+    if not runtime:
+        raise DevnetError("Multicall3 creation code returned no runtime code")
+    reply = await w3.provider.make_request(
+        RPCEndpoint("anvil_setCode"),
+        [MULTICALL3_ADDRESS, "0x" + bytes(runtime).hex()],
+    )
+    if isinstance(reply, dict) and reply.get("error"):
+        raise DevnetError(f"anvil_setCode failed: {reply['error']}")
+
+
+async def deploy_chain(
+    name: str,
+    rpc_url: str,
+    *,
+    chain_id: int | None = None,
+    rpc_urls: list[str] | None = None,
+    mnemonic: str = DEFAULT_MNEMONIC,
+    accounts: int = DEFAULT_ACCOUNTS,
+    receipt_timeout: float = 30.0,
+) -> ChainConfig:
+    """Deploy WETH9, USDC/WBTC/DAI (minted to dev accounts) and Multicall3 on ``rpc_url``.
+
+    ``rpc_urls`` is what the returned config advertises (e.g. fault proxies); deployment
+    always talks to ``rpc_url`` directly.
+    """
+    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    try:
+        return await _deploy(w3, name, rpc_url, chain_id, rpc_urls, mnemonic, accounts, receipt_timeout)
+    finally:
+        await w3.provider.disconnect()
+
+
+async def _deploy(
+    w3: AsyncWeb3[Any],
+    name: str,
+    rpc_url: str,
+    chain_id: int | None,
+    rpc_urls: list[str] | None,
+    mnemonic: str,
+    accounts: int,
+    receipt_timeout: float,
+) -> ChainConfig:
+    actual_chain_id = await w3.eth.chain_id
+    if chain_id is not None and actual_chain_id != chain_id:
+        raise DevnetError(f"{rpc_url} is chain {actual_chain_id}, expected {chain_id}")
+    deployer, key = dev_account(0, mnemonic)
+    recipients = dev_addresses(accounts, mnemonic)
+    nonce, block = await asyncio.gather(w3.eth.get_transaction_count(deployer, "pending"), w3.eth.get_block("latest"))
+    base_fee = int(block.get("baseFeePerGas", 0) or 0)
+    fee_fields = {
+        "maxPriorityFeePerGas": PRIORITY_FEE_WEI,
+        "maxFeePerGas": 2 * base_fee + PRIORITY_FEE_WEI,
+    }
+
+    # (label, data, gas, to): to=None is a creation.
+    plan: list[tuple[str, str, int, ChecksumAddress | None]] = []
+    addresses: dict[str, ChecksumAddress] = {}
+
+    def add(label: str, data: str, gas: int, to: ChecksumAddress | None = None) -> None:
+        if to is None:
+            addresses[label] = get_create_address(deployer, Nonce(nonce + len(plan)))
+        plan.append((label, data, gas, to))
+
+    add("WETH9", _hex(weth9_artifact()["bytecode"]), GAS_WETH9_DEPLOY)
+    token_code = _hex(test_token_artifact()["bytecode"])
+    for spec in TEST_TOKENS:
+        args = abi_encode(["string", "string", "uint8"], [spec.name, spec.symbol, spec.decimals])
+        add(spec.symbol, token_code + args.hex(), GAS_TOKEN_DEPLOY)
+    for spec in TEST_TOKENS:
+        amount = spec.mint_whole * 10**spec.decimals
+        for recipient in recipients:
+            add(
+                f"mint {spec.symbol} to {recipient}",
+                _mint_calldata(recipient, amount),
+                GAS_MINT,
+                addresses[spec.symbol],
+            )
+
+    hashes = []
+    for i, (_label, data, gas, to) in enumerate(plan):
+        tx: dict[str, Any] = {
+            "chainId": actual_chain_id,
+            "nonce": nonce + i,
+            "gas": gas,
+            "value": 0,
+            "data": data,
+            **fee_fields,
+        }
+        if to is not None:
+            tx["to"] = to
+        signed = Account.sign_transaction(tx, key)
+        hashes.append(await w3.eth.send_raw_transaction(signed.raw_transaction))
+
+    await _install_multicall3(w3)
+    receipts = await asyncio.gather(
+        *(w3.eth.wait_for_transaction_receipt(h, timeout=receipt_timeout, poll_latency=0.02) for h in hashes)
+    )
+    for (label, *_rest), receipt in zip(plan, receipts, strict=True):
+        if receipt["status"] != 1:
+            raise DevnetError(f"{name}: {label} reverted (tx {receipt['transactionHash'].hex()})")
+        expected = addresses.get(label)
+        if expected is not None and receipt["contractAddress"] != expected:
+            raise DevnetError(f"{name}: {label} deployed at {receipt['contractAddress']}, expected {expected}")
+
+    contracts: dict[str, str] = {"WETH9": addresses["WETH9"], "Multicall3": MULTICALL3_ADDRESS}
+    tokens = {"WETH": TokenInfo(symbol="WETH", address=addresses["WETH9"], decimals=18)}
+    for spec in TEST_TOKENS:
+        contracts[spec.symbol] = addresses[spec.symbol]
+        tokens[spec.symbol] = TokenInfo(symbol=spec.symbol, address=addresses[spec.symbol], decimals=spec.decimals)
+    return ChainConfig(
+        name=name,
+        chain_id=actual_chain_id,
+        rpc_urls=rpc_urls or [rpc_url],
+        contracts=contracts,
+        tokens=tokens,
+    )

@@ -1,0 +1,347 @@
+"""Bring the local devnet up and down; its state lives in one JSON file.
+
+Usage::
+
+    from devnet.manager import devnet_up, devnet_down, devnet_status
+
+    state = await devnet_up()                     # .crosslane/devnet.json, ports 8545/8546
+    state.chains["devnet-a"].rpc_urls[0]          # http://127.0.0.1:8545
+    state.chains["devnet-a"].tokens["USDC"]       # TokenInfo(decimals=6, ...)
+    devnet_status().up                            # every process alive, chains answer
+    devnet_down()                                 # stop what the state file records
+
+    # tests: free ports, a tmp state file, attached processes, fault proxies
+    state = await devnet_up(tmp / "devnet.json", ports={"devnet-a": pa, "devnet-b": pb},
+                            detached=False, proxies=True)
+    primary, secondary = state.chains["devnet-a"].rpc_urls   # two independent proxies
+    set_faults_sync(primary, down=True)                      # devnet.rpc_proxy
+    state.anvil_url("devnet-a")                              # anvil itself, no proxy
+
+``devnet_up`` is idempotent: if the state file describes a healthy devnet started with
+the same options it is returned as is; a stale one (dead processes) is cleaned up and
+replaced. Detached processes (the default, for ``crosslane devnet up``) run in their own
+session and log to ``<state dir>/logs/``; attached ones (pytest) die with the thread that
+started them. Either way ``devnet_down`` stops them by the pids in the state file, after
+checking each pid still runs the command it recorded (pids get reused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import os
+import sys
+import time
+import urllib.error
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from crosslane.config import settings
+from devnet.anvil import (
+    DEFAULT_HOST,
+    REPO_ROOT,
+    AnvilProcess,
+    DevnetError,
+    dev_addresses,
+    ensure_port_free,
+    find_free_port,
+    pid_alive,
+    pid_cmdline,
+    rpc_call,
+    spawn,
+    start_anvil,
+    stop_pid,
+)
+from devnet.deploy import deploy_chain
+from devnet.rpc_proxy import get_faults_sync
+from devnet.state import (
+    ChainStatus,
+    DevnetOptions,
+    DevnetState,
+    DevnetStatus,
+    ProcessInfo,
+    ProcessStatus,
+)
+
+__all__ = [
+    "DEFAULT_CHAINS",
+    "ChainSpec",
+    "DevnetError",
+    "DevnetState",
+    "devnet_down",
+    "devnet_status",
+    "devnet_up",
+]
+
+
+@dataclass(frozen=True)
+class ChainSpec:
+    name: str
+    chain_id: int
+    port: int
+
+
+DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
+    ChainSpec("devnet-a", 31337, 8545),
+    ChainSpec("devnet-b", 31338, 8546),
+)
+
+
+def _state_path(state_path: Path | str | None) -> Path:
+    return Path(state_path) if state_path is not None else settings().devnet_state_path
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Serialise up/down on one state file (two `devnet up` at once would race ports)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _owns_pid(proc: ProcessInfo) -> bool:
+    """Is ``proc.pid`` still the process we started (not a reused pid)?"""
+    if not pid_alive(proc.pid):
+        return False
+    argv = pid_cmdline(proc.pid)
+    if argv is None:  # no /proc: trust the pid
+        return True
+    marker = "anvil" if proc.kind == "anvil" else "devnet.rpc_proxy"
+    return any(marker in part for part in argv) and str(proc.port) in argv
+
+
+def _probe_chain(url: str, chain_id: int, weth: str | None) -> tuple[bool, int | None, str]:
+    try:
+        got = int(rpc_call(url, "eth_chainId", timeout=1.0), 16)
+        if got != chain_id:
+            return False, None, f"{url} is chain {got}, expected {chain_id}"
+        if weth and rpc_call(url, "eth_getCode", [weth, "latest"], timeout=1.0) in ("0x", ""):
+            return False, None, f"{url} has no WETH9 code: not the chain we deployed"
+        return True, int(rpc_call(url, "eth_blockNumber", timeout=1.0), 16), ""
+    except (OSError, urllib.error.URLError, DevnetError, ValueError) as exc:
+        return False, None, f"{url}: {exc}"
+
+
+def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
+    if state is None:
+        return DevnetStatus(state_path=str(path), up=False, problems=["no state file"])
+    problems: list[str] = []
+    processes = []
+    for name, proc in state.processes.items():
+        alive = _owns_pid(proc)
+        if alive and proc.kind == "rpc_proxy":
+            try:
+                get_faults_sync(proc.url, timeout=1.0)
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                alive = False
+                problems.append(f"{name}: admin endpoint unreachable ({exc})")
+        elif not alive:
+            problems.append(f"{name} (pid {proc.pid}) is not running")
+        processes.append(ProcessStatus(name=name, kind=proc.kind, pid=proc.pid, port=proc.port, alive=alive))
+    chains = []
+    for name, chain in state.chains.items():
+        url = state.anvil_url(name)
+        ok, block, problem = _probe_chain(url, chain.chain_id, chain.contracts.get("WETH9"))
+        if problem:
+            problems.append(f"{name}: {problem}")
+        chains.append(ChainStatus(name=name, chain_id=chain.chain_id, rpc_url=url, reachable=ok, block_number=block))
+    return DevnetStatus(state_path=str(path), up=not problems, processes=processes, chains=chains, problems=problems)
+
+
+def devnet_status(state_path: Path | str | None = None) -> DevnetStatus:
+    """Liveness of every recorded process and chain (never raises for a dead devnet)."""
+    path = _state_path(state_path)
+    return _status(path, DevnetState.load(path))
+
+
+def _stop_recorded(state: DevnetState) -> list[str]:
+    # Proxies first, so nothing forwards to a chain that is going away.
+    order = sorted(state.processes.items(), key=lambda item: item[1].kind != "rpc_proxy")
+    stopped = []
+    for name, proc in order:
+        if _owns_pid(proc) and stop_pid(proc.pid):
+            stopped.append(name)
+    return stopped
+
+
+def devnet_down(state_path: Path | str | None = None) -> list[str]:
+    """Stop the processes the state file records and delete it; names of those stopped."""
+    path = _state_path(state_path)
+    with _locked(path):
+        state = DevnetState.load(path)
+        if state is None:
+            return []
+        stopped = _stop_recorded(state)
+        path.unlink(missing_ok=True)
+        return stopped
+
+
+def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping[str, int] | None) -> str | None:
+    if state.options.proxies != options.proxies:
+        return f"proxies={state.options.proxies}"
+    if state.options.block_time != options.block_time:
+        return f"block_time={state.options.block_time}"
+    for chain, port in (ports or {}).items():
+        running = state.processes.get(f"anvil-{chain}")
+        if running is None or running.port != port:
+            return f"{chain} on port {running.port if running else None}"
+    return None
+
+
+def _spawn_proxy(upstream: str, port: int, log: Path, detached: bool, seed: int | None) -> ProcessInfo:
+    ensure_port_free(port)
+    cmd = [
+        sys.executable,
+        "-m",
+        "devnet.rpc_proxy",
+        "--listen-port",
+        str(port),
+        "--upstream",
+        upstream,
+    ]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    # The repo root on PYTHONPATH, so the proxy starts even without an installed package.
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
+    return ProcessInfo(
+        kind="rpc_proxy",
+        pid=proc.pid,
+        port=port,
+        url=f"http://{DEFAULT_HOST}:{port}",
+        log=str(log),
+        detached=detached,
+    )
+
+
+def _wait_proxy(info: ProcessInfo, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(info.pid):
+            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
+            raise DevnetError(f"rpc proxy on port {info.port} exited:\n{tail}")
+        try:
+            get_faults_sync(info.url, timeout=0.5)
+            return
+        except (OSError, urllib.error.URLError, ValueError):
+            time.sleep(0.02)
+    raise DevnetError(f"rpc proxy on {info.url} not ready after {timeout:.1f}s")
+
+
+async def devnet_up(
+    state_path: Path | str | None = None,
+    ports: Mapping[str, int] | None = None,
+    *,
+    detached: bool = True,
+    block_time: float | None = None,
+    proxies: bool = False,
+    proxy_seed: int | None = None,
+    chains: tuple[ChainSpec, ...] = DEFAULT_CHAINS,
+    timeout: float = 15.0,
+) -> DevnetState:
+    """Start both anvils (and optional proxies), deploy contracts, write the state file.
+
+    ``ports`` maps chain name to anvil port (defaults 8545/8546); proxies always take free
+    ports. ``block_time`` (seconds) switches from automine to interval mining.
+    """
+    path = _state_path(state_path)
+    options = DevnetOptions(block_time=block_time, proxies=proxies, detached=detached)
+    with _locked(path):
+        existing = DevnetState.load(path)
+        if existing is not None:
+            if _status(path, existing).up:
+                conflict = _options_conflict(existing, options, ports)
+                if conflict:
+                    raise DevnetError(
+                        f"a devnet is already up at {path} with {conflict}; run `crosslane devnet down` first"
+                    )
+                return existing
+            _stop_recorded(existing)  # stale: clear leftovers, then start afresh
+            path.unlink(missing_ok=True)
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout)
+
+
+async def _start(
+    path: Path,
+    ports: Mapping[str, int],
+    options: DevnetOptions,
+    proxy_seed: int | None,
+    chains: tuple[ChainSpec, ...],
+    timeout: float,
+) -> DevnetState:
+    unknown = set(ports) - {c.name for c in chains}
+    if unknown:
+        raise DevnetError(f"ports given for unknown chains: {sorted(unknown)}")
+    logs = path.parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    processes: dict[str, ProcessInfo] = {}
+    try:
+        anvils: dict[str, AnvilProcess] = {}
+        # Spawn on this (the loop's) thread: attached children die with their spawner.
+        for spec in chains:
+            log = logs / f"anvil-{spec.name}.log"
+            anvil = start_anvil(
+                ports.get(spec.name, spec.port),
+                spec.chain_id,
+                block_time=options.block_time,
+                detached=options.detached,
+                log_path=log,
+                wait=False,
+            )
+            anvils[spec.name] = anvil
+            processes[f"anvil-{spec.name}"] = ProcessInfo(
+                kind="anvil",
+                pid=anvil.pid,
+                port=anvil.port,
+                url=anvil.url,
+                log=str(log),
+                chain=spec.name,
+                detached=options.detached,
+            )
+        proxy_urls: dict[str, list[str]] = {}
+        if options.proxies:
+            for spec in chains:
+                for i, role in enumerate(("primary", "secondary")):
+                    info = _spawn_proxy(
+                        anvils[spec.name].url,
+                        find_free_port(),
+                        logs / f"proxy-{spec.name}-{role}.log",
+                        options.detached,
+                        None if proxy_seed is None else proxy_seed + i,
+                    )
+                    processes[f"proxy-{spec.name}-{role}"] = info.model_copy(update={"chain": spec.name})
+                    proxy_urls.setdefault(spec.name, []).append(info.url)
+        await asyncio.gather(*(asyncio.to_thread(a.wait_ready, timeout) for a in anvils.values()))
+        deployed = await asyncio.gather(
+            *(
+                deploy_chain(
+                    spec.name,
+                    anvils[spec.name].url,
+                    chain_id=spec.chain_id,
+                    rpc_urls=proxy_urls.get(spec.name),
+                )
+                for spec in chains
+            )
+        )
+        await asyncio.gather(
+            *(asyncio.to_thread(_wait_proxy, p, timeout) for p in processes.values() if p.kind == "rpc_proxy")
+        )
+        state = DevnetState(
+            options=options,
+            chains={c.name: c for c in deployed},
+            processes=processes,
+            accounts=list[str](dev_addresses()),
+        )
+        state.save(path)
+        return state
+    except BaseException:
+        for proc in processes.values():
+            stop_pid(proc.pid, timeout=2.0)
+        raise

@@ -1,0 +1,99 @@
+"""The devnet's one state file: what runs where, and the chains as the core reads them.
+
+Its ``chains`` key is exactly what :class:`crosslane.domain.chains.ChainRegistry` loads,
+so workers and activities find the devnet through the same file without importing this
+package. Only public addresses are stored: no keys, no mnemonic.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from crosslane.domain.chains import ChainConfig, ChainRegistry
+
+STATE_VERSION = 1
+
+
+class ProcessInfo(BaseModel):
+    kind: Literal["anvil", "rpc_proxy"]
+    pid: int
+    port: int
+    url: str
+    log: str | None = None
+    chain: str | None = None
+    detached: bool = True
+
+
+class DevnetOptions(BaseModel):
+    """What ``devnet_up`` was asked for, so a second ``up`` can tell if it matches."""
+
+    block_time: float | None = None
+    proxies: bool = False
+    detached: bool = True
+
+
+class DevnetState(BaseModel):
+    version: int = STATE_VERSION
+    started_at: str = Field(default_factory=lambda: datetime.now(UTC).isoformat())
+    options: DevnetOptions = Field(default_factory=DevnetOptions)
+    chains: dict[str, ChainConfig] = Field(default_factory=dict)
+    processes: dict[str, ProcessInfo] = Field(default_factory=dict)
+    accounts: list[str] = Field(default_factory=list, description="anvil dev accounts 0..9")
+
+    def registry(self) -> ChainRegistry:
+        return ChainRegistry(chains=dict(self.chains))
+
+    def anvil_url(self, chain: str) -> str:
+        """The chain's anvil itself, bypassing any fault proxy in ``rpc_urls``."""
+        for proc in self.processes.values():
+            if proc.kind == "anvil" and proc.chain == chain:
+                return proc.url
+        raise KeyError(f"no anvil recorded for chain {chain!r}")
+
+    def save(self, path: Path) -> None:
+        """Atomic replace, so readers never see a half-written file."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(self.model_dump_json(indent=2) + "\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @classmethod
+    def load(cls, path: Path) -> DevnetState | None:
+        if not path.exists():
+            return None
+        return cls.model_validate_json(path.read_text())
+
+
+class ProcessStatus(BaseModel):
+    name: str
+    kind: str
+    pid: int
+    port: int
+    alive: bool
+
+
+class ChainStatus(BaseModel):
+    name: str
+    chain_id: int
+    rpc_url: str
+    reachable: bool
+    block_number: int | None = None
+
+
+class DevnetStatus(BaseModel):
+    state_path: str
+    up: bool
+    processes: list[ProcessStatus] = Field(default_factory=list)
+    chains: list[ChainStatus] = Field(default_factory=list)
+    problems: list[str] = Field(default_factory=list)
