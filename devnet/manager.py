@@ -221,6 +221,13 @@ def _spawn_proxy(upstream: str, port: int, log: Path, detached: bool, seed: int 
     )
 
 
+def _fresh_port(taken: set[int]) -> int:
+    """A free port not already handed to a process still binding it."""
+    while (port := find_free_port()) in taken:
+        pass
+    return port
+
+
 def _wait_proxy(info: ProcessInfo, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -311,7 +318,7 @@ async def _start(
                 for i, role in enumerate(("primary", "secondary")):
                     info = _spawn_proxy(
                         anvils[spec.name].url,
-                        find_free_port(),
+                        _fresh_port({p.port for p in processes.values()}),
                         logs / f"proxy-{spec.name}-{role}.log",
                         options.detached,
                         None if proxy_seed is None else proxy_seed + i,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import search_attributes as sa
 from workflows.retry import ACTIVITY_RETRY
@@ -54,6 +54,17 @@ class TransactionLifecycle:
 
     @workflow.run
     async def run(self, request: TxRequest) -> TxResult:
+        try:
+            return await self._land(request)
+        except ActivityError as exc:
+            # Surface the business error itself (type and message) as the run's failure.
+            cause = exc.cause
+            self._set_state(TxState.FAILED, str(cause or exc))
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
+            raise
+
+    async def _land(self, request: TxRequest) -> TxResult:
         self._request = request
         wf_id = workflow.info().workflow_id
         workflow.upsert_search_attributes(

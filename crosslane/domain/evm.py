@@ -13,6 +13,7 @@ from crosslane.money import UINT256_MAX
 _HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 _HEX_DATA = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 _TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
+_INT_STRING = re.compile(r"^-?[0-9]+$")
 
 
 def _checksummed(value: str) -> str:
@@ -28,8 +29,8 @@ def _uint(value: Any) -> int:
     if isinstance(value, bool | float):
         raise ValueError(f"{value!r} must be an integer number of base units (wei), not {type(value).__name__}")
     if isinstance(value, str):
-        if not value.isdigit():
-            raise ValueError(f"{value!r} must be a non-negative integer number of base units (wei)")
+        if not _INT_STRING.match(value):
+            raise ValueError(f"{value!r} must be an integer number of base units (wei)")
         value = int(value)
     if not isinstance(value, int):
         raise ValueError(f"{value!r} must be an integer number of base units (wei)")
