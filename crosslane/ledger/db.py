@@ -11,6 +11,8 @@ failing with "database is locked".
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,7 +95,7 @@ def _create_sqlite_engine(url: URL) -> Engine:
         try:
             cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             if not memory:
-                cur.execute("PRAGMA journal_mode = WAL")
+                _enable_wal(cur)
             cur.execute("PRAGMA foreign_keys = ON")
         finally:
             cur.close()
@@ -104,6 +106,20 @@ def _create_sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _enable_wal(cur: Any) -> None:
+    """Switching to WAL needs a moment of exclusive access and does not wait on the busy
+    timeout, so two processes opening a fresh file at once can see "database is locked"."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cur.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 class SessionFactory:
