@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from eth_utils import to_checksum_address
 from temporalio import activity
 
 from activities.errors import business_errors
@@ -55,7 +56,7 @@ class RecoveryActivities:
                     nonce=nonce,
                     tx_hash=tx.get("hash"),
                     owner_workflow_id=owner.workflow_id if owner else None,
-                    to=tx.get("to") or inp.signer,
+                    to=to_checksum_address(tx.get("to") or inp.signer),
                     value=_int(tx.get("value", 0)),
                     data=tx.get("input", "0x"),
                     gas=_int(tx.get("gas", 21_000)),

@@ -21,7 +21,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
 from connectors.evm.fees import FeeSuggestion, suggest_fees
-from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical, send_raw
+from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical, is_known, send_raw
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
 from crosslane.domain.tx_steps import (
@@ -235,6 +235,7 @@ class TxActivities:
         start_block = await client.block_number()
         started = time.monotonic()
         poll_s = inp.poll_interval_ms / 1000
+        unseen = 0
         while True:
             head = await client.block_number()
             blocks_waited = head - start_block
@@ -251,8 +252,17 @@ class TxActivities:
                 if mined is None:
                     return WaitResult(outcome=WaitOutcome.NONCE_CONSUMED, blocks_waited=blocks_waited)
                 continue
-            elif _window_passed(inp, blocks_waited, time.monotonic() - started):
-                return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
+            else:
+                if inp.detect_drops:
+                    unseen = 0 if await is_known(client, inp.tx_hashes[-1]) else unseen + 1
+                # Twice unseen, so a node that has not indexed a fresh broadcast yet is not a drop.
+                if unseen >= 2:
+                    await asyncio.to_thread(
+                        self.rt.ledger.mark_attempt, inp.tx_hashes[-1], AttemptStatus.DROPPED.value
+                    )
+                    return WaitResult(outcome=WaitOutcome.DROPPED, blocks_waited=blocks_waited)
+                if _window_passed(inp, blocks_waited, time.monotonic() - started):
+                    return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
             await asyncio.sleep(poll_s)
 
     async def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
@@ -304,6 +314,8 @@ def _replacement_fees(
     min_max_fee = bump(int(last.max_fee_per_gas), request.fees.bump_bps)
     min_tip = bump(int(last.max_priority_fee_per_gas), request.fees.bump_bps)
     if kind is AttemptKind.CANCEL:
+        if min_max_fee > bump(cap, request.fees.bump_bps):
+            return None
         max_fee = max(min_max_fee, min(fees.max_fee_per_gas, cap))
         return max_fee, min(max(min_tip, fees.max_priority_fee_per_gas), max_fee)
     if min_max_fee > cap:

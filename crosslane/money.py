@@ -6,27 +6,34 @@ On-chain amounts are ``int`` base units (wei for gas); CEX amounts are ``Decimal
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 GWEI = 10**9
 UINT256_MAX = 2**256 - 1
 BPS = 10_000
+_PRECISION = 100  # digits: uint256 has 78, so no amount is ever rounded
 
 
 def to_base_units(amount: Decimal | str, decimals: int) -> int:
     """Exact conversion of a human amount to base units; refuses sub-unit precision."""
-    try:
-        value = Decimal(amount)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {amount!r}") from None
-    scaled = value.scaleb(decimals)
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} has more than {decimals} decimal places")
-    return int(scaled)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        try:
+            value = Decimal(amount)
+        except InvalidOperation:
+            raise ValueError(f"not a number: {amount!r}") from None
+        if not value.is_finite():
+            raise ValueError(f"not a finite amount: {amount!r}")
+        scaled = value.scaleb(decimals)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{amount} has more than {decimals} decimal places")
+        return int(scaled)
 
 
 def from_base_units(amount: int, decimals: int) -> Decimal:
-    return Decimal(amount).scaleb(-decimals)
+    with localcontext() as ctx:
+        ctx.prec = _PRECISION
+        return Decimal(amount).scaleb(-decimals)
 
 
 def gwei(amount: Decimal | str | int) -> int:
@@ -40,4 +47,4 @@ def format_gwei(wei: int) -> str:
 
 def bump(wei: int, bps: int) -> int:
     """``wei`` raised by ``bps`` basis points, rounded up (nodes compare with >=)."""
-    return int((Decimal(wei) * (BPS + bps) / BPS).to_integral_value(rounding=ROUND_CEILING))
+    return -(-wei * (BPS + bps) // BPS)

@@ -156,6 +156,8 @@ class TransactionLifecycle:
                 max_blocks=policy.replace_after_blocks,
                 max_seconds=policy.replace_after_seconds,
                 poll_interval_ms=policy.poll_interval_ms,
+                # At the cap a dropped attempt cannot be re-priced: wait out the window instead.
+                detect_drops=self._state is not TxState.AT_CAP,
             ),
             result_type=WaitResult,
             start_to_close_timeout=window + timedelta(minutes=5),

@@ -51,10 +51,17 @@ class KeystoreSigner(LocalKeySigner):
     """An encrypted (web3 secret storage) keystore file, decrypted once at load."""
 
     def __init__(self, path: Path, password: str) -> None:
+        not_a_keystore = SignerUnavailable(f"{path.name} is not a web3 secret-storage keystore file")
         try:
-            key = Account.decrypt(json.loads(path.read_text()), password)
+            keystore = json.loads(path.read_text())
+        except ValueError:
+            raise not_a_keystore from None
+        try:
+            key = Account.decrypt(keystore, password)
         except ValueError as exc:
             raise SignerUnavailable(f"cannot unlock keystore {path.name}: {exc}") from None
+        except (KeyError, TypeError):
+            raise not_a_keystore from None
         super().__init__(key)
 
 
@@ -63,8 +70,9 @@ def write_keystore(private_key: str, password: str, directory: Path) -> Path:
     encrypted = Account.encrypt(private_key, password)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{Account.from_key(private_key).address}.json"
-    path.write_text(json.dumps(encrypted))
-    path.chmod(0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, even briefly
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(encrypted))
     return path
 
 

@@ -115,6 +115,18 @@ async def block_hash_at(client: EvmClient, number: int) -> str | None:
     return await client.call(_block, "eth_getBlockByNumber")
 
 
+async def is_known(client: EvmClient, tx_hash: str) -> bool:
+    """Whether the node still has the transaction (pending or mined); false once evicted."""
+
+    async def _lookup(w3: AsyncWeb3) -> bool:
+        try:
+            return await w3.eth.get_transaction(tx_hash) is not None  # type: ignore[arg-type]
+        except TransactionNotFound:
+            return False
+
+    return await client.call(_lookup, "eth_getTransactionByHash")
+
+
 async def find_mined(client: EvmClient, tx_hashes: list[str]) -> MinedTx | None:
     """The attempt that mined, if any: at most one can, since they share a nonce."""
     for tx_hash in tx_hashes:

@@ -1,7 +1,7 @@
 """Chains Crosslane knows, and where to reach them.
 
 The registry is loaded from one JSON file (the devnet writes it; production points
-``CROSSLANE_CHAINS_FILE``/``CROSSLANE_DEVNET_STATE`` at its own). Workflows carry only chain
+``CROSSLANE_DEVNET_STATE`` at its own file of the same shape). Workflows carry only chain
 names; activities resolve them here.
 """
 

@@ -10,7 +10,7 @@ from crosslane.domain.evm import Address, Wei
 
 
 class RecoveryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     chain: str = Field(min_length=1)
     signer: Address

@@ -21,7 +21,7 @@ MIN_BUMP_BPS = 1250  # geth/anvil refuse a replacement below +10%; 12.5% also cl
 class FeePolicy(BaseModel):
     """Fee limits in wei per gas. The cap bounds every attempt but a cancel (see below)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     max_fee_per_gas_cap: Wei = Field(gt=0, description="no attempt pays more than this per gas")
     initial_max_fee_per_gas: Wei | None = Field(
@@ -46,7 +46,7 @@ class FeePolicy(BaseModel):
 class ReplacementPolicy(BaseModel):
     """When an attempt counts as stuck, and what to do at the fee cap."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     confirmations: int = Field(default=1, ge=1, le=128)
     replace_after_blocks: int | None = Field(default=3, ge=1)
@@ -68,7 +68,7 @@ class ReplacementPolicy(BaseModel):
 class TxRequest(BaseModel):
     """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is tx-<request_id>")
     chain: str = Field(min_length=1)

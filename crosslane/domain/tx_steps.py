@@ -52,6 +52,7 @@ class ReplaceResult(BaseModel):
 class WaitOutcome(StrEnum):
     MINED = "mined"
     NOT_INCLUDED = "not_included"
+    DROPPED = "dropped"  # the node no longer has the latest attempt (evicted or refused)
     NONCE_CONSUMED = "nonce_consumed"
 
 
@@ -65,6 +66,7 @@ class WaitInput(BaseModel):
     max_blocks: int | None
     max_seconds: int | None
     poll_interval_ms: int
+    detect_drops: bool = True
 
 
 class WaitResult(BaseModel):

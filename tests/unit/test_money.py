@@ -1,0 +1,102 @@
+"""crosslane.money: the one place amounts change representation, exactly."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from crosslane.money import BPS, GWEI, UINT256_MAX, bump, format_gwei, from_base_units, gwei, to_base_units
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals", "base"),
+    [
+        ("1", 18, 10**18),
+        ("1.5", 6, 1_500_000),
+        ("0.000001", 6, 1),
+        ("123456789.12345678", 8, 12_345_678_912_345_678),
+        ("0", 18, 0),
+        ("1e3", 6, 1_000_000_000),
+        ("1.000000", 6, 1_000_000),  # trailing zeros are not extra precision
+        (Decimal("0.1"), 18, 10**17),
+        # more significant digits than Decimal's default 28-digit context: 10 billion tokens
+        # of an 18-decimal token; must not be rounded
+        ("12345678901.123456789012345678", 18, 12_345_678_901_123_456_789_012_345_678),
+        ("115792089237316195423570985008687907853269984665640564039457.584007913129639935", 18, UINT256_MAX),
+    ],
+)
+def test_to_base_units_is_exact(amount: Decimal | str, decimals: int, base: int) -> None:
+    assert to_base_units(amount, decimals) == base
+    assert isinstance(to_base_units(amount, decimals), int)
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals"),
+    [
+        ("0.0000001", 6),
+        ("1.123456789", 8),
+        ("0.1", 0),
+        ("1e-19", 18),
+        ("12345678901.1234567890123456789", 18),  # the 19th decimal hides past 28 digits
+    ],
+)
+def test_to_base_units_refuses_extra_precision(amount: str, decimals: int) -> None:
+    with pytest.raises(ValueError, match=f"more than {decimals} decimal places"):
+        to_base_units(amount, decimals)
+
+
+@pytest.mark.parametrize("junk", ["", "abc", "1,5", "0x10", "1.2.3"])
+def test_to_base_units_refuses_non_numbers(junk: str) -> None:
+    with pytest.raises(ValueError, match="not a number"):
+        to_base_units(junk, 6)
+
+
+@pytest.mark.parametrize("special", ["NaN", "sNaN", "Infinity", "-Infinity", "inf"])
+def test_to_base_units_refuses_non_finite_amounts(special: str) -> None:
+    """A CLI option typed ``Decimal`` accepts "inf" and "nan"; they must fail as bad input."""
+    with pytest.raises(ValueError):
+        to_base_units(special, 6)
+
+
+def test_from_base_units_is_exact_and_round_trips() -> None:
+    assert from_base_units(1_500_000, 6) == Decimal("1.5")
+    assert from_base_units(1, 18) == Decimal("1e-18")
+    assert from_base_units(UINT256_MAX, 18) == Decimal(
+        "115792089237316195423570985008687907853269984665640564039457.584007913129639935"
+    )
+    for base, decimals in [(1, 18), (10**18 + 1, 18), (UINT256_MAX, 6), (0, 8), (123, 0)]:
+        assert to_base_units(from_base_units(base, decimals), decimals) == base
+
+
+def test_gwei_conversions() -> None:
+    assert gwei(1) == GWEI
+    assert gwei("1.5") == 1_500_000_000
+    assert gwei(Decimal("0.000000001")) == 1
+    with pytest.raises(ValueError):
+        gwei("0.0000000001")  # below one wei
+    assert format_gwei(1_500_000_000) == "1.5 gwei"
+    assert format_gwei(100 * GWEI) == "100 gwei"
+    assert format_gwei(1) == "0.000000001 gwei"
+    assert format_gwei(0) == "0 gwei"
+
+
+@pytest.mark.parametrize(
+    ("wei", "bps", "expected"),
+    [
+        (100, 1250, 113),  # 112.5 rounds up
+        (8, 1250, 9),  # 9.0 exactly
+        (7, 1250, 8),  # 7.875 rounds up
+        (1, 1250, 2),
+        (0, 1250, 0),
+        (100, 0, 100),
+        (100, BPS, 200),
+        (10 * GWEI, 1000, 11 * GWEI),
+        (UINT256_MAX, 1250, -(-UINT256_MAX * (BPS + 1250) // BPS)),  # exact at any size
+    ],
+)
+def test_bump_rounds_up(wei: int, bps: int, expected: int) -> None:
+    assert bump(wei, bps) == expected
+    # nodes accept a replacement when new >= old * (1 + bump): the result must pass that check
+    assert bump(wei, bps) * BPS >= wei * (BPS + bps)
+    assert (bump(wei, bps) - 1) * BPS < wei * (BPS + bps) or wei == 0
