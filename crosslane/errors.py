@@ -31,6 +31,11 @@ class SignerUnavailable(CrosslaneError):
     """No key for the requested signer is loaded in this worker."""
 
 
+class BroadcastRejected(CrosslaneError):
+    """The node refused the signed transaction for a reason a retry cannot change
+    (insufficient funds, gas limit, invalid signature...)."""
+
+
 class RpcUnavailable(CrosslaneError):
     """Every RPC endpoint of a chain failed; transient, so Temporal retries."""
 

@@ -26,13 +26,19 @@ def raise_next_base_fee(url: str, wei: int) -> None:
     rpc_call(url, "anvil_setNextBlockBaseFeePerGas", [hex(wei)])
 
 
+NORMAL_BASE_FEE = 10**9  # anvil's genesis base fee
+
+
 @contextmanager
 def manual_mining(url: str) -> Iterator[Callable[[], None]]:
-    """Automine off inside the block (yields a ``mine()``); restored on the way out."""
+    """Automine off inside the block (yields a ``mine()``). On the way out automine is back
+    and the base fee is reset, so a base-fee spike made inside does not outlive it."""
     rpc_call(url, "evm_setAutomine", [False])
     try:
         yield lambda: mine(url)
     finally:
+        raise_next_base_fee(url, NORMAL_BASE_FEE)
+        mine(url)
         rpc_call(url, "evm_setAutomine", [True])
 
 

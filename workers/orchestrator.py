@@ -28,6 +28,10 @@ log = logging.getLogger(__name__)
 PASSTHROUGH = ("pydantic", "pydantic_core", "eth_utils", "eth_typing", "eth_hash", "Crypto", "crosslane")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
 def build_worker(
     client: Client, runtime: ChainRuntime, task_queue: str, *, max_concurrent_activities: int = 200
 ) -> Worker:
@@ -36,9 +40,7 @@ def build_worker(
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=build_activities(runtime),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-        ),
+        workflow_runner=workflow_runner(),
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )

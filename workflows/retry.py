@@ -11,6 +11,7 @@ NON_RETRYABLE = [
     "FeeCapBelowBaseFee",
     "NonceConsumed",
     "SignerUnavailable",
+    "BroadcastRejected",
 ]
 
 ACTIVITY_RETRY = RetryPolicy(

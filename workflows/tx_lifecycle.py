@@ -100,6 +100,8 @@ class TransactionLifecycle:
                 replaced = await self._replace(kind)
             if replaced.attempt is None:
                 self._set_state(TxState.AT_CAP, replaced.detail + "; waiting at the cap")
+                # Re-offer the last attempt: the node may have dropped it while the base fee was above it.
+                await self._broadcast(self._attempts[-1])
                 continue
             self._attempts.append(replaced.attempt)
             await self._broadcast(replaced.attempt)
@@ -122,6 +124,8 @@ class TransactionLifecycle:
         attempt.broadcast = sent.outcome
         if sent.outcome is BroadcastOutcome.UNDERPRICED:
             self._detail = f"attempt {attempt.index} refused as underpriced; the next bump goes higher"
+        elif sent.outcome is BroadcastOutcome.FEE_BELOW_BASE_FEE:
+            self._detail = f"attempt {attempt.index} is below the base fee; waiting, then re-pricing"
 
     async def _replace(self, kind: AttemptKind) -> ReplaceResult:
         assert self._request is not None

@@ -15,6 +15,7 @@ from web3.exceptions import TransactionNotFound, Web3RPCError
 
 from connectors.evm.client import EvmClient
 from crosslane.domain.tx import BroadcastOutcome
+from crosslane.errors import BroadcastRejected
 
 _OUTCOME_BY_MESSAGE: list[tuple[str, BroadcastOutcome]] = [
     ("already known", BroadcastOutcome.ALREADY_KNOWN),
@@ -23,6 +24,8 @@ _OUTCOME_BY_MESSAGE: list[tuple[str, BroadcastOutcome]] = [
     ("nonce too low", BroadcastOutcome.NONCE_TOO_LOW),
     ("replacement transaction underpriced", BroadcastOutcome.UNDERPRICED),
     ("replacement underpriced", BroadcastOutcome.UNDERPRICED),
+    ("less than block base fee", BroadcastOutcome.FEE_BELOW_BASE_FEE),
+    ("fee cap less than block base fee", BroadcastOutcome.FEE_BELOW_BASE_FEE),
 ]
 
 
@@ -59,7 +62,11 @@ def eip1559_tx(
 
 
 async def send_raw(client: EvmClient, raw_tx: str) -> BroadcastOutcome:
-    """Send signed bytes; a node that already has them (or mined them) is not an error."""
+    """Send signed bytes; a node that already has them (or mined them) is not an error.
+
+    Raises ``BroadcastRejected`` for refusals a retry cannot fix; transport failures
+    surface as ``RpcUnavailable`` (retryable).
+    """
 
     async def _send(w3: AsyncWeb3) -> BroadcastOutcome:
         try:
@@ -67,11 +74,18 @@ async def send_raw(client: EvmClient, raw_tx: str) -> BroadcastOutcome:
         except (Web3RPCError, ValueError) as exc:
             outcome = classify_send_error(str(exc))
             if outcome is None:
-                raise
+                raise BroadcastRejected(f"{client.chain.name} refused the transaction: {_node_message(exc)}") from None
             return outcome
         return BroadcastOutcome.SENT
 
     return await client.call(_send, "eth_sendRawTransaction")
+
+
+def _node_message(exc: Exception) -> str:
+    message = exc.args[0] if exc.args else exc
+    if isinstance(message, dict):
+        return str(message.get("message", message))
+    return str(message)
 
 
 @dataclass(frozen=True)

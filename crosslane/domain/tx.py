@@ -119,7 +119,8 @@ class AttemptKind(StrEnum):
 class BroadcastOutcome(StrEnum):
     SENT = "sent"
     ALREADY_KNOWN = "already_known"
-    UNDERPRICED = "underpriced"
+    UNDERPRICED = "underpriced"  # a replacement not enough above the pending attempt
+    FEE_BELOW_BASE_FEE = "fee_below_base_fee"  # the node will not pool it until the base fee falls
     NONCE_TOO_LOW = "nonce_too_low"
 
 

@@ -50,8 +50,19 @@ def test_replacement_underpriced(message: str) -> None:
 @pytest.mark.parametrize(
     "message",
     [
+        "max fee per gas less than block base fee",  # anvil
+        "max fee per gas less than block base fee: address 0x5aAe..., maxFeePerGas: 1 baseFee: 7",  # geth
+        "fee cap less than block base fee",
+    ],
+)
+def test_below_base_fee_waits_for_the_base_fee(message: str) -> None:
+    assert classify_send_error(message) is BroadcastOutcome.FEE_BELOW_BASE_FEE
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
         "transaction underpriced",  # below the pool's minimum, not a replacement: a real failure
-        "max fee per gas less than block base fee: address 0x5aAe..., maxFeePerGas: 1 baseFee: 7",
         "insufficient funds for gas * price + value",
         "nonce too high",
         "intrinsic gas too low",

@@ -1,0 +1,125 @@
+"""Record the workflow histories that tests/replay/test_replay.py replays.
+
+    .venv/bin/python -m tests.replay.record
+
+Starts its own Temporal dev server and devnet, runs one scenario per history, and writes
+``tests/replay/histories/<scenario>.json``. Re-record after an intended workflow change
+(and keep the old files while old runs may still be open, so they keep replaying).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from crosslane.domain.recovery import RecoveryRequest
+from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxState
+from devnet.anvil import find_free_port, stop_pid
+from devnet.manager import devnet_down, devnet_up
+from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.temporal_server import start_dev_server, wait_ready
+from tests.support.stack import Stack, crosslane_client, running_worker
+
+HISTORIES = Path(__file__).parent / "histories"
+GWEI = 10**9
+
+
+async def wait_state(client, rid: str, state: TxState, attempts: int = 1) -> None:  # noqa: ANN001
+    while True:
+        try:
+            s = await client.tx_status(rid)
+            if s.state is state and len(s.attempts) >= attempts and s.attempts[-1].broadcast:
+                return
+        except Exception:  # noqa: BLE001 - not started yet
+            pass
+        await asyncio.sleep(0.05)
+
+
+async def record(stack: Stack) -> None:
+    queue = "replay"
+    a, b = stack.fund_signer(), stack.fund_signer()
+    url = stack.anvil_urls["devnet-a"]
+    fees = FeePolicy(max_fee_per_gas_cap=100 * GWEI)
+    fast = ReplacementPolicy(poll_interval_ms=50)
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        saved: dict[str, str] = {}
+
+        confirmed = TxRequest(request_id="confirmed", chain="devnet-a", signer=a.address, to=b.address, value=1,
+                              fees=fees, policy=fast)
+        await (await client.start_tx(confirmed)).result()
+        saved["tx_confirmed"] = confirmed.workflow_id
+
+        with manual_mining(url):
+            low = max(next_base_fee(url), 1)
+            stuck = TxRequest(
+                request_id="stuck", chain="devnet-a", signer=a.address, to=b.address, value=2,
+                fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low,
+                               initial_max_priority_fee_per_gas=low),
+                policy=ReplacementPolicy(replace_after_blocks=2, replace_after_seconds=None, poll_interval_ms=50),
+            )
+            handle = await client.start_tx(stuck)
+            await wait_state(client, stuck.request_id, TxState.PENDING)
+            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
+            task = asyncio.ensure_future(handle.result())
+            await mine_until(task.done, url)
+            saved["tx_stuck_replaced"] = stuck.workflow_id
+
+            cancel = stuck.model_copy(update={"request_id": "cancelled", "policy": ReplacementPolicy(
+                replace_after_blocks=10_000, replace_after_seconds=None, poll_interval_ms=50)})
+            low = max(next_base_fee(url), 1)
+            cancel = cancel.model_copy(update={"fees": FeePolicy(
+                max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low, initial_max_priority_fee_per_gas=low)})
+            handle = await client.start_tx(cancel)
+            await wait_state(client, cancel.request_id, TxState.PENDING)
+            await handle.signal("cancel")
+            task = asyncio.ensure_future(handle.result())
+            await mine_until(task.done, url)
+            saved["tx_cancelled_by_signal"] = cancel.workflow_id
+
+        unknown = confirmed.model_copy(update={"request_id": "unknown-chain", "chain": "nowhere"})
+        await asyncio.gather((await client.start_tx(unknown)).result(), return_exceptions=True)
+        saved["tx_unknown_chain"] = unknown.workflow_id
+
+        bad = confirmed.model_dump(mode="json") | {"request_id": "bad-json", "to": b.address.lower()}
+        handle = await client.temporal.start_workflow("TransactionLifecycle", bad, id="tx-bad-json", task_queue=queue)
+        await asyncio.gather(handle.result(), return_exceptions=True)
+        saved["tx_invalid_input"] = "tx-bad-json"
+
+        recovery = await client.start_recovery(
+            RecoveryRequest(chain="devnet-a", signer=a.address, max_fee_per_gas_cap=100 * GWEI), run_key="replay"
+        )
+        await recovery.result()
+        saved["recovery_clean"] = recovery.id
+
+        HISTORIES.mkdir(exist_ok=True)
+        for name, workflow_id in saved.items():
+            history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        port = find_free_port()
+        server = start_dev_server(home / "t.db", home / "t.log", port=port, ui_port=find_free_port(), detached=False)
+        try:
+            await wait_ready(f"127.0.0.1:{port}", proc=server)
+            state = await devnet_up(home / "devnet.json", ports={"devnet-a": find_free_port(),
+                                                                 "devnet-b": find_free_port()}, detached=False)
+            try:
+                stack = Stack(home=home, temporal_address=f"127.0.0.1:{port}", devnet_state=home / "devnet.json",
+                              db_url=f"sqlite:///{home / 'ledger.db'}", chains=state.registry(),
+                              anvil_urls={n: state.anvil_url(n) for n in state.chains})
+                stack.ledger().migrate()
+                await record(stack)
+            finally:
+                devnet_down(home / "devnet.json")
+        finally:
+            stop_pid(server.pid)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
