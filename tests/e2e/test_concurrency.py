@@ -9,7 +9,7 @@ from web3 import Web3
 
 from tests.e2e.test_crash_safety import assert_one_tx_per_nonce
 from tests.e2e.test_tx_lifecycle import request_for
-from tests.support.stack import Stack, WorkerProcess, crosslane_client, running_worker, unique_queue
+from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue, worker_process
 
 CHAIN = "devnet-b"
 N = 50
@@ -35,7 +35,7 @@ async def test_fifty_concurrent_lifecycles_in_one_worker(stack: Stack) -> None:
 async def test_fifty_concurrent_lifecycles_across_two_worker_processes(stack: Stack, tmp_path: Path) -> None:
     sender, recipient = stack.fund_signer(), stack.fund_signer()
     queue = unique_queue("fifty2")
-    workers = [WorkerProcess(stack, queue, tmp_path / f"worker-{i}.log") for i in range(2)]
+    workers = [worker_process(stack, queue, tmp_path / f"worker-{i}.log") for i in range(2)]
     try:
         await asyncio.gather(*(w.wait_polling() for w in workers))
         client = await crosslane_client(stack, queue)

@@ -10,8 +10,9 @@ from web3 import Web3
 
 from crosslane.domain.tx import TxOutcome, TxResult
 from devnet.mining import manual_mining, mine_until
+from devnet.sandbox import WorkerProcess
 from tests.e2e.test_tx_lifecycle import request_for
-from tests.support.stack import Stack, WorkerProcess, crosslane_client, unique_queue
+from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
 
 CHAIN = "devnet-a"
 
@@ -31,7 +32,7 @@ async def test_crash_before_and_after_broadcast(stack: Stack, tmp_path: Path, po
     sender, recipient = stack.fund_signer(), stack.fund_signer()
     queue = unique_queue("crash")
     once = tmp_path / "crashed"
-    crashing = WorkerProcess(
+    crashing = worker_process(
         stack, queue, tmp_path / "worker-1.log", CROSSLANE_CRASH_AT=point, CROSSLANE_CRASH_ONCE_FILE=str(once)
     )
     replacement: WorkerProcess | None = None
@@ -44,7 +45,7 @@ async def test_crash_before_and_after_broadcast(stack: Stack, tmp_path: Path, po
         ]
         assert await crashing.wait_killed() == -9
         assert once.read_text() == point
-        replacement = WorkerProcess(stack, queue, tmp_path / "worker-2.log")
+        replacement = worker_process(stack, queue, tmp_path / "worker-2.log")
         results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 120)
     finally:
         crashing.stop()
@@ -62,7 +63,7 @@ async def test_crash_while_waiting_for_inclusion(stack: Stack, tmp_path: Path) -
     queue = unique_queue("crashwait")
     once = tmp_path / "crashed"
     w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
-    crashing = WorkerProcess(
+    crashing = worker_process(
         stack, queue, tmp_path / "worker-1.log", CROSSLANE_CRASH_AT="tx.waiting", CROSSLANE_CRASH_ONCE_FILE=str(once)
     )
     replacement: WorkerProcess | None = None
@@ -77,7 +78,7 @@ async def test_crash_while_waiting_for_inclusion(stack: Stack, tmp_path: Path) -
             assert w3.eth.get_transaction_count(sender.address, "pending") == 1
             assert w3.eth.get_transaction_count(sender.address, "latest") == 0
             mine()
-            replacement = WorkerProcess(stack, queue, tmp_path / "worker-2.log")
+            replacement = worker_process(stack, queue, tmp_path / "worker-2.log")
             task = asyncio.ensure_future(handle.result())
             await asyncio.wait_for(mine_until(task.done, stack.anvil_urls[CHAIN], 0.5), 90)
             result = task.result()

@@ -12,7 +12,7 @@ from connectors.evm.signer import write_keystore
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import TxOutcome
 from tests.e2e.test_tx_lifecycle import request_for
-from tests.support.stack import Stack, WorkerProcess, crosslane_client, temporal_client, unique_queue
+from tests.support.stack import Stack, crosslane_client, temporal_client, unique_queue, worker_process
 
 
 def secret_forms(secret: str) -> list[bytes]:
@@ -29,7 +29,7 @@ async def test_no_key_or_password_in_any_history_or_log(stack: Stack, tmp_path: 
     write_keystore(key, password, keystore)
     (tmp_path / "password").write_text(password)
     queue = unique_queue("secrets")
-    worker = WorkerProcess(
+    worker = worker_process(
         stack,
         queue,
         tmp_path / "worker.log",

@@ -39,9 +39,7 @@ from crosslane.ledger import (
 )
 from crosslane.ledger.models import Base
 
-PG_ADMIN_URL = os.environ.get(
-    "CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_ADMIN_URL = os.environ.get("CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHAIN = 31337
 SIGNER = "0x" + "ab" * 20
 SIGNER_CS = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
@@ -77,9 +75,7 @@ def pg_database() -> Iterator[str]:
         yield name
     finally:
         with _pg_connect() as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -148,9 +144,7 @@ def _allocate_many(led: Ledger, prefix: str, threads: int, per_thread: int) -> l
     def work(t: int) -> list[int]:
         got = []
         for i in range(per_thread):
-            op = led.begin_operation(
-                f"{prefix}-{t}-{i}", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER
-            )
+            op = led.begin_operation(f"{prefix}-{t}-{i}", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER)
             got.append(led.allocate_nonce(op.id, CHAIN, SIGNER, 0))
         return got
 
@@ -215,13 +209,11 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
 
 
 def test_begin_operation_is_get_or_create(ledger: Ledger) -> None:
-    a = ledger.begin_operation("bridge-x", "deposit", "evm_tx", chain_id=CHAIN, signer=SIGNER,
-                               detail={"amount": "5"})
+    a = ledger.begin_operation("bridge-x", "deposit", "evm_tx", chain_id=CHAIN, signer=SIGNER, detail={"amount": "5"})
     assert isinstance(a, OperationRecord)
     assert a.signer == SIGNER_CS and a.status is OperationStatus.PENDING and a.nonce is None
     assert a.created_at.tzinfo is not None
-    b = ledger.begin_operation("bridge-x", "deposit", "evm_tx", signer=SIGNER_CS.lower(),
-                               detail={"amount": "999"})
+    b = ledger.begin_operation("bridge-x", "deposit", "evm_tx", signer=SIGNER_CS.lower(), detail={"amount": "999"})
     assert b == a  # same row, detail of a retry does not overwrite
     assert ledger.begin_operation("bridge-x", "redeem", "evm_tx").id != a.id
     assert ledger.get_operation("bridge-x", "deposit") == a
@@ -314,8 +306,12 @@ def test_concurrent_record_attempt_keeps_first_writer(ledger: Ledger) -> None:
 def test_uint256_values_round_trip_exactly(ledger: Ledger) -> None:
     op = ledger.begin_operation("wf", "send", "evm_tx")
     big = attempt_kwargs(
-        "big", 0, value=UINT256_MAX, gas_limit=UINT256_MAX - 1,
-        max_fee_per_gas=2**255 + 12345, max_priority_fee_per_gas=2**64 + 1,
+        "big",
+        0,
+        value=UINT256_MAX,
+        gas_limit=UINT256_MAX - 1,
+        max_fee_per_gas=2**255 + 12345,
+        max_priority_fee_per_gas=2**64 + 1,
     )
     rec = ledger.record_attempt(op.id, 0, **big)
     ledger.mark_attempt(rec.tx_hash, "mined", effective_gas_price=UINT256_MAX, gas_used=21_000)
@@ -347,14 +343,13 @@ def test_mark_attempt_sets_timestamps_once(ledger: Ledger) -> None:
     b2 = ledger.get_attempt(op.id, 0)
     assert b2 is not None and b2.broadcast_at == b1.broadcast_at
     block_hash = "0x" + "11" * 32
-    ledger.mark_attempt(rec.tx_hash, "mined", block_number=123, block_hash=block_hash,
-                        gas_used=21_000, effective_gas_price=7 * 10**9)
+    ledger.mark_attempt(
+        rec.tx_hash, "mined", block_number=123, block_hash=block_hash, gas_used=21_000, effective_gas_price=7 * 10**9
+    )
     m = ledger.get_attempt(op.id, 0)
     assert m is not None and m.status is AttemptStatus.MINED
     assert m.mined_at is not None and m.mined_at >= m.broadcast_at  # type: ignore[operator]
-    assert (m.block_number, m.block_hash, m.gas_used, m.effective_gas_price) == (
-        123, block_hash, 21_000, 7 * 10**9
-    )
+    assert (m.block_number, m.block_hash, m.gas_used, m.effective_gas_price) == (123, block_hash, 21_000, 7 * 10**9)
     assert m.broadcast_at == b1.broadcast_at
     # a late "mined" again (e.g. a retried receipt poll) keeps the first stamp
     ledger.mark_attempt(rec.tx_hash, "mined")
@@ -459,10 +454,7 @@ def test_allocate_nonce_across_processes_consecutive(ledger: Ledger, db_url: str
     """Two spawned worker processes plus this one allocate at once: 0..N-1 exactly."""
     barrier = SPAWN.Barrier(3)
     out = SPAWN.Queue()
-    procs = [
-        SPAWN.Process(target=_proc_allocate, args=(db_url, f"p{i}", barrier, out))
-        for i in range(2)
-    ]
+    procs = [SPAWN.Process(target=_proc_allocate, args=(db_url, f"p{i}", barrier, out)) for i in range(2)]
     for p in procs:
         p.start()
     try:
@@ -515,4 +507,3 @@ def test_sqlite_connection_settings(tmp_path: Any) -> None:
             )
     finally:
         led.close()
-

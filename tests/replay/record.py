@@ -15,10 +15,8 @@ from pathlib import Path
 
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxState
-from devnet.anvil import find_free_port, stop_pid
-from devnet.manager import devnet_down, devnet_up
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
-from devnet.temporal_server import start_dev_server, wait_ready
+from devnet.sandbox import sandbox
 from tests.support.stack import Stack, crosslane_client, running_worker
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -46,17 +44,23 @@ async def record(stack: Stack) -> None:
         client = await crosslane_client(stack, queue)
         saved: dict[str, str] = {}
 
-        confirmed = TxRequest(request_id="confirmed", chain="devnet-a", signer=a.address, to=b.address, value=1,
-                              fees=fees, policy=fast)
+        confirmed = TxRequest(
+            request_id="confirmed", chain="devnet-a", signer=a.address, to=b.address, value=1, fees=fees, policy=fast
+        )
         await (await client.start_tx(confirmed)).result()
         saved["tx_confirmed"] = confirmed.workflow_id
 
         with manual_mining(url):
             low = max(next_base_fee(url), 1)
             stuck = TxRequest(
-                request_id="stuck", chain="devnet-a", signer=a.address, to=b.address, value=2,
-                fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low,
-                               initial_max_priority_fee_per_gas=low),
+                request_id="stuck",
+                chain="devnet-a",
+                signer=a.address,
+                to=b.address,
+                value=2,
+                fees=FeePolicy(
+                    max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low, initial_max_priority_fee_per_gas=low
+                ),
                 policy=ReplacementPolicy(replace_after_blocks=2, replace_after_seconds=None, poll_interval_ms=50),
             )
             handle = await client.start_tx(stuck)
@@ -66,11 +70,24 @@ async def record(stack: Stack) -> None:
             await mine_until(task.done, url)
             saved["tx_stuck_replaced"] = stuck.workflow_id
 
-            cancel = stuck.model_copy(update={"request_id": "cancelled", "policy": ReplacementPolicy(
-                replace_after_blocks=10_000, replace_after_seconds=None, poll_interval_ms=50)})
+            cancel = stuck.model_copy(
+                update={
+                    "request_id": "cancelled",
+                    "policy": ReplacementPolicy(
+                        replace_after_blocks=10_000, replace_after_seconds=None, poll_interval_ms=50
+                    ),
+                }
+            )
             low = max(next_base_fee(url), 1)
-            cancel = cancel.model_copy(update={"fees": FeePolicy(
-                max_fee_per_gas_cap=100 * GWEI, initial_max_fee_per_gas=low, initial_max_priority_fee_per_gas=low)})
+            cancel = cancel.model_copy(
+                update={
+                    "fees": FeePolicy(
+                        max_fee_per_gas_cap=100 * GWEI,
+                        initial_max_fee_per_gas=low,
+                        initial_max_priority_fee_per_gas=low,
+                    )
+                }
+            )
             handle = await client.start_tx(cancel)
             await wait_state(client, cancel.request_id, TxState.PENDING)
             await handle.signal("cancel")
@@ -102,23 +119,10 @@ async def record(stack: Stack) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        port = find_free_port()
-        server = start_dev_server(home / "t.db", home / "t.log", port=port, ui_port=find_free_port(), detached=False)
-        try:
-            await wait_ready(f"127.0.0.1:{port}", proc=server)
-            state = await devnet_up(home / "devnet.json", ports={"devnet-a": find_free_port(),
-                                                                 "devnet-b": find_free_port()}, detached=False)
-            try:
-                stack = Stack(home=home, temporal_address=f"127.0.0.1:{port}", devnet_state=home / "devnet.json",
-                              db_url=f"sqlite:///{home / 'ledger.db'}", chains=state.registry(),
-                              anvil_urls={n: state.anvil_url(n) for n in state.chains})
-                stack.ledger().migrate()
-                await record(stack)
-            finally:
-                devnet_down(home / "devnet.json")
-        finally:
-            stop_pid(server.pid)
+        async with sandbox(Path(tmp)) as services:
+            stack = Stack(services)
+            stack.ledger().migrate()
+            await record(stack)
 
 
 if __name__ == "__main__":

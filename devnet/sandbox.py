@@ -1,0 +1,104 @@
+"""A throwaway embedded stack for tools that need one for a while: a Temporal dev server
+and the devnet on free ports in a temp directory, plus worker processes.
+
+Used by the benchmarks and the replay recorder; ``crosslane dev up`` runs the long-lived
+one on the default ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
+from devnet.manager import devnet_down, devnet_up
+from devnet.state import DevnetState
+from devnet.temporal_server import start_dev_server, wait_ready
+
+
+@dataclass
+class Sandbox:
+    home: Path
+    temporal_address: str
+    devnet: DevnetState
+    devnet_state_path: Path
+    db_url: str
+
+    def env(self, task_queue: str, **extra: str) -> dict[str, str]:
+        """Environment for a Crosslane process (worker, CLI) bound to this sandbox."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSLANE_")}
+        env.update(
+            CROSSLANE_HOME=str(self.home),
+            CROSSLANE_TEMPORAL_ADDRESS=self.temporal_address,
+            CROSSLANE_TASK_QUEUE=task_queue,
+            CROSSLANE_DB_URL=self.db_url,
+            CROSSLANE_DEVNET_STATE=str(self.devnet_state_path),
+            PYTHONPATH=str(REPO_ROOT),
+        )
+        env.update(extra)
+        return env
+
+
+@asynccontextmanager
+async def sandbox(home: Path, *, proxies: bool = False) -> AsyncIterator[Sandbox]:
+    port = find_free_port()
+    server = start_dev_server(
+        home / "temporal.db", home / "temporal.log", port=port, ui_port=find_free_port(), detached=False
+    )
+    state_path = home / "devnet.json"
+    try:
+        await wait_ready(f"127.0.0.1:{port}", proc=server)
+        state = await devnet_up(
+            state_path,
+            ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
+            detached=False,
+            proxies=proxies,
+        )
+        try:
+            yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")
+        finally:
+            devnet_down(state_path)
+    finally:
+        stop_pid(server.pid)
+
+
+class WorkerProcess:
+    """``python -m workers.orchestrator`` as its own OS process, so it can be SIGKILLed."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        self.proc = spawn(
+            [sys.executable, "-m", "workers.orchestrator"], detached=False, log_path=log, cwd=REPO_ROOT, env=env
+        )
+
+    def _log_tail(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else "(no log)"
+
+    async def wait_polling(self, timeout_s: float = 30.0) -> None:
+        """Until the worker has logged that it runs (its pollers start right after)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while asyncio.get_running_loop().time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"worker exited ({self.proc.returncode}):\n{self._log_tail()}")
+            if self.log.exists() and "worker on" in self.log.read_text(errors="replace"):
+                return
+            await asyncio.sleep(0.1)
+        raise TimeoutError(f"worker not up:\n{self._log_tail()}")
+
+    async def wait_killed(self, timeout_s: float = 60.0) -> int:
+        """Until the process dies (e.g. at a crash point); its exit code."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while self.proc.poll() is None:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"worker did not die:\n{self._log_tail()}")
+            await asyncio.sleep(0.05)
+        return self.proc.returncode
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            stop_pid(self.proc.pid)
