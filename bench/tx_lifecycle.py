@@ -26,6 +26,7 @@ from bench.stats import Run
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
+from crosslane.ledger import Ledger
 from devnet.anvil import rpc_call
 from devnet.sandbox import Sandbox, WorkerProcess, sandbox
 
@@ -55,7 +56,9 @@ async def raw_web3(url: str, chain_id: int, count: int, to: str) -> Run:
 
     started = time.perf_counter()
     latencies = await asyncio.gather(*(transfer(n) for n in range(count)))
-    return Run("raw web3 send + wait", count, time.perf_counter() - started, list(latencies))
+    wall = time.perf_counter() - started
+    await w3.provider.disconnect()
+    return Run("raw web3 send + wait", count, wall, list(latencies))
 
 
 async def temporal_lifecycles(sb: Sandbox, url: str, count: int, to: str, round_no: int) -> Run:
@@ -91,8 +94,6 @@ async def main(count: int, rounds: int) -> None:
             chain_id = sb.devnet.chains[CHAIN].chain_id
             to = Account.from_key(funded_key(url)).address
             # The ledger's schema exists before the first worker starts.
-            from crosslane.ledger import Ledger
-
             Ledger(sb.db_url).migrate()
             runs: list[tuple[Run, Run]] = []
             for r in range(rounds):
