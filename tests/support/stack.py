@@ -60,7 +60,7 @@ class Stack:
         )
 
     def env(self, task_queue: str, **extra: str) -> dict[str, str]:
-        return self.sandbox.env(task_queue, CROSSLANE_SIGNER_KEYS=",".join(self.signer_keys.values()), **extra)
+        return self.sandbox.env(task_queue, **{"CROSSLANE_SIGNER_KEYS": ",".join(self.signer_keys.values()), **extra})
 
     def fund_signer(self, wei: int = 1000 * ETH) -> LocalAccount:
         """A fresh key with ETH on every chain: tests never share a nonce sequence."""
