@@ -52,6 +52,7 @@ class CrosslaneClient:
             result_type=TxResult,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=f"{request.value} wei from {request.signer} to {request.to} on {request.chain}",
         )
 
     def tx_handle(self, request_id: str) -> WorkflowHandle[object, TxResult]:

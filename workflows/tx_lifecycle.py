@@ -73,6 +73,7 @@ class TransactionLifecycle:
         first: TxAttempt = await workflow.execute_activity(
             TxActivity.PREPARE,
             PrepareInput(workflow_id=wf_id, request=request),
+            summary="validate, take a nonce, sign attempt 0",
             result_type=TxAttempt,
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
@@ -117,6 +118,7 @@ class TransactionLifecycle:
             BroadcastInput(
                 workflow_id=workflow.info().workflow_id, chain=self._request.chain, attempt_index=attempt.index
             ),
+            summary=f"broadcast attempt {attempt.index}",
             result_type=BroadcastResult,
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
@@ -137,6 +139,7 @@ class TransactionLifecycle:
                 attempt_index=len(self._attempts),
                 kind=kind,
             ),
+            summary=f"sign {kind} attempt {len(self._attempts)}",
             result_type=ReplaceResult,
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
@@ -163,6 +166,7 @@ class TransactionLifecycle:
                 # At the cap a dropped attempt cannot be re-priced: wait out the window instead.
                 detect_drops=self._state is not TxState.AT_CAP,
             ),
+            summary=f"wait for inclusion of {len(self._attempts)} attempt(s)",
             result_type=WaitResult,
             start_to_close_timeout=window + timedelta(minutes=5),
             heartbeat_timeout=WAIT_HEARTBEAT,
@@ -207,6 +211,7 @@ class TransactionLifecycle:
 
     def _set_state(self, state: TxState, detail: str) -> None:
         self._detail = detail
+        workflow.set_current_details(f"**{state}**: {detail}")
         if state != self._state:
             self._state = state
             workflow.upsert_search_attributes([sa.STATE.value_set(state)])
