@@ -27,10 +27,23 @@ class Settings:
     task_queue: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TASK_QUEUE", TASK_QUEUE))
     db_url_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DB_URL"))
     devnet_state_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE"))
+    ui_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_TEMPORAL_UI_PORT", "8233")))
+    devnet_ports_spec: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
+    )
 
     @property
     def db_url(self) -> str:
         return self.db_url_override or f"sqlite:///{self.home / 'ledger.db'}"
+
+    @property
+    def devnet_ports(self) -> dict[str, int]:
+        """Anvil port per chain for the embedded stack (``name=port,name=port``)."""
+        ports: dict[str, int] = {}
+        for item in filter(None, (p.strip() for p in self.devnet_ports_spec.split(","))):
+            name, _, port = item.partition("=")
+            ports[name.strip()] = int(port)
+        return ports
 
     @property
     def devnet_state_path(self) -> Path:

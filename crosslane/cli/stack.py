@@ -22,7 +22,6 @@ from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.state import DevnetState
 from devnet.temporal_server import start_dev_server, wait_ready
 
-UI_PORT = 8233
 DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 deploys)
 
 
@@ -82,13 +81,13 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     progress("devnet: anvil chains and contracts")
-    devnet = await devnet_up(cfg.devnet_state_path)
+    devnet = await devnet_up(cfg.devnet_state_path, ports=cfg.devnet_ports)
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
     if not temporal_pid:
         progress("Temporal dev server")
         port = cfg.temporal_address.rsplit(":", 1)[1]
-        proc = start_dev_server(cfg.home / "temporal.db", logs / "temporal.log", port=int(port), ui_port=UI_PORT)
+        proc = start_dev_server(cfg.home / "temporal.db", logs / "temporal.log", port=int(port), ui_port=cfg.ui_port)
         temporal_pid = proc.pid
     await wait_ready(cfg.temporal_address)
     worker_pid = current.worker_pid if current and pid_alive(current.worker_pid) else 0
@@ -110,7 +109,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     state = StackState(
         temporal_pid=temporal_pid,
         temporal_address=cfg.temporal_address,
-        ui_url=f"http://127.0.0.1:{UI_PORT}",
+        ui_url=f"http://127.0.0.1:{cfg.ui_port}",
         worker_pid=worker_pid,
         worker_log=str(worker_log),
     )
@@ -157,7 +156,7 @@ def stack_status(cfg: Settings) -> list[ComponentStatus]:
         ComponentStatus(
             "temporal",
             bool(state and pid_alive(state.temporal_pid)),
-            f"{cfg.temporal_address}, UI http://127.0.0.1:{UI_PORT}"
+            f"{cfg.temporal_address}, UI http://127.0.0.1:{cfg.ui_port}"
             + (f" (pid {state.temporal_pid})" if state else ""),
         ),
         ComponentStatus(

@@ -23,7 +23,8 @@ out = Console()
 
 
 def ui_link(workflow_id: str) -> str:
-    return f"http://127.0.0.1:8233/namespaces/{settings().temporal_namespace}/workflows/{workflow_id}"
+    cfg = settings()
+    return f"http://127.0.0.1:{cfg.ui_port}/namespaces/{cfg.temporal_namespace}/workflows/{workflow_id}"
 
 
 def attempts_table(status: TxStatus | TxResult) -> Table:

@@ -1,0 +1,63 @@
+"""`crosslane dev up|status|down`: the embedded stack a user keeps running, on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from devnet.anvil import dev_account, find_free_port, pid_alive
+from tests.e2e.test_entry_points import BIN, run
+from tests.support.stack import unique_queue
+
+
+async def test_dev_up_status_send_down(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSLANE_")}
+    env.update(
+        CROSSLANE_HOME=str(tmp_path / "home"),
+        CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
+        CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
+        CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
+        CROSSLANE_TASK_QUEUE=unique_queue("dev"),
+        COLUMNS="200",
+    )
+    crosslane = str(BIN / "crosslane")
+    try:
+        up = await run([crosslane, "dev", "up"], env=env)
+        assert up.returncode == 0, up.stderr
+        assert "up" in up.stdout and "devnet-a" in up.stdout
+        stack = json.loads((tmp_path / "home" / "stack.json").read_text())
+        status = await run([crosslane, "dev", "status"], env=env)
+        assert status.returncode == 0, status.stdout
+        for component in ("temporal", "worker", "anvil-devnet-a", "anvil-devnet-b"):
+            assert component in status.stdout
+        # The dev worker signs with encrypted keystores of the devnet accounts.
+        sent = await run(
+            [
+                crosslane,
+                "tx",
+                "send",
+                "--chain",
+                "devnet-a",
+                "--from",
+                dev_account(1)[0],
+                "--to",
+                dev_account(2)[0],
+                "--value",
+                "1",
+                "--id",
+                unique_queue("dev-send"),
+            ],
+            env=env,
+        )
+        assert sent.returncode == 0, sent.stderr
+        assert "confirmed" in sent.stdout
+        again = await run([crosslane, "dev", "up"], env=env)
+        assert again.returncode == 0
+        assert json.loads((tmp_path / "home" / "stack.json").read_text()) == stack, "a second up keeps what runs"
+    finally:
+        down = await run([crosslane, "dev", "down"], env=env)
+    assert down.returncode == 0, down.stderr
+    assert not pid_alive(stack["temporal_pid"]) and not pid_alive(stack["worker_pid"])
+    after = await run([crosslane, "dev", "status"], env=env)
+    assert after.returncode == 1 and "down" in after.stdout
