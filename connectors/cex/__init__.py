@@ -1,0 +1,1 @@
+"""CEX connector: one adapter over ccxt (REST) and ccxt.pro (websocket books), per venue."""

@@ -1,0 +1,29 @@
+"""Per-venue settings: which ccxt class, where it lives (devnet URLs), how to authenticate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# What ccxt needs to stay on spot and skip endpoints the venue does not serve to us.
+SPOT_ONLY_OPTIONS: dict[str, Any] = {
+    "fetchMarkets": {"types": ["spot"]},
+    "fetchCurrencies": False,
+    "fetchMargins": False,
+}
+
+
+class VenueConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="our name, e.g. binance or okx-sim")
+    exchange: str = Field(description="ccxt exchange id, e.g. binance, okx, kraken")
+    rest_url: str | None = Field(default=None, description="replaces the host of every REST URL (simulators)")
+    ws_url: str | None = Field(default=None, description="replaces the host of every websocket URL")
+    secrets_file: Path | None = None
+    enable_rate_limit: bool = True
+    timeout_ms: int = Field(default=10_000, ge=100)
+    options: dict[str, Any] = Field(default_factory=lambda: dict(SPOT_ONLY_OPTIONS))
+    symbols: list[str] = Field(default_factory=list, description="symbols whose books the fast path keeps")

@@ -1,0 +1,131 @@
+"""Fast-path messages: msgpack over a local stream socket, each frame a 4-byte big-endian
+length then the encoded message. Decimals travel as strings (never floats).
+
+One request, one reply, in order, per connection; a client keeps its connection warm.
+"""
+
+from __future__ import annotations
+
+import struct
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+import msgspec
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 4 * 1024 * 1024
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderKind(StrEnum):
+    LIMIT = "limit"  # rests if not filled
+    IOC = "ioc"  # takes what it can at the limit, cancels the rest
+    MARKET = "market"
+
+
+class QuoteRequest(msgspec.Struct, tag="quote", frozen=True):
+    symbol: str
+    side: Side
+    qty: Decimal
+
+
+class RouteRequest(msgspec.Struct, tag="route", frozen=True):
+    """Place a parent order split across venues. ``parent_id`` is the idempotency key:
+    a second request with the same id returns the first one's state, nothing is re-sent."""
+
+    parent_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    kind: OrderKind = OrderKind.IOC
+    limit_price: Decimal | None = None
+
+
+class CancelRequest(msgspec.Struct, tag="cancel", frozen=True):
+    parent_id: str
+
+
+class StatusRequest(msgspec.Struct, tag="status", frozen=True):
+    parent_id: str | None = None  # None: every parent still open
+
+
+Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest
+
+
+class VenueQuote(msgspec.Struct, frozen=True):
+    venue: str
+    qty: Decimal
+    avg_price: Decimal
+    fee: Decimal
+
+
+class Quote(msgspec.Struct, frozen=True):
+    symbol: str
+    side: Side
+    qty: Decimal
+    filled_qty: Decimal
+    avg_price: Decimal | None  # fee-exclusive
+    avg_price_with_fees: Decimal | None
+    legs: list[VenueQuote]
+
+
+ChildState = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected", "unknown"]
+
+
+class ChildOrder(msgspec.Struct):
+    venue: str
+    client_order_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    limit_price: Decimal | None
+    state: ChildState = "pending"
+    venue_order_id: str | None = None
+    filled: Decimal = Decimal(0)
+    avg_price: Decimal | None = None
+    fee: Decimal = Decimal(0)
+    fee_currency: str | None = None
+    error: str | None = None
+
+
+class ParentOrder(msgspec.Struct):
+    parent_id: str
+    symbol: str
+    side: Side
+    qty: Decimal
+    kind: OrderKind
+    limit_price: Decimal | None
+    children: list[ChildOrder]
+    created_ns: int
+
+    @property
+    def filled(self) -> Decimal:
+        return sum((c.filled for c in self.children), Decimal(0))
+
+    @property
+    def open(self) -> bool:
+        return any(c.state in ("pending", "open", "partially_filled", "unknown") for c in self.children)
+
+
+class Reply(msgspec.Struct):
+    ok: bool
+    error: str | None = None
+    error_type: str | None = None
+    quote: Quote | None = None
+    parent: ParentOrder | None = None
+    parents: list[ParentOrder] = msgspec.field(default_factory=list)
+
+
+REQUEST_DECODER = msgspec.msgpack.Decoder(Request)
+REPLY_DECODER = msgspec.msgpack.Decoder(Reply)
+ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
+
+
+def frame(message: msgspec.Struct) -> bytes:
+    payload = ENCODER.encode(message)
+    return HEADER.pack(len(payload)) + payload
