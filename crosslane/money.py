@@ -6,12 +6,14 @@ On-chain amounts are ``int`` base units (wei for gas); CEX amounts are ``Decimal
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation, localcontext
 
 GWEI = 10**9
 UINT256_MAX = 2**256 - 1
 BPS = 10_000
 _PRECISION = 100  # digits: uint256 has 78, so no amount is ever rounded
+_EXACT = Context(prec=_PRECISION)
+_POWERS_OF_TEN = tuple(10**n for n in range(_PRECISION + 1))
 
 
 def to_base_units(amount: Decimal | str, decimals: int) -> int:
@@ -48,3 +50,36 @@ def format_gwei(wei: int) -> str:
 def bump(wei: int, bps: int) -> int:
     """``wei`` raised by ``bps`` basis points, rounded up (nodes compare with >=)."""
     return -(-wei * (BPS + bps) // BPS)
+
+
+def parse_base_units(text: str, decimals: int) -> int:
+    """``to_base_units`` for the plain decimal strings exchanges send (``"65000.10"``), fast.
+
+    Market-data feeds deliver thousands of price levels a second; building a ``Decimal`` for
+    each one dominates their cost. Plain ``digits[.digits]`` text is converted with string
+    and ``int`` operations only (trailing zeros past ``decimals`` are accepted, as exchanges
+    pad to a fixed width); anything else (exponents, signs, spaces) goes through
+    :func:`to_base_units`. Same result and the same ``ValueError`` as :func:`to_base_units`.
+    """
+    whole, _, frac = text.partition(".")
+    if len(frac) > decimals:
+        frac = frac.rstrip("0")
+    if len(frac) <= decimals and whole.isdigit() and (not frac or frac.isdigit()):
+        try:
+            return int(whole + frac + "0" * (decimals - len(frac)))
+        except ValueError:  # a Unicode digit int() refuses; let Decimal decide
+            pass
+    return to_base_units(text, decimals)
+
+
+def from_base_units_compact(amount: int, decimals: int) -> Decimal:
+    """:func:`from_base_units` without trailing fractional zeros (``0.5``, not ``0.50000000``),
+    for amounts held at a finer scale than their value needs (routing's prices, fees, averages).
+
+    Exact, and built with a shared context rather than ``localcontext`` because the fast path
+    converts a dozen amounts per order.
+    """
+    whole, fraction = divmod(amount, _POWERS_OF_TEN[decimals])
+    if not fraction:
+        return Decimal(whole)  # normalize() would write 100 as 1E+2
+    return Decimal(amount).scaleb(-decimals, _EXACT).normalize(_EXACT)

@@ -5,14 +5,10 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from enum import StrEnum
 from statistics import median
 
-
-class HealthState(StrEnum):
-    HEALTHY = "healthy"
-    DEGRADED = "degraded"  # answering, but its book is stale
-    DOWN = "down"  # the last call failed
+from crosslane.routing import VenueHealth as RouterHealth
+from crosslane.routing import VenueStatus
 
 
 @dataclass
@@ -24,6 +20,7 @@ class VenueHealth:
     calls: int = 0
     ws_reconnects: int = 0
     last_book_update: float | None = None
+    book_stale: bool = False  # a crossed book or a dropped feed, until the next clean update
     down_since: float | None = None
 
     def record_call(self, seconds: float, ok: bool) -> None:
@@ -37,6 +34,7 @@ class VenueHealth:
 
     def record_book_update(self) -> None:
         self.last_book_update = time.monotonic()
+        self.book_stale = False
 
     def book_age_s(self) -> float | None:
         return None if self.last_book_update is None else time.monotonic() - self.last_book_update
@@ -49,10 +47,12 @@ class VenueHealth:
             return median(ordered) * 1000
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
 
-    def state(self, stale_after_s: float = 5.0) -> HealthState:
+    def for_router(self) -> RouterHealth:
+        """The router's view: down after a failed call, degraded after recent reconnects."""
         if self.down_since is not None:
-            return HealthState.DOWN
-        age = self.book_age_s()
-        if age is not None and age > stale_after_s:
-            return HealthState.DEGRADED
-        return HealthState.HEALTHY
+            status = VenueStatus.DOWN
+        elif self.ws_reconnects and self.failures:
+            status = VenueStatus.DEGRADED
+        else:
+            status = VenueStatus.HEALTHY
+        return RouterHealth(status=status, p50_latency_ms=self.latency_ms(50) or 0.0, book_stale=self.book_stale)

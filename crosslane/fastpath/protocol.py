@@ -13,13 +13,10 @@ from typing import Literal
 
 import msgspec
 
+from crosslane.routing import Side
+
 HEADER = struct.Struct(">I")
 MAX_FRAME = 4 * 1024 * 1024
-
-
-class Side(StrEnum):
-    BUY = "buy"
-    SELL = "sell"
 
 
 class OrderKind(StrEnum):
