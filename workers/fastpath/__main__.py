@@ -1,0 +1,5 @@
+"""`python -m workers.fastpath`."""
+
+from workers.fastpath.server import main
+
+main()

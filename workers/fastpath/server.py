@@ -1,0 +1,165 @@
+"""``crosslane fastpath``: a separate asyncio (uvloop) process holding warm venue connections
+and live books, taking orders over a local Unix socket (see crosslane.fastpath.protocol)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from pathlib import Path
+
+import msgspec
+from pydantic import BaseModel, Field
+
+from connectors.cex.config import VenueConfig
+from connectors.cex.credentials import load_credentials
+from connectors.cex.factory import build_exchange
+from connectors.cex.venue import CexVenue
+from crosslane.config import settings
+from crosslane.errors import CrosslaneError
+from crosslane.fastpath.protocol import (
+    ENCODER,
+    HEADER,
+    MAX_FRAME,
+    REQUEST_DECODER,
+    CancelRequest,
+    QuoteRequest,
+    Reply,
+    RouteRequest,
+    StatusRequest,
+)
+from workers.fastpath.engine import OrderEngine
+from workers.fastpath.feeds import follow_book
+from workers.fastpath.journal import Journal
+
+log = logging.getLogger(__name__)
+
+
+class FastPathConfig(BaseModel):
+    venues: list[VenueConfig] = Field(min_length=1)
+    symbols: list[str] = Field(min_length=1)
+    socket_path: Path
+    journal_path: Path
+    fsync: bool = True
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> FastPathConfig:
+        """From ``CROSSLANE_FASTPATH_CONFIG`` (JSON), else from the devnet's venues."""
+        source = path or Path(os.environ.get("CROSSLANE_FASTPATH_CONFIG", settings().home / "fastpath.json"))
+        if not source.exists():
+            raise CrosslaneError(f"no fast-path config at {source} (is the devnet up? set CROSSLANE_FASTPATH_CONFIG)")
+        return cls.model_validate_json(source.read_text())
+
+
+class FastPathServer:
+    def __init__(self, config: FastPathConfig) -> None:
+        self.config = config
+        self.venues = {
+            v.name: CexVenue(v, load_credentials(v.name, secrets_file=v.secrets_file)) for v in config.venues
+        }
+        self.engine = OrderEngine(self.venues, config.symbols, Journal(config.journal_path, fsync=config.fsync))
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pro: list[object] = []
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        await asyncio.gather(*(v.start() for v in self.venues.values()))
+        books = self.engine.build_books()
+        for venue in self.venues.values():
+            pro = build_exchange(venue.config, None, pro=True)
+            self._pro.append(pro)
+            for symbol in self.config.symbols:
+                if symbol in venue.markets:
+                    self._tasks.append(
+                        asyncio.create_task(follow_book(pro, symbol, books[symbol], venue.name, venue.health))
+                    )
+        recovered = await self.engine.recover(Journal.replay(self.config.journal_path))
+        for parent in recovered:
+            log.info(
+                "recovered %s: %s", parent.parent_id, [(c.venue, c.client_order_id, c.state) for c in parent.children]
+            )
+        self.config.socket_path.unlink(missing_ok=True)
+        self._server = await asyncio.start_unix_server(self._serve, path=str(self.config.socket_path))
+        os.chmod(self.config.socket_path, 0o600)
+        log.info(
+            "fast path on %s: venues %s, symbols %s, %d open parent(s) recovered",
+            self.config.socket_path,
+            sorted(self.venues),
+            self.config.symbols,
+            len(recovered),
+        )
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                header = await reader.readexactly(HEADER.size)
+                (size,) = HEADER.unpack(header)
+                if size > MAX_FRAME:
+                    break
+                reply = await self._handle(await reader.readexactly(size))
+                payload = ENCODER.encode(reply)
+                writer.write(HEADER.pack(len(payload)) + payload)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, data: bytes) -> Reply:
+        try:
+            request = REQUEST_DECODER.decode(data)
+            if isinstance(request, QuoteRequest):
+                return Reply(ok=True, quote=self.engine.quote(request))
+            if isinstance(request, RouteRequest):
+                return Reply(ok=True, parent=await self.engine.route(request))
+            if isinstance(request, CancelRequest):
+                return Reply(ok=True, parent=await self.engine.cancel(request.parent_id))
+            if isinstance(request, StatusRequest):
+                return Reply(ok=True, parents=self.engine.status(request.parent_id))
+        except msgspec.ValidationError as exc:
+            return Reply(ok=False, error=f"invalid request: {exc}", error_type="InvalidRequest")
+        except CrosslaneError as exc:
+            return Reply(ok=False, error=str(exc), error_type=exc.type_name)
+        return Reply(ok=False, error="unknown request", error_type="InvalidRequest")
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        for pro in self._pro:
+            with contextlib.suppress(Exception):
+                await pro.close()  # type: ignore[attr-defined]
+        await asyncio.gather(*(v.close() for v in self.venues.values()), return_exceptions=True)
+        self.engine.journal.close()
+        self.config.socket_path.unlink(missing_ok=True)
+
+
+async def run(config: FastPathConfig) -> None:
+    server = FastPathServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main() -> None:
+    import uvloop
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = FastPathConfig.load()
+    uvloop.run(run(config))
+
+
+if __name__ == "__main__":
+    main()
