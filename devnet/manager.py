@@ -10,6 +10,11 @@ Usage::
     devnet_status().up                            # every process alive, chains answer
     devnet_down()                                 # stop what the state file records
 
+    # exchange simulators (Binance, OKX dialects) with market makers: cex=True
+    state = await devnet_up(cex=True)                # ports 8611/8612, or cex_ports={...}
+    state.cex["binance"].rest_url                 # replace ccxt's urls['api'] origins with these
+    state.cex["okx"].credentials_file             # API keys of the devnet accounts (mode 600)
+
     # tests: free ports, a tmp state file, attached processes, fault proxies
     state = await devnet_up(tmp / "devnet.json", ports={"devnet-a": pa, "devnet-b": pb},
                             detached=False, proxies=True)
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.config import settings
+from crosslane.domain.chains import ChainConfig
 from devnet.anvil import (
     DEFAULT_HOST,
     REPO_ROOT,
@@ -54,9 +60,12 @@ from devnet.anvil import (
     start_anvil,
     stop_pid,
 )
+from devnet.cex import accounts as cex_accounts
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
 from devnet.deploy import deploy_chain
 from devnet.rpc_proxy import get_faults_sync
 from devnet.state import (
+    CexVenue,
     ChainStatus,
     DevnetOptions,
     DevnetState,
@@ -64,6 +73,7 @@ from devnet.state import (
     ProcessInfo,
     ProcessStatus,
 )
+from devnet.uniswap import deploy_uniswap
 
 __all__ = [
     "DEFAULT_CHAINS",
@@ -87,6 +97,14 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
     ChainSpec("devnet-a", 31337, 8545),
     ChainSpec("devnet-b", 31338, 8546),
 )
+
+DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
+_PROCESS_MARKERS = {"anvil": "anvil", "rpc_proxy": "devnet.rpc_proxy", "cex": "devnet.cex"}
+
+
+def cex_credentials_path(state_path: Path) -> Path:
+    """Where a devnet keeps its simulators' API credentials: beside its state file, mode 600."""
+    return state_path.with_name(state_path.stem + "-cex-credentials.json")
 
 
 def _state_path(state_path: Path | str | None) -> Path:
@@ -112,7 +130,7 @@ def _owns_pid(proc: ProcessInfo) -> bool:
     argv = pid_cmdline(proc.pid)
     if argv is None:  # no /proc: trust the pid
         return True
-    marker = "anvil" if proc.kind == "anvil" else "devnet.rpc_proxy"
+    marker = _PROCESS_MARKERS[proc.kind]
     return any(marker in part for part in argv) and str(proc.port) in argv
 
 
@@ -135,7 +153,13 @@ def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
     processes = []
     for name, proc in state.processes.items():
         alive = _owns_pid(proc)
-        if alive and proc.kind == "rpc_proxy":
+        if alive and proc.kind == "cex":
+            try:
+                admin_state(proc.url, timeout=1.0)
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                alive = False
+                problems.append(f"{name}: admin endpoint unreachable ({exc})")
+        elif alive and proc.kind == "rpc_proxy":
             try:
                 get_faults_sync(proc.url, timeout=1.0)
             except (OSError, urllib.error.URLError, ValueError) as exc:
@@ -179,6 +203,7 @@ def devnet_down(state_path: Path | str | None = None) -> list[str]:
             return []
         stopped = _stop_recorded(state)
         path.unlink(missing_ok=True)
+        cex_credentials_path(path).unlink(missing_ok=True)
         return stopped
 
 
@@ -187,6 +212,8 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
         return f"proxies={state.options.proxies}"
     if state.options.block_time != options.block_time:
         return f"block_time={state.options.block_time}"
+    if state.options.cex != options.cex:
+        return f"cex={state.options.cex}"
     for chain, port in (ports or {}).items():
         running = state.processes.get(f"anvil-{chain}")
         if running is None or running.port != port:
@@ -242,6 +269,38 @@ def _wait_proxy(info: ProcessInfo, timeout: float) -> None:
     raise DevnetError(f"rpc proxy on {info.url} not ready after {timeout:.1f}s")
 
 
+async def _deploy_contracts(spec: ChainSpec, url: str, rpc_urls: list[str] | None) -> ChainConfig:
+    """Base contracts (WETH9, test tokens, Multicall3), then Uniswap V2/V3 with seeded pools."""
+    chain = await deploy_chain(spec.name, url, chain_id=spec.chain_id, rpc_urls=rpc_urls)
+    return await deploy_uniswap(url, chain)
+
+
+def _spawn_venues(
+    path: Path, logs: Path, options: DevnetOptions, ports: Mapping[str, int], seed: int
+) -> list[VenueProcess]:
+    """Fresh devnet-only API credentials (file mode 600), then one simulator process per venue."""
+    credentials = cex_credentials_path(path)
+    cex_accounts.write(credentials, cex_accounts.generate(tuple(ports)))
+    return [
+        spawn_venue(
+            venue, port, credentials=credentials, log=logs / f"cex-{venue}.log", detached=options.detached, mm_seed=seed
+        )
+        for venue, port in ports.items()
+    ]
+
+
+def _cex_venue(path: Path, venue: VenueProcess) -> CexVenue:
+    credentials = cex_credentials_path(path)
+    return CexVenue(
+        venue=venue.venue,
+        exchange=EXCHANGE_IDS[venue.venue],
+        rest_url=venue.rest_url,
+        ws_url=venue.ws_url,
+        credentials_file=str(credentials),
+        accounts=[c.name for c in cex_accounts.read(credentials, venue.venue)],
+    )
+
+
 async def devnet_up(
     state_path: Path | str | None = None,
     ports: Mapping[str, int] | None = None,
@@ -252,14 +311,20 @@ async def devnet_up(
     proxy_seed: int | None = None,
     chains: tuple[ChainSpec, ...] = DEFAULT_CHAINS,
     timeout: float = 15.0,
+    cex: bool = False,
+    cex_ports: Mapping[str, int] | None = None,
+    cex_seed: int = 1,
 ) -> DevnetState:
     """Start both anvils (and optional proxies), deploy contracts, write the state file.
 
     ``ports`` maps chain name to anvil port (defaults 8545/8546); proxies always take free
-    ports. ``block_time`` (seconds) switches from automine to interval mining.
+    ports. ``block_time`` (seconds) switches from automine to interval mining. ``cex`` also
+    starts the Binance and OKX simulators with their market makers (``cex_ports`` maps venue
+    to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
+    credentials go to :func:`cex_credentials_path`, never into the state file.
     """
     path = _state_path(state_path)
-    options = DevnetOptions(block_time=block_time, proxies=proxies, detached=detached)
+    options = DevnetOptions(block_time=block_time, proxies=proxies, detached=detached, cex=cex)
     with _locked(path):
         existing = DevnetState.load(path)
         if existing is not None:
@@ -272,7 +337,8 @@ async def devnet_up(
                 return existing
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
-        return await _start(path, ports or {}, options, proxy_seed, chains, timeout)
+        venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed)
 
 
 async def _start(
@@ -282,6 +348,8 @@ async def _start(
     proxy_seed: int | None,
     chains: tuple[ChainSpec, ...],
     timeout: float,
+    cex_ports: Mapping[str, int] | None = None,
+    cex_seed: int = 1,
 ) -> DevnetState:
     unknown = set(ports) - {c.name for c in chains}
     if unknown:
@@ -325,30 +393,38 @@ async def _start(
                     )
                     processes[f"proxy-{spec.name}-{role}"] = info.model_copy(update={"chain": spec.name})
                     proxy_urls.setdefault(spec.name, []).append(info.url)
+        venues = _spawn_venues(path, logs, options, cex_ports or DEFAULT_CEX_PORTS, cex_seed) if options.cex else []
+        for venue in venues:
+            processes[f"cex-{venue.venue}"] = ProcessInfo(
+                kind="cex",
+                pid=venue.pid,
+                port=venue.port,
+                url=venue.rest_url,
+                log=str(venue.log),
+                detached=options.detached,
+                venue=venue.venue,
+                ws_url=venue.ws_url,
+            )
         await asyncio.gather(*(asyncio.to_thread(a.wait_ready, timeout) for a in anvils.values()))
         deployed = await asyncio.gather(
-            *(
-                deploy_chain(
-                    spec.name,
-                    anvils[spec.name].url,
-                    chain_id=spec.chain_id,
-                    rpc_urls=proxy_urls.get(spec.name),
-                )
-                for spec in chains
-            )
+            *(_deploy_contracts(spec, anvils[spec.name].url, proxy_urls.get(spec.name)) for spec in chains)
         )
         await asyncio.gather(
-            *(asyncio.to_thread(_wait_proxy, p, timeout) for p in processes.values() if p.kind == "rpc_proxy")
+            *(asyncio.to_thread(_wait_proxy, p, timeout) for p in processes.values() if p.kind == "rpc_proxy"),
+            *(asyncio.to_thread(wait_venue, v, timeout) for v in venues),
         )
         state = DevnetState(
             options=options,
             chains={c.name: c for c in deployed},
             processes=processes,
             accounts=list[str](dev_addresses()),
+            cex={v.venue: _cex_venue(path, v) for v in venues},
         )
         state.save(path)
         return state
     except BaseException:
         for proc in processes.values():
             stop_pid(proc.pid, timeout=2.0)
+        if options.cex:
+            cex_credentials_path(path).unlink(missing_ok=True)
         raise

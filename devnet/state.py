@@ -21,13 +21,31 @@ STATE_VERSION = 1
 
 
 class ProcessInfo(BaseModel):
-    kind: Literal["anvil", "rpc_proxy"]
+    kind: Literal["anvil", "rpc_proxy", "cex"]
     pid: int
     port: int
     url: str
     log: str | None = None
     chain: str | None = None
     detached: bool = True
+    venue: str | None = None  # cex only
+    ws_url: str | None = None  # cex only
+
+
+class CexVenue(BaseModel):
+    """A simulated exchange as ccxt reaches it: replace the origin of every ``urls['api']`` URL.
+
+    ``rest_url`` replaces https origins, ``ws_url`` (it ends in ``/stream``, which ccxt.pro's
+    binance needs in its spot socket URL) wss origins. The API keys are not here: they are in
+    ``credentials_file`` (mode 600), under the names in ``accounts``.
+    """
+
+    venue: str
+    exchange: str = Field(description="ccxt exchange id")
+    rest_url: str
+    ws_url: str
+    credentials_file: str
+    accounts: list[str] = Field(default_factory=list)
 
 
 class DevnetOptions(BaseModel):
@@ -36,6 +54,7 @@ class DevnetOptions(BaseModel):
     block_time: float | None = None
     proxies: bool = False
     detached: bool = True
+    cex: bool = False
 
 
 class DevnetState(BaseModel):
@@ -45,6 +64,7 @@ class DevnetState(BaseModel):
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
     processes: dict[str, ProcessInfo] = Field(default_factory=dict)
     accounts: list[str] = Field(default_factory=list, description="anvil dev accounts 0..9")
+    cex: dict[str, CexVenue] = Field(default_factory=dict, description="exchange simulators by venue")
 
     def registry(self) -> ChainRegistry:
         return ChainRegistry(chains=dict(self.chains))

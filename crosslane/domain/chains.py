@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +24,40 @@ class TokenInfo(BaseModel):
     decimals: int = Field(ge=0, le=36)
 
 
+class DexPoolInfo(BaseModel):
+    """A pool (V2 pair or V3 pool) known to exist; tokens are addresses, token0 < token1."""
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    token0: str
+    token1: str
+    fee: int = Field(ge=0, lt=1_000_000, description="pips (hundredths of a bip): 3000 = 0.3%")
+    tick_spacing: int | None = Field(default=None, description="V3 only")
+    label: str = Field(default="", description='for humans, e.g. "WETH/USDC 0.05%"')
+
+
+class DexDeployment(BaseModel):
+    """One AMM deployment on a chain: what its connector needs to find and quote pools.
+
+    A fork of Uniswap is another entry with the same ``protocol`` and its own factory and
+    init-code hash (pool addresses are CREATE2 of factory, tokens, fee and that hash).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    protocol: Literal["uniswap_v2", "uniswap_v3"]
+    factory: str
+    init_code_hash: str = Field(description="keccak256 of the pair/pool creation code, 0x-hex")
+    router: str | None = Field(default=None, description="V2: UniswapV2Router02; V3: SwapRouter")
+    quoter: str | None = Field(default=None, description="V3: QuoterV2")
+    position_manager: str | None = Field(default=None, description="V3: NonfungiblePositionManager")
+    fee_tiers: dict[int, int | None] = Field(
+        default_factory=dict, description="fee in pips -> tick spacing (None for V2 pairs)"
+    )
+    pools: list[DexPoolInfo] = Field(default_factory=list, description="pools seeded or known at start")
+
+
 class ChainConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -32,6 +67,9 @@ class ChainConfig(BaseModel):
     confirmations: int = Field(default=1, ge=1)
     contracts: dict[str, str] = Field(default_factory=dict)
     tokens: dict[str, TokenInfo] = Field(default_factory=dict)
+    dexes: dict[str, DexDeployment] = Field(
+        default_factory=dict, description='AMM deployments by name ("uniswap_v2", "uniswap_v3", a fork...)'
+    )
 
 
 class ChainRegistry(BaseModel):

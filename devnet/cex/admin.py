@@ -1,0 +1,153 @@
+"""Admin endpoints under ``/__admin`` (no auth: the simulator binds to loopback only).
+
+- ``GET  /__admin/state``: faults, limits, books, balances of every account;
+- ``POST /__admin/faults``: ``{latency_ms, error_rate, lose_next_order_response}`` (partial
+  updates), ``{"drop_ws": true}`` aborts every websocket now, ``{"reset": true}`` clears;
+- ``POST /__admin/rate_limits``: partial :class:`~devnet.cex.ratelimit.RateLimits`, or reset;
+- ``POST /__admin/accounts``: ``{account, api_key?, secret?, passphrase?, balances?}`` adds a key;
+- ``POST /__admin/credit``: ``{api_key | account, asset, amount}`` deposits (negative withdraws);
+- ``GET  /__admin/balances?account=|api_key=``, ``GET /__admin/book?symbol=BTC/USDT&depth=N``;
+- ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?}`` (``offset_bps`` shifts this
+  venue's quotes, to open a cross-venue gap on demand).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from devnet.cex.engine import InsufficientBalance
+from devnet.cex.numbers import BadNumber, parse_decimal, plain
+
+if TYPE_CHECKING:
+    from devnet.cex.server import VenueServer
+
+PREFIX = "/__admin"
+
+
+def _error(message: str, status: int = 400) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    body = await request.json() if request.can_read_body else {}
+    if not isinstance(body, dict):
+        raise TypeError("expected a JSON object")
+    return body
+
+
+def install(app: web.Application, server: VenueServer) -> None:
+    venue = server.venue
+
+    async def state(_request: web.Request) -> web.Response:
+        data = venue.state()
+        data["market_maker"] = server.market_maker.status() if server.market_maker else None
+        data["rest_url"] = server.rest_url
+        data["ws_url"] = server.ws_url
+        return web.json_response(data)
+
+    async def faults(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            drop = bool(body.pop("drop_ws", False))
+            current = venue.faults.update(body)
+        except (TypeError, ValueError) as exc:  # ValidationError is a ValueError
+            return _error(str(exc))
+        dropped = venue.drop_websockets() if drop else 0
+        return web.json_response(
+            {"faults": current.model_dump(), "stats": vars(venue.faults.stats), "dropped_websockets": dropped}
+        )
+
+    async def rate_limits(request: web.Request) -> web.Response:
+        try:
+            limits = venue.limiter.update(await _body(request))
+        except (TypeError, ValueError) as exc:
+            return _error(str(exc))
+        return web.json_response({"rate_limits": limits.model_dump()})
+
+    async def accounts(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            balances = {k: parse_decimal(v) for k, v in (body.get("balances") or {}).items()}
+            key = server.add_account(
+                str(body["account"]),
+                balances=balances,
+                api_key=body.get("api_key"),
+                secret=body.get("secret"),
+                passphrase=body.get("passphrase"),
+            )
+        except (TypeError, ValueError, KeyError, BadNumber) as exc:
+            return _error(f"bad account request: {exc}")
+        return web.json_response(
+            {"account": key.account, "api_key": key.api_key, "secret": key.secret, "passphrase": key.passphrase}
+        )
+
+    def _account(params: dict[str, Any]) -> str:
+        if params.get("account"):
+            return str(params["account"])
+        key = venue.keys.get(params.get("api_key"))
+        if key is None:
+            raise KeyError("unknown api_key (or give account)")
+        return key.account
+
+    async def credit(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            account = _account(body)
+            amount = parse_decimal(body["amount"])
+            venue.credit(account, str(body["asset"]), amount)
+        except (TypeError, ValueError, KeyError, BadNumber, InsufficientBalance) as exc:
+            return _error(f"bad credit request: {exc}")
+        return web.json_response({"account": account, "balances": venue.balances_of(account)})
+
+    async def balances(request: web.Request) -> web.Response:
+        try:
+            account = _account(dict(request.query))
+        except KeyError as exc:
+            return _error(str(exc))
+        return web.json_response({"account": account, "balances": venue.balances_of(account)})
+
+    async def book(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol", "")
+        found = venue.engine.books.get(symbol)
+        if found is None:
+            return _error(f"unknown symbol {symbol!r}", 404)
+        depth = int(request.query.get("depth", "1000"))
+        return web.json_response(
+            {
+                "symbol": symbol,
+                "sequence": found.sequence,
+                "bids": [[plain(p), plain(q)] for p, q in found.bids.levels(depth)],
+                "asks": [[plain(p), plain(q)] for p, q in found.asks.levels(depth)],
+            }
+        )
+
+    async def market_maker(request: web.Request) -> web.Response:
+        if server.market_maker is None:
+            return _error("this venue runs no market maker", 404)
+        try:
+            body = await _body(request)
+            if "interval_s" in body:
+                server.market_maker.interval_s = float(Decimal(str(body["interval_s"])))
+            if "offset_bps" in body:
+                server.market_maker.config.offset_bps = parse_decimal(body["offset_bps"])
+            if "running" in body:
+                if body["running"]:
+                    server.market_maker.resume()
+                else:
+                    await server.market_maker.pause()
+        except (TypeError, ValueError, ValidationError, BadNumber) as exc:
+            return _error(str(exc))
+        return web.json_response(server.market_maker.status())
+
+    app.router.add_get(PREFIX + "/state", state)
+    app.router.add_post(PREFIX + "/faults", faults)
+    app.router.add_post(PREFIX + "/rate_limits", rate_limits)
+    app.router.add_post(PREFIX + "/accounts", accounts)
+    app.router.add_post(PREFIX + "/credit", credit)
+    app.router.add_get(PREFIX + "/balances", balances)
+    app.router.add_get(PREFIX + "/book", book)
+    app.router.add_post(PREFIX + "/market_maker", market_maker)

@@ -1,0 +1,71 @@
+"""Async clients of a venue's ``/__admin`` endpoints (see :mod:`devnet.cex.admin`).
+
+For tests and tools driving a running simulator, in-process or a devnet process alike::
+
+    await set_faults(venue.rest_url, lose_next_order_response=1)
+    await set_faults(venue.rest_url, drop_ws=True)
+    await credit(venue.rest_url, api_key=key, asset="USDT", amount="1000")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+
+async def _call(method: str, url: str, body: dict[str, Any] | None = None, params: dict[str, str] | None = None) -> Any:
+    async with aiohttp.ClientSession() as session, session.request(method, url, json=body, params=params) as resp:
+        data = await resp.json()
+        if resp.status != 200:
+            raise ValueError(f"{method} {url} refused: {data}")
+        return data
+
+
+async def state(rest_url: str) -> dict[str, Any]:
+    result: dict[str, Any] = await _call("GET", rest_url + "/__admin/state")
+    return result
+
+
+async def set_faults(rest_url: str, **changes: Any) -> dict[str, Any]:
+    """Partial fault update; ``drop_ws=True`` aborts all websockets, ``reset=True`` clears."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/faults", changes)
+    return result
+
+
+async def set_rate_limits(rest_url: str, **changes: Any) -> dict[str, Any]:
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/rate_limits", changes)
+    return result
+
+
+async def add_account(rest_url: str, account: str, **fields: Any) -> dict[str, Any]:
+    """A new API key for ``account`` (fields: api_key, secret, passphrase, balances)."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/accounts", {"account": account, **fields})
+    return result
+
+
+async def credit(
+    rest_url: str, asset: str, amount: str, *, account: str | None = None, api_key: str | None = None
+) -> dict[str, Any]:
+    body = {"asset": asset, "amount": amount, "account": account, "api_key": api_key}
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/credit", body)
+    return result
+
+
+async def balances(rest_url: str, *, account: str | None = None, api_key: str | None = None) -> dict[str, Any]:
+    params = {k: v for k, v in (("account", account), ("api_key", api_key)) if v}
+    result: dict[str, Any] = await _call("GET", rest_url + "/__admin/balances", params=params)
+    return result
+
+
+async def book(rest_url: str, symbol: str, depth: int = 1000) -> dict[str, Any]:
+    result: dict[str, Any] = await _call(
+        "GET", rest_url + "/__admin/book", params={"symbol": symbol, "depth": str(depth)}
+    )
+    return result
+
+
+async def market_maker(rest_url: str, **changes: Any) -> dict[str, Any]:
+    """``running=False`` freezes the books, ``running=True`` resumes; ``interval_s`` sets the pace."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/market_maker", changes)
+    return result

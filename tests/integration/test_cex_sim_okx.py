@@ -1,0 +1,308 @@
+"""Unmodified ccxt ``okx`` (REST and ccxt.pro) against the OKX v5 simulator.
+
+One in-process simulator serves the module; each test trades from its own freshly funded
+account. Only ``urls['api']`` origins and the spot options differ from production use.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+import ccxt.async_support as ccxt
+import pytest
+
+from devnet.cex.admin_client import set_faults, set_rate_limits
+from devnet.cex.auth import ApiKey
+from devnet.cex.clients import ccxt_client
+from devnet.cex.market_maker import MarketMakerConfig
+from devnet.cex.server import VenueServer
+
+pytestmark = pytest.mark.timeout(60)
+SYMBOL = "BTC/USDT"
+
+
+def d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def cid(prefix: str) -> str:
+    return prefix + uuid.uuid4().hex[:16]
+
+
+@dataclass
+class Trader:
+    key: ApiKey
+    ex: Any  # ccxt.pro.okx (REST methods included)
+
+
+@pytest.fixture(scope="module")
+async def sim() -> AsyncIterator[VenueServer]:
+    server = VenueServer("okx", seed=11, market_maker=MarketMakerConfig(interval_s=0.05, running=False))
+    await server.start()
+    assert server.market_maker is not None
+    server.market_maker.quote(step=0)
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+def client(sim: VenueServer, key: ApiKey | None = None, **overrides: str) -> Any:
+    if key is None:
+        return ccxt_client("okx", sim.rest_url, sim.ws_url, pro=True)
+    creds = {"api_key": key.api_key, "secret": key.secret, "password": key.passphrase, **overrides}
+    return ccxt_client("okx", sim.rest_url, sim.ws_url, pro=True, **creds)
+
+
+@pytest.fixture
+async def trader(sim: VenueServer) -> AsyncIterator[Trader]:
+    key = sim.add_account(f"acct-{uuid.uuid4().hex[:8]}")
+    ex = client(sim, key)
+    try:
+        yield Trader(key, ex)
+    finally:
+        await ex.close()
+
+
+async def test_markets_currencies_book_and_time(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    markets = await ex.load_markets()  # signed /asset/currencies, then /public/instruments?instType=SPOT
+    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC"}
+    assert {"BTC", "ETH", "SOL", "USDT"} <= set(ex.currencies)
+    btc = markets[SYMBOL]
+    assert (btc["precision"]["price"], btc["precision"]["amount"], btc["limits"]["amount"]["min"]) == (
+        0.1,
+        1e-08,
+        1e-05,
+    )
+    book = await ex.fetch_order_book(SYMBOL, 10)
+    truth = sim.venue.engine.books[SYMBOL]
+    assert [(d(p), d(q)) for p, q, *_ in book["bids"]] == truth.bids.levels(10)
+    assert [(d(p), d(q)) for p, q, *_ in book["asks"]] == truth.asks.levels(10)
+    assert abs(await ex.fetch_time() - time.time() * 1000) < 5000
+
+
+async def test_limit_order_lifecycle_and_reservation(trader: Trader) -> None:
+    ex = trader.ex
+    client_id = cid("life")
+    order = await ex.create_order(SYMBOL, "limit", "buy", 0.01, 50000, {"clientOrderId": client_id})
+    assert order["clientOrderId"] == client_id and order["id"]
+    fetched = await ex.fetch_order(order["id"], SYMBOL)
+    assert (fetched["status"], fetched["price"], fetched["amount"], fetched["type"]) == ("open", 50000, 0.01, "limit")
+    assert (await ex.fetch_order(None, SYMBOL, {"clientOrderId": client_id}))["id"] == order["id"]
+    balance = await ex.fetch_balance()
+    assert (balance["USDT"]["used"], balance["USDT"]["free"]) == (500, 1_000_000 - 500)
+    assert [o["id"] for o in await ex.fetch_open_orders(SYMBOL)] == [order["id"]]
+    canceled = await ex.cancel_order(order["id"], SYMBOL)
+    assert canceled["id"] == order["id"]
+    assert (await ex.fetch_order(order["id"], SYMBOL))["status"] == "canceled"
+    balance = await ex.fetch_balance()
+    assert (balance["USDT"]["used"], balance["USDT"]["free"]) == (0, 1_000_000)
+
+
+async def test_market_ioc_post_only_fees_and_conservation(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    engine = sim.venue.engine
+    totals = engine.balances.totals()
+    book = engine.books[SYMBOL]
+    best_ask = book.best_ask()
+
+    bought = await ex.fetch_order((await ex.create_order(SYMBOL, "market", "buy", 0.01))["id"], SYMBOL)
+    assert (bought["status"], bought["filled"], d(bought["average"])) == ("closed", 0.01, best_ask)
+    assert bought["fee"] == {"currency": "BTC", "cost": 0.00001}  # taker 0.1 %, in the asset received
+
+    level_price, level_size = book.asks.levels(1)[0]
+    ioc_id = (
+        await ex.create_order(SYMBOL, "limit", "buy", float(level_size + 1), float(level_price), {"timeInForce": "IOC"})
+    )["id"]
+    ioc = await ex.fetch_order(ioc_id, SYMBOL)
+    assert (ioc["status"], d(ioc["filled"]), ioc["info"]["ordType"]) == ("canceled", level_size, "ioc")
+
+    crossing = await ex.create_order(SYMBOL, "limit", "buy", 0.01, float(book.best_ask()), {"postOnly": True})
+    crossed = await ex.fetch_order(crossing["id"], SYMBOL)  # OKX accepts, then cancels it (cancelSource 31)
+    assert (crossed["status"], crossed["filled"], crossed["info"]["cancelSource"]) == ("canceled", 0, "31")
+    maker = await ex.fetch_order(
+        (await ex.create_order(SYMBOL, "limit", "buy", 0.01, 40000, {"postOnly": True}))["id"], SYMBOL
+    )
+    assert (maker["status"], maker["postOnly"]) == ("open", True)
+
+    trades = await ex.fetch_my_trades(SYMBOL)
+    assert len(trades) == 2 and all(t["fee"]["currency"] == "BTC" and t["takerOrMaker"] == "taker" for t in trades)
+    got = sum(d(t["amount"]) - d(t["fee"]["cost"]) for t in trades)
+    spent = sum(d(t["price"]) * d(t["amount"]) for t in trades)
+    balance = await ex.fetch_balance()
+    assert d(balance["BTC"]["total"]) == 10 + got
+    assert d(balance["USDT"]["total"]) == 1_000_000 - spent
+    assert d(balance["USDT"]["used"]) == 400
+    assert engine.balances.totals() == totals
+
+
+async def test_errors_map_to_ccxt_exceptions(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    await ex.load_markets()
+    with pytest.raises(ccxt.InsufficientFunds):
+        await ex.create_order(SYMBOL, "limit", "buy", 100, 50000)
+    with pytest.raises(ccxt.OrderNotFound):
+        await ex.fetch_order("123", SYMBOL)
+    with pytest.raises(ccxt.OrderNotFound):
+        await ex.cancel_order("123", SYMBOL)
+    order = {"instId": "BTC-USDT", "tdMode": "cash", "side": "buy", "ordType": "limit", "px": "50000"}
+    with pytest.raises(ccxt.InvalidOrder):  # 51020: below minSz
+        await ex.private_post_trade_order({**order, "sz": "0.000001"})
+    with pytest.raises(ccxt.InvalidOrder):  # 51121: not a multiple of lotSz
+        await ex.private_post_trade_order({**order, "sz": "0.000010001"})
+    with pytest.raises(ccxt.BadSymbol):
+        await ex.public_get_market_books({"instId": "DOGE-USDT"})
+    for overrides in ({"secret": "wrong"}, {"password": "wrong"}, {"api_key": "no-such-key"}):
+        stranger = client(sim, trader.key, **overrides)
+        try:
+            with pytest.raises(ccxt.AuthenticationError):
+                await stranger.fetch_balance()
+        finally:
+            await stranger.close()
+
+
+async def test_rate_limit_429(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    await ex.load_markets()
+    await set_rate_limits(sim.rest_url, request_weight=5, weight_window_s=2)
+    try:
+        with pytest.raises(ccxt.RateLimitExceeded):
+            for _ in range(30):
+                await ex.fetch_balance()
+        async with aiohttp.ClientSession() as session:
+            for _ in range(30):
+                async with session.get(sim.rest_url + "/api/v5/market/books", params={"instId": "BTC-USDT"}) as resp:
+                    if resp.status == 429:
+                        assert int(resp.headers["Retry-After"]) >= 1
+                        assert (await resp.json())["code"] == "50011"
+                        break
+            else:
+                pytest.fail("never limited")
+    finally:
+        await set_rate_limits(sim.rest_url, reset=True)
+
+
+async def test_lost_order_response_leaves_exactly_one_order(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    await ex.load_markets()
+    client_id = cid("lost")
+    await set_faults(sim.rest_url, lose_next_order_response=1)
+    with pytest.raises(ccxt.NetworkError):
+        await ex.create_order(SYMBOL, "limit", "buy", 0.01, 45000, {"clientOrderId": client_id})
+    found = await ex.fetch_order(None, SYMBOL, {"clientOrderId": client_id})
+    assert (found["clientOrderId"], found["status"]) == (client_id, "open")
+    with pytest.raises(ccxt.InvalidOrder):  # 51016 duplicated clOrdId: a blind retry is refused
+        await ex.create_order(SYMBOL, "limit", "buy", 0.01, 45000, {"clientOrderId": client_id})
+    mine = [o for o in await ex.fetch_open_orders(SYMBOL) if o["clientOrderId"] == client_id]
+    assert [o["id"] for o in mine] == [found["id"]]
+
+
+async def _in_sync(sim: VenueServer, ex: Any, symbol: str, timeout: float = 5.0) -> None:
+    truth = sim.venue.engine.books[symbol]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        local = ex.orderbooks.get(symbol)
+        if local is not None and local["nonce"] == truth.sequence:
+            break
+        await asyncio.sleep(0.01)
+    local = ex.orderbooks[symbol]
+    assert local["nonce"] == truth.sequence
+    assert [(d(p), d(q)) for p, q, *_ in local["bids"]] == truth.bids.levels(400)
+    assert [(d(p), d(q)) for p, q, *_ in local["asks"]] == truth.asks.levels(400)
+
+
+async def test_watch_order_book_stays_in_sync_and_resyncs_after_drop(sim: VenueServer) -> None:
+    maker = sim.market_maker
+    assert maker is not None
+    ex = client(sim)
+    try:
+        maker.resume()
+        nonces = [(await asyncio.wait_for(ex.watch_order_book(SYMBOL), 5))["nonce"] for _ in range(15)]
+        assert nonces == sorted(nonces) and nonces[-1] - nonces[0] >= 14
+        await maker.pause()
+        await _in_sync(sim, ex, SYMBOL)
+        await set_faults(sim.rest_url, drop_ws=True)
+        maker.resume()
+        for _ in range(10):
+            try:
+                book = await asyncio.wait_for(ex.watch_order_book(SYMBOL), 5)
+            except ccxt.NetworkError:
+                continue
+        assert book["nonce"] > nonces[-1]
+        await maker.pause()
+        await _in_sync(sim, ex, SYMBOL)
+    finally:
+        await maker.pause()
+        await ex.close()
+
+
+def _okx_checksum(bids: dict[str, str], asks: dict[str, str]) -> int:
+    """OKX's documented algorithm, written independently of the simulator's."""
+    top_bids = sorted(bids.items(), key=lambda kv: -Decimal(kv[0]))[:25]
+    top_asks = sorted(asks.items(), key=lambda kv: Decimal(kv[0]))[:25]
+    parts: list[str] = []
+    for i in range(25):
+        if i < len(top_bids):
+            parts += list(top_bids[i])
+        if i < len(top_asks):
+            parts += list(top_asks[i])
+    value = zlib.crc32(":".join(parts).encode())
+    return value - 2**32 if value >= 2**31 else value
+
+
+async def test_books_channel_checksums_and_sequence(sim: VenueServer) -> None:
+    maker = sim.market_maker
+    assert maker is not None
+    bids: dict[str, str] = {}
+    asks: dict[str, str] = {}
+    async with aiohttp.ClientSession() as session, session.ws_connect(f"{sim.ws_url}/ws/v5/public") as ws:
+        await ws.send_str(json.dumps({"op": "subscribe", "args": [{"channel": "books", "instId": "BTC-USDT"}]}))
+        assert (await ws.receive_json(timeout=5))["event"] == "subscribe"
+        maker.resume()
+        try:
+            previous = None
+            for _ in range(30):
+                message = await ws.receive_json(timeout=5)
+                data = message["data"][0]
+                if message["action"] == "snapshot":
+                    assert data["prevSeqId"] == -1
+                else:
+                    assert data["prevSeqId"] == previous
+                previous = data["seqId"]
+                for side, levels in ((bids, data["bids"]), (asks, data["asks"])):
+                    for price, size, _, _ in levels:
+                        if Decimal(size) == 0:
+                            side.pop(price, None)
+                        else:
+                            side[price] = size
+                assert data["checksum"] == _okx_checksum(bids, asks)
+        finally:
+            await maker.pause()
+        await ws.send_str("ping")
+        while (reply := await ws.receive(timeout=5)).data != "pong":
+            assert reply.type == aiohttp.WSMsgType.TEXT
+
+
+async def test_watch_orders_after_login(sim: VenueServer, trader: Trader) -> None:
+    ex = trader.ex
+    await ex.load_markets()
+    pending = asyncio.create_task(ex.watch_orders(SYMBOL))
+    await asyncio.sleep(0.3)  # login, then the orders channel
+    order = await ex.create_order(SYMBOL, "limit", "sell", 0.01, 99000)
+    update = await asyncio.wait_for(pending, 5)
+    assert [(o["id"], o["status"]) for o in update] == [(order["id"], "open")]
+    pending = asyncio.create_task(ex.watch_orders(SYMBOL))
+    await asyncio.sleep(0.05)
+    await ex.cancel_order(order["id"], SYMBOL)
+    update = await asyncio.wait_for(pending, 5)
+    assert [(o["id"], o["status"]) for o in update if o["id"] == order["id"]][-1] == (order["id"], "canceled")
