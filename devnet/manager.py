@@ -62,6 +62,8 @@ from devnet.anvil import (
 )
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
+from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
+from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.rpc_proxy import get_faults_sync
 from devnet.state import (
@@ -99,6 +101,7 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
 )
 
 DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
+VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE}
 _PROCESS_MARKERS = {"anvil": "anvil", "rpc_proxy": "devnet.rpc_proxy", "cex": "devnet.cex"}
 
 
@@ -291,6 +294,7 @@ def _spawn_venues(
 
 def _cex_venue(path: Path, venue: VenueProcess) -> CexVenue:
     credentials = cex_credentials_path(path)
+    fees = VENUE_PROFILES[venue.venue].fees
     return CexVenue(
         venue=venue.venue,
         exchange=EXCHANGE_IDS[venue.venue],
@@ -298,6 +302,8 @@ def _cex_venue(path: Path, venue: VenueProcess) -> CexVenue:
         ws_url=venue.ws_url,
         credentials_file=str(credentials),
         accounts=[c.name for c in cex_accounts.read(credentials, venue.venue)],
+        maker_bps=fees.maker * 10_000,
+        taker_bps=fees.taker * 10_000,
     )
 
 

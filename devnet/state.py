@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tempfile
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +47,8 @@ class CexVenue(BaseModel):
     ws_url: str
     credentials_file: str
     accounts: list[str] = Field(default_factory=list)
+    maker_bps: Decimal = Decimal(0)  # the fee tier the devnet accounts trade at
+    taker_bps: Decimal = Decimal(0)
 
 
 class DevnetOptions(BaseModel):

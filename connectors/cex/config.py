@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,3 +28,5 @@ class VenueConfig(BaseModel):
     timeout_ms: int = Field(default=10_000, ge=100)
     options: dict[str, Any] = Field(default_factory=lambda: dict(SPOT_ONLY_OPTIONS))
     symbols: list[str] = Field(default_factory=list, description="symbols whose books the fast path keeps")
+    maker_bps: Decimal | None = Field(default=None, description="the account's fee tier; default: ccxt's market fees")
+    taker_bps: Decimal | None = None

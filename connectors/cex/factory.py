@@ -44,6 +44,10 @@ def build_exchange(config: VenueConfig, credentials: ApiCredentials | None, *, p
     if credentials is not None:
         params.update(credentials.ccxt_params())
     exchange = cls(params)
+    if not pro:
+        # Orders, fills and balances parsed as decimal strings, never through float (ccxt's
+        # precise mode); books stay floats for ccxt.pro's delta handling.
+        exchange.number = str
     if config.rest_url or config.ws_url:
         exchange.urls["api"] = _rehost(exchange.urls["api"], config.rest_url, config.ws_url)
     return exchange

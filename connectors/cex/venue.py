@@ -47,9 +47,20 @@ class CexVenue:
             raise InvalidRequest(f"{self.name} has no market {symbol!r} (known: {known})") from None
 
     def fees(self, symbol: str) -> tuple[Decimal, Decimal]:
-        """(maker, taker) as fractions."""
+        """(maker, taker) as fractions: the configured fee tier, else ccxt's market defaults
+        (which are the venue's public base tier, not necessarily this account's)."""
         market = self.market(symbol)
-        return Decimal(str(market.get("maker") or 0)), Decimal(str(market.get("taker") or 0))
+        maker = (
+            self.config.maker_bps / 10_000
+            if self.config.maker_bps is not None
+            else Decimal(str(market.get("maker") or 0))
+        )
+        taker = (
+            self.config.taker_bps / 10_000
+            if self.config.taker_bps is not None
+            else Decimal(str(market.get("taker") or 0))
+        )
+        return maker, taker
 
     async def _timed(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
         started = time.perf_counter()
@@ -85,7 +96,11 @@ class CexVenue:
             params["timeInForce"] = time_in_force
         for attempt in range(3):
             try:
-                return await self._send(symbol, order_type, side, amount, price, params)
+                order = await self._send(symbol, order_type, side, amount, price, params)
+                if order.get("status") is None:
+                    # Some venues (OKX) acknowledge with ids only: read the order's state back.
+                    order = await self.find_order(symbol, client_order_id) or order
+                return order
             except ccxt.BaseError as exc:
                 if not outcome_unknown(exc):
                     raise translate(exc, self.name, "create_order") from exc
@@ -120,9 +135,12 @@ class CexVenue:
             return None
 
     async def cancel(self, symbol: str, client_order_id: str) -> dict[str, Any]:
-        return await self._timed(
+        order = await self._timed(
             "cancel_order", lambda: self.exchange.cancel_order(None, symbol, {"clientOrderId": client_order_id})
         )
+        if order.get("status") is None:  # acknowledged with ids only (OKX): read the final state
+            order = await self.find_order(symbol, client_order_id) or order
+        return order
 
     async def balances(self) -> dict[str, Any]:
         return await self._timed("fetch_balance", self.exchange.fetch_balance)

@@ -19,6 +19,8 @@ from crosslane.fastpath.protocol import (
     HEADER,
     MAX_FRAME,
     REPLY_DECODER,
+    BookRequest,
+    BookView,
     CancelRequest,
     OrderKind,
     ParentOrder,
@@ -76,6 +78,11 @@ class FastPathClient:
             error = InvalidRequest if reply.error_type == "InvalidRequest" else FastPathError
             raise error(reply.error or "unknown fast-path error")
         return reply
+
+    async def book(self, symbol: str, depth: int = 10) -> BookView:
+        reply = await self.call(BookRequest(symbol=symbol, depth=depth))
+        assert reply.book is not None
+        return reply.book
 
     async def quote(self, symbol: str, side: Side, qty: Decimal) -> Quote:
         reply = await self.call(QuoteRequest(symbol=symbol, side=side, qty=qty))

@@ -51,7 +51,28 @@ class StatusRequest(msgspec.Struct, tag="status", frozen=True):
     parent_id: str | None = None  # None: every parent still open
 
 
-Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest
+class BookRequest(msgspec.Struct, tag="book", frozen=True):
+    symbol: str
+    depth: int = 10
+
+
+Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest | BookRequest
+
+
+class BookLevel(msgspec.Struct, frozen=True):
+    venue: str
+    price: Decimal
+    effective_price: Decimal  # after the venue's taker fee
+    qty: Decimal
+
+
+class BookView(msgspec.Struct, frozen=True):
+    """The consolidated book as the router sees it, best first on each side."""
+
+    symbol: str
+    bids: list[BookLevel]
+    asks: list[BookLevel]
+    venues: dict[str, str]  # venue -> health as the router sees it
 
 
 class VenueQuote(msgspec.Struct, frozen=True):
@@ -68,7 +89,10 @@ class Quote(msgspec.Struct, frozen=True):
     filled_qty: Decimal
     avg_price: Decimal | None  # fee-exclusive
     avg_price_with_fees: Decimal | None
+    notional: Decimal  # quote currency, exact: sum of price x qty over the levels taken
+    fees: Decimal
     legs: list[VenueQuote]
+    excluded: list[str] = msgspec.field(default_factory=list)  # "venue: why it was not used"
 
 
 ChildState = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected", "unknown"]
@@ -84,6 +108,7 @@ class ChildOrder(msgspec.Struct):
     state: ChildState = "pending"
     venue_order_id: str | None = None
     filled: Decimal = Decimal(0)
+    cost: Decimal = Decimal(0)  # quote currency actually traded, exact
     avg_price: Decimal | None = None
     fee: Decimal = Decimal(0)
     fee_currency: str | None = None
@@ -114,6 +139,7 @@ class Reply(msgspec.Struct):
     error: str | None = None
     error_type: str | None = None
     quote: Quote | None = None
+    book: BookView | None = None
     parent: ParentOrder | None = None
     parents: list[ParentOrder] = msgspec.field(default_factory=list)
 

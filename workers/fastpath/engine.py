@@ -15,6 +15,9 @@ from connectors.cex.client_order_id import client_order_id
 from connectors.cex.venue import CexVenue
 from crosslane.errors import CrosslaneError, InvalidRequest
 from crosslane.fastpath.protocol import (
+    BookLevel,
+    BookRequest,
+    BookView,
     ChildOrder,
     OrderKind,
     ParentOrder,
@@ -23,7 +26,8 @@ from crosslane.fastpath.protocol import (
     RouteRequest,
     VenueQuote,
 )
-from crosslane.routing import ConsolidatedBook, Router, VenueCosts, VenueMarket, VenuePrecision
+from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
+from crosslane.routing.scale import decimals_of
 from workers.fastpath.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -55,8 +59,10 @@ def venue_market(venue: CexVenue, symbol: str) -> VenueMarket:
     )
 
 
-def apply_ccxt_order(child: ChildOrder, order: dict[str, Any]) -> ChildOrder:
-    """A child updated from what the venue says about it (ccxt unified order)."""
+def apply_ccxt_order(child: ChildOrder, order: dict[str, Any], notional_quantum: Decimal) -> ChildOrder:
+    """A child updated from what the venue says about it (ccxt unified order). ``cost`` is
+    rounded to the market's notional precision (tick x step), which is exact: ccxt may
+    derive it by division and carry digits the trade never had."""
     status = _CCXT_STATE.get(order.get("status") or "", "open")
     filled = Decimal(str(order.get("filled") or 0))
     if status == "open" and filled > 0:
@@ -74,6 +80,7 @@ def apply_ccxt_order(child: ChildOrder, order: dict[str, Any]) -> ChildOrder:
         state=status,
         venue_order_id=str(order.get("id") or "") or None,
         filled=filled,
+        cost=Decimal(str(order.get("cost") or 0)).quantize(notional_quantum),
         avg_price=None if order.get("average") is None else Decimal(str(order["average"])),
         fee=Decimal(str(fee.get("cost") or 0)),
         fee_currency=fee.get("currency"),
@@ -81,11 +88,11 @@ def apply_ccxt_order(child: ChildOrder, order: dict[str, Any]) -> ChildOrder:
 
 
 class OrderEngine:
-    def __init__(self, venues: dict[str, CexVenue], symbols: list[str], journal: Journal) -> None:
+    def __init__(self, venues: dict[str, CexVenue], symbols: list[str], journal: Journal, router: Router) -> None:
         self.venues = venues
         self.symbols = symbols
         self.journal = journal
-        self.router = Router()
+        self.router = router
         self.parents: dict[str, ParentOrder] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -99,9 +106,27 @@ class OrderEngine:
             self.router.add_book(books[symbol])
         return books
 
+    def notional_quantum(self, venue: str, symbol: str) -> Decimal:
+        precision = self.venues[venue].market(symbol)["precision"]
+        exponent = decimals_of(Decimal(str(precision["price"]))) + decimals_of(Decimal(str(precision["amount"])))
+        return Decimal(1).scaleb(-exponent)
+
     def refresh_health(self) -> None:
         for name, venue in self.venues.items():
             self.router.set_health(name, venue.health.for_router())
+
+    def book(self, request: BookRequest) -> BookView:
+        self.refresh_health()
+        book = self.router.book(request.symbol)
+
+        def side(s: Side) -> list[BookLevel]:
+            return [
+                BookLevel(venue=lv.venue, price=lv.price, effective_price=lv.effective_price, qty=lv.qty)
+                for lv in book.levels(s, request.depth)
+            ]
+
+        health = {v: str(self.router.health(v).status) for v in book.venues}
+        return BookView(symbol=request.symbol, bids=side(Side.SELL), asks=side(Side.BUY), venues=health)
 
     def quote(self, request: QuoteRequest) -> Quote:
         self.refresh_health()
@@ -113,7 +138,10 @@ class OrderEngine:
             filled_qty=q.filled,
             avg_price=q.avg_price,
             avg_price_with_fees=q.avg_price_with_fees,
+            notional=q.notional,
+            fees=q.fees,
             legs=[VenueQuote(venue=v.venue, qty=v.qty, avg_price=v.avg_price, fee=v.fee) for v in q.venues],
+            excluded=[f"{e.venue}: {e.reason}" for e in q.excluded],
         )
 
     async def route(self, request: RouteRequest) -> ParentOrder:
@@ -124,17 +152,19 @@ class OrderEngine:
             if known is not None:
                 return known
             self.refresh_health()
-            plan = self.router.route(request.side, request.qty, request.symbol, limit_price=request.limit_price)
+            if request.kind is OrderKind.LIMIT and request.limit_price is None:
+                raise InvalidRequest("a limit order needs limit_price")
+            legs = self._legs(request)
             children = [
                 ChildOrder(
-                    venue=c.venue,
+                    venue=venue,
                     client_order_id=client_order_id(f"{request.parent_id}/{i}"),
-                    symbol=c.symbol,
-                    side=c.side,
-                    qty=c.qty,
-                    limit_price=None if request.kind is OrderKind.MARKET else c.limit_price,
+                    symbol=request.symbol,
+                    side=request.side,
+                    qty=qty,
+                    limit_price=None if request.kind is OrderKind.MARKET else price,
                 )
-                for i, c in enumerate(plan.children)
+                for i, (venue, qty, price) in enumerate(legs)
             ]
             parent = ParentOrder(
                 parent_id=request.parent_id,
@@ -151,6 +181,27 @@ class OrderEngine:
             parent.children = list(await asyncio.gather(*(self._send(parent, c) for c in children)))
             return parent
 
+    def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal]]:
+        """(venue, qty, limit price) per child: what is marketable now goes where the router
+        says; a limit order's remainder rests at its limit on the venue with the lowest maker
+        fee (the router plans takers only)."""
+        try:
+            plan = self.router.route(request.side, request.qty, request.symbol, limit_price=request.limit_price)
+        except InvalidRequest:
+            if request.kind is not OrderKind.LIMIT:
+                raise
+            routed: list[tuple[str, Decimal, Decimal]] = []
+            unfilled = request.qty
+        else:
+            routed = [(c.venue, c.qty, c.limit_price) for c in plan.children]
+            unfilled = plan.quote.unfilled
+        if request.kind is OrderKind.LIMIT and unfilled > 0:
+            assert request.limit_price is not None
+            venues = [v for v in self.venues.values() if request.symbol in v.markets]
+            maker = min(venues, key=lambda v: v.fees(request.symbol)[0])
+            routed.append((maker.name, unfilled, request.limit_price))
+        return routed
+
     async def _send(self, parent: ParentOrder, child: ChildOrder) -> ChildOrder:
         venue = self.venues[child.venue]
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
@@ -165,7 +216,7 @@ class OrderEngine:
                 child.client_order_id,
                 time_in_force=tif,
             )
-            updated = apply_ccxt_order(child, order)
+            updated = apply_ccxt_order(child, order, self.notional_quantum(child.venue, child.symbol))
         except CrosslaneError as exc:
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
         self.journal.record_child(parent.parent_id, updated)
@@ -177,9 +228,8 @@ class OrderEngine:
         for child in parent.children:
             if child.state in _OPEN:
                 try:
-                    child = apply_ccxt_order(
-                        child, await self.venues[child.venue].cancel(child.symbol, child.client_order_id)
-                    )
+                    cancelled = await self.venues[child.venue].cancel(child.symbol, child.client_order_id)
+                    child = apply_ccxt_order(child, cancelled, self.notional_quantum(child.venue, child.symbol))
                 except CrosslaneError as exc:
                     child = msgspec.structs.replace(child, error=str(exc))
                 self.journal.record_child(parent_id, child)
@@ -212,7 +262,7 @@ class OrderEngine:
                 if child.state in _OPEN:
                     found = await self.venues[child.venue].find_order(child.symbol, child.client_order_id)
                     child = (
-                        apply_ccxt_order(child, found)
+                        apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol))
                         if found
                         else msgspec.structs.replace(child, state="cancelled", error="never reached the venue")
                     )

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+from decimal import Decimal
 from pathlib import Path
 
 import msgspec
@@ -24,12 +25,15 @@ from crosslane.fastpath.protocol import (
     HEADER,
     MAX_FRAME,
     REQUEST_DECODER,
+    BookRequest,
     CancelRequest,
     QuoteRequest,
     Reply,
     RouteRequest,
     StatusRequest,
 )
+from crosslane.routing import HealthPolicy, Router
+from devnet.state import DevnetState
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
@@ -43,14 +47,45 @@ class FastPathConfig(BaseModel):
     socket_path: Path
     journal_path: Path
     fsync: bool = True
+    latency_penalty_bps_per_ms: Decimal = Decimal("0.2")  # see crosslane.routing.HealthPolicy
+    degraded_penalty_bps: Decimal = Decimal(5)
 
     @classmethod
-    def load(cls, path: Path | None = None) -> FastPathConfig:
-        """From ``CROSSLANE_FASTPATH_CONFIG`` (JSON), else from the devnet's venues."""
-        source = path or Path(os.environ.get("CROSSLANE_FASTPATH_CONFIG", settings().home / "fastpath.json"))
-        if not source.exists():
-            raise CrosslaneError(f"no fast-path config at {source} (is the devnet up? set CROSSLANE_FASTPATH_CONFIG)")
-        return cls.model_validate_json(source.read_text())
+    def load(cls) -> FastPathConfig:
+        """From ``CROSSLANE_FASTPATH_CONFIG`` (JSON) if set, else the devnet's simulated venues."""
+        cfg = settings()
+        explicit = os.environ.get("CROSSLANE_FASTPATH_CONFIG")
+        if explicit:
+            return cls.model_validate_json(Path(explicit).read_text())
+        state = DevnetState.load(cfg.devnet_state_path)
+        if state is None or not state.cex:
+            raise CrosslaneError(
+                f"no CROSSLANE_FASTPATH_CONFIG and no simulated venues in {cfg.devnet_state_path} "
+                "(start them with `crosslane devnet up`)"
+            )
+        return cls.from_devnet(state, cfg.home)
+
+    @classmethod
+    def from_devnet(cls, state: DevnetState, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
+        venues = [
+            VenueConfig(
+                name=v.venue,
+                exchange=v.exchange,
+                rest_url=v.rest_url,
+                ws_url=v.ws_url,
+                secrets_file=Path(v.credentials_file),
+                enable_rate_limit=False,
+                maker_bps=v.maker_bps,
+                taker_bps=v.taker_bps,
+            )
+            for v in state.cex.values()
+        ]
+        return cls(
+            venues=venues,
+            symbols=symbols or ["BTC/USDT", "ETH/USDT"],
+            socket_path=home / "fastpath.sock",
+            journal_path=home / "fastpath.journal",
+        )
 
 
 class FastPathServer:
@@ -59,7 +94,13 @@ class FastPathServer:
         self.venues = {
             v.name: CexVenue(v, load_credentials(v.name, secrets_file=v.secrets_file)) for v in config.venues
         }
-        self.engine = OrderEngine(self.venues, config.symbols, Journal(config.journal_path, fsync=config.fsync))
+        policy = HealthPolicy(
+            latency_penalty_bps_per_ms=config.latency_penalty_bps_per_ms,
+            degraded_penalty_bps=config.degraded_penalty_bps,
+        )
+        self.engine = OrderEngine(
+            self.venues, config.symbols, Journal(config.journal_path, fsync=config.fsync), Router(policy=policy)
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
         self._server: asyncio.Server | None = None
@@ -116,6 +157,8 @@ class FastPathServer:
                 return Reply(ok=True, parent=await self.engine.route(request))
             if isinstance(request, CancelRequest):
                 return Reply(ok=True, parent=await self.engine.cancel(request.parent_id))
+            if isinstance(request, BookRequest):
+                return Reply(ok=True, book=self.engine.book(request))
             if isinstance(request, StatusRequest):
                 return Reply(ok=True, parents=self.engine.status(request.parent_id))
         except msgspec.ValidationError as exc:

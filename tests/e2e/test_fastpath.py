@@ -1,0 +1,251 @@
+"""The fast path against the simulated venues: split routing, crash recovery, bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from connectors.cex.config import VenueConfig
+from connectors.cex.credentials import load_credentials
+from connectors.cex.factory import build_exchange
+from crosslane.errors import InvalidRequest
+from crosslane.fastpath.client import FastPathClient
+from crosslane.fastpath.protocol import OrderKind
+from crosslane.routing import Side
+from devnet.anvil import find_free_port
+from devnet.cex import admin_client as admin
+from devnet.manager import devnet_down, devnet_up
+from devnet.state import DevnetState
+from tests.support.fastpath import FastPathProcess, fastpath_config
+
+SYMBOL = "BTC/USDT"
+
+
+@pytest.fixture(scope="module")
+async def venues(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[DevnetState, Path]]:
+    home = tmp_path_factory.mktemp("cex")
+    path = home / "devnet.json"
+    state = await devnet_up(
+        path,
+        ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
+        detached=False,
+        cex=True,
+        cex_ports={"binance": find_free_port(), "okx": find_free_port()},
+    )
+    try:
+        yield state, home
+    finally:
+        devnet_down(path)
+
+
+@pytest.fixture
+async def fastpath(venues: tuple[DevnetState, Path], tmp_path: Path) -> AsyncIterator[FastPathProcess]:
+    state, _ = venues
+    # Price-only routing, so the expected split does not depend on this machine's latencies.
+    config = fastpath_config(state, tmp_path, [SYMBOL]).model_copy(update={"latency_penalty_bps_per_ms": Decimal(0)})
+    process = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+async def test_quote_and_split_route_fill(fastpath: FastPathProcess) -> None:
+    fp = await fastpath.client()
+    await asyncio.sleep(1.0)  # books arrive
+    quote = await fp.quote(SYMBOL, Side.BUY, Decimal("0.01"))
+    assert quote.filled_qty == Decimal("0.01")
+    parent = await fp.route("t-split-1", SYMBOL, Side.BUY, Decimal("0.01"), kind=OrderKind.IOC)
+    assert parent.children and all(c.state in ("filled", "partially_filled", "cancelled") for c in parent.children)
+    again = await fp.route("t-split-1", SYMBOL, Side.BUY, Decimal("0.01"), kind=OrderKind.IOC)
+    assert [c.client_order_id for c in again.children] == [c.client_order_id for c in parent.children]
+    await fp.close()
+
+
+async def test_bad_input_is_refused_without_an_order(fastpath: FastPathProcess) -> None:
+    fp = await fastpath.client()
+    with pytest.raises(InvalidRequest, match="unknown symbol 'DOGE/USDT'"):
+        await fp.route("t-bad-1", "DOGE/USDT", Side.BUY, Decimal("1"))
+    with pytest.raises(InvalidRequest):
+        await fp.route("t-bad-2", SYMBOL, Side.BUY, Decimal("0"))
+    await fp.close()
+
+
+def walk(asks: list[list[str]], qty: Decimal) -> Decimal:
+    """Fee-exclusive cost of buying ``qty`` from one venue's asks alone."""
+    left, cost = qty, Decimal(0)
+    for price, size in asks:
+        take = min(left, Decimal(size))
+        cost += take * Decimal(price)
+        left -= take
+        if left == 0:
+            return cost
+    raise AssertionError("not enough depth on one venue for the comparison")
+
+
+async def frozen_books(state: DevnetState, fp: FastPathClient) -> dict[str, dict]:
+    """Market makers paused; returns the venues' books once the fast path sees the same."""
+    for venue in state.cex.values():
+        await admin.market_maker(venue.rest_url, running=False)
+    await asyncio.sleep(0.3)
+    books = {name: await admin.book(v.rest_url, SYMBOL, 50) for name, v in state.cex.items()}
+    want = {(name, Decimal(p), Decimal(q)) for name, b in books.items() for p, q in b["asks"][:3]}
+    for _ in range(100):
+        view = await fp.book(SYMBOL, depth=40)
+        seen = {(lv.venue, lv.price, lv.qty) for lv in view.asks}
+        if want <= seen:
+            return books
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"the fast path's book never matched the venues': {sorted(want - seen)}")
+
+
+def split_size(books: dict[str, dict]) -> Decimal:
+    """A buy size whose cheapest fill needs both venues: every ask level in price order up to
+    and including half of the first level of the venue that is not the cheapest (both venues
+    charge 10 bps taker, so raw price order is fee-adjusted order)."""
+    levels = sorted((Decimal(p), Decimal(q), venue) for venue, b in books.items() for p, q in b["asks"])
+    first_venue, qty = levels[0][2], Decimal(0)
+    for _price, size, venue in levels:
+        if venue != first_venue:
+            return (qty + size / 2).quantize(Decimal("0.0001"))
+        qty += size
+    raise AssertionError("one venue has no asks")
+
+
+async def resume(state: DevnetState) -> None:
+    for venue in state.cex.values():
+        await admin.market_maker(venue.rest_url, running=True)
+
+
+def venue_client(venue, account: str):  # noqa: ANN001, ANN201
+    """ccxt for one of the devnet's trading accounts."""
+    creds = load_credentials(account, secrets_file=Path(venue.credentials_file))
+    assert creds is not None
+    return build_exchange(
+        VenueConfig(
+            name=account, exchange=venue.exchange, rest_url=venue.rest_url, ws_url=venue.ws_url, enable_rate_limit=False
+        ),
+        creds,
+    )
+
+
+async def test_split_buy_beats_each_venue_alone_and_balances_conserve(
+    venues: tuple[DevnetState, Path], fastpath: FastPathProcess
+) -> None:
+    state, _ = venues
+    fp = await fastpath.client()
+    try:
+        books = await frozen_books(state, fp)
+        qty = split_size(books)
+        before = {name: await admin.state(v.rest_url) for name, v in state.cex.items()}
+        quote = await fp.quote(SYMBOL, Side.BUY, qty)
+        parent = await fp.route("t-split-big", SYMBOL, Side.BUY, qty, kind=OrderKind.IOC)
+        after = {name: await admin.state(v.rest_url) for name, v in state.cex.items()}
+    finally:
+        await resume(state)
+        await fp.close()
+
+    assert {c.venue for c in parent.children} == {"binance", "okx"}, "the size must be split across both venues"
+    assert sum(c.qty for c in parent.children) == qty
+    assert all(c.state == "filled" for c in parent.children), parent.children
+    assert sum(c.filled for c in parent.children) == qty
+    cost = sum(c.cost for c in parent.children)
+    assert cost == quote.notional, "the fills cost exactly what the route predicted"
+    for name, book in books.items():
+        assert cost < walk(book["asks"], qty), f"the split must beat buying all {qty} on {name} alone"
+    for name, child in ((c.venue, c) for c in parent.children):
+        account = "acct-" + name
+        delta = {
+            asset: Decimal(after[name]["accounts"][account][asset]["free"])
+            - Decimal(before[name]["accounts"][account][asset]["free"])
+            for asset in ("BTC", "USDT")
+        }
+        assert child.fee_currency == "BTC"
+        assert delta["BTC"] == child.filled - child.fee, f"{name}: base received = filled - fee"
+        assert delta["USDT"] == -child.cost, f"{name}: quote spent = fill cost"
+        assert after[name]["asset_totals"] == before[name]["asset_totals"], f"{name}: every asset is conserved"
+
+
+async def test_lost_order_response_is_reconciled_to_exactly_one_order(
+    venues: tuple[DevnetState, Path], fastpath: FastPathProcess
+) -> None:
+    state, _ = venues
+    fp = await fastpath.client()
+    await asyncio.sleep(0.5)
+    for venue in state.cex.values():
+        await admin.set_faults(venue.rest_url, lose_next_order_response=1)
+    try:
+        parent = await fp.route("t-lost-1", SYMBOL, Side.BUY, Decimal("0.002"), kind=OrderKind.IOC)
+    finally:
+        for venue in state.cex.values():
+            await admin.set_faults(venue.rest_url, reset=True)
+        await fp.close()
+    assert parent.children and all(c.state == "filled" and c.venue_order_id for c in parent.children)
+    for child in parent.children:
+        venue = state.cex[child.venue]
+        stats = (await admin.state(venue.rest_url))["fault_stats"]
+        assert stats["lost_order_responses"] >= 1
+        orders = await trader_orders(venue, child.client_order_id)
+        assert len(orders) == 1, f"{child.venue}: the lost placement must exist exactly once"
+
+
+async def trader_orders(venue, client_order_id: str) -> list[dict]:  # noqa: ANN001
+    creds = load_credentials(venue.venue, secrets_file=Path(venue.credentials_file))
+    assert creds is not None
+    ex = build_exchange(
+        VenueConfig(
+            name=venue.venue,
+            exchange=venue.exchange,
+            rest_url=venue.rest_url,
+            ws_url=venue.ws_url,
+            enable_rate_limit=False,
+        ),
+        creds,
+    )
+    try:
+        orders = await ex.fetch_orders(SYMBOL) if venue.exchange == "binance" else await ex.fetch_closed_orders(SYMBOL)
+    finally:
+        await ex.close()
+    return [o for o in orders if o.get("clientOrderId") == client_order_id]
+
+
+async def test_killed_fast_path_restarts_and_reports_every_open_order(
+    venues: tuple[DevnetState, Path], tmp_path: Path
+) -> None:
+    state, _ = venues
+    config = fastpath_config(state, tmp_path, [SYMBOL])
+    first = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        fp = await first.client()
+        await asyncio.sleep(0.8)
+        # Resting bids far below the market stay open on the venues.
+        quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
+        low = (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+        placed = [
+            await fp.route(f"t-rest-{i}", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=low)
+            for i in range(3)
+        ]
+        await fp.close()
+    finally:
+        first.kill()  # SIGKILL with the orders open
+    ids = {c.client_order_id for p in placed for c in p.children}
+    assert ids and all(c.state == "open" for p in placed for c in p.children)
+    second = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        fp = await second.client()
+        reported = await fp.status()
+        assert {c.client_order_id for p in reported for c in p.children} == ids
+        assert all(c.state == "open" and c.venue_order_id for p in reported for c in p.children)
+        for parent in placed:
+            cancelled = await fp.cancel(parent.parent_id)
+            assert all(c.state == "cancelled" for c in cancelled.children)
+        assert await fp.status() == []
+        await fp.close()
+    finally:
+        second.stop()
+    assert "3 open parent(s) recovered" in second.log.read_text()
