@@ -61,8 +61,8 @@ from devnet.anvil import (
     stop_pid,
 )
 from devnet.cex import accounts as cex_accounts
-from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.rpc_proxy import get_faults_sync

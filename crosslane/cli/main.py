@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crosslane.cli import stack, tx
+from crosslane.cli import cex, stack, tx
 from crosslane.cli.errors import fail, run_async
 from crosslane.config import settings
 
@@ -20,6 +20,8 @@ devnet_app = typer.Typer(help="The local sandbox chains alone.", no_args_is_help
 app.add_typer(dev, name="dev")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(tx.app, name="tx")
+app.add_typer(cex.cex_app, name="cex")
+app.add_typer(cex.venues_app, name="venues")
 out = Console()
 
 
@@ -92,6 +94,19 @@ def worker() -> None:
         pass
     except Exception as exc:  # noqa: BLE001 - startup failures are configuration problems
         raise fail(f"worker: {exc}") from None
+
+
+@app.command()
+def fastpath() -> None:
+    """Run the fast-path order router in the foreground (Ctrl-C stops it)."""
+    from workers.fastpath.server import main as fastpath_main
+
+    try:
+        fastpath_main()
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:  # noqa: BLE001 - startup failures are configuration problems
+        raise fail(f"fastpath: {exc}") from None
 
 
 @app.command()

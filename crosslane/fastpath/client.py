@@ -1,8 +1,8 @@
 """``FastPathClient``: quote, route, cancel and status against a running ``crosslane fastpath``.
 
-    async with await FastPathClient.connect() as fp:
-        quote = await fp.quote("ETH/USDT", Side.BUY, Decimal("2"))
-        parent = await fp.route("order-42", "ETH/USDT", Side.BUY, Decimal("2"), limit_price=Decimal("3010"))
+async with await FastPathClient.connect() as fp:
+    quote = await fp.quote("ETH/USDT", Side.BUY, Decimal("2"))
+    parent = await fp.route("order-42", "ETH/USDT", Side.BUY, Decimal("2"), limit_price=Decimal("3010"))
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from crosslane.fastpath.protocol import (
     BookRequest,
     BookView,
     CancelRequest,
+    HealthRequest,
     OrderKind,
     ParentOrder,
     Quote,
@@ -31,6 +32,7 @@ from crosslane.fastpath.protocol import (
     RouteRequest,
     Side,
     StatusRequest,
+    VenueHealthView,
     frame,
 )
 
@@ -78,6 +80,9 @@ class FastPathClient:
             error = InvalidRequest if reply.error_type == "InvalidRequest" else FastPathError
             raise error(reply.error or "unknown fast-path error")
         return reply
+
+    async def health(self) -> list[VenueHealthView]:
+        return (await self.call(HealthRequest())).health
 
     async def book(self, symbol: str, depth: int = 10) -> BookView:
         reply = await self.call(BookRequest(symbol=symbol, depth=depth))

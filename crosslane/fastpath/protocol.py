@@ -56,7 +56,24 @@ class BookRequest(msgspec.Struct, tag="book", frozen=True):
     depth: int = 10
 
 
-Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest | BookRequest
+class HealthRequest(msgspec.Struct, tag="health", frozen=True):
+    pass
+
+
+Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest | BookRequest | HealthRequest
+
+
+class VenueHealthView(msgspec.Struct, frozen=True):
+    venue: str
+    status: str  # healthy | degraded | down, as the router sees it
+    uptime_s: float
+    calls: int
+    failures: int
+    p50_latency_ms: float | None
+    p99_latency_ms: float | None
+    ws_reconnects: int
+    book_age_s: float | None
+    book_stale: bool
 
 
 class BookLevel(msgspec.Struct, frozen=True):
@@ -140,6 +157,7 @@ class Reply(msgspec.Struct):
     error_type: str | None = None
     quote: Quote | None = None
     book: BookView | None = None
+    health: list[VenueHealthView] = msgspec.field(default_factory=list)
     parent: ParentOrder | None = None
     parents: list[ParentOrder] = msgspec.field(default_factory=list)
 

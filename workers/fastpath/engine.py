@@ -24,6 +24,7 @@ from crosslane.fastpath.protocol import (
     Quote,
     QuoteRequest,
     RouteRequest,
+    VenueHealthView,
     VenueQuote,
 )
 from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
@@ -127,6 +128,27 @@ class OrderEngine:
 
         health = {v: str(self.router.health(v).status) for v in book.venues}
         return BookView(symbol=request.symbol, bids=side(Side.SELL), asks=side(Side.BUY), venues=health)
+
+    def health(self) -> list[VenueHealthView]:
+        self.refresh_health()
+        views = []
+        for name, venue in sorted(self.venues.items()):
+            h = venue.health
+            views.append(
+                VenueHealthView(
+                    venue=name,
+                    status=str(self.router.health(name).status),
+                    uptime_s=time.monotonic() - h.started_at,
+                    calls=h.calls,
+                    failures=h.failures,
+                    p50_latency_ms=h.latency_ms(50),
+                    p99_latency_ms=h.latency_ms(99),
+                    ws_reconnects=h.ws_reconnects,
+                    book_age_s=h.book_age_s(),
+                    book_stale=h.book_stale,
+                )
+            )
+        return views
 
     def quote(self, request: QuoteRequest) -> Quote:
         self.refresh_health()

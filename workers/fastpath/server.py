@@ -27,6 +27,7 @@ from crosslane.fastpath.protocol import (
     REQUEST_DECODER,
     BookRequest,
     CancelRequest,
+    HealthRequest,
     QuoteRequest,
     Reply,
     RouteRequest,
@@ -157,6 +158,8 @@ class FastPathServer:
                 return Reply(ok=True, parent=await self.engine.route(request))
             if isinstance(request, CancelRequest):
                 return Reply(ok=True, parent=await self.engine.cancel(request.parent_id))
+            if isinstance(request, HealthRequest):
+                return Reply(ok=True, health=self.engine.health())
             if isinstance(request, BookRequest):
                 return Reply(ok=True, book=self.engine.book(request))
             if isinstance(request, StatusRequest):
