@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.cex import CexActivities
 from activities.recovery import RecoveryActivities
 from activities.runtime import ChainRuntime
 from activities.tx import TxActivities
@@ -13,4 +14,5 @@ from activities.tx import TxActivities
 def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
     tx = TxActivities(runtime)
     recovery = RecoveryActivities(runtime)
-    return [tx.tx_prepare, tx.tx_broadcast, tx.tx_replace, tx.tx_wait, recovery.tx_scan_signer]
+    cex = CexActivities()
+    return [tx.tx_prepare, tx.tx_broadcast, tx.tx_replace, tx.tx_wait, recovery.tx_scan_signer, cex.cex_execute]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from workflows.cex_order import CexOrder
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
 
-WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery]
+WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder]

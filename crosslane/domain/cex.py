@@ -43,3 +43,12 @@ class CexExecution(BaseModel):
     filled: Decimal
     avg_price: Decimal | None
     children: list[CexFill]
+
+
+class CexOrderRequest(BaseModel):
+    """Input of the CexOrder workflow (workflow id ``cex-<request_id>``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    request_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+    leg: CexExecuteInput

@@ -9,10 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from temporalio.worker import Worker
 
+from activities.cex import CexActivities
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
+from crosslane.client import connect_temporal
+from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind
@@ -22,6 +26,9 @@ from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
 from tests.support.fastpath import FastPathProcess, fastpath_config
+from tests.support.stack import Stack, unique_queue
+from workers.orchestrator import workflow_runner
+from workflows.cex_order import CexOrder
 
 SYMBOL = "BTC/USDT"
 
@@ -249,3 +256,34 @@ async def test_killed_fast_path_restarts_and_reports_every_open_order(
     finally:
         second.stop()
     assert "3 open parent(s) recovered" in second.log.read_text()
+
+
+async def test_cex_order_workflow_places_its_leg_once_through_the_fast_path(
+    stack: Stack, fastpath: FastPathProcess
+) -> None:
+    fp = await fastpath.client()
+    await asyncio.sleep(0.5)
+    queue = unique_queue("cex")
+    client = await connect_temporal(stack.settings(queue))
+    worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=[CexOrder],
+        activities=[CexActivities(fastpath.config.socket_path).cex_execute],
+        workflow_runner=workflow_runner(),
+    )
+    request = CexOrderRequest(
+        request_id=unique_queue("leg"),
+        leg=CexExecuteInput(step="buy", symbol=SYMBOL, side=Side.BUY, qty=Decimal("0.003"), kind="ioc"),
+    )
+    async with worker:
+        handle = await client.start_workflow(
+            "CexOrder", request, id=f"cex-{request.request_id}", task_queue=queue, result_type=CexExecution
+        )
+        result = await handle.result()
+    assert result.parent_id == f"cex-{request.request_id}/buy"
+    assert result.filled == Decimal("0.003") and result.avg_price is not None
+    # The parent is recorded once; asking again by its id returns the same children.
+    (recorded,) = await fp.status(result.parent_id)
+    assert [c.client_order_id for c in recorded.children] == [c.client_order_id for c in result.children]
+    await fp.close()
