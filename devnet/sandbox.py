@@ -15,10 +15,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosslane.fastpath.client import FastPathClient, FastPathError
 from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
 from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
 from devnet.temporal_server import start_dev_server, wait_ready
+from workers.fastpath.server import FastPathConfig
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Sandbox:
 
 
 @asynccontextmanager
-async def sandbox(home: Path, *, proxies: bool = False) -> AsyncIterator[Sandbox]:
+async def sandbox(home: Path, *, proxies: bool = False, cex: bool = False) -> AsyncIterator[Sandbox]:
     port = find_free_port()
     server = start_dev_server(
         home / "temporal.db", home / "temporal.log", port=port, ui_port=find_free_port(), detached=False
@@ -58,6 +60,8 @@ async def sandbox(home: Path, *, proxies: bool = False) -> AsyncIterator[Sandbox
             ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
             detached=False,
             proxies=proxies,
+            cex=cex,
+            cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
         )
         try:
             yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")
@@ -98,6 +102,41 @@ class WorkerProcess:
                 raise TimeoutError(f"worker did not die:\n{self._log_tail()}")
             await asyncio.sleep(0.05)
         return self.proc.returncode
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            stop_pid(self.proc.pid)
+
+
+class FastPathProcess:
+    """``python -m workers.fastpath`` with an explicit config file, so a test can SIGKILL it."""
+
+    def __init__(self, config: FastPathConfig, home: Path, env: dict[str, str]) -> None:
+        self.config = config
+        config_file = home / "fastpath.json"
+        config_file.write_text(config.model_dump_json())
+        self.log = home / "fastpath.log"
+        self.proc = spawn(
+            [sys.executable, "-m", "workers.fastpath"], detached=False, log_path=self.log, cwd=REPO_ROOT,
+            env={**env, "CROSSLANE_FASTPATH_CONFIG": str(config_file), "PYTHONPATH": str(REPO_ROOT)},
+        )
+
+    async def client(self, timeout_s: float = 30.0) -> FastPathClient:
+        """Connects once the server listens and every book has data."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"fast path exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
+            try:
+                return await FastPathClient.connect(self.config.socket_path)
+            except FastPathError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.1)
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
 
     def stop(self) -> None:
         if self.proc.poll() is None:

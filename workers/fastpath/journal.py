@@ -37,17 +37,19 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
 
-    def _append(self, record: Record) -> None:
+    def _append(self, record: Record, *, sync: bool) -> None:
         payload = _ENCODER.encode(record)
         os.write(self._fd, HEADER.pack(len(payload)) + payload)
-        if self._fsync:
+        if sync and self._fsync:
             os.fdatasync(self._fd)
 
     def record_parent(self, parent: ParentOrder) -> None:
-        self._append(ParentRecorded(parent=parent))
+        """Durable (fdatasync) before any child is sent: the one write recovery depends on."""
+        self._append(ParentRecorded(parent=parent), sync=True)
 
     def record_child(self, parent_id: str, child: ChildOrder) -> None:
-        self._append(ChildUpdated(parent_id=parent_id, child=child))
+        """Not synced: if it is lost in a crash, recovery asks the venue by client order id."""
+        self._append(ChildUpdated(parent_id=parent_id, child=child), sync=False)
 
     def close(self) -> None:
         os.close(self._fd)
