@@ -84,12 +84,17 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     devnet = await devnet_up(cfg.devnet_state_path, ports=cfg.devnet_ports)
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
+    server = None
     if not temporal_pid:
         progress("Temporal dev server")
         port = cfg.temporal_address.rsplit(":", 1)[1]
-        proc = start_dev_server(cfg.home / "temporal.db", logs / "temporal.log", port=int(port), ui_port=cfg.ui_port)
-        temporal_pid = proc.pid
-    await wait_ready(cfg.temporal_address)
+        server = start_dev_server(cfg.home / "temporal.db", logs / "temporal.log", port=int(port), ui_port=cfg.ui_port)
+        temporal_pid = server.pid
+    try:
+        await wait_ready(cfg.temporal_address, timeout_s=60.0, proc=server)
+    except (RuntimeError, TimeoutError) as exc:
+        log_tail = (logs / "temporal.log").read_text(errors="replace")[-1500:] if server else ""
+        raise RuntimeError(f"{exc}\n{log_tail}") from None
     worker_pid = current.worker_pid if current and pid_alive(current.worker_pid) else 0
     worker_log = logs / "worker.log"
     if not worker_pid:
