@@ -62,6 +62,10 @@ class CexVenue:
         )
         return maker, taker
 
+    def check(self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None) -> None:
+        """InvalidRequest, naming the problem, for an order this venue would refuse."""
+        check_order(self.market(symbol), side, order_type, amount, price)
+
     async def _timed(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
         started = time.perf_counter()
         try:
@@ -90,7 +94,7 @@ class CexVenue:
         """Place once. If the answer is lost, the order is looked up by its client id; only
         when the venue provably has no such order is it sent again (same id, so a late
         duplicate is refused by the venue, never filled twice)."""
-        check_order(self.market(symbol), side, order_type, amount, price)
+        self.check(symbol, side, order_type, amount, price)
         params: dict[str, Any] = {"clientOrderId": client_order_id}
         if time_in_force:
             params["timeInForce"] = time_in_force

@@ -287,3 +287,42 @@ async def test_cex_order_workflow_places_its_leg_once_through_the_fast_path(
     (recorded,) = await fp.status(result.parent_id)
     assert [c.client_order_id for c in recorded.children] == [c.client_order_id for c in result.children]
     await fp.close()
+
+
+async def test_sizes_and_prices_the_venues_cannot_take_are_refused(fastpath: FastPathProcess) -> None:
+    fp = await fastpath.client()
+    await asyncio.sleep(0.5)
+    with pytest.raises(InvalidRequest, match="finest step any venue trades BTC/USDT in"):
+        await fp.route("t-step", SYMBOL, Side.BUY, Decimal("0.000000001"))
+    with pytest.raises(InvalidRequest, match="tick"):
+        await fp.route(
+            "t-tick", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=Decimal("60000.001")
+        )
+    with pytest.raises(InvalidRequest, match="needs limit_price"):
+        await fp.route("t-nolimit", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT)
+    for refused in ("t-step", "t-tick", "t-nolimit"):
+        with pytest.raises(InvalidRequest, match="no parent order"):
+            await fp.status(refused)  # nothing was recorded, nothing was sent
+    await fp.close()
+
+
+async def test_dropped_websockets_resync_to_the_venues_books(
+    venues: tuple[DevnetState, Path], fastpath: FastPathProcess
+) -> None:
+    state, _ = venues
+    fp = await fastpath.client()
+    await asyncio.sleep(0.5)
+    for venue in state.cex.values():
+        await admin.set_faults(venue.rest_url, drop_ws=True)
+    await asyncio.sleep(1.0)
+    try:
+        books = await frozen_books(state, fp)  # raises unless the fast path shows the venues' books again
+        view = await fp.book(SYMBOL, depth=5)
+        assert view.bids[0].price < view.asks[0].price, "never a crossed book"
+        health = {h.venue: h for h in await fp.health()}
+        assert all(h.ws_reconnects >= 1 for h in health.values()), health
+        assert all(not h.book_stale for h in health.values())
+        assert books
+    finally:
+        await resume(state)
+        await fp.close()

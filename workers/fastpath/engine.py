@@ -206,23 +206,28 @@ class OrderEngine:
     def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal]]:
         """(venue, qty, limit price) per child: what is marketable now goes where the router
         says; a limit order's remainder rests at its limit on the venue with the lowest maker
-        fee (the router plans takers only)."""
-        try:
-            plan = self.router.route(request.side, request.qty, request.symbol, limit_price=request.limit_price)
-        except InvalidRequest:
-            if request.kind is not OrderKind.LIMIT:
-                raise
-            routed: list[tuple[str, Decimal, Decimal]] = []
-            unfilled = request.qty
-        else:
-            routed = [(c.venue, c.qty, c.limit_price) for c in plan.children]
-            unfilled = plan.quote.unfilled
-        if request.kind is OrderKind.LIMIT and unfilled > 0:
+        fee (the router plans takers only). Every leg is checked against its venue's filters
+        here, before anything is journaled or sent."""
+        quote = self.router.quote(request.side, request.qty, request.symbol, limit_price=request.limit_price)
+        legs = [(v.venue, v.qty, v.worst_price) for v in quote.venues]
+        if request.kind is OrderKind.LIMIT and quote.unfilled > 0:
             assert request.limit_price is not None
             venues = [v for v in self.venues.values() if request.symbol in v.markets]
             maker = min(venues, key=lambda v: v.fees(request.symbol)[0])
-            routed.append((maker.name, unfilled, request.limit_price))
-        return routed
+            legs.append((maker.name, quote.unfilled, request.limit_price))
+        if not legs:
+            reasons = "; ".join(f"{e.venue}: {e.reason}" for e in quote.excluded)
+            raise InvalidRequest(
+                f"nothing routable for {request.side} {request.qty} {request.symbol}"
+                + (f" within limit {request.limit_price}" if request.limit_price is not None else "")
+                + (f" ({reasons})" if reasons else "")
+            )
+        order_type = "market" if request.kind is OrderKind.MARKET else "limit"
+        for venue, qty, price in legs:
+            self.venues[venue].check(
+                request.symbol, request.side.value, order_type, qty, None if order_type == "market" else price
+            )
+        return legs
 
     async def _send(self, parent: ParentOrder, child: ChildOrder) -> ChildOrder:
         venue = self.venues[child.venue]
