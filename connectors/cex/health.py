@@ -22,6 +22,7 @@ class VenueHealth:
     last_book_update: float | None = None
     book_stale: bool = False  # a crossed book or a dropped feed, until the next clean update
     down_since: float | None = None
+    backoff_until: float = 0.0  # monotonic time before which no request may be sent (429/418)
 
     def record_call(self, seconds: float, ok: bool) -> None:
         self.calls += 1
@@ -49,7 +50,7 @@ class VenueHealth:
 
     def for_router(self) -> RouterHealth:
         """The router's view: down after a failed call, degraded after recent reconnects."""
-        if self.down_since is not None:
+        if self.down_since is not None or time.monotonic() < self.backoff_until:
             status = VenueStatus.DOWN
         elif self.ws_reconnects and self.failures:
             status = VenueStatus.DEGRADED

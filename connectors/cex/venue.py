@@ -66,17 +66,33 @@ class CexVenue:
         """InvalidRequest, naming the problem, for an order this venue would refuse."""
         check_order(self.market(symbol), side, order_type, amount, price)
 
+    def _respect_backoff(self, action: str) -> None:
+        """After a 429/418 nothing is sent until the venue's Retry-After has passed."""
+        remaining = self.health.backoff_until - time.monotonic()
+        if remaining > 0:
+            raise VenueRateLimited(f"{self.name}: {action} not sent: backing off {remaining:.1f}s after a rate limit")
+
+    def _note_rate_limit(self, exc: BaseException, action: str) -> None:
+        if not isinstance(exc, ccxt.DDoSProtection):
+            return
+        headers = getattr(self.exchange, "last_response_headers", None) or {}
+        retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+        try:
+            wait_s = float(retry_after) if retry_after is not None else 1.0
+        except ValueError:
+            wait_s = 1.0
+        self.health.backoff_until = time.monotonic() + wait_s
+        log.warning("%s rate-limited on %s: backing off %.1fs", self.name, action, wait_s)
+
     async def _timed(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
+        self._respect_backoff(action)
         started = time.perf_counter()
         try:
             result = await call()
         except ccxt.BaseError as exc:
             self.health.record_call(time.perf_counter() - started, ok=not outcome_unknown(exc))
-            error = translate(exc, self.name, action)
-            if isinstance(error, VenueRateLimited):
-                retry_after = getattr(exc, "retry_after", None)
-                log.warning("%s rate-limited on %s (retry after %s)", self.name, action, retry_after)
-            raise error from exc
+            self._note_rate_limit(exc, action)
+            raise translate(exc, self.name, action) from exc
         self.health.record_call(time.perf_counter() - started, ok=True)
         return result
 
@@ -118,6 +134,7 @@ class CexVenue:
     async def _send(
         self, symbol: str, order_type: str, side: str, amount: Decimal, price: Decimal | None, params: dict[str, Any]
     ) -> dict[str, Any]:
+        self._respect_backoff("create_order")
         started = time.perf_counter()
         try:
             # Decimal strings: ccxt formats them with its own precise arithmetic, never via float.
@@ -126,6 +143,7 @@ class CexVenue:
             )
         except ccxt.BaseError as exc:
             self.health.record_call(time.perf_counter() - started, ok=not outcome_unknown(exc))
+            self._note_rate_limit(exc, "create_order")
             raise
         self.health.record_call(time.perf_counter() - started, ok=True)
         return order

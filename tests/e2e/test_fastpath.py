@@ -326,3 +326,32 @@ async def test_dropped_websockets_resync_to_the_venues_books(
     finally:
         await resume(state)
         await fp.close()
+
+
+async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[DevnetState, Path], tmp_path: Path) -> None:
+    state, _ = venues
+    binance = state.cex["binance"]
+    config = fastpath_config(state, tmp_path, [SYMBOL])
+    config = config.model_copy(update={"venues": [v for v in config.venues if v.name == "binance"]})
+    process = FastPathProcess(config, tmp_path, dict(os.environ))
+    await admin.set_rate_limits(binance.rest_url, orders=3, orders_window_s=30)
+    before = (await admin.state(binance.rest_url))["rate_limited"]
+    outcomes: list[str] = []
+    try:
+        fp = await process.client()
+        await asyncio.sleep(0.5)
+        for i in range(6):
+            try:
+                parent = await fp.route(f"t-429-{i}", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.IOC)
+                outcomes.append(parent.children[0].state)
+            except InvalidRequest as exc:
+                outcomes.append("refused: " + str(exc))
+        await fp.close()
+    finally:
+        process.stop()
+        await admin.set_rate_limits(binance.rest_url, reset=True)
+    assert outcomes[:3] == ["filled"] * 3
+    assert outcomes[3] == "unknown", outcomes  # the 429: not retried in a loop
+    assert all(o.startswith("refused") and "binance" in o for o in outcomes[4:]), outcomes
+    after = (await admin.state(binance.rest_url))["rate_limited"]
+    assert after - before == 1, "exactly one request met the limit; none was sent while backing off"
