@@ -31,6 +31,7 @@ class Settings:
     devnet_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
     )
+    cex_ports_spec: str = field(default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612"))
 
     @property
     def db_url(self) -> str:
@@ -38,18 +39,28 @@ class Settings:
 
     @property
     def devnet_ports(self) -> dict[str, int]:
-        """Anvil port per chain for the embedded stack (``name=port,name=port``)."""
-        ports: dict[str, int] = {}
-        for item in filter(None, (p.strip() for p in self.devnet_ports_spec.split(","))):
-            name, _, port = item.partition("=")
-            ports[name.strip()] = int(port)
-        return ports
+        """Anvil port per chain for the embedded stack."""
+        return _ports(self.devnet_ports_spec)
+
+    @property
+    def cex_ports(self) -> dict[str, int]:
+        """Simulated exchange port per venue for the embedded stack."""
+        return _ports(self.cex_ports_spec)
 
     @property
     def devnet_state_path(self) -> Path:
         if self.devnet_state_override:
             return Path(self.devnet_state_override)
         return self.home / "devnet.json"
+
+
+def _ports(spec: str) -> dict[str, int]:
+    """``name=port,name=port`` as a dict."""
+    ports: dict[str, int] = {}
+    for item in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, port = item.partition("=")
+        ports[name.strip()] = int(port)
+    return ports
 
 
 def settings() -> Settings:

@@ -62,15 +62,28 @@ def dev_status() -> None:
 async def devnet_up_cmd(
     block_time: Annotated[float | None, typer.Option(help="seconds between blocks; default: automine")] = None,
     proxies: Annotated[bool, typer.Option(help="two fault-injecting RPC proxies per chain")] = False,
+    cex: Annotated[bool, typer.Option(help="the Binance and OKX simulators with market makers")] = True,
 ) -> None:
-    """Start the two anvil chains and deploy the contracts."""
+    """Start the two anvil chains (contracts, Uniswap pools) and the exchange simulators."""
     from devnet.manager import devnet_up
 
+    cfg = settings()
     with out.status("starting devnet…"):
-        state = await devnet_up(settings().devnet_state_path, block_time=block_time, proxies=proxies)
+        state = await devnet_up(
+            cfg.devnet_state_path,
+            ports=cfg.devnet_ports,
+            block_time=block_time,
+            proxies=proxies,
+            cex=cex,
+            cex_ports=cfg.cex_ports if cex else None,
+        )
     for chain in state.chains.values():
         out.print(f"{chain.name} (chain id {chain.chain_id}): {', '.join(chain.rpc_urls)}")
         out.print("  " + ", ".join(f"{k} {v}" for k, v in sorted(chain.contracts.items())))
+    for venue in state.cex.values():
+        out.print(
+            f"{venue.venue} simulator ({venue.exchange} dialect): REST {venue.rest_url}, websocket {venue.ws_url}"
+        )
 
 
 @devnet_app.command("down")

@@ -32,6 +32,7 @@ class StackState:
     ui_url: str
     worker_pid: int
     worker_log: str
+    fastpath_pid: int = 0
 
     @classmethod
     def load(cls, path: Path) -> StackState | None:
@@ -65,15 +66,16 @@ def dev_signers() -> list[str]:
     return [dev_account(i)[0] for i in DEV_SIGNER_INDEXES]
 
 
-async def _wait_worker(log: Path, pid: int, timeout_s: float = 60.0) -> None:
+async def _wait_logged(log: Path, pid: int, marker: str, what: str, timeout_s: float = 60.0) -> None:
+    """Until the process logs ``marker`` (it is serving); a clear error if it dies first."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while asyncio.get_running_loop().time() < deadline:
         if not pid_alive(pid):
-            raise RuntimeError(f"the worker exited during start; see {log}")
-        if log.exists() and "worker on" in log.read_text(errors="replace"):
+            raise RuntimeError(f"{what} exited during start; see {log}")
+        if log.exists() and marker in log.read_text(errors="replace"):
             return
         await asyncio.sleep(0.1)
-    raise TimeoutError(f"the worker did not start in {timeout_s}s; see {log}")
+    raise TimeoutError(f"{what} did not start in {timeout_s}s; see {log}")
 
 
 async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tuple[StackState, DevnetState]:
@@ -81,7 +83,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     progress("devnet: anvil chains and contracts")
-    devnet = await devnet_up(cfg.devnet_state_path, ports=cfg.devnet_ports)
+    devnet = await devnet_up(cfg.devnet_state_path, ports=cfg.devnet_ports, cex=True, cex_ports=cfg.cex_ports)
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
     server = None
@@ -110,13 +112,28 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
             [sys.executable, "-m", "workers.orchestrator"], detached=True, log_path=worker_log, cwd=REPO_ROOT, env=env
         )
         worker_pid = proc.pid
-        await _wait_worker(worker_log, worker_pid)
+        await _wait_logged(worker_log, worker_pid, "worker on", "the worker")
+    fastpath_pid = current.fastpath_pid if current and pid_alive(current.fastpath_pid) else 0
+    if not fastpath_pid:
+        progress("fast path")
+        fastpath_log = logs / "fastpath.log"
+        fastpath_log.write_text("")
+        proc = spawn(
+            [sys.executable, "-m", "workers.fastpath"],
+            detached=True,
+            log_path=fastpath_log,
+            cwd=REPO_ROOT,
+            env=_base_env(cfg),
+        )
+        fastpath_pid = proc.pid
+        await _wait_logged(fastpath_log, fastpath_pid, "fast path on", "the fast path")
     state = StackState(
         temporal_pid=temporal_pid,
         temporal_address=cfg.temporal_address,
         ui_url=f"http://127.0.0.1:{cfg.ui_port}",
         worker_pid=worker_pid,
         worker_log=str(worker_log),
+        fastpath_pid=fastpath_pid,
     )
     state.save(stack_path(cfg))
     return state, devnet
@@ -140,7 +157,11 @@ def stack_down(cfg: Settings) -> list[str]:
     stopped: list[str] = []
     state = StackState.load(stack_path(cfg))
     if state:
-        for name, pid in (("worker", state.worker_pid), ("temporal", state.temporal_pid)):
+        for name, pid in (
+            ("fastpath", state.fastpath_pid),
+            ("worker", state.worker_pid),
+            ("temporal", state.temporal_pid),
+        ):
             if pid_alive(pid) and stop_pid(pid):
                 stopped.append(f"{name} (pid {pid})")
         stack_path(cfg).unlink(missing_ok=True)
@@ -170,6 +191,13 @@ def stack_status(cfg: Settings) -> list[ComponentStatus]:
             f"task queue {cfg.task_queue}" + (f" (pid {state.worker_pid}, log {state.worker_log})" if state else ""),
         ),
     ]
+    rows.append(
+        ComponentStatus(
+            "fastpath",
+            bool(state and pid_alive(state.fastpath_pid)),
+            str(cfg.home / "fastpath.sock") + (f" (pid {state.fastpath_pid})" if state and state.fastpath_pid else ""),
+        )
+    )
     devnet = devnet_status(cfg.devnet_state_path)
     for proc in devnet.processes:
         rows.append(ComponentStatus(proc.name, proc.alive, f"127.0.0.1:{proc.port} (pid {proc.pid})"))

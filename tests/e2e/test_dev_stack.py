@@ -18,6 +18,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
+        CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()}",
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="200",
     )
@@ -29,8 +30,28 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         stack = json.loads((tmp_path / "home" / "stack.json").read_text())
         status = await run([crosslane, "dev", "status"], env=env)
         assert status.returncode == 0, status.stdout
-        for component in ("temporal", "worker", "anvil-devnet-a", "anvil-devnet-b"):
+        for component in (
+            "temporal",
+            "worker",
+            "fastpath",
+            "anvil-devnet-a",
+            "anvil-devnet-b",
+            "cex-binance",
+            "cex-okx",
+        ):
             assert component in status.stdout
+        # The fast path serves the CLI: consolidated book, a quote across venues, venue health.
+        book = await run([crosslane, "cex", "book", "BTC/USDT", "--depth", "3"], env=env)
+        assert book.returncode == 0, book.stderr
+        assert "BTC/USDT consolidated" in book.stdout and "binance" in book.stdout and "okx" in book.stdout
+        quote = await run([crosslane, "cex", "route", "buy", "0.5", "BTC/USDT"], env=env)
+        assert quote.returncode == 0 and "filled 0.5 of 0.5" in quote.stdout, quote.stdout + quote.stderr
+        health = await run([crosslane, "venues", "health"], env=env)
+        assert health.returncode == 0 and "healthy" in health.stdout, health.stdout + health.stderr
+        balances = await run([crosslane, "cex", "balances"], env=env)
+        assert balances.returncode == 0 and "USDT" in balances.stdout, balances.stdout + balances.stderr
+        refused = await run([crosslane, "cex", "route", "buy", "-1", "BTC/USDT"], env=env)
+        assert refused.returncode != 0 and "Traceback" not in refused.stderr
         # The dev worker signs with encrypted keystores of the devnet accounts.
         sent = await run(
             [
@@ -58,6 +79,6 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
     finally:
         down = await run([crosslane, "dev", "down"], env=env)
     assert down.returncode == 0, down.stderr
-    assert not pid_alive(stack["temporal_pid"]) and not pid_alive(stack["worker_pid"])
+    assert not any(pid_alive(stack[k]) for k in ("temporal_pid", "worker_pid", "fastpath_pid"))
     after = await run([crosslane, "dev", "status"], env=env)
     assert after.returncode == 1 and "down" in after.stdout
