@@ -327,7 +327,8 @@ def _is_zombie(pid: int) -> bool:
 
 
 def pid_alive(pid: int) -> bool:
-    return not _reap(pid)
+    # 0 and negative pids name process groups (os.kill(0, ...) is our own group): never alive here.
+    return pid > 0 and not _reap(pid)
 
 
 def pid_cmdline(pid: int) -> list[str] | None:
@@ -341,6 +342,8 @@ def pid_cmdline(pid: int) -> list[str] | None:
 
 def stop_pid(pid: int, timeout: float = 5.0) -> bool:
     """SIGTERM, wait up to ``timeout``, then SIGKILL. False if it was already gone."""
+    if pid <= 0:
+        raise ValueError(f"refusing to signal pid {pid}: that would be a process group")
     if _reap(pid):
         return False
     try:
