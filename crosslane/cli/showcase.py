@@ -1,4 +1,5 @@
-"""`crosslane demo`: the embedded stack up, a batch of transfers, one stuck and recovered.
+"""`crosslane demo`: the embedded stack up, a batch of transfers, one stuck and recovered, and a
+CEX buy split across venues by the fast path.
 
 Everything it starts keeps running so the runs can be explored in the Temporal UI;
 `crosslane dev down` stops it.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from decimal import Decimal
 
 from rich.console import Console
 from rich.live import Live
@@ -21,7 +23,10 @@ from crosslane.client import CrosslaneClient
 from crosslane.config import settings
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
+from crosslane.fastpath.client import FastPathClient
+from crosslane.fastpath.protocol import OrderKind
 from crosslane.money import GWEI, format_gwei
+from crosslane.routing import Side
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
 
 CAP = 100 * GWEI
@@ -131,6 +136,27 @@ async def run_showcase(out: Console) -> None:
     out.print(
         f"  {dave} on devnet-a: next nonce {report.mined_nonce}, pending {report.pending_nonce}, "
         f"{len(report.actions)} repair(s) needed"
+    )
+
+    out.rule("4. a BTC buy split across Binance and OKX by the fast path")
+    async with await FastPathClient.connect() as fp:
+        for _ in range(50):  # the fast path's books fill from the venues' websockets
+            book = await fp.book("BTC/USDT", 5)
+            if len({level.venue for level in book.asks}) == 2:
+                break
+            await asyncio.sleep(0.1)
+        quote = await fp.quote("BTC/USDT", Side.BUY, Decimal("2"))
+        parent = await fp.route(f"demo-{run}-btc", "BTC/USDT", Side.BUY, Decimal("2"), kind=OrderKind.IOC)
+    for leg in quote.legs:
+        out.print(f"  planned {leg.venue:<8} {leg.qty} BTC at avg {leg.avg_price}")
+    for child in parent.children:
+        out.print(
+            f"  {child.venue:<8} {child.state:<8} {child.filled} BTC for {child.cost} USDT "
+            f"(fee {child.fee} {child.fee_currency}), client order id {child.client_order_id}",
+            soft_wrap=True,
+        )
+    out.print(
+        f"  avg price with fees {quote.avg_price_with_fees} USDT/BTC; live book: crosslane cex book BTC/USDT --live"
     )
 
     out.rule("watch it in the Temporal UI")

@@ -166,6 +166,11 @@ def stack_down(cfg: Settings) -> list[str]:
                 stopped.append(f"{name} (pid {pid})")
         stack_path(cfg).unlink(missing_ok=True)
     stopped += devnet_down(cfg.devnet_state_path)
+    if not cfg.db_url_override:
+        # The embedded ledger describes the embedded chains, which are gone now: its nonce
+        # cursors would open gaps on the next, fresh devnet.
+        for suffix in ("", "-wal", "-shm"):
+            (cfg.home / f"ledger.db{suffix}").unlink(missing_ok=True)
     return stopped
 
 
