@@ -16,12 +16,12 @@ from crosslane.errors import InvalidRequest
 _ORIGIN = re.compile(r"^(https?|wss?)://[^/]+")
 
 
-def _rehost(urls: Any, rest: str | None, ws: str | None) -> Any:
+def rehost(urls: Any, rest: str | None, ws: str | None) -> Any:
     """Every URL in ccxt's (nested) ``urls['api']`` with its origin replaced."""
     if isinstance(urls, dict):
-        return {k: _rehost(v, rest, ws) for k, v in urls.items()}
+        return {k: rehost(v, rest, ws) for k, v in urls.items()}
     if isinstance(urls, list):
-        return [_rehost(v, rest, ws) for v in urls]
+        return [rehost(v, rest, ws) for v in urls]
     if isinstance(urls, str):
         match = _ORIGIN.match(urls)
         if match is None:
@@ -49,5 +49,5 @@ def build_exchange(config: VenueConfig, credentials: ApiCredentials | None, *, p
         # precise mode); books stay floats for ccxt.pro's delta handling.
         exchange.number = str
     if config.rest_url or config.ws_url:
-        exchange.urls["api"] = _rehost(exchange.urls["api"], config.rest_url, config.ws_url)
+        exchange.urls["api"] = rehost(exchange.urls["api"], config.rest_url, config.ws_url)
     return exchange

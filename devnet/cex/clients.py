@@ -7,7 +7,8 @@ from typing import Any
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
-from devnet.cex.ccxt_hosts import SPOT_ONLY_OPTIONS, point_at
+from connectors.cex.config import SPOT_ONLY_OPTIONS
+from connectors.cex.factory import rehost
 
 
 def ccxt_client(
@@ -33,4 +34,6 @@ def ccxt_client(
         params.update(apiKey=api_key, secret=secret)
         if password is not None:
             params["password"] = password
-    return point_at(getattr(module, exchange)(params), rest_url, ws_url)
+    client = getattr(module, exchange)(params)
+    client.urls["api"] = rehost(client.urls["api"], rest_url, ws_url)
+    return client
