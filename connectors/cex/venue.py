@@ -73,7 +73,7 @@ class CexVenue:
             raise VenueRateLimited(f"{self.name}: {action} not sent: backing off {remaining:.1f}s after a rate limit")
 
     def _note_rate_limit(self, exc: BaseException, action: str) -> None:
-        if not isinstance(exc, ccxt.DDoSProtection):
+        if not isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
             return
         headers = getattr(self.exchange, "last_response_headers", None) or {}
         retry_after = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)

@@ -1,0 +1,132 @@
+"""The CEX connector's contract, run against every adapter (both exchange dialects): the same
+behaviour is required of each venue, so a new venue is proven by these tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import pytest
+
+from connectors.cex.client_order_id import client_order_id
+from connectors.cex.config import VenueConfig
+from connectors.cex.credentials import ApiCredentials
+from connectors.cex.errors import OrderRejected, VenueAuthFailed, VenueRateLimited
+from connectors.cex.venue import CexVenue
+from crosslane.errors import InvalidRequest
+from devnet.cex import admin_client as admin
+from devnet.cex.market_maker import MarketMakerConfig
+from devnet.cex.server import VenueServer
+
+SYMBOL = "BTC/USDT"
+VENUES = ["binance", "okx"]
+
+
+@pytest.fixture(params=VENUES)
+async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[CexVenue, VenueServer]]:
+    async with VenueServer(request.param, market_maker=MarketMakerConfig()) as server:
+        key = server.add_account("trader")
+        config = VenueConfig(
+            name=request.param,
+            exchange=request.param,
+            rest_url=server.rest_url,
+            ws_url=server.ws_url,
+            enable_rate_limit=False,
+        )
+        connector = CexVenue(config, ApiCredentials(key.api_key, key.secret, key.passphrase))
+        await connector.start()
+        try:
+            yield connector, server
+        finally:
+            await connector.close()
+
+
+def far_below(connector: CexVenue) -> Decimal:
+    tick = Decimal(str(connector.market(SYMBOL)["precision"]["price"]))
+    return (Decimal(30000) / tick).to_integral_value() * tick
+
+
+async def test_markets_are_loaded_once_with_exact_precision(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, _ = venue
+    market = connector.market(SYMBOL)
+    assert Decimal(str(market["precision"]["price"])) > 0 and Decimal(str(market["precision"]["amount"])) > 0
+    with pytest.raises(InvalidRequest, match="has no market 'DOGE/EUR'"):
+        connector.market("DOGE/EUR")
+
+
+@pytest.mark.parametrize(
+    ("amount", "price", "message"),
+    [
+        (Decimal("0"), Decimal("30000"), "amount must be positive"),
+        (Decimal("-1"), Decimal("30000"), "amount must be positive"),
+        (Decimal("0.0000000001"), Decimal("30000"), "is not a multiple of the step"),
+        (Decimal("0.001"), Decimal("30000.00001"), "is not a multiple of the tick"),
+        (Decimal("0.001"), None, "needs a positive price"),
+    ],
+)
+async def test_orders_the_venue_would_refuse_are_refused_before_sending(
+    venue: tuple[CexVenue, VenueServer], amount: Decimal, price: Decimal | None, message: str
+) -> None:
+    connector, server = venue
+    before = (await admin.state(server.rest_url))["fault_stats"]["requests"]
+    with pytest.raises(InvalidRequest, match=message):
+        await connector.place(SYMBOL, "buy", "limit", amount, price, client_order_id("refused"))
+    assert (await admin.state(server.rest_url))["fault_stats"]["requests"] == before, "nothing may reach the venue"
+
+
+async def test_place_find_cancel_by_client_order_id(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, _ = venue
+    cid = client_order_id(f"{connector.name}/rest")
+    placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
+    assert placed["status"] == "open" and placed["clientOrderId"] == cid
+    found = await connector.find_order(SYMBOL, cid)
+    assert found is not None and found["id"] == placed["id"]
+    cancelled = await connector.cancel(SYMBOL, cid)
+    assert cancelled["status"] == "canceled"
+    assert await connector.find_order(SYMBOL, client_order_id("never-placed")) is None
+
+
+async def test_lost_response_is_reconciled_to_exactly_one_order(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, server = venue
+    await admin.set_faults(server.rest_url, lose_next_order_response=1)
+    cid = client_order_id(f"{connector.name}/lost")
+    order = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
+    assert order["clientOrderId"] == cid and order["status"] == "open"
+    opened = await connector.exchange.fetch_open_orders(SYMBOL)
+    assert [o["clientOrderId"] for o in opened].count(cid) == 1
+    await connector.cancel(SYMBOL, cid)
+
+
+async def test_business_failures_are_not_retryable(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, _ = venue
+    with pytest.raises(OrderRejected) as rejected:
+        await connector.place(SYMBOL, "buy", "limit", Decimal("100"), far_below(connector), client_order_id("big"))
+    assert not rejected.value.retryable
+    wrong = CexVenue(connector.config, ApiCredentials("nope", "nope", "nope"))
+    wrong.markets = connector.markets
+    try:
+        with pytest.raises(VenueAuthFailed):
+            await wrong.balances()
+    finally:
+        await wrong.close()
+
+
+async def test_rate_limit_backs_off_without_sending(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, server = venue
+    await admin.set_rate_limits(server.rest_url, orders=1, orders_window_s=30, request_weight=10**6)
+    price = far_below(connector)
+    await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), price, client_order_id("rl-1"))
+    with pytest.raises(VenueRateLimited):
+        await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), price, client_order_id("rl-2"))
+    sent = (await admin.state(server.rest_url))["fault_stats"]["requests"]
+    with pytest.raises(VenueRateLimited, match="backing off"):
+        await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), price, client_order_id("rl-3"))
+    assert (await admin.state(server.rest_url))["fault_stats"]["requests"] == sent, "not hammered"
+    assert connector.health.for_router().status == "down"
+
+
+async def test_balances_are_exact_decimals(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, _ = venue
+    held = await connector.balances()
+    assert Decimal(str(held["total"]["USDT"])) == Decimal("1000000")
+    assert isinstance(held["total"]["USDT"], str), "ccxt precise mode: no float on the way"
