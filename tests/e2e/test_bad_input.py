@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
@@ -11,8 +9,7 @@ from web3 import Web3
 
 from crosslane.domain.tx import FeePolicy
 from devnet.mining import next_base_fee
-from devnet.temporal_server import temporal_binary
-from tests.e2e.test_entry_points import BIN, run
+from tests.e2e.test_entry_points import BIN, run, temporal_start
 from tests.e2e.test_tx_lifecycle import request_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -110,24 +107,7 @@ async def test_temporal_cli_bad_json_fails_the_run_with_invalid_request(
         **patch,
     }
     async with running_worker(stack, queue):
-        started = await run(
-            [
-                str(temporal_binary()),
-                "workflow",
-                "start",
-                "--address",
-                stack.temporal_address,
-                "--type",
-                "TransactionLifecycle",
-                "--task-queue",
-                queue,
-                "--workflow-id",
-                f"tx-{rid}",
-                "--input",
-                json.dumps(payload),
-            ]
-        )
-        assert started.returncode == 0, started.stderr
+        await temporal_start(stack, "TransactionLifecycle", queue, f"tx-{rid}", payload)
         client = await crosslane_client(stack, queue)
         with pytest.raises(WorkflowFailureError) as failure:
             await client.tx_handle(rid).result()

@@ -24,6 +24,28 @@ async def run(
     return await asyncio.to_thread(subprocess.run, cmd, capture_output=True, text=True, env=env, timeout=timeout)
 
 
+async def temporal_start(stack: Stack, workflow_type: str, queue: str, workflow_id: str, payload: object) -> None:
+    """``temporal workflow start`` with plain JSON, as an operator would type it."""
+    started = await run(
+        [
+            str(temporal_binary()),
+            "workflow",
+            "start",
+            "--address",
+            stack.temporal_address,
+            "--type",
+            workflow_type,
+            "--task-queue",
+            queue,
+            "--workflow-id",
+            workflow_id,
+            "--input",
+            json.dumps(payload),
+        ]
+    )
+    assert started.returncode == 0, started.stderr
+
+
 async def test_crosslane_tx_send(stack: Stack) -> None:
     sender, recipient = stack.fund_signer(), stack.fund_signer()
     queue = unique_queue("cli")
@@ -68,24 +90,7 @@ async def test_temporal_cli_start_with_plain_json(stack: Stack) -> None:
         "fees": {"max_fee_per_gas_cap": 100_000_000_000},
     }
     async with running_worker(stack, queue):
-        started = await run(
-            [
-                str(temporal_binary()),
-                "workflow",
-                "start",
-                "--address",
-                stack.temporal_address,
-                "--type",
-                "TransactionLifecycle",
-                "--task-queue",
-                queue,
-                "--workflow-id",
-                f"tx-{rid}",
-                "--input",
-                json.dumps(payload),
-            ]
-        )
-        assert started.returncode == 0, started.stderr
+        await temporal_start(stack, "TransactionLifecycle", queue, f"tx-{rid}", payload)
         client = await crosslane_client(stack, queue)
         result: TxResult = await client.tx_handle(rid).result()
         queried = await run(
