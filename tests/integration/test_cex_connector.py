@@ -130,3 +130,21 @@ async def test_balances_are_exact_decimals(venue: tuple[CexVenue, VenueServer]) 
     held = await connector.balances()
     assert Decimal(str(held["total"]["USDT"])) == Decimal("1000000")
     assert isinstance(held["total"]["USDT"], str), "ccxt precise mode: no float on the way"
+
+
+async def test_size_below_the_venue_minimum_is_refused(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, _ = venue
+    market = connector.market(SYMBOL)
+    step = Decimal(str(market["precision"]["amount"]))
+    min_amount = Decimal(str(market["limits"]["amount"]["min"]))
+    if step < min_amount:  # OKX: a fine lot size under a minimum size
+        amount, message = step, "is below the venue minimum"
+    else:  # Binance: the minimum notional
+        amount, message = min_amount, "notional .* is below the venue minimum"
+    with pytest.raises(InvalidRequest, match=message):
+        await connector.place(SYMBOL, "buy", "limit", amount, far_below(connector), client_order_id("tiny"))
+
+
+def test_unknown_exchange_is_refused() -> None:
+    with pytest.raises(InvalidRequest, match="ccxt has no exchange 'nosuchex'"):
+        CexVenue(VenueConfig(name="x", exchange="nosuchex"), None)
