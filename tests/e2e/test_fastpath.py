@@ -350,8 +350,10 @@ async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[Devne
     finally:
         process.stop()
         await admin.set_rate_limits(binance.rest_url, reset=True)
-    assert outcomes[:3] == ["filled"] * 3
-    assert outcomes[3] == "unknown", outcomes  # the 429: not retried in a loop
-    assert all(o.startswith("refused") and "binance" in o for o in outcomes[4:]), outcomes
+    # Orders from earlier tests may already count in the window, so the 429 can come sooner.
+    assert "unknown" in outcomes, outcomes
+    limit_hit = outcomes.index("unknown")  # the 429: reported, not retried in a loop
+    assert outcomes[:limit_hit] == ["filled"] * limit_hit
+    assert all(o.startswith("refused") and "binance" in o for o in outcomes[limit_hit + 1 :]), outcomes
     after = (await admin.state(binance.rest_url))["rate_limited"]
     assert after - before == 1, "exactly one request met the limit; none was sent while backing off"
