@@ -6,6 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from activities.cex import CexActivities
+from activities.dex_liquidity import DexLiquidityActivities
+from activities.dex_swap import DexSwapActivities
 from activities.recovery import RecoveryActivities
 from activities.runtime import ChainRuntime
 from activities.tx import TxActivities
@@ -15,4 +17,18 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
     tx = TxActivities(runtime)
     recovery = RecoveryActivities(runtime)
     cex = CexActivities()
-    return [tx.tx_prepare, tx.tx_broadcast, tx.tx_replace, tx.tx_wait, recovery.tx_scan_signer, cex.cex_execute]
+    liquidity = DexLiquidityActivities(runtime)
+    swap = DexSwapActivities(runtime)
+    return [
+        tx.tx_prepare,
+        tx.tx_broadcast,
+        tx.tx_replace,
+        tx.tx_wait,
+        recovery.tx_scan_signer,
+        cex.cex_execute,
+        liquidity.dex_lp_plan,
+        liquidity.dex_lp_settle,
+        swap.dex_quote,
+        swap.dex_build_swap,
+        swap.dex_settle,
+    ]

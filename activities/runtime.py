@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 
 from connectors.evm.client import EvmClient
 from connectors.evm.signer import SignerRegistry
+from connectors.evm.submission import PrivateRelay, PublicMempool, TxSubmitter
 from crosslane.config import Settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.errors import InvalidRequest
 from crosslane.ledger import Ledger
 
 
@@ -18,6 +20,7 @@ class ChainRuntime:
     chains: ChainRegistry
     signers: SignerRegistry
     _clients: dict[str, EvmClient] = field(default_factory=dict)
+    _relays: dict[str, PrivateRelay] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChainRuntime:
@@ -37,5 +40,17 @@ class ChainRuntime:
             self._clients[chain] = EvmClient(self.chains.get(chain))
         return self._clients[chain]
 
+    def submitter(self, chain: str, *, protected: bool = False) -> TxSubmitter:
+        """Where ``chain``'s signed transactions go: its private relay when ``protected``
+        (refused if the chain has none), else the public mempool."""
+        if not protected:
+            return PublicMempool(self.client(chain))
+        if chain not in self._relays:
+            config = self.chains.get(chain)
+            if not config.private_relay_url:
+                raise InvalidRequest(f"{chain} has no private relay configured (private_relay_url): cannot protect")
+            self._relays[chain] = PrivateRelay(config, config.private_relay_url)
+        return self._relays[chain]
+
     async def close(self) -> None:
-        await asyncio.gather(*(c.close() for c in self._clients.values()))
+        await asyncio.gather(*(c.close() for c in self._clients.values()), *(r.close() for r in self._relays.values()))

@@ -21,7 +21,7 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
 from connectors.evm.fees import FeeSuggestion, suggest_fees
-from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical, is_known, send_raw
+from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
 from crosslane.domain.tx_steps import (
@@ -95,6 +95,8 @@ class TxActivities:
             return _attempt_view(existing)
 
         # Refusals come before the ledger records anything, so bad input leaves no trace.
+        if request.protected:
+            self.rt.submitter(request.chain, protected=True)  # refuses a chain without a relay
         client = self.rt.client(request.chain)
         fees = await suggest_fees(client)
         cap = request.fees.max_fee_per_gas_cap
@@ -160,7 +162,7 @@ class TxActivities:
         record = await asyncio.to_thread(self.rt.ledger.get_attempt, op.id, inp.attempt_index)
         if record is None:
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
-        outcome = await send_raw(self.rt.client(inp.chain), record.raw_tx)
+        outcome = await self.rt.submitter(inp.chain, protected=inp.protected).submit(record.raw_tx)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
@@ -254,7 +256,8 @@ class TxActivities:
                 continue
             else:
                 if inp.detect_drops:
-                    unseen = 0 if await is_known(client, inp.tx_hashes[-1]) else unseen + 1
+                    known = await self.rt.submitter(inp.chain, protected=inp.protected).is_known(inp.tx_hashes[-1])
+                    unseen = 0 if known else unseen + 1
                 # Twice unseen, so a node that has not indexed a fresh broadcast yet is not a drop.
                 if unseen >= 2:
                     await asyncio.to_thread(

@@ -14,11 +14,13 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
+from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
 
 TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
+SWAP_WORKFLOW = "DexSwap"
 
 
 async def connect_temporal(cfg: Settings | None = None) -> Client:
@@ -72,3 +74,26 @@ class CrosslaneClient:
             result_type=RecoveryReport,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
+
+    async def start_swap(self, request: SwapRequest) -> WorkflowHandle[object, SwapResult]:
+        """Start (or join) the DexSwap for ``request.request_id`` (workflow id ``swap-<id>``);
+        a closed run with the same id is not repeated."""
+        return await self.temporal.start_workflow(
+            SWAP_WORKFLOW,
+            request,
+            id=request.workflow_id,
+            task_queue=self.task_queue,
+            result_type=SwapResult,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=(
+                f"{request.trade_type} {request.amount} {request.token_in} -> {request.token_out} on {request.chain}"
+            ),
+        )
+
+    def swap_handle(self, request_id: str) -> WorkflowHandle[object, SwapResult]:
+        workflow_id = request_id if request_id.startswith("swap-") else f"swap-{request_id}"
+        return self.temporal.get_workflow_handle(workflow_id, result_type=SwapResult)
+
+    async def swap_status(self, request_id: str) -> SwapStatus:
+        return await self.swap_handle(request_id).query("status", result_type=SwapStatus)

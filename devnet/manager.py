@@ -65,6 +65,7 @@ from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
+from devnet.private_relay import relay_state_sync
 from devnet.rpc_proxy import get_faults_sync
 from devnet.state import (
     CexVenue,
@@ -102,7 +103,12 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
 
 DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
 VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE}
-_PROCESS_MARKERS = {"anvil": "anvil", "rpc_proxy": "devnet.rpc_proxy", "cex": "devnet.cex"}
+_PROCESS_MARKERS = {
+    "anvil": "anvil",
+    "rpc_proxy": "devnet.rpc_proxy",
+    "cex": "devnet.cex",
+    "private_relay": "devnet.private_relay",
+}
 
 
 def cex_credentials_path(state_path: Path) -> Path:
@@ -162,6 +168,12 @@ def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
             except (OSError, urllib.error.URLError, ValueError) as exc:
                 alive = False
                 problems.append(f"{name}: admin endpoint unreachable ({exc})")
+        elif alive and proc.kind == "private_relay":
+            try:
+                relay_state_sync(proc.url, timeout=1.0)
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                alive = False
+                problems.append(f"{name}: relay endpoint unreachable ({exc})")
         elif alive and proc.kind == "rpc_proxy":
             try:
                 get_faults_sync(proc.url, timeout=1.0)
@@ -188,8 +200,8 @@ def devnet_status(state_path: Path | str | None = None) -> DevnetStatus:
 
 
 def _stop_recorded(state: DevnetState) -> list[str]:
-    # Proxies first, so nothing forwards to a chain that is going away.
-    order = sorted(state.processes.items(), key=lambda item: item[1].kind != "rpc_proxy")
+    # Proxies and relays first, so nothing forwards to a chain that is going away.
+    order = sorted(state.processes.items(), key=lambda item: item[1].kind not in ("rpc_proxy", "private_relay"))
     stopped = []
     for name, proc in order:
         if _owns_pid(proc) and stop_pid(proc.pid):
@@ -217,6 +229,8 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
         return f"block_time={state.options.block_time}"
     if state.options.cex != options.cex:
         return f"cex={state.options.cex}"
+    if state.options.private_relay != options.private_relay:
+        return f"private_relay={state.options.private_relay}"
     for chain, port in (ports or {}).items():
         running = state.processes.get(f"anvil-{chain}")
         if running is None or running.port != port:
@@ -249,6 +263,37 @@ def _spawn_proxy(upstream: str, port: int, log: Path, detached: bool, seed: int 
         log=str(log),
         detached=detached,
     )
+
+
+def _spawn_relay(upstream: str, port: int, log: Path, detached: bool, chain: str) -> ProcessInfo:
+    ensure_port_free(port)
+    cmd = [sys.executable, "-m", "devnet.private_relay", "--listen-port", str(port), "--upstream", upstream]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
+    return ProcessInfo(
+        kind="private_relay",
+        pid=proc.pid,
+        port=port,
+        url=f"http://{DEFAULT_HOST}:{port}",
+        log=str(log),
+        chain=chain,
+        detached=detached,
+    )
+
+
+def _wait_relay(info: ProcessInfo, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(info.pid):
+            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
+            raise DevnetError(f"private relay on port {info.port} exited:\n{tail}")
+        try:
+            relay_state_sync(info.url, timeout=0.5)
+            return
+        except (OSError, urllib.error.URLError, ValueError):
+            time.sleep(0.02)
+    raise DevnetError(f"private relay on {info.url} not ready after {timeout:.1f}s")
 
 
 def _fresh_port(taken: set[int]) -> int:
@@ -320,6 +365,7 @@ async def devnet_up(
     cex: bool = False,
     cex_ports: Mapping[str, int] | None = None,
     cex_seed: int = 1,
+    private_relay: bool = False,
 ) -> DevnetState:
     """Start both anvils (and optional proxies), deploy contracts, write the state file.
 
@@ -327,10 +373,14 @@ async def devnet_up(
     ports. ``block_time`` (seconds) switches from automine to interval mining. ``cex`` also
     starts the Binance and OKX simulators with their market makers (``cex_ports`` maps venue
     to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
-    credentials go to :func:`cex_credentials_path`, never into the state file.
+    credentials go to :func:`cex_credentials_path`, never into the state file. ``private_relay``
+    starts a private relay stand-in per chain (:mod:`devnet.private_relay`, including what it
+    holds every second) and records it as the chain's ``private_relay_url``.
     """
     path = _state_path(state_path)
-    options = DevnetOptions(block_time=block_time, proxies=proxies, detached=detached, cex=cex)
+    options = DevnetOptions(
+        block_time=block_time, proxies=proxies, detached=detached, cex=cex, private_relay=private_relay
+    )
     with _locked(path):
         existing = DevnetState.load(path)
         if existing is not None:
@@ -399,6 +449,15 @@ async def _start(
                     )
                     processes[f"proxy-{spec.name}-{role}"] = info.model_copy(update={"chain": spec.name})
                     proxy_urls.setdefault(spec.name, []).append(info.url)
+        if options.private_relay:
+            for spec in chains:
+                processes[f"relay-{spec.name}"] = _spawn_relay(
+                    anvils[spec.name].url,
+                    _fresh_port({p.port for p in processes.values()}),
+                    logs / f"relay-{spec.name}.log",
+                    options.detached,
+                    spec.name,
+                )
         venues = _spawn_venues(path, logs, options, cex_ports or DEFAULT_CEX_PORTS, cex_seed) if options.cex else []
         for venue in venues:
             processes[f"cex-{venue.venue}"] = ProcessInfo(
@@ -418,7 +477,10 @@ async def _start(
         await asyncio.gather(
             *(asyncio.to_thread(_wait_proxy, p, timeout) for p in processes.values() if p.kind == "rpc_proxy"),
             *(asyncio.to_thread(wait_venue, v, timeout) for v in venues),
+            *(asyncio.to_thread(_wait_relay, p, timeout) for p in processes.values() if p.kind == "private_relay"),
         )
+        relays = {p.chain: p.url for p in processes.values() if p.kind == "private_relay"}
+        deployed = [c.model_copy(update={"private_relay_url": relays.get(c.name)}) for c in deployed]
         state = DevnetState(
             options=options,
             chains={c.name: c for c in deployed},

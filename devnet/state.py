@@ -22,7 +22,7 @@ STATE_VERSION = 1
 
 
 class ProcessInfo(BaseModel):
-    kind: Literal["anvil", "rpc_proxy", "cex"]
+    kind: Literal["anvil", "rpc_proxy", "cex", "private_relay"]
     pid: int
     port: int
     url: str
@@ -58,6 +58,7 @@ class DevnetOptions(BaseModel):
     proxies: bool = False
     detached: bool = True
     cex: bool = False
+    private_relay: bool = False
 
 
 class DevnetState(BaseModel):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from workflows.cex_order import CexOrder
+from workflows.dex_liquidity import DexLiquidity
+from workflows.dex_swap import DexSwap
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
 
-WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder]
+WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder, DexLiquidity, DexSwap]

@@ -116,7 +116,10 @@ class TransactionLifecycle:
         sent: BroadcastResult = await workflow.execute_activity(
             TxActivity.BROADCAST,
             BroadcastInput(
-                workflow_id=workflow.info().workflow_id, chain=self._request.chain, attempt_index=attempt.index
+                workflow_id=workflow.info().workflow_id,
+                chain=self._request.chain,
+                attempt_index=attempt.index,
+                protected=self._request.protected,
             ),
             summary=f"broadcast attempt {attempt.index}",
             result_type=BroadcastResult,
@@ -165,6 +168,7 @@ class TransactionLifecycle:
                 poll_interval_ms=policy.poll_interval_ms,
                 # At the cap a dropped attempt cannot be re-priced: wait out the window instead.
                 detect_drops=self._state is not TxState.AT_CAP,
+                protected=request.protected,
             ),
             summary=f"wait for inclusion of {len(self._attempts)} attempt(s)",
             result_type=WaitResult,

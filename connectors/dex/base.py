@@ -9,22 +9,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from eth_utils.address import to_checksum_address
 
+# The enums live in the domain so that workflow models can carry them too.
+from crosslane.domain.dex import DexProtocol, TradeType
 from crosslane.errors import InvalidRequest
 
-
-class DexProtocol(StrEnum):
-    UNISWAP_V2 = "uniswap_v2"
-    UNISWAP_V3 = "uniswap_v3"
-
-
-class TradeType(StrEnum):
-    EXACT_IN = "exact_in"
-    EXACT_OUT = "exact_out"
+__all__ = ["Dex", "DexProtocol", "Pool", "PoolState", "Quote", "TradeType", "require_positive"]
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,9 @@ class ChainConfig(BaseModel):
     dexes: dict[str, DexDeployment] = Field(
         default_factory=dict, description='AMM deployments by name ("uniswap_v2", "uniswap_v3", a fork...)'
     )
+    private_relay_url: str | None = Field(
+        default=None, description="JSON-RPC endpoint of a private relay for protected transactions"
+    )
 
 
 class ChainRegistry(BaseModel):

@@ -80,6 +80,9 @@ class TxRequest(BaseModel):
     fees: FeePolicy
     policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
     nonce: int | None = Field(default=None, ge=0, description="recovery only: take this nonce instead of allocating")
+    protected: bool = Field(
+        default=False, description="send through the chain's private relay instead of the public mempool"
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -29,6 +29,7 @@ class BroadcastInput(BaseModel):
     workflow_id: str
     chain: str
     attempt_index: int
+    protected: bool = False  # to the chain's private relay, not the public mempool
 
 
 class BroadcastResult(BaseModel):
@@ -67,6 +68,7 @@ class WaitInput(BaseModel):
     max_seconds: int | None
     poll_interval_ms: int
     detect_drops: bool = True
+    protected: bool = False  # a held transaction is known to the relay, not to the public nodes
 
 
 class WaitResult(BaseModel):

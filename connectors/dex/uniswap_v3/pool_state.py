@@ -15,7 +15,7 @@ costs three.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
 from connectors.dex.base import Pool
@@ -106,10 +106,21 @@ class V3StateReader:
         or not initialized, QuoteFailed if a pool's tick spacing contradicts the config."""
         if not pools:
             return []
+        snapshots, _, _ = await self.read_with(pools)
+        return [s for s in snapshots if s is not None]
+
+    async def read_with(
+        self, pools: list[Pool], extra: Sequence[Read] = (), *, missing_ok: bool = False
+    ) -> tuple[list[PoolSnapshot | None], list[tuple[object, ...] | None], int]:
+        """:meth:`read`, with ``extra`` reads riding in the first batch (their decoded results
+        come back second, in order; the block read comes third) and, with ``missing_ok``,
+        ``None`` for a pool that has no code or is not initialized instead of PoolNotFound.
+        Route finding reads V2 reserves and every candidate V3 pool this way, in the same
+        round trips. Pools of any V3 deployment can be read (each carries its tick spacing)."""
         pending = [_Pending(pool) for pool in pools]
 
         # Phase 1: heads, plus the hinted windows.
-        reads: list[Read] = []
+        reads: list[Read] = list(extra)
         hinted: list[list[int]] = []
         for p in pending:
             reads += [slot0_read(p.pool.address), _liquidity_read(p.pool.address), _tick_spacing_read(p.pool.address)]
@@ -118,27 +129,38 @@ class V3StateReader:
             reads += [_bitmap_read(p.pool.address, w) for w in words]
             hinted.append(words)
         block, results = await self._batch(reads, None)
-        cursor = 0
+        extra_results = results[: len(extra)]
+        cursor = len(extra)
+        found: list[_Pending] = []
         for p, words in zip(pending, hinted, strict=True):
-            p.sqrt_price_x96, p.tick, p.liquidity = self._head(p.pool, *results[cursor : cursor + 3])
+            head = self._head(p.pool, *results[cursor : cursor + 3], missing_ok=missing_ok)
+            if head is None:
+                cursor += 3 + len(words)
+                continue
+            p.sqrt_price_x96, p.tick, p.liquidity = head
             cursor = self._take_words(p, words, results, cursor + 3)
+            found.append(p)
 
         # Phase 2: ticks of the words held, and the window's words the hint missed.
         missing = [
             [w for w in word_window(p.tick, self._spacing(p.pool), self.config.tick_window) if w not in p.bitmap]
-            for p in pending
+            for p in found
         ]
-        await self._read_ticks_and_words(pending, [list(p.bitmap) for p in pending], missing, block)
+        await self._read_ticks_and_words(found, [list(p.bitmap) for p in found], missing, block)
         # Phase 3: ticks of the words phase 2 added.
-        await self._read_ticks_and_words(pending, missing, [[] for _ in pending], block)
+        await self._read_ticks_and_words(found, missing, [[] for _ in found], block)
 
-        snapshots = []
+        held = {id(p) for p in found}
+        snapshots: list[PoolSnapshot | None] = []
         for p in pending:
+            if id(p) not in held:
+                snapshots.append(None)
+                continue
             self._hints[p.pool.address] = p.tick
             snapshots.append(
                 PoolSnapshot(p.pool, p.sqrt_price_x96, p.tick, p.liquidity, p.bitmap, p.liquidity_net, block)
             )
-        return snapshots
+        return snapshots, extra_results, block
 
     async def extend(self, snapshot: PoolSnapshot, word: int, count: int | None = None) -> PoolSnapshot:
         """The snapshot plus ``count`` bitmap words (default: a window's worth) from ``word``
@@ -208,13 +230,20 @@ class V3StateReader:
         slot0: tuple[object, ...] | None,
         liquidity: tuple[object, ...] | None,
         spacing: tuple[object, ...] | None,
-    ) -> tuple[int, int, int]:
+        *,
+        missing_ok: bool = False,
+    ) -> tuple[int, int, int] | None:
         """(sqrtPriceX96, tick, liquidity) of a pool that exists, is initialized and has the
-        tick spacing the configuration gives its fee tier."""
+        tick spacing the configuration gives its fee tier; ``None`` for a missing or
+        uninitialized pool if ``missing_ok``."""
         if slot0 is None or liquidity is None or spacing is None:
+            if missing_ok:
+                return None
             raise PoolNotFound(f"{self.config.name}: no pool at {pool.address}")
         sqrt_price_x96, tick = int(slot0[0]), int(slot0[1])  # type: ignore[call-overload]
         if sqrt_price_x96 == 0:
+            if missing_ok:
+                return None
             raise PoolNotFound(f"{self.config.name}: pool {pool.address} is not initialized")
         if spacing[0] != pool.tick_spacing:
             raise QuoteFailed(

@@ -1,0 +1,155 @@
+"""DexLiquidity: one liquidity operation (V2 add/remove, V3 mint/increase/decrease/collect/
+burn) from plan to exact result.
+
+plan (read the chain, refuse bad input before any side effect) → approvals the allowance
+does not cover, each a child TransactionLifecycle → the operation itself, a child
+TransactionLifecycle → settle from the receipt's events.
+
+Child request ids are ``<workflow id>.<step>`` (``lp-42.approve-token0``, ``lp-42.v3_mint``),
+so a retried or replayed step joins the same lifecycle, whose ledger entry re-sends the
+same signed bytes: nothing is approved or sent twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+from workflows import search_attributes as sa
+from workflows.retry import ACTIVITY_RETRY
+from workflows.tx_lifecycle import TransactionLifecycle
+
+with workflow.unsafe.imports_passed_through():
+    from crosslane.domain.dex_liquidity import (
+        LiquidityActivity,
+        LiquidityPlan,
+        LiquidityRequest,
+        LiquidityResult,
+        LiquidityState,
+        LiquidityStatus,
+        PlanInput,
+        PlannedTx,
+        SettleInput,
+    )
+    from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+
+READ_TIMEOUT = timedelta(seconds=30)
+
+
+@workflow.defn(name="DexLiquidity")
+class DexLiquidity:
+    def __init__(self) -> None:
+        self._request: LiquidityRequest | None = None
+        self._state = LiquidityState.PLANNING
+        self._detail = ""
+        self._tx_hashes: dict[str, str] = {}
+
+    @workflow.run
+    async def run(self, request: LiquidityRequest) -> LiquidityResult:
+        try:
+            return await self._execute(request)
+        except (ActivityError, ChildWorkflowError) as exc:
+            # Surface the business error itself (type and message) as the run's failure.
+            cause = exc.cause
+            self._set_state(LiquidityState.FAILED, str(cause or exc))
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
+            raise
+        except ApplicationError as exc:
+            self._set_state(LiquidityState.FAILED, exc.message)
+            raise
+
+    async def _execute(self, request: LiquidityRequest) -> LiquidityResult:
+        self._request = request
+        workflow_id = workflow.info().workflow_id
+        workflow.upsert_search_attributes(
+            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.owner), sa.STATE.value_set(self._state)]
+        )
+        self._set_state(LiquidityState.PLANNING, f"{request.action}: reading the chain")
+        plan: LiquidityPlan = await workflow.execute_activity(
+            LiquidityActivity.PLAN,
+            PlanInput(workflow_id=workflow_id, request=request),
+            summary=f"plan {request.action}",
+            result_type=LiquidityPlan,
+            start_to_close_timeout=READ_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        approvals = []
+        for approval in plan.approvals:
+            self._set_state(LiquidityState.APPROVING, approval.purpose)
+            approved = await self._transact(request, approval)
+            if approved.outcome is not TxOutcome.CONFIRMED:
+                raise ApplicationError(
+                    f"{approval.step} ended {approved.outcome} ({approved.mined_tx_hash}): {approval.purpose}",
+                    type="ApprovalFailed",
+                    non_retryable=True,
+                )
+            approvals.append(approved.mined_tx_hash)
+
+        self._set_state(LiquidityState.SENDING, plan.action_tx.purpose)
+        sent = await self._transact(request, plan.action_tx)
+        if sent.outcome is TxOutcome.CANCELLED:
+            raise ApplicationError(
+                f"{plan.action_tx.step} was cancelled ({sent.mined_tx_hash}); nothing changed",
+                type="TransactionCancelled",
+                non_retryable=True,
+            )
+        self._set_state(LiquidityState.SETTLING, f"reading the receipt of {sent.mined_tx_hash}")
+        settled: LiquidityResult = await workflow.execute_activity(
+            LiquidityActivity.SETTLE,
+            SettleInput(workflow_id=workflow_id, request=request, plan=plan, tx_hash=sent.mined_tx_hash),
+            summary=f"settle {request.action} from its events",
+            result_type=LiquidityResult,
+            start_to_close_timeout=READ_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        result = settled.model_copy(update={"approval_tx_hashes": approvals})
+        self._set_state(
+            LiquidityState.DONE,
+            f"{request.action}: amount0 {result.amount0}, amount1 {result.amount1}, liquidity {result.liquidity}"
+            + (f", token id {result.token_id}" if result.token_id is not None else ""),
+        )
+        return result
+
+    async def _transact(self, request: LiquidityRequest, tx: PlannedTx) -> TxResult:
+        child = TxRequest(
+            request_id=f"{workflow.info().workflow_id}.{tx.step}",
+            chain=request.chain,
+            signer=request.owner,
+            to=tx.to,
+            value=tx.value,
+            data=tx.data,
+            fees=request.fees,
+            policy=request.policy,
+        )
+        result: TxResult = await workflow.execute_child_workflow(
+            TransactionLifecycle.run,
+            child,
+            id=child.workflow_id,
+            result_type=TxResult,
+            static_summary=tx.purpose,
+        )
+        self._tx_hashes[tx.step] = result.mined_tx_hash
+        return result
+
+    def _set_state(self, state: LiquidityState, detail: str) -> None:
+        self._detail = detail
+        workflow.set_current_details(f"**{state}**: {detail}")
+        if state != self._state:
+            self._state = state
+            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
+
+    @workflow.query
+    def status(self) -> LiquidityStatus:
+        request = self._request
+        return LiquidityStatus(
+            request_id=request.request_id if request else "",
+            chain=request.chain if request else "",
+            owner=request.owner if request else "",
+            action=request.action if request else None,
+            state=self._state,
+            detail=self._detail,
+            tx_hashes=dict(self._tx_hashes),
+        )
