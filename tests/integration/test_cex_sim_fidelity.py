@@ -88,8 +88,7 @@ def recording(method: str, description: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 async def sim() -> AsyncIterator[VenueServer]:
-    if not FIXTURES.exists():
-        pytest.skip(f"ccxt fixtures not found at {FIXTURES}")
+    assert FIXTURES.exists(), f"ccxt's recorded responses are missing at {FIXTURES} (shared/ beside the repo)"
     server = VenueServer("binance", seed=3)  # no market maker: the scenarios set their own books
     await server.start()
     try:

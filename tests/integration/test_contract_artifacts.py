@@ -6,21 +6,11 @@ deploy stale bytecode; this catches it.
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
-
 from contracts.build import (
     ARTIFACTS_DIR,
-    NODE_MODULES,
     artifact_text,
     compile_sources,
     load_artifact,
-)
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None or not (NODE_MODULES / "solc").exists(),
-    reason="node and npm solc are needed to recompile",
 )
 
 

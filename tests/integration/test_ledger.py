@@ -66,8 +66,6 @@ def _pg_connect(dbname: str | None = None) -> psycopg.Connection[Any]:
 @pytest.fixture(scope="session")
 def pg_database() -> Iterator[str]:
     """A uniquely named database for this session, dropped at the end."""
-    if os.environ.get("CROSSLANE_SKIP_PG") == "1":
-        pytest.skip("CROSSLANE_SKIP_PG=1")
     name = f"crosslane_ledger_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     with _pg_connect() as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
