@@ -8,6 +8,7 @@ end in tests/e2e/test_dex_liquidity.py.
 
 from __future__ import annotations
 
+import time
 from math import isqrt
 
 import pytest
@@ -134,7 +135,11 @@ def test_slippage_and_deadline_bounds() -> None:
     with pytest.raises(InvalidRequest, match="deadline 99 has expired: the chain's latest block is at 100"):
         require_deadline(99, 100)
     require_deadline(101, 100)
-    assert resolve_deadline(None, 600, 1_000) == 1_600 and resolve_deadline(2_000, 600, 1_000) == 2_000
+    future = int(time.time()) + 10_000
+    assert resolve_deadline(None, 600, future) == future + 600 and resolve_deadline(2_000, 600, 1_000) == 2_000
+    # A quiet chain's latest block may be minutes old; the next one is stamped ~now.
+    before = int(time.time())
+    assert before + 600 <= resolve_deadline(None, 600, 1_000) <= int(time.time()) + 600
 
 
 def test_approvals_only_where_the_allowance_is_short() -> None:
