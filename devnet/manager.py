@@ -45,6 +45,7 @@ from pathlib import Path
 
 from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
+from devnet.across import devnet as across_devnet
 from devnet.anvil import (
     DEFAULT_HOST,
     REPO_ROOT,
@@ -77,6 +78,8 @@ from devnet.state import (
     ProcessStatus,
 )
 from devnet.uniswap import deploy_uniswap
+from devnet.wormhole import devnet as wormhole_devnet
+from devnet.wormhole.guardian import get_health_sync as get_guardian_health_sync
 
 __all__ = [
     "DEFAULT_CHAINS",
@@ -108,6 +111,9 @@ _PROCESS_MARKERS = {
     "rpc_proxy": "devnet.rpc_proxy",
     "cex": "devnet.cex",
     "private_relay": "devnet.private_relay",
+    "wormhole_guardian": "devnet.wormhole.guardian",
+    "across_relayer": "devnet.across.relayer",
+    "across_dataworker": "devnet.across.dataworker",
 }
 
 
@@ -174,6 +180,12 @@ def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
             except (OSError, urllib.error.URLError, ValueError) as exc:
                 alive = False
                 problems.append(f"{name}: relay endpoint unreachable ({exc})")
+        elif alive and proc.kind == "wormhole_guardian":
+            try:
+                get_guardian_health_sync(proc.url, timeout=1.0)
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                alive = False
+                problems.append(f"{name}: guardian endpoint unreachable ({exc})")
         elif alive and proc.kind == "rpc_proxy":
             try:
                 get_faults_sync(proc.url, timeout=1.0)
@@ -201,7 +213,10 @@ def devnet_status(state_path: Path | str | None = None) -> DevnetStatus:
 
 def _stop_recorded(state: DevnetState) -> list[str]:
     # Proxies and relays first, so nothing forwards to a chain that is going away.
-    order = sorted(state.processes.items(), key=lambda item: item[1].kind not in ("rpc_proxy", "private_relay"))
+    order = sorted(
+        state.processes.items(),
+        key=lambda item: item[1].kind not in ("rpc_proxy", "private_relay", "wormhole_guardian"),
+    )
     stopped = []
     for name, proc in order:
         if _owns_pid(proc) and stop_pid(proc.pid):
@@ -231,6 +246,10 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
         return f"cex={state.options.cex}"
     if state.options.private_relay != options.private_relay:
         return f"private_relay={state.options.private_relay}"
+    if state.options.wormhole != options.wormhole:
+        return f"wormhole={state.options.wormhole}"
+    if state.options.across != options.across:
+        return f"across={state.options.across}"
     for chain, port in (ports or {}).items():
         running = state.processes.get(f"anvil-{chain}")
         if running is None or running.port != port:
@@ -366,6 +385,8 @@ async def devnet_up(
     cex_ports: Mapping[str, int] | None = None,
     cex_seed: int = 1,
     private_relay: bool = False,
+    wormhole: bool = False,
+    across: bool = False,
 ) -> DevnetState:
     """Start both anvils (and optional proxies), deploy contracts, write the state file.
 
@@ -375,11 +396,22 @@ async def devnet_up(
     to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
     credentials go to :func:`cex_credentials_path`, never into the state file. ``private_relay``
     starts a private relay stand-in per chain (:mod:`devnet.private_relay`, including what it
-    holds every second) and records it as the chain's ``private_relay_url``.
+    holds every second) and records it as the chain's ``private_relay_url``. ``wormhole``
+    deploys the real Wormhole core + token bridge on every chain (registered with each other,
+    test tokens attested) and starts the devnet guardians (:mod:`devnet.wormhole`); see
+    ``state.wormhole``. ``across`` deploys Across's real SpokePool on every chain
+    (``contracts["AcrossSpokePool"]``) and starts its relayer and dataworker
+    (:mod:`devnet.across`; processes ``across-relayer`` / ``across-dataworker``).
     """
     path = _state_path(state_path)
     options = DevnetOptions(
-        block_time=block_time, proxies=proxies, detached=detached, cex=cex, private_relay=private_relay
+        block_time=block_time,
+        proxies=proxies,
+        detached=detached,
+        cex=cex,
+        private_relay=private_relay,
+        wormhole=wormhole,
+        across=across,
     )
     with _locked(path):
         existing = DevnetState.load(path)
@@ -479,6 +511,33 @@ async def _start(
             *(asyncio.to_thread(wait_venue, v, timeout) for v in venues),
             *(asyncio.to_thread(_wait_relay, p, timeout) for p in processes.values() if p.kind == "private_relay"),
         )
+        wormhole = None
+        if options.wormhole:
+            anvil_urls = {name: a.url for name, a in anvils.items()}
+            deployed = await wormhole_devnet.deploy_all(deployed, anvil_urls)
+            guardian = wormhole_devnet.spawn_guardians(
+                deployed,
+                anvil_urls,
+                _fresh_port({p.port for p in processes.values()}),
+                logs / "wormhole-guardians.log",
+                options.detached,
+            )
+            processes["wormhole-guardians"] = guardian
+            await asyncio.to_thread(wormhole_devnet.wait_guardians, guardian, timeout)
+            wormhole = wormhole_devnet.wormhole_info(deployed, guardian)
+        if options.across:
+            anvil_urls = {name: a.url for name, a in anvils.items()}
+            deployed = await across_devnet.deploy_all(deployed, anvil_urls)
+            taken = {p.port for p in processes.values()}
+            relayer_port = _fresh_port(taken)
+            service_ports = (relayer_port, _fresh_port(taken | {relayer_port}))
+            services = across_devnet.spawn_services(deployed, anvil_urls, service_ports, logs, options.detached)
+            for name, (pid, port, url, log) in services.items():
+                kind = "across_relayer" if name == "across-relayer" else "across_dataworker"
+                processes[name] = ProcessInfo(
+                    kind=kind, pid=pid, port=port, url=url, log=str(log), detached=options.detached
+                )
+            await asyncio.to_thread(across_devnet.wait_services, services, timeout)
         relays = {p.chain: p.url for p in processes.values() if p.kind == "private_relay"}
         deployed = [c.model_copy(update={"private_relay_url": relays.get(c.name)}) for c in deployed]
         state = DevnetState(
@@ -487,6 +546,7 @@ async def _start(
             processes=processes,
             accounts=list[str](dev_addresses()),
             cex={v.venue: _cex_venue(path, v) for v in venues},
+            wormhole=wormhole,
         )
         state.save(path)
         return state

@@ -22,7 +22,9 @@ STATE_VERSION = 1
 
 
 class ProcessInfo(BaseModel):
-    kind: Literal["anvil", "rpc_proxy", "cex", "private_relay"]
+    kind: Literal[
+        "anvil", "rpc_proxy", "cex", "private_relay", "wormhole_guardian", "across_relayer", "across_dataworker"
+    ]
     pid: int
     port: int
     url: str
@@ -59,6 +61,22 @@ class DevnetOptions(BaseModel):
     detached: bool = True
     cex: bool = False
     private_relay: bool = False
+    wormhole: bool = False
+    across: bool = False
+
+
+class WormholeInfo(BaseModel):
+    """Wormhole on the devnet: the guardian REST API, the chain ids, the guardian set.
+
+    Contract addresses are in each chain's ``contracts`` (``WormholeCore``,
+    ``WormholeTokenBridge``, wrapped assets as ``Wormhole:<source chain>:<symbol>``).
+    """
+
+    guardian_url: str
+    chain_ids: dict[str, int] = Field(description="devnet chain name -> Wormhole chain id")
+    guardians: list[str] = Field(default_factory=list, description="guardian set 0 addresses")
+    quorum: int = 3
+    confirmations: int = 1
 
 
 class DevnetState(BaseModel):
@@ -69,6 +87,7 @@ class DevnetState(BaseModel):
     processes: dict[str, ProcessInfo] = Field(default_factory=dict)
     accounts: list[str] = Field(default_factory=list, description="anvil dev accounts 0..9")
     cex: dict[str, CexVenue] = Field(default_factory=dict, description="exchange simulators by venue")
+    wormhole: WormholeInfo | None = None
 
     def registry(self) -> ChainRegistry:
         return ChainRegistry(chains=dict(self.chains))

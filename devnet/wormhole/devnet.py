@@ -1,0 +1,97 @@
+"""Wormhole as part of ``devnet_up(..., wormhole=True)``: deploy, register, attest, start guardians."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import urllib.error
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from crosslane.domain.chains import ChainConfig
+from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, pid_alive, spawn
+from devnet.state import ProcessInfo, WormholeInfo
+from devnet.wormhole.deploy import (
+    DEVNET_WORMHOLE_CHAIN_IDS,
+    WormholeEndpoint,
+    deploy_wormhole,
+    register_peers,
+    with_wrapped,
+)
+from devnet.wormhole.guardian import WatchedChain, get_health_sync
+from devnet.wormhole.vaa import devnet_guardian_addresses, quorum
+
+
+def wormhole_chain_ids(names: Sequence[str]) -> dict[str, int]:
+    """2 and 4 for devnet-a/-b; any further chain gets 10000 + its position."""
+    return {n: DEVNET_WORMHOLE_CHAIN_IDS.get(n, 10_000 + i) for i, n in enumerate(names)}
+
+
+async def deploy_all(chains: Sequence[ChainConfig], anvil_urls: Mapping[str, str]) -> list[ChainConfig]:
+    """Deploy core + token bridge on every chain, register them with each other, attest the test tokens."""
+    ids = wormhole_chain_ids([c.name for c in chains])
+    endpoints = []
+    for chain in chains:  # one deployer account per chain: the chains are independent
+        url = anvil_urls[chain.name]
+        endpoints.append(WormholeEndpoint(url, await deploy_wormhole(url, chain, ids[chain.name]), ids[chain.name]))
+    wrapped = await register_peers(endpoints)
+    return [with_wrapped(ep.chain, wrapped.get(ep.chain.name, {})) for ep in endpoints]
+
+
+def spawn_guardians(
+    chains: Sequence[ChainConfig],
+    anvil_urls: Mapping[str, str],
+    port: int,
+    log: Path,
+    detached: bool,
+    confirmations: int = 1,
+) -> ProcessInfo:
+    ids = wormhole_chain_ids([c.name for c in chains])
+    cmd = [
+        sys.executable,
+        "-m",
+        "devnet.wormhole.guardian",
+        "--listen-port",
+        str(port),
+        "--confirmations",
+        str(confirmations),
+    ]
+    for c in chains:
+        cmd += ["--chain", WatchedChain(c.name, ids[c.name], anvil_urls[c.name], c.contracts["WormholeCore"]).spec()]
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
+    return ProcessInfo(
+        kind="wormhole_guardian",
+        pid=proc.pid,
+        port=port,
+        url=f"http://{DEFAULT_HOST}:{port}",
+        log=str(log),
+        detached=detached,
+    )
+
+
+def wait_guardians(info: ProcessInfo, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not pid_alive(info.pid):
+            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
+            raise DevnetError(f"wormhole guardians on port {info.port} exited:\n{tail}")
+        try:
+            get_health_sync(info.url, timeout=0.5)
+            return
+        except (OSError, urllib.error.URLError, ValueError):
+            time.sleep(0.02)
+    raise DevnetError(f"wormhole guardians on {info.url} not ready after {timeout:.1f}s")
+
+
+def wormhole_info(chains: Sequence[ChainConfig], guardian: ProcessInfo, confirmations: int = 1) -> WormholeInfo:
+    guardians = devnet_guardian_addresses()
+    return WormholeInfo(
+        guardian_url=guardian.url,
+        chain_ids=wormhole_chain_ids([c.name for c in chains]),
+        guardians=guardians,
+        quorum=quorum(len(guardians)),
+        confirmations=confirmations,
+    )
