@@ -25,7 +25,8 @@ from pydantic import (
 
 from crosslane.domain.chains import TokenInfo
 from crosslane.domain.evm import Address, HexData, TxHash, _checksummed, _uint
-from crosslane.domain.tx import _SECRET_FIELDS, FeePolicy, ReplacementPolicy, TxRequest, TxResult
+from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult
 
 
 class DexProtocol(StrEnum):
@@ -107,14 +108,7 @@ class SwapRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            leaked = sorted(k for k in data if str(k).lower().replace("-", "_") in _SECRET_FIELDS)
-            if leaked:
-                raise ValueError(
-                    f"requests must not carry secrets (field {leaked[0]!r}): "
-                    "signing keys stay in the worker's signer registry"
-                )
-        return data
+        return refuse_secret_fields(data)
 
     @field_validator("amount")
     @classmethod

@@ -23,6 +23,7 @@ from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
+from crosslane.domain.no_secrets import refuse_secret_fields
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 
 LIQUIDITY_WORKFLOW = "DexLiquidity"
@@ -30,7 +31,6 @@ MAX_SLIPPAGE_BPS = 5_000  # 50%
 MIN_TICK, MAX_TICK = -887_272, 887_272  # Uniswap V3 TickMath
 # Child transaction ids are tx-lp-<request_id>.<step>: at most 128 characters in all.
 LIQUIDITY_REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,95}$"
-_SECRET_FIELDS = {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
 _SYMBOL = re.compile(r"^[A-Za-z0-9.]{1,16}$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 
@@ -174,14 +174,7 @@ class LiquidityRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            leaked = sorted(k for k in data if str(k).lower().replace("-", "_") in _SECRET_FIELDS)
-            if leaked:
-                raise ValueError(
-                    f"requests must not carry secrets (field {leaked[0]!r}): "
-                    "signing keys stay in the worker's signer registry"
-                )
-        return data
+        return refuse_secret_fields(data)
 
     @field_validator("slippage_bps")
     @classmethod

@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
+from crosslane.domain.no_secrets import refuse_secret_fields
 
-_SECRET_FIELDS = {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 MIN_BUMP_BPS = 1250  # geth/anvil refuse a replacement below +10%; 12.5% also clears the base-fee step
 
@@ -87,14 +87,7 @@ class TxRequest(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_secrets(cls, data: Any) -> Any:
-        if isinstance(data, dict):
-            leaked = sorted(k for k in data if str(k).lower().replace("-", "_") in _SECRET_FIELDS)
-            if leaked:
-                raise ValueError(
-                    f"requests must not carry secrets (field {leaked[0]!r}): "
-                    "signing keys stay in the worker's signer registry"
-                )
-        return data
+        return refuse_secret_fields(data)
 
     @property
     def workflow_id(self) -> str:

@@ -1,0 +1,21 @@
+"""Requests never carry keys: signing keys stay in the worker's signer registry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SECRET_FIELDS = frozenset(
+    {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
+)
+
+
+def refuse_secret_fields(data: Any) -> Any:
+    """For a ``model_validator(mode="before")``: a clear error naming the field (never its value)."""
+    if isinstance(data, dict):
+        leaked = sorted(k for k in data if str(k).lower().replace("-", "_") in SECRET_FIELDS)
+        if leaked:
+            raise ValueError(
+                f"requests must not carry secrets (field {leaked[0]!r}): "
+                "signing keys stay in the worker's signer registry"
+            )
+    return data
