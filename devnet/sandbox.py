@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -46,15 +47,28 @@ class Sandbox:
         return env
 
 
+async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subprocess.Popen[bytes], int]:
+    """A dev server on free ports; another process may take a port between the pick and the
+    bind, so a start that dies at once is retried on new ports."""
+    for attempt in range(attempts):
+        port = find_free_port()
+        server = start_dev_server(
+            home / "temporal.db", home / "temporal.log", port=port, ui_port=find_free_port(), detached=False
+        )
+        try:
+            await wait_ready(f"127.0.0.1:{port}", proc=server)
+            return server, port
+        except RuntimeError:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @asynccontextmanager
 async def sandbox(home: Path, *, proxies: bool = False, cex: bool = False) -> AsyncIterator[Sandbox]:
-    port = find_free_port()
-    server = start_dev_server(
-        home / "temporal.db", home / "temporal.log", port=port, ui_port=find_free_port(), detached=False
-    )
+    server, port = await _temporal_on_free_ports(home)
     state_path = home / "devnet.json"
     try:
-        await wait_ready(f"127.0.0.1:{port}", proc=server)
         state = await devnet_up(
             state_path,
             ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},

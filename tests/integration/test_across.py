@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
-from devnet.across.artifacts import abi, integrity_of, lock
+from devnet.across.artifacts import abi, build, integrity_of, lock
 from devnet.across.deploy import (
     FILL_DEADLINE_BUFFER,
     ROUTE_SYMBOLS,
@@ -139,6 +139,7 @@ async def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
 def test_artifacts_pinned_and_cached() -> None:
     pinned = lock()
     assert pinned["name"] == "@across-protocol/contracts" and pinned["version"].startswith("5.0.")
+    build()  # fetched with npm pack, integrity checked, artifacts extracted
     tarball = next(
         Path(__file__).resolve().parents[2].glob(f"node_modules/.cache/crosslane-across/*{pinned['version']}.tgz")
     )

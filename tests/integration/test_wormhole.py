@@ -24,7 +24,7 @@ from web3.types import RPCEndpoint
 from devnet.anvil import dev_account, find_free_port
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.state import DevnetState
-from devnet.wormhole.artifacts import abi, artifacts_path, lock
+from devnet.wormhole.artifacts import abi, artifacts_path, build, lock
 from devnet.wormhole.deploy import GAS, TxSender, calldata, messages_in
 from devnet.wormhole.guardian import GuardianNetwork, WatchedChain, fetch_signed_vaa, set_faults_sync
 from devnet.wormhole.vaa import (
@@ -94,7 +94,7 @@ def test_artifacts_pinned_not_a_dependency() -> None:
     pin = lock()
     assert pin["package"] == "@certusone/wormhole-sdk" and pin["version"] == "0.10.18"
     assert pin["integrity"].startswith("sha512-")
-    assert artifacts_path().exists()
+    assert build() == artifacts_path() and artifacts_path().exists()  # fetched, verified, extracted
     assert "@certusone/wormhole-sdk" not in (Path(__file__).parents[2] / "package.json").read_text()
 
 
