@@ -42,7 +42,7 @@ SYMBOL = "BTC/USDT"
 QTY = Decimal("0.001")
 
 
-async def main(orders: int, rounds: int) -> None:
+async def main(orders: int, rounds: int, fsync: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         async with sandbox(home, cex=True) as sb:
@@ -51,7 +51,9 @@ async def main(orders: int, rounds: int) -> None:
             book = await admin.book(venue.rest_url, SYMBOL, 1)
             price = (Decimal(book["bids"][0][0]) * Decimal("0.5")).quantize(Decimal("0.01"))
             config = FastPathConfig.from_devnet(sb.devnet, home, [SYMBOL])
-            config = config.model_copy(update={"venues": [v for v in config.venues if v.name == "binance"]})
+            config = config.model_copy(
+                update={"venues": [v for v in config.venues if v.name == "binance"], "fsync": fsync}
+            )
             fastpath = FastPathProcess(config, home, dict(os.environ))
             creds = load_credentials("binance-2", secrets_file=Path(venue.credentials_file))
             assert creds is not None
@@ -131,5 +133,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-fsync", action="store_true", help="journal without fdatasync (to see its cost)")
     args = parser.parse_args()
-    asyncio.run(main(args.orders, args.rounds))
+    asyncio.run(main(args.orders, args.rounds, fsync=not args.no_fsync))

@@ -95,6 +95,7 @@ class OrderEngine:
         self.journal = journal
         self.router = router
         self.parents: dict[str, ParentOrder] = {}
+        self._health_at = float("-inf")
         self._locks: dict[str, asyncio.Lock] = {}
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
@@ -112,7 +113,13 @@ class OrderEngine:
         exponent = decimals_of(Decimal(str(precision["price"]))) + decimals_of(Decimal(str(precision["amount"])))
         return Decimal(1).scaleb(-exponent)
 
-    def refresh_health(self) -> None:
+    def refresh_health(self, max_age_s: float = 0.05) -> None:
+        """Push venue health to the router, at most every ``max_age_s`` (latency percentiles
+        sort hundreds of samples: not something to redo on every order)."""
+        now = time.monotonic()
+        if now - self._health_at < max_age_s:
+            return
+        self._health_at = now
         for name, venue in self.venues.items():
             self.router.set_health(name, venue.health.for_router())
 
@@ -245,6 +252,7 @@ class OrderEngine:
             )
             updated = apply_ccxt_order(child, order, self.notional_quantum(child.venue, child.symbol))
         except CrosslaneError as exc:
+            self._health_at = float("-inf")  # the venue's health may have changed: re-read before routing
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
         self.journal.record_child(parent.parent_id, updated)
         return updated
