@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from decimal import Decimal
 from typing import Any
 
 import ccxt
@@ -31,7 +32,7 @@ async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str,
         try:
             ob = await pro.watch_order_book(symbol, DEPTH)
             bids, asks = _text(ob["bids"]), _text(ob["asks"])
-            if bids and asks and float(bids[0][0]) >= float(asks[0][0]):
+            if bids and asks and Decimal(bids[0][0]) >= Decimal(asks[0][0]):
                 health.book_stale = True
                 log.warning("%s %s crossed book (%s >= %s): stale until resync", venue, symbol, bids[0][0], asks[0][0])
                 continue
