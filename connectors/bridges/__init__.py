@@ -1,0 +1,2 @@
+"""Bridge connector: one interface (quote, deposit, status, redeem, refund) over Wormhole and
+Across, plus the route selector."""
