@@ -23,6 +23,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
+from workflows.failures import business_failure
 from workflows.retry import ACTIVITY_RETRY
 from workflows.tx_lifecycle import TransactionLifecycle
 
@@ -52,12 +53,11 @@ class DexSwap:
         try:
             return await self._swap(request)
         except (ActivityError, ChildWorkflowError) as exc:
-            # Surface the business error itself (type and message) as the run's failure.
-            cause = exc.cause
-            self._set_state(SwapState.FAILED, str(cause or exc))
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
-            raise
+            self._set_state(SwapState.FAILED, str(exc.cause or exc))
+            failure = business_failure(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
         except ApplicationError as exc:
             self._set_state(SwapState.FAILED, exc.message)
             raise

@@ -13,6 +13,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import search_attributes as sa
+from workflows.failures import business_failure
 from workflows.retry import ACTIVITY_RETRY
 
 with workflow.unsafe.imports_passed_through():
@@ -57,12 +58,11 @@ class TransactionLifecycle:
         try:
             return await self._land(request)
         except ActivityError as exc:
-            # Surface the business error itself (type and message) as the run's failure.
-            cause = exc.cause
-            self._set_state(TxState.FAILED, str(cause or exc))
-            if isinstance(cause, ApplicationError):
-                raise ApplicationError(cause.message, type=cause.type, non_retryable=True) from exc
-            raise
+            self._set_state(TxState.FAILED, str(exc.cause or exc))
+            failure = business_failure(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
 
     async def _land(self, request: TxRequest) -> TxResult:
         self._request = request
