@@ -39,7 +39,7 @@ import os
 import sys
 import time
 import urllib.error
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +161,16 @@ def _probe_chain(url: str, chain_id: int, weth: str | None) -> tuple[bool, int |
         return False, None, f"{url}: {exc}"
 
 
+# A live process answers its own HTTP endpoint: the probe per process kind (anvil is probed
+# through its chain below).
+_PROBES: dict[str, Callable[..., object]] = {
+    "cex": admin_state,
+    "private_relay": relay_state_sync,
+    "wormhole_guardian": get_guardian_health_sync,
+    "rpc_proxy": get_faults_sync,
+}
+
+
 def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
     if state is None:
         return DevnetStatus(state_path=str(path), up=False, problems=["no state file"])
@@ -168,30 +178,13 @@ def _status(path: Path, state: DevnetState | None) -> DevnetStatus:
     processes = []
     for name, proc in state.processes.items():
         alive = _owns_pid(proc)
-        if alive and proc.kind == "cex":
+        probe = _PROBES.get(proc.kind)
+        if alive and probe is not None:
             try:
-                admin_state(proc.url, timeout=1.0)
+                probe(proc.url, timeout=1.0)
             except (OSError, urllib.error.URLError, ValueError) as exc:
                 alive = False
-                problems.append(f"{name}: admin endpoint unreachable ({exc})")
-        elif alive and proc.kind == "private_relay":
-            try:
-                relay_state_sync(proc.url, timeout=1.0)
-            except (OSError, urllib.error.URLError, ValueError) as exc:
-                alive = False
-                problems.append(f"{name}: relay endpoint unreachable ({exc})")
-        elif alive and proc.kind == "wormhole_guardian":
-            try:
-                get_guardian_health_sync(proc.url, timeout=1.0)
-            except (OSError, urllib.error.URLError, ValueError) as exc:
-                alive = False
-                problems.append(f"{name}: guardian endpoint unreachable ({exc})")
-        elif alive and proc.kind == "rpc_proxy":
-            try:
-                get_faults_sync(proc.url, timeout=1.0)
-            except (OSError, urllib.error.URLError, ValueError) as exc:
-                alive = False
-                problems.append(f"{name}: admin endpoint unreachable ({exc})")
+                problems.append(f"{name}: {proc.kind} endpoint unreachable ({exc})")
         elif not alive:
             problems.append(f"{name} (pid {proc.pid}) is not running")
         processes.append(ProcessStatus(name=name, kind=proc.kind, pid=proc.pid, port=proc.port, alive=alive))
