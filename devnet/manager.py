@@ -35,9 +35,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import os
-import sys
-import time
 import urllib.error
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -47,17 +44,13 @@ from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
 from devnet.across import devnet as across_devnet
 from devnet.anvil import (
-    DEFAULT_HOST,
-    REPO_ROOT,
     AnvilProcess,
     DevnetError,
     dev_addresses,
-    ensure_port_free,
     find_free_port,
     pid_alive,
     pid_cmdline,
     rpc_call,
-    spawn,
     start_anvil,
     stop_pid,
 )
@@ -68,6 +61,7 @@ from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
 from devnet.rpc_proxy import get_faults_sync
+from devnet.services import spawn_service, wait_service
 from devnet.state import (
     CexVenue,
     ChainStatus,
@@ -251,61 +245,13 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
 
 
 def _spawn_proxy(upstream: str, port: int, log: Path, detached: bool, seed: int | None) -> ProcessInfo:
-    ensure_port_free(port)
-    cmd = [
-        sys.executable,
-        "-m",
-        "devnet.rpc_proxy",
-        "--listen-port",
-        str(port),
-        "--upstream",
-        upstream,
-    ]
-    if seed is not None:
-        cmd += ["--seed", str(seed)]
-    # The repo root on PYTHONPATH, so the proxy starts even without an installed package.
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
-    return ProcessInfo(
-        kind="rpc_proxy",
-        pid=proc.pid,
-        port=port,
-        url=f"http://{DEFAULT_HOST}:{port}",
-        log=str(log),
-        detached=detached,
-    )
+    args = ["--listen-port", str(port), "--upstream", upstream] + (["--seed", str(seed)] if seed is not None else [])
+    return spawn_service("rpc_proxy", "devnet.rpc_proxy", args, port, log, detached)
 
 
 def _spawn_relay(upstream: str, port: int, log: Path, detached: bool, chain: str) -> ProcessInfo:
-    ensure_port_free(port)
-    cmd = [sys.executable, "-m", "devnet.private_relay", "--listen-port", str(port), "--upstream", upstream]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
-    return ProcessInfo(
-        kind="private_relay",
-        pid=proc.pid,
-        port=port,
-        url=f"http://{DEFAULT_HOST}:{port}",
-        log=str(log),
-        chain=chain,
-        detached=detached,
-    )
-
-
-def _wait_relay(info: ProcessInfo, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(info.pid):
-            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
-            raise DevnetError(f"private relay on port {info.port} exited:\n{tail}")
-        try:
-            relay_state_sync(info.url, timeout=0.5)
-            return
-        except (OSError, urllib.error.URLError, ValueError):
-            time.sleep(0.02)
-    raise DevnetError(f"private relay on {info.url} not ready after {timeout:.1f}s")
+    args = ["--listen-port", str(port), "--upstream", upstream]
+    return spawn_service("private_relay", "devnet.private_relay", args, port, log, detached, chain=chain)
 
 
 def _fresh_port(taken: set[int]) -> int:
@@ -313,20 +259,6 @@ def _fresh_port(taken: set[int]) -> int:
     while (port := find_free_port()) in taken:
         pass
     return port
-
-
-def _wait_proxy(info: ProcessInfo, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(info.pid):
-            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
-            raise DevnetError(f"rpc proxy on port {info.port} exited:\n{tail}")
-        try:
-            get_faults_sync(info.url, timeout=0.5)
-            return
-        except (OSError, urllib.error.URLError, ValueError):
-            time.sleep(0.02)
-    raise DevnetError(f"rpc proxy on {info.url} not ready after {timeout:.1f}s")
 
 
 async def _deploy_contracts(spec: ChainSpec, url: str, rpc_urls: list[str] | None) -> ChainConfig:
@@ -500,9 +432,17 @@ async def _start(
             *(_deploy_contracts(spec, anvils[spec.name].url, proxy_urls.get(spec.name)) for spec in chains)
         )
         await asyncio.gather(
-            *(asyncio.to_thread(_wait_proxy, p, timeout) for p in processes.values() if p.kind == "rpc_proxy"),
+            *(
+                asyncio.to_thread(wait_service, p, get_faults_sync, "rpc proxy", timeout)
+                for p in processes.values()
+                if p.kind == "rpc_proxy"
+            ),
             *(asyncio.to_thread(wait_venue, v, timeout) for v in venues),
-            *(asyncio.to_thread(_wait_relay, p, timeout) for p in processes.values() if p.kind == "private_relay"),
+            *(
+                asyncio.to_thread(wait_service, p, relay_state_sync, "private relay", timeout)
+                for p in processes.values()
+                if p.kind == "private_relay"
+            ),
         )
         wormhole = None
         if options.wormhole:

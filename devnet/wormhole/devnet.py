@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import sys
-import time
-import urllib.error
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from crosslane.domain.chains import ChainConfig
-from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, pid_alive, spawn
+from devnet.services import spawn_service, wait_service
 from devnet.state import ProcessInfo, WormholeInfo
 from devnet.wormhole.deploy import (
     DEVNET_WORMHOLE_CHAIN_IDS,
@@ -48,42 +44,14 @@ def spawn_guardians(
     confirmations: int = 1,
 ) -> ProcessInfo:
     ids = wormhole_chain_ids([c.name for c in chains])
-    cmd = [
-        sys.executable,
-        "-m",
-        "devnet.wormhole.guardian",
-        "--listen-port",
-        str(port),
-        "--confirmations",
-        str(confirmations),
-    ]
+    args = ["--listen-port", str(port), "--confirmations", str(confirmations)]
     for c in chains:
-        cmd += ["--chain", WatchedChain(c.name, ids[c.name], anvil_urls[c.name], c.contracts["WormholeCore"]).spec()]
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    proc = spawn(cmd, detached=detached, log_path=log, cwd=REPO_ROOT, env=env)
-    return ProcessInfo(
-        kind="wormhole_guardian",
-        pid=proc.pid,
-        port=port,
-        url=f"http://{DEFAULT_HOST}:{port}",
-        log=str(log),
-        detached=detached,
-    )
+        args += ["--chain", WatchedChain(c.name, ids[c.name], anvil_urls[c.name], c.contracts["WormholeCore"]).spec()]
+    return spawn_service("wormhole_guardian", "devnet.wormhole.guardian", args, port, log, detached)
 
 
 def wait_guardians(info: ProcessInfo, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(info.pid):
-            tail = Path(info.log).read_text(errors="replace")[-2000:] if info.log else ""
-            raise DevnetError(f"wormhole guardians on port {info.port} exited:\n{tail}")
-        try:
-            get_health_sync(info.url, timeout=0.5)
-            return
-        except (OSError, urllib.error.URLError, ValueError):
-            time.sleep(0.02)
-    raise DevnetError(f"wormhole guardians on {info.url} not ready after {timeout:.1f}s")
+    wait_service(info, get_health_sync, "wormhole guardians", timeout)
 
 
 def wormhole_info(chains: Sequence[ChainConfig], guardian: ProcessInfo, confirmations: int = 1) -> WormholeInfo:
