@@ -4,10 +4,14 @@ route reports (in the manner of bridge aggregators' status APIs)."""
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from crosslane.domain.evm import Wei
+from crosslane.domain.dex import Amount
+from crosslane.domain.evm import Address, Wei
+from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 
 
 class BridgeRoute(StrEnum):
@@ -21,6 +25,7 @@ class BridgeState(StrEnum):
     PENDING_ATTESTATION = "pending_attestation"
     PENDING_FILL = "pending_fill"
     PENDING_DESTINATION_TX = "pending_destination_tx"
+    PENDING_REFUND = "pending_refund"
     WAITING_FOR_OPERATOR = "waiting_for_operator"
     COMPLETED = "completed"
     REFUNDED = "refunded"
@@ -70,3 +75,167 @@ class RouteQuote(BaseModel):
         if self.max_amount is not None and self.max_amount < self.min_amount:
             raise ValueError("max_amount is below min_amount")
         return self
+
+
+BRIDGE_REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,111}$"
+DEFAULT_ATTESTATION_PATIENCE_S = 120
+ZERO_ADDRESS = "0x" + "00" * 20
+WRAPPED_PREFIX = "Wormhole:"  # a wrapped asset on a chain: "Wormhole:<origin chain>:<symbol>"
+
+
+class BridgeRequest(BaseModel):
+    """Move ``amount`` of ``asset`` from ``source_chain`` to ``recipient`` on ``destination_chain``.
+
+    ``asset`` is a token symbol on the source chain, or a Wormhole-wrapped asset held there
+    (``Wormhole:<origin chain>:<symbol>``). The signer deposits on the source and, where the
+    route needs a destination transaction (Wormhole's redeem), sends it too.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+    request_id: str = Field(pattern=BRIDGE_REQUEST_ID_PATTERN, description="business key; workflow id bridge-<id>")
+    source_chain: str = Field(min_length=1)
+    destination_chain: str = Field(min_length=1)
+    asset: str = Field(min_length=1)
+    amount: Amount = Field(description="base units of the asset on the source chain")
+    signer: Address
+    recipient: Address | None = Field(default=None, description="who receives on the destination; default: signer")
+    route: BridgeRoute | None = Field(default=None, description="force one route; default: the selector chooses")
+    preferences: RoutePreferences = Field(default_factory=RoutePreferences)
+    deadline: int | None = Field(default=None, gt=0, description="unix seconds the funds must arrive by")
+    attestation_patience_seconds: int = Field(
+        default=DEFAULT_ATTESTATION_PATIENCE_S,
+        ge=1,
+        description="after this long without a VAA or fill the transfer waits for an operator (still watching)",
+    )
+    fees: FeePolicy
+    destination_fees: FeePolicy | None = Field(default=None, description="for the redeem; default: fees")
+    policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        return refuse_secret_fields(data)
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: int) -> int:
+        if amount <= 0:
+            raise ValueError(f"amount must be positive (base units), got {amount}")
+        return amount
+
+    @model_validator(mode="after")
+    def _two_chains(self) -> BridgeRequest:
+        if self.source_chain == self.destination_chain:
+            raise ValueError(f"source and destination are the same chain ({self.source_chain}): nothing to bridge")
+        if self.recipient is not None and int(self.recipient, 16) == 0:
+            raise ValueError("recipient is the zero address: the tokens would be lost")
+        return self
+
+    @property
+    def to(self) -> str:
+        return self.recipient or self.signer
+
+    @property
+    def workflow_id(self) -> str:
+        return f"bridge-{self.request_id}"
+
+    @property
+    def allowed_routes(self) -> RoutePreferences:
+        """Preferences narrowed to the forced route, if any."""
+        if self.route is None:
+            return self.preferences
+        return self.preferences.model_copy(update={"allow": [self.route]})
+
+
+class TokenSide(BaseModel):
+    """The asset on one side of a transfer."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain: str
+    address: str
+    symbol: str
+    decimals: int
+
+
+class BridgePlan(BaseModel):
+    """The chosen route and the source transactions, fixed before anything is sent."""
+
+    model_config = ConfigDict(frozen=True)
+
+    route: BridgeRoute
+    reason: str
+    quotes: list[RouteQuote]
+    rejected: dict[str, str] = Field(default_factory=dict)
+    source_token: TokenSide
+    destination_token: TokenSide
+    recipient: str
+    amount: Amount
+    expected_output: Amount
+    fill_deadline: int | None = Field(default=None, description="Across: unfilled past this, refunded")
+    approval: TxRequest | None = None
+    deposit: TxRequest
+
+
+class DepositRef(BaseModel):
+    """A deposit as its route tracks it, read from the mined deposit's receipt."""
+
+    model_config = ConfigDict(frozen=True)
+
+    route: BridgeRoute
+    source_chain: str
+    destination_chain: str
+    tx_hash: str
+    block_number: int
+    id: str = Field(description='wormhole: "chain/emitter/sequence"; across: "origin chain id:deposit id"')
+    detail: dict[str, Any] = Field(default_factory=dict, description="what the route needs to follow it")
+
+
+class BridgeProgress(BaseModel):
+    """Where a deposit is, in the shared state model; ``proof`` is the signed VAA (hex) once served."""
+
+    model_config = ConfigDict(frozen=True)
+
+    state: BridgeState
+    detail: str
+    proof: str | None = None
+    destination_tx: str | None = None
+    destination_block: int | None = None
+    refund_tx: str | None = None
+
+
+class BridgeResult(BaseModel):
+    request_id: str
+    route: BridgeRoute
+    state: BridgeState
+    source_chain: str
+    destination_chain: str
+    asset: str
+    amount: Amount
+    received: Amount = Field(description="what the recipient (or, refunded, the depositor) got")
+    recipient: str
+    deposit_tx: str
+    completion_tx: str | None = Field(default=None, description="the redeem or the fill")
+    refund_tx: str | None = None
+    redeemed_by_us: bool = False
+    detail: str = ""
+    stage_seconds: dict[str, float] = Field(default_factory=dict, description="wall time per stage")
+
+
+class BridgeStatus(BaseModel):
+    request_id: str
+    state: BridgeState
+    detail: str
+    route: BridgeRoute | None = None
+    reason: str | None = None
+    source_chain: str = ""
+    destination_chain: str = ""
+    asset: str = ""
+    amount: Amount = 0
+    deposit_tx: str | None = None
+    deposit_id: str | None = None
+    completion_tx: str | None = None
+    refund_tx: str | None = None
+    child_workflow_ids: dict[str, str] = Field(default_factory=dict)
+    waiting_since: str | None = None

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crosslane.domain.bridge_endpoints import BridgeEndpoints
 from crosslane.errors import InvalidRequest
 
 
@@ -77,6 +78,7 @@ class ChainConfig(BaseModel):
 
 class ChainRegistry(BaseModel):
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
+    bridges: BridgeEndpoints = Field(default_factory=BridgeEndpoints)
 
     def get(self, name: str) -> ChainConfig:
         try:
@@ -90,4 +92,23 @@ class ChainRegistry(BaseModel):
         if not path.exists():
             return cls()
         raw = json.loads(path.read_text())
-        return cls.model_validate({"chains": raw.get("chains", {})})
+        return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw)})
+
+
+def _bridges(raw: dict[str, Any]) -> dict[str, Any]:
+    """The file's ``bridges`` section; a devnet state file names them in its own terms
+    (``wormhole`` guardian info, the ``across-relayer`` process as the quote API)."""
+    if "bridges" in raw:
+        return dict(raw["bridges"])
+    out: dict[str, Any] = {}
+    wormhole = raw.get("wormhole")
+    if wormhole:
+        out["wormhole"] = {
+            "guardian_url": wormhole["guardian_url"],
+            "chain_ids": wormhole["chain_ids"],
+            "finality": wormhole.get("confirmations", 1),
+        }
+    relayer = (raw.get("processes") or {}).get("across-relayer")
+    if relayer and relayer.get("url"):
+        out["across"] = {"api_url": relayer["url"]}
+    return out

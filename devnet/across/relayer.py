@@ -6,6 +6,11 @@ It fills from its own inventory (dev account 8, funded and approved at deploymen
 units), and the fee ``(input - output) / input`` must be at least ``min_fee_bps``. A deposit
 it cannot fill yet (no inventory) stays pending and is retried until its fill deadline.
 
+Quote endpoint (the role of Across's suggested-fees/limits API)::
+
+    GET /quote?origin_chain_id=&destination_chain_id=&input_token=&amount=
+        -> {"fee_bps", "max_input", "liquidity", "output_token", "relayer"}; 404 {"error"} without a route
+
 Admin endpoint (JSON): ``GET /state``; ``POST /admin`` with any of ``stopped`` (bool),
 ``out_of_inventory`` (bool: behave as if empty), ``min_fee_bps``, ``max_input``.
 
@@ -115,6 +120,27 @@ class Relayer:
         log.info("filled %s on %s", dep.key, dest.name)
         return True
 
+    async def quote(self, origin_chain_id: int, destination_chain_id: int, input_token: str) -> dict[str, Any]:
+        """The fee this relayer asks, its limit and what it holds now for a route; KeyError: no route."""
+        origin, dest = self.chains.get(origin_chain_id), self.chains.get(destination_chain_id)
+        if origin is None or dest is None or origin_chain_id == destination_chain_id:
+            raise KeyError(f"no route between chains {origin_chain_id} and {destination_chain_id}")
+        symbol = origin.symbol_of(input_token)
+        if symbol is None or symbol not in dest.tokens:
+            raise KeyError(f"no route for {input_token} from {origin.name} to {dest.name}")
+        output_token = dest.tokens[symbol]
+        held = (
+            0 if self.out_of_inventory else await self.rpcs[destination_chain_id].balance_of(output_token, self.address)
+        )
+        return {
+            "symbol": symbol,
+            "fee_bps": max(self.min_fee_bps, 1),
+            "max_input": str(int(Decimal(self.max_input[symbol]) * 10 ** DECIMALS[symbol])),
+            "liquidity": str(held),
+            "output_token": output_token,
+            "relayer": self.address,
+        }
+
     # --- loop ----------------------------------------------------------------------------
     async def poll_once(self) -> None:
         topic = event_topic("FundsDeposited")
@@ -181,8 +207,19 @@ def make_app(relayer: Relayer) -> web.Application:
         relayer.configure(await request.json())
         return web.json_response(relayer.state())
 
+    async def quote(request: web.Request) -> web.Response:
+        q = request.query
+        try:
+            body = await relayer.quote(int(q["origin_chain_id"]), int(q["destination_chain_id"]), q["input_token"])
+        except KeyError as exc:
+            return web.json_response({"error": str(exc).strip("'\"")}, status=404)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(body)
+
     app = web.Application()
     app.router.add_get("/state", state)
+    app.router.add_get("/quote", quote)
     app.router.add_post("/admin", admin)
     return app
 

@@ -31,6 +31,7 @@ from web3.providers import AsyncHTTPProvider
 from web3.types import Nonce
 from web3.utils.address import get_create_address
 
+from connectors.bridges.wormhole_vaa import VAABody, emitter_bytes32
 from crosslane.domain.chains import ChainConfig
 from devnet.anvil import DEFAULT_MNEMONIC, DevnetError, dev_account
 from devnet.deploy import PRIORITY_FEE_WEI, TEST_TOKENS
@@ -40,9 +41,7 @@ from devnet.wormhole.vaa import (
     GOVERNANCE_CHAIN_ID,
     GOVERNANCE_EMITTER,
     GovernanceSigner,
-    VAABody,
     devnet_guardian_addresses,
-    emitter_bytes32,
     register_chain_payload,
     sign_vaa,
 )

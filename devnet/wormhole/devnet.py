@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from connectors.bridges.wormhole_vaa import quorum
 from crosslane.domain.chains import ChainConfig
 from devnet.services import spawn_service, wait_service
 from devnet.state import ProcessInfo, WormholeInfo
@@ -16,7 +17,7 @@ from devnet.wormhole.deploy import (
     with_wrapped,
 )
 from devnet.wormhole.guardian import WatchedChain, get_health_sync
-from devnet.wormhole.vaa import devnet_guardian_addresses, quorum
+from devnet.wormhole.vaa import devnet_guardian_addresses
 
 
 def wormhole_chain_ids(names: Sequence[str]) -> dict[str, int]:

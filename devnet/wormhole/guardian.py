@@ -36,15 +36,8 @@ import aiohttp
 from aiohttp import web
 from eth_abi.abi import decode as abi_decode
 
-from devnet.wormhole.vaa import (
-    DEVNET_GUARDIAN_KEYS,
-    VAA,
-    Signature,
-    VAABody,
-    emitter_bytes32,
-    quorum,
-    sign,
-)
+from connectors.bridges.wormhole_vaa import VAA, Signature, VAABody, emitter_bytes32, quorum
+from devnet.wormhole.vaa import DEVNET_GUARDIAN_KEYS, sign
 
 LOG = logging.getLogger("devnet.wormhole.guardian")
 LOG_MESSAGE_PUBLISHED = "0x6eb224fb001ed210e379b335e35efe88672a8ce935d981a6896b27ffdf52a3b2"
@@ -275,24 +268,6 @@ class GuardianNetwork:
 
 
 # -- clients --------------------------------------------------------------------------------
-
-
-async def fetch_signed_vaa(
-    url: str, chain: int, emitter: str | bytes, sequence: int, session: aiohttp.ClientSession | None = None
-) -> bytes | None:
-    """The signed VAA from a guardian REST API, or None while it is not available (404)."""
-    emitter_hex = emitter_bytes32(emitter).hex()
-    own = session is None
-    session = session or aiohttp.ClientSession()
-    try:
-        async with session.get(f"{url}/v1/signed_vaa/{chain}/{emitter_hex}/{sequence}") as r:
-            if r.status == 404:
-                return None
-            r.raise_for_status()
-            return base64.b64decode((await r.json())["vaaBytes"])
-    finally:
-        if own:
-            await session.close()
 
 
 def set_faults_sync(url: str, timeout: float = 2.0, **faults: Any) -> dict[str, Any]:

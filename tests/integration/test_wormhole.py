@@ -21,22 +21,15 @@ from web3.exceptions import ContractLogicError
 from web3.providers import AsyncHTTPProvider
 from web3.types import RPCEndpoint
 
+from connectors.bridges.wormhole_api import fetch_signed_vaa
+from connectors.bridges.wormhole_vaa import TransferPayload, VAABody, emitter_bytes32, parse_vaa, quorum
 from devnet.anvil import dev_account, find_free_port
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.state import DevnetState
 from devnet.wormhole.artifacts import abi, artifacts_path, build, lock
 from devnet.wormhole.deploy import GAS, TxSender, calldata, messages_in
-from devnet.wormhole.guardian import GuardianNetwork, WatchedChain, fetch_signed_vaa, set_faults_sync
-from devnet.wormhole.vaa import (
-    DEVNET_GUARDIAN_KEYS,
-    TransferPayload,
-    VAABody,
-    devnet_guardian_addresses,
-    emitter_bytes32,
-    parse_vaa,
-    quorum,
-    sign_vaa,
-)
+from devnet.wormhole.guardian import GuardianNetwork, WatchedChain, set_faults_sync
+from devnet.wormhole.vaa import DEVNET_GUARDIAN_KEYS, devnet_guardian_addresses, sign_vaa
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -1,0 +1,366 @@
+"""The Across route: ``depositV3`` into the origin SpokePool; a relayer fills the recipient on
+the destination from its own inventory and is repaid later from the deposit. Unfilled by
+the fill deadline, the deposit is refunded to the depositor on the origin through a
+relayer-refund leaf (the HubPool's root bundle).
+
+The fee/limit/liquidity quote comes from the route's API (Across's suggested-fees/limits
+role: ``GET {api_url}/quote``); everything else is read from the SpokePools' own state
+and events (``fillStatuses``, ``FilledRelay``, ``ExecutedRelayerRefundRoot``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from eth_abi.abi import decode as abi_decode
+from eth_abi.abi import encode as abi_encode
+from eth_utils.address import to_checksum_address
+from web3 import AsyncWeb3
+
+from connectors.bridges.base import (
+    ClientFor,
+    ContractCall,
+    Delivery,
+    DepositPlan,
+    RouteUnavailable,
+    TransferContext,
+    balance_delta,
+    gas_in_asset,
+)
+from connectors.dex.reads import Read, read_batch, selector
+from connectors.dex.receipts import ReceiptLogs, event_topic
+from crosslane.domain.bridge import (
+    BridgePlan,
+    BridgeProgress,
+    BridgeRoute,
+    BridgeState,
+    DepositRef,
+    RouteQuote,
+    TokenSide,
+)
+from crosslane.domain.bridge_endpoints import AcrossEndpoints
+from crosslane.domain.chains import ChainConfig
+from crosslane.errors import InvalidRequest, RpcUnavailable
+
+DEPOSIT_V3 = "depositV3(address,address,address,address,uint256,uint256,uint256,address,uint32,uint32,uint32,bytes)"
+RELAY_DATA = "(bytes32,bytes32,bytes32,bytes32,bytes32,uint256,uint256,uint256,uint256,uint32,uint32,bytes)"
+FUNDS_DEPOSITED = event_topic(
+    "FundsDeposited(bytes32,bytes32,uint256,uint256,uint256,uint256,uint32,uint32,uint32,bytes32,bytes32,bytes32,bytes)"
+)
+FILLED_RELAY = event_topic(
+    "FilledRelay(bytes32,bytes32,uint256,uint256,uint256,uint256,uint256,uint32,uint32,bytes32,bytes32,bytes32,"
+    "bytes32,bytes32,(bytes32,bytes32,uint256,uint8))"
+)
+EXECUTED_REFUND_ROOT = event_topic(
+    "ExecutedRelayerRefundRoot(uint256,uint256,uint256[],uint32,uint32,address,address[],bool,address)"
+)
+DEPOSIT_DATA = ["bytes32", "bytes32", "uint256", "uint256", "uint32", "uint32", "uint32", "bytes32", "bytes32", "bytes"]
+FILL_STATUS = {0: "unfilled", 1: "slow fill requested", 2: "filled"}
+GAS_LIMIT = {"deposit": 300_000}
+GAS_ESTIMATE = {"approve": 46_000, "deposit": 110_000}
+BPS = 10_000
+
+
+class AcrossBridge:
+    route = BridgeRoute.ACROSS
+
+    def __init__(self, endpoints: AcrossEndpoints, client: ClientFor) -> None:
+        self.endpoints = endpoints
+        self.client = client
+
+    @staticmethod
+    def _pool(chain: ChainConfig) -> str:
+        address = chain.contracts.get("AcrossSpokePool")
+        if address is None:
+            raise RouteUnavailable(f"no Across SpokePool on {chain.name}")
+        return to_checksum_address(address)
+
+    async def _api_quote(self, ctx: TransferContext) -> dict[str, Any]:
+        params = {
+            "origin_chain_id": str(ctx.source.chain_id),
+            "destination_chain_id": str(ctx.destination.chain_id),
+            "input_token": ctx.token.address,
+            "amount": str(ctx.request.amount),
+        }
+        url = f"{self.endpoints.api_url.rstrip('/')}/quote"
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
+                session.get(url, params=params) as resp,
+            ):
+                body: dict[str, Any] = await resp.json(content_type=None)
+                status = resp.status
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise RouteUnavailable(f"the Across quote API at {url} is unreachable ({type(exc).__name__})") from None
+        if status == 404:
+            raise RouteUnavailable(str(body.get("error", "no route")))
+        if status != 200:
+            raise RouteUnavailable(f"the Across quote API answered {status}: {body}")
+        return body
+
+    async def quote(self, ctx: TransferContext) -> RouteQuote:
+        for chain in (ctx.source, ctx.destination):
+            self._pool(chain)
+        if ctx.request.asset.startswith("Wormhole:"):
+            raise RouteUnavailable(f"Across does not carry Wormhole-wrapped {ctx.request.asset}")
+        api = await self._api_quote(ctx)
+        amount = ctx.request.amount
+        fee = -(-amount * int(api["fee_bps"]) // BPS)
+        source_gas = await gas_in_asset(
+            self.client(ctx.source.name), ctx.token.address, GAS_ESTIMATE["approve"] + GAS_ESTIMATE["deposit"]
+        )
+        return RouteQuote(
+            route=self.route,
+            fee=fee,
+            source_gas=source_gas,
+            destination_gas=0,  # the relayer pays it; its fee covers it
+            expected_seconds=self.endpoints.expected_seconds,
+            security_score=self.endpoints.security_score,
+            min_amount=1,
+            max_amount=int(api["max_input"]),
+            liquidity=int(api["liquidity"]),
+        )
+
+    async def plan_deposit(self, ctx: TransferContext, quote: RouteQuote) -> DepositPlan:
+        api = await self._api_quote(ctx)
+        output_token = to_checksum_address(api["output_token"])
+        out_info = next((t for t in ctx.destination.tokens.values() if t.address.lower() == output_token.lower()), None)
+        output = ctx.request.amount - quote.fee
+        fill_deadline = ctx.now + self.endpoints.fill_deadline_seconds
+        if ctx.request.deadline is not None:
+            fill_deadline = min(fill_deadline, ctx.request.deadline)
+        pool = self._pool(ctx.source)
+        data = (
+            selector(DEPOSIT_V3)
+            + abi_encode(
+                [
+                    "address",
+                    "address",
+                    "address",
+                    "address",
+                    "uint256",
+                    "uint256",
+                    "uint256",
+                    "address",
+                    "uint32",
+                    "uint32",
+                    "uint32",
+                    "bytes",
+                ],
+                [
+                    ctx.request.signer,
+                    ctx.request.to,
+                    ctx.token.address,
+                    output_token,
+                    ctx.request.amount,
+                    output,
+                    ctx.destination.chain_id,
+                    "0x" + "00" * 20,
+                    ctx.now,
+                    fill_deadline,
+                    0,
+                    b"",
+                ],
+            )
+        ).hex()
+        return DepositPlan(
+            destination_token=TokenSide(
+                chain=ctx.destination.name,
+                address=output_token,
+                symbol=out_info.symbol if out_info else str(api.get("symbol", output_token)),
+                decimals=out_info.decimals if out_info else ctx.token.decimals,
+            ),
+            expected_output=output,
+            spender=pool,
+            call=ContractCall(to=pool, data="0x" + data, gas_limit=GAS_LIMIT["deposit"]),
+            fill_deadline=fill_deadline,
+        )
+
+    async def deposit_ref(self, plan: BridgePlan, receipt: ReceiptLogs) -> DepositRef:
+        source = self.client(plan.source_token.chain).chain
+        pool = self._pool(source)
+        for log in receipt.logs:
+            if not log.is_event(pool, FUNDS_DEPOSITED, 4):
+                continue
+            (
+                input_token,
+                output_token,
+                input_amount,
+                output_amount,
+                quote_ts,
+                fill_deadline,
+                excl_deadline,
+                recipient,
+                exclusive_relayer,
+                message,
+            ) = log.decoded(DEPOSIT_DATA)
+            destination_chain_id = log.indexed(1, "uint256")
+            deposit_id = log.indexed(2, "uint256")
+            depositor = log.indexed(3, "bytes32")
+            relay = [
+                "0x" + bytes(depositor).hex(),
+                "0x" + bytes(recipient).hex(),
+                "0x" + bytes(exclusive_relayer).hex(),
+                "0x" + bytes(input_token).hex(),
+                "0x" + bytes(output_token).hex(),
+                input_amount,
+                output_amount,
+                source.chain_id,
+                deposit_id,
+                fill_deadline,
+                excl_deadline,
+                "0x" + bytes(message).hex(),
+            ]
+            return DepositRef(
+                route=self.route,
+                source_chain=source.name,
+                destination_chain=plan.destination_token.chain,
+                tx_hash=receipt.tx_hash,
+                block_number=receipt.block_number,
+                id=f"{source.chain_id}:{deposit_id}",
+                detail={
+                    "deposit_id": deposit_id,
+                    "destination_chain_id": destination_chain_id,
+                    "relay_data": relay,
+                    "fill_deadline": fill_deadline,
+                    "quote_timestamp": quote_ts,
+                    "depositor": to_checksum_address(bytes(depositor)[12:]),
+                    "recipient": plan.recipient,
+                    "input_token": plan.source_token.address,
+                    "input_amount": input_amount,
+                    "destination_token": plan.destination_token.address,
+                    "expected_output": output_amount,
+                },
+            )
+        raise InvalidRequest(f"{receipt.tx_hash} made no Across deposit on {source.name}")
+
+    # -- following it ------------------------------------------------------------------------
+    @staticmethod
+    def _relay_tuple(ref: DepositRef) -> tuple[Any, ...]:
+        raw = ref.detail["relay_data"]
+        return tuple(bytes.fromhex(v[2:]) if isinstance(v, str) else int(v) for v in raw)
+
+    async def _fill_status(self, ref: DepositRef) -> tuple[int, int]:
+        """(fill status, destination chain time)."""
+        dest = self.client(ref.destination_chain)
+        pool = self._pool(dest.chain)
+        relay_hash_read = Read.of(pool, f"getV3RelayHash({RELAY_DATA})", ("bytes32",), self._relay_tuple(ref))
+        batch = await read_batch(dest, [relay_hash_read, Read(pool, selector("getCurrentTime()"), ("uint256",))])
+        if batch.results[0] is None:
+            raise RpcUnavailable(f"{ref.destination_chain}: getV3RelayHash failed")
+        relay_hash = bytes(batch.results[0][0])
+        status = await read_batch(
+            dest, [Read.of(pool, "fillStatuses(bytes32)", ("uint256",), relay_hash)], block=batch.block_number
+        )
+        now = int(batch.results[1][0]) if batch.results[1] else 0
+        return int(status.results[0][0]) if status.results[0] else 0, now
+
+    async def _fill_log(self, ref: DepositRef) -> tuple[str, int] | None:
+        dest = self.client(ref.destination_chain)
+        pool = self._pool(dest.chain)
+        source_id = self.client(ref.source_chain).chain.chain_id
+        topics = [
+            "0x" + FILLED_RELAY.hex(),
+            "0x" + source_id.to_bytes(32, "big").hex(),
+            "0x" + int(ref.detail["deposit_id"]).to_bytes(32, "big").hex(),  # type: ignore[call-overload]
+        ]
+        logs = await _get_logs(dest.call, pool, topics, 0)
+        if not logs:
+            return None
+        log = logs[-1]
+        return "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x"), int(log["blockNumber"])
+
+    async def status(self, ref: DepositRef) -> BridgeProgress:
+        status, now = await self._fill_status(ref)
+        fill_deadline = int(ref.detail["fill_deadline"])  # type: ignore[call-overload]
+        if status == 2:
+            found = await self._fill_log(ref)
+            tx, block = found if found else (None, None)
+            return BridgeProgress(
+                state=BridgeState.COMPLETED,
+                detail=f"filled on {ref.destination_chain}" + (f" by {tx}" if tx else ""),
+                destination_tx=tx,
+                destination_block=block,
+            )
+        if now <= fill_deadline:
+            return BridgeProgress(
+                state=BridgeState.PENDING_FILL,
+                detail=f"{ref.id} {FILL_STATUS.get(status, status)}: waiting for a relayer "
+                f"(fill deadline in {fill_deadline - now} s)",
+            )
+        return await self.refund(ref)
+
+    async def refund(self, ref: DepositRef) -> BridgeProgress:
+        """Past its fill deadline and unfilled, the deposit is refunded on the origin in a
+        relayer-refund leaf paying the depositor at least the input amount, after the deposit."""
+        status, now = await self._fill_status(ref)
+        fill_deadline = int(ref.detail["fill_deadline"])  # type: ignore[call-overload]
+        if status == 2:
+            raise InvalidRequest(f"{ref.id} was filled on {ref.destination_chain}: nothing to refund")
+        if now <= fill_deadline:
+            raise InvalidRequest(
+                f"{ref.id} can still be filled for {fill_deadline - now} s: it is refunded only after its fill deadline"
+            )
+        source = self.client(ref.source_chain)
+        pool = self._pool(source.chain)
+        topics = ["0x" + EXECUTED_REFUND_ROOT.hex(), "0x" + source.chain.chain_id.to_bytes(32, "big").hex()]
+        depositor = str(ref.detail["depositor"]).lower()
+        token = str(ref.detail["input_token"]).lower()
+        amount = int(ref.detail["input_amount"])  # type: ignore[call-overload]
+        for log in await _get_logs(source.call, pool, topics, ref.block_number):
+            _, amounts, token_addr, addresses, _, _ = abi_decode(
+                ["uint256", "uint256[]", "address", "address[]", "bool", "address"], bytes(log["data"])
+            )
+            if token_addr.lower() != token:
+                continue
+            for to, paid in zip(addresses, amounts, strict=True):
+                if to.lower() == depositor and paid >= amount:
+                    tx = "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x")
+                    return BridgeProgress(
+                        state=BridgeState.REFUNDED,
+                        detail=f"unfilled by its deadline; refunded on {ref.source_chain} in {tx}",
+                        refund_tx=tx,
+                        destination_block=int(log["blockNumber"]),
+                    )
+        return BridgeProgress(
+            state=BridgeState.PENDING_REFUND,
+            detail=f"{ref.id} expired unfilled at {fill_deadline}; waiting for the refund bundle on {ref.source_chain}",
+        )
+
+    async def completion_call(self, ref: DepositRef, progress: BridgeProgress) -> ContractCall | None:
+        return None  # the relayer delivers
+
+    async def delivered(self, ref: DepositRef, tx_hash: str | None, block_number: int | None) -> Delivery:
+        if tx_hash is None or block_number is None:
+            found = await self._fill_log(ref)
+            if found is None:
+                raise RpcUnavailable(f"{ref.destination_chain} shows no fill of {ref.id} yet")
+            tx_hash, block_number = found
+        moved = await balance_delta(
+            self.client(ref.destination_chain),
+            str(ref.detail["destination_token"]),
+            str(ref.detail["recipient"]),
+            block_number,
+        )
+        return Delivery(tx_hash=tx_hash, block_number=block_number, amount=moved)
+
+    async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
+        """The depositor's balance rose by at least the deposit in the refund's block."""
+        assert progress.refund_tx is not None and progress.destination_block is not None
+        moved = await balance_delta(
+            self.client(ref.source_chain),
+            str(ref.detail["input_token"]),
+            str(ref.detail["depositor"]),
+            progress.destination_block,
+        )
+        return Delivery(tx_hash=progress.refund_tx, block_number=progress.destination_block, amount=moved)
+
+
+async def _get_logs(call: Any, address: str, topics: list[str], from_block: int) -> list[Any]:
+    async def _logs(w3: AsyncWeb3) -> list[Any]:
+        flt: Any = {"address": address, "topics": topics, "fromBlock": from_block, "toBlock": "latest"}
+        return list(await w3.eth.get_logs(flt))
+
+    result: list[Any] = await call(_logs, "eth_getLogs")
+    return result

@@ -1,0 +1,190 @@
+"""One interface for every bridge route: quote, deposit, status, complete, refund.
+
+An adapter knows one protocol's contracts and off-chain services. It never sends a
+transaction itself: it returns the calls (``ContractCall``) that the caller lands through
+``TransactionLifecycle``, and reads the chain to say where a deposit is, in the shared
+state model of :class:`crosslane.domain.bridge.BridgeState`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eth_utils.address import to_checksum_address
+from web3 import AsyncWeb3
+
+from connectors.dex.reads import Read, read_batch
+from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.dex.routing import RouteFinder
+from connectors.dex.tokens import resolve_token
+from connectors.evm.client import EvmClient
+from crosslane.domain.bridge import (
+    WRAPPED_PREFIX,
+    BridgePlan,
+    BridgeProgress,
+    BridgeRequest,
+    BridgeRoute,
+    DepositRef,
+    RouteQuote,
+    TokenSide,
+)
+from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.errors import CrosslaneError, InvalidRequest
+
+ClientFor = Callable[[str], EvmClient]
+
+
+class RouteUnavailable(CrosslaneError):
+    """This route cannot take this transfer (no such asset, over its limit, no liquidity...)."""
+
+
+class RefundUnsupported(InvalidRequest):
+    """The route has no refund for this deposit."""
+
+
+@dataclass(frozen=True)
+class ContractCall:
+    to: str
+    data: str  # 0x-hex calldata
+    value: int = 0
+    gas_limit: int | None = None
+
+
+@dataclass(frozen=True)
+class TransferContext:
+    """A request resolved against the chain registry: what every adapter quotes from."""
+
+    request: BridgeRequest
+    source: ChainConfig
+    destination: ChainConfig
+    token: TokenSide  # the asset on the source chain
+    now: int  # source chain time (unix seconds)
+
+
+@dataclass(frozen=True)
+class DepositPlan:
+    """What the route will do for this transfer: the token it delivers and the deposit call."""
+
+    destination_token: TokenSide
+    expected_output: int
+    spender: str  # what the source token must be approved to
+    call: ContractCall
+    fill_deadline: int | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What arrived on the destination (or, refunded, back on the source)."""
+
+    tx_hash: str | None
+    block_number: int | None
+    amount: int
+
+
+class BridgeAdapter(Protocol):
+    route: BridgeRoute
+
+    async def quote(self, ctx: TransferContext) -> RouteQuote:
+        """This route's offer; RouteUnavailable with the reason when it cannot take the transfer."""
+        ...
+
+    async def plan_deposit(self, ctx: TransferContext, quote: RouteQuote) -> DepositPlan: ...
+
+    async def deposit_ref(self, plan: BridgePlan, receipt: ReceiptLogs) -> DepositRef:
+        """The deposit as the route tracks it, from the mined deposit's receipt."""
+        ...
+
+    async def status(self, ref: DepositRef) -> BridgeProgress: ...
+
+    async def completion_call(self, ref: DepositRef, progress: BridgeProgress) -> ContractCall | None:
+        """The destination transaction still needed (None: the route delivers by itself, or it is done)."""
+        ...
+
+    async def delivered(self, ref: DepositRef, tx_hash: str | None, block_number: int | None) -> Delivery:
+        """What the recipient received in ``tx_hash`` (checked from the chain, not assumed)."""
+        ...
+
+    async def refund(self, ref: DepositRef) -> BridgeProgress:
+        """Where the refund of an unfilled deposit is; RefundUnsupported where the route has none."""
+        ...
+
+
+async def resolve_asset(client: EvmClient, asset: str) -> TokenSide:
+    """``asset`` on the client's chain: a registry symbol, or a Wormhole-wrapped asset held
+    there (``Wormhole:<origin>:<symbol>``, its decimals read from the token)."""
+    source = client.chain
+    if asset.startswith(WRAPPED_PREFIX):
+        address = source.contracts.get(asset)
+        if address is None:
+            raise InvalidRequest(f"{source.name} holds no {asset} (no such wrapped asset attested there)")
+        info = await resolve_token(client, address)
+        return TokenSide(chain=source.name, address=info.address, symbol=asset, decimals=info.decimals)
+    for info in source.tokens.values():
+        if info.symbol.lower() == asset.lower():
+            return TokenSide(
+                chain=source.name, address=to_checksum_address(info.address), symbol=info.symbol, decimals=info.decimals
+            )
+    wrapped = sorted(k for k in source.contracts if k.startswith(WRAPPED_PREFIX))
+    known = ", ".join([*sorted(t.symbol for t in source.tokens.values()), *wrapped]) or "none"
+    raise InvalidRequest(f"unknown asset {asset!r} on {source.name}; known: {known}")
+
+
+async def context(chains: ChainRegistry, client: ClientFor, request: BridgeRequest, now: int) -> TransferContext:
+    source, destination = chains.get(request.source_chain), chains.get(request.destination_chain)
+    token = await resolve_asset(client(source.name), request.asset)
+    return TransferContext(request, source, destination, token, now)
+
+
+async def gas_in_asset(client: EvmClient, token: str, gas_units: int, gas_price_wei: int | None = None) -> int:
+    """``gas_units`` at the chain's current price, in ``token`` base units (through the
+    chain's WETH/token DEX pools); 0 when no pool prices the token there."""
+    finder = RouteFinder(client)
+    if gas_price_wei is None:
+        gas_price_wei = await finder.gas_price()
+    wei = gas_units * gas_price_wei
+    market = await finder.read(finder.pricing_pools([token]))
+    return finder.wei_in(market, token, wei) or 0
+
+
+async def balance_delta(client: EvmClient, token: str, owner: str, block_number: int) -> int:
+    """How much ``owner``'s ``token`` balance changed in ``block_number``."""
+    read = Read.of(token, "balanceOf(address)", ("uint256",), owner)
+    before, after = (
+        await read_batch(client, [read], block=block_number - 1),
+        await read_batch(client, [read], block=block_number),
+    )
+    if before.results[0] is None or after.results[0] is None:
+        raise InvalidRequest(f"{client.chain.name}: {token} does not answer balanceOf")
+    return int(after.results[0][0]) - int(before.results[0][0])
+
+
+TRANSFER = event_topic("Transfer(address,address,uint256)")
+LOOKBACK_BLOCKS = 50_000
+
+
+async def find_transfer_to(client: EvmClient, token: str, recipient: str, amount: int) -> tuple[str, int] | None:
+    """The latest ``Transfer`` of exactly ``amount`` ``token`` to ``recipient`` in the recent
+    blocks: (tx hash, block), or None."""
+    head = await client.block_number()
+    topics = ["0x" + TRANSFER.hex(), None, "0x" + emitter_word(recipient).hex()]
+
+    async def _logs(w3: AsyncWeb3) -> list[Any]:
+        flt: Any = {
+            "address": to_checksum_address(token),
+            "topics": topics,
+            "fromBlock": max(0, head - LOOKBACK_BLOCKS),
+            "toBlock": head,
+        }
+        return list(await w3.eth.get_logs(flt))
+
+    for log in reversed(await client.call(_logs, "eth_getLogs(Transfer)")):
+        if int.from_bytes(bytes(log["data"])[:32], "big") == amount:
+            return "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x"), int(log["blockNumber"])
+    return None
+
+
+def emitter_word(address: str) -> bytes:
+    """An address as a 32-byte word (a topic, or Wormhole's/Across's bytes32 addresses)."""
+    return bytes.fromhex(address.removeprefix("0x")).rjust(32, b"\x00")

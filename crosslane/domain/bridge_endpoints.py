@@ -1,0 +1,35 @@
+"""Where each bridge route is reached (loaded with the chain registry)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class WormholeEndpoints(BaseModel):
+    """Where the Wormhole route is reached: the guardians' signed-VAA API and chain ids."""
+
+    model_config = ConfigDict(frozen=True)
+
+    guardian_url: str
+    chain_ids: dict[str, int] = Field(description="chain name -> Wormhole chain id")
+    finality: int = Field(default=1, ge=1, description="source confirmations the guardians wait for")
+    expected_seconds: int = Field(default=1080, gt=0, description="finality + attestation + redeem, as planned")
+    security_score: int = Field(default=80, ge=0, le=100)
+
+
+class AcrossEndpoints(BaseModel):
+    """Where the Across route is quoted: the relayer's fee/limit API (Across's suggested-fees role)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    api_url: str
+    expected_seconds: int = Field(default=30, gt=0)
+    security_score: int = Field(default=70, ge=0, le=100)
+    fill_deadline_seconds: int = Field(default=3600, gt=0, description="how long a relayer may take to fill")
+
+
+class BridgeEndpoints(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    wormhole: WormholeEndpoints | None = None
+    across: AcrossEndpoints | None = None
