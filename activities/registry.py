@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.bridge import BridgeActivities
 from activities.cex import CexActivities
 from activities.dex_liquidity import DexLiquidityActivities
 from activities.dex_swap import DexSwapActivities
@@ -19,6 +20,7 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
     cex = CexActivities()
     liquidity = DexLiquidityActivities(runtime)
     swap = DexSwapActivities(runtime)
+    bridge = BridgeActivities(runtime)
     return [
         tx.tx_prepare,
         tx.tx_broadcast,
@@ -31,4 +33,9 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         swap.dex_quote,
         swap.dex_build_swap,
         swap.dex_settle,
+        bridge.bridge_plan,
+        bridge.bridge_deposit_ref,
+        bridge.bridge_track,
+        bridge.bridge_completion,
+        bridge.bridge_verify,
     ]

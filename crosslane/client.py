@@ -14,6 +14,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
+from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
@@ -21,6 +22,7 @@ from crosslane.domain.tx import TxRequest, TxResult, TxStatus
 TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
 SWAP_WORKFLOW = "DexSwap"
+BRIDGE_WORKFLOW = "BridgeTransfer"
 
 
 async def connect_temporal(cfg: Settings | None = None) -> Client:
@@ -97,3 +99,27 @@ class CrosslaneClient:
 
     async def swap_status(self, request_id: str) -> SwapStatus:
         return await self.swap_handle(request_id).query("status", result_type=SwapStatus)
+
+    async def start_bridge(self, request: BridgeRequest) -> WorkflowHandle[object, BridgeResult]:
+        """Start (or join) the BridgeTransfer for ``request.request_id`` (workflow id
+        ``bridge-<id>``); a closed run with the same id is not repeated."""
+        return await self.temporal.start_workflow(
+            BRIDGE_WORKFLOW,
+            request,
+            id=request.workflow_id,
+            task_queue=self.task_queue,
+            result_type=BridgeResult,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            static_summary=(
+                f"bridge {request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}"
+                + (f" via {request.route}" if request.route else "")
+            ),
+        )
+
+    def bridge_handle(self, request_id: str) -> WorkflowHandle[object, BridgeResult]:
+        workflow_id = request_id if request_id.startswith("bridge-") else f"bridge-{request_id}"
+        return self.temporal.get_workflow_handle(workflow_id, result_type=BridgeResult)
+
+    async def bridge_status(self, request_id: str) -> BridgeStatus:
+        return await self.bridge_handle(request_id).query("status", result_type=BridgeStatus)

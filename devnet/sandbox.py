@@ -65,7 +65,10 @@ async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subpro
 
 
 @asynccontextmanager
-async def sandbox(home: Path, *, proxies: bool = False, cex: bool = False) -> AsyncIterator[Sandbox]:
+async def sandbox(
+    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False
+) -> AsyncIterator[Sandbox]:
+    """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too."""
     server, port = await _temporal_on_free_ports(home)
     state_path = home / "devnet.json"
     try:
@@ -76,6 +79,8 @@ async def sandbox(home: Path, *, proxies: bool = False, cex: bool = False) -> As
             proxies=proxies,
             cex=cex,
             cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
+            wormhole=bridges,
+            across=bridges,
         )
         try:
             yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")

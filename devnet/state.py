@@ -90,7 +90,7 @@ class DevnetState(BaseModel):
     wormhole: WormholeInfo | None = None
 
     def registry(self) -> ChainRegistry:
-        return ChainRegistry(chains=dict(self.chains))
+        return ChainRegistry.from_state(self.model_dump(mode="json"))
 
     def anvil_url(self, chain: str) -> str:
         """The chain's anvil itself, bypassing any fault proxy in ``rpc_urls``."""

@@ -11,7 +11,14 @@ from temporalio.client import Client
 
 from devnet.anvil import spawn
 
-SEARCH_ATTRIBUTES = ("CrosslaneChain", "CrosslaneSigner", "CrosslaneState")
+SEARCH_ATTRIBUTES = (
+    "CrosslaneChain",
+    "CrosslaneSigner",
+    "CrosslaneState",
+    "CrosslaneDestinationChain",
+    "CrosslaneAsset",
+    "CrosslaneRoute",
+)
 
 
 def temporal_binary() -> Path:

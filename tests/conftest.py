@@ -16,3 +16,12 @@ async def stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack
         test_stack = Stack(services)
         test_stack.ledger().migrate()
         yield test_stack
+
+
+@pytest.fixture(scope="session")
+async def bridge_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """A second stack whose devnet also runs Wormhole (guardians) and Across (relayer, dataworker)."""
+    async with sandbox(tmp_path_factory.mktemp("crosslane-bridges"), bridges=True) as services:
+        test_stack = Stack(services)
+        test_stack.ledger().migrate()
+        yield test_stack

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from workflows.bridge_transfer import BridgeTransfer
 from workflows.cex_order import CexOrder
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
 
-WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder, DexLiquidity, DexSwap]
+WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder, DexLiquidity, DexSwap, BridgeTransfer]

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
-CHAIN = SearchAttributeKey.for_keyword("CrosslaneChain")
+CHAIN = SearchAttributeKey.for_keyword("CrosslaneChain")  # the chain a run acts on; a bridge's source
 SIGNER = SearchAttributeKey.for_keyword("CrosslaneSigner")
 STATE = SearchAttributeKey.for_keyword("CrosslaneState")
+DESTINATION_CHAIN = SearchAttributeKey.for_keyword("CrosslaneDestinationChain")
+ASSET = SearchAttributeKey.for_keyword("CrosslaneAsset")
+ROUTE = SearchAttributeKey.for_keyword("CrosslaneRoute")
 
-ALL = (CHAIN, SIGNER, STATE)
+ALL = (CHAIN, SIGNER, STATE, DESTINATION_CHAIN, ASSET, ROUTE)

@@ -245,7 +245,11 @@ class AcrossBridge:
         """(fill status, destination chain time)."""
         dest = self.client(ref.destination_chain)
         pool = self._pool(dest.chain)
-        relay_hash_read = Read.of(pool, f"getV3RelayHash({RELAY_DATA})", ("bytes32",), self._relay_tuple(ref))
+        relay_hash_read = Read(
+            pool,
+            selector(f"getV3RelayHash({RELAY_DATA})") + abi_encode([RELAY_DATA], [self._relay_tuple(ref)]),
+            ("bytes32",),
+        )
         batch = await read_batch(dest, [relay_hash_read, Read(pool, selector("getCurrentTime()"), ("uint256",))])
         if batch.results[0] is None:
             raise RpcUnavailable(f"{ref.destination_chain}: getV3RelayHash failed")

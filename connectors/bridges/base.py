@@ -110,6 +110,10 @@ class BridgeAdapter(Protocol):
         """Where the refund of an unfilled deposit is; RefundUnsupported where the route has none."""
         ...
 
+    async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
+        """What the depositor got back in the refund ``progress`` names (checked on-chain)."""
+        ...
+
 
 async def resolve_asset(client: EvmClient, asset: str) -> TokenSide:
     """``asset`` on the client's chain: a registry symbol, or a Wormhole-wrapped asset held

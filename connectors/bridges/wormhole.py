@@ -299,8 +299,15 @@ class WormholeBridge:
         moved = await balance_delta(client, token, recipient, block_number)
         return Delivery(tx_hash=tx_hash, block_number=block_number, amount=moved)
 
+    async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
+        raise _no_refund(ref)
+
     async def refund(self, ref: DepositRef) -> BridgeProgress:
-        raise RefundUnsupported(
-            f"Wormhole has no refund: {ref.id}'s tokens stay locked on {ref.source_chain} until its VAA is redeemed "
-            f"on {ref.destination_chain} (signal operator_resume once the guardians are back)"
-        )
+        raise _no_refund(ref)
+
+
+def _no_refund(ref: DepositRef) -> RefundUnsupported:
+    return RefundUnsupported(
+        f"Wormhole has no refund: {ref.id}'s tokens stay locked on {ref.source_chain} until its VAA is redeemed "
+        f"on {ref.destination_chain} (signal operator_resume once the guardians are back)"
+    )

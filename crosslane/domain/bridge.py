@@ -21,6 +21,7 @@ class BridgeRoute(StrEnum):
 
 class BridgeState(StrEnum):
     QUOTING = "quoting"
+    APPROVING = "approving"
     PENDING_SOURCE_CONFIRMATIONS = "pending_source_confirmations"
     PENDING_ATTESTATION = "pending_attestation"
     PENDING_FILL = "pending_fill"

@@ -91,7 +91,11 @@ class ChainRegistry(BaseModel):
     def load(cls, path: Path) -> ChainRegistry:
         if not path.exists():
             return cls()
-        raw = json.loads(path.read_text())
+        return cls.from_state(json.loads(path.read_text()))
+
+    @classmethod
+    def from_state(cls, raw: dict[str, Any]) -> ChainRegistry:
+        """From the registry file's JSON (a devnet state file has this shape)."""
         return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw)})
 
 

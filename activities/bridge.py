@@ -1,0 +1,351 @@
+"""Bridge transfer activities: thin, idempotent steps keyed by (workflow id, "bridge").
+
+* ``bridge_plan``        validates the request against both chains (asset, recipient,
+  deadline, signer key, balance), quotes every route, chooses one (and says why), builds the
+  deposit and, if the allowance falls short, the approval. The plan is recorded in the
+  ledger *before* anything is sent; a retry returns the recorded plan.
+* ``bridge_deposit_ref`` reads the mined deposit's receipt: the message or deposit id the
+  route follows it by.
+* ``bridge_track``       polls the route's status with back-off and heartbeats until the
+  deposit moves to another state (or the window ends): long waits cost no workflow events.
+* ``bridge_completion``  the destination transaction still needed (Wormhole's redeem),
+  after checking on the destination that nobody redeemed the VAA already.
+* ``bridge_verify``      checks on-chain what arrived (the recipient's balance moved in the
+  delivering block; or, refunded, the depositor's) and records the result.
+
+Refusals come before the ledger records anything, so bad input leaves no trace. None of
+these activities has an on-chain side effect: the transactions are child lifecycles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from temporalio import activity
+
+from activities.errors import business_errors
+from activities.runtime import ChainRuntime
+from connectors.bridges.base import (
+    BridgeAdapter,
+    Delivery,
+    RouteUnavailable,
+    TransferContext,
+    context,
+)
+from connectors.bridges.registry import bridge_adapters
+from connectors.bridges.selector import choose_route
+from connectors.dex.receipts import receipt_logs, revert_reason
+from connectors.dex.swap_errors import InsufficientBalance
+from connectors.evm.erc20 import Erc20, approve_calldata
+from crosslane.crashpoints import crash_point
+from crosslane.domain.bridge import (
+    BridgePlan,
+    BridgeProgress,
+    BridgeRequest,
+    BridgeResult,
+    BridgeRoute,
+    BridgeState,
+    DepositRef,
+    RoutePreferences,
+    RouteQuote,
+)
+from crosslane.domain.bridge_steps import (
+    BridgeActivity,
+    CompletionInput,
+    DepositRefInput,
+    PlanInput,
+    TrackInput,
+    VerifyInput,
+)
+from crosslane.domain.tx import TxOutcome, TxRequest
+from crosslane.errors import CrosslaneError, InvalidRequest
+from crosslane.ledger.records import OperationStatus
+
+BRIDGE_STEP = "bridge"
+POLL_FIRST_S = 0.1
+POLL_MAX_S = 2.0
+
+
+class DepositFailed(CrosslaneError):
+    """The deposit transaction reverted: nothing left the depositor but gas."""
+
+
+class DeliveryShortfall(CrosslaneError):
+    """The destination shows less than the route promised."""
+
+
+class BridgeActivities:
+    def __init__(self, runtime: ChainRuntime) -> None:
+        self.rt = runtime
+        self._adapters: dict[BridgeRoute, BridgeAdapter] | None = None
+
+    @property
+    def adapters(self) -> dict[BridgeRoute, BridgeAdapter]:
+        if self._adapters is None:
+            self._adapters = bridge_adapters(self.rt.chains.bridges, self.rt.client)
+        return self._adapters
+
+    def adapter(self, route: BridgeRoute) -> BridgeAdapter:
+        found = self.adapters.get(route)
+        if found is None:
+            raise InvalidRequest(f"the {route} route is not configured here (no endpoints in the chain registry)")
+        return found
+
+    # -- plan --------------------------------------------------------------------------------
+    @activity.defn(name=BridgeActivity.PLAN)
+    @business_errors
+    async def bridge_plan(self, inp: PlanInput) -> BridgePlan:
+        request = inp.request
+        ledger = self.rt.ledger
+        recorded = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, BRIDGE_STEP)
+        if recorded is not None and "plan" in recorded.detail:
+            return BridgePlan.model_validate(recorded.detail["plan"])
+
+        source = self.rt.chain(request.source_chain)
+        destination = self.rt.chain(request.destination_chain)
+        self.rt.signers.get(request.signer)  # SignerUnavailable before anything else
+        if not self.adapters:
+            raise InvalidRequest("no bridge route is configured (the chain registry has no bridges section)")
+        client = self.rt.client(source.name)
+        latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
+        now = int(latest["timestamp"])
+        if request.deadline is not None and request.deadline <= max(now, int(time.time())):
+            raise InvalidRequest(
+                f"deadline {request.deadline} has already passed (chain time {now}): nothing was deposited"
+            )
+        self._check_recipient(request, destination.contracts, [t.address for t in destination.tokens.values()])
+        ctx = await context(self.rt.chains, self.rt.client, request, now)
+
+        quotes, unavailable = await self._quotes(ctx)
+        prefs = _with_deadline(request.allowed_routes, request.deadline, max(now, int(time.time())))
+        choice = _choose(quotes, unavailable, request.amount, prefs)
+        adapter = self.adapter(choice.chosen.route)
+        deposit = await adapter.plan_deposit(ctx, choice.chosen)
+
+        erc20 = Erc20(client, ctx.token.address)
+        balance, allowance = await asyncio.gather(
+            erc20.balance_of(request.signer), erc20.allowance(request.signer, deposit.spender)
+        )
+        if balance < request.amount:
+            raise InsufficientBalance(
+                f"{request.signer} holds {balance} base units of {ctx.token.symbol} on {source.name}; "
+                f"the transfer needs {request.amount}"
+            )
+        approval = None
+        if allowance < request.amount:
+            approval = TxRequest(
+                request_id=f"{inp.workflow_id}.approve",
+                chain=source.name,
+                signer=request.signer,
+                to=ctx.token.address,
+                data=approve_calldata(deposit.spender, request.amount),
+                fees=request.fees,
+                policy=request.policy,
+            )
+        plan = BridgePlan(
+            route=choice.chosen.route,
+            reason=choice.reason,
+            quotes=[r.quote for r in choice.ranked] + [q for q in quotes if q.route in choice.rejected],
+            rejected={**{str(k): v for k, v in choice.rejected.items()}, **unavailable},
+            source_token=ctx.token,
+            destination_token=deposit.destination_token,
+            recipient=request.to,
+            amount=request.amount,
+            expected_output=deposit.expected_output,
+            fill_deadline=deposit.fill_deadline,
+            approval=approval,
+            deposit=TxRequest(
+                request_id=f"{inp.workflow_id}.deposit",
+                chain=source.name,
+                signer=request.signer,
+                to=deposit.call.to,
+                value=deposit.call.value,
+                data=deposit.call.data,
+                gas_limit=deposit.call.gas_limit,
+                fees=request.fees,
+                policy=request.policy,
+            ),
+        )
+        op = await asyncio.to_thread(
+            ledger.begin_operation,
+            inp.workflow_id,
+            BRIDGE_STEP,
+            "bridge_transfer",
+            chain_id=source.chain_id,
+            signer=request.signer,
+            detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
+        )
+        return BridgePlan.model_validate(op.detail["plan"])  # a concurrent attempt that recorded first wins
+
+    @staticmethod
+    def _check_recipient(request: BridgeRequest, contracts: dict[str, str], tokens: list[str]) -> None:
+        """A recipient that is one of the destination's protocol contracts or tokens would
+        lose the funds: refused."""
+        to = to_checksum_address(request.to)
+        for name, address in contracts.items():
+            if to_checksum_address(address) == to:
+                raise InvalidRequest(
+                    f"recipient {to} is the {name} contract on {request.destination_chain}: the tokens would be lost"
+                )
+        if any(to_checksum_address(t) == to for t in tokens):
+            raise InvalidRequest(
+                f"recipient {to} is a token contract on {request.destination_chain}: the tokens would be lost"
+            )
+
+    async def _quotes(self, ctx: TransferContext) -> tuple[list[RouteQuote], dict[str, str]]:
+        routes = list(self.adapters.items())
+        results = await asyncio.gather(*(a.quote(ctx) for _, a in routes), return_exceptions=True)
+        quotes: list[RouteQuote] = []
+        unavailable: dict[str, str] = {}
+        for (route, _), result in zip(routes, results, strict=True):
+            if isinstance(result, RouteQuote):
+                quotes.append(result)
+            elif isinstance(result, RouteUnavailable | InvalidRequest):
+                unavailable[str(route)] = str(result)
+            elif isinstance(result, BaseException):
+                raise result
+        return quotes, unavailable
+
+    # -- deposit -----------------------------------------------------------------------------
+    @activity.defn(name=BridgeActivity.DEPOSIT_REF)
+    @business_errors
+    async def bridge_deposit_ref(self, inp: DepositRefInput) -> DepositRef:
+        plan, deposit = inp.plan, inp.deposit
+        client = self.rt.client(plan.source_token.chain)
+        receipt = await receipt_logs(client, deposit.mined_tx_hash)
+        if receipt.status != 1:
+            reason = await revert_reason(client, receipt, plan.deposit.data, plan.deposit.value)
+            await self._record(inp.workflow_id, OperationStatus.FAILED, {"deposit_reverted": deposit.mined_tx_hash})
+            raise DepositFailed(
+                f"the deposit {deposit.mined_tx_hash} reverted on {client.chain.name} ({reason or 'no reason'}): "
+                f"nothing was bridged, only gas was spent"
+            )
+        crash_point("bridge.after_deposit")
+        return await self.adapter(plan.route).deposit_ref(plan, receipt)
+
+    # -- waiting -----------------------------------------------------------------------------
+    @activity.defn(name=BridgeActivity.TRACK)
+    @business_errors
+    async def bridge_track(self, inp: TrackInput) -> BridgeProgress:
+        adapter = self.adapter(inp.ref.route)
+        deadline = time.monotonic() + inp.max_seconds
+        delay = POLL_FIRST_S
+        crash_point("bridge.waiting")
+        while True:
+            progress = await adapter.status(inp.ref)
+            activity.heartbeat(progress.state.value, progress.detail)
+            if progress.state != inp.current or time.monotonic() >= deadline:
+                return progress
+            await asyncio.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 1.5, POLL_MAX_S)
+
+    # -- completion --------------------------------------------------------------------------
+    @activity.defn(name=BridgeActivity.COMPLETION)
+    @business_errors
+    async def bridge_completion(self, inp: CompletionInput) -> TxRequest | None:
+        request, ref = inp.request, inp.ref
+        call = await self.adapter(ref.route).completion_call(ref, inp.progress)
+        if call is None:
+            return None
+        return TxRequest(
+            request_id=f"{inp.workflow_id}.redeem",
+            chain=ref.destination_chain,
+            signer=request.signer,
+            to=call.to,
+            value=call.value,
+            data=call.data,
+            gas_limit=call.gas_limit,
+            fees=request.destination_fees or request.fees,
+            policy=request.policy,
+        )
+
+    @activity.defn(name=BridgeActivity.VERIFY)
+    @business_errors
+    async def bridge_verify(self, inp: VerifyInput) -> BridgeResult:
+        request, plan, ref, progress = inp.request, inp.plan, inp.ref, inp.progress
+        adapter = self.adapter(ref.route)
+        redeemed_by_us = False
+        if progress.state is BridgeState.REFUNDED:
+            delivery = await adapter.refunded(ref, progress)
+            owed, who = plan.amount, f"depositor {request.signer} on {ref.source_chain}"
+        else:
+            tx, block = progress.destination_tx, progress.destination_block
+            completion = inp.completion
+            if completion is not None and completion.outcome is TxOutcome.CONFIRMED:
+                receipt = await receipt_logs(self.rt.client(ref.destination_chain), completion.mined_tx_hash)
+                if receipt.status == 1:
+                    tx, block, redeemed_by_us = completion.mined_tx_hash, completion.block_number, True
+                # A redeem the contract refused (someone redeemed the VAA first) leaves the
+                # delivery to be found on the destination.
+            delivery = await adapter.delivered(ref, tx, block)
+            owed, who = plan.expected_output, f"recipient {plan.recipient} on {ref.destination_chain}"
+        if delivery.amount < owed:
+            detail = {"shortfall": {"owed": owed, "moved": delivery.amount, "tx": delivery.tx_hash}}
+            await self._record(inp.workflow_id, OperationStatus.FAILED, detail)
+            raise DeliveryShortfall(
+                f"{who}: balance moved by {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
+            )
+        result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds, owed)
+        await self._record(inp.workflow_id, OperationStatus.SUCCEEDED, {"result": result.model_dump(mode="json")})
+        return result
+
+    async def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:
+        op = await asyncio.to_thread(self.rt.ledger.get_operation, workflow_id, BRIDGE_STEP)
+        if op is not None:
+            await asyncio.to_thread(
+                self.rt.ledger.update_operation, op.id, status=status.value, detail={**op.detail, **detail}
+            )
+
+
+def _with_deadline(prefs: RoutePreferences, deadline: int | None, now: int) -> RoutePreferences:
+    """A deadline is a bound on the expected arrival."""
+    if deadline is None:
+        return prefs
+    left = max(1, deadline - now)
+    bound = left if prefs.max_seconds is None else min(left, prefs.max_seconds)
+    return prefs.model_copy(update={"max_seconds": bound})
+
+
+def _choose(quotes: list[RouteQuote], unavailable: dict[str, str], amount: int, prefs: RoutePreferences) -> Any:
+    others = "; ".join(f"{route}: {why}" for route, why in unavailable.items())
+    if not quotes:
+        raise InvalidRequest(f"no bridge route can take this transfer ({others or 'no route configured'})")
+    try:
+        return choose_route(quotes, amount, prefs)
+    except InvalidRequest as exc:
+        if not unavailable:
+            raise
+        raise InvalidRequest(str(exc).removesuffix(")") + f"; {others})") from None
+
+
+def _result(
+    request: BridgeRequest,
+    plan: BridgePlan,
+    ref: DepositRef,
+    progress: BridgeProgress,
+    delivery: Delivery,
+    redeemed_by_us: bool,
+    stage_seconds: dict[str, float],
+    owed: int,
+) -> BridgeResult:
+    refunded = progress.state is BridgeState.REFUNDED
+    return BridgeResult(
+        request_id=request.request_id,
+        route=plan.route,
+        state=BridgeState.REFUNDED if refunded else BridgeState.COMPLETED,
+        source_chain=ref.source_chain,
+        destination_chain=ref.destination_chain,
+        asset=request.asset,
+        amount=plan.amount,
+        received=owed,
+        recipient=request.signer if refunded else plan.recipient,
+        deposit_tx=ref.tx_hash,
+        completion_tx=None if refunded else delivery.tx_hash,
+        refund_tx=delivery.tx_hash if refunded else None,
+        redeemed_by_us=redeemed_by_us,
+        detail=progress.detail,
+        stage_seconds=stage_seconds,
+    )

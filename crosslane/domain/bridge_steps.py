@@ -1,0 +1,55 @@
+"""Activity names and their input models for bridge transfers.
+
+The ``BridgeTransfer`` workflow calls activities by these names, so it never imports a connector.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from crosslane.domain.bridge import BridgePlan, BridgeProgress, BridgeRequest, BridgeState, DepositRef
+from crosslane.domain.tx import TxResult
+
+
+class BridgeActivity(StrEnum):
+    PLAN = "bridge_plan"
+    DEPOSIT_REF = "bridge_deposit_ref"
+    TRACK = "bridge_track"
+    COMPLETION = "bridge_completion"
+    VERIFY = "bridge_verify"
+
+
+class PlanInput(BaseModel):
+    workflow_id: str
+    request: BridgeRequest
+
+
+class DepositRefInput(BaseModel):
+    workflow_id: str
+    plan: BridgePlan
+    deposit: TxResult
+
+
+class TrackInput(BaseModel):
+    ref: DepositRef
+    current: BridgeState = Field(description="return as soon as the deposit is anywhere else")
+    max_seconds: float = Field(default=30.0, gt=0, description="then return the current progress anyway")
+
+
+class CompletionInput(BaseModel):
+    workflow_id: str
+    request: BridgeRequest
+    ref: DepositRef
+    progress: BridgeProgress
+
+
+class VerifyInput(BaseModel):
+    workflow_id: str
+    request: BridgeRequest
+    plan: BridgePlan
+    ref: DepositRef
+    progress: BridgeProgress
+    completion: TxResult | None = None
+    stage_seconds: dict[str, float] = Field(default_factory=dict)

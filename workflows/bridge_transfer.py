@@ -1,0 +1,315 @@
+"""BridgeTransfer: move an asset between chains and always end in a known state.
+
+plan (quote every route, choose, say why) → approve if needed (child TransactionLifecycle)
+→ deposit (child TransactionLifecycle, which waits for the source confirmations and
+re-checks the block is canonical) → read the deposit's id from its receipt → follow it:
+the VAA (Wormhole) or the relayer's fill (Across), polled by a heartbeating activity →
+redeem on the destination if the route needs it (not if the VAA was already redeemed) →
+verify on-chain that the recipient's balance moved → completed.
+
+An Across deposit unfilled by its fill deadline is followed to its refund on the origin,
+which is verified the same way (→ refunded). A Wormhole VAA the guardians do not sign
+within ``attestation_patience_seconds`` (guardians down) puts the run in
+``waiting_for_operator`` with the reason; it keeps watching and completes when they
+return; ``operator_resume`` restarts the patience clock. Nothing is ever abandoned.
+
+Child ids are ``<workflow id>.approve|deposit|redeem``: a replayed or retried step joins
+the same lifecycle, whose ledger re-sends the same signed bytes, so a worker killed at any
+point never deposits or redeems twice. ``cancel`` is honoured only before the deposit is
+sent. Query ``status``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+from workflows import search_attributes as sa
+from workflows.failures import business_failure
+from workflows.retry import ACTIVITY_RETRY
+from workflows.tx_lifecycle import TransactionLifecycle
+
+with workflow.unsafe.imports_passed_through():
+    from crosslane.domain.bridge import (
+        BridgePlan,
+        BridgeProgress,
+        BridgeRequest,
+        BridgeResult,
+        BridgeState,
+        BridgeStatus,
+        DepositRef,
+    )
+    from crosslane.domain.bridge_steps import (
+        BridgeActivity,
+        CompletionInput,
+        DepositRefInput,
+        PlanInput,
+        TrackInput,
+        VerifyInput,
+    )
+    from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+
+PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to price gas
+SHORT = timedelta(seconds=15)
+TRACK_WINDOW_S = 30.0
+HEARTBEAT = timedelta(seconds=10)
+READY = (BridgeState.PENDING_DESTINATION_TX, BridgeState.COMPLETED, BridgeState.REFUNDED)
+# States that may last forever without an operator: no VAA, no refund bundle.
+PATIENCE_APPLIES = (BridgeState.PENDING_ATTESTATION, BridgeState.PENDING_REFUND)
+
+
+@workflow.defn(name="BridgeTransfer")
+class BridgeTransfer:
+    def __init__(self) -> None:
+        self._request: BridgeRequest | None = None
+        self._plan: BridgePlan | None = None
+        self._ref: DepositRef | None = None
+        self._state = BridgeState.QUOTING
+        self._detail = ""
+        self._child: workflow.ChildWorkflowHandle[TransactionLifecycle, TxResult] | None = None
+        self._child_ids: dict[str, str] = {}
+        self._completion_tx: str | None = None
+        self._refund_tx: str | None = None
+        self._cancel_requested = False
+        self._deposit_started = False
+        self._resume_requested = False
+        self._waiting_since: str | None = None
+        self._stage_started = 0.0
+        self._stages: dict[str, float] = {}
+
+    @workflow.run
+    async def run(self, request: BridgeRequest) -> BridgeResult:
+        try:
+            return await self._transfer(request)
+        except (ActivityError, ChildWorkflowError) as exc:
+            self._set_state(BridgeState.FAILED, str(exc.cause or exc))
+            failure = business_failure(exc)
+            if failure is exc:
+                raise
+            raise failure from exc
+        except ApplicationError as exc:
+            self._set_state(BridgeState.FAILED, exc.message)
+            raise
+
+    async def _transfer(self, request: BridgeRequest) -> BridgeResult:
+        self._request = request
+        wf_id = workflow.info().workflow_id
+        self._stage_started = workflow.time()
+        workflow.upsert_search_attributes(
+            [
+                sa.CHAIN.value_set(request.source_chain),
+                sa.DESTINATION_CHAIN.value_set(request.destination_chain),
+                sa.ASSET.value_set(request.asset),
+                sa.SIGNER.value_set(request.signer),
+                sa.STATE.value_set(self._state),
+            ]
+        )
+        self._set_state(
+            BridgeState.QUOTING,
+            f"{request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}",
+        )
+        plan: BridgePlan = await workflow.execute_activity(
+            BridgeActivity.PLAN,
+            PlanInput(workflow_id=wf_id, request=request),
+            summary="validate, quote every route, choose",
+            result_type=BridgePlan,
+            start_to_close_timeout=PLAN_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._plan = plan
+        workflow.upsert_search_attributes([sa.ROUTE.value_set(plan.route)])
+        self._stage("plan")
+
+        if plan.approval is not None:
+            self._stop_if_cancelled("before the approval")
+            self._set_state(BridgeState.APPROVING, f"approving {plan.route} for {plan.source_token.symbol}")
+            approve = await self._land("approve", plan.approval, "approve the bridge")
+            if approve.outcome is not TxOutcome.CONFIRMED:
+                raise ApplicationError(
+                    f"the approval {approve.mined_tx_hash} was {approve.outcome}: nothing was deposited",
+                    type="BridgeCancelled" if self._cancel_requested else "ApprovalFailed",
+                    non_retryable=True,
+                )
+            self._stage("approve")
+
+        self._stop_if_cancelled("before the deposit")
+        self._deposit_started = True
+        self._set_state(
+            BridgeState.PENDING_SOURCE_CONFIRMATIONS,
+            f"depositing {plan.amount} {plan.source_token.symbol} via {plan.route}",
+        )
+        deposit = await self._land("deposit", plan.deposit, f"deposit into {plan.route}")
+        if deposit.outcome is not TxOutcome.CONFIRMED:
+            raise ApplicationError(
+                f"the deposit {deposit.mined_tx_hash} was {deposit.outcome}: nothing was bridged",
+                type="DepositFailed",
+                non_retryable=True,
+            )
+        ref: DepositRef = await workflow.execute_activity(
+            BridgeActivity.DEPOSIT_REF,
+            DepositRefInput(workflow_id=wf_id, plan=plan, deposit=deposit),
+            summary="the deposit's id from its receipt",
+            result_type=DepositRef,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._ref = ref
+        self._stage("deposit")
+
+        progress = await self._follow(ref)
+        completion: TxResult | None = None
+        if progress.state is BridgeState.PENDING_DESTINATION_TX:
+            self._set_state(BridgeState.PENDING_DESTINATION_TX, progress.detail)
+            redeem: TxRequest | None = await workflow.execute_activity(
+                BridgeActivity.COMPLETION,
+                CompletionInput(workflow_id=wf_id, request=request, ref=ref, progress=progress),
+                summary="check not yet redeemed; build the redeem",
+                result_type=TxRequest | None,  # type: ignore[arg-type]
+                start_to_close_timeout=SHORT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            if redeem is not None:
+                completion = await self._land("redeem", redeem, f"redeem on {ref.destination_chain}")
+            self._stage("redeem")
+
+        result: BridgeResult = await workflow.execute_activity(
+            BridgeActivity.VERIFY,
+            VerifyInput(
+                workflow_id=wf_id,
+                request=request,
+                plan=plan,
+                ref=ref,
+                progress=progress,
+                completion=completion,
+                stage_seconds=self._stages,
+            ),
+            summary="verify the balance moved on-chain",
+            result_type=BridgeResult,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._completion_tx, self._refund_tx = result.completion_tx, result.refund_tx
+        self._stage("verify")
+        result = result.model_copy(update={"stage_seconds": self._stages})
+        self._set_state(
+            result.state,
+            f"{result.received} {plan.destination_token.symbol if result.state is BridgeState.COMPLETED else ''}"
+            f" to {result.recipient} ({result.completion_tx or result.refund_tx or 'redeemed by another'})",
+        )
+        return result
+
+    async def _follow(self, ref: DepositRef) -> BridgeProgress:
+        """Poll until the VAA is signed, the fill landed or the refund is paid. Past the
+        patience, say so and wait for an operator, still watching."""
+        assert self._request is not None
+        patience = self._request.attestation_patience_seconds
+        state = BridgeState.PENDING_SOURCE_CONFIRMATIONS
+        since = workflow.time()
+        while True:
+            window = TRACK_WINDOW_S
+            if state in PATIENCE_APPLIES and self._waiting_since is None:  # switch to waiting on time
+                window = min(window, max(1.0, patience - (workflow.time() - since)))
+            progress: BridgeProgress = await workflow.execute_activity(
+                BridgeActivity.TRACK,
+                TrackInput(ref=ref, current=state, max_seconds=window),
+                summary=f"follow {ref.id}",
+                result_type=BridgeProgress,
+                start_to_close_timeout=timedelta(seconds=TRACK_WINDOW_S + 30),
+                heartbeat_timeout=HEARTBEAT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            if progress.state in READY:
+                self._stage("wait")
+                if progress.state is BridgeState.REFUNDED:
+                    self._set_state(BridgeState.PENDING_REFUND, progress.detail)
+                return progress
+            if progress.state != state:
+                state, since = progress.state, workflow.time()
+            if self._resume_requested:
+                self._resume_requested = False
+                since = workflow.time()
+                self._waiting_since = None
+            if state in PATIENCE_APPLIES and workflow.time() - since >= patience:
+                if self._waiting_since is None:
+                    self._waiting_since = workflow.now().isoformat()
+                self._set_state(
+                    BridgeState.WAITING_FOR_OPERATOR,
+                    f"{progress.detail} — for {int(workflow.time() - since)} s, past the {patience} s patience; "
+                    "still watching: it completes by itself when this clears; signal operator_resume after a fix",
+                )
+            else:
+                self._set_state(state, progress.detail)
+
+    async def _land(self, step: str, tx: TxRequest, summary: str) -> TxResult:
+        """Run one transaction as a child lifecycle (joined, not repeated, on replay)."""
+        self._child_ids[step] = tx.workflow_id
+        self._child = await workflow.start_child_workflow(
+            TransactionLifecycle.run,
+            tx,
+            id=tx.workflow_id,
+            result_type=TxResult,
+            static_summary=f"{summary} for {workflow.info().workflow_id}",
+        )
+        if self._cancel_requested and step == "approve":
+            await self._child.signal(TransactionLifecycle.cancel)
+        try:
+            return await self._child
+        finally:
+            self._child = None
+
+    def _stop_if_cancelled(self, when: str) -> None:
+        if self._cancel_requested:
+            raise ApplicationError(
+                f"cancelled {when}: nothing was deposited", type="BridgeCancelled", non_retryable=True
+            )
+
+    def _stage(self, name: str) -> None:
+        now = workflow.time()
+        self._stages[name] = round(now - self._stage_started, 3)
+        self._stage_started = now
+
+    def _set_state(self, state: BridgeState, detail: str) -> None:
+        self._detail = detail
+        workflow.set_current_details(f"**{state}**: {detail}")
+        if state != self._state:
+            self._state = state
+            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
+
+    @workflow.signal
+    async def cancel(self) -> None:
+        """Stop before the deposit is sent (an approval in flight is cancelled); refused after."""
+        if self._deposit_started:
+            workflow.logger.info("cancel refused: the deposit is already sent; the transfer continues")
+            self._detail = f"{self._detail} (cancel refused: the deposit was already sent)"
+            return
+        self._cancel_requested = True
+        if self._child is not None:
+            await self._child.signal(TransactionLifecycle.cancel)
+
+    @workflow.signal
+    def operator_resume(self) -> None:
+        """An operator says the cause is fixed: back to watching with the patience restarted."""
+        self._resume_requested = True
+
+    @workflow.query
+    def status(self) -> BridgeStatus:
+        request, plan, ref = self._request, self._plan, self._ref
+        return BridgeStatus(
+            request_id=request.request_id if request else "",
+            state=self._state,
+            detail=self._detail,
+            route=plan.route if plan else None,
+            reason=plan.reason if plan else None,
+            source_chain=request.source_chain if request else "",
+            destination_chain=request.destination_chain if request else "",
+            asset=request.asset if request else "",
+            amount=request.amount if request else 0,
+            deposit_tx=ref.tx_hash if ref else None,
+            deposit_id=ref.id if ref else None,
+            completion_tx=self._completion_tx,
+            refund_tx=self._refund_tx,
+            child_workflow_ids=dict(self._child_ids),
+            waiting_since=self._waiting_since,
+        )
