@@ -151,7 +151,7 @@ class TxActivities:
             max_fee_per_gas=max_fee,
             max_priority_fee_per_gas=tip,
         )
-        crash_point("tx.after_sign")
+        crash_point("tx.after_sign", inp.workflow_id)
         return _attempt_view(record)
 
     @activity.defn(name=TxActivity.BROADCAST)
@@ -167,7 +167,7 @@ class TxActivities:
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
             )
-        crash_point("tx.after_broadcast")
+        crash_point("tx.after_broadcast", inp.workflow_id)
         return BroadcastResult(outcome=outcome)
 
     @activity.defn(name=TxActivity.REPLACE)

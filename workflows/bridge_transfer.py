@@ -21,10 +21,13 @@ sent. Query ``status``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.workflow import ActivityCancellationType
 
 from workflows import search_attributes as sa
 from workflows.failures import business_failure
@@ -211,7 +214,7 @@ class BridgeTransfer:
             window = TRACK_WINDOW_S
             if state in PATIENCE_APPLIES and self._waiting_since is None:  # switch to waiting on time
                 window = min(window, max(1.0, patience - (workflow.time() - since)))
-            progress: BridgeProgress = await workflow.execute_activity(
+            track = workflow.start_activity(
                 BridgeActivity.TRACK,
                 TrackInput(ref=ref, current=state, max_seconds=window),
                 summary=f"follow {ref.id}",
@@ -219,7 +222,19 @@ class BridgeTransfer:
                 start_to_close_timeout=timedelta(seconds=TRACK_WINDOW_S + 30),
                 heartbeat_timeout=HEARTBEAT,
                 retry_policy=ACTIVITY_RETRY,
+                cancellation_type=ActivityCancellationType.TRY_CANCEL,
             )
+            await workflow.wait_condition(lambda t=track: t.done() or self._resume_requested)
+            if self._resume_requested:  # the operator says it is fixed: look again now
+                self._resume_requested = False
+                since, self._waiting_since = workflow.time(), None
+                self._set_state(state, f"operator resumed: watching {ref.id} again")
+                if not track.done():
+                    track.cancel()
+                    with contextlib.suppress(ActivityError, asyncio.CancelledError):
+                        await track
+                    continue
+            progress = await track
             if progress.state in READY:
                 self._stage("wait")
                 if progress.state is BridgeState.REFUNDED:
@@ -227,10 +242,6 @@ class BridgeTransfer:
                 return progress
             if progress.state != state:
                 state, since = progress.state, workflow.time()
-            if self._resume_requested:
-                self._resume_requested = False
-                since = workflow.time()
-                self._waiting_since = None
             if state in PATIENCE_APPLIES and workflow.time() - since >= patience:
                 if self._waiting_since is None:
                     self._waiting_since = workflow.now().isoformat()
