@@ -28,15 +28,9 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
-from connectors.bridges.base import (
-    BridgeAdapter,
-    Delivery,
-    RouteUnavailable,
-    TransferContext,
-    context,
-)
+from connectors.bridges.base import BridgeAdapter, Delivery, context
+from connectors.bridges.planning import check_deadline, choose, quote_routes, with_deadline
 from connectors.bridges.registry import bridge_adapters
-from connectors.bridges.selector import choose_route
 from connectors.dex.receipts import receipt_logs, revert_reason
 from connectors.dex.swap_errors import InsufficientBalance
 from connectors.evm.erc20 import Erc20, approve_calldata
@@ -49,8 +43,6 @@ from crosslane.domain.bridge import (
     BridgeRoute,
     BridgeState,
     DepositRef,
-    RoutePreferences,
-    RouteQuote,
 )
 from crosslane.domain.bridge_steps import (
     BridgeActivity,
@@ -71,6 +63,10 @@ POLL_MAX_S = 2.0
 
 class DepositFailed(CrosslaneError):
     """The deposit transaction reverted: nothing left the depositor but gas."""
+
+
+class RedeemFailed(CrosslaneError):
+    """The destination transaction failed and the transfer is not completed there."""
 
 
 class DeliveryShortfall(CrosslaneError):
@@ -112,16 +108,14 @@ class BridgeActivities:
         client = self.rt.client(source.name)
         latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
         now = int(latest["timestamp"])
-        if request.deadline is not None and request.deadline <= max(now, int(time.time())):
-            raise InvalidRequest(
-                f"deadline {request.deadline} has already passed (chain time {now}): nothing was deposited"
-            )
+        check_deadline(request.deadline, now)
         self._check_recipient(request, destination.contracts, [t.address for t in destination.tokens.values()])
         ctx = await context(self.rt.chains, self.rt.client, request, now)
 
-        quotes, unavailable = await self._quotes(ctx)
-        prefs = _with_deadline(request.allowed_routes, request.deadline, max(now, int(time.time())))
-        choice = _choose(quotes, unavailable, request.amount, prefs)
+        offers = await quote_routes(self.adapters, ctx)
+        quotes, unavailable = offers.quotes, offers.unavailable
+        prefs = with_deadline(request.allowed_routes, request.deadline, max(now, int(time.time())))
+        choice = choose(offers, request.amount, prefs)
         adapter = self.adapter(choice.chosen.route)
         deposit = await adapter.plan_deposit(ctx, choice.chosen)
 
@@ -195,20 +189,6 @@ class BridgeActivities:
                 f"recipient {to} is a token contract on {request.destination_chain}: the tokens would be lost"
             )
 
-    async def _quotes(self, ctx: TransferContext) -> tuple[list[RouteQuote], dict[str, str]]:
-        routes = list(self.adapters.items())
-        results = await asyncio.gather(*(a.quote(ctx) for _, a in routes), return_exceptions=True)
-        quotes: list[RouteQuote] = []
-        unavailable: dict[str, str] = {}
-        for (route, _), result in zip(routes, results, strict=True):
-            if isinstance(result, RouteQuote):
-                quotes.append(result)
-            elif isinstance(result, RouteUnavailable | InvalidRequest):
-                unavailable[str(route)] = str(result)
-            elif isinstance(result, BaseException):
-                raise result
-        return quotes, unavailable
-
     # -- deposit -----------------------------------------------------------------------------
     @activity.defn(name=BridgeActivity.DEPOSIT_REF)
     @business_errors
@@ -223,7 +203,7 @@ class BridgeActivities:
                 f"the deposit {deposit.mined_tx_hash} reverted on {client.chain.name} ({reason or 'no reason'}): "
                 f"nothing was bridged, only gas was spent"
             )
-        crash_point("bridge.after_deposit")
+        crash_point("bridge.after_deposit", inp.workflow_id)
         return await self.adapter(plan.route).deposit_ref(plan, receipt)
 
     # -- waiting -----------------------------------------------------------------------------
@@ -233,7 +213,7 @@ class BridgeActivities:
         adapter = self.adapter(inp.ref.route)
         deadline = time.monotonic() + inp.max_seconds
         delay = POLL_FIRST_S
-        crash_point("bridge.waiting")
+        crash_point("bridge.waiting", inp.ref.id)
         while True:
             progress = await adapter.status(inp.ref)
             activity.heartbeat(progress.state.value, progress.detail)
@@ -275,11 +255,22 @@ class BridgeActivities:
             tx, block = progress.destination_tx, progress.destination_block
             completion = inp.completion
             if completion is not None and completion.outcome is TxOutcome.CONFIRMED:
-                receipt = await receipt_logs(self.rt.client(ref.destination_chain), completion.mined_tx_hash)
-                if receipt.status == 1:
-                    tx, block, redeemed_by_us = completion.mined_tx_hash, completion.block_number, True
-                # A redeem the contract refused (someone redeemed the VAA first) leaves the
-                # delivery to be found on the destination.
+                tx, block, redeemed_by_us = completion.mined_tx_hash, completion.block_number, True
+            elif completion is not None:
+                # The contract refused our redeem: fine if someone redeemed the VAA first
+                # (the delivery is then found on the destination), a failure otherwise.
+                now = await adapter.status(ref)
+                if now.state is not BridgeState.COMPLETED:
+                    client = self.rt.client(ref.destination_chain)
+                    receipt = await receipt_logs(client, completion.mined_tx_hash)
+                    sent = await client.call(
+                        lambda w3: w3.eth.get_transaction(completion.mined_tx_hash), "eth_getTransactionByHash"
+                    )
+                    reason = await revert_reason(client, receipt, "0x" + bytes(sent["input"]).hex(), 0)
+                    raise RedeemFailed(
+                        f"the redeem {completion.mined_tx_hash} was {completion.outcome} on {ref.destination_chain} "
+                        f"({reason or 'no reason'}) and {ref.id} is not redeemed: {now.detail}"
+                    )
             delivery = await adapter.delivered(ref, tx, block)
             owed, who = plan.expected_output, f"recipient {plan.recipient} on {ref.destination_chain}"
         if delivery.amount < owed:
@@ -300,27 +291,6 @@ class BridgeActivities:
             )
 
 
-def _with_deadline(prefs: RoutePreferences, deadline: int | None, now: int) -> RoutePreferences:
-    """A deadline is a bound on the expected arrival."""
-    if deadline is None:
-        return prefs
-    left = max(1, deadline - now)
-    bound = left if prefs.max_seconds is None else min(left, prefs.max_seconds)
-    return prefs.model_copy(update={"max_seconds": bound})
-
-
-def _choose(quotes: list[RouteQuote], unavailable: dict[str, str], amount: int, prefs: RoutePreferences) -> Any:
-    others = "; ".join(f"{route}: {why}" for route, why in unavailable.items())
-    if not quotes:
-        raise InvalidRequest(f"no bridge route can take this transfer ({others or 'no route configured'})")
-    try:
-        return choose_route(quotes, amount, prefs)
-    except InvalidRequest as exc:
-        if not unavailable:
-            raise
-        raise InvalidRequest(str(exc).removesuffix(")") + f"; {others})") from None
-
-
 def _result(
     request: BridgeRequest,
     plan: BridgePlan,
@@ -335,6 +305,7 @@ def _result(
     return BridgeResult(
         request_id=request.request_id,
         route=plan.route,
+        reason=plan.reason,
         state=BridgeState.REFUNDED if refunded else BridgeState.COMPLETED,
         source_chain=ref.source_chain,
         destination_chain=ref.destination_chain,

@@ -209,6 +209,7 @@ class BridgeProgress(BaseModel):
 class BridgeResult(BaseModel):
     request_id: str
     route: BridgeRoute
+    reason: str = Field(default="", description="why this route: the selector's ranking and exclusions")
     state: BridgeState
     source_chain: str
     destination_chain: str
