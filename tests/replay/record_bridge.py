@@ -1,0 +1,108 @@
+"""Record BridgeTransfer histories for tests/replay/test_replay.py (which replays every file
+in ``histories/``).
+
+    .venv/bin/python -m tests.replay.record_bridge
+
+Own Temporal dev server and devnet with Wormhole and Across; scenarios: a Wormhole transfer
+with its approval and redeem, an Across transfer filled by the relayer, an Across deposit
+never filled and refunded, a Wormhole transfer waiting for an operator while two guardians
+are down (resumed, then completed), and a request refused before any deposit.
+Re-record after an intended change to workflows/bridge_transfer.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+from crosslane.domain.bridge import BridgeState
+from devnet.sandbox import sandbox
+from tests.support.bridge import bridge_request, guardians, relayer
+from tests.support.dex import deal, w3_for
+from tests.support.stack import Stack, crosslane_client, running_worker
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def _wait_state(client: object, request_id: str, state: BridgeState) -> None:
+    deadline = time.monotonic() + 60
+    while (await client.bridge_status(request_id)).state is not state:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{request_id} never reached {state}")
+        await asyncio.sleep(0.2)
+
+
+async def record(stack: Stack) -> None:
+    queue = "replay-bridge"
+    signer = stack.fund_signer()
+    deal(stack, "devnet-a", signer.address, "USDC", 100_000 * 10**6)
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        saved: dict[str, str] = {}
+
+        wormhole = bridge_request(signer.address, "replay-wormhole", amount=1_000 * 10**6, route="wormhole")
+        await (await client.start_bridge(wormhole)).result()
+        saved["bridge_wormhole_completed"] = wormhole.workflow_id
+
+        across = bridge_request(signer.address, "replay-across", amount=2_000 * 10**6, route="across")
+        await (await client.start_bridge(across)).result()
+        saved["bridge_across_filled"] = across.workflow_id
+
+        now = int(w3_for(stack, "devnet-a").eth.get_block("latest")["timestamp"])
+        refund = bridge_request(
+            signer.address,
+            "replay-refund",
+            amount=3_000 * 10**6,
+            route="across",
+            deadline=max(now, int(time.time())) + 90,
+        )
+        relayer(stack, stopped=True)
+        try:
+            handle = await client.start_bridge(refund)
+            await _wait_state(client, refund.request_id, BridgeState.PENDING_FILL)
+            for chain in ("devnet-a", "devnet-b"):
+                stack.anvil(chain, "evm_increaseTime", 120)
+                stack.anvil(chain, "evm_mine")
+            await handle.result()
+        finally:
+            relayer(stack, stopped=False)
+        saved["bridge_across_refunded"] = refund.workflow_id
+
+        waiting = bridge_request(
+            signer.address, "replay-operator", amount=500 * 10**6, route="wormhole", attestation_patience_seconds=2
+        )
+        guardians(stack, down=[0, 3])
+        try:
+            handle = await client.start_bridge(waiting)
+            await _wait_state(client, waiting.request_id, BridgeState.WAITING_FOR_OPERATOR)
+            await handle.signal("operator_resume")
+            await _wait_state(client, waiting.request_id, BridgeState.PENDING_ATTESTATION)
+            guardians(stack, down=[])
+            await handle.result()
+        finally:
+            guardians(stack, down=[])
+        saved["bridge_wormhole_waited_for_operator"] = waiting.workflow_id
+
+        refused = bridge_request(signer.address, "replay-refused", asset="FOO")
+        await asyncio.gather((await client.start_bridge(refused)).result(), return_exceptions=True)
+        saved["bridge_refused"] = refused.workflow_id
+
+        HISTORIES.mkdir(exist_ok=True)
+        for name, workflow_id in saved.items():
+            history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json())
+            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        async with sandbox(Path(tmp), bridges=True) as services:
+            stack = Stack(services)
+            stack.ledger().migrate()
+            await record(stack)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
