@@ -1,5 +1,5 @@
-"""`crosslane demo`: the embedded stack up, a batch of transfers, one stuck and recovered, and a
-CEX buy split across venues by the fast path.
+"""`crosslane demo`: the embedded stack up, a batch of transfers, one stuck and recovered, a
+CEX buy split across venues by the fast path, and USDC bridged over Across and Wormhole.
 
 Everything it starts keeps running so the runs can be explored in the Temporal UI;
 `crosslane dev down` stops it.
@@ -21,6 +21,7 @@ from crosslane.cli.stack import dev_signers, stack_up
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
+from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeStatus, RoutePreferences
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.fastpath.client import FastPathClient
@@ -61,6 +62,30 @@ async def _follow(
             rows[rid] = await client.tx_status(rid)
         live.update(_table(rows, title))
     return results.result()
+
+
+async def _follow_bridges(out: Console, client: CrosslaneClient, requests: list[BridgeRequest]) -> list[BridgeResult]:
+    """Start the transfers and show each one's stage live until all are done."""
+    handles = [await client.start_bridge(r) for r in requests]
+    results = asyncio.ensure_future(asyncio.gather(*(h.result() for h in handles)))
+
+    def table(rows: dict[str, BridgeStatus | None]) -> Table:
+        t = Table(title="bridge transfers", expand=False)
+        for col in ("request", "route", "state", "detail"):
+            t.add_column(col, overflow="fold")
+        for rid, s in rows.items():
+            t.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
+        return t
+
+    rows: dict[str, BridgeStatus | None] = {r.request_id: None for r in requests}
+    with Live(table(rows), console=out, refresh_per_second=8) as live:
+        while not results.done():
+            await asyncio.wait([results], timeout=0.3)
+            for rid in rows:
+                with contextlib.suppress(Exception):  # a query can race the run's first task
+                    rows[rid] = await client.bridge_status(rid)
+            live.update(table(rows))
+    return list(results.result())
 
 
 async def run_showcase(out: Console) -> None:
@@ -158,6 +183,42 @@ async def run_showcase(out: Console) -> None:
     out.print(
         f"  avg price with fees {quote.avg_price_with_fees} USDT/BTC; live book: crosslane cex book BTC/USDT --live"
     )
+
+    out.rule("5. USDC bridged devnet-a -> devnet-b: the selector's choice, then Wormhole")
+    bridges = [
+        BridgeRequest(
+            request_id=f"demo-{run}-bridge-urgent",
+            source_chain="devnet-a",
+            destination_chain="devnet-b",
+            asset="USDC",
+            amount=250 * 10**6,
+            signer=bob,
+            recipient=carol,
+            preferences=RoutePreferences(max_seconds=120),
+            fees=FeePolicy(max_fee_per_gas_cap=CAP),
+            policy=ReplacementPolicy(poll_interval_ms=100),
+        ),
+        BridgeRequest(
+            request_id=f"demo-{run}-bridge-wormhole",
+            source_chain="devnet-a",
+            destination_chain="devnet-b",
+            asset="USDC",
+            amount=1_000 * 10**6,
+            signer=alice,
+            recipient=carol,
+            route=BridgeRoute.WORMHOLE,
+            fees=FeePolicy(max_fee_per_gas_cap=CAP),
+            policy=ReplacementPolicy(poll_interval_ms=100),
+        ),
+    ]
+    bridge_results = await _follow_bridges(out, client, bridges)
+    for b in bridge_results:
+        out.print(
+            f"  {b.request_id} via {b.route}: {b.state}, {b.received} received by {b.recipient}, "
+            f"deposit {b.deposit_tx}, {'redeem' if b.redeemed_by_us else 'fill'} {b.completion_tx}",
+            soft_wrap=True,
+        )
+        out.print(f"    why: {b.reason}", soft_wrap=True)
 
     out.rule("watch it in the Temporal UI")
     out.print(f"  all runs: {stack.ui_url}/namespaces/{cfg.temporal_namespace}/workflows")

@@ -82,8 +82,15 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     """Idempotent: what already runs is kept."""
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    progress("devnet: anvil chains and contracts")
-    devnet = await devnet_up(cfg.devnet_state_path, ports=cfg.devnet_ports, cex=True, cex_ports=cfg.cex_ports)
+    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians and the Across relayer")
+    devnet = await devnet_up(
+        cfg.devnet_state_path,
+        ports=cfg.devnet_ports,
+        cex=True,
+        cex_ports=cfg.cex_ports,
+        wormhole=True,
+        across=True,
+    )
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
     server = None
