@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crosslane.cli import cex, dex, stack, tx
+from crosslane.cli import bridge, cex, dex, stack, tx
 from crosslane.cli.errors import fail, run_async
 from crosslane.config import settings
 
@@ -21,6 +21,7 @@ app.add_typer(dev, name="dev")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(tx.app, name="tx")
 app.add_typer(dex.app, name="dex")
+app.add_typer(bridge.app, name="bridge")
 app.add_typer(cex.cex_app, name="cex")
 app.add_typer(cex.venues_app, name="venues")
 out = Console()
