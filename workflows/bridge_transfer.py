@@ -26,11 +26,11 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
 from workflows import search_attributes as sa
-from workflows.failures import business_failure
+from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 from workflows.tx_lifecycle import TransactionLifecycle
 
@@ -84,17 +84,9 @@ class BridgeTransfer:
 
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
-        try:
-            return await self._transfer(request)
-        except (ActivityError, ChildWorkflowError) as exc:
-            self._set_state(BridgeState.FAILED, str(exc.cause or exc))
-            failure = business_failure(exc)
-            if failure is exc:
-                raise
-            raise failure from exc
-        except ApplicationError as exc:
-            self._set_state(BridgeState.FAILED, exc.message)
-            raise
+        return await failing_with_business_error(
+            self._transfer(request), lambda why: self._set_state(BridgeState.FAILED, why)
+        )
 
     async def _transfer(self, request: BridgeRequest) -> BridgeResult:
         self._request = request

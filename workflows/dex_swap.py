@@ -20,10 +20,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError
 
 from workflows import search_attributes as sa
-from workflows.failures import business_failure
+from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 from workflows.tx_lifecycle import TransactionLifecycle
 
@@ -50,17 +50,9 @@ class DexSwap:
 
     @workflow.run
     async def run(self, request: SwapRequest) -> SwapResult:
-        try:
-            return await self._swap(request)
-        except (ActivityError, ChildWorkflowError) as exc:
-            self._set_state(SwapState.FAILED, str(exc.cause or exc))
-            failure = business_failure(exc)
-            if failure is exc:
-                raise
-            raise failure from exc
-        except ApplicationError as exc:
-            self._set_state(SwapState.FAILED, exc.message)
-            raise
+        return await failing_with_business_error(
+            self._swap(request), lambda why: self._set_state(SwapState.FAILED, why)
+        )
 
     async def _swap(self, request: SwapRequest) -> SwapResult:
         self._request = request

@@ -3,7 +3,12 @@ message, which the Temporal UI shows), not a wrapper saying that an activity fai
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+T = TypeVar("T")
 
 
 def business_failure(exc: ActivityError | ChildWorkflowError) -> BaseException:
@@ -12,3 +17,19 @@ def business_failure(exc: ActivityError | ChildWorkflowError) -> BaseException:
     if isinstance(cause, ApplicationError):
         return ApplicationError(cause.message, type=cause.type, non_retryable=True)
     return exc
+
+
+async def failing_with_business_error(body: Awaitable[T], mark_failed: Callable[[str], None]) -> T:
+    """Await a workflow's body; on failure, record why (``mark_failed``, e.g. the FAILED
+    state and its detail for the status query) and fail with the business error."""
+    try:
+        return await body
+    except (ActivityError, ChildWorkflowError) as exc:
+        mark_failed(str(exc.cause or exc))
+        failure = business_failure(exc)
+        if failure is exc:
+            raise
+        raise failure from exc
+    except ApplicationError as exc:
+        mark_failed(exc.message)
+        raise
