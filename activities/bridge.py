@@ -13,6 +13,10 @@
 * ``bridge_verify``      checks on-chain what arrived (the recipient's balance moved in the
   delivering block; or, refunded, the depositor's) and records the result.
 
+Each step also upserts the transfer's ``bridge_transfers`` row (planned → deposit sent →
+completed, refunded or failed) with the same values on a retry; every write carries the
+transfer's identity, so a row missing for any reason is created by the next step.
+
 Refusals come before the ledger records anything, so bad input leaves no trace. None of
 these activities has an on-chain side effect: the transactions are child lifecycles.
 """
@@ -54,7 +58,7 @@ from crosslane.domain.bridge_steps import (
 )
 from crosslane.domain.tx import TxOutcome, TxRequest
 from crosslane.errors import CrosslaneError, InvalidRequest
-from crosslane.ledger.records import OperationStatus
+from crosslane.ledger.records import BRIDGE_TRANSFER_PLANNED, OperationStatus
 
 BRIDGE_STEP = "bridge"
 POLL_FIRST_S = 0.1
@@ -98,7 +102,9 @@ class BridgeActivities:
         ledger = self.rt.ledger
         recorded = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, BRIDGE_STEP)
         if recorded is not None and "plan" in recorded.detail:
-            return BridgePlan.model_validate(recorded.detail["plan"])
+            plan = BridgePlan.model_validate(recorded.detail["plan"])
+            await self._planned(inp.workflow_id, request, plan)  # the first attempt may have stopped short
+            return plan
 
         source = self.rt.chain(request.source_chain)
         destination = self.rt.chain(request.destination_chain)
@@ -172,7 +178,15 @@ class BridgeActivities:
             signer=request.signer,
             detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
         )
-        return BridgePlan.model_validate(op.detail["plan"])  # a concurrent attempt that recorded first wins
+        plan = BridgePlan.model_validate(op.detail["plan"])  # a concurrent attempt that recorded first wins
+        await self._planned(inp.workflow_id, request, plan)
+        return plan
+
+    async def _planned(self, workflow_id: str, request: BridgeRequest, plan: BridgePlan) -> None:
+        """Create the transfer's row; a later step's row is left as it is (a plan retried late)."""
+        await self._save_transfer(
+            workflow_id, request, plan, create_only=True, state=BRIDGE_TRANSFER_PLANNED, detail=plan.reason
+        )
 
     @staticmethod
     def _check_recipient(request: BridgeRequest, contracts: dict[str, str], tokens: list[str]) -> None:
@@ -199,12 +213,32 @@ class BridgeActivities:
         if receipt.status != 1:
             reason = await revert_reason(client, receipt, plan.deposit.data, plan.deposit.value)
             await self._record(inp.workflow_id, OperationStatus.FAILED, {"deposit_reverted": deposit.mined_tx_hash})
-            raise DepositFailed(
+            failure = DepositFailed(
                 f"the deposit {deposit.mined_tx_hash} reverted on {client.chain.name} ({reason or 'no reason'}): "
                 f"nothing was bridged, only gas was spent"
             )
+            await self._save_transfer(
+                inp.workflow_id,
+                None,
+                plan,
+                state=BridgeState.FAILED,
+                deposit_tx=deposit.mined_tx_hash,
+                detail=str(failure),
+            )
+            raise failure
         crash_point("bridge.after_deposit", inp.workflow_id)
-        return await self.adapter(plan.route).deposit_ref(plan, receipt)
+        ref = await self.adapter(plan.route).deposit_ref(plan, receipt)
+        # The workflow follows the deposit from here, starting in this state.
+        await self._save_transfer(
+            inp.workflow_id,
+            None,
+            plan,
+            state=BridgeState.PENDING_SOURCE_CONFIRMATIONS,
+            deposit_tx=ref.tx_hash,
+            deposit_id=ref.id,
+            detail=f"deposit {ref.id} mined in block {ref.block_number} on {ref.source_chain}",
+        )
+        return ref
 
     # -- waiting -----------------------------------------------------------------------------
     @activity.defn(name=BridgeActivity.TRACK)
@@ -273,14 +307,39 @@ class BridgeActivities:
                     )
             delivery = await adapter.delivered(ref, tx, block)
             owed, who = plan.expected_output, f"recipient {plan.recipient} on {ref.destination_chain}"
+        refunded = progress.state is BridgeState.REFUNDED
         if delivery.amount < owed:
             detail = {"shortfall": {"owed": owed, "moved": delivery.amount, "tx": delivery.tx_hash}}
             await self._record(inp.workflow_id, OperationStatus.FAILED, detail)
-            raise DeliveryShortfall(
+            failure = DeliveryShortfall(
                 f"{who}: balance moved by {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
             )
+            await self._save_transfer(
+                inp.workflow_id,
+                request,
+                plan,
+                state=BridgeState.FAILED,
+                deposit_tx=ref.tx_hash,
+                deposit_id=ref.id,
+                **{"refund_tx" if refunded else "completion_tx": delivery.tx_hash},
+                received=delivery.amount,
+                detail=str(failure),
+            )
+            raise failure
         result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds, owed)
         await self._record(inp.workflow_id, OperationStatus.SUCCEEDED, {"result": result.model_dump(mode="json")})
+        await self._save_transfer(
+            inp.workflow_id,
+            request,
+            plan,
+            state=result.state,
+            deposit_tx=result.deposit_tx,
+            deposit_id=ref.id,
+            completion_tx=result.completion_tx,
+            refund_tx=result.refund_tx,
+            received=result.received,
+            detail=result.detail,
+        )
         return result
 
     async def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:
@@ -289,6 +348,41 @@ class BridgeActivities:
             await asyncio.to_thread(
                 self.rt.ledger.update_operation, op.id, status=status.value, detail={**op.detail, **detail}
             )
+
+    async def _save_transfer(
+        self,
+        workflow_id: str,
+        request: BridgeRequest | None,
+        plan: BridgePlan,
+        *,
+        create_only: bool = False,
+        **fields: Any,
+    ) -> None:
+        """Upsert the transfer's ``bridge_transfers`` row with its identity and ``fields``.
+
+        Without ``request`` (a step whose input lacks it) it is read from the plan's
+        operation; with no operation there is nothing planned here to record.
+        """
+        ledger = self.rt.ledger
+        if request is None:
+            op = await asyncio.to_thread(ledger.get_operation, workflow_id, BRIDGE_STEP)
+            if op is None or "request" not in op.detail:
+                return
+            request = BridgeRequest.model_validate(op.detail["request"])
+        await asyncio.to_thread(
+            ledger.upsert_bridge_transfer,
+            workflow_id,
+            create_only=create_only,
+            request_id=request.request_id,
+            route=plan.route,
+            source_chain=request.source_chain,
+            destination_chain=request.destination_chain,
+            asset=request.asset,
+            amount=plan.amount,
+            signer=request.signer,
+            recipient=plan.recipient,
+            **fields,
+        )
 
 
 def _result(

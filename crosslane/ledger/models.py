@@ -103,3 +103,37 @@ class NonceCursor(Base):
     chain_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     signer: Mapped[str] = mapped_column(String(42), primary_key=True)
     next_nonce: Mapped[int] = mapped_column(BigInteger)
+
+
+class BridgeTransfer(Base):
+    """One bridge transfer (one BridgeTransfer workflow), its route, transactions and outcome.
+
+    ``state`` is a ``BridgeState`` value, or ``planned`` before anything is sent.
+    """
+
+    __tablename__ = "bridge_transfers"
+    __table_args__ = (
+        UniqueConstraint("workflow_id"),
+        Index(None, "state"),
+        Index(None, "source_chain", "destination_chain"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(255))
+    route: Mapped[str] = mapped_column(String(32))
+    source_chain: Mapped[str] = mapped_column(String(64))
+    destination_chain: Mapped[str] = mapped_column(String(64))
+    asset: Mapped[str] = mapped_column(String(128))
+    amount: Mapped[int] = mapped_column(Uint256)
+    signer: Mapped[str] = mapped_column(String(42))
+    recipient: Mapped[str] = mapped_column(String(42))
+    state: Mapped[str] = mapped_column(String(32))
+    deposit_tx: Mapped[str | None] = mapped_column(String(66))
+    deposit_id: Mapped[str | None] = mapped_column(String(255))
+    completion_tx: Mapped[str | None] = mapped_column(String(66))
+    refund_tx: Mapped[str | None] = mapped_column(String(66))
+    received: Mapped[int | None] = mapped_column(Uint256)
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

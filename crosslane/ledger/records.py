@@ -32,6 +32,14 @@ class AttemptStatus(StrEnum):
     DROPPED = "dropped"
 
 
+# A bridge transfer's state is a ``crosslane.domain.bridge.BridgeState`` value, or
+# ``planned``: route chosen and recorded, nothing sent yet. The ledger keeps plain strings
+# (it does not own that vocabulary) but knows which states are final: a late write from a
+# stale activity attempt never moves a transfer out of one.
+BRIDGE_TRANSFER_PLANNED = "planned"
+BRIDGE_TRANSFER_FINAL_STATES = frozenset({"completed", "refunded", "failed"})
+
+
 @dataclass(frozen=True, slots=True)
 class OperationRecord:
     id: int
@@ -71,3 +79,26 @@ class AttemptRecord:
     created_at: datetime
     broadcast_at: datetime | None
     mined_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeTransferRecord:
+    id: int
+    workflow_id: str
+    request_id: str
+    route: str
+    source_chain: str
+    destination_chain: str
+    asset: str
+    amount: int
+    signer: str
+    recipient: str
+    state: str
+    deposit_tx: str | None
+    deposit_id: str | None
+    completion_tx: str | None
+    refund_tx: str | None
+    received: int | None
+    detail: str | None  # the last status detail, or why it failed
+    created_at: datetime
+    updated_at: datetime

@@ -1,4 +1,5 @@
-"""The ledger's public API: short transactions over operations, attempts and nonces.
+"""The ledger's public API: short transactions over operations, attempts, nonces and
+bridge transfers.
 
 Every method opens its own transaction and returns frozen records, so callers (activities
 running it through ``asyncio.to_thread``) never share ORM state across threads. Writes
@@ -27,11 +28,13 @@ from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import UINT256_MAX, utcnow
 from crosslane.ledger.db import SessionFactory, create_ledger_engine, normalize_url
 from crosslane.ledger.errors import AttemptNotFound, LedgerConflict, OperationNotFound
-from crosslane.ledger.models import NonceCursor, Operation, TxAttempt
+from crosslane.ledger.models import BridgeTransfer, NonceCursor, Operation, TxAttempt
 from crosslane.ledger.records import (
+    BRIDGE_TRANSFER_FINAL_STATES,
     AttemptKind,
     AttemptRecord,
     AttemptStatus,
+    BridgeTransferRecord,
     OperationRecord,
     OperationStatus,
 )
@@ -42,6 +45,35 @@ _E = TypeVar("_E", OperationStatus, AttemptStatus, AttemptKind)
 
 _HASH_RE = re.compile(r"^0x[0-9a-f]{64}$")
 _HEX_RE = re.compile(r"^0x(?:[0-9a-f]{2})+$")
+
+# Needed to create a bridge transfer row (and never cleared afterwards).
+_BRIDGE_REQUIRED = (
+    "request_id",
+    "route",
+    "source_chain",
+    "destination_chain",
+    "asset",
+    "amount",
+    "signer",
+    "recipient",
+    "state",
+)
+_BRIDGE_TEXT = {
+    "request_id": 255,
+    "route": 32,
+    "source_chain": 64,
+    "destination_chain": 64,
+    "asset": 128,
+    "state": 32,
+    "deposit_id": 255,
+}
+_BRIDGE_ADDRESSES = ("signer", "recipient")
+_BRIDGE_HASHES = ("deposit_tx", "completion_tx", "refund_tx")
+_BRIDGE_UINTS = ("amount", "received")
+_BRIDGE_DETAIL_MAX = 1000  # the column's width; a longer detail is cut
+_BRIDGE_FIELDS = frozenset(
+    (*_BRIDGE_REQUIRED, *_BRIDGE_TEXT, *_BRIDGE_ADDRESSES, *_BRIDGE_HASHES, *_BRIDGE_UINTS, "detail")
+)
 
 
 class Ledger:
@@ -424,6 +456,92 @@ class Ledger:
             if effective_gas_price is not None:
                 row.effective_gas_price = effective_gas_price
 
+    # -- bridge transfers -----------------------------------------------------------------
+
+    def upsert_bridge_transfer(
+        self, workflow_id: str, *, create_only: bool = False, **fields: Any
+    ) -> BridgeTransferRecord:
+        """Record the transfer of ``workflow_id``, or update the fields given of the one recorded.
+
+        Idempotent: repeating a call leaves the row as it was (``updated_at`` included).
+        Creating needs ``state`` and every identity field (request_id, route, source_chain,
+        destination_chain, asset, amount, signer, recipient); an update writes only the
+        fields given, and ``None`` clears an optional one. ``create_only`` returns an existing
+        row untouched. A transfer in a final state (completed, refunded, failed) keeps its
+        state and detail unless the new state is final too: a stale activity attempt that
+        lands late cannot move it back.
+        """
+        if not workflow_id:
+            raise InvalidRequest("workflow_id must be non-empty")
+        values = _bridge_values(fields)
+        with self._sessions.write() as s:
+            row = _lock_bridge_transfer(s, workflow_id)
+            if row is None:
+                missing = [f for f in _BRIDGE_REQUIRED if f not in values]
+                if missing:
+                    raise InvalidRequest(
+                        f"bridge transfer {workflow_id} is not recorded yet; recording it needs "
+                        + ", ".join(missing)
+                    )
+                now = utcnow()
+                stmt = self._insert(BridgeTransfer).values(
+                    workflow_id=workflow_id, **values, created_at=now, updated_at=now
+                )
+                inserted = s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id"])).rowcount
+                # Lost a race with a concurrent first write: update the winner's row instead.
+                row = _lock_bridge_transfer(s, workflow_id)
+                assert row is not None
+                if inserted:
+                    return _bridge_record(row)
+            if create_only:
+                return _bridge_record(row)
+            if row.state in BRIDGE_TRANSFER_FINAL_STATES and (
+                values.get("state", row.state) not in BRIDGE_TRANSFER_FINAL_STATES
+            ):
+                values.pop("state")
+                values.pop("detail", None)
+            changed = False
+            for name, value in values.items():
+                if getattr(row, name) != value:
+                    setattr(row, name, value)
+                    changed = True
+            if changed:
+                row.updated_at = utcnow()
+            s.flush()
+            return _bridge_record(row)
+
+    def get_bridge_transfer(self, workflow_id: str) -> BridgeTransferRecord | None:
+        with self._sessions.read() as s:
+            row = s.scalars(
+                select(BridgeTransfer).where(BridgeTransfer.workflow_id == workflow_id)
+            ).one_or_none()
+            return _bridge_record(row) if row is not None else None
+
+    def list_bridge_transfers(
+        self,
+        state: str | None = None,
+        limit: int = 100,
+        *,
+        route: str | None = None,
+        source_chain: str | None = None,
+        destination_chain: str | None = None,
+    ) -> list[BridgeTransferRecord]:
+        """Transfers, newest first, optionally only those in one state, route or lane."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidRequest(f"limit must be a positive int, got {limit!r}")
+        query = select(BridgeTransfer)
+        for column, wanted in (
+            (BridgeTransfer.state, state),
+            (BridgeTransfer.route, route),
+            (BridgeTransfer.source_chain, source_chain),
+            (BridgeTransfer.destination_chain, destination_chain),
+        ):
+            if wanted is not None:
+                query = query.where(column == str(wanted))
+        query = query.order_by(BridgeTransfer.created_at.desc(), BridgeTransfer.id.desc()).limit(limit)
+        with self._sessions.read() as s:
+            return [_bridge_record(r) for r in s.scalars(query)]
+
     # -- helpers --------------------------------------------------------------------------
 
     def _insert(self, model: type[Any]) -> Any:
@@ -436,6 +554,44 @@ def _lock_operation(s: Session, operation_id: int) -> Operation:
     if op is None:
         raise OperationNotFound(f"no operation with id {operation_id}")
     return op
+
+
+def _lock_bridge_transfer(s: Session, workflow_id: str) -> BridgeTransfer | None:
+    return s.scalars(
+        select(BridgeTransfer).where(BridgeTransfer.workflow_id == workflow_id).with_for_update()
+    ).one_or_none()
+
+
+def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
+    """Checked and normalised column values: checksummed addresses, lower-case hashes."""
+    unknown = sorted(set(fields) - _BRIDGE_FIELDS)
+    if unknown:
+        raise TypeError(f"not bridge transfer fields: {', '.join(unknown)}")
+    out: dict[str, Any] = {}
+    for name, value in fields.items():
+        if value is None:
+            if name in _BRIDGE_REQUIRED:
+                raise InvalidRequest(f"bridge transfer {name} cannot be empty")
+            out[name] = None
+        elif name in _BRIDGE_ADDRESSES:
+            out[name] = _address(value, name)
+        elif name in _BRIDGE_HASHES:
+            out[name] = _tx_hash(value)
+        elif name in _BRIDGE_UINTS:
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= UINT256_MAX:
+                raise InvalidRequest(f"{name} must be an int in uint256 range, got {value!r}")
+            out[name] = int(value)
+        elif name == "detail":
+            if not isinstance(value, str):
+                raise InvalidRequest(f"detail must be text, got {type(value).__name__}")
+            cut = _BRIDGE_DETAIL_MAX
+            out[name] = value if len(value) <= cut else value[: cut - 1] + "…"
+        else:
+            width = _BRIDGE_TEXT[name]
+            if not isinstance(value, str) or not value or len(value) > width:
+                raise InvalidRequest(f"bridge transfer {name} must be 1 to {width} characters, got {value!r}")
+            out[name] = str(value)  # a StrEnum member as its plain value
+    return out
 
 
 def _find_attempt(s: Session, operation_id: int, attempt_index: int) -> TxAttempt | None:
@@ -509,4 +665,28 @@ def _attempt_record(a: TxAttempt) -> AttemptRecord:
         created_at=a.created_at,
         broadcast_at=a.broadcast_at,
         mined_at=a.mined_at,
+    )
+
+
+def _bridge_record(t: BridgeTransfer) -> BridgeTransferRecord:
+    return BridgeTransferRecord(
+        id=t.id,
+        workflow_id=t.workflow_id,
+        request_id=t.request_id,
+        route=t.route,
+        source_chain=t.source_chain,
+        destination_chain=t.destination_chain,
+        asset=t.asset,
+        amount=t.amount,
+        signer=t.signer,
+        recipient=t.recipient,
+        state=t.state,
+        deposit_tx=t.deposit_tx,
+        deposit_id=t.deposit_id,
+        completion_tx=t.completion_tx,
+        refund_tx=t.refund_tx,
+        received=t.received,
+        detail=t.detail,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
     )

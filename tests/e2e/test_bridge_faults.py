@@ -122,6 +122,13 @@ async def test_relayer_never_fills_deposit_refunded(bridge_stack: Stack) -> None
     assert holding(stack, "devnet-b", "USDC", recipient.address) == 0
     receipt = w3_for(stack, "devnet-a").eth.get_transaction_receipt(result.refund_tx)
     assert receipt["status"] == 1
+    with stack.ledger() as ledger:
+        row = ledger.get_bridge_transfer(request.workflow_id)
+        refunded = {t.workflow_id for t in ledger.list_bridge_transfers(BridgeState.REFUNDED, limit=1000)}
+    assert row is not None and row.state == BridgeState.REFUNDED and row.route == "across"
+    assert row.refund_tx == result.refund_tx and row.completion_tx is None
+    assert row.deposit_tx == result.deposit_tx and row.received == amount
+    assert request.workflow_id in refunded
 
 
 async def test_vaa_redeemed_twice_rejected_and_treated_as_done(bridge_stack: Stack, tmp_path: Path) -> None:

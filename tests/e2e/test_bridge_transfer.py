@@ -58,6 +58,7 @@ async def test_wormhole_both_ways_and_home_again(
         assert holding(stack, source, asset, signer.address) == 0
         locked, outstanding, wrapped = wormhole_supply(stack, source, asset)
         assert locked == outstanding == wrapped
+        out_result = result
 
         # Home again: the wrapped asset back to the origin chain releases the native token.
         back = bridge_request(
@@ -76,6 +77,18 @@ async def test_wormhole_both_ways_and_home_again(
         assert holding(stack, destination, received_as, recipient.address) == 0
         locked_after, outstanding_after, wrapped_after = wormhole_supply(stack, source, asset)
         assert locked_after == outstanding_after == wrapped_after == locked - amount
+
+    # The ledger's bridge_transfers rows agree with what the workflows returned.
+    with stack.ledger() as ledger:
+        for req, res in ((out, out_result), (back, result)):
+            row = ledger.get_bridge_transfer(req.workflow_id)
+            assert row is not None and row.request_id == req.request_id
+            assert row.state == BridgeState.COMPLETED and row.route == BridgeRoute.WORMHOLE
+            assert (row.source_chain, row.destination_chain) == (req.source_chain, req.destination_chain)
+            assert row.asset == req.asset and row.recipient.lower() == req.to.lower()
+            assert row.amount == amount and row.deposit_id
+            assert row.deposit_tx == res.deposit_tx and row.completion_tx == res.completion_tx
+            assert row.refund_tx is None and row.received == res.received
 
 
 @pytest.mark.parametrize(
@@ -115,3 +128,11 @@ async def test_across_both_ways_relayer_repaid_once(
     for _ in range(2):
         http_json(dataworker_url(stack) + "/bundle", {})
     assert holding(stack, source, asset, relayer) == relayer_before + amount
+
+    with stack.ledger() as ledger:
+        row = ledger.get_bridge_transfer(request.workflow_id)
+    assert row is not None and row.state == BridgeState.COMPLETED and row.route == BridgeRoute.ACROSS
+    assert (row.source_chain, row.destination_chain, row.amount) == (source, destination, amount)
+    assert row.deposit_tx == result.deposit_tx and row.completion_tx == result.completion_tx
+    assert row.refund_tx is None and row.received == result.received
+    assert row.recipient == recipient.address and row.signer == signer.address

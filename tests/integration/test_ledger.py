@@ -25,6 +25,7 @@ from eth_utils import keccak
 from psycopg import sql
 from sqlalchemy import inspect, make_url, text
 
+from crosslane.domain.bridge import BridgeRoute, BridgeState
 from crosslane.errors import InvalidRequest
 from crosslane.ledger import (
     AttemptKind,
@@ -38,6 +39,7 @@ from crosslane.ledger import (
     OperationStatus,
 )
 from crosslane.ledger.models import Base
+from crosslane.ledger.records import BRIDGE_TRANSFER_FINAL_STATES, BridgeTransferRecord
 
 PG_ADMIN_URL = os.environ.get("CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHAIN = 31337
@@ -172,10 +174,20 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
         led.migrate()  # second run is a no-op
         with led.engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
-            assert {"operations", "tx_attempts", "nonce_cursors", "alembic_version"} <= tables
+            assert {"operations", "tx_attempts", "nonce_cursors", "bridge_transfers", "alembic_version"} <= tables
+            indexes = {ix["name"] for ix in inspect(conn).get_indexes("bridge_transfers")}
+            assert {"ix_bridge_transfers_state", "ix_bridge_transfers_source_chain_destination_chain"} <= indexes
             mc = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert mc.get_current_revision() == "0001"
+            assert mc.get_current_revision() == "0002"
             assert compare_metadata(mc, Base.metadata) == []
+        # one revision down drops only the bridge transfers, and up again restores them
+        command.downgrade(led.alembic_config(), "0001")
+        with led.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert "bridge_transfers" not in tables and "operations" in tables
+        led.migrate()
+        with led.engine.connect() as conn:
+            assert MigrationContext.configure(conn).get_current_revision() == "0002"
         # and the downgrade path works, so later revisions can be tested the same way
         command.downgrade(led.alembic_config(), "base")
         with led.engine.connect() as conn:
@@ -198,7 +210,7 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
     led = Ledger(db_url)
     try:
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0001"
+            assert MigrationContext.configure(conn).get_current_revision() == "0002"
     finally:
         led.close()
 
@@ -467,6 +479,132 @@ def test_allocate_nonce_across_processes_consecutive(ledger: Ledger, db_url: str
     assert sorted(all_nonces) == list(range(90))
     assert sorted(ledger.nonces_held(CHAIN, SIGNER)) == list(range(90))
     assert ledger.next_nonce(CHAIN, SIGNER) == 90
+
+
+# -- bridge transfers ---------------------------------------------------------------------
+
+
+def transfer_fields(request_id: str, **over: Any) -> dict[str, Any]:
+    """Everything a first write of a transfer needs."""
+    kw: dict[str, Any] = {
+        "request_id": request_id,
+        "route": BridgeRoute.ACROSS,
+        "source_chain": "devnet-a",
+        "destination_chain": "devnet-b",
+        "asset": "USDC",
+        "amount": 1_500 * 10**6,
+        "signer": SIGNER,
+        "recipient": TO,
+        "state": "planned",
+    }
+    kw.update(over)
+    return kw
+
+
+def test_upsert_bridge_transfer_twice_is_one_row_with_the_latest_values(ledger: Ledger) -> None:
+    first = ledger.upsert_bridge_transfer("bridge-t1", **transfer_fields("t1"), detail="across chosen")
+    assert isinstance(first, BridgeTransferRecord)
+    assert (first.workflow_id, first.request_id, first.route, first.state) == ("bridge-t1", "t1", "across", "planned")
+    assert first.signer == SIGNER_CS and first.deposit_tx is None and first.received is None
+    assert first.created_at.tzinfo is not None and first.updated_at == first.created_at
+    # a retried activity writes the same values again: nothing changes, not even updated_at
+    assert ledger.upsert_bridge_transfer("bridge-t1", **transfer_fields("t1"), detail="across chosen") == first
+
+    deposit_tx, fill_tx = fake_tx("deposit")[1], fake_tx("fill")[1]
+    ledger.upsert_bridge_transfer(
+        "bridge-t1", state="pending_source_confirmations", deposit_tx=deposit_tx.upper().replace("0X", "0x"),
+        deposit_id="31337:7", detail="deposit mined",
+    )  # fmt: skip
+    done = ledger.upsert_bridge_transfer(
+        "bridge-t1", **transfer_fields("t1", state="completed"), completion_tx=fill_tx, received=1_499 * 10**6,
+        detail="filled by the relayer",
+    )  # fmt: skip
+    assert done.id == first.id and done.created_at == first.created_at and done.updated_at > first.updated_at
+    assert (done.state, done.deposit_tx, done.deposit_id) == ("completed", deposit_tx, "31337:7")
+    assert (done.completion_tx, done.refund_tx, done.received, done.detail) == (
+        fill_tx, None, 1_499 * 10**6, "filled by the relayer",
+    )  # fmt: skip
+    assert ledger.get_bridge_transfer("bridge-t1") == done
+    assert ledger.list_bridge_transfers() == [done]
+    assert ledger.get_bridge_transfer("bridge-nope") is None
+
+
+def test_upsert_bridge_transfer_guards(ledger: Ledger) -> None:
+    with pytest.raises(InvalidRequest, match="route, source_chain"):  # a first write needs the identity
+        ledger.upsert_bridge_transfer("bridge-g", request_id="g", state="planned")
+    assert ledger.get_bridge_transfer("bridge-g") is None
+    ledger.upsert_bridge_transfer("bridge-g", **transfer_fields("g"))
+    # create_only: a plan retried late leaves a later step's row as it is
+    ledger.upsert_bridge_transfer("bridge-g", state="pending_fill")
+    kept = ledger.upsert_bridge_transfer("bridge-g", create_only=True, **transfer_fields("g"))
+    assert kept.state == "pending_fill"
+    # a final state is not left for a non-final one; other facts are still written
+    ledger.upsert_bridge_transfer("bridge-g", state="refunded", refund_tx=fake_tx("refund")[1], detail="refunded")
+    late = ledger.upsert_bridge_transfer("bridge-g", state="pending_fill", deposit_id="1:2", detail="late poll")
+    assert (late.state, late.detail, late.deposit_id) == ("refunded", "refunded", "1:2")
+    assert ledger.upsert_bridge_transfer("bridge-g", state="failed", detail="shortfall").state == "failed"
+    long = ledger.upsert_bridge_transfer("bridge-g", detail="x" * 5000).detail
+    assert long is not None and len(long) == 1000 and long.endswith("…")
+    for bad in ({"signer": "0x1234"}, {"deposit_tx": "0xabc"}, {"state": ""}, {"route": None}, {"received": -1}):
+        with pytest.raises(InvalidRequest):
+            ledger.upsert_bridge_transfer("bridge-g", **bad)
+    with pytest.raises(TypeError):
+        ledger.upsert_bridge_transfer("bridge-g", colour="blue")
+    with pytest.raises(InvalidRequest):
+        ledger.list_bridge_transfers(limit=0)
+    assert {s.value for s in BridgeState if s.done} == BRIDGE_TRANSFER_FINAL_STATES
+
+
+def test_bridge_transfer_uint256_amounts_exact(ledger: Ledger) -> None:
+    rec = ledger.upsert_bridge_transfer("bridge-big", **transfer_fields("big", amount=2**255 + 1), received=UINT256_MAX)
+    got = ledger.get_bridge_transfer("bridge-big")
+    assert got == rec
+    assert got.amount == 2**255 + 1 and type(got.amount) is int
+    assert got.received == UINT256_MAX and type(got.received) is int
+    assert ledger.upsert_bridge_transfer("bridge-big", received=0).received == 0
+    assert ledger.upsert_bridge_transfer("bridge-big", received=None).received is None
+    for bad in (UINT256_MAX + 1, -1, 1.0, True):
+        with pytest.raises(InvalidRequest):
+            ledger.upsert_bridge_transfer("bridge-big", amount=bad)
+    assert ledger.get_bridge_transfer("bridge-big").amount == 2**255 + 1  # type: ignore[union-attr]
+
+
+def test_list_bridge_transfers_filtered_newest_first(ledger: Ledger) -> None:
+    states = ["completed", "pending_fill", "completed", "failed", "completed"]
+    for i, state in enumerate(states):
+        route = BridgeRoute.WORMHOLE if i % 2 else BridgeRoute.ACROSS
+        lane = ("devnet-b", "devnet-a") if i == 4 else ("devnet-a", "devnet-b")
+        ledger.upsert_bridge_transfer(
+            f"bridge-l{i}", **transfer_fields(f"l{i}", state=state, route=route, source_chain=lane[0],
+                                              destination_chain=lane[1]),
+        )  # fmt: skip
+    # a later update does not make an old transfer newer
+    ledger.upsert_bridge_transfer("bridge-l0", detail="reconciled")
+    assert [t.workflow_id for t in ledger.list_bridge_transfers()] == [f"bridge-l{i}" for i in (4, 3, 2, 1, 0)]
+    completed = ledger.list_bridge_transfers("completed")
+    assert [t.workflow_id for t in completed] == ["bridge-l4", "bridge-l2", "bridge-l0"]
+    assert all(a.created_at >= b.created_at for a, b in zip(completed, completed[1:], strict=False))
+    assert [t.workflow_id for t in ledger.list_bridge_transfers(state="completed", limit=2)] == [
+        "bridge-l4", "bridge-l2",
+    ]  # fmt: skip
+    assert [t.workflow_id for t in ledger.list_bridge_transfers(BridgeState.FAILED)] == ["bridge-l3"]
+    assert ledger.list_bridge_transfers("refunded") == []
+    assert [t.workflow_id for t in ledger.list_bridge_transfers(route="wormhole")] == ["bridge-l3", "bridge-l1"]
+    lane_ba = ledger.list_bridge_transfers(source_chain="devnet-b", destination_chain="devnet-a")
+    assert [t.workflow_id for t in lane_ba] == ["bridge-l4"]
+
+
+def test_concurrent_upserts_of_one_transfer_share_one_row(ledger: Ledger) -> None:
+    barrier = threading.Barrier(10)
+
+    def upsert(i: int) -> int:
+        barrier.wait(timeout=30)
+        return ledger.upsert_bridge_transfer("bridge-c", **transfer_fields("c", state="pending_fill"), detail=f"{i}").id
+
+    with ThreadPoolExecutor(10) as pool:
+        assert len(set(pool.map(upsert, range(10)))) == 1
+    (only,) = ledger.list_bridge_transfers()
+    assert only.state == "pending_fill" and only.detail in {str(i) for i in range(10)}
 
 
 # -- backend plumbing -----------------------------------------------------------------------
