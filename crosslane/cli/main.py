@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from typing import Annotated
 
 import typer
@@ -127,11 +129,34 @@ def fastpath() -> None:
 @app.command()
 @run_async
 async def demo() -> None:
-    """The showcase: bring the stack up and run a batch of transfers, one stuck and recovered."""
+    """The showcase: the stack up; transfers (one stuck, recovered), a fast-path CEX buy, bridge transfers."""
     from crosslane.cli.showcase import run_showcase
 
     await run_showcase(out)
 
 
+def main() -> None:
+    """The console entry point: run the command, then leave without interpreter teardown.
+
+    temporalio's Rust runtime threads can call into Python while a short-lived client
+    process finalizes and abort it (``PyGILState_Release``, temporalio/sdk-python#300)
+    after the command itself succeeded; exiting with ``os._exit`` once output is flushed
+    skips that teardown.
+    """
+    try:
+        app()
+        code: int = 0
+    except SystemExit as exc:
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+            code = 1
+        else:
+            code = exc.code or 0
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    app()
+    main()

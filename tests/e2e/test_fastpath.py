@@ -357,7 +357,9 @@ async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[Devne
     # Orders from earlier tests may already count in the window, so the 429 can come sooner.
     assert "unknown" in outcomes, outcomes
     limit_hit = outcomes.index("unknown")  # the 429: reported, not retried in a loop
-    assert outcomes[:limit_hit] == ["filled"] * limit_hit
+    # Answered by the venue before the limit: filled, or cancelled when the market makers
+    # moved the ask away between the quote and the IOC (the test asserts the 429, not fills).
+    assert all(o in ("filled", "cancelled") for o in outcomes[:limit_hit]), outcomes
     assert all(o.startswith("refused") and "binance" in o for o in outcomes[limit_hit + 1 :]), outcomes
     after = (await admin.state(binance.rest_url))["rate_limited"]
     assert after - before == 1, "exactly one request met the limit; none was sent while backing off"
