@@ -76,6 +76,7 @@ class BridgeTransfer:
         self._completion_tx: str | None = None
         self._refund_tx: str | None = None
         self._cancel_requested = False
+        self._cancel_refused = False
         self._deposit_started = False
         self._resume_requested = False
         self._waiting_since: str | None = None
@@ -285,7 +286,7 @@ class BridgeTransfer:
         """Stop before the deposit is sent (an approval in flight is cancelled); refused after."""
         if self._deposit_started:
             workflow.logger.info("cancel refused: the deposit is already sent; the transfer continues")
-            self._detail = f"{self._detail} (cancel refused: the deposit was already sent)"
+            self._cancel_refused = True
             return
         self._cancel_requested = True
         if self._child is not None:
@@ -315,4 +316,5 @@ class BridgeTransfer:
             refund_tx=self._refund_tx,
             child_workflow_ids=dict(self._child_ids),
             waiting_since=self._waiting_since,
+            cancel_refused=self._cancel_refused,
         )

@@ -241,3 +241,4 @@ class BridgeStatus(BaseModel):
     refund_tx: str | None = None
     child_workflow_ids: dict[str, str] = Field(default_factory=dict)
     waiting_since: str | None = None
+    cancel_refused: bool = Field(default=False, description="a cancel came after the deposit was sent")

@@ -156,3 +156,22 @@ async def test_temporal_cli_start_and_query_sub_state(bridge_stack: Stack) -> No
         relayer(stack, stopped=False)
     assert result.state is BridgeState.COMPLETED
     assert holding(stack, "devnet-b", "USDC", signer.address) == result.received
+
+
+async def test_raw_json_with_one_chain_fails_the_run_with_the_reason(bridge_stack: Stack) -> None:
+    """What the request model refuses reaches an operator's `temporal workflow start` as a
+    failed run (InvalidRequest and the reason), not a workflow task failing forever."""
+    stack = bridge_stack
+    signer = stack.fund_signer()
+    rid = _id("raw")
+    payload = bridge_request(signer.address, rid).model_dump(mode="json") | {"destination_chain": "devnet-a"}
+    queue = unique_queue("bridgeraw")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        handle = await client.temporal.start_workflow("BridgeTransfer", payload, id=f"bridge-{rid}", task_queue=queue)
+        with pytest.raises(WorkflowFailureError) as failure:
+            await asyncio.wait_for(handle.result(), 30)
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest", cause
+    assert "source and destination are the same chain (devnet-a)" in cause.message
+    assert w3_for(stack, "devnet-a").eth.get_transaction_count(signer.address) == 0
