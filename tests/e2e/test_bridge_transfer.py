@@ -59,6 +59,14 @@ async def test_wormhole_both_ways_and_home_again(
         locked, outstanding, wrapped = wormhole_supply(stack, source, asset)
         assert locked == outstanding == wrapped
         out_result = result
+        # Listed in the UI by its search attributes.
+        query = (
+            f'CrosslaneRoute = "wormhole" AND CrosslaneChain = "{source}" AND '
+            f'CrosslaneDestinationChain = "{destination}" AND CrosslaneAsset = "{asset}" AND '
+            'CrosslaneState = "completed"'
+        )
+        listed = [w.id async for w in client.temporal.list_workflows(query)]
+        assert out.workflow_id in listed
 
         # Home again: the wrapped asset back to the origin chain releases the native token.
         back = bridge_request(
