@@ -12,7 +12,10 @@ Quote endpoint (the role of Across's suggested-fees/limits API)::
         -> {"fee_bps", "max_input", "liquidity", "output_token", "relayer"}; 404 {"error"} without a route
 
 Admin endpoint (JSON): ``GET /state``; ``POST /admin`` with any of ``stopped`` (bool),
-``out_of_inventory`` (bool: behave as if empty), ``min_fee_bps``, ``max_input``.
+``out_of_inventory`` (bool: behave as if empty), ``min_fee_bps``, ``max_input``. Each entry of
+``/state``'s ``deposits`` carries wall-clock times (unix seconds): ``seen_at`` (the relayer first
+saw the deposit) and, once filled, ``filled_at`` (the fill's receipt was in), so a benchmark
+can tell the relayer's own time from its caller's.
 
     python -m devnet.across.relayer --config across.json --port 8621
 """
@@ -23,6 +26,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -70,6 +74,12 @@ class Relayer:
         self.next_block: dict[int, int] = {}
         self.pending: dict[str, Deposit] = {}
         self.results: dict[str, dict[str, Any]] = {}
+        self.seen_at: dict[str, float] = {}  # unix seconds each deposit was first seen
+
+    def _record(self, dep: Deposit, result: dict[str, Any]) -> None:
+        """The deposit's latest outcome, keeping when it was first seen."""
+        seen = {"seen_at": self.seen_at[dep.key]} if dep.key in self.seen_at else {}
+        self.results[dep.key] = {**result, **seen}
 
     # --- decisions -------------------------------------------------------------------------
     def check_limits(self, dep: Deposit) -> str | None:
@@ -98,25 +108,26 @@ class Relayer:
         """True when the deposit is settled for us (filled, refused, expired); False to retry."""
         reason = self.check_limits(dep)
         if reason:
-            self.results[dep.key] = {"status": "skipped", "reason": reason}
+            self._record(dep, {"status": "skipped", "reason": reason})
             return True
         rpc = self.rpcs[dep.destination_chain_id]
         dest = self.chains[dep.destination_chain_id]
         if await rpc.timestamp() > dep.fill_deadline:
-            self.results[dep.key] = {"status": "expired"}
+            self._record(dep, {"status": "expired"})
             return True
         output_token = from_bytes32(dep.output_token)
         balance = await rpc.balance_of(output_token, str(self.address))
         if self.out_of_inventory or balance < dep.output_amount:
-            self.results[dep.key] = {"status": "waiting", "reason": "insufficient inventory"}
+            self._record(dep, {"status": "waiting", "reason": "insufficient inventory"})
             return False
         data = calldata("fillRelay", dep.relay_data(), dep.origin_chain_id, to_bytes32(str(self.address)))
         try:
             receipt = await rpc.transact(self.key, dest.spoke_pool, data, GAS["fill"])
         except AcrossRevert as exc:
-            self.results[dep.key] = {"status": "refused", "error": exc.error}
+            self._record(dep, {"status": "refused", "error": exc.error})
             return True
-        self.results[dep.key] = {"status": "filled", "tx": receipt["transactionHash"], "block": receipt["blockNumber"]}
+        filled = {"status": "filled", "tx": receipt["transactionHash"], "block": receipt["blockNumber"]}
+        self._record(dep, {**filled, "filled_at": time.time()})
         log.info("filled %s on %s", dep.key, dest.name)
         return True
 
@@ -154,7 +165,8 @@ class Relayer:
                 dep = Deposit.from_log(chain_id, raw)
                 if dep.key not in self.results:
                     self.pending[dep.key] = dep
-                    self.results[dep.key] = {"status": "seen", "deposit": dep.to_json()}
+                    self.seen_at[dep.key] = time.time()
+                    self._record(dep, {"status": "seen", "deposit": dep.to_json()})
             self.next_block[chain_id] = head + 1
         if self.stopped:
             return

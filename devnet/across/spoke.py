@@ -26,6 +26,7 @@ from devnet.anvil import DevnetError
 
 RELAY_DATA = "(bytes32,bytes32,bytes32,bytes32,bytes32,uint256,uint256,uint256,uint256,uint32,uint32,bytes)"
 FILL_STATUS = {0: "unfilled", 1: "slow_fill_requested", 2: "filled"}
+TIP_WEI = 10**9
 
 GAS = {
     "deploy_spoke": 9_000_000,
@@ -280,7 +281,11 @@ class Rpc:
             if simulate and to is not None:
                 await self.eth_call(to, data, sender=account.address, value=value)
             nonce = int(await self.call("eth_getTransactionCount", [account.address, "pending"]), 16)
-            gas_price = int(await self.call("eth_gasPrice"), 16) * 2
+            # Twice the base fee plus a fixed tip: not eth_gasPrice, which on anvil includes the
+            # latest block's lowest tip, i.e. our own last one: doubling it fed on itself fill
+            # after fill until the sender could not pay for gas.
+            block = await self.call("eth_getBlockByNumber", ["latest", False])
+            gas_price = 2 * int(block.get("baseFeePerGas") or "0x0", 16) + TIP_WEI
             tx: dict[str, Any] = {
                 "nonce": nonce,
                 "gas": gas,

@@ -5,9 +5,12 @@ contract for ``LogMessagePublished`` (``eth_getLogs``), waits until a message's 
 ``confirmations`` confirmations (head - block + 1), builds the VAA v1 body (block
 timestamp, nonce, Wormhole chain id, emitter, sequence, consistency level, payload) and has
 every guardian that is *up* sign it. A VAA is served once it carries a quorum of signatures
-(3 of 4), like the guardian/spy REST API::
+(3 of 4), like the guardian/spy REST API. Each observation keeps wall-clock times (unix
+seconds): ``observed_at`` (first seen in the chain's logs) and ``quorate_at`` (first held a
+quorum), so a benchmark can tell the guardians' own time from its caller's::
 
     GET /v1/signed_vaa/{chain}/{emitter hex 64}/{sequence}  -> {"vaaBytes": "<base64>"}, 404 until quorate
+    GET /v1/observations/{chain}/{emitter}/{sequence}        -> when it was observed and quorate, 404 if unknown
     GET /v1/health                                           -> chains, heads, observations
     GET /admin/faults, POST /admin/faults {"down": [2, 3], "latency": {"1": 0.5}, "response_delay": 0.1}
 
@@ -27,6 +30,7 @@ import contextlib
 import json
 import logging
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -62,8 +66,19 @@ class WatchedChain:
 @dataclass
 class _Observation:
     body: VAABody
-    observed_at: float
+    observed_at: float  # time.monotonic(): signing latency faults count from it
     signatures: dict[int, Signature] = field(default_factory=dict)
+    observed_wall: float = field(default_factory=time.time)  # unix seconds, for callers' timings
+    quorate_wall: float | None = None  # unix seconds when it first held a quorum of signatures
+
+    def timings(self, quorum: int) -> dict[str, Any]:
+        return {
+            "message_id": self.body.message_id,
+            "observed_at": self.observed_wall,
+            "quorate_at": self.quorate_wall,
+            "signatures": len(self.signatures),
+            "quorum": quorum,
+        }
 
 
 @dataclass
@@ -158,6 +173,8 @@ class GuardianNetwork:
                 if now < obs.observed_at + self.faults.latency.get(index, 0.0):
                     continue
                 obs.signatures[index] = sign(obs.body, key, index)
+            if obs.quorate_wall is None and len(obs.signatures) >= self.quorum:
+                obs.quorate_wall = time.time()
             if len(obs.signatures) == len(self.keys):
                 self._incomplete.discard(mid)
 
@@ -174,10 +191,12 @@ class GuardianNetwork:
             await self.poll_once()
             await asyncio.sleep(self.poll_interval)
 
+    def _observation(self, chain: int, emitter: str, sequence: int) -> _Observation | None:
+        return self.observations.get(f"{chain}/{emitter.lower().removeprefix('0x').rjust(64, '0')}/{sequence}")
+
     def signed_vaa(self, chain: int, emitter: str, sequence: int) -> bytes | None:
         """The quorate VAA for a message, or None (unknown, or not enough signatures yet)."""
-        mid = f"{chain}/{emitter.lower().removeprefix('0x').rjust(64, '0')}/{sequence}"
-        obs = self.observations.get(mid)
+        obs = self._observation(chain, emitter, sequence)
         if obs is None or len(obs.signatures) < self.quorum:
             return None
         return VAA(self.guardian_set_index, tuple(obs.signatures.values()), obs.body).encode()
@@ -199,6 +218,19 @@ class GuardianNetwork:
         if vaa is None:
             return web.json_response({"code": 5, "message": "requested VAA not found in store"}, status=404)
         return web.json_response({"vaaBytes": base64.b64encode(vaa).decode()})
+
+    async def _handle_observation(self, request: web.Request) -> web.Response:
+        """When a message was observed and when it became quorate (unix seconds; null: not yet)."""
+        await self._delay()
+        try:
+            chain = int(request.match_info["chain"])
+            sequence = int(request.match_info["sequence"])
+        except ValueError:
+            return web.json_response({"code": 3, "message": "invalid chain or sequence"}, status=400)
+        obs = self._observation(chain, request.match_info["emitter"], sequence)
+        if obs is None:
+            return web.json_response({"code": 5, "message": "message not observed"}, status=404)
+        return web.json_response(obs.timings(self.quorum))
 
     async def _handle_health(self, _request: web.Request) -> web.Response:
         await self._delay()
@@ -240,6 +272,7 @@ class GuardianNetwork:
     def app(self) -> web.Application:
         app = web.Application()
         app.router.add_get("/v1/signed_vaa/{chain}/{emitter}/{sequence}", self._handle_vaa)
+        app.router.add_get("/v1/observations/{chain}/{emitter}/{sequence}", self._handle_observation)
         app.router.add_get("/v1/health", self._handle_health)
         app.router.add_get("/admin/faults", self._handle_get_faults)
         app.router.add_post("/admin/faults", self._handle_set_faults)
@@ -283,6 +316,22 @@ def set_faults_sync(url: str, timeout: float = 2.0, **faults: Any) -> dict[str, 
 def get_health_sync(url: str, timeout: float = 2.0) -> dict[str, Any]:
     with urllib.request.urlopen(f"{url}/v1/health", timeout=timeout) as r:
         result: dict[str, Any] = json.loads(r.read())
+    return result
+
+
+def get_observation_sync(
+    url: str, chain: int, emitter: str | bytes, sequence: int, timeout: float = 2.0
+) -> dict[str, Any] | None:
+    """When the guardians observed a message and when it became quorate (unix seconds,
+    ``quorate_at`` null until then); None if they never observed it."""
+    path = f"{url}/v1/observations/{chain}/{emitter_bytes32(emitter).hex()}/{sequence}"
+    try:
+        with urllib.request.urlopen(path, timeout=timeout) as r:
+            result: dict[str, Any] = json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise
     return result
 
 

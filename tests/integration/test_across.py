@@ -195,6 +195,8 @@ async def test_fill_by_relayer_and_repaid_exactly_once(devnet: DevnetState) -> N
 
     await _wait_for(paid)
     await _wait_for(recorded)
+    entry = http_json(_url(devnet, "across-relayer") + "/state")["deposits"][dep.key]
+    assert time.time() - 60 < entry["seen_at"] <= entry["filled_at"] <= time.time()  # unix seconds
 
     dataworker = _url(devnet, "across-dataworker")
     http_json(dataworker + "/bundle", {})

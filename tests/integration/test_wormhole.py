@@ -28,7 +28,7 @@ from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.state import DevnetState
 from devnet.wormhole.artifacts import abi, artifacts_path, build, lock
 from devnet.wormhole.deploy import GAS, TxSender, calldata, messages_in
-from devnet.wormhole.guardian import GuardianNetwork, WatchedChain, set_faults_sync
+from devnet.wormhole.guardian import GuardianNetwork, WatchedChain, get_observation_sync, set_faults_sync
 from devnet.wormhole.vaa import DEVNET_GUARDIAN_KEYS, devnet_guardian_addresses, sign_vaa
 
 pytestmark = pytest.mark.timeout(90)
@@ -242,6 +242,10 @@ async def test_transfer_a_to_b_end_to_end_and_replay_rejected(transfer: _Transfe
     )
     payload = TransferPayload.parse(parsed.body.payload)
     assert payload.amount == amount and payload.to_chain == 4 and payload.to == emitter_bytes32(transfer.recipient)
+    timings = get_observation_sync(guardian_url, 2, message.emitter_address, message.sequence)
+    assert timings is not None and timings["signatures"] == 4 and timings["quorum"] == 3
+    assert time.time() - 60 < timings["observed_at"] <= timings["quorate_at"] <= time.time()
+    assert get_observation_sync(guardian_url, 2, message.emitter_address, 999_999) is None
     await transfer.complete(vaa)
     assert await transfer.wrapped.functions.balanceOf(transfer.recipient).call() == before + amount
     await transfer.assert_supply_conserved()
