@@ -32,6 +32,7 @@ from temporalio.workflow import ActivityCancellationType
 from workflows import search_attributes as sa
 from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
+from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
@@ -69,8 +70,7 @@ class BridgeTransfer:
         self._request: BridgeRequest | None = None
         self._plan: BridgePlan | None = None
         self._ref: DepositRef | None = None
-        self._state = BridgeState.QUOTING
-        self._detail = ""
+        self._run = RunState(BridgeState.QUOTING)
         self._child: workflow.ChildWorkflowHandle[TransactionLifecycle, TxResult] | None = None
         self._child_ids: dict[str, str] = {}
         self._completion_tx: str | None = None
@@ -86,7 +86,7 @@ class BridgeTransfer:
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
         return await failing_with_business_error(
-            self._transfer(request), lambda why: self._set_state(BridgeState.FAILED, why)
+            self._transfer(request), lambda why: self._run.set(BridgeState.FAILED, why)
         )
 
     async def _transfer(self, request: BridgeRequest) -> BridgeResult:
@@ -99,10 +99,10 @@ class BridgeTransfer:
                 sa.DESTINATION_CHAIN.value_set(request.destination_chain),
                 sa.ASSET.value_set(request.asset),
                 sa.SIGNER.value_set(request.signer),
-                sa.STATE.value_set(self._state),
+                sa.STATE.value_set(self._run.state),
             ]
         )
-        self._set_state(
+        self._run.set(
             BridgeState.QUOTING,
             f"{request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}",
         )
@@ -120,7 +120,7 @@ class BridgeTransfer:
 
         if plan.approval is not None:
             self._stop_if_cancelled("before the approval")
-            self._set_state(BridgeState.APPROVING, f"approving {plan.route} for {plan.source_token.symbol}")
+            self._run.set(BridgeState.APPROVING, f"approving {plan.route} for {plan.source_token.symbol}")
             approve = await self._land("approve", plan.approval, "approve the bridge")
             if approve.outcome is not TxOutcome.CONFIRMED:
                 raise ApplicationError(
@@ -132,7 +132,7 @@ class BridgeTransfer:
 
         self._stop_if_cancelled("before the deposit")
         self._deposit_started = True
-        self._set_state(
+        self._run.set(
             BridgeState.PENDING_SOURCE_CONFIRMATIONS,
             f"depositing {plan.amount} {plan.source_token.symbol} via {plan.route}",
         )
@@ -157,7 +157,7 @@ class BridgeTransfer:
         progress = await self._follow(ref)
         completion: TxResult | None = None
         if progress.state is BridgeState.PENDING_DESTINATION_TX:
-            self._set_state(BridgeState.PENDING_DESTINATION_TX, progress.detail)
+            self._run.set(BridgeState.PENDING_DESTINATION_TX, progress.detail)
             redeem: TxRequest | None = await workflow.execute_activity(
                 BridgeActivity.COMPLETION,
                 CompletionInput(workflow_id=wf_id, request=request, ref=ref, progress=progress),
@@ -189,7 +189,7 @@ class BridgeTransfer:
         self._completion_tx, self._refund_tx = result.completion_tx, result.refund_tx
         self._stage("verify")
         result = result.model_copy(update={"stage_seconds": self._stages})
-        self._set_state(
+        self._run.set(
             result.state,
             f"{result.received} {plan.destination_token.symbol if result.state is BridgeState.COMPLETED else ''}"
             f" to {result.recipient} ({result.completion_tx or result.refund_tx or 'redeemed by another'})",
@@ -221,7 +221,7 @@ class BridgeTransfer:
             if self._resume_requested:  # the operator says it is fixed: look again now
                 self._resume_requested = False
                 since, self._waiting_since = workflow.time(), None
-                self._set_state(state, f"operator resumed: watching {ref.id} again")
+                self._run.set(state, f"operator resumed: watching {ref.id} again")
                 if not track.done():
                     track.cancel()
                     with contextlib.suppress(ActivityError, asyncio.CancelledError):
@@ -231,20 +231,20 @@ class BridgeTransfer:
             if progress.state in READY:
                 self._stage("wait")
                 if progress.state is BridgeState.REFUNDED:
-                    self._set_state(BridgeState.PENDING_REFUND, progress.detail)
+                    self._run.set(BridgeState.PENDING_REFUND, progress.detail)
                 return progress
             if progress.state != state:
                 state, since = progress.state, workflow.time()
             if state in PATIENCE_APPLIES and workflow.time() - since >= patience:
                 if self._waiting_since is None:
                     self._waiting_since = workflow.now().isoformat()
-                self._set_state(
+                self._run.set(
                     BridgeState.WAITING_FOR_OPERATOR,
                     f"{progress.detail} — for {int(workflow.time() - since)} s, past the {patience} s patience; "
                     "still watching: it completes by itself when this clears; signal operator_resume after a fix",
                 )
             else:
-                self._set_state(state, progress.detail)
+                self._run.set(state, progress.detail)
 
     async def _land(self, step: str, tx: TxRequest, summary: str) -> TxResult:
         """Run one transaction as a child lifecycle (joined, not repeated, on replay)."""
@@ -274,12 +274,6 @@ class BridgeTransfer:
         self._stages[name] = round(now - self._stage_started, 3)
         self._stage_started = now
 
-    def _set_state(self, state: BridgeState, detail: str) -> None:
-        self._detail = detail
-        workflow.set_current_details(f"**{state}**: {detail}")
-        if state != self._state:
-            self._state = state
-            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
 
     @workflow.signal
     async def cancel(self) -> None:
@@ -302,8 +296,8 @@ class BridgeTransfer:
         request, plan, ref = self._request, self._plan, self._ref
         return BridgeStatus(
             request_id=request.request_id if request else "",
-            state=self._state,
-            detail=self._detail,
+            state=self._run.state,
+            detail=self._run.detail,
             route=plan.route if plan else None,
             reason=plan.reason if plan else None,
             source_chain=request.source_chain if request else "",

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from workflows import search_attributes as sa
 from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
+from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
@@ -43,23 +44,22 @@ READ_TIMEOUT = timedelta(seconds=30)
 class DexLiquidity:
     def __init__(self) -> None:
         self._request: LiquidityRequest | None = None
-        self._state = LiquidityState.PLANNING
-        self._detail = ""
+        self._run = RunState(LiquidityState.PLANNING)
         self._tx_hashes: dict[str, str] = {}
 
     @workflow.run
     async def run(self, request: LiquidityRequest) -> LiquidityResult:
         return await failing_with_business_error(
-            self._execute(request), lambda why: self._set_state(LiquidityState.FAILED, why)
+            self._execute(request), lambda why: self._run.set(LiquidityState.FAILED, why)
         )
 
     async def _execute(self, request: LiquidityRequest) -> LiquidityResult:
         self._request = request
         workflow_id = workflow.info().workflow_id
         workflow.upsert_search_attributes(
-            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.owner), sa.STATE.value_set(self._state)]
+            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.owner), sa.STATE.value_set(self._run.state)]
         )
-        self._set_state(LiquidityState.PLANNING, f"{request.action}: reading the chain")
+        self._run.set(LiquidityState.PLANNING, f"{request.action}: reading the chain")
         plan: LiquidityPlan = await workflow.execute_activity(
             LiquidityActivity.PLAN,
             PlanInput(workflow_id=workflow_id, request=request),
@@ -70,7 +70,7 @@ class DexLiquidity:
         )
         approvals = []
         for approval in plan.approvals:
-            self._set_state(LiquidityState.APPROVING, approval.purpose)
+            self._run.set(LiquidityState.APPROVING, approval.purpose)
             approved = await self._transact(request, approval)
             if approved.outcome is not TxOutcome.CONFIRMED:
                 raise ApplicationError(
@@ -80,7 +80,7 @@ class DexLiquidity:
                 )
             approvals.append(approved.mined_tx_hash)
 
-        self._set_state(LiquidityState.SENDING, plan.action_tx.purpose)
+        self._run.set(LiquidityState.SENDING, plan.action_tx.purpose)
         sent = await self._transact(request, plan.action_tx)
         if sent.outcome is TxOutcome.CANCELLED:
             raise ApplicationError(
@@ -88,7 +88,7 @@ class DexLiquidity:
                 type="TransactionCancelled",
                 non_retryable=True,
             )
-        self._set_state(LiquidityState.SETTLING, f"reading the receipt of {sent.mined_tx_hash}")
+        self._run.set(LiquidityState.SETTLING, f"reading the receipt of {sent.mined_tx_hash}")
         settled: LiquidityResult = await workflow.execute_activity(
             LiquidityActivity.SETTLE,
             SettleInput(workflow_id=workflow_id, request=request, plan=plan, tx_hash=sent.mined_tx_hash),
@@ -98,7 +98,7 @@ class DexLiquidity:
             retry_policy=ACTIVITY_RETRY,
         )
         result = settled.model_copy(update={"approval_tx_hashes": approvals})
-        self._set_state(
+        self._run.set(
             LiquidityState.DONE,
             f"{request.action}: amount0 {result.amount0}, amount1 {result.amount1}, liquidity {result.liquidity}"
             + (f", token id {result.token_id}" if result.token_id is not None else ""),
@@ -126,12 +126,6 @@ class DexLiquidity:
         self._tx_hashes[tx.step] = result.mined_tx_hash
         return result
 
-    def _set_state(self, state: LiquidityState, detail: str) -> None:
-        self._detail = detail
-        workflow.set_current_details(f"**{state}**: {detail}")
-        if state != self._state:
-            self._state = state
-            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
 
     @workflow.query
     def status(self) -> LiquidityStatus:
@@ -141,7 +135,7 @@ class DexLiquidity:
             chain=request.chain if request else "",
             owner=request.owner if request else "",
             action=request.action if request else None,
-            state=self._state,
-            detail=self._detail,
+            state=self._run.state,
+            detail=self._run.detail,
             tx_hashes=dict(self._tx_hashes),
         )

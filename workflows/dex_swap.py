@@ -25,6 +25,7 @@ from temporalio.exceptions import ApplicationError
 from workflows import search_attributes as sa
 from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
+from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
@@ -40,8 +41,7 @@ SHORT = timedelta(seconds=10)  # read-only steps; a killed worker's step is retr
 class DexSwap:
     def __init__(self) -> None:
         self._request: SwapRequest | None = None
-        self._state = SwapState.QUOTING
-        self._detail = ""
+        self._run = RunState(SwapState.QUOTING)
         self._quote: SwapQuote | None = None
         self._child: workflow.ChildWorkflowHandle[TransactionLifecycle, TxResult] | None = None
         self._child_ids: dict[str, str] = {}
@@ -51,16 +51,20 @@ class DexSwap:
     @workflow.run
     async def run(self, request: SwapRequest) -> SwapResult:
         return await failing_with_business_error(
-            self._swap(request), lambda why: self._set_state(SwapState.FAILED, why)
+            self._swap(request), lambda why: self._run.set(SwapState.FAILED, why)
         )
 
     async def _swap(self, request: SwapRequest) -> SwapResult:
         self._request = request
         wf_id = workflow.info().workflow_id
         workflow.upsert_search_attributes(
-            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.signer), sa.STATE.value_set(self._state)]
+            [
+                sa.CHAIN.value_set(request.chain),
+                sa.SIGNER.value_set(request.signer),
+                sa.STATE.value_set(self._run.state),
+            ]
         )
-        self._set_state(
+        self._run.set(
             SwapState.QUOTING, f"{request.trade_type} {request.amount} {request.token_in}->{request.token_out}"
         )
         plan: SwapPlan = await workflow.execute_activity(
@@ -74,12 +78,12 @@ class DexSwap:
         self._quote = plan.quote
         quote = plan.quote
         route = quote.route.describe()
-        self._set_state(SwapState.QUOTING, f"{quote.amount_in} -> {quote.amount_out} via {route} (limit {quote.limit})")
+        self._run.set(SwapState.QUOTING, f"{quote.amount_in} -> {quote.amount_out} via {route} (limit {quote.limit})")
 
         approve: TxResult | None = None
         if plan.approval is not None:
             self._stop_if_cancelled("before the approval")
-            self._set_state(SwapState.APPROVING, f"approving the router for {quote.token_in.symbol}")
+            self._run.set(SwapState.APPROVING, f"approving the router for {quote.token_in.symbol}")
             approve = await self._land("approve", plan.approval)
             if approve.outcome is not TxOutcome.CONFIRMED:
                 raise ApplicationError(
@@ -89,7 +93,7 @@ class DexSwap:
                 )
 
         self._stop_if_cancelled("before the swap was sent")
-        self._set_state(SwapState.BUILDING, "checking the swap still meets its limit")
+        self._run.set(SwapState.BUILDING, "checking the swap still meets its limit")
         swap_tx: TxRequest = await workflow.execute_activity(
             DexActivity.BUILD_SWAP,
             BuildSwapInput(workflow_id=wf_id, request=request, plan=plan),
@@ -99,7 +103,7 @@ class DexSwap:
             retry_policy=ACTIVITY_RETRY,
         )
         self._stop_if_cancelled("before the swap was sent")
-        self._set_state(SwapState.SWAPPING, f"{route}{' (protected)' if request.protected else ''}")
+        self._run.set(SwapState.SWAPPING, f"{route}{' (protected)' if request.protected else ''}")
         swap = await self._land("swap", swap_tx)
         if swap.outcome is TxOutcome.CANCELLED:
             raise ApplicationError(
@@ -108,7 +112,7 @@ class DexSwap:
                 non_retryable=True,
             )
 
-        self._set_state(SwapState.SETTLING, f"reading the receipt of {swap.mined_tx_hash}")
+        self._run.set(SwapState.SETTLING, f"reading the receipt of {swap.mined_tx_hash}")
         result: SwapResult = await workflow.execute_activity(
             DexActivity.SETTLE,
             SettleInput(workflow_id=wf_id, request=request, plan=plan, swap=swap, approve=approve),
@@ -117,7 +121,7 @@ class DexSwap:
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
         )
-        self._set_state(
+        self._run.set(
             SwapState.SETTLED,
             f"{result.amount_in} {quote.token_in.symbol} -> {result.amount_out} {quote.token_out.symbol} "
             f"in block {result.block_number}",
@@ -147,12 +151,6 @@ class DexSwap:
         if self._cancel_requested:
             raise ApplicationError(f"cancelled {when}: nothing was swapped", type="SwapCancelled", non_retryable=True)
 
-    def _set_state(self, state: SwapState, detail: str) -> None:
-        self._detail = detail
-        workflow.set_current_details(f"**{state}**: {detail}")
-        if state != self._state:
-            self._state = state
-            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
 
     @workflow.signal
     async def bump_now(self) -> None:
@@ -174,8 +172,8 @@ class DexSwap:
             request_id=request.request_id if request else "",
             chain=request.chain if request else "",
             signer=request.signer if request else "",
-            state=self._state,
-            detail=self._detail,
+            state=self._run.state,
+            detail=self._run.detail,
             quote=self._quote,
             approve_workflow_id=self._child_ids.get("approve"),
             swap_workflow_id=self._child_ids.get("swap"),

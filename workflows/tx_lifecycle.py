@@ -15,6 +15,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import search_attributes as sa
 from workflows.failures import business_failure
 from workflows.retry import ACTIVITY_RETRY
+from workflows.run_state import RunState
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.tx import (
@@ -47,9 +48,8 @@ WAIT_HEARTBEAT = timedelta(seconds=5)
 class TransactionLifecycle:
     def __init__(self) -> None:
         self._request: TxRequest | None = None
-        self._state = TxState.PREPARING
+        self._run = RunState(TxState.PREPARING)
         self._attempts: list[TxAttempt] = []
-        self._detail = ""
         self._bump_requested = False
         self._cancel_requested = False
 
@@ -58,7 +58,7 @@ class TransactionLifecycle:
         try:
             return await self._land(request)
         except ActivityError as exc:
-            self._set_state(TxState.FAILED, str(exc.cause or exc))
+            self._run.set(TxState.FAILED, str(exc.cause or exc))
             failure = business_failure(exc)
             if failure is exc:
                 raise
@@ -68,7 +68,11 @@ class TransactionLifecycle:
         self._request = request
         wf_id = workflow.info().workflow_id
         workflow.upsert_search_attributes(
-            [sa.CHAIN.value_set(request.chain), sa.SIGNER.value_set(request.signer), sa.STATE.value_set(self._state)]
+            [
+                sa.CHAIN.value_set(request.chain),
+                sa.SIGNER.value_set(request.signer),
+                sa.STATE.value_set(self._run.state),
+            ]
         )
         first: TxAttempt = await workflow.execute_activity(
             TxActivity.PREPARE,
@@ -80,13 +84,13 @@ class TransactionLifecycle:
         )
         self._attempts.append(first)
         await self._broadcast(first)
-        self._set_state(TxState.PENDING, f"nonce {first.nonce} sent")
+        self._run.set(TxState.PENDING, f"nonce {first.nonce} sent")
         while True:
             waited = await self._wait()
             if waited is not None and waited.outcome is WaitOutcome.MINED:
                 return self._result(waited)
             if waited is not None and waited.outcome is WaitOutcome.NONCE_CONSUMED:
-                self._set_state(TxState.FAILED, "nonce used by a transaction that is not ours")
+                self._run.set(TxState.FAILED, "nonce used by a transaction that is not ours")
                 raise ApplicationError(
                     f"nonce {first.nonce} of {request.signer} on {request.chain} was used by another transaction",
                     type="NonceConsumed",
@@ -100,13 +104,13 @@ class TransactionLifecycle:
                 kind = AttemptKind.CANCEL
                 replaced = await self._replace(kind)
             if replaced.attempt is None:
-                self._set_state(TxState.AT_CAP, replaced.detail + "; waiting at the cap")
+                self._run.set(TxState.AT_CAP, replaced.detail + "; waiting at the cap")
                 # Re-offer the last attempt: the node may have dropped it while the base fee was above it.
                 await self._broadcast(self._attempts[-1])
                 continue
             self._attempts.append(replaced.attempt)
             await self._broadcast(replaced.attempt)
-            self._set_state(
+            self._run.set(
                 TxState.CANCELLING if kind is AttemptKind.CANCEL else TxState.REPLACING,
                 f"attempt {replaced.attempt.index} ({kind}) at {replaced.attempt.max_fee_per_gas} wei/gas",
             )
@@ -128,9 +132,9 @@ class TransactionLifecycle:
         )
         attempt.broadcast = sent.outcome
         if sent.outcome is BroadcastOutcome.UNDERPRICED:
-            self._detail = f"attempt {attempt.index} refused as underpriced; the next bump goes higher"
+            self._run.detail = f"attempt {attempt.index} refused as underpriced; the next bump goes higher"
         elif sent.outcome is BroadcastOutcome.FEE_BELOW_BASE_FEE:
-            self._detail = f"attempt {attempt.index} is below the base fee; waiting, then re-pricing"
+            self._run.detail = f"attempt {attempt.index} is below the base fee; waiting, then re-pricing"
 
     async def _replace(self, kind: AttemptKind) -> ReplaceResult:
         assert self._request is not None
@@ -167,7 +171,7 @@ class TransactionLifecycle:
                 max_seconds=policy.replace_after_seconds,
                 poll_interval_ms=policy.poll_interval_ms,
                 # At the cap a dropped attempt cannot be re-priced: wait out the window instead.
-                detect_drops=self._state is not TxState.AT_CAP,
+                detect_drops=self._run.state is not TxState.AT_CAP,
                 protected=request.protected,
             ),
             summary=f"wait for inclusion of {len(self._attempts)} attempt(s)",
@@ -197,7 +201,7 @@ class TransactionLifecycle:
             outcome = TxOutcome.CANCELLED
         else:
             outcome = TxOutcome.CONFIRMED
-        self._set_state(TxState(outcome.value), f"attempt {mined.index} mined in block {waited.block_number}")
+        self._run.set(TxState(outcome.value), f"attempt {mined.index} mined in block {waited.block_number}")
         return TxResult(
             request_id=request.request_id,
             chain=request.chain,
@@ -213,12 +217,6 @@ class TransactionLifecycle:
             attempts=self._attempts,
         )
 
-    def _set_state(self, state: TxState, detail: str) -> None:
-        self._detail = detail
-        workflow.set_current_details(f"**{state}**: {detail}")
-        if state != self._state:
-            self._state = state
-            workflow.upsert_search_attributes([sa.STATE.value_set(state)])
 
     @workflow.signal
     def bump_now(self) -> None:
@@ -237,8 +235,8 @@ class TransactionLifecycle:
             request_id=request.request_id if request else "",
             chain=request.chain if request else "",
             signer=request.signer if request else "",
-            state=self._state,
+            state=self._run.state,
             nonce=self._attempts[0].nonce if self._attempts else None,
             attempts=self._attempts,
-            detail=self._detail,
+            detail=self._run.detail,
         )
