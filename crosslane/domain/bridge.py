@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
-from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 
 
@@ -84,7 +84,7 @@ ZERO_ADDRESS = "0x" + "00" * 20
 WRAPPED_PREFIX = "Wormhole:"  # a wrapped asset on a chain: "Wormhole:<origin chain>:<symbol>"
 
 
-class BridgeRequest(BaseModel):
+class BridgeRequest(SecretFreeRequest):
     """Move ``amount`` of ``asset`` from ``source_chain`` to ``recipient`` on ``destination_chain``.
 
     ``asset`` is a token symbol on the source chain, or a Wormhole-wrapped asset held there
@@ -112,11 +112,6 @@ class BridgeRequest(BaseModel):
     fees: FeePolicy
     destination_fees: FeePolicy | None = Field(default=None, description="for the redeem; default: fees")
     policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets(cls, data: Any) -> Any:
-        return refuse_secret_fields(data)
 
     @field_validator("amount")
     @classmethod

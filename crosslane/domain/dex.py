@@ -25,7 +25,7 @@ from pydantic import (
 
 from crosslane.domain.chains import TokenInfo
 from crosslane.domain.evm import Address, HexData, TxHash, _checksummed, _uint
-from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult
 
 
@@ -72,7 +72,7 @@ TokenRef = Annotated[str, AfterValidator(_token_ref)]
 Amount = Annotated[int, BeforeValidator(_uint), PlainSerializer(str, return_type=str, when_used="json")]
 
 
-class SwapRequest(BaseModel):
+class SwapRequest(SecretFreeRequest):
     """One swap to execute: quoted, approved if needed, sent, settled from its receipt."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
@@ -104,11 +104,6 @@ class SwapRequest(BaseModel):
     )
     fees: FeePolicy
     policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets(cls, data: Any) -> Any:
-        return refuse_secret_fields(data)
 
     @field_validator("amount")
     @classmethod

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
-from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 
 LIQUIDITY_WORKFLOW = "DexLiquidity"
@@ -151,7 +151,7 @@ Operation = Annotated[
 ]
 
 
-class LiquidityRequest(BaseModel):
+class LiquidityRequest(SecretFreeRequest):
     """One liquidity operation for ``owner`` (the signer; tokens and positions are its own)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
@@ -170,11 +170,6 @@ class LiquidityRequest(BaseModel):
     deadline_ttl: int = Field(default=600, ge=10, le=86_400, description="seconds, when no deadline is given")
     fees: FeePolicy
     policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets(cls, data: Any) -> Any:
-        return refuse_secret_fields(data)
 
     @field_validator("slippage_bps")
     @classmethod

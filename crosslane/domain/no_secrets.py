@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, model_validator
+
 SECRET_FIELDS = frozenset(
     {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
 )
@@ -19,3 +21,12 @@ def refuse_secret_fields(data: Any) -> Any:
                 "signing keys stay in the worker's signer registry"
             )
     return data
+
+
+class SecretFreeRequest(BaseModel):
+    """Base of every request model: a request with a key-like field is refused, naming it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_secrets(cls, data: Any) -> Any:
+        return refuse_secret_fields(data)

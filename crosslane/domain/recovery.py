@@ -7,9 +7,10 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from crosslane.domain.evm import Address, Wei
+from crosslane.domain.no_secrets import SecretFreeRequest
 
 
-class RecoveryRequest(BaseModel):
+class RecoveryRequest(SecretFreeRequest):
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     chain: str = Field(min_length=1)

@@ -7,12 +7,11 @@ with the worker's own signer registry.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
-from crosslane.domain.no_secrets import refuse_secret_fields
+from crosslane.domain.no_secrets import SecretFreeRequest
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
 MIN_BUMP_BPS = 1250  # geth/anvil refuse a replacement below +10%; 12.5% also clears the base-fee step
@@ -65,7 +64,7 @@ class ReplacementPolicy(BaseModel):
         return self
 
 
-class TxRequest(BaseModel):
+class TxRequest(SecretFreeRequest):
     """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
@@ -83,11 +82,6 @@ class TxRequest(BaseModel):
     protected: bool = Field(
         default=False, description="send through the chain's private relay instead of the public mempool"
     )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_secrets(cls, data: Any) -> Any:
-        return refuse_secret_fields(data)
 
     @property
     def workflow_id(self) -> str:
