@@ -53,6 +53,7 @@ from crosslane.domain.bridge_steps import (
     CompletionInput,
     DepositRefInput,
     PlanInput,
+    RecordFailureInput,
     TrackInput,
     VerifyInput,
 )
@@ -341,6 +342,15 @@ class BridgeActivities:
             detail=result.detail,
         )
         return result
+
+    @activity.defn(name=BridgeActivity.RECORD_FAILURE)
+    @business_errors
+    async def bridge_record_failure(self, inp: RecordFailureInput) -> None:
+        """A run that fails after its plan was recorded (cancelled, approval or deposit
+        failed, redeem refused...) leaves its transfer ``failed`` with the reason; a
+        transfer already completed or refunded keeps that state."""
+        await self._record(inp.workflow_id, OperationStatus.FAILED, {"failure": inp.reason})
+        await self._save_transfer(inp.workflow_id, inp.request, inp.plan, state=BridgeState.FAILED, detail=inp.reason)
 
     async def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:
         op = await asyncio.to_thread(self.rt.ledger.get_operation, workflow_id, BRIDGE_STEP)

@@ -38,4 +38,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_track,
         bridge.bridge_completion,
         bridge.bridge_verify,
+        bridge.bridge_record_failure,
     ]

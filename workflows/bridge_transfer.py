@@ -26,7 +26,7 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 from temporalio.workflow import ActivityCancellationType
 
 from workflows import search_attributes as sa
@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         CompletionInput,
         DepositRefInput,
         PlanInput,
+        RecordFailureInput,
         TrackInput,
         VerifyInput,
     )
@@ -117,6 +118,24 @@ class BridgeTransfer:
         self._plan = plan
         workflow.upsert_search_attributes([sa.ROUTE.value_set(plan.route)])
         self._stage("plan")
+        try:
+            return await self._execute(request, plan)
+        except (ActivityError, ChildWorkflowError, ApplicationError) as exc:
+            # The plan is in the ledger: leave the transfer there as failed, with the reason.
+            cause = exc.cause if isinstance(exc, ActivityError | ChildWorkflowError) else None
+            reason = exc.message if isinstance(exc, ApplicationError) else str(cause or exc)
+            await workflow.execute_activity(
+                BridgeActivity.RECORD_FAILURE,
+                RecordFailureInput(workflow_id=wf_id, request=request, plan=plan, reason=reason),
+                summary="record the failure in the ledger",
+                start_to_close_timeout=SHORT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            raise
+
+    async def _execute(self, request: BridgeRequest, plan: BridgePlan) -> BridgeResult:
+        """Everything after the plan: approve, deposit, follow, complete, verify."""
+        wf_id = workflow.info().workflow_id
 
         if plan.approval is not None:
             self._stop_if_cancelled("before the approval")

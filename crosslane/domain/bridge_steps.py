@@ -19,6 +19,7 @@ class BridgeActivity(StrEnum):
     TRACK = "bridge_track"
     COMPLETION = "bridge_completion"
     VERIFY = "bridge_verify"
+    RECORD_FAILURE = "bridge_record_failure"
 
 
 class PlanInput(BaseModel):
@@ -53,3 +54,10 @@ class VerifyInput(BaseModel):
     progress: BridgeProgress
     completion: TxResult | None = None
     stage_seconds: dict[str, float] = Field(default_factory=dict)
+
+
+class RecordFailureInput(BaseModel):
+    workflow_id: str
+    request: BridgeRequest
+    plan: BridgePlan
+    reason: str

@@ -47,6 +47,9 @@ async def test_cancel_before_the_deposit_sends_nothing(bridge_stack: Stack) -> N
     assert "deposit" not in status.child_workflow_ids
     assert w3.eth.get_transaction_count(signer.address) == 1  # the nonce went to the cancel
     assert holding(stack, "devnet-a", "USDC", signer.address) == 500 * 10**6
+    row = stack.ledger().get_bridge_transfer(request.workflow_id)
+    assert row is not None and row.state == "failed" and "cancelled before the deposit" in (row.detail or "")
+    assert row.deposit_tx is None
 
 
 async def test_cancel_after_the_deposit_is_refused_and_the_transfer_completes(bridge_stack: Stack) -> None:

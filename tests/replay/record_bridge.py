@@ -6,7 +6,8 @@ in ``histories/``).
 Own Temporal dev server and devnet with Wormhole and Across; scenarios: a Wormhole transfer
 with its approval and redeem, an Across transfer filled by the relayer, an Across deposit
 never filled and refunded, a Wormhole transfer waiting for an operator while two guardians
-are down (resumed, then completed), and a request refused before any deposit.
+are down (resumed, then completed), one cancelled during its approval (its failure recorded
+in the ledger), and a request refused before any deposit.
 Re-record after an intended change to workflows/bridge_transfer.py.
 """
 
@@ -18,7 +19,9 @@ import time
 from pathlib import Path
 
 from crosslane.domain.bridge import BridgeState
+from devnet.mining import manual_mining, mine_until
 from devnet.sandbox import sandbox
+from tests.e2e.test_dex_swap_slippage import wait_pending
 from tests.support.bridge import bridge_request, guardians, relayer
 from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker
@@ -36,8 +39,9 @@ async def _wait_state(client: object, request_id: str, state: BridgeState) -> No
 
 async def record(stack: Stack) -> None:
     queue = "replay-bridge"
-    signer = stack.fund_signer()
+    signer, canceller = stack.fund_signer(), stack.fund_signer()
     deal(stack, "devnet-a", signer.address, "USDC", 100_000 * 10**6)
+    deal(stack, "devnet-a", canceller.address, "USDC", 200 * 10**6)
     async with running_worker(stack, queue):
         client = await crosslane_client(stack, queue)
         saved: dict[str, str] = {}
@@ -84,6 +88,16 @@ async def record(stack: Stack) -> None:
         finally:
             guardians(stack, down=[])
         saved["bridge_wormhole_waited_for_operator"] = waiting.workflow_id
+
+        cancelled = bridge_request(canceller.address, "replay-cancelled", amount=200 * 10**6, route="across")
+        url = stack.anvil_urls["devnet-a"]
+        with manual_mining(url):
+            handle = await client.start_bridge(cancelled)
+            await wait_pending(w3_for(stack, "devnet-a"), canceller.address, 1)  # the approval, held
+            await handle.signal("cancel")
+            task = asyncio.ensure_future(asyncio.gather(handle.result(), return_exceptions=True))
+            await asyncio.wait_for(mine_until(task.done, url, 0.3), 60)
+        saved["bridge_cancelled_before_deposit"] = cancelled.workflow_id
 
         refused = bridge_request(signer.address, "replay-refused", asset="FOO")
         await asyncio.gather((await client.start_bridge(refused)).result(), return_exceptions=True)
