@@ -59,6 +59,9 @@ with workflow.unsafe.imports_passed_through():
 PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to price gas
 SHORT = timedelta(seconds=15)
 TRACK_WINDOW_S = 30.0
+# Waiting for an operator may last days: longer polls keep the history small (≈36 events an
+# hour); a change of state still returns at once and operator_resume cancels the poll.
+WAITING_WINDOW_S = 300.0
 HEARTBEAT = timedelta(seconds=10)
 READY = (BridgeState.PENDING_DESTINATION_TX, BridgeState.COMPLETED, BridgeState.REFUNDED)
 # States that may last forever without an operator: no VAA, no refund bundle.
@@ -223,7 +226,7 @@ class BridgeTransfer:
         state = BridgeState.PENDING_SOURCE_CONFIRMATIONS
         since = workflow.time()
         while True:
-            window = TRACK_WINDOW_S
+            window = WAITING_WINDOW_S if self._waiting_since is not None else TRACK_WINDOW_S
             if state in PATIENCE_APPLIES and self._waiting_since is None:  # switch to waiting on time
                 window = min(window, max(1.0, patience - (workflow.time() - since)))
             track = workflow.start_activity(
@@ -231,7 +234,7 @@ class BridgeTransfer:
                 TrackInput(ref=ref, current=state, max_seconds=window),
                 summary=f"follow {ref.id}",
                 result_type=BridgeProgress,
-                start_to_close_timeout=timedelta(seconds=TRACK_WINDOW_S + 30),
+                start_to_close_timeout=timedelta(seconds=window + 30),
                 heartbeat_timeout=HEARTBEAT,
                 retry_policy=ACTIVITY_RETRY,
                 cancellation_type=ActivityCancellationType.TRY_CANCEL,
