@@ -167,7 +167,10 @@ class BridgeActivities:
                 data=deposit.call.data,
                 gas_limit=deposit.call.gas_limit,
                 fees=request.fees,
-                policy=request.policy,
+                # Source finality: the lifecycle counts these confirmations on the canonical chain.
+                policy=request.policy.model_copy(
+                    update={"confirmations": max(request.policy.confirmations, source.confirmations, deposit.finality)}
+                ),
             ),
         )
         op = await asyncio.to_thread(

@@ -72,6 +72,7 @@ class DepositPlan:
     spender: str  # what the source token must be approved to
     call: ContractCall
     fill_deadline: int | None = None
+    finality: int = 1  # source confirmations the route itself waits for (Wormhole's guardians)
 
 
 @dataclass(frozen=True)

@@ -183,6 +183,7 @@ class WormholeBridge:
             expected_output=self._truncated(ctx.request.amount, ctx.token.decimals),
             spender=bridge,
             call=ContractCall(to=bridge, data=data, value=message_fee, gas_limit=GAS_LIMIT["deposit"]),
+            finality=self.endpoints.finality,
         )
 
     async def deposit_ref(self, plan: BridgePlan, receipt: ReceiptLogs) -> DepositRef:

@@ -7,6 +7,7 @@ outstanding; Across: the relayer repaid exactly once per fill).
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
@@ -15,7 +16,7 @@ from crosslane.domain.bridge import BridgeRoute, BridgeState
 from devnet.across.deploy import relayer_account
 from devnet.across.services import http_json
 from tests.support.bridge import bridge_request, dataworker_url, holding, wormhole_supply
-from tests.support.dex import deal
+from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 pytestmark = pytest.mark.timeout(120)
@@ -144,3 +145,35 @@ async def test_across_both_ways_relayer_repaid_once(
     assert row.deposit_tx == result.deposit_tx and row.completion_tx == result.completion_tx
     assert row.refund_tx is None and row.received == result.received
     assert row.recipient == recipient.address and row.signer == signer.address
+
+
+async def test_waits_for_source_finality_before_following(bridge_stack: Stack) -> None:
+    """With a finality of 3 blocks on the source, the run holds at pending_source_confirmations
+    after its deposit is mined, and goes on once two more blocks are built on it."""
+    stack = bridge_stack
+    signer = stack.fund_signer()
+    deal(stack, "devnet-a", signer.address, "USDC", 50 * 10**6)
+    chains = stack.chains
+    slow = chains.model_copy(
+        update={
+            "chains": {**chains.chains, "devnet-a": chains.chains["devnet-a"].model_copy(update={"confirmations": 3})}
+        }
+    )
+    queue = unique_queue("bridgefinality")
+    async with running_worker(stack, queue, chains=slow):
+        client = await crosslane_client(stack, queue)
+        request = bridge_request(signer.address, _id("final"), amount=50 * 10**6, route="wormhole")
+        handle = await client.start_bridge(request)
+        w3 = w3_for(stack, "devnet-a")
+        for _ in range(200):  # approve and deposit mined (automine)
+            if w3.eth.get_transaction_count(signer.address) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        status = await client.bridge_status(request.request_id)
+        assert status.state is BridgeState.PENDING_SOURCE_CONFIRMATIONS and status.deposit_tx is None
+        stack.anvil("devnet-a", "anvil_mine", 2)
+        result = await asyncio.wait_for(handle.result(), 60)
+    assert result.state is BridgeState.COMPLETED
+    receipt = w3.eth.get_transaction_receipt(result.deposit_tx)
+    assert w3.eth.block_number - receipt["blockNumber"] + 1 >= 3
