@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from connectors.bridges.base import BridgeAdapter, RouteUnavailable, TransferContext
-from connectors.bridges.selector import RouteChoice, _refusal, choose_route
+from connectors.bridges.selector import RouteChoice, choose_route, refusal
 from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
 from crosslane.errors import InvalidRequest
 
@@ -76,4 +76,4 @@ def choose(offers: RouteOffers, amount: int, prefs: RoutePreferences) -> RouteCh
 
 def exclusions(quotes: list[RouteQuote], amount: int, prefs: RoutePreferences) -> dict[BridgeRoute, str]:
     """Why the selector would exclude each quoted route (absent: eligible)."""
-    return {q.route: why for q in quotes if (why := _refusal(q, amount, prefs)) is not None}
+    return {q.route: why for q in quotes if (why := refusal(q, amount, prefs)) is not None}

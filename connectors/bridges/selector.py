@@ -26,7 +26,8 @@ class RouteChoice:
     reason: str
 
 
-def _refusal(quote: RouteQuote, amount: int, prefs: RoutePreferences) -> str | None:
+def refusal(quote: RouteQuote, amount: int, prefs: RoutePreferences) -> str | None:
+    """Why ``quote`` cannot take ``amount`` under ``prefs`` (None: eligible)."""
     if prefs.allow is not None and quote.route not in prefs.allow:
         return "not in the allowed routes"
     if quote.route in prefs.deny:
@@ -53,7 +54,7 @@ def choose_route(quotes: list[RouteQuote], amount: int, prefs: RoutePreferences)
     rejected: dict[BridgeRoute, str] = {}
     ranked: list[RankedRoute] = []
     for quote in quotes:
-        reason = _refusal(quote, amount, prefs)
+        reason = refusal(quote, amount, prefs)
         if reason is not None:
             rejected[quote.route] = reason
             continue
