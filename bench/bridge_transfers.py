@@ -274,7 +274,7 @@ async def raw_wormhole(dn: BridgeDevnet, signer: RawSigner, message_fee: int) ->
     return deposit
 
 
-async def raw_across(dn: BridgeDevnet, signer: RawSigner, fee_bps: int) -> Any:
+async def raw_across(dn: BridgeDevnet, signer: RawSigner, fee: int) -> Any:
     """approve + depositV3 on the source, then wait until the recipient's balance shows the fill."""
     pool = dn.src.contracts["AcrossSpokePool"]
     w3_dst = dn.w3[DESTINATION]
@@ -283,7 +283,7 @@ async def raw_across(dn: BridgeDevnet, signer: RawSigner, fee_bps: int) -> Any:
     approve = spoke.raw_calldata("approve(address,uint256)", ["address", "uint256"], [pool, AMOUNT])
     await signer.send(SOURCE, dn.token, approve, spoke.GAS["approve"])
     now = int((await dn.w3[SOURCE].eth.get_block("latest"))["timestamp"])
-    output = AMOUNT - -(-AMOUNT * fee_bps // 10_000)
+    output = AMOUNT - fee
     recipient = depositor = signer.address
     deposit_v3 = spoke.calldata(
         "depositV3",
@@ -316,9 +316,12 @@ async def raw_batch(dn: BridgeDevnet, route: str, count: int) -> Batch:
         fee = await dn.w3[SOURCE].eth.call({"to": core, "data": spoke.raw_calldata("messageFee()", [], [])})
         run = partial(raw_wormhole, message_fee=int.from_bytes(fee, "big"))
     else:
-        params = f"origin_chain_id={dn.src.chain_id}&destination_chain_id={dn.dst.chain_id}&input_token={dn.token}"
-        _, quote = await dn.get_json(f"{dn.relayer_url}/quote?{params}")
-        run = partial(raw_across, fee_bps=int(quote["fee_bps"]))
+        params = (
+            f"inputToken={dn.token}&outputToken={dn.dst.tokens[ASSET].address}&originChainId={dn.src.chain_id}"
+            f"&destinationChainId={dn.dst.chain_id}&amount={AMOUNT}"
+        )
+        _, quote = await dn.get_json(f"{dn.relayer_url}/api/suggested-fees?{params}")
+        run = partial(raw_across, fee=int(quote["totalRelayFee"]["total"]))
 
     async def timed(s: RawSigner) -> tuple[float, Any]:
         started = time.perf_counter()

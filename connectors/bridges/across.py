@@ -3,9 +3,10 @@ the destination from its own inventory and is repaid later from the deposit. Unf
 the fill deadline, the deposit is refunded to the depositor on the origin through a
 relayer-refund leaf (the HubPool's root bundle).
 
-The fee/limit/liquidity quote comes from the route's API (Across's suggested-fees/limits
-role: ``GET {api_url}/quote``); everything else is read from the SpokePools' own state
-and events (``fillStatuses``, ``FilledRelay``, ``ExecutedRelayerRefundRoot``).
+The fee, limits, instant liquidity and expected fill time come from the Across API's
+``GET {api_url}/suggested-fees`` (``https://app.across.to/api`` in production; the devnet
+relayer answers the same question); everything else is read from the SpokePools' own
+state and events (``fillStatuses``, ``FilledRelay``, ``ExecutedRelayerRefundRoot``).
 """
 
 from __future__ import annotations
@@ -59,7 +60,6 @@ DEPOSIT_DATA = ["bytes32", "bytes32", "uint256", "uint256", "uint32", "uint32", 
 FILL_STATUS = {0: "unfilled", 1: "slow fill requested", 2: "filled"}
 GAS_LIMIT = {"deposit": 300_000}
 GAS_ESTIMATE = {"approve": 46_000, "deposit": 110_000}
-BPS = 10_000
 
 
 class AcrossBridge:
@@ -76,14 +76,23 @@ class AcrossBridge:
             raise RouteUnavailable(f"no Across SpokePool on {chain.name}")
         return to_checksum_address(address)
 
-    async def _api_quote(self, ctx: TransferContext) -> dict[str, Any]:
+    @staticmethod
+    def _output_token(ctx: TransferContext) -> str:
+        """The route delivers the same asset: the destination's token of the same symbol."""
+        info = ctx.destination.tokens.get(ctx.token.symbol)
+        if info is None:
+            raise RouteUnavailable(f"{ctx.token.symbol} has no counterpart on {ctx.destination.name} for Across")
+        return to_checksum_address(info.address)
+
+    async def _suggested_fees(self, ctx: TransferContext) -> dict[str, Any]:
         params = {
-            "origin_chain_id": str(ctx.source.chain_id),
-            "destination_chain_id": str(ctx.destination.chain_id),
-            "input_token": ctx.token.address,
+            "inputToken": ctx.token.address,
+            "outputToken": self._output_token(ctx),
+            "originChainId": str(ctx.source.chain_id),
+            "destinationChainId": str(ctx.destination.chain_id),
             "amount": str(ctx.request.amount),
         }
-        url = f"{self.endpoints.api_url.rstrip('/')}/quote"
+        url = f"{self.endpoints.api_url.rstrip('/')}/suggested-fees"
         try:
             async with (
                 aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as session,
@@ -92,11 +101,11 @@ class AcrossBridge:
                 body: dict[str, Any] = await resp.json(content_type=None)
                 status = resp.status
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise RouteUnavailable(f"the Across quote API at {url} is unreachable ({type(exc).__name__})") from None
-        if status == 404:
-            raise RouteUnavailable(str(body.get("error", "no route")))
+            raise RouteUnavailable(f"the Across API at {url} is unreachable ({type(exc).__name__})") from None
+        if status in (400, 404):
+            raise RouteUnavailable(str(body.get("message") or body.get("error") or "route not supported"))
         if status != 200:
-            raise RouteUnavailable(f"the Across quote API answered {status}: {body}")
+            raise RouteUnavailable(f"the Across API answered {status}: {body}")
         return body
 
     async def quote(self, ctx: TransferContext) -> RouteQuote:
@@ -104,28 +113,30 @@ class AcrossBridge:
             self._pool(chain)
         if ctx.request.asset.startswith("Wormhole:"):
             raise RouteUnavailable(f"Across does not carry Wormhole-wrapped {ctx.request.asset}")
-        api = await self._api_quote(ctx)
-        amount = ctx.request.amount
-        fee = -(-amount * int(api["fee_bps"]) // BPS)
+        api = await self._suggested_fees(ctx)
+        if api.get("isAmountTooLow"):
+            raise RouteUnavailable(
+                f"amount {ctx.request.amount} is too low for the relayers' fee ({api['totalRelayFee']['total']})"
+            )
+        limits = api["limits"]
         source_gas = await gas_in_asset(
             self.client(ctx.source.name), ctx.token.address, GAS_ESTIMATE["approve"] + GAS_ESTIMATE["deposit"]
         )
         return RouteQuote(
             route=self.route,
-            fee=fee,
+            fee=int(api["totalRelayFee"]["total"]),
             source_gas=source_gas,
             destination_gas=0,  # the relayer pays it; its fee covers it
-            expected_seconds=self.endpoints.expected_seconds,
+            expected_seconds=int(api.get("estimatedFillTimeSec") or self.endpoints.expected_seconds),
             security_score=self.endpoints.security_score,
-            min_amount=1,
-            max_amount=int(api["max_input"]),
-            liquidity=int(api["liquidity"]),
+            min_amount=int(limits["minDeposit"]),
+            max_amount=int(limits["maxDeposit"]),
+            liquidity=int(limits["maxDepositInstant"]),
         )
 
     async def plan_deposit(self, ctx: TransferContext, quote: RouteQuote) -> DepositPlan:
-        api = await self._api_quote(ctx)
-        output_token = to_checksum_address(api["output_token"])
-        out_info = next((t for t in ctx.destination.tokens.values() if t.address.lower() == output_token.lower()), None)
+        output_token = self._output_token(ctx)
+        out_info = ctx.destination.tokens[ctx.token.symbol]
         output = ctx.request.amount - quote.fee
         fill_deadline = ctx.now + self.endpoints.fill_deadline_seconds
         if ctx.request.deadline is not None:
@@ -168,8 +179,8 @@ class AcrossBridge:
             destination_token=TokenSide(
                 chain=ctx.destination.name,
                 address=output_token,
-                symbol=out_info.symbol if out_info else str(api.get("symbol", output_token)),
-                decimals=out_info.decimals if out_info else ctx.token.decimals,
+                symbol=out_info.symbol,
+                decimals=out_info.decimals,
             ),
             expected_output=output,
             spender=pool,

@@ -18,12 +18,13 @@ class WormholeEndpoints(BaseModel):
 
 
 class AcrossEndpoints(BaseModel):
-    """Where the Across route is quoted: the relayer's fee/limit API (Across's suggested-fees role)."""
+    """Where the Across route is quoted: the Across API (``https://app.across.to/api``; on the
+    devnet, the relayer answers its ``suggested-fees``)."""
 
     model_config = ConfigDict(frozen=True)
 
     api_url: str
-    expected_seconds: int = Field(default=30, gt=0)
+    expected_seconds: int = Field(default=30, gt=0, description="when the API gives no estimatedFillTimeSec")
     security_score: int = Field(default=70, ge=0, le=100)
     fill_deadline_seconds: int = Field(default=3600, gt=0, description="how long a relayer may take to fill")
 

@@ -101,7 +101,7 @@ class ChainRegistry(BaseModel):
 
 def _bridges(raw: dict[str, Any]) -> dict[str, Any]:
     """The file's ``bridges`` section; a devnet state file names them in its own terms
-    (``wormhole`` guardian info, the ``across-relayer`` process as the quote API)."""
+    (``wormhole`` guardian info, the ``across-relayer`` process answering the Across API)."""
     if "bridges" in raw:
         return dict(raw["bridges"])
     out: dict[str, Any] = {}
@@ -114,5 +114,5 @@ def _bridges(raw: dict[str, Any]) -> dict[str, Any]:
         }
     relayer = (raw.get("processes") or {}).get("across-relayer")
     if relayer and relayer.get("url"):
-        out["across"] = {"api_url": relayer["url"]}
+        out["across"] = {"api_url": relayer["url"].rstrip("/") + "/api"}
     return out

@@ -6,10 +6,17 @@ It fills from its own inventory (dev account 8, funded and approved at deploymen
 units), and the fee ``(input - output) / input`` must be at least ``min_fee_bps``. A deposit
 it cannot fill yet (no inventory) stays pending and is retried until its fill deadline.
 
-Quote endpoint (the role of Across's suggested-fees/limits API)::
+Quote endpoint, in the shape of the Across API's (``https://app.across.to/api``)::
 
-    GET /quote?origin_chain_id=&destination_chain_id=&input_token=&amount=
-        -> {"fee_bps", "max_input", "liquidity", "output_token", "relayer"}; 404 {"error"} without a route
+    GET /api/suggested-fees?inputToken=&outputToken=&originChainId=&destinationChainId=&amount=
+        -> {"totalRelayFee": {"pct", "total"}, "timestamp", "isAmountTooLow", "spokePoolAddress",
+            "exclusiveRelayer", "exclusivityDeadline", "estimatedFillTimeSec",
+            "limits": {"minDeposit", "maxDeposit", "maxDepositInstant", "maxDepositShortDelay",
+                       "recommendedDepositInstant"}}
+        400 {"message"} for a route it does not serve
+
+``pct`` is a fraction scaled by 1e18, amounts are input-token base units as strings;
+``maxDepositInstant`` is what this relayer can fill now from its inventory.
 
 Admin endpoint (JSON): ``GET /state``; ``POST /admin`` with any of ``stopped`` (bool),
 ``out_of_inventory`` (bool: behave as if empty), ``min_fee_bps``, ``max_input``. Each entry of
@@ -131,25 +138,37 @@ class Relayer:
         log.info("filled %s on %s", dep.key, dest.name)
         return True
 
-    async def quote(self, origin_chain_id: int, destination_chain_id: int, input_token: str) -> dict[str, Any]:
-        """The fee this relayer asks, its limit and what it holds now for a route; KeyError: no route."""
+    async def suggested_fees(
+        self, origin_chain_id: int, destination_chain_id: int, input_token: str, output_token: str, amount: int
+    ) -> dict[str, Any]:
+        """This relayer's answer to the Across API's suggested-fees question; KeyError: no route."""
         origin, dest = self.chains.get(origin_chain_id), self.chains.get(destination_chain_id)
         if origin is None or dest is None or origin_chain_id == destination_chain_id:
-            raise KeyError(f"no route between chains {origin_chain_id} and {destination_chain_id}")
+            raise KeyError(f"Unsupported route: chain {origin_chain_id} -> {destination_chain_id}")
         symbol = origin.symbol_of(input_token)
-        if symbol is None or symbol not in dest.tokens:
-            raise KeyError(f"no route for {input_token} from {origin.name} to {dest.name}")
-        output_token = dest.tokens[symbol]
-        held = (
-            0 if self.out_of_inventory else await self.rpcs[destination_chain_id].balance_of(output_token, self.address)
-        )
+        if symbol is None or dest.symbol_of(output_token) != symbol:
+            raise KeyError(f"Unsupported token pair {input_token} -> {output_token} ({origin.name} -> {dest.name})")
+        rpc = self.rpcs[destination_chain_id]
+        held = 0 if self.out_of_inventory else await rpc.balance_of(output_token, self.address)
+        fee_bps = max(self.min_fee_bps, 1)
+        fee = -(-amount * fee_bps // 10_000)
+        max_input = int(Decimal(self.max_input[symbol]) * 10 ** DECIMALS[symbol])
+        instant = min(max_input, held)
         return {
-            "symbol": symbol,
-            "fee_bps": max(self.min_fee_bps, 1),
-            "max_input": str(int(Decimal(self.max_input[symbol]) * 10 ** DECIMALS[symbol])),
-            "liquidity": str(held),
-            "output_token": output_token,
-            "relayer": self.address,
+            "totalRelayFee": {"pct": str(fee * 10**18 // amount) if amount else "0", "total": str(fee)},
+            "timestamp": str(await self.rpcs[origin_chain_id].timestamp()),
+            "isAmountTooLow": amount <= fee,
+            "spokePoolAddress": origin.spoke_pool,
+            "exclusiveRelayer": "0x" + "00" * 20,
+            "exclusivityDeadline": 0,
+            "estimatedFillTimeSec": max(1, round(2 * self.poll_interval + 1)),
+            "limits": {
+                "minDeposit": str(-(-10_000 // fee_bps)),  # below it the fee rounds to the whole amount
+                "maxDeposit": str(max_input),
+                "maxDepositInstant": str(instant),
+                "maxDepositShortDelay": str(max_input),
+                "recommendedDepositInstant": str(instant),
+            },
         }
 
     # --- loop ----------------------------------------------------------------------------
@@ -219,19 +238,20 @@ def make_app(relayer: Relayer) -> web.Application:
         relayer.configure(await request.json())
         return web.json_response(relayer.state())
 
-    async def quote(request: web.Request) -> web.Response:
+    async def suggested_fees(request: web.Request) -> web.Response:
         q = request.query
         try:
-            body = await relayer.quote(int(q["origin_chain_id"]), int(q["destination_chain_id"]), q["input_token"])
+            route = (int(q["originChainId"]), int(q["destinationChainId"]), q["inputToken"], q["outputToken"])
+            body = await relayer.suggested_fees(*route, int(q["amount"]))
         except KeyError as exc:
-            return web.json_response({"error": str(exc).strip("'\"")}, status=404)
+            return web.json_response({"message": str(exc).strip("'\"")}, status=400)
         except ValueError as exc:
-            return web.json_response({"error": str(exc)}, status=400)
+            return web.json_response({"message": str(exc)}, status=400)
         return web.json_response(body)
 
     app = web.Application()
     app.router.add_get("/state", state)
-    app.router.add_get("/quote", quote)
+    app.router.add_get("/api/suggested-fees", suggested_fees)
     app.router.add_post("/admin", admin)
     return app
 

@@ -7,7 +7,9 @@ Tests run in file order: the expiry test advances both chains' clocks.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
+import urllib.error
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -314,3 +316,30 @@ async def test_bad_inputs_refused_and_classified(devnet: DevnetState) -> None:
         assert err.value.error == "InvalidMerkleProof"
     finally:
         await rpc.close()
+
+
+async def test_relayer_answers_the_across_api_suggested_fees(devnet: DevnetState) -> None:
+    """The devnet relayer answers ``/api/suggested-fees`` in the Across API's shape, so the
+    connector's client is the one production uses against ``https://app.across.to/api``."""
+    src, dst = devnet.chains[A], devnet.chains[B]
+    base = _url(devnet, "across-relayer") + "/api/suggested-fees"
+    query = (
+        f"?inputToken={src.tokens['USDC'].address}&outputToken={dst.tokens['USDC'].address}"
+        f"&originChainId={src.chain_id}&destinationChainId={dst.chain_id}&amount={10_000 * 10**6}"
+    )
+    body = http_json(base + query)
+    assert body["totalRelayFee"]["total"] == str(10_000 * 10**6 // 10_000)  # 1 bps
+    assert int(body["totalRelayFee"]["pct"]) == 10**14  # 1e18-scaled fraction
+    assert not body["isAmountTooLow"] and body["spokePoolAddress"] == src.contracts["AcrossSpokePool"]
+    limits = body["limits"]
+    assert set(limits) == {
+        "minDeposit", "maxDeposit", "maxDepositInstant", "maxDepositShortDelay", "recommendedDepositInstant"
+    }  # fmt: skip
+    assert limits["maxDeposit"] == str(1_000_000 * 10**6) and 0 < int(limits["maxDepositInstant"]) <= 1_000_000 * 10**6
+    mismatched = base + (
+        f"?inputToken={src.tokens['USDC'].address}&outputToken={dst.tokens['DAI'].address}"
+        f"&originChainId={src.chain_id}&destinationChainId={dst.chain_id}&amount=1000"
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        http_json(mismatched)
+    assert err.value.code == 400 and "Unsupported token pair" in json.loads(err.value.read())["message"]
