@@ -8,6 +8,7 @@ result: TxResult = await handle.result()
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -23,6 +24,7 @@ TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
 SWAP_WORKFLOW = "DexSwap"
 BRIDGE_WORKFLOW = "BridgeTransfer"
+R = TypeVar("R")
 
 
 async def connect_temporal(cfg: Settings | None = None) -> Client:
@@ -42,26 +44,34 @@ class CrosslaneClient:
         cfg = cfg or settings()
         return cls(await connect_temporal(cfg), cfg.task_queue)
 
-    async def start_tx(self, request: TxRequest) -> WorkflowHandle[object, TxResult]:
-        """Start (or join, if already running) the lifecycle for ``request.request_id``.
-
-        The workflow id is the business key, so starting twice runs once; a closed run with
-        the same id is not repeated.
-        """
+    async def _start_once(
+        self, workflow: str, request: TxRequest | SwapRequest | BridgeRequest, result_type: type[R], summary: str
+    ) -> WorkflowHandle[object, R]:
+        """Start (or join, if running) the run keyed by ``request.workflow_id``: the workflow
+        id is the business key, so starting twice runs once; a closed run is not repeated."""
         return await self.temporal.start_workflow(
-            TX_WORKFLOW,
+            workflow,
             request,
             id=request.workflow_id,
             task_queue=self.task_queue,
-            result_type=TxResult,
+            result_type=result_type,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=f"{request.value} wei from {request.signer} to {request.to} on {request.chain}",
+            static_summary=summary,
         )
 
+    def _handle(self, prefix: str, request_id: str, result_type: type[R]) -> WorkflowHandle[object, R]:
+        """The run of a request id, or of a workflow id already carrying ``prefix``."""
+        workflow_id = request_id if request_id.startswith(prefix) else f"{prefix}{request_id}"
+        return self.temporal.get_workflow_handle(workflow_id, result_type=result_type)
+
+    async def start_tx(self, request: TxRequest) -> WorkflowHandle[object, TxResult]:
+        """Start (or join) the lifecycle for ``request.request_id`` (workflow id ``tx-<id>``)."""
+        summary = f"{request.value} wei from {request.signer} to {request.to} on {request.chain}"
+        return await self._start_once(TX_WORKFLOW, request, TxResult, summary)
+
     def tx_handle(self, request_id: str) -> WorkflowHandle[object, TxResult]:
-        workflow_id = request_id if request_id.startswith("tx-") else f"tx-{request_id}"
-        return self.temporal.get_workflow_handle(workflow_id, result_type=TxResult)
+        return self._handle("tx-", request_id, TxResult)
 
     async def tx_status(self, request_id: str) -> TxStatus:
         return await self.tx_handle(request_id).query("status", result_type=TxStatus)
@@ -78,48 +88,25 @@ class CrosslaneClient:
         )
 
     async def start_swap(self, request: SwapRequest) -> WorkflowHandle[object, SwapResult]:
-        """Start (or join) the DexSwap for ``request.request_id`` (workflow id ``swap-<id>``);
-        a closed run with the same id is not repeated."""
-        return await self.temporal.start_workflow(
-            SWAP_WORKFLOW,
-            request,
-            id=request.workflow_id,
-            task_queue=self.task_queue,
-            result_type=SwapResult,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=(
-                f"{request.trade_type} {request.amount} {request.token_in} -> {request.token_out} on {request.chain}"
-            ),
-        )
+        """Start (or join) the DexSwap for ``request.request_id`` (workflow id ``swap-<id>``)."""
+        summary = f"{request.trade_type} {request.amount} {request.token_in} -> {request.token_out} on {request.chain}"
+        return await self._start_once(SWAP_WORKFLOW, request, SwapResult, summary)
 
     def swap_handle(self, request_id: str) -> WorkflowHandle[object, SwapResult]:
-        workflow_id = request_id if request_id.startswith("swap-") else f"swap-{request_id}"
-        return self.temporal.get_workflow_handle(workflow_id, result_type=SwapResult)
+        return self._handle("swap-", request_id, SwapResult)
 
     async def swap_status(self, request_id: str) -> SwapStatus:
         return await self.swap_handle(request_id).query("status", result_type=SwapStatus)
 
     async def start_bridge(self, request: BridgeRequest) -> WorkflowHandle[object, BridgeResult]:
-        """Start (or join) the BridgeTransfer for ``request.request_id`` (workflow id
-        ``bridge-<id>``); a closed run with the same id is not repeated."""
-        return await self.temporal.start_workflow(
-            BRIDGE_WORKFLOW,
-            request,
-            id=request.workflow_id,
-            task_queue=self.task_queue,
-            result_type=BridgeResult,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            static_summary=(
-                f"bridge {request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}"
-                + (f" via {request.route}" if request.route else "")
-            ),
-        )
+        """Start (or join) the BridgeTransfer for ``request.request_id`` (workflow id ``bridge-<id>``)."""
+        summary = f"bridge {request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}"
+        if request.route:
+            summary += f" via {request.route}"
+        return await self._start_once(BRIDGE_WORKFLOW, request, BridgeResult, summary)
 
     def bridge_handle(self, request_id: str) -> WorkflowHandle[object, BridgeResult]:
-        workflow_id = request_id if request_id.startswith("bridge-") else f"bridge-{request_id}"
-        return self.temporal.get_workflow_handle(workflow_id, result_type=BridgeResult)
+        return self._handle("bridge-", request_id, BridgeResult)
 
     async def bridge_status(self, request_id: str) -> BridgeStatus:
         return await self.bridge_handle(request_id).query("status", result_type=BridgeStatus)
