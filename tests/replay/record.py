@@ -13,6 +13,8 @@ import asyncio
 import tempfile
 from pathlib import Path
 
+from temporalio.client import Client
+
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxState
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
@@ -110,11 +112,17 @@ async def record(stack: Stack) -> None:
         await recovery.result()
         saved["recovery_clean"] = recovery.id
 
-        HISTORIES.mkdir(exist_ok=True)
-        for name, workflow_id in saved.items():
-            history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
-            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+        await save_histories(client.temporal, saved)
+
+
+async def save_histories(temporal: Client, saved: dict[str, str], *, file_per_workflow_id: bool = False) -> None:
+    """Write each run's history to ``histories/<name>.json`` (``<workflow id>.json`` with
+    ``file_per_workflow_id``: the replayer takes the id from the file name)."""
+    HISTORIES.mkdir(exist_ok=True)
+    for name, workflow_id in saved.items():
+        history = await temporal.get_workflow_handle(workflow_id).fetch_history()
+        (HISTORIES / f"{workflow_id if file_per_workflow_id else name}.json").write_text(history.to_json())
+        print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
 
 
 async def main() -> None:

@@ -22,11 +22,10 @@ from crosslane.domain.bridge import BridgeState
 from devnet.mining import manual_mining, mine_until
 from devnet.sandbox import sandbox
 from tests.e2e.test_dex_swap_slippage import wait_pending
+from tests.replay.record import save_histories
 from tests.support.bridge import bridge_request, guardians, relayer
 from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 async def _wait_state(client: object, request_id: str, state: BridgeState) -> None:
@@ -103,11 +102,7 @@ async def record(stack: Stack) -> None:
         await asyncio.gather((await client.start_bridge(refused)).result(), return_exceptions=True)
         saved["bridge_refused"] = refused.workflow_id
 
-        HISTORIES.mkdir(exist_ok=True)
-        for name, workflow_id in saved.items():
-            history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
-            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+        await save_histories(client.temporal, saved)
 
 
 async def main() -> None:

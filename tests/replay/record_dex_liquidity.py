@@ -18,9 +18,8 @@ from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW
 from devnet.sandbox import sandbox
 from devnet.uniswap_artifacts import artifact
 from tests.e2e.test_dex_liquidity import USDC, chain_of, new_wallet, request, run_lp, swap_calldata
+from tests.replay.record import save_histories
 from tests.support.stack import ETH, Stack, crosslane_client, running_worker
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 async def record(stack: Stack) -> None:
@@ -86,13 +85,9 @@ async def record(stack: Stack) -> None:
         await asyncio.gather(handle.result(), return_exceptions=True)
         saved["dex_lp_invalid_input"] = "lp-replay-bad-json"
 
-        HISTORIES.mkdir(exist_ok=True)
-        for name, workflow_id in saved.items():
-            # Named by workflow id: the replayer takes the id from the file name, and child
-            # workflow ids (tx-<workflow id>.<step>) must come out the same.
-            history = await temporal.get_workflow_handle(workflow_id).fetch_history()
-            (HISTORIES / f"{workflow_id}.json").write_text(history.to_json())
-            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+        # Named by workflow id: the replayer takes the id from the file name, and child
+        # workflow ids (tx-<workflow id>.<step>) must come out the same.
+        await save_histories(temporal, saved, file_per_workflow_id=True)
 
 
 async def main() -> None:

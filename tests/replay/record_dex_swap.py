@@ -19,10 +19,9 @@ from crosslane.domain.dex import TradeType
 from devnet.mining import manual_mining
 from devnet.sandbox import sandbox
 from tests.e2e.test_dex_swap_slippage import dump_weth, funded_trader, wait_pending
+from tests.replay.record import save_histories
 from tests.support.dex import approve, deal, router, swap_request, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker
-
-HISTORIES = Path(__file__).parent / "histories"
 
 
 async def record(stack: Stack) -> None:
@@ -71,11 +70,7 @@ async def record(stack: Stack) -> None:
         await asyncio.gather(handle.result(), return_exceptions=True)
         saved["dex_swap_invalid_input"] = "swap-replay-bad-json"
 
-        HISTORIES.mkdir(exist_ok=True)
-        for name, workflow_id in saved.items():
-            history = await client.temporal.get_workflow_handle(workflow_id).fetch_history()
-            (HISTORIES / f"{name}.json").write_text(history.to_json())
-            print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
+        await save_histories(client.temporal, saved)
 
 
 async def main() -> None:
