@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -35,7 +34,7 @@ from aiohttp import web
 
 from devnet.across.deploy import admin_account
 from devnet.across.merkle import MerkleTree, relayer_refund_leaf_hash
-from devnet.across.services import SpokeChain, read_config
+from devnet.across.services import SpokeChain, read_config, serve_forever
 from devnet.across.spoke import GAS, Deposit, Rpc, calldata, decode_log, event_topic, from_bytes32
 
 log = logging.getLogger("devnet.across.dataworker")
@@ -221,17 +220,7 @@ def make_app(worker: Dataworker) -> web.Application:
 
 async def serve(config: Path, port: int, state_file: Path | None, interval: float) -> None:
     worker = Dataworker(read_config(config), state_file=state_file, interval=interval)
-    runner = web.AppRunner(make_app(worker))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    task = asyncio.create_task(worker.run())
-    try:
-        await asyncio.Event().wait()
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await runner.cleanup()
+    await serve_forever(make_app(worker), worker.run(), port)
 
 
 def main() -> None:

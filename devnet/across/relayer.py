@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import time
 from decimal import Decimal
@@ -41,7 +40,7 @@ from typing import Any
 from aiohttp import web
 
 from devnet.across.deploy import relayer_account
-from devnet.across.services import SpokeChain, read_config
+from devnet.across.services import SpokeChain, read_config, serve_forever
 from devnet.across.spoke import (
     FILL_STATUS,
     GAS,
@@ -88,6 +87,10 @@ class Relayer:
         seen = {"seen_at": self.seen_at[dep.key]} if dep.key in self.seen_at else {}
         self.results[dep.key] = {**result, **seen}
 
+    def max_input_units(self, symbol: str) -> int:
+        """The largest deposit this relayer fills, in base units of ``symbol``."""
+        return int(Decimal(self.max_input[symbol]) * 10 ** DECIMALS[symbol])
+
     # --- decisions -------------------------------------------------------------------------
     def check_limits(self, dep: Deposit) -> str | None:
         """Why this deposit is not for us (permanently), or None."""
@@ -99,7 +102,7 @@ class Relayer:
         sym_out = dest.symbol_of(from_bytes32(dep.output_token))
         if sym_in is None or sym_in != sym_out:
             return f"no route: {from_bytes32(dep.input_token)} -> {from_bytes32(dep.output_token)}"
-        limit = int(Decimal(self.max_input[sym_in]) * 10 ** DECIMALS[sym_in])
+        limit = self.max_input_units(sym_in)
         if dep.input_amount > limit:
             return f"input {dep.input_amount} above the {sym_in} limit {limit}"
         if dep.input_amount == 0 or dep.output_amount > dep.input_amount:
@@ -152,7 +155,7 @@ class Relayer:
         held = 0 if self.out_of_inventory else await rpc.balance_of(output_token, self.address)
         fee_bps = max(self.min_fee_bps, 1)
         fee = -(-amount * fee_bps // 10_000)
-        max_input = int(Decimal(self.max_input[symbol]) * 10 ** DECIMALS[symbol])
+        max_input = self.max_input_units(symbol)
         instant = min(max_input, held)
         return {
             "totalRelayFee": {"pct": str(fee * 10**18 // amount) if amount else "0", "total": str(fee)},
@@ -258,17 +261,7 @@ def make_app(relayer: Relayer) -> web.Application:
 
 async def serve(config: Path, port: int, host: str = "127.0.0.1") -> None:
     relayer = Relayer(read_config(config))
-    runner = web.AppRunner(make_app(relayer))
-    await runner.setup()
-    await web.TCPSite(runner, host, port).start()
-    task = asyncio.create_task(relayer.run())
-    try:
-        await asyncio.Event().wait()
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await runner.cleanup()
+    await serve_forever(make_app(relayer), relayer.run(), port, host)
 
 
 def main() -> None:

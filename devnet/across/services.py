@@ -8,16 +8,20 @@ The config file (JSON) names every chain the services watch::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import os
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aiohttp import web
 
 from crosslane.domain.chains import ChainConfig
 from devnet.across.deploy import token_addresses
@@ -96,3 +100,20 @@ def wait_service(pid: int, url: str, log: Path | None, timeout: float) -> None:
         except (OSError, urllib.error.URLError, ValueError):
             time.sleep(0.05)
     raise DevnetError(f"Across service {url} not ready after {timeout:.1f}s")
+
+
+async def serve_forever(
+    app: web.Application, loop: Coroutine[Any, Any, None], port: int, host: str = "127.0.0.1"
+) -> None:
+    """Serve a service's admin ``app`` on ``host:port`` while its ``loop`` runs, until cancelled."""
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    task = asyncio.create_task(loop)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await runner.cleanup()

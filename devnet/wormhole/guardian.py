@@ -207,14 +207,20 @@ class GuardianNetwork:
         if self.faults.response_delay > 0:
             await asyncio.sleep(self.faults.response_delay)
 
-    async def _handle_vaa(self, request: web.Request) -> web.Response:
-        await self._delay()
+    @staticmethod
+    def _message_key(request: web.Request) -> tuple[int, str, int] | web.Response:
+        """(chain, emitter, sequence) from the path, or the 400 the guardian API answers."""
         try:
-            chain = int(request.match_info["chain"])
-            sequence = int(request.match_info["sequence"])
+            return int(request.match_info["chain"]), request.match_info["emitter"], int(request.match_info["sequence"])
         except ValueError:
             return web.json_response({"code": 3, "message": "invalid chain or sequence"}, status=400)
-        vaa = self.signed_vaa(chain, request.match_info["emitter"], sequence)
+
+    async def _handle_vaa(self, request: web.Request) -> web.Response:
+        await self._delay()
+        key = self._message_key(request)
+        if isinstance(key, web.Response):
+            return key
+        vaa = self.signed_vaa(*key)
         if vaa is None:
             return web.json_response({"code": 5, "message": "requested VAA not found in store"}, status=404)
         return web.json_response({"vaaBytes": base64.b64encode(vaa).decode()})
@@ -222,12 +228,10 @@ class GuardianNetwork:
     async def _handle_observation(self, request: web.Request) -> web.Response:
         """When a message was observed and when it became quorate (unix seconds; null: not yet)."""
         await self._delay()
-        try:
-            chain = int(request.match_info["chain"])
-            sequence = int(request.match_info["sequence"])
-        except ValueError:
-            return web.json_response({"code": 3, "message": "invalid chain or sequence"}, status=400)
-        obs = self._observation(chain, request.match_info["emitter"], sequence)
+        key = self._message_key(request)
+        if isinstance(key, web.Response):
+            return key
+        obs = self._observation(*key)
         if obs is None:
             return web.json_response({"code": 5, "message": "message not observed"}, status=404)
         return web.json_response(obs.timings(self.quorum))
