@@ -17,7 +17,6 @@ import aiohttp
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
-from web3 import AsyncWeb3
 
 from connectors.bridges.base import (
     ClientFor,
@@ -28,6 +27,9 @@ from connectors.bridges.base import (
     TransferContext,
     balance_delta,
     gas_in_asset,
+    get_logs,
+    log_tx_hash,
+    topic,
 )
 from connectors.dex.reads import Read, read_batch, selector
 from connectors.dex.receipts import ReceiptLogs, event_topic
@@ -223,6 +225,7 @@ class AcrossBridge:
                 excl_deadline,
                 "0x" + bytes(message).hex(),
             ]
+            relay_hash = await self._relay_hash(plan.destination_token.chain, self._relay_tuple_of(relay))
             return DepositRef(
                 route=self.route,
                 source_chain=source.name,
@@ -234,6 +237,7 @@ class AcrossBridge:
                     "deposit_id": deposit_id,
                     "destination_chain_id": destination_chain_id,
                     "relay_data": relay,
+                    "relay_hash": "0x" + relay_hash.hex(),
                     "fill_deadline": fill_deadline,
                     "quote_timestamp": quote_ts,
                     "depositor": to_checksum_address(bytes(depositor)[12:]),
@@ -248,43 +252,51 @@ class AcrossBridge:
 
     # -- following it ------------------------------------------------------------------------
     @staticmethod
-    def _relay_tuple(ref: DepositRef) -> tuple[Any, ...]:
-        raw = ref.detail["relay_data"]
+    def _relay_tuple_of(raw: list[Any]) -> tuple[Any, ...]:
         return tuple(bytes.fromhex(v[2:]) if isinstance(v, str) else int(v) for v in raw)
 
+    def _relay_tuple(self, ref: DepositRef) -> tuple[Any, ...]:
+        return self._relay_tuple_of(ref.detail["relay_data"])
+
+    async def _relay_hash(self, destination: str, relay: tuple[Any, ...]) -> bytes:
+        """The destination SpokePool's key for this relay (``getV3RelayHash``): asked once,
+        at the deposit, then kept in the ref."""
+        client = self.client(destination)
+        pool = self._pool(client.chain)
+        read = Read(pool, selector(f"getV3RelayHash({RELAY_DATA})") + abi_encode([RELAY_DATA], [relay]), ("bytes32",))
+        batch = await read_batch(client, [read])
+        if batch.results[0] is None:
+            raise RpcUnavailable(f"{destination}: getV3RelayHash failed")
+        return bytes(batch.results[0][0])
+
     async def _fill_status(self, ref: DepositRef) -> tuple[int, int]:
-        """(fill status, destination chain time)."""
+        """(fill status, destination chain time), in one read."""
         dest = self.client(ref.destination_chain)
         pool = self._pool(dest.chain)
-        relay_hash_read = Read(
-            pool,
-            selector(f"getV3RelayHash({RELAY_DATA})") + abi_encode([RELAY_DATA], [self._relay_tuple(ref)]),
-            ("bytes32",),
+        known = ref.detail.get("relay_hash")  # refs made before it was kept: ask again
+        if known:
+            relay_hash = bytes.fromhex(str(known)[2:])
+        else:
+            relay_hash = await self._relay_hash(ref.destination_chain, self._relay_tuple(ref))
+        batch = await read_batch(
+            dest,
+            [
+                Read.of(pool, "fillStatuses(bytes32)", ("uint256",), relay_hash),
+                Read(pool, selector("getCurrentTime()"), ("uint256",)),
+            ],
         )
-        batch = await read_batch(dest, [relay_hash_read, Read(pool, selector("getCurrentTime()"), ("uint256",))])
-        if batch.results[0] is None:
-            raise RpcUnavailable(f"{ref.destination_chain}: getV3RelayHash failed")
-        relay_hash = bytes(batch.results[0][0])
-        status = await read_batch(
-            dest, [Read.of(pool, "fillStatuses(bytes32)", ("uint256",), relay_hash)], block=batch.block_number
-        )
-        now = int(batch.results[1][0]) if batch.results[1] else 0
-        return int(status.results[0][0]) if status.results[0] else 0, now
+        status, now = batch.results
+        return int(status[0]) if status else 0, int(now[0]) if now else 0
 
     async def _fill_log(self, ref: DepositRef) -> tuple[str, int] | None:
         dest = self.client(ref.destination_chain)
         pool = self._pool(dest.chain)
         source_id = self.client(ref.source_chain).chain.chain_id
-        topics = [
-            "0x" + FILLED_RELAY.hex(),
-            "0x" + source_id.to_bytes(32, "big").hex(),
-            "0x" + int(ref.detail["deposit_id"]).to_bytes(32, "big").hex(),  # type: ignore[call-overload]
-        ]
-        logs = await _get_logs(dest.call, pool, topics, 0)
+        topics = ["0x" + FILLED_RELAY.hex(), topic("uint256", source_id), topic("uint256", ref.detail["deposit_id"])]
+        logs = await get_logs(dest, pool, topics, 0)
         if not logs:
             return None
-        log = logs[-1]
-        return "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x"), int(log["blockNumber"])
+        return log_tx_hash(logs[-1]), int(logs[-1]["blockNumber"])
 
     async def status(self, ref: DepositRef) -> BridgeProgress:
         status, now = await self._fill_status(ref)
@@ -319,11 +331,11 @@ class AcrossBridge:
             )
         source = self.client(ref.source_chain)
         pool = self._pool(source.chain)
-        topics = ["0x" + EXECUTED_REFUND_ROOT.hex(), "0x" + source.chain.chain_id.to_bytes(32, "big").hex()]
+        topics: list[str | None] = ["0x" + EXECUTED_REFUND_ROOT.hex(), topic("uint256", source.chain.chain_id)]
         depositor = str(ref.detail["depositor"]).lower()
         token = str(ref.detail["input_token"]).lower()
         amount = int(ref.detail["input_amount"])  # type: ignore[call-overload]
-        for log in await _get_logs(source.call, pool, topics, ref.block_number):
+        for log in await get_logs(source, pool, topics, ref.block_number):
             _, amounts, token_addr, addresses, _, _ = abi_decode(
                 ["uint256", "uint256[]", "address", "address[]", "bool", "address"], bytes(log["data"])
             )
@@ -331,7 +343,7 @@ class AcrossBridge:
                 continue
             for to, paid in zip(addresses, amounts, strict=True):
                 if to.lower() == depositor and paid >= amount:
-                    tx = "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x")
+                    tx = log_tx_hash(log)
                     return BridgeProgress(
                         state=BridgeState.REFUNDED,
                         detail=f"unfilled by its deadline; refunded on {ref.source_chain} in {tx}",
@@ -371,11 +383,3 @@ class AcrossBridge:
         )
         return Delivery(tx_hash=progress.refund_tx, block_number=progress.destination_block, amount=moved)
 
-
-async def _get_logs(call: Any, address: str, topics: list[str], from_block: int) -> list[Any]:
-    async def _logs(w3: AsyncWeb3) -> list[Any]:
-        flt: Any = {"address": address, "topics": topics, "fromBlock": from_block, "toBlock": "latest"}
-        return list(await w3.eth.get_logs(flt))
-
-    result: list[Any] = await call(_logs, "eth_getLogs")
-    return result

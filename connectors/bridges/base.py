@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 
@@ -169,27 +170,39 @@ TRANSFER = event_topic("Transfer(address,address,uint256)")
 LOOKBACK_BLOCKS = 50_000
 
 
+def topic(abi_type: str, value: Any) -> str:
+    """An indexed argument as the 0x-hex topic it is filtered by."""
+    return "0x" + abi_encode([abi_type], [value]).hex()
+
+
+def log_tx_hash(log: Any) -> str:
+    return "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x")
+
+
+async def get_logs(
+    client: EvmClient, address: str, topics: list[str | None], from_block: int, to_block: int | str = "latest"
+) -> list[Any]:
+    """``eth_getLogs`` of one contract, through the client's endpoint failover."""
+
+    async def _logs(w3: AsyncWeb3) -> list[Any]:
+        flt: Any = {
+            "address": to_checksum_address(address),
+            "topics": topics,
+            "fromBlock": from_block,
+            "toBlock": to_block,
+        }
+        return list(await w3.eth.get_logs(flt))
+
+    result: list[Any] = await client.call(_logs, "eth_getLogs")
+    return result
+
+
 async def find_transfer_to(client: EvmClient, token: str, recipient: str, amount: int) -> tuple[str, int] | None:
     """The latest ``Transfer`` of exactly ``amount`` ``token`` to ``recipient`` in the recent
     blocks: (tx hash, block), or None."""
     head = await client.block_number()
-    topics = ["0x" + TRANSFER.hex(), None, "0x" + emitter_word(recipient).hex()]
-
-    async def _logs(w3: AsyncWeb3) -> list[Any]:
-        flt: Any = {
-            "address": to_checksum_address(token),
-            "topics": topics,
-            "fromBlock": max(0, head - LOOKBACK_BLOCKS),
-            "toBlock": head,
-        }
-        return list(await w3.eth.get_logs(flt))
-
-    for log in reversed(await client.call(_logs, "eth_getLogs(Transfer)")):
+    topics = ["0x" + TRANSFER.hex(), None, topic("address", recipient)]
+    for log in reversed(await get_logs(client, token, topics, max(0, head - LOOKBACK_BLOCKS), head)):
         if int.from_bytes(bytes(log["data"])[:32], "big") == amount:
-            return "0x" + bytes(log["transactionHash"]).hex().removeprefix("0x"), int(log["blockNumber"])
+            return log_tx_hash(log), int(log["blockNumber"])
     return None
-
-
-def emitter_word(address: str) -> bytes:
-    """An address as a 32-byte word (a topic, or Wormhole's/Across's bytes32 addresses)."""
-    return bytes.fromhex(address.removeprefix("0x")).rjust(32, b"\x00")
