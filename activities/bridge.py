@@ -14,8 +14,9 @@
   delivering block; or, refunded, the depositor's) and records the result.
 
 Each step also upserts the transfer's ``bridge_transfers`` row (planned → deposit sent →
-completed, refunded or failed) with the same values on a retry; every write carries the
-transfer's identity, so a row missing for any reason is created by the next step.
+completed or refunded) with the same values on a retry; every write carries the
+transfer's identity, so a row missing for any reason is created by the next step. A run
+that fails after its plan is recorded ``failed`` once, by ``bridge_record_failure``.
 
 Refusals come before the ledger records anything, so bad input leaves no trace. None of
 these activities has an on-chain side effect: the transactions are child lifecycles.
@@ -216,20 +217,11 @@ class BridgeActivities:
         receipt = await receipt_logs(client, deposit.mined_tx_hash)
         if receipt.status != 1:
             reason = await revert_reason(client, receipt, plan.deposit.data, plan.deposit.value)
-            await self._record(inp.workflow_id, OperationStatus.FAILED, {"deposit_reverted": deposit.mined_tx_hash})
-            failure = DepositFailed(
+            # The workflow records the failure (bridge_record_failure) with this message.
+            raise DepositFailed(
                 f"the deposit {deposit.mined_tx_hash} reverted on {client.chain.name} ({reason or 'no reason'}): "
                 f"nothing was bridged, only gas was spent"
             )
-            await self._save_transfer(
-                inp.workflow_id,
-                None,
-                plan,
-                state=BridgeState.FAILED,
-                deposit_tx=deposit.mined_tx_hash,
-                detail=str(failure),
-            )
-            raise failure
         crash_point("bridge.after_deposit", inp.workflow_id)
         ref = await self.adapter(plan.route).deposit_ref(plan, receipt)
         # The workflow follows the deposit from here, starting in this state.
@@ -311,25 +303,10 @@ class BridgeActivities:
                     )
             delivery = await adapter.delivered(ref, tx, block)
             owed, who = plan.expected_output, f"recipient {plan.recipient} on {ref.destination_chain}"
-        refunded = progress.state is BridgeState.REFUNDED
-        if delivery.amount < owed:
-            detail = {"shortfall": {"owed": owed, "moved": delivery.amount, "tx": delivery.tx_hash}}
-            await self._record(inp.workflow_id, OperationStatus.FAILED, detail)
-            failure = DeliveryShortfall(
+        if delivery.amount < owed:  # recorded by the workflow's bridge_record_failure, with this message
+            raise DeliveryShortfall(
                 f"{who}: balance moved by {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
             )
-            await self._save_transfer(
-                inp.workflow_id,
-                request,
-                plan,
-                state=BridgeState.FAILED,
-                deposit_tx=ref.tx_hash,
-                deposit_id=ref.id,
-                **{"refund_tx" if refunded else "completion_tx": delivery.tx_hash},
-                received=delivery.amount,
-                detail=str(failure),
-            )
-            raise failure
         result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds, owed)
         await self._record(inp.workflow_id, OperationStatus.SUCCEEDED, {"result": result.model_dump(mode="json")})
         await self._save_transfer(
