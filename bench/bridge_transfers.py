@@ -51,6 +51,7 @@ from crosslane.config import Settings
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeState
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 from crosslane.ledger import Ledger
+from crosslane.money import from_base_units_compact
 from devnet.across import spoke
 from devnet.anvil import rpc_call
 from devnet.sandbox import Sandbox, WorkerProcess, sandbox
@@ -485,7 +486,7 @@ async def main(count: int, routes: Sequence[str], rounds: int) -> None:
                 client = CrosslaneClient(await connect_temporal(settings), queue)
                 print(
                     f"stack up in {time.perf_counter() - run_started:.1f} s; {count} transfers of "
-                    f"{AMOUNT / 10**6:g} {ASSET} {SOURCE} -> {DESTINATION} per batch"
+                    f"{from_base_units_compact(AMOUNT, 6)} {ASSET} {SOURCE} -> {DESTINATION} per batch"
                 )
                 results = await run_rounds(dn, client, count, routes, rounds, wf_keys, tag)
             finally:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from rich.console import Console
 from rich.live import Live
@@ -31,6 +33,8 @@ from crosslane.routing import Side
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
 
 CAP = 100 * GWEI
+R = TypeVar("R")
+S = TypeVar("S")
 TERMINAL = {TxState.CONFIRMED, TxState.CANCELLED, TxState.REVERTED, TxState.FAILED}
 
 
@@ -45,47 +49,49 @@ def _table(rows: dict[str, TxStatus | None], title: str) -> Table:
     return table
 
 
+async def _live(
+    out: Console,
+    handles: Sequence[WorkflowHandle[object, R]],
+    ids: list[str],
+    fetch: Callable[[str], Awaitable[S]],
+    table: Callable[[dict[str, S | None]], Table],
+) -> list[R]:
+    """Await the runs, showing each one's status query live (``table`` of id -> status)."""
+    results = asyncio.ensure_future(asyncio.gather(*(h.result() for h in handles)))
+    rows: dict[str, S | None] = dict.fromkeys(ids)
+    with Live(table(rows), console=out, refresh_per_second=8) as live:
+        while not results.done():
+            for rid in ids:
+                with contextlib.suppress(Exception):  # not started yet: the query races the first task
+                    rows[rid] = await fetch(rid)
+            live.update(table(rows))
+            await asyncio.wait({results}, timeout=0.25)
+        for rid in ids:
+            rows[rid] = await fetch(rid)
+        live.update(table(rows))
+    return list(results.result())
+
+
 async def _follow(
     out: Console, client: CrosslaneClient, handles: list[WorkflowHandle[object, TxResult]], title: str
 ) -> list[TxResult]:
     ids = [h.id.removeprefix("tx-") for h in handles]
-    results = asyncio.ensure_future(asyncio.gather(*(h.result() for h in handles)))
-    rows: dict[str, TxStatus | None] = dict.fromkeys(ids)
-    with Live(_table(rows, title), console=out, refresh_per_second=8) as live:
-        while not results.done():
-            for rid in ids:
-                with contextlib.suppress(Exception):  # not started yet
-                    rows[rid] = await client.tx_status(rid)
-            live.update(_table(rows, title))
-            await asyncio.wait({results}, timeout=0.25)
-        for rid in ids:
-            rows[rid] = await client.tx_status(rid)
-        live.update(_table(rows, title))
-    return results.result()
+    return await _live(out, handles, ids, client.tx_status, lambda rows: _table(rows, title))
+
+
+def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
+    table = Table(title="bridge transfers", expand=False)
+    for col in ("request", "route", "state", "detail"):
+        table.add_column(col, overflow="fold")
+    for rid, s in rows.items():
+        table.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
+    return table
 
 
 async def _follow_bridges(out: Console, client: CrosslaneClient, requests: list[BridgeRequest]) -> list[BridgeResult]:
     """Start the transfers and show each one's stage live until all are done."""
     handles = [await client.start_bridge(r) for r in requests]
-    results = asyncio.ensure_future(asyncio.gather(*(h.result() for h in handles)))
-
-    def table(rows: dict[str, BridgeStatus | None]) -> Table:
-        t = Table(title="bridge transfers", expand=False)
-        for col in ("request", "route", "state", "detail"):
-            t.add_column(col, overflow="fold")
-        for rid, s in rows.items():
-            t.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
-        return t
-
-    rows: dict[str, BridgeStatus | None] = {r.request_id: None for r in requests}
-    with Live(table(rows), console=out, refresh_per_second=8) as live:
-        while not results.done():
-            await asyncio.wait([results], timeout=0.3)
-            for rid in rows:
-                with contextlib.suppress(Exception):  # a query can race the run's first task
-                    rows[rid] = await client.bridge_status(rid)
-            live.update(table(rows))
-    return list(results.result())
+    return await _live(out, handles, [r.request_id for r in requests], client.bridge_status, _bridge_table)
 
 
 async def run_showcase(out: Console) -> None:
