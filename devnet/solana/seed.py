@@ -12,12 +12,11 @@ from solders.pubkey import Pubkey
 from solders.system_program import CreateAccountParams, create_account
 from spl.token.constants import TOKEN_2022_PROGRAM_ID, TOKEN_PROGRAM_ID
 from spl.token.instructions import (
-    InitializeMint2Params,
-    MintToCheckedParams,
     create_idempotent_associated_token_account,
     initialize_mint2,
     mint_to_checked,
 )
+from spl.token.models import InitializeMint2Params, MintToCheckedParams
 
 from connectors.solana.client import Confirmation, SolanaClient
 from connectors.solana.signer import LocalKeypairSigner, SolanaSigner
