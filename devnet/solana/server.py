@@ -22,6 +22,7 @@ from solders.hash import Hash
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from crosslane.money import from_base_units_compact
 from devnet.solana.node import DEPTH, Commitment, Faults, RpcFailure, SolanaNode, decode_transaction
 
 DEFAULT_SLOT_MS = 50
@@ -140,8 +141,8 @@ class SolanaRpcServer:
 
     def _token_balance(self, params: list[Any]) -> dict[str, Any]:
         amount, decimals = self.node.token_balance(_pubkey(params[0]))
-        text = str(amount).rjust(decimals + 1, "0")
-        ui = f"{text[:-decimals]}.{text[-decimals:]}".rstrip("0").rstrip(".") if decimals else text
+        ui = f"{from_base_units_compact(amount, decimals):f}"
+        # uiAmount is a JSON number on the wire, as real nodes send it; clients should read "amount"
         return self._in_context(
             {"amount": str(amount), "decimals": decimals, "uiAmount": float(ui), "uiAmountString": ui}
         )

@@ -190,6 +190,17 @@ async def test_rpc_error_faults(node: SolanaRpcServer, rpc: AsyncClient) -> None
     assert (await rpc.get_balance(wallet.pubkey())).value == 10 * SOL
 
 
+async def test_simulation_reports_success_and_failure_without_executing(rpc: AsyncClient) -> None:
+    sender, recipient = await funded(rpc, SOL), Keypair()
+    blockhash = (await rpc.get_latest_blockhash()).value.blockhash
+    ok = (await rpc.simulate_transaction(transfer_tx(sender, recipient, SOL // 2, blockhash))).value
+    assert ok.err is None and ok.units_consumed and ok.logs
+    too_much = (await rpc.simulate_transaction(transfer_tx(sender, recipient, 2 * SOL, blockhash))).value
+    assert too_much.err is not None
+    assert (await rpc.get_balance(recipient.pubkey())).value == 0
+    assert (await rpc.get_balance(sender.pubkey())).value == SOL
+
+
 async def test_account_reads(rpc: AsyncClient) -> None:
     wallet = await funded(rpc, 890_880)
     info = (await rpc.get_account_info(wallet.pubkey())).value
