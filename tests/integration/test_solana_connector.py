@@ -99,6 +99,8 @@ async def test_rebroadcast_of_landed_bytes_answers_the_same_signature(client: So
     assert await client.send(tx) == tx.signature
     assert await client.send(tx, skip_preflight=True) == tx.signature
     assert await client.balance(recipient) == SOL
+    finalized = await client.confirm(tx.signature, tx.last_valid_block_height, "finalized")
+    assert finalized is not None and finalized.commitment == "finalized"
 
 
 async def test_spl_transfer_checked_creates_the_recipient_ata_idempotently(

@@ -164,7 +164,7 @@ async def test_dropped_send_answers_its_signature_but_never_lands(node: SolanaRp
 
 async def test_delayed_confirmation_lands_later(node: SolanaRpcServer, rpc: AsyncClient) -> None:
     sender, recipient = await funded(rpc), Keypair()
-    await set_faults(node, confirm_delay_s=0.05)  # 5 slots: well within the blockhash's 20
+    await set_faults(node, confirm_delay_s=0.1)  # ~10 slots: within the blockhash's 20
     blockhash = (await rpc.get_latest_blockhash()).value.blockhash
     sent_at = node.node.slot
     signature = (
@@ -174,6 +174,22 @@ async def test_delayed_confirmation_lands_later(node: SolanaRpcServer, rpc: Asyn
     resp = await rpc.confirm_transaction(signature, Commitment.CONFIRMED, sleep_seconds=0.02)
     assert resp.value[0].slot > sent_at
     assert (await rpc.get_balance(recipient.pubkey())).value == SOL
+
+
+async def test_delayed_transaction_whose_blockhash_expires_meanwhile_never_lands(manual: SolanaRpcServer) -> None:
+    async with AsyncClient(manual.url) as rpc:
+        sender, recipient = await funded(rpc), Keypair()
+        await set_faults(manual, confirm_delay_s=0.5)
+        try:
+            blockhash = (await rpc.get_latest_blockhash(Commitment.PROCESSED)).value.blockhash
+            signature = await send(rpc, transfer_tx(sender, recipient, SOL, blockhash))
+            manual.node.advance(manual.node.blockhash_validity + 1)  # its blockhash expires before it is due
+            await asyncio.sleep(0.5)
+            manual.node.advance()  # due now
+        finally:
+            await set_faults(manual)
+        assert (await rpc.get_signature_statuses([signature], search_transaction_history=True)).value == [None]
+        assert (await rpc.get_balance(recipient.pubkey())).value == 0
 
 
 async def test_rpc_error_faults(node: SolanaRpcServer, rpc: AsyncClient) -> None:
