@@ -23,7 +23,14 @@ STATE_VERSION = 1
 
 class ProcessInfo(BaseModel):
     kind: Literal[
-        "anvil", "rpc_proxy", "cex", "private_relay", "wormhole_guardian", "across_relayer", "across_dataworker"
+        "anvil",
+        "rpc_proxy",
+        "cex",
+        "private_relay",
+        "wormhole_guardian",
+        "across_relayer",
+        "across_dataworker",
+        "solana",
     ]
     pid: int
     port: int
