@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from devnet.cex.auth import ApiKey, KeyStore
-from devnet.cex.bus import EventBus, Outbox
+from devnet.cex.bus import EventBus, Outbox, Subscriptions
 from devnet.cex.engine import EngineResult, MatchingEngine
 from devnet.cex.faults import FaultState
 from devnet.cex.numbers import plain
@@ -39,6 +39,7 @@ class Venue:
         self.faults = FaultState(seed)
         self.limiter = RateLimiter(profile.rate_limits.model_copy())
         self.outboxes: set[Outbox] = set()
+        self.subscriptions = Subscriptions()
 
     @property
     def name(self) -> str:
@@ -96,6 +97,7 @@ class Venue:
             "rate_limits": self.limiter.limits.model_dump(),
             "rate_limited": self.limiter.rejected,
             "websockets": len(self.outboxes),
+            "ws_subscriptions": self.subscriptions.snapshot(),
             "books": {
                 symbol: {
                     "sequence": book.sequence,
