@@ -17,7 +17,7 @@ from temporalio.client import Client
 
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxState
-from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 from devnet.sandbox import sandbox
 from tests.support.stack import Stack, crosslane_client, running_worker
 
@@ -67,9 +67,9 @@ async def record(stack: Stack) -> None:
             )
             handle = await client.start_tx(stuck)
             await wait_state(client, stuck.request_id, TxState.PENDING)
-            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
-            task = asyncio.ensure_future(handle.result())
-            await mine_until(task.done, url)
+            with hold_base_fee(url, max(50 * low, 5 * GWEI)):
+                task = asyncio.ensure_future(handle.result())
+                await mine_until(task.done, url)
             saved["tx_stuck_replaced"] = stuck.workflow_id
 
             cancel = stuck.model_copy(
