@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.worker import Worker
 
-from activities.cex import CexActivities
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
@@ -27,10 +25,14 @@ from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
-from tests.support.fastpath import FastPathProcess, fastpath_config, frozen_books, resume_market_makers
+from tests.support.fastpath import (
+    FastPathProcess,
+    cex_order_worker,
+    fastpath_config,
+    frozen_books,
+    resume_market_makers,
+)
 from tests.support.stack import Stack, unique_queue
-from workers.orchestrator import workflow_runner
-from workflows.cex_order import CexOrder
 
 SYMBOL = "BTC/USDT"
 
@@ -384,13 +386,7 @@ async def test_cex_order_workflow_places_its_leg_once_through_the_fast_path(
     await asyncio.sleep(0.5)
     queue = unique_queue("cex")
     client = await connect_temporal(stack.settings(queue))
-    worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=[CexOrder],
-        activities=[CexActivities(fastpath.config.socket_path).cex_execute],
-        workflow_runner=workflow_runner(),
-    )
+    worker = cex_order_worker(client, queue, fastpath)
     request = CexOrderRequest(
         request_id=unique_queue("leg"),
         leg=CexExecuteInput(step="buy", symbol=SYMBOL, side=Side.BUY, qty=Decimal("0.003"), kind="ioc"),

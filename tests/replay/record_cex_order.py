@@ -17,18 +17,13 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
-from temporalio.worker import Worker
-
-from activities.cex import CexActivities
 from crosslane.client import connect_temporal
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.routing import Side
 from devnet.sandbox import sandbox
 from tests.replay.record import save_histories
-from tests.support.fastpath import FastPathProcess, fastpath_config
+from tests.support.fastpath import FastPathProcess, cex_order_worker, fastpath_config
 from tests.support.stack import Stack
-from workers.orchestrator import workflow_runner
-from workflows.cex_order import CexOrder
 
 SYMBOL = "BTC/USDT"
 
@@ -37,13 +32,7 @@ async def record(stack: Stack, fastpath: FastPathProcess) -> None:
     queue = "replay-cex"
     await (await fastpath.client()).close()  # listening, with every book filled
     client = await connect_temporal(stack.settings(queue))
-    worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=[CexOrder],
-        activities=[CexActivities(fastpath.config.socket_path).cex_execute],
-        workflow_runner=workflow_runner(),
-    )
+    worker = cex_order_worker(client, queue, fastpath)
     saved: dict[str, str] = {}
     async with worker:
         legs = {

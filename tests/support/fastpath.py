@@ -8,20 +8,37 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.cex import CexActivities
 from crosslane.fastpath.client import FastPathClient
 from devnet.cex import admin_client as admin
 from devnet.sandbox import FastPathProcess
 from devnet.state import DevnetState
 from workers.fastpath.feeds import DEPTH as FEED_DEPTH
 from workers.fastpath.server import FastPathConfig
+from workers.orchestrator import workflow_runner
+from workflows.cex_order import CexOrder
 
-__all__ = ["FastPathProcess", "fastpath_config", "frozen_books", "resume_market_makers"]
+__all__ = ["FastPathProcess", "cex_order_worker", "fastpath_config", "frozen_books", "resume_market_makers"]
 
 Levels = dict[str, set[tuple[str, Decimal, Decimal]]]  # "bids"/"asks" -> (venue, price, qty)
 
 
 def fastpath_config(state: DevnetState, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
     return FastPathConfig.from_devnet(state, home, symbols)
+
+
+def cex_order_worker(client: Client, task_queue: str, fastpath: FastPathProcess) -> Worker:
+    """An in-process worker running CexOrder, its leg placed through ``fastpath``."""
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[CexOrder],
+        activities=[CexActivities(fastpath.config.socket_path).cex_execute],
+        workflow_runner=workflow_runner(),
+    )
 
 
 async def frozen_books(
