@@ -238,6 +238,7 @@ class TxActivities:
         started = time.monotonic()
         poll_s = inp.poll_interval_ms / 1000
         unseen = 0
+        sighted: MinedTx | None = None  # the receipt last recorded in the ledger
         while True:
             head = await client.block_number()
             blocks_waited = head - start_block
@@ -245,6 +246,9 @@ class TxActivities:
             crash_point("tx.waiting")
             mined = await find_mined(client, inp.tx_hashes)
             if mined is not None:
+                if sighted is None or (sighted.tx_hash, sighted.block_hash) != (mined.tx_hash, mined.block_hash):
+                    await self._record_sighting(inp.workflow_id, mined)
+                    sighted = mined
                 if head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined):
                     await self._settle(inp, mined)
                     return _mined_result(mined, blocks_waited)
@@ -267,6 +271,17 @@ class TxActivities:
                 if _window_passed(inp, blocks_waited, time.monotonic() - started):
                     return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
             await asyncio.sleep(poll_s)
+
+    async def _record_sighting(self, workflow_id: str, mined: MinedTx) -> None:
+        """Append where a receipt was seen to the operation's ``receipt_sightings``, so a reorg
+        shows in the ledger as the orphaned block followed by the canonical one."""
+        op = await self._operation(workflow_id)
+        sighting = {"tx_hash": mined.tx_hash, "block_number": mined.block_number, "block_hash": mined.block_hash}
+        sightings = list(op.detail.get("receipt_sightings", []))
+        if sightings[-1:] != [sighting]:  # a retried wait sees the same receipt again
+            await asyncio.to_thread(
+                self.rt.ledger.update_operation, op.id, detail={"receipt_sightings": [*sightings, sighting]}
+            )
 
     async def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
         status = AttemptStatus.MINED if mined.status == 1 else AttemptStatus.REVERTED

@@ -1,6 +1,7 @@
 """Admin endpoints under ``/__admin`` (no auth: the simulator binds to loopback only).
 
-- ``GET  /__admin/state``: faults, limits, books, balances of every account;
+- ``GET  /__admin/state``: faults, limits, books, balances and fee rates of every account, market
+  rules (tick, step, minimums, precisions), live websocket subscriptions;
 - ``POST /__admin/faults``: ``{latency_ms, error_rate, lose_next_order_response}`` (partial
   updates), ``{"drop_ws": true}`` aborts every websocket now, ``{"reset": true}`` clears;
 - ``POST /__admin/rate_limits``: partial :class:`~devnet.cex.ratelimit.RateLimits`, or reset;

@@ -9,6 +9,8 @@ For tests and tools driving a running simulator, in-process or a devnet process 
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import aiohttp
@@ -25,6 +27,16 @@ async def _call(method: str, url: str, body: dict[str, Any] | None = None, param
 async def state(rest_url: str) -> dict[str, Any]:
     result: dict[str, Any] = await _call("GET", rest_url + "/__admin/state")
     return result
+
+
+async def wait_subscribed(rest_url: str, key: str, timeout_s: float = 10.0) -> None:
+    """Until a websocket of the venue holds the subscription ``key`` (``user:<account>``, a
+    Binance stream name, an OKX ``<channel>:<instId|account>``): from then on every event reaches it."""
+    deadline = time.monotonic() + timeout_s
+    while key not in (held := (await state(rest_url))["ws_subscriptions"]):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no websocket subscribed to {key!r} within {timeout_s}s; held: {sorted(held)}")
+        await asyncio.sleep(0.02)
 
 
 async def set_faults(rest_url: str, **changes: Any) -> dict[str, Any]:

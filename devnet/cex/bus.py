@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter
 from collections.abc import Callable
 
 from aiohttp import web
@@ -31,6 +32,29 @@ class EventBus:
         for event in events:
             for listener in list(self._listeners):
                 listener(event)
+
+
+class Subscriptions:
+    """The streams the venue's websockets are subscribed to right now, by key (a Binance stream
+    name, ``user:<account>``, an OKX ``<channel>:<instId|account>``), with how many sockets hold each.
+
+    Reported by the admin state, so a test waits until its subscription is registered (after
+    which every event reaches it, see :class:`Outbox`) instead of sleeping.
+    """
+
+    def __init__(self) -> None:
+        self._counts: Counter[str] = Counter()
+
+    def add(self, key: str) -> None:
+        self._counts[key] += 1
+
+    def remove(self, key: str) -> None:
+        self._counts[key] -= 1
+        if self._counts[key] <= 0:
+            del self._counts[key]
+
+    def snapshot(self) -> dict[str, int]:
+        return dict(sorted(self._counts.items()))
 
 
 class Outbox:

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from devnet.cex.auth import ApiKey, KeyStore
-from devnet.cex.bus import EventBus, Outbox
+from devnet.cex.bus import EventBus, Outbox, Subscriptions
 from devnet.cex.engine import EngineResult, MatchingEngine
 from devnet.cex.faults import FaultState
 from devnet.cex.numbers import plain
@@ -39,6 +39,7 @@ class Venue:
         self.faults = FaultState(seed)
         self.limiter = RateLimiter(profile.rate_limits.model_copy())
         self.outboxes: set[Outbox] = set()
+        self.subscriptions = Subscriptions()
 
     @property
     def name(self) -> str:
@@ -85,8 +86,12 @@ class Venue:
             for asset, w in sorted(self.engine.wallets(account).items())
         }
 
+    def fee_rates_of(self, account: str) -> dict[str, str]:
+        fees = self.engine.fees_for(account)
+        return {"maker": plain(fees.maker), "taker": plain(fees.taker)}
+
     def state(self) -> dict[str, Any]:
-        """What the admin endpoint reports: faults, limits, books, accounts."""
+        """What the admin endpoint reports: faults, limits, books, accounts, fees, market rules."""
         engine = self.engine
         return {
             "venue": self.name,
@@ -96,6 +101,7 @@ class Venue:
             "rate_limits": self.limiter.limits.model_dump(),
             "rate_limited": self.limiter.rejected,
             "websockets": len(self.outboxes),
+            "ws_subscriptions": self.subscriptions.snapshot(),
             "books": {
                 symbol: {
                     "sequence": book.sequence,
@@ -107,5 +113,18 @@ class Venue:
                 for symbol, book in engine.books.items()
             },
             "accounts": {account: self.balances_of(account) for account in engine.balances.accounts()},
+            # the rates the engine charges each account (the venue schedule unless overridden)
+            "fees": {account: self.fee_rates_of(account) for account in engine.balances.accounts()},
+            "markets": {
+                spec.symbol: {
+                    "tick_size": plain(spec.tick_size),
+                    "step_size": plain(spec.step_size),
+                    "min_qty": plain(spec.min_qty),
+                    "min_notional": plain(spec.min_notional),
+                    "base_precision": spec.base_precision,
+                    "quote_precision": spec.quote_precision,
+                }
+                for spec in engine.markets.values()
+            },
             "asset_totals": {asset: plain(total) for asset, total in sorted(engine.balances.totals().items())},
         }

@@ -8,7 +8,7 @@ import asyncio
 from web3 import Web3
 
 from crosslane.domain.tx import AttemptKind, FeePolicy, ReplacementPolicy, TxOutcome, TxRequest, TxState
-from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 from tests.e2e.test_stuck_tx import wait_for_state
 from tests.support.stack import ETH, Stack, crosslane_client, running_worker, unique_queue
 
@@ -77,11 +77,14 @@ async def test_at_the_cap_the_lifecycle_cancels_when_asked_to(stack: Stack) -> N
             )
             handle = await client.start_tx(request)
             await wait_for_state(client, request.request_id, TxState.PENDING)
-            raise_next_base_fee(url, cap + cap // 20)  # 5% above the cap: no bump within the cap can pay it
-            task = asyncio.ensure_future(handle.result())
-            await asyncio.wait_for(mine_until(task.done, url), 60)
-            result = task.result()
-    assert_cancelled(Web3(Web3.HTTPProvider(url)), result, sender.address, recipient.address)
+            spike = cap + cap // 20  # 5% above the cap, held: no bump within the cap can pay it
+            with hold_base_fee(url, spike):
+                task = asyncio.ensure_future(handle.result())
+                await asyncio.wait_for(mine_until(task.done, url), 60)
+                result = task.result()
+    w3 = Web3(Web3.HTTPProvider(url))
+    assert_cancelled(w3, result, sender.address, recipient.address)
+    assert w3.eth.get_block(result.block_number)["baseFeePerGas"] == spike, "mined while the spike was held"
     cancel = result.attempts[result.mined_attempt_index]
     assert cancel.max_fee_per_gas <= cap * 1125 // 1000 + 1, "a cancel exceeds the cap by one minimum bump at most"
     assert all(a.max_fee_per_gas <= cap for a in result.attempts if a.kind is not AttemptKind.CANCEL)

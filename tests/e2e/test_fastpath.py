@@ -4,33 +4,42 @@ from __future__ import annotations
 
 import asyncio
 import os
+from bisect import bisect_left
 from collections.abc import AsyncIterator
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from temporalio.worker import Worker
 
-from activities.cex import CexActivities
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
 from crosslane.client import connect_temporal
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.errors import InvalidRequest
-from crosslane.fastpath.client import FastPathClient
-from crosslane.fastpath.protocol import OrderKind
+from crosslane.fastpath.protocol import OrderKind, ParentOrder
 from crosslane.routing import Side
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
-from tests.support.fastpath import FastPathProcess, fastpath_config
+from tests.support.fastpath import (
+    FastPathProcess,
+    cex_order_worker,
+    fastpath_config,
+    frozen_books,
+    resume_market_makers,
+)
 from tests.support.stack import Stack, unique_queue
-from workers.orchestrator import workflow_runner
-from workflows.cex_order import CexOrder
 
 SYMBOL = "BTC/USDT"
+
+
+def half_up(amount: Decimal, unit: Decimal) -> Decimal:
+    """How the simulators round a fee (per fill)."""
+    return amount.quantize(unit, rounding=ROUND_HALF_UP)
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +71,24 @@ async def fastpath(venues: tuple[DevnetState, Path], tmp_path: Path) -> AsyncIte
         process.stop()
 
 
-async def test_quote_and_split_route_fill(fastpath: FastPathProcess) -> None:
+async def test_quote_and_split_route_fill(venues: tuple[DevnetState, Path], fastpath: FastPathProcess) -> None:
+    state, _ = venues
+    qty = Decimal("0.01")
     fp = await fastpath.client()
-    await asyncio.sleep(1.0)  # books arrive
-    quote = await fp.quote(SYMBOL, Side.BUY, Decimal("0.01"))
-    assert quote.filled_qty == Decimal("0.01")
-    parent = await fp.route("t-split-1", SYMBOL, Side.BUY, Decimal("0.01"), kind=OrderKind.IOC)
-    assert parent.children and all(c.state in ("filled", "partially_filled", "cancelled") for c in parent.children)
-    again = await fp.route("t-split-1", SYMBOL, Side.BUY, Decimal("0.01"), kind=OrderKind.IOC)
+    try:
+        books = await frozen_books(state, fp, SYMBOL)
+        rules = await venue_rules(state)
+        quote = await fp.quote(SYMBOL, Side.BUY, qty)
+        parent = await fp.route("t-split-1", SYMBOL, Side.BUY, qty, kind=OrderKind.IOC)
+        again = await fp.route("t-split-1", SYMBOL, Side.BUY, qty, kind=OrderKind.IOC)
+    finally:
+        await resume_market_makers(state)
+        await fp.close()
+    assert quote.filled_qty == qty
+    assert {leg.venue: leg.qty for leg in quote.legs} == {c.venue: c.qty for c in parent.children}
+    assert_best_execution(books, rules, parent, qty)
+    # Asked again under the same parent id: the same children, nothing placed twice.
     assert [c.client_order_id for c in again.children] == [c.client_order_id for c in parent.children]
-    await fp.close()
 
 
 async def test_bad_input_is_refused_without_an_order(fastpath: FastPathProcess) -> None:
@@ -83,32 +100,142 @@ async def test_bad_input_is_refused_without_an_order(fastpath: FastPathProcess) 
     await fp.close()
 
 
+def fills(asks: list[list[str]], qty: Decimal) -> list[tuple[Decimal, Decimal]]:
+    """(price, quantity) taken from each ask level when buying ``qty`` from one venue alone."""
+    left, taken = qty, []
+    for price, size in asks:
+        if left == 0:
+            break
+        take = min(left, Decimal(size))
+        taken.append((Decimal(price), take))
+        left -= take
+    if left:
+        raise AssertionError(f"not enough depth on one venue to buy {qty}")
+    return taken
+
+
 def walk(asks: list[list[str]], qty: Decimal) -> Decimal:
     """Fee-exclusive cost of buying ``qty`` from one venue's asks alone."""
-    left, cost = qty, Decimal(0)
-    for price, size in asks:
-        take = min(left, Decimal(size))
-        cost += take * Decimal(price)
-        left -= take
-        if left == 0:
-            return cost
-    raise AssertionError("not enough depth on one venue for the comparison")
+    return sum((price * take for price, take in fills(asks, qty)), start=Decimal(0))
 
 
-async def frozen_books(state: DevnetState, fp: FastPathClient) -> dict[str, dict]:
-    """Market makers paused; returns the venues' books once the fast path sees the same."""
-    for venue in state.cex.values():
-        await admin.market_maker(venue.rest_url, running=False)
-    await asyncio.sleep(0.3)
-    books = {name: await admin.book(v.rest_url, SYMBOL, 50) for name, v in state.cex.items()}
-    want = {(name, Decimal(p), Decimal(q)) for name, b in books.items() for p, q in b["asks"][:3]}
-    for _ in range(100):
-        view = await fp.book(SYMBOL, depth=40)
-        seen = {(lv.venue, lv.price, lv.qty) for lv in view.asks}
-        if want <= seen:
-            return books
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"the fast path's book never matched the venues': {sorted(want - seen)}")
+@dataclass(frozen=True)
+class VenueRules:
+    """What one simulator is configured with, read from its admin state (not from the router)."""
+
+    taker: Decimal  # the rate it charges the fast path's account
+    step: Decimal
+    min_qty: Decimal
+    min_notional: Decimal
+    base_precision: int  # buy fees are charged in the base asset, rounded half-up per fill to this
+
+
+async def venue_rules(state: DevnetState) -> dict[str, VenueRules]:
+    rules = {}
+    for name, venue in state.cex.items():
+        report = await admin.state(venue.rest_url)
+        market = report["markets"][SYMBOL]
+        rules[name] = VenueRules(
+            taker=Decimal(report["fees"]["acct-" + name]["taker"]),
+            step=Decimal(market["step_size"]),
+            min_qty=Decimal(market["min_qty"]),
+            min_notional=Decimal(market["min_notional"]),
+            base_precision=market["base_precision"],
+        )
+    return rules
+
+
+class Ladder:
+    """One venue's asks as cumulative sums: the cost of buying any quantity in O(log levels)."""
+
+    def __init__(self, asks: list[list[str]]) -> None:
+        self.prices = [Decimal(p) for p, _ in asks]
+        self.depth: list[Decimal] = []  # quantity through each level
+        self.spent: list[Decimal] = []  # cost through each level
+        qty = cost = Decimal(0)
+        for price, size in zip(self.prices, (Decimal(q) for _, q in asks), strict=True):
+            qty, cost = qty + size, cost + price * size
+            self.depth.append(qty)
+            self.spent.append(cost)
+
+    def notional(self, qty: Decimal) -> Decimal | None:
+        """Fee-exclusive cost of ``qty``; None beyond the book."""
+        if qty == 0:
+            return Decimal(0)
+        i = bisect_left(self.depth, qty)
+        if i == len(self.depth):
+            return None
+        before_qty, before_cost = (self.depth[i - 1], self.spent[i - 1]) if i else (Decimal(0), Decimal(0))
+        return before_cost + (qty - before_qty) * self.prices[i]
+
+
+def cheapest_splits(
+    books: dict[str, dict[str, Any]], rules: dict[str, VenueRules], qty: Decimal
+) -> tuple[Decimal, list[dict[str, Decimal]]]:
+    """Brute force: every split of a buy of ``qty`` between the two venues in multiples of the
+    coarser lot, each share within its venue's step and minimums (or zero), costed on the frozen
+    books with each venue's configured taker fee. Returns the lowest all-in cost and every split
+    reaching it (equal prices on both venues can make several splits equally cheap)."""
+    first, second = sorted(books)
+    lot = max(rules[first].step, rules[second].step)
+    ladders = {name: Ladder(book["asks"]) for name, book in books.items()}
+    best: Decimal | None = None
+    winners: list[dict[str, Decimal]] = []
+    for lots in range(int(qty / lot) + 1):
+        split = {first: lot * lots, second: qty - lot * lots}
+        total = split_cost(split, ladders, rules)
+        if total is None or (best is not None and total > best):
+            continue
+        if best is None or total < best:
+            best, winners = total, []
+        winners.append(split)
+    assert best is not None, f"no split of {qty} fits both venues' books and rules"
+    return best, winners
+
+
+def split_cost(
+    split: dict[str, Decimal], ladders: dict[str, Ladder], rules: dict[str, VenueRules]
+) -> Decimal | None:
+    """All-in cost (fills plus taker fees) of a split; None if a share breaks its venue's rules."""
+    total = Decimal(0)
+    for venue, share in split.items():
+        if share == 0:
+            continue
+        rule = rules[venue]
+        notional = ladders[venue].notional(share)
+        if notional is None or share % rule.step or share < rule.min_qty or notional < rule.min_notional:
+            return None
+        total += notional * (1 + rule.taker)
+    return total
+
+
+def assert_best_execution(
+    books: dict[str, dict[str, Any]], rules: dict[str, VenueRules], parent: ParentOrder, qty: Decimal
+) -> None:
+    """The route is a cheapest split of ``qty`` (by brute force on the frozen books) or within one
+    lot of one, every child filled in full at the book's prices, and each venue charged its
+    configured taker fee.
+
+    Within one lot: the router walks levels greedily, so when a level's size is not a multiple
+    of the other venue's coarser step it can leave the last fraction of a lot on a dearer level
+    (seen: 0.000009 BTC, 0.00013 USDT on a 37,500 USDT buy). Anything further off fails."""
+    best, winners = cheapest_splits(books, rules, qty)
+    chosen = {venue: Decimal(0) for venue in books} | {c.venue: c.qty for c in parent.children}
+    lot = max(rule.step for rule in rules.values())
+    ladders = {name: Ladder(book["asks"]) for name, book in books.items()}
+    assert any(all(abs(chosen[v] - w[v]) <= lot for v in chosen) for w in winners), (
+        f"the router split {chosen} (cost {split_cost(chosen, ladders, rules)}) is not within one lot ({lot}) "
+        f"of a cheapest split: {winners[:3]} cost {best}"
+    )
+    for child in parent.children:
+        assert (child.state, child.filled) == ("filled", child.qty), child
+        taken = fills(books[child.venue]["asks"], child.filled)
+        assert child.cost == sum(price * take for price, take in taken), f"{child.venue}: fills at the book's prices"
+        rule = rules[child.venue]
+        unit = Decimal(1).scaleb(-rule.base_precision)
+        fee = sum((half_up(take * rule.taker, unit) for _, take in taken), start=Decimal(0))
+        assert (child.fee, child.fee_currency) == (fee, "BTC"), f"{child.venue}: taker fee at {rule.taker}"
+    assert sum(c.filled for c in parent.children) == qty
 
 
 def split_size(books: dict[str, dict]) -> Decimal:
@@ -122,11 +249,6 @@ def split_size(books: dict[str, dict]) -> Decimal:
             return (qty + size / 2).quantize(Decimal("0.0001"))
         qty += size
     raise AssertionError("one venue has no asks")
-
-
-async def resume(state: DevnetState) -> None:
-    for venue in state.cex.values():
-        await admin.market_maker(venue.rest_url, running=True)
 
 
 def venue_client(venue, account: str):  # noqa: ANN001, ANN201
@@ -147,20 +269,19 @@ async def test_split_buy_beats_each_venue_alone_and_balances_conserve(
     state, _ = venues
     fp = await fastpath.client()
     try:
-        books = await frozen_books(state, fp)
+        books = await frozen_books(state, fp, SYMBOL)
+        rules = await venue_rules(state)
         qty = split_size(books)
         before = {name: await admin.state(v.rest_url) for name, v in state.cex.items()}
         quote = await fp.quote(SYMBOL, Side.BUY, qty)
         parent = await fp.route("t-split-big", SYMBOL, Side.BUY, qty, kind=OrderKind.IOC)
         after = {name: await admin.state(v.rest_url) for name, v in state.cex.items()}
     finally:
-        await resume(state)
+        await resume_market_makers(state)
         await fp.close()
 
     assert {c.venue for c in parent.children} == {"binance", "okx"}, "the size must be split across both venues"
-    assert sum(c.qty for c in parent.children) == qty
-    assert all(c.state == "filled" for c in parent.children), parent.children
-    assert sum(c.filled for c in parent.children) == qty
+    assert_best_execution(books, rules, parent, qty)
     cost = sum(c.cost for c in parent.children)
     assert cost == quote.notional, "the fills cost exactly what the route predicted"
     for name, book in books.items():
@@ -265,13 +386,7 @@ async def test_cex_order_workflow_places_its_leg_once_through_the_fast_path(
     await asyncio.sleep(0.5)
     queue = unique_queue("cex")
     client = await connect_temporal(stack.settings(queue))
-    worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=[CexOrder],
-        activities=[CexActivities(fastpath.config.socket_path).cex_execute],
-        workflow_runner=workflow_runner(),
-    )
+    worker = cex_order_worker(client, queue, fastpath)
     request = CexOrderRequest(
         request_id=unique_queue("leg"),
         leg=CexExecuteInput(step="buy", symbol=SYMBOL, side=Side.BUY, qty=Decimal("0.003"), kind="ioc"),
@@ -314,21 +429,24 @@ async def test_dropped_websockets_resync_to_the_venues_books(
     await asyncio.sleep(0.5)
     for venue in state.cex.values():
         await admin.set_faults(venue.rest_url, drop_ws=True)
-    await asyncio.sleep(1.0)
+    for _ in range(600):  # until the fast path has reconnected to every venue and has a fresh book again
+        health = {h.venue: h for h in await fp.health()}
+        if all(h.ws_reconnects >= 1 and not h.book_stale for h in health.values()):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError(f"the fast path did not reconnect and resync: {health}")
     try:
-        books = await frozen_books(state, fp)  # raises unless the fast path shows the venues' books again
+        books = await frozen_books(state, fp, SYMBOL)  # raises unless the fast path shows the venues' books again
         view = await fp.book(SYMBOL, depth=40)
         for name in state.cex:
             # Each venue's own book is never crossed (across venues it may be: that is arbitrage).
             best_bid = max(lv.price for lv in view.bids if lv.venue == name)
             best_ask = min(lv.price for lv in view.asks if lv.venue == name)
             assert best_bid < best_ask, f"{name}'s book is crossed"
-        health = {h.venue: h for h in await fp.health()}
-        assert all(h.ws_reconnects >= 1 for h in health.values()), health
-        assert all(not h.book_stale for h in health.values())
         assert books
     finally:
-        await resume(state)
+        await resume_market_makers(state)
         await fp.close()
 
 

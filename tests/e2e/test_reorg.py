@@ -38,8 +38,15 @@ async def test_receipt_from_a_reorged_block_is_not_trusted(stack: Stack) -> None
             snapshot = stack.anvil(CHAIN, "evm_snapshot")
             mine(url)
             tx_hash = (await client.tx_status(request.request_id)).attempts[0].tx_hash
-            first_block = w3.eth.get_transaction_receipt(tx_hash)["blockHash"].hex()
-            await asyncio.sleep(0.5)  # the watcher sees the receipt with 1 of 3 confirmations
+            first_receipt = w3.eth.get_transaction_receipt(tx_hash)
+            orphaned = {
+                "tx_hash": tx_hash.lower(),
+                "block_number": first_receipt["blockNumber"],
+                "block_hash": "0x" + first_receipt["blockHash"].hex().removeprefix("0x"),
+            }
+            first_block = orphaned["block_hash"]
+            # The watcher sees the receipt with 1 of 3 confirmations (the ledger says where).
+            assert await sightings(stack, request.workflow_id, 1) == [orphaned]
             assert (await client.tx_status(request.request_id)).state is not TxState.CONFIRMED
             # Reorg: the block is replaced by one with different contents at the same height.
             assert stack.anvil(CHAIN, "evm_revert", snapshot) is True
@@ -61,9 +68,26 @@ async def test_receipt_from_a_reorged_block_is_not_trusted(stack: Stack) -> None
             await asyncio.wait_for(mine_until(task.done, url), 60)
             result = task.result()
     assert result.outcome is TxOutcome.CONFIRMED
-    assert result.block_hash != "0x" + first_block.removeprefix("0x"), "the orphaned block must not be reported"
+    assert result.block_hash != first_block, "the orphaned block must not be reported"
     canonical = w3.eth.get_block(result.block_number)["hash"].hex()
     assert result.block_hash == "0x" + canonical.removeprefix("0x")
+    # The reorg path ran: the receipt was seen in the orphaned block, then in the canonical one.
+    assert await sightings(stack, request.workflow_id, 2) == [
+        orphaned,
+        {"tx_hash": result.mined_tx_hash, "block_number": result.block_number, "block_hash": result.block_hash},
+    ]
     assert w3.eth.get_transaction_receipt(result.mined_tx_hash)["blockNumber"] == result.block_number
     assert w3.eth.get_transaction_count(sender.address) == 1
     assert w3.eth.get_balance(recipient.address) == 1000 * 10**18 + 42
+
+
+async def sightings(stack: Stack, workflow_id: str, count: int) -> list[dict[str, object]]:
+    """The ledger's receipt sightings of the lifecycle's transaction, once there are ``count``."""
+    ledger = stack.ledger()
+    for _ in range(200):
+        op = ledger.get_operation(workflow_id, "tx")
+        seen = list(op.detail.get("receipt_sightings", [])) if op else []
+        if len(seen) >= count:
+            return seen
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{workflow_id}: the watcher recorded {seen}, expected {count} receipt sighting(s)")

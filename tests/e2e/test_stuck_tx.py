@@ -8,7 +8,7 @@ from web3 import Web3
 
 from crosslane.domain.tx import AttemptKind, FeePolicy, ReplacementPolicy, TxOutcome, TxRequest, TxState
 from crosslane.ledger.records import AttemptStatus
-from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 GWEI = 10**9
@@ -49,13 +49,15 @@ async def test_stuck_transaction_is_replaced_and_exactly_one_mines(stack: Stack)
             )
             handle = await client.start_tx(request)
             await wait_for_state(client, request.request_id, TxState.PENDING)
-            # The next block's base fee jumps far above the first attempt's max fee: it cannot be included.
-            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
-            result_task = asyncio.ensure_future(handle.result())
-            await mine_until(result_task.done, url)
-            result = result_task.result()
+            # The base fee jumps far above the first attempt's max fee, and stays there: it cannot be included.
+            spike = max(50 * low, 5 * GWEI)
+            with hold_base_fee(url, spike):
+                result_task = asyncio.ensure_future(handle.result())
+                await mine_until(result_task.done, url)
+                result = result_task.result()
 
     assert result.outcome is TxOutcome.CONFIRMED
+    assert w3.eth.get_block(result.block_number)["baseFeePerGas"] == spike, "mined while the spike was held"
     assert len(result.attempts) >= 2
     assert result.mined_attempt_index >= 1, "the underpriced original must not be the one that mined"
     assert result.attempts[1].kind is AttemptKind.REPLACEMENT

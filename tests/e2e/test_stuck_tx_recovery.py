@@ -9,7 +9,7 @@ from web3 import Web3
 
 from crosslane.domain.recovery import RecoveryActionKind, RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxOutcome, TxRequest, TxState
-from devnet.mining import manual_mining, mine, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine, mine_until, next_base_fee
 from tests.e2e.test_stuck_tx import wait_for_state
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -74,10 +74,10 @@ async def test_foreign_stuck_transaction_is_replaced(stack: Stack) -> None:
         with manual_mining(url):
             low = max(next_base_fee(url), 1)
             stuck = send_raw(w3, signer, nonce=0, max_fee=low)
-            # The next block's base fee is far above the stuck transaction's max fee. (anvil evicts
+            # The base fee is held far above the stuck transaction's max fee. (anvil evicts
             # such a transaction once a block is mined, so the sweep runs before that.)
-            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
-            report = await recover(stack, queue, signer.address, mine_url=url)
+            with hold_base_fee(url, max(50 * low, 5 * GWEI)):
+                report = await recover(stack, queue, signer.address, mine_url=url)
     assert [(a.nonce, a.kind, a.outcome) for a in report.actions] == [
         (0, RecoveryActionKind.REPLACED, TxOutcome.CONFIRMED.value)
     ]
@@ -108,11 +108,11 @@ async def test_stuck_lifecycle_is_told_to_bump_by_the_sweep(stack: Stack) -> Non
             )
             handle = await client.start_tx(request)
             await wait_for_state(client, request.request_id, TxState.PENDING)
-            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
-            report = await recover(stack, queue, sender.address)
-            task = asyncio.ensure_future(handle.result())
-            await asyncio.wait_for(mine_until(task.done, url), 60)
-            result = task.result()
+            with hold_base_fee(url, max(50 * low, 5 * GWEI)):
+                report = await recover(stack, queue, sender.address)
+                task = asyncio.ensure_future(handle.result())
+                await asyncio.wait_for(mine_until(task.done, url), 60)
+                result = task.result()
     assert [(a.nonce, a.kind, a.workflow_id) for a in report.actions] == [
         (0, RecoveryActionKind.SIGNALLED_OWNER, request.workflow_id)
     ]

@@ -88,9 +88,13 @@ async def test_place_find_cancel_by_client_order_id(venue: tuple[CexVenue, Venue
 
 async def test_lost_response_is_reconciled_to_exactly_one_order(venue: tuple[CexVenue, VenueServer]) -> None:
     connector, server = venue
+    lost_before = (await admin.state(server.rest_url))["fault_stats"]["lost_order_responses"]
     await admin.set_faults(server.rest_url, lose_next_order_response=1)
     cid = client_order_id(f"{connector.name}/lost")
     order = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
+    venue_state = await admin.state(server.rest_url)
+    assert venue_state["fault_stats"]["lost_order_responses"] == lost_before + 1, "the placement's response was lost"
+    assert venue_state["faults"]["lose_next_order_response"] == 0
     assert order["clientOrderId"] == cid and order["status"] == "open"
     opened = await connector.exchange.fetch_open_orders(SYMBOL)
     assert [o["clientOrderId"] for o in opened].count(cid) == 1

@@ -24,6 +24,7 @@ from devnet.cex.auth import ApiKey
 from devnet.cex.clients import ccxt_client
 from devnet.cex.market_maker import MarketMakerConfig
 from devnet.cex.server import VenueServer
+from tests.support.cex import pushed_order
 
 pytestmark = pytest.mark.timeout(60)
 SYMBOL = "BTC/USDT"
@@ -281,23 +282,22 @@ async def test_watch_orders_over_the_websocket_api(sim: VenueServer, trader: Tra
     ex = trader.ex
     await ex.load_markets()
     first = asyncio.create_task(ex.watch_orders(SYMBOL))
-    await asyncio.sleep(0.3)  # subscribed through userDataStream.subscribe.signature
+    # subscribed through userDataStream.subscribe.signature
+    await admin.wait_subscribed(sim.rest_url, f"user:{trader.key.account}")
     order = await ex.create_order(SYMBOL, "limit", "sell", 0.01, 99000)
     update = await asyncio.wait_for(first, 5)
     assert [(o["id"], o["status"]) for o in update] == [(order["id"], "open")]
     taker = sim.add_account(f"taker-{uuid.uuid4().hex[:6]}")
     assert sim.market_maker is not None
     sim.venue.execute(lambda engine: engine.cancel_all("__market_maker__", SYMBOL))  # let the taker reach our ask
-    second = asyncio.create_task(ex.watch_orders(SYMBOL))
-    await asyncio.sleep(0.05)
     buyer = ccxt_client("binance", sim.rest_url, sim.ws_url, api_key=taker.api_key, secret=taker.secret)
     try:
         await buyer.create_order(SYMBOL, "market", "buy", 0.01)
     finally:
         await buyer.close()
         sim.market_maker.quote(step=0)
-    filled = [o for o in await asyncio.wait_for(second, 5) if o["id"] == order["id"]]
-    assert (filled[-1]["status"], filled[-1]["filled"], filled[-1]["price"]) == ("closed", 0.01, 99000)
+    filled = await pushed_order(ex, order["id"], "closed")
+    assert (filled["filled"], filled["price"]) == (0.01, 99000)
 
 
 async def test_raw_streams_listen_key_and_combined(sim: VenueServer, trader: Trader) -> None:
@@ -309,7 +309,8 @@ async def test_raw_streams_listen_key_and_combined(sim: VenueServer, trader: Tra
         session.ws_connect(f"{sim.ws_url}/ws/{listen_key}") as user,
         session.ws_connect(f"{sim.rest_url.replace('http', 'ws')}/stream?streams=btcusdt@trade") as trades,
     ):
-        await asyncio.sleep(0.05)
+        await admin.wait_subscribed(sim.rest_url, f"user:{trader.key.account}")
+        await admin.wait_subscribed(sim.rest_url, "btcusdt@trade")
         await ex.create_order(SYMBOL, "market", "buy", 0.001)
         events = [(await user.receive_json(timeout=5))["e"] for _ in range(3)]
         assert events[0] == "executionReport" and "outboundAccountPosition" in events
@@ -329,7 +330,7 @@ async def test_admin_endpoints(sim: VenueServer) -> None:
     try:
         await ex.load_markets()
         pending = asyncio.create_task(ex.watch_balance())
-        await asyncio.sleep(0.3)
+        await admin.wait_subscribed(sim.rest_url, "user:admin-made")
         credited = await admin.credit(sim.rest_url, "BTC", "0.5", api_key=created["api_key"])
         assert credited["balances"]["BTC"]["free"] == "0.5"
         balance = await asyncio.wait_for(pending, 5)  # balanceUpdate / outboundAccountPosition pushed

@@ -20,11 +20,13 @@ import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
+from devnet.cex import admin_client as admin
 from devnet.cex.admin_client import set_faults, set_rate_limits
 from devnet.cex.auth import ApiKey
 from devnet.cex.clients import ccxt_client
 from devnet.cex.market_maker import MarketMakerConfig
 from devnet.cex.server import VenueServer
+from tests.support.cex import pushed_order
 
 pytestmark = pytest.mark.timeout(60)
 SYMBOL = "BTC/USDT"
@@ -297,12 +299,9 @@ async def test_watch_orders_after_login(sim: VenueServer, trader: Trader) -> Non
     ex = trader.ex
     await ex.load_markets()
     pending = asyncio.create_task(ex.watch_orders(SYMBOL))
-    await asyncio.sleep(0.3)  # login, then the orders channel
+    await admin.wait_subscribed(sim.rest_url, f"orders:{trader.key.account}")  # login, then the orders channel
     order = await ex.create_order(SYMBOL, "limit", "sell", 0.01, 99000)
     update = await asyncio.wait_for(pending, 5)
     assert [(o["id"], o["status"]) for o in update] == [(order["id"], "open")]
-    pending = asyncio.create_task(ex.watch_orders(SYMBOL))
-    await asyncio.sleep(0.05)
     await ex.cancel_order(order["id"], SYMBOL)
-    update = await asyncio.wait_for(pending, 5)
-    assert [(o["id"], o["status"]) for o in update if o["id"] == order["id"]][-1] == (order["id"], "canceled")
+    await pushed_order(ex, order["id"], "canceled")

@@ -3,8 +3,9 @@
     .venv/bin/python -m tests.replay.record
 
 Starts its own Temporal dev server and devnet, runs one scenario per history, and writes
-``tests/replay/histories/<scenario>.json``. Re-record after an intended workflow change
-(and keep the old files while old runs may still be open, so they keep replaying).
+``tests/replay/histories/<scenario>.json``. Saved histories are never overwritten: after an
+intended workflow change, record new ones under new names and keep the old files, which must
+still replay (see tests/replay/manifest.py).
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from temporalio.client import Client
 
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxState
-from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 from devnet.sandbox import sandbox
+from tests.replay.manifest import HISTORIES, add_to_manifest
 from tests.support.stack import Stack, crosslane_client, running_worker
 
-HISTORIES = Path(__file__).parent / "histories"
 GWEI = 10**9
 
 
@@ -67,9 +68,9 @@ async def record(stack: Stack) -> None:
             )
             handle = await client.start_tx(stuck)
             await wait_state(client, stuck.request_id, TxState.PENDING)
-            raise_next_base_fee(url, max(50 * low, 5 * GWEI))
-            task = asyncio.ensure_future(handle.result())
-            await mine_until(task.done, url)
+            with hold_base_fee(url, max(50 * low, 5 * GWEI)):
+                task = asyncio.ensure_future(handle.result())
+                await mine_until(task.done, url)
             saved["tx_stuck_replaced"] = stuck.workflow_id
 
             cancel = stuck.model_copy(
@@ -117,11 +118,18 @@ async def record(stack: Stack) -> None:
 
 async def save_histories(temporal: Client, saved: dict[str, str], *, file_per_workflow_id: bool = False) -> None:
     """Write each run's history to ``histories/<name>.json`` (``<workflow id>.json`` with
-    ``file_per_workflow_id``: the replayer takes the id from the file name)."""
+    ``file_per_workflow_id``: the replayer takes the id from the file name) and list it in the
+    manifest. A file that exists already is kept as it is: histories are never overwritten."""
     HISTORIES.mkdir(exist_ok=True)
     for name, workflow_id in saved.items():
+        path = HISTORIES / f"{workflow_id if file_per_workflow_id else name}.json"
+        if path.exists():
+            print(f"kept {path.name}: a saved history is never overwritten (record a changed one under a new name)")
+            continue
         history = await temporal.get_workflow_handle(workflow_id).fetch_history()
-        (HISTORIES / f"{workflow_id if file_per_workflow_id else name}.json").write_text(history.to_json())
+        with path.open("x") as out:
+            out.write(history.to_json())
+        add_to_manifest(path)
         print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
 
 

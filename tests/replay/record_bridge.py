@@ -8,7 +8,8 @@ with its approval and redeem, an Across transfer filled by the relayer, an Acros
 never filled and refunded, a Wormhole transfer waiting for an operator while two guardians
 are down (resumed, then completed), one cancelled during its approval (its failure recorded
 in the ledger), and a request refused before any deposit.
-Re-record after an intended change to workflows/bridge_transfer.py.
+Saved histories are never overwritten: after an intended change to workflows/bridge_transfer.py,
+record new ones under new names.
 """
 
 from __future__ import annotations

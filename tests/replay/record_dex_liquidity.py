@@ -5,7 +5,8 @@
 
 Own Temporal dev server and devnet; scenarios: a V2 add with two approvals, a V3 mint, a
 V3 collect of fees other traders paid, a request the plan refuses, and raw JSON the
-request model refuses. Re-record after an intended change to workflows/dex_liquidity.py.
+request model refuses. After an intended change to workflows/dex_liquidity.py, record new
+histories under new workflow ids (saved ones are never overwritten).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@
 Own Temporal dev server and devnet; scenarios: a two-hop V3 swap with its approval, an
 exact-out V2 swap whose allowance sufficed, a swap reverted by a price moved past its
 limit (SlippageExceeded), a request the quote refuses, and raw JSON the request model
-refuses. Re-record after an intended change to workflows/dex_swap.py.
+refuses. After an intended change to workflows/dex_swap.py, record new histories under new
+names (saved ones are never overwritten).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from connectors.evm.fees import FeeSuggestion
 from crosslane.domain.tx import AttemptKind, TxRequest
 from crosslane.ledger.records import AttemptKind as LedgerAttemptKind
 from crosslane.ledger.records import AttemptRecord, AttemptStatus
-from crosslane.money import BPS, GWEI, bump
+from crosslane.money import BPS, GWEI
 
 SIGNER = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
 TO = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
@@ -65,6 +65,14 @@ def oracle(max_fee: int, tip: int, base_fee: int | None = None) -> FeeSuggestion
 
 QUIET = oracle(2 * GWEI, GWEI // 10)  # the oracle asks for less than any bump
 
+# Expected fees are written out from the rule, not computed with crosslane.money.bump (the helper
+# under test): a replacement raises each field by at least the bump (12.5 % unless configured),
+# rounded up to the next wei.
+BUMPED_20_GWEI = {1250: 22_500_000_000, 2000: 24_000_000_000, 5000: 30_000_000_000}
+BUMPED_2_GWEI = {1250: 2_250_000_000, 2000: 2_400_000_000, 5000: 3_000_000_000}
+CAP_PLUS_BUMP = 112_500_000_000  # 100 gwei + 12.5 %
+LARGEST_BUMPABLE_UNDER_CAP = 88_888_888_888  # x 1.125 = 99_999_999_999 <= CAP
+
 
 def accepted_as_replacement(new: tuple[int, int], old: AttemptRecord, bump_bps: int) -> bool:
     """What geth/anvil/reth check: both fields raised by at least the bump."""
@@ -83,7 +91,7 @@ def accepted_as_replacement(new: tuple[int, int], old: AttemptRecord, bump_bps: 
 def test_replacement_raises_both_fields_by_the_bump(bump_bps: int) -> None:
     last = attempt(20 * GWEI, 2 * GWEI)
     priced = _replacement_fees(tx_request(bump_bps=bump_bps), last, QUIET, AttemptKind.REPLACEMENT)
-    assert priced == (bump(20 * GWEI, bump_bps), bump(2 * GWEI, bump_bps))
+    assert priced == (BUMPED_20_GWEI[bump_bps], BUMPED_2_GWEI[bump_bps])
     assert accepted_as_replacement(priced, last, bump_bps)
 
 
@@ -100,10 +108,7 @@ def test_replacement_follows_the_oracle_when_it_asks_for_more() -> None:
     assert _replacement_fees(tx_request(), last, market, AttemptKind.REPLACEMENT) == (50 * GWEI, 5 * GWEI)
     # the oracle may raise one field and not the other: each field takes the larger
     tip_only = oracle(21 * GWEI, 4 * GWEI)
-    assert _replacement_fees(tx_request(), last, tip_only, AttemptKind.REPLACEMENT) == (
-        bump(20 * GWEI, 1250),
-        4 * GWEI,
-    )
+    assert _replacement_fees(tx_request(), last, tip_only, AttemptKind.REPLACEMENT) == (22_500_000_000, 4 * GWEI)
 
 
 def test_replacement_never_exceeds_the_cap() -> None:
@@ -120,20 +125,20 @@ def test_replacement_never_exceeds_the_cap() -> None:
                 assert accepted_as_replacement(priced, attempt(last_fee, last_fee // 10), 1250)
 
 
-@pytest.mark.parametrize("last_fee", [CAP, CAP - 1, 95 * GWEI, CAP * BPS // (BPS + 1250) + 1])
+@pytest.mark.parametrize("last_fee", [CAP, CAP - 1, 95 * GWEI, LARGEST_BUMPABLE_UNDER_CAP + 1])
 def test_replacement_returns_none_when_the_cap_leaves_no_valid_bump(last_fee: int) -> None:
-    assert bump(last_fee, 1250) > CAP
+    # the smallest accepted replacement, last_fee x 1.125 rounded up, is above the cap for all of these
+    # (88_888_888_889 x 1.125 = 100_000_000_000.125)
     assert _replacement_fees(tx_request(), attempt(last_fee, GWEI), QUIET, AttemptKind.REPLACEMENT) is None
     spike = oracle(10 * CAP, GWEI)
     assert _replacement_fees(tx_request(), attempt(last_fee, GWEI), spike, AttemptKind.REPLACEMENT) is None
 
 
 def test_replacement_exactly_reaching_the_cap_is_allowed() -> None:
-    last_fee = CAP * BPS // (BPS + 1250)  # bump(last_fee) == CAP
-    assert bump(last_fee, 1250) <= CAP
+    last_fee = LARGEST_BUMPABLE_UNDER_CAP
     assert _replacement_fees(tx_request(), attempt(last_fee, GWEI), QUIET, AttemptKind.REPLACEMENT) == (
-        bump(last_fee, 1250),
-        bump(GWEI, 1250),
+        99_999_999_999,
+        1_125_000_000,
     )
 
 
@@ -142,10 +147,7 @@ def test_replacement_exactly_reaching_the_cap_is_allowed() -> None:
 
 def test_cancel_below_the_cap_is_priced_like_a_replacement() -> None:
     last = attempt(20 * GWEI, 2 * GWEI)
-    assert _replacement_fees(tx_request(), last, QUIET, AttemptKind.CANCEL) == (
-        bump(20 * GWEI, 1250),
-        bump(2 * GWEI, 1250),
-    )
+    assert _replacement_fees(tx_request(), last, QUIET, AttemptKind.CANCEL) == (22_500_000_000, 2_250_000_000)
     market = oracle(60 * GWEI, 3 * GWEI)
     assert _replacement_fees(tx_request(), last, market, AttemptKind.CANCEL) == (60 * GWEI, 3 * GWEI)
     spike = oracle(10 * CAP, 3 * GWEI)
@@ -156,7 +158,7 @@ def test_cancel_at_the_cap_exceeds_it_by_the_minimum_bump_only() -> None:
     last = attempt(CAP, 5 * GWEI)
     for market in (QUIET, oracle(10 * CAP, 50 * GWEI)):
         max_fee, tip = _replacement_fees(tx_request(), last, market, AttemptKind.CANCEL) or (0, 0)
-        assert max_fee == bump(CAP, 1250)
+        assert max_fee == CAP_PLUS_BUMP
         assert accepted_as_replacement((max_fee, tip), last, 1250)
         assert tip <= max_fee
 
@@ -164,7 +166,7 @@ def test_cancel_at_the_cap_exceeds_it_by_the_minimum_bump_only() -> None:
 def test_cancel_just_under_the_cap_stays_within_one_bump_of_it() -> None:
     last = attempt(CAP - 1, GWEI)
     max_fee, _ = _replacement_fees(tx_request(), last, QUIET, AttemptKind.CANCEL) or (0, 0)
-    assert CAP < max_fee <= bump(CAP, 1250)
+    assert CAP < max_fee <= CAP_PLUS_BUMP
 
 
 def test_a_second_cancel_does_not_climb_past_one_bump_over_the_cap() -> None:
@@ -172,6 +174,6 @@ def test_a_second_cancel_does_not_climb_past_one_bump_over_the_cap() -> None:
     each is priced over the previous cancel, so without a ceiling the fee grows 12.5% per
     window without bound. ReplacementPolicy.cancel_at_cap promises a cancel exceeds the cap
     "by exactly the minimum replacement bump"; a further cancel must wait (None) instead."""
-    first_cancel = attempt(bump(CAP, 1250), bump(5 * GWEI, 1250), index=3, kind="cancel")
+    first_cancel = attempt(CAP_PLUS_BUMP, 5_625_000_000, index=3, kind="cancel")
     priced = _replacement_fees(tx_request(), first_cancel, oracle(10 * CAP, GWEI), AttemptKind.CANCEL)
-    assert priced is None or priced[0] <= bump(CAP, 1250)
+    assert priced is None or priced[0] <= CAP_PLUS_BUMP

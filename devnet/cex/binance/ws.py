@@ -101,8 +101,22 @@ class _StreamConnection:
 
     def add(self, name: str) -> None:
         stream = self.parse(name)
-        if stream is not None:
+        if stream is not None and name not in self.streams:
             self.streams[name] = stream
+            self.venue.subscriptions.add(self._key(name))
+
+    def remove(self, name: str) -> None:
+        if self.streams.pop(name, None) is not None:
+            self.venue.subscriptions.remove(self._key(name))
+
+    def close(self) -> None:
+        self.unsubscribe()
+        for name in list(self.streams):
+            self.remove(name)
+
+    def _key(self, name: str) -> str:
+        stream = self.streams[name]
+        return f"user:{stream.target}" if stream.kind == "user" else name
 
     def send(self, name: str, payload: Any) -> None:
         self.outbox.send(_encode({"stream": name, "data": payload} if self.combined else payload))
@@ -173,7 +187,7 @@ class BinanceStreams:
                     continue
                 self._command(conn, msg.data)
         finally:
-            conn.unsubscribe()
+            conn.close()
             await self.venue.close_outbox(outbox)
         return ws
 
@@ -201,7 +215,7 @@ class BinanceStreams:
             result: Any = None
         elif method == "UNSUBSCRIBE":
             for name in params:
-                conn.streams.pop(str(name), None)
+                conn.remove(str(name))
             result = None
         elif method == "LIST_SUBSCRIPTIONS":
             result = list(conn.streams)
@@ -233,6 +247,8 @@ class BinanceStreams:
                     outbox.send(_encode(self._api_call(msg.data, subscriptions)))
         finally:
             unsubscribe()
+            for account in subscriptions.values():
+                self.venue.subscriptions.remove(f"user:{account}")
             await self.venue.close_outbox(outbox)
         return ws
 
@@ -255,11 +271,12 @@ class BinanceStreams:
                 key = self.verify(params)
                 subscription_id = next(self._subscription_ids)
                 subscriptions[subscription_id] = key.account
+                self.venue.subscriptions.add(f"user:{key.account}")
                 result = {"subscriptionId": subscription_id}
             elif method == "userDataStream.unsubscribe":
                 target = params.get("subscriptionId")
                 for sid in [s for s in subscriptions if target is None or s == int(target)]:
-                    del subscriptions[sid]
+                    self.venue.subscriptions.remove(f"user:{subscriptions.pop(sid)}")
                 result = {}
             else:
                 return {"id": request_id, "status": 400, "error": {"code": -1102, "msg": f"Unknown method '{method}'."}}

@@ -64,6 +64,7 @@ class _Connection:
         self.conn_id = secrets.token_hex(4)
         self.account: str | None = None
         self.subscriptions: list[_Subscription] = []
+        self._keys: dict[_Subscription, str] = {}  # as registered in venue.subscriptions
         self.unsubscribe_bus = venue.bus.subscribe(self.on_event)
 
     def send(self, payload: Any) -> None:
@@ -95,13 +96,25 @@ class _Connection:
         subscription = _Subscription(tuple(clean.items()))
         if subscription not in self.subscriptions:
             self.subscriptions.append(subscription)
+            # ``orders:<account>`` for a private channel, ``books:BTC-USDT`` for a public one
+            owner = self.account if channel in _PRIVATE else clean.get("instId")
+            self._keys[subscription] = key = f"{channel}:{owner}"
+            self.venue.subscriptions.add(key)
         self.send({"event": "subscribe", "arg": clean, "connId": self.conn_id})
         self.initial(subscription)
 
     def unsubscribe(self, arg: Any) -> None:
         clean = {k: str(v) for k, v in arg.items()} if isinstance(arg, dict) else {}
-        self.subscriptions = [s for s in self.subscriptions if s.args != clean]
+        for sub in [s for s in self.subscriptions if s.args == clean]:
+            self.subscriptions.remove(sub)
+            self.venue.subscriptions.remove(self._keys.pop(sub))
         self.send({"event": "unsubscribe", "arg": clean, "connId": self.conn_id})
+
+    def close(self) -> None:
+        self.unsubscribe_bus()
+        for key in self._keys.values():
+            self.venue.subscriptions.remove(key)
+        self.subscriptions, self._keys = [], {}
 
     def initial(self, sub: _Subscription) -> None:
         """What OKX pushes right after a subscribe: book snapshots, the account balance."""
@@ -187,7 +200,7 @@ class OkxStreams:
                 if msg.type is WSMsgType.TEXT:
                     self._message(conn, msg.data)
         finally:
-            conn.unsubscribe_bus()
+            conn.close()
             await self.venue.close_outbox(outbox)
         return ws
 
