@@ -28,7 +28,7 @@ from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind
-from crosslane.money import GWEI, format_gwei
+from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
 from crosslane.routing import Side
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
 
@@ -118,9 +118,10 @@ async def run_showcase(out: Console) -> None:
     ]
     handles = [await client.start_tx(r) for r in batch]
     results = await _follow(out, client, handles, "batch")
-    for r in results:
+    for request, r in zip(batch, results, strict=True):
         out.print(
-            f"  {r.request_id} {r.chain}: {r.outcome}, nonce {r.nonce}, block {r.block_number}, {r.mined_tx_hash}",
+            f"  {r.request_id} {r.chain}: {format_amount(request.value, ETH_DECIMALS, 'ETH')} {r.outcome}, "
+            f"nonce {r.nonce}, block {r.block_number}, {r.mined_tx_hash}",
             soft_wrap=True,
         )
 
@@ -218,9 +219,11 @@ async def run_showcase(out: Console) -> None:
         ),
     ]
     bridge_results = await _follow_bridges(out, client, bridges)
+    usdc = devnet.registry().get("devnet-a").tokens["USDC"]
     for b in bridge_results:
+        received = format_amount(b.received, usdc.decimals, b.asset)
         out.print(
-            f"  {b.request_id} via {b.route}: {b.state}, {b.received} received by {b.recipient}, "
+            f"  {b.request_id} via {b.route}: {b.state}, {received} received by {b.recipient}, "
             f"deposit {b.deposit_tx}, {'redeem' if b.redeemed_by_us else 'fill'} {b.completion_tx}",
             soft_wrap=True,
         )
