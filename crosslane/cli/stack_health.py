@@ -11,7 +11,7 @@ import asyncio
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -25,6 +25,7 @@ from devnet.manager import devnet_status
 from devnet.state import DevnetState
 
 PROBE_TIMEOUT_S = 3.0
+POLLER_FRESH = timedelta(seconds=90)  # a worker long-polls for up to a minute
 _STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
 
 
@@ -53,6 +54,8 @@ async def _temporal(cfg: Settings, pid: int | None) -> tuple[ComponentStatus, Cl
 
 async def _worker(cfg: Settings, client: Client | None, pid: int | None) -> ComponentStatus:
     where = f"task queue {cfg.task_queue}" + (f" (pid {pid})" if pid else "")
+    if pid is not None and not pid_alive(pid):
+        return ComponentStatus("worker", False, where, f"pid {pid} is not running")
     if client is None:
         return ComponentStatus("worker", False, where, "Temporal is not answering")
     try:
@@ -66,7 +69,9 @@ async def _worker(cfg: Settings, client: Client | None, pid: int | None) -> Comp
         )
     except Exception as exc:  # noqa: BLE001
         return ComponentStatus("worker", False, where, f"cannot describe the task queue: {exc}")
-    pollers = len(described.pollers)
+    # Temporal remembers a poller for minutes after it stops: only recent polls count.
+    recent = datetime.now(UTC) - POLLER_FRESH
+    pollers = sum(1 for p in described.pollers if p.last_access_time.ToDatetime(UTC) >= recent)
     if not pollers:
         return ComponentStatus("worker", False, where, f"no worker polls task queue {cfg.task_queue}")
     return ComponentStatus("worker", True, where, f"{pollers} poller(s) on the task queue")
