@@ -33,6 +33,7 @@ from connectors.evm.client import EvmClient
 from crosslane.cli.amounts import NUMBER_ARGS, amount_arg, gwei_arg
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.runs import announce, launch, run_status
+from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -246,9 +247,9 @@ def _quote_table(
         return _human(amount, token.decimals, token.symbol)
 
     title = f"{units(request.amount)} {request.source_chain} -> {request.destination_chain} (costs in {token.symbol})"
-    table = Table(
+    table = key_table(
         "route", "fee", "source gas", "destination gas", "total cost", "expected time", "security", "limits",
-        "liquidity", "verdict", title=title,
+        "liquidity", "verdict", keys={"route"}, title=title,
     )  # fmt: skip
     scores = {r.quote.route: r.score for r in choice.ranked} if choice else {}
     excluded = exclusions(offers.quotes, request.amount, prefs)

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from connectors.dex.base import PoolState
 from connectors.dex.pricing import mid_price
@@ -116,7 +115,9 @@ async def quote(
     finally:
         await client.close()
     symbols = {t_in.address: t_in.symbol, t_out.address: t_out.symbol, finder.weth: "WETH"}
-    table = Table("#", "dex", "route", "in", "out", "impact bps", "size bps", "gas", "gas in out", title="routes")
+    table = key_table(
+        "#", "dex", "route", "in", "out", "impact bps", "size bps", "gas", "gas in out", keys={"dex"}, title="routes"
+    )
     for i, q in enumerate(selection.quotes):
         table.add_row(
             str(i + 1), q.route.dex, _route(q, symbols), _human(q.amount_in, t_in), _human(q.amount_out, t_out),
@@ -263,9 +264,10 @@ async def pools(
     finally:
         await client.close()
     by_address = {t.address: t for t in config.tokens.values()}
-    table = Table(
-        "dex", "pool", "address", "reserves / liquidity", "price", title=f"{chain} at block {market.block_number}"
-    )
+    table = key_table(
+        "dex", "pool", "address", "reserves / liquidity", "price",
+        keys={"dex", "pool", "address"}, title=f"{chain} at block {market.block_number}",
+    )  # fmt: skip
     for name, label, pool in listed:
         state = market.states.get(pool.address)
         table.add_row(name, label, pool.address, _depth(state, by_address), _price(state, by_address))

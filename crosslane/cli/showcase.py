@@ -20,6 +20,7 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.stack import dev_signers, stack_up
+from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -39,7 +40,7 @@ TERMINAL = {TxState.CONFIRMED, TxState.CANCELLED, TxState.REVERTED, TxState.FAIL
 
 
 def _table(rows: dict[str, TxStatus | None], title: str) -> Table:
-    table = Table("request", "chain", "state", "attempts", "detail", title=title)
+    table = key_table("request", "chain", "state", "attempts", "detail", keys={"request", "state"}, title=title)
     for rid, s in rows.items():
         if s is None:
             table.add_row(rid, "", "starting", "", "")
@@ -80,9 +81,8 @@ async def _follow(
 
 
 def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
-    table = Table(title="bridge transfers", expand=False)
-    for col in ("request", "route", "state", "detail"):
-        table.add_column(col, overflow="fold")
+    keys = {"request", "route", "state"}
+    table = key_table("request", "route", "state", "detail", keys=keys, title="bridge transfers")
     for rid, s in rows.items():
         table.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
     return table

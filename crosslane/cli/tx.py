@@ -13,6 +13,7 @@ from rich.table import Table
 from crosslane.cli.amounts import eth_value, gwei_arg
 from crosslane.cli.errors import run_async
 from crosslane.cli.runs import announce, launch
+from crosslane.cli.tables import table as key_table
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
@@ -29,7 +30,9 @@ def ui_link(workflow_id: str) -> str:
 
 
 def attempts_table(status: TxStatus | TxResult) -> Table:
-    table = Table("#", "kind", "tx hash", "max fee", "tip", "broadcast", title=f"nonce {status.nonce}")
+    table = key_table(
+        "#", "kind", "tx hash", "max fee", "tip", "broadcast", keys={"tx hash"}, title=f"nonce {status.nonce}"
+    )
     for a in status.attempts:
         table.add_row(
             str(a.index),
@@ -151,7 +154,7 @@ async def recover(
     if not report.actions:
         out.print("[green]nothing stuck, no gaps[/]")
         return
-    table = Table("nonce", "action", "reason", "outcome", "tx hash")
+    table = key_table("nonce", "action", "reason", "outcome", "tx hash", keys={"nonce", "tx hash"})
     for a in report.actions:
         table.add_row(str(a.nonce), a.kind, a.reason, a.outcome or "-", a.mined_tx_hash or "-")
     out.print(table)
