@@ -32,7 +32,7 @@ from connectors.bridges.selector import RouteChoice
 from connectors.evm.client import EvmClient
 from crosslane.cli.amounts import NUMBER_ARGS, amount_arg, gwei_arg
 from crosslane.cli.errors import fail, run_async
-from crosslane.cli.runs import announce, launch, run_status
+from crosslane.cli.runs import run_status, start_and_follow
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
@@ -312,15 +312,13 @@ async def send(
     )  # fmt: skip
     chains.get(destination)
     crosslane = await CrosslaneClient.connect()
-    handle = crosslane.bridge_handle(request.request_id)
-    started = await launch(lambda: crosslane.start_bridge(request), handle, known_id=request_id is not None)
-    announce(out, request.request_id, started, ui_link(request.workflow_id))
-    if started.closed is not None:
-        result = await handle.result()
-    elif not wait:
+    result = await start_and_follow(
+        out, request.request_id, crosslane.bridge_handle(request.request_id),
+        lambda: crosslane.start_bridge(request), lambda: _follow(crosslane, request.request_id),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+    )  # fmt: skip
+    if result is None:
         return
-    else:
-        result = await _follow(crosslane, request.request_id)
     _print_result(result, token.decimals)
     if result.state is not BridgeState.COMPLETED:
         raise fail(f"not delivered: the transfer ended {result.state} ({result.detail})")

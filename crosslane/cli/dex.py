@@ -26,7 +26,7 @@ from connectors.evm.client import EvmClient
 from crosslane.cli import dex_positions
 from crosslane.cli.amounts import amount_arg, gwei_arg
 from crosslane.cli.errors import run_async
-from crosslane.cli.runs import announce, launch
+from crosslane.cli.runs import start_and_follow
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
@@ -177,16 +177,13 @@ async def swap(
         fees=FeePolicy(max_fee_per_gas_cap=gwei_arg(max_fee_gwei, "max fee")),
     )
     crosslane = await CrosslaneClient.connect()
-    handle = crosslane.swap_handle(request.request_id)
-    started = await launch(lambda: crosslane.start_swap(request), handle, known_id=request_id is not None)
-    announce(out, request.request_id, started, ui_link(request.workflow_id))
-    if started.closed is not None:
-        result = await handle.result()
-    elif not wait:
-        return
-    else:
-        result = await _follow(crosslane, request.request_id)
-    _print_result(result)
+    result = await start_and_follow(
+        out, request.request_id, crosslane.swap_handle(request.request_id),
+        lambda: crosslane.start_swap(request), lambda: _follow(crosslane, request.request_id),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+    )  # fmt: skip
+    if result is not None:
+        _print_result(result)
 
 
 async def _follow(client: CrosslaneClient, request_id: str) -> SwapResult:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
+
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,8 @@ async def launch(
     return Launch(handle.id, joined=running)
 
 
-def announce(out: Console, request_id: str, started: Launch, ui_url: str) -> None:
-    """One line: started, joined (running), or ran already (its result follows)."""
+def announce(out: Console, request_id: str, started: Launch, ui_url: str, what: str = "") -> None:
+    """One line: started (then ``what`` it does), joined (running), or ran already (its result follows)."""
     if started.closed is not None:
         out.print(
             f"request {request_id} ran already (workflow {started.workflow_id}, status {started.closed.name}); "
@@ -61,4 +63,27 @@ def announce(out: Console, request_id: str, started: Launch, ui_url: str) -> Non
         )
     else:
         out.print(f"workflow [bold]{started.workflow_id}[/] started: {ui_url}", soft_wrap=True)
+        if what:
+            out.print(f"  {what}", soft_wrap=True, highlight=False)
 
+
+async def start_and_follow(
+    out: Console,
+    request_id: str,
+    handle: WorkflowHandle[Any, R],
+    start: Callable[[], Awaitable[object]],
+    follow: Callable[[], Awaitable[R]],
+    *,
+    known_id: bool,
+    wait: bool,
+    ui_url: str,
+    what: str = "",
+) -> R | None:
+    """Start (or join) the run of ``request_id`` and say which; its result: a closed run's at
+    once, a new or running one's by ``follow`` (None without ``wait``). A failed run raises
+    ``WorkflowFailureError``."""
+    started = await launch(start, handle, known_id=known_id)
+    announce(out, request_id, started, ui_url, what)
+    if started.closed is not None:
+        return await handle.result()
+    return await follow() if wait else None

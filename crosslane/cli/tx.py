@@ -12,7 +12,7 @@ from rich.table import Table
 
 from crosslane.cli.amounts import eth_value, gwei_arg
 from crosslane.cli.errors import run_async
-from crosslane.cli.runs import announce, launch
+from crosslane.cli.runs import start_and_follow
 from crosslane.cli.tables import table as key_table
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -98,18 +98,14 @@ async def send(
         ),
     )
     client = await CrosslaneClient.connect()
-    handle = client.tx_handle(request.request_id)
-    started = await launch(lambda: client.start_tx(request), handle, known_id=request_id is not None)
-    announce(out, request.request_id, started, ui_link(request.workflow_id))
-    if started.closed is None and not started.joined:
-        amount = format_amount(request.value, ETH_DECIMALS, "ETH")
-        out.print(f"  {amount} from {request.signer} to {request.to} on {request.chain}", highlight=False)
-    if started.closed is not None:
-        result = await handle.result()
-    elif not wait:
+    result = await start_and_follow(
+        out, request.request_id, client.tx_handle(request.request_id),
+        lambda: client.start_tx(request), lambda: follow(client, request.request_id),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+        what=f"{format_amount(request.value, ETH_DECIMALS, 'ETH')} from {request.signer} to {request.to} on {chain}",
+    )  # fmt: skip
+    if result is None:
         return
-    else:
-        result = await follow(client, request.request_id)
     out.print(attempts_table(result))
     colour = "green" if result.outcome == "confirmed" else "yellow"
     fee = format_amount(result.gas_used * result.effective_gas_price, ETH_DECIMALS, "ETH")
