@@ -81,11 +81,16 @@ async def route(
     limit = None if limit_price is None else quantity_arg(limit_price, "limit price")
     async with await FastPathClient.connect() as fp:
         quote = await fp.quote(symbol, side, qty)
-        table = key_table("venue", "qty", "avg price", "fee", keys={"venue"}, title=f"{side} {qty} {symbol}")
+        base, _, quoted = symbol.partition("/")
+        table = key_table("venue", "qty", "avg price", "fee", keys={"venue"}, title=f"{side} {qty} {base} ({symbol})")
         for leg in quote.legs:
-            table.add_row(leg.venue, str(leg.qty), str(leg.avg_price), str(leg.fee))
+            table.add_row(leg.venue, f"{leg.qty} {base}", f"{leg.avg_price} {quoted}", str(leg.fee))
         out.print(table)
-        out.print(f"filled {quote.filled_qty} of {qty}: avg {quote.avg_price}, with fees {quote.avg_price_with_fees}")
+        out.print(
+            f"filled {quote.filled_qty} of {qty} {base}: avg {quote.avg_price} {quoted}, "
+            f"with fees {quote.avg_price_with_fees} {quoted}",
+            highlight=False,
+        )
         for reason in quote.excluded:
             out.print(f"[yellow]not used[/]: {reason}")
         if not execute:
@@ -98,7 +103,8 @@ async def route(
             keys={"venue", "client order id"}, title=parent.parent_id,
         )  # fmt: skip
         for c in parent.children:
-            done.add_row(c.venue, c.client_order_id, c.state, str(c.filled), str(c.cost), f"{c.fee} {c.fee_currency}")
+            fee = f"{c.fee} {c.fee_currency or ''}".strip()
+            done.add_row(c.venue, c.client_order_id, c.state, f"{c.filled} {base}", f"{c.cost} {quoted}", fee)
         out.print(done)
 
 

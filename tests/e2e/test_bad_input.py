@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 
 import pytest
@@ -207,3 +208,26 @@ async def test_temporal_cli_bad_json_fails_the_run_with_invalid_request(
     if "private_key" in patch:
         assert str(patch["private_key"]) not in cause.message
     assert_no_side_effect(stack, sender.address, f"tx-{rid}")
+
+
+async def test_cli_id_still_running_is_joined_not_repeated(stack: Stack) -> None:
+    """No worker polls this queue, so the first run stays running: the second send joins it."""
+    sender = stack.fund_signer()
+    queue = unique_queue()
+    rid = unique_queue("running")
+    send = [str(BIN / "crosslane"), "tx", "send", "--chain", "devnet-a", "--from", sender.address, "--no-wait"]
+    env = stack.env(queue, COLUMNS="300")
+    first = await run([*send, "--to", GOOD_TO, "--value", "0.001", "--id", rid], env=env)
+    assert first.returncode == 0 and f"workflow tx-{rid} started" in first.stdout, first.stdout + first.stderr
+    again = await run([*send, "--to", GOOD_TO, "--value", "5", "--id", rid], env=env)
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert f"request {rid} is running already (workflow tx-{rid}); its own arguments stand" in again.stdout
+    client = await temporal_client(stack)
+    runs: list[object] = []
+    for _ in range(50):  # visibility is eventually consistent: wait for the run to be listed
+        runs = [w async for w in client.list_workflows(f"WorkflowId = 'tx-{rid}'")]
+        if runs:
+            break
+        await asyncio.sleep(0.2)
+    await client.get_workflow_handle(f"tx-{rid}").terminate("test over")
+    assert len(runs) == 1, "one run for the id, however often it is sent"
