@@ -31,6 +31,7 @@ from connectors.bridges.registry import bridge_adapters
 from connectors.bridges.selector import RouteChoice
 from connectors.evm.client import EvmClient
 from crosslane.cli.amounts import NUMBER_ARGS, amount_arg, gwei_arg
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.runs import run_status, start_and_follow
 from crosslane.cli.tables import table as key_table
@@ -197,7 +198,7 @@ async def quote(
 ) -> None:
     """Quote every configured route and show the one a transfer would take, and why
     (no worker needed, nothing is sent). AMOUNT is in whole tokens of ASSET."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
+    chains = load_chains()
     clients: dict[str, EvmClient] = {}
 
     def client_for(name: str) -> EvmClient:
@@ -299,7 +300,7 @@ async def send(
 
     Exits 1 if the transfer fails or ends refunded instead of delivered, 2 if it is refused
     as invalid."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
+    chains = load_chains()
     client = EvmClient(chains.get(source))
     try:
         token = await resolve_asset(client, asset)
@@ -416,7 +417,7 @@ async def _read(client: CrosslaneClient, request_id: str) -> BridgeStatus:
 
 async def _decimals(asset: str, chain: str) -> int | None:
     """The asset's decimals on ``chain`` (a wrapped asset's read from its token); None if unknown there."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
+    chains = ChainRegistry.load(settings().devnet_state_path)  # none: amounts shown in base units
     if chain not in chains.chains:
         return None
     client = EvmClient(chains.get(chain))

@@ -25,13 +25,13 @@ from connectors.dex.uniswap_v3 import PoolSnapshot
 from connectors.evm.client import EvmClient
 from crosslane.cli import dex_positions
 from crosslane.cli.amounts import amount_arg, gwei_arg
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import run_async
 from crosslane.cli.runs import start_and_follow
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
-from crosslane.config import settings
-from crosslane.domain.chains import ChainConfig, ChainRegistry, TokenInfo
+from crosslane.domain.chains import ChainConfig, TokenInfo
 from crosslane.domain.dex import (
     DEFAULT_MAX_SANDWICH_BPS,
     DEFAULT_SLIPPAGE_BPS,
@@ -51,7 +51,7 @@ out = Console()
 
 
 def _chain(name: str) -> ChainConfig:
-    return ChainRegistry.load(settings().devnet_state_path).get(name)
+    return load_chains().get(name)
 
 
 def _amount(text: str, token: TokenInfo) -> int:

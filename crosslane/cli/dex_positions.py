@@ -30,8 +30,8 @@ from connectors.dex.uniswap_v2.lp import UniswapV2Liquidity
 from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.dex.uniswap_v3.positions import UniswapV3Positions, V3Position
 from connectors.evm.client import EvmClient
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
-from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.money import from_base_units_compact
 
@@ -207,9 +207,7 @@ async def positions(
     if not is_address(owner):
         raise fail(f"not an address: {owner!r}", 2)
     owner = to_checksum_address(owner)
-    registry = ChainRegistry.load(settings().devnet_state_path)
-    if not registry.chains:
-        raise fail("no chains configured (is the devnet up? try `crosslane dev up`)")
+    registry = load_chains()
     rows = await read_positions(registry, owner, chain, dex)
     if as_json:
         print(json.dumps({"owner": owner, "positions": rows}, indent=2))
