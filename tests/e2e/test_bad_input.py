@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
+from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -231,3 +233,12 @@ async def test_cli_id_still_running_is_joined_not_repeated(stack: Stack) -> None
         await asyncio.sleep(0.2)
     await client.get_workflow_handle(f"tx-{rid}").terminate("test over")
     assert len(runs) == 1, "one run for the id, however often it is sent"
+
+
+async def test_cli_without_a_devnet_says_where_it_looked(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSLANE_")}
+    env.update(CROSSLANE_HOME=str(tmp_path / "home"), COLUMNS="300")
+    done = await run([str(BIN / "crosslane"), "dex", "pools", "--chain", "devnet-a"], env=env)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    home = tmp_path / "home"
+    assert f"no chains in {home / 'devnet.json'} (home {home} (CROSSLANE_HOME))" in done.stderr
