@@ -1,7 +1,7 @@
 """Process settings, read once from the environment.
 
-Every path defaults to the embedded stack under ``.crosslane/`` in the working directory,
-so a fresh checkout runs without configuration; production overrides by environment.
+Every path defaults to the embedded stack's home (see :func:`resolve_home`), so a fresh
+checkout runs without configuration; production overrides by environment.
 """
 
 from __future__ import annotations
@@ -11,10 +11,44 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 TASK_QUEUE = "crosslane"
+_PROJECT_MARKER = 'name = "crosslane"'
+
+
+@dataclass(frozen=True)
+class HomeChoice:
+    path: Path
+    why: str  # which rule chose it: the env var, a project checkout, the per-user default
+
+
+def _project_root(start: Path) -> Path | None:
+    """The Crosslane checkout holding ``start`` (its pyproject names the project), if any."""
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and _PROJECT_MARKER in pyproject.read_text(errors="replace"):
+            return folder
+    return None
+
+
+def resolve_home() -> HomeChoice:
+    """Where the embedded stack lives, the same from any working directory.
+
+    ``$CROSSLANE_HOME`` if set; else ``.crosslane`` of the Crosslane checkout the command
+    runs in, or else of the checkout this package is installed from (the stack `dev up` or
+    ``scripts/demo`` started there); else a per-user default,
+    ``$XDG_STATE_HOME/crosslane`` (``~/.local/state/crosslane``).
+    """
+    if override := os.environ.get("CROSSLANE_HOME"):
+        return HomeChoice(Path(override).expanduser().resolve(), "CROSSLANE_HOME")
+    if project := _project_root(Path.cwd()):
+        return HomeChoice(project / ".crosslane", f"the project of the working directory, {project}")
+    if project := _project_root(Path(__file__).resolve().parent.parent):
+        return HomeChoice(project / ".crosslane", f"the project crosslane is installed from, {project}")
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return HomeChoice(state / "crosslane", "the per-user default: no project here, CROSSLANE_HOME unset")
 
 
 def _home() -> Path:
-    return Path(os.environ.get("CROSSLANE_HOME", ".crosslane")).resolve()
+    return resolve_home().path
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Context, Decimal, InvalidOperation, localcontext
 
 GWEI = 10**9
+GWEI_DECIMALS = 9
+ETH_DECIMALS = 18
 UINT256_MAX = 2**256 - 1
 BPS = 10_000
 _PRECISION = 100  # digits: uint256 has 78, so no amount is ever rounded
@@ -40,11 +42,11 @@ def from_base_units(amount: int, decimals: int) -> Decimal:
 
 def gwei(amount: Decimal | str | int) -> int:
     """Gwei to wei, exactly."""
-    return to_base_units(Decimal(amount), 9)
+    return to_base_units(Decimal(amount), GWEI_DECIMALS)
 
 
 def format_gwei(wei: int) -> str:
-    return f"{from_base_units(wei, 9).normalize():f} gwei"
+    return format_amount(wei, GWEI_DECIMALS, "gwei")
 
 
 def bump(wei: int, bps: int) -> int:
@@ -83,3 +85,38 @@ def from_base_units_compact(amount: int, decimals: int) -> Decimal:
     if not fraction:
         return Decimal(whole)  # normalize() would write 100 as 1E+2
     return Decimal(amount).scaleb(-decimals, _EXACT).normalize(_EXACT)
+
+
+def format_amount(amount: int, decimals: int, symbol: str) -> str:
+    """``amount`` base units as exact whole tokens with their symbol: ``249.975 USDC``, ``0.01 ETH``."""
+    return f"{from_base_units_compact(amount, decimals):f} {symbol}"
+
+
+
+def parse_decimal(text: str, *, allow_zero: bool = False) -> Decimal:
+    """A typed number (a CEX quantity, a price), exactly; ValueError worded to follow the
+    field's name if it is not a finite number or is negative (or zero unless ``allow_zero``)."""
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not value.is_finite():
+        raise ValueError(f"{text!r} is not a finite number")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ValueError(f"must be {'zero or more' if allow_zero else 'positive'}, got {text}")
+    return value
+
+
+def parse_amount(text: str, decimals: int, unit: str, base_unit: str = "base unit", *, allow_zero: bool = False) -> int:
+    """A typed amount of whole ``unit`` (``"0.25"`` ETH, ``"1.5"`` gwei) in base units, exactly.
+
+    ValueError as :func:`parse_decimal`'s, or if finer than one ``base_unit``
+    (``0.0000000001 gwei is below 1 wei (gwei has 9 decimals)``).
+    """
+    scaled = parse_decimal(text, allow_zero=allow_zero).scaleb(decimals, _EXACT)
+    if scaled == scaled.to_integral_value():
+        return int(scaled)
+    if decimals == 0:
+        raise ValueError(f"{text} is not a whole number of {unit}")
+    finer = "is below" if scaled < 1 else "is finer than"
+    raise ValueError(f"{text} {unit} {finer} 1 {base_unit} ({unit} has {decimals} decimals)")

@@ -17,22 +17,24 @@ import functools
 import time
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
-from decimal import Decimal
 from typing import Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
 from connectors.bridges.base import context, resolve_asset
 from connectors.bridges.planning import RouteOffers, check_deadline, choose, exclusions, quote_routes, with_deadline
 from connectors.bridges.registry import bridge_adapters
 from connectors.bridges.selector import RouteChoice
 from connectors.evm.client import EvmClient
+from crosslane.cli.amounts import NUMBER_ARGS, amount_arg, gwei_arg
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
+from crosslane.cli.runs import run_status, start_and_follow
+from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -49,7 +51,7 @@ from crosslane.domain.bridge import (
 from crosslane.domain.chains import ChainRegistry
 from crosslane.domain.tx import FeePolicy
 from crosslane.errors import InvalidRequest
-from crosslane.money import from_base_units, gwei, to_base_units
+from crosslane.money import format_amount
 
 app = typer.Typer(
     help="Bridge transfers: quotes, transfers through BridgeTransfer, status, refunds.", no_args_is_help=True
@@ -129,14 +131,11 @@ def _human(amount: int | None, decimals: int | None, symbol: str) -> str:
         return "-"
     if decimals is None:
         return f"{amount} base units of {symbol}"
-    return f"{from_base_units(amount, decimals).normalize():f} {symbol}"
+    return format_amount(amount, decimals, symbol)
 
 
 def _base_units(text: str, token: TokenSide, what: str) -> int:
-    try:
-        return to_base_units(text, token.decimals)
-    except ValueError as exc:
-        raise fail(f"{what} {text!r}: {exc}", 2) from None
+    return amount_arg(text, token.decimals, what, token.symbol)
 
 
 def _duration(seconds: int) -> str:
@@ -161,7 +160,7 @@ def _request(
     max_fee: str | None = None,
     max_seconds: int | None = None,
     deadline: int | None = None,
-    fee_cap_gwei: Decimal = Decimal(100),
+    fee_cap_gwei: str = "100",
 ) -> BridgeRequest:
     """The request as the workflow takes it; ValidationError (exit 2) names what is wrong."""
     return BridgeRequest(
@@ -178,12 +177,12 @@ def _request(
             max_seconds=max_seconds,
         ),
         deadline=deadline,
-        fees=FeePolicy(max_fee_per_gas_cap=gwei(fee_cap_gwei)),
+        fees=FeePolicy(max_fee_per_gas_cap=gwei_arg(fee_cap_gwei, "fee cap")),
     )
 
 
 # -- quote ---------------------------------------------------------------------------------
-@app.command()
+@app.command(context_settings=NUMBER_ARGS)
 @run_async
 @_bridge_errors
 async def quote(
@@ -199,7 +198,7 @@ async def quote(
 ) -> None:
     """Quote every configured route and show the one a transfer would take, and why
     (no worker needed, nothing is sent). AMOUNT is in whole tokens of ASSET."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
+    chains = load_chains()
     clients: dict[str, EvmClient] = {}
 
     def client_for(name: str) -> EvmClient:
@@ -249,9 +248,9 @@ def _quote_table(
         return _human(amount, token.decimals, token.symbol)
 
     title = f"{units(request.amount)} {request.source_chain} -> {request.destination_chain} (costs in {token.symbol})"
-    table = Table(
+    table = key_table(
         "route", "fee", "source gas", "destination gas", "total cost", "expected time", "security", "limits",
-        "liquidity", "verdict", title=title,
+        "liquidity", "verdict", keys={"route"}, title=title,
     )  # fmt: skip
     scores = {r.quote.route: r.score for r in choice.ranked} if choice else {}
     excluded = exclusions(offers.quotes, request.amount, prefs)
@@ -279,7 +278,7 @@ def _verdict(
 
 
 # -- send ----------------------------------------------------------------------------------
-@app.command()
+@app.command(context_settings=NUMBER_ARGS)
 @run_async
 @_bridge_errors
 async def send(
@@ -294,14 +293,14 @@ async def send(
     deadline: DeadlineOpt = None,
     max_fee: MaxFeeOpt = None,
     max_seconds: MaxSecondsOpt = None,
-    fee_cap_gwei: Annotated[Decimal, typer.Option(help="cap on max fee per gas, gwei (both chains)")] = Decimal(100),
+    fee_cap_gwei: Annotated[str, typer.Option(help="cap on max fee per gas, gwei (both chains)")] = "100",
     wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = True,
 ) -> None:
     """Bridge AMOUNT (whole tokens) of ASSET through BridgeTransfer and follow it stage by stage.
 
     Exits 1 if the transfer fails or ends refunded instead of delivered, 2 if it is refused
     as invalid."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
+    chains = load_chains()
     client = EvmClient(chains.get(source))
     try:
         token = await resolve_asset(client, asset)
@@ -314,30 +313,16 @@ async def send(
     )  # fmt: skip
     chains.get(destination)
     crosslane = await CrosslaneClient.connect()
-    verb = "started"
-    if request_id is not None and await _exists(crosslane.bridge_handle(request.request_id)):
-        verb = "joined (it already exists; its own arguments stand)"
-    try:
-        await crosslane.start_bridge(request)
-    except WorkflowAlreadyStartedError:
-        verb = "joined (it already ended; its own arguments stood)"
-    out.print(f"workflow [bold]{request.workflow_id}[/] {verb}: {ui_link(request.workflow_id)}", soft_wrap=True)
-    if not wait:
+    result = await start_and_follow(
+        out, request.request_id, crosslane.bridge_handle(request.request_id),
+        lambda: crosslane.start_bridge(request), lambda: _follow(crosslane, request.request_id),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+    )  # fmt: skip
+    if result is None:
         return
-    result = await _follow(crosslane, request.request_id)
     _print_result(result, token.decimals)
     if result.state is not BridgeState.COMPLETED:
         raise fail(f"not delivered: the transfer ended {result.state} ({result.detail})")
-
-
-async def _exists(handle: WorkflowHandle[Any, Any]) -> bool:
-    try:
-        await handle.describe()
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            return False
-        raise
-    return True
 
 
 async def _query(client: CrosslaneClient, request_id: str, timeout: timedelta = QUERY_TIMEOUT) -> BridgeStatus:
@@ -397,13 +382,10 @@ async def _read(client: CrosslaneClient, request_id: str) -> BridgeStatus:
     """The run's ``status`` query; for a closed run whose query fails (no worker to replay
     it), what its result says. InvalidRequest if there is no such transfer."""
     handle = client.bridge_handle(request_id)
-    try:
-        description = await handle.describe()
-    except RPCError as exc:
-        if exc.status is RPCStatusCode.NOT_FOUND:
-            raise InvalidRequest(f"no bridge transfer {handle.id} (no such workflow)") from None
-        raise
-    running = description.status in (None, WorkflowExecutionStatus.RUNNING)
+    run = await run_status(handle)
+    if run is None:
+        raise InvalidRequest(f"no bridge transfer {handle.id} (no such workflow)")
+    running = run is WorkflowExecutionStatus.RUNNING
     try:
         return await _query(client, request_id, QUERY_TIMEOUT if running else CLOSED_QUERY_TIMEOUT)
     except Exception as exc:  # noqa: BLE001 - any query failure: fall back on a closed run, else say so
@@ -433,13 +415,18 @@ async def _read(client: CrosslaneClient, request_id: str) -> BridgeStatus:
     )
 
 
-def _decimals(asset: str, chain: str) -> int | None:
-    """The asset's decimals from the chain registry (None for a wrapped asset: not read here)."""
-    chains = ChainRegistry.load(settings().devnet_state_path)
-    config = chains.chains.get(chain)
-    if config is None:
+async def _decimals(asset: str, chain: str) -> int | None:
+    """The asset's decimals on ``chain`` (a wrapped asset's read from its token); None if unknown there."""
+    chains = ChainRegistry.load(settings().devnet_state_path)  # none: amounts shown in base units
+    if chain not in chains.chains:
         return None
-    return next((t.decimals for t in config.tokens.values() if t.symbol.lower() == asset.lower()), None)
+    client = EvmClient(chains.get(chain))
+    try:
+        return (await resolve_asset(client, asset)).decimals
+    except InvalidRequest:
+        return None
+    finally:
+        await client.close()
 
 
 @app.command()
@@ -452,7 +439,7 @@ async def status(request_id: IdArg) -> None:
     workflow_id = client.bridge_handle(request_id).id
     out.print(f"{workflow_id}: [{COLOURS.get(s.state, 'cyan')}]{s.state}[/] {s.detail}", soft_wrap=True)
     table = Table(show_header=False, box=None, pad_edge=False)
-    decimals = _decimals(s.asset, s.source_chain) if s.asset else None
+    decimals = await _decimals(s.asset, s.source_chain) if s.asset else None
     transfer = "-"
     if s.asset:
         transfer = f"{_human(s.amount, decimals, s.asset)} {s.source_chain} -> {s.destination_chain}"
@@ -528,7 +515,7 @@ async def refund(
             f"{workflow_id} was filled before its deadline: already delivered, nothing to refund "
             f"(completion tx {result.completion_tx})"
         )
-    _print_result(result, _decimals(result.asset, result.source_chain))
+    _print_result(result, await _decimals(result.asset, result.source_chain))
 
 
 @app.command()

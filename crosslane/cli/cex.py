@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from crosslane.cli.amounts import NUMBER_ARGS, quantity_arg
 from crosslane.cli.errors import run_async
+from crosslane.cli.tables import table as key_table
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import BookView, OrderKind
 from crosslane.routing import Side
@@ -24,7 +26,9 @@ out = Console()
 
 
 def _book_table(view: BookView) -> Table:
-    table = Table("venue", "bid qty", "bid", "ask", "ask qty", "venue", title=f"{view.symbol} consolidated")
+    table = key_table(
+        "venue", "bid qty", "bid", "ask", "ask qty", "venue", keys={"venue"}, title=f"{view.symbol} consolidated"
+    )
     for i in range(max(len(view.bids), len(view.asks))):
         bid = view.bids[i] if i < len(view.bids) else None
         ask = view.asks[i] if i < len(view.asks) else None
@@ -62,24 +66,31 @@ async def book(
                 screen.update(_book_table(await fp.book(symbol, depth)))
 
 
-@cex_app.command()
+@cex_app.command(context_settings=NUMBER_ARGS)
 @run_async
 async def route(
     side: Annotated[Side, typer.Argument(help="buy or sell")],
-    qty: Annotated[Decimal, typer.Argument(help="base-currency amount")],
+    quantity: Annotated[str, typer.Argument(metavar="QTY", help="base-currency amount, e.g. 0.5 (BTC)")],
     symbol: Annotated[str, typer.Argument(help="e.g. BTC/USDT")],
-    limit: Annotated[Decimal | None, typer.Option(help="limit price")] = None,
+    limit_price: Annotated[str | None, typer.Option("--limit", help="limit price")] = None,
     execute: Annotated[bool, typer.Option(help="send the orders (default: quote only)")] = False,
     order_id: Annotated[str | None, typer.Option("--id", help="parent order id (idempotency key)")] = None,
 ) -> None:
     """Best execution for a size across venues; with --execute, send it (IOC)."""
+    qty = quantity_arg(quantity, "quantity")
+    limit = None if limit_price is None else quantity_arg(limit_price, "limit price")
     async with await FastPathClient.connect() as fp:
         quote = await fp.quote(symbol, side, qty)
-        table = Table("venue", "qty", "avg price", "fee", title=f"{side} {qty} {symbol}")
+        base, _, quoted = symbol.partition("/")
+        table = key_table("venue", "qty", "avg price", "fee", keys={"venue"}, title=f"{side} {qty} {base} ({symbol})")
         for leg in quote.legs:
-            table.add_row(leg.venue, str(leg.qty), str(leg.avg_price), str(leg.fee))
+            table.add_row(leg.venue, f"{leg.qty} {base}", f"{leg.avg_price} {quoted}", str(leg.fee))
         out.print(table)
-        out.print(f"filled {quote.filled_qty} of {qty}: avg {quote.avg_price}, with fees {quote.avg_price_with_fees}")
+        out.print(
+            f"filled {quote.filled_qty} of {qty} {base}: avg {quote.avg_price} {quoted}, "
+            f"with fees {quote.avg_price_with_fees} {quoted}",
+            highlight=False,
+        )
         for reason in quote.excluded:
             out.print(f"[yellow]not used[/]: {reason}")
         if not execute:
@@ -87,9 +98,13 @@ async def route(
         parent = await fp.route(
             order_id or f"cli-{int(time.time() * 1000)}", symbol, side, qty, kind=OrderKind.IOC, limit_price=limit
         )
-        done = Table("venue", "client order id", "state", "filled", "cost", "fee", title=parent.parent_id)
+        done = key_table(
+            "venue", "client order id", "state", "filled", "cost", "fee",
+            keys={"venue", "client order id"}, title=parent.parent_id,
+        )  # fmt: skip
         for c in parent.children:
-            done.add_row(c.venue, c.client_order_id, c.state, str(c.filled), str(c.cost), f"{c.fee} {c.fee_currency}")
+            fee = f"{c.fee} {c.fee_currency or ''}".strip()
+            done.add_row(c.venue, c.client_order_id, c.state, f"{c.filled} {base}", f"{c.cost} {quoted}", fee)
         out.print(done)
 
 
@@ -102,7 +117,7 @@ async def balances() -> None:
     from workers.fastpath.server import FastPathConfig
 
     config = FastPathConfig.load()
-    table = Table("venue", "asset", "free", "used", "total")
+    table = key_table("venue", "asset", "free", "used", "total", keys={"venue", "asset"})
     for venue_config in config.venues:
         venue = CexVenue(venue_config, load_credentials(venue_config.name, secrets_file=venue_config.secrets_file))
         try:
@@ -123,7 +138,10 @@ async def health() -> None:
     """Uptime, API latency percentiles, websocket reconnects and book freshness per venue."""
     async with await FastPathClient.connect() as fp:
         views = await fp.health()
-    table = Table("venue", "status", "uptime", "calls", "failures", "p50 ms", "p99 ms", "ws reconnects", "book age")
+    table = key_table(
+        "venue", "status", "uptime", "calls", "fails", "p50 ms", "p99 ms", "ws reconn.", "book age",
+        keys={"venue", "status"},
+    )  # fmt: skip
     for v in views:
         colour = {"healthy": "green", "degraded": "yellow"}.get(v.status, "red")
         table.add_row(

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from connectors.dex.base import PoolState
 from connectors.dex.pricing import mid_price
@@ -25,22 +24,26 @@ from connectors.dex.uniswap_v2 import PairState
 from connectors.dex.uniswap_v3 import PoolSnapshot
 from connectors.evm.client import EvmClient
 from crosslane.cli import dex_positions
-from crosslane.cli.errors import fail, run_async
+from crosslane.cli.amounts import amount_arg, gwei_arg
+from crosslane.cli.chains import load_chains
+from crosslane.cli.errors import run_async
+from crosslane.cli.runs import start_and_follow
+from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
-from crosslane.config import settings
-from crosslane.domain.chains import ChainConfig, ChainRegistry, TokenInfo
+from crosslane.domain.chains import ChainConfig, TokenInfo
 from crosslane.domain.dex import (
     DEFAULT_MAX_SANDWICH_BPS,
     DEFAULT_SLIPPAGE_BPS,
     ApprovalMode,
+    HopFill,
     SwapQuote,
     SwapRequest,
     SwapResult,
     TradeType,
 )
 from crosslane.domain.tx import FeePolicy
-from crosslane.money import from_base_units, gwei, to_base_units
+from crosslane.money import ETH_DECIMALS, format_amount, format_gwei
 
 app = typer.Typer(help="DEX swaps: quotes, swaps through DexSwap, pools.", no_args_is_help=True)
 dex_positions.register(app)
@@ -48,18 +51,15 @@ out = Console()
 
 
 def _chain(name: str) -> ChainConfig:
-    return ChainRegistry.load(settings().devnet_state_path).get(name)
+    return load_chains().get(name)
 
 
 def _amount(text: str, token: TokenInfo) -> int:
-    try:
-        return to_base_units(text, token.decimals)
-    except ValueError as exc:
-        raise fail(f"amount {text!r}: {exc}", 2) from None
+    return amount_arg(text, token.decimals, "amount", token.symbol)
 
 
 def _human(amount: int | None, token: TokenInfo) -> str:
-    return "-" if amount is None else f"{from_base_units(amount, token.decimals).normalize():f} {token.symbol}"
+    return "-" if amount is None else format_amount(amount, token.decimals, token.symbol)
 
 
 def _route(q: RouteQuote, symbols: dict[str, str]) -> str:
@@ -115,7 +115,9 @@ async def quote(
     finally:
         await client.close()
     symbols = {t_in.address: t_in.symbol, t_out.address: t_out.symbol, finder.weth: "WETH"}
-    table = Table("#", "dex", "route", "in", "out", "impact bps", "size bps", "gas", "gas in out", title="routes")
+    table = key_table(
+        "#", "dex", "route", "in", "out", "impact bps", "size bps", "gas", "gas in out", keys={"dex"}, title="routes"
+    )
     for i, q in enumerate(selection.quotes):
         table.add_row(
             str(i + 1), q.route.dex, _route(q, symbols), _human(q.amount_in, t_in), _human(q.amount_out, t_out),
@@ -146,7 +148,7 @@ async def swap(
     max_hops: Annotated[int, typer.Option(min=1, max=2)] = 2,
     protected: Annotated[bool, typer.Option(help="send through the chain's private relay")] = False,
     unlimited_approval: Annotated[bool, typer.Option(help="approve 2**256-1 instead of this swap's need")] = False,
-    max_fee_gwei: Annotated[Decimal, typer.Option(help="cap on max fee per gas, gwei")] = Decimal(100),
+    max_fee_gwei: Annotated[str, typer.Option(help="cap on max fee per gas, gwei")] = "100",
     request_id: Annotated[str | None, typer.Option("--id", help="business key; default: generated")] = None,
     wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = True,
 ) -> None:
@@ -172,15 +174,16 @@ async def swap(
         max_hops=max_hops,
         approval=ApprovalMode.UNLIMITED if unlimited_approval else ApprovalMode.EXACT,
         protected=protected,
-        fees=FeePolicy(max_fee_per_gas_cap=gwei(max_fee_gwei)),
+        fees=FeePolicy(max_fee_per_gas_cap=gwei_arg(max_fee_gwei, "max fee")),
     )
     crosslane = await CrosslaneClient.connect()
-    await crosslane.start_swap(request)
-    out.print(f"workflow [bold]{request.workflow_id}[/] started: {ui_link(request.workflow_id)}")
-    if not wait:
-        return
-    result = await _follow(crosslane, request.request_id)
-    _print_result(result)
+    result = await start_and_follow(
+        out, request.request_id, crosslane.swap_handle(request.request_id),
+        lambda: crosslane.start_swap(request), lambda: _follow(crosslane, request.request_id),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+    )  # fmt: skip
+    if result is not None:
+        _print_result(result)
 
 
 async def _follow(client: CrosslaneClient, request_id: str) -> SwapResult:
@@ -202,6 +205,16 @@ async def _follow(client: CrosslaneClient, request_id: str) -> SwapResult:
     return result_task.result()
 
 
+def _fill_amounts(fill: HopFill, tokens: dict[str, TokenInfo]) -> tuple[str, str]:
+    """A hop's in and out in whole tokens (base units where the token is not in the registry)."""
+
+    def human(amount: int, address: str) -> str:
+        token = tokens.get(address.lower())
+        return format_amount(amount, token.decimals, token.symbol) if token else f"{amount} base units of {address}"
+
+    return human(fill.amount_in, fill.token_in), human(fill.amount_out, fill.token_out)
+
+
 def _print_result(result: SwapResult) -> None:
     t_in, t_out = result.token_in, result.token_out
     out.print(
@@ -209,13 +222,19 @@ def _print_result(result: SwapResult) -> None:
         f"(quoted {_human(result.quoted_amount_out if result.trade_type is TradeType.EXACT_IN else result.quoted_amount_in, t_out if result.trade_type is TradeType.EXACT_IN else t_in)}, "  # noqa: E501
         f"{result.vs_quote_bps} bps vs quote) in block {result.block_number}"
     )
-    table = Table("pool", "in", "out", title="fills (from the receipt's Swap events)")
+    known = [*_chain(result.chain).tokens.values(), result.token_in, result.token_out]
+    tokens = {t.address.lower(): t for t in known}
+    table = key_table("pool", "in", "out", keys={"pool"}, title="fills (from the receipt's Swap events)")
     for fill in result.fills:
-        table.add_row(fill.pool, str(fill.amount_in), str(fill.amount_out))
+        table.add_row(fill.pool, *_fill_amounts(fill, tokens))
     out.print(table)
     if result.approve_tx_hash:
         out.print(f"approval {result.approve_tx_hash}")
-    out.print(f"swap {result.swap_tx_hash}: gas used {result.gas_used} at {result.effective_gas_price} wei/gas")
+    fee = format_amount(result.gas_used * result.effective_gas_price, ETH_DECIMALS, "ETH")
+    out.print(
+        f"swap {result.swap_tx_hash}: gas used {result.gas_used} at {format_gwei(result.effective_gas_price)}: {fee}",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -242,9 +261,10 @@ async def pools(
     finally:
         await client.close()
     by_address = {t.address: t for t in config.tokens.values()}
-    table = Table(
-        "dex", "pool", "address", "reserves / liquidity", "price", title=f"{chain} at block {market.block_number}"
-    )
+    table = key_table(
+        "dex", "pool", "address", "reserves / liquidity", "price",
+        keys={"dex", "pool", "address"}, title=f"{chain} at block {market.block_number}",
+    )  # fmt: skip
     for name, label, pool in listed:
         state = market.states.get(pool.address)
         table.add_row(name, label, pool.address, _depth(state, by_address), _price(state, by_address))

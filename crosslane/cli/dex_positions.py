@@ -30,10 +30,10 @@ from connectors.dex.uniswap_v2.lp import UniswapV2Liquidity
 from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.dex.uniswap_v3.positions import UniswapV3Positions, V3Position
 from connectors.evm.client import EvmClient
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
-from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
-from crosslane.money import from_base_units
+from crosslane.money import from_base_units_compact
 
 out = Console()
 LP_DECIMALS = 18
@@ -66,7 +66,7 @@ class _Tokens:
         decimals = self.decimals(address)
         if decimals is None:
             return f"{base_units} (base units)"
-        return f"{from_base_units(base_units, decimals).normalize():f}"
+        return f"{from_base_units_compact(base_units, decimals):f}"
 
     def pool_label(self, pool: Pool) -> str:
         fee = f"{Decimal(pool.fee).scaleb(-4).normalize():f}%"
@@ -168,7 +168,7 @@ def _print(rows: list[dict[str, Any]], registry: ChainRegistry, owner: str) -> N
                 r["chain"],
                 r["dex"],
                 r["label"],
-                f"{from_base_units(r['lp_balance'], LP_DECIMALS).normalize():f}",
+                f"{from_base_units_compact(r['lp_balance'], LP_DECIMALS):f}",
                 f"{share:.4f}%",
                 f"{tokens.amount(r['token0'], r['amount0'])} {tokens.symbol(r['token0'])}",
                 f"{tokens.amount(r['token1'], r['amount1'])} {tokens.symbol(r['token1'])}",
@@ -207,9 +207,7 @@ async def positions(
     if not is_address(owner):
         raise fail(f"not an address: {owner!r}", 2)
     owner = to_checksum_address(owner)
-    registry = ChainRegistry.load(settings().devnet_state_path)
-    if not registry.chains:
-        raise fail("no chains configured (is the devnet up? try `crosslane dev up`)")
+    registry = load_chains()
     rows = await read_positions(registry, owner, chain, dex)
     if as_json:
         print(json.dumps({"owner": owner, "positions": rows}, indent=2))

@@ -10,11 +10,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from crosslane.cli import bridge, cex, dex, stack, tx
 from crosslane.cli.errors import fail, run_async
-from crosslane.config import settings
+from crosslane.cli.stack_health import stack_status
+from crosslane.cli.tables import table as key_table
+from crosslane.config import Settings, resolve_home, settings
 
 app = typer.Typer(help="Crosslane: durable cross-chain execution on Temporal.", no_args_is_help=True)
 dev = typer.Typer(help="The embedded stack: Temporal dev server, devnet, orchestrator worker.", no_args_is_help=True)
@@ -29,11 +30,19 @@ app.add_typer(cex.venues_app, name="venues")
 out = Console()
 
 
+def _print_home(cfg: Settings) -> None:
+    """Which stack this is: its home, and the rule that chose it."""
+    home = resolve_home()
+    why = home.why if home.path == cfg.home else "settings"
+    out.print(f"home: {cfg.home} ({why})", soft_wrap=True, highlight=False)
+
+
 @dev.command("up")
 @run_async
 async def dev_up() -> None:
     """Start everything (idempotent) and leave it running."""
     cfg = settings()
+    _print_home(cfg)
     with out.status("starting…") as spinner:
         state, devnet = await stack.stack_up(cfg, progress=lambda step: spinner.update(f"starting {step}…"))
     out.print(f"[green]up[/]: Temporal {state.temporal_address}, UI [link]{state.ui_url}[/]")
@@ -50,12 +59,15 @@ def dev_down() -> None:
 
 
 @dev.command("status")
-def dev_status() -> None:
-    """What runs where."""
-    table = Table("component", "state", "where")
-    rows = stack.stack_status(settings())
+@run_async
+async def dev_status() -> None:
+    """Which stack (its home, and why that one), and whether each component answers. Exit 1 if any is down."""
+    cfg = settings()
+    _print_home(cfg)
+    table = key_table("component", "state", "where", "why", keys={"component", "state"})
+    rows = await stack_status(cfg)
     for row in rows:
-        table.add_row(row.name, "[green]up[/]" if row.up else "[red]down[/]", row.where)
+        table.add_row(row.name, "[green]up[/]" if row.up else "[red]down[/]", row.where, row.reason)
     out.print(table)
     if not all(r.up for r in rows):
         raise typer.Exit(1)

@@ -20,6 +20,7 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.stack import dev_signers, stack_up
+from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -28,7 +29,7 @@ from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind
-from crosslane.money import GWEI, format_gwei
+from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
 from crosslane.routing import Side
 from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
 
@@ -39,7 +40,7 @@ TERMINAL = {TxState.CONFIRMED, TxState.CANCELLED, TxState.REVERTED, TxState.FAIL
 
 
 def _table(rows: dict[str, TxStatus | None], title: str) -> Table:
-    table = Table("request", "chain", "state", "attempts", "detail", title=title)
+    table = key_table("request", "chain", "state", "attempts", "detail", keys={"request", "state"}, title=title)
     for rid, s in rows.items():
         if s is None:
             table.add_row(rid, "", "starting", "", "")
@@ -80,9 +81,8 @@ async def _follow(
 
 
 def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
-    table = Table(title="bridge transfers", expand=False)
-    for col in ("request", "route", "state", "detail"):
-        table.add_column(col, overflow="fold")
+    keys = {"request", "route", "state"}
+    table = key_table("request", "route", "state", "detail", keys=keys, title="bridge transfers")
     for rid, s in rows.items():
         table.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
     return table
@@ -118,9 +118,10 @@ async def run_showcase(out: Console) -> None:
     ]
     handles = [await client.start_tx(r) for r in batch]
     results = await _follow(out, client, handles, "batch")
-    for r in results:
+    for request, r in zip(batch, results, strict=True):
         out.print(
-            f"  {r.request_id} {r.chain}: {r.outcome}, nonce {r.nonce}, block {r.block_number}, {r.mined_tx_hash}",
+            f"  {r.request_id} {r.chain}: {format_amount(request.value, ETH_DECIMALS, 'ETH')} {r.outcome}, "
+            f"nonce {r.nonce}, block {r.block_number}, {r.mined_tx_hash}",
             soft_wrap=True,
         )
 
@@ -218,9 +219,11 @@ async def run_showcase(out: Console) -> None:
         ),
     ]
     bridge_results = await _follow_bridges(out, client, bridges)
+    usdc = devnet.registry().get("devnet-a").tokens["USDC"]
     for b in bridge_results:
+        received = format_amount(b.received, usdc.decimals, b.asset)
         out.print(
-            f"  {b.request_id} via {b.route}: {b.state}, {b.received} received by {b.recipient}, "
+            f"  {b.request_id} via {b.route}: {b.state}, {received} received by {b.recipient}, "
             f"deposit {b.deposit_tx}, {'redeem' if b.redeemed_by_us else 'fill'} {b.completion_tx}",
             soft_wrap=True,
         )

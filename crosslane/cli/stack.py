@@ -1,7 +1,8 @@
 """The embedded stack behind `crosslane dev up|down|status`: Temporal dev server, devnet, worker.
 
 Processes run detached (they outlive the command); their pids live in
-``.crosslane/stack.json`` beside the devnet's own state file.
+``$CROSSLANE_HOME/stack.json`` beside the devnet's own state file (the home: see
+``crosslane.config.resolve_home``). ``crosslane.cli.stack_health`` checks each one answers.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 from connectors.evm.signer import write_keystore
 from crosslane.config import Settings
 from devnet.anvil import REPO_ROOT, dev_account, pid_alive, spawn, stop_pid
-from devnet.manager import devnet_down, devnet_status, devnet_up
+from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
 from devnet.temporal_server import start_dev_server, wait_ready
 
@@ -180,39 +181,3 @@ def stack_down(cfg: Settings) -> list[str]:
             (cfg.home / f"ledger.db{suffix}").unlink(missing_ok=True)
     return stopped
 
-
-@dataclass
-class ComponentStatus:
-    name: str
-    up: bool
-    where: str
-
-
-def stack_status(cfg: Settings) -> list[ComponentStatus]:
-    state = StackState.load(stack_path(cfg))
-    rows = [
-        ComponentStatus(
-            "temporal",
-            bool(state and pid_alive(state.temporal_pid)),
-            f"{cfg.temporal_address}, UI http://127.0.0.1:{cfg.ui_port}"
-            + (f" (pid {state.temporal_pid})" if state else ""),
-        ),
-        ComponentStatus(
-            "worker",
-            bool(state and pid_alive(state.worker_pid)),
-            f"task queue {cfg.task_queue}" + (f" (pid {state.worker_pid}, log {state.worker_log})" if state else ""),
-        ),
-    ]
-    rows.append(
-        ComponentStatus(
-            "fastpath",
-            bool(state and pid_alive(state.fastpath_pid)),
-            str(cfg.home / "fastpath.sock") + (f" (pid {state.fastpath_pid})" if state and state.fastpath_pid else ""),
-        )
-    )
-    devnet = devnet_status(cfg.devnet_state_path)
-    for proc in devnet.processes:
-        rows.append(ComponentStatus(proc.name, proc.alive, f"127.0.0.1:{proc.port} (pid {proc.pid})"))
-    if not devnet.processes:
-        rows.append(ComponentStatus("devnet", False, str(cfg.devnet_state_path)))
-    return rows

@@ -6,9 +6,19 @@ import json
 import os
 from pathlib import Path
 
-from devnet.anvil import dev_account, find_free_port, pid_alive
+from devnet.anvil import dev_account, find_free_port, pid_alive, rpc_call, stop_pid
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.stack import unique_queue
+
+
+def status_rows(table: str) -> dict[str, tuple[str, str]]:
+    """``dev status``'s table (wide enough not to wrap) as component -> (state, why)."""
+    rows = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.split("│")[1:-1]]
+        if len(cells) == 4 and cells[0] and cells[0] != "component":
+            rows[cells[0]] = (cells[1], cells[3])
+    return rows
 
 
 async def test_dev_up_status_send_down(tmp_path: Path) -> None:
@@ -20,7 +30,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
         CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()}",
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
-        COLUMNS="200",
+        COLUMNS="300",
     )
     crosslane = str(BIN / "crosslane")
     try:
@@ -30,16 +40,28 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         stack = json.loads((tmp_path / "home" / "stack.json").read_text())
         status = await run([crosslane, "dev", "status"], env=env)
         assert status.returncode == 0, status.stdout
-        for component in (
-            "temporal",
-            "worker",
-            "fastpath",
-            "anvil-devnet-a",
-            "anvil-devnet-b",
-            "cex-binance",
-            "cex-okx",
-        ):
-            assert component in status.stdout
+        assert f"home: {tmp_path / 'home'} (CROSSLANE_HOME)" in status.stdout
+        rows = status_rows(status.stdout)
+        devnet = json.loads((tmp_path / "home" / "devnet.json").read_text())
+        expected = {
+            "temporal": "answers its health check",
+            "worker": "1 poller(s) on the task queue",
+            "fastpath": "answers health (2 venue(s))",
+            "cex-binance": "answers its cex endpoint",
+            "cex-okx": "answers its cex endpoint",
+            "wormhole-guardians": "answers its wormhole_guardian endpoint",
+            "across-relayer": "answers /state",
+            "across-dataworker": "answers /state",
+        }
+        for name, chain in devnet["chains"].items():
+            expected[f"anvil-{name}"] = f"answers eth_chainId {chain['chain_id']}, block "
+            # what dev status claims, checked independently: the anvil is that chain
+            port = devnet["processes"][f"anvil-{name}"]["port"]
+            assert int(str(rpc_call(f"http://127.0.0.1:{port}", "eth_chainId")), 16) == chain["chain_id"]
+        assert set(expected) <= set(rows), rows
+        for name, (state, why) in rows.items():
+            assert state == "up", f"{name}: {state} ({why})"
+            assert expected.get(name, "answers") in why, f"{name}: {why}"
         # The fast path serves the CLI: consolidated book, a quote across venues, venue health.
         book = await run([crosslane, "cex", "book", "BTC/USDT", "--depth", "3"], env=env)
         assert book.returncode == 0, book.stderr
@@ -48,10 +70,15 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         assert quote.returncode == 0 and "filled 0.5 of 0.5" in quote.stdout, quote.stdout + quote.stderr
         health = await run([crosslane, "venues", "health"], env=env)
         assert health.returncode == 0 and "healthy" in health.stdout, health.stdout + health.stderr
+        narrow = await run([crosslane, "venues", "health"], env={**env, "COLUMNS": "80"})
+        assert narrow.returncode == 0, narrow.stderr
+        assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
+        venues = [line.split("│")[1].strip() for line in narrow.stdout.splitlines() if line.startswith("│")]
+        assert {"binance", "okx"} <= set(venues), narrow.stdout  # the key column is never cut ("binan…")
         balances = await run([crosslane, "cex", "balances"], env=env)
         assert balances.returncode == 0 and "USDT" in balances.stdout, balances.stdout + balances.stderr
         refused = await run([crosslane, "cex", "route", "buy", "-1", "BTC/USDT"], env=env)
-        assert refused.returncode != 0 and "Traceback" not in refused.stderr
+        assert refused.returncode == 2 and refused.stderr.strip() == "error: quantity must be positive, got -1"
         # The dev worker signs with encrypted keystores of the devnet accounts.
         sent = await run(
             [
@@ -65,17 +92,24 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
                 "--to",
                 dev_account(2)[0],
                 "--value",
-                "1",
+                "0.5",
                 "--id",
                 unique_queue("dev-send"),
             ],
             env=env,
         )
         assert sent.returncode == 0, sent.stderr
-        assert "confirmed" in sent.stdout
+        assert "confirmed" in sent.stdout and "0.5 ETH from" in sent.stdout
         again = await run([crosslane, "dev", "up"], env=env)
         assert again.returncode == 0
         assert json.loads((tmp_path / "home" / "stack.json").read_text()) == stack, "a second up keeps what runs"
+        # A component that stops answering is down, with the reason, and status exits 1.
+        assert stop_pid(stack["worker_pid"])
+        worker_gone = await run([crosslane, "dev", "status"], env=env)
+        assert worker_gone.returncode == 1, worker_gone.stdout
+        rows = status_rows(worker_gone.stdout)
+        assert rows["worker"] == ("down", f"pid {stack['worker_pid']} is not running")
+        assert rows["temporal"][0] == "up" and rows["fastpath"][0] == "up"
     finally:
         down = await run([crosslane, "dev", "down"], env=env)
     assert down.returncode == 0, down.stderr

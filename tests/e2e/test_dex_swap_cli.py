@@ -7,6 +7,7 @@ import json
 import re
 
 from crosslane.domain.dex import SwapResult, SwapStatus
+from crosslane.money import format_amount
 from devnet.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.dex import balance, deal, w3_for
@@ -43,15 +44,20 @@ async def test_crosslane_dex_swap_follows_the_run_to_its_settlement(stack: Stack
     queue = unique_queue("dexcli")
     rid = unique_queue("dexcli")
     env = stack.env(queue, COLUMNS="250")
+    swap = [str(BIN / "crosslane"), "dex", "swap", "--chain", "devnet-b", "--from", signer.address,
+            "--in", "WETH", "--out", "DAI", "--dex", "uniswap_v2", "--id", rid]  # fmt: skip
     async with running_worker(stack, queue):
-        done = await run(
-            [str(BIN / "crosslane"), "dex", "swap", "--chain", "devnet-b", "--from", signer.address,
-             "--in", "WETH", "--out", "DAI", "--amount", "1.5", "--dex", "uniswap_v2", "--id", rid],
-            env=env,
-        )  # fmt: skip
+        done = await run([*swap, "--amount", "1.5"], env=env)
         assert done.returncode == 0, done.stderr
         result = await (await crosslane_client(stack, queue)).swap_handle(rid).result()
+        # The same id again (even with another amount) swaps nothing: it says so and shows the result.
+        again = await run([*swap, "--amount", "0.5"], env=env)
     assert "settled: 1.5 WETH ->" in done.stdout and result.swap_tx_hash in done.stdout
+    fill = result.fills[0]
+    assert f"{format_amount(fill.amount_in, 18, 'WETH')} │ {format_amount(fill.amount_out, 18, 'DAI')}" in done.stdout
+    assert again.returncode == 0 and again.stderr == "", again.stderr
+    assert f"request {rid} ran already (workflow swap-{rid}, status COMPLETED)" in again.stdout
+    assert "settled: 1.5 WETH ->" in again.stdout and result.swap_tx_hash in again.stdout
     assert balance(stack, "devnet-b", "WETH", signer.address) == 5 * 10**17
     assert balance(stack, "devnet-b", "DAI", signer.address) == result.amount_out
 

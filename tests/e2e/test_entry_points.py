@@ -62,7 +62,7 @@ async def test_crosslane_tx_send(stack: Stack) -> None:
                 sender.address,
                 "--to",
                 recipient.address,
-                "--value",
+                "--value-wei",
                 "777",
                 "--id",
                 rid,

@@ -6,7 +6,19 @@ from decimal import Decimal
 
 import pytest
 
-from crosslane.money import BPS, GWEI, UINT256_MAX, bump, format_gwei, from_base_units, gwei, to_base_units
+from crosslane.money import (
+    BPS,
+    GWEI,
+    UINT256_MAX,
+    bump,
+    format_amount,
+    format_gwei,
+    from_base_units,
+    gwei,
+    parse_amount,
+    parse_decimal,
+    to_base_units,
+)
 
 
 @pytest.mark.parametrize(
@@ -100,3 +112,48 @@ def test_bump_rounds_up(wei: int, bps: int, expected: int) -> None:
     # nodes accept a replacement when new >= old * (1 + bump): the result must pass that check
     assert bump(wei, bps) * BPS >= wei * (BPS + bps)
     assert (bump(wei, bps) - 1) * BPS < wei * (BPS + bps) or wei == 0
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals", "symbol", "text"),
+    [
+        (249_975_000, 6, "USDC", "249.975 USDC"),
+        (1_000_000_000, 6, "Wormhole:devnet-a:USDC", "1000 Wormhole:devnet-a:USDC"),
+        (10**16, 18, "ETH", "0.01 ETH"),
+        (1, 18, "ETH", "0.000000000000000001 ETH"),  # never 1E-18
+        (0, 6, "USDC", "0 USDC"),
+        (UINT256_MAX, 18, "X", "115792089237316195423570985008687907853269984665640564039457.584007913129639935 X"),
+    ],
+)
+def test_format_amount_is_exact_with_the_symbol(amount: int, decimals: int, symbol: str, text: str) -> None:
+    assert format_amount(amount, decimals, symbol) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "decimals", "unit", "base_unit", "message"),
+    [
+        ("0.0000000001", 9, "gwei", "wei", "0.0000000001 gwei is below 1 wei (gwei has 9 decimals)"),
+        ("1.0000000001", 9, "gwei", "wei", "1.0000000001 gwei is finer than 1 wei (gwei has 9 decimals)"),
+        ("-1", 6, "USDC", "base unit", "must be positive, got -1"),
+        ("0", 6, "USDC", "base unit", "must be positive, got 0"),
+        ("abc", 6, "USDC", "base unit", "'abc' is not a number"),
+        ("NaN", 6, "USDC", "base unit", "'NaN' is not a finite number"),
+        ("1.5", 0, "wei", "wei", "1.5 is not a whole number of wei"),
+    ],
+)
+def test_parse_amount_refuses_in_words_that_follow_the_field(
+    text: str, decimals: int, unit: str, base_unit: str, message: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
+        parse_amount(text, decimals, unit, base_unit)
+    assert str(refused.value) == message
+
+
+def test_parse_amount_is_exact() -> None:
+    assert parse_amount("0.001", 18, "ETH") == 10**15
+    assert parse_amount(" 1e3 ", 6, "USDC") == 10**9
+    assert parse_amount("0", 18, "ETH", allow_zero=True) == 0
+    assert parse_amount("12345678901.123456789012345678", 18, "ETH") == 12_345_678_901_123_456_789_012_345_678
+    with pytest.raises(ValueError, match="must be zero or more, got -5"):
+        parse_amount("-5", 18, "ETH", allow_zero=True)
+    assert parse_decimal("0.5") == Decimal("0.5")

@@ -1,0 +1,136 @@
+"""`crosslane dev status`: each component of the embedded stack, up only if it answers.
+
+A live pid is not enough: Temporal must answer a health check, the worker must be polling
+its task queue, the fast path must answer over its socket, each anvil must answer
+``eth_chainId`` with its chain's id, and each devnet service its own endpoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
+from temporalio.client import Client
+
+from crosslane.cli.stack import StackState, stack_path
+from crosslane.config import Settings
+from crosslane.fastpath.client import FastPathClient
+from devnet.anvil import pid_alive
+from devnet.manager import devnet_status
+from devnet.state import DevnetState
+
+PROBE_TIMEOUT_S = 3.0
+POLLER_FRESH = timedelta(seconds=90)  # a worker long-polls for up to a minute
+_STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    up: bool
+    where: str
+    reason: str  # why it counts as up (what answered) or down (what failed)
+
+
+async def _temporal(cfg: Settings, pid: int | None) -> tuple[ComponentStatus, Client | None]:
+    where = f"{cfg.temporal_address}, UI http://127.0.0.1:{cfg.ui_port}" + (f" (pid {pid})" if pid else "")
+    try:
+        client = await asyncio.wait_for(
+            Client.connect(cfg.temporal_address, namespace=cfg.temporal_namespace), PROBE_TIMEOUT_S
+        )
+        await client.service_client.check_health(timeout=timedelta(seconds=PROBE_TIMEOUT_S))
+    except Exception as exc:  # noqa: BLE001 - any failure to answer is the reason it is down
+        running = "" if pid is None or pid_alive(pid) else f"pid {pid} is not running; "
+        refused = "Connection refused" in str(exc) or "ConnectionRefused" in str(exc)
+        problem = "connection refused" if refused else str(exc)
+        return ComponentStatus("temporal", False, where, f"{running}not answering: {problem}"), None
+    return ComponentStatus("temporal", True, where, "answers its health check"), client
+
+
+async def _worker(cfg: Settings, client: Client | None, pid: int | None) -> ComponentStatus:
+    where = f"task queue {cfg.task_queue}" + (f" (pid {pid})" if pid else "")
+    if pid is not None and not pid_alive(pid):
+        return ComponentStatus("worker", False, where, f"pid {pid} is not running")
+    if client is None:
+        return ComponentStatus("worker", False, where, "Temporal is not answering")
+    try:
+        described = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=cfg.temporal_namespace,
+                task_queue={"name": cfg.task_queue},
+                task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            ),
+            timeout=timedelta(seconds=PROBE_TIMEOUT_S),
+        )
+    except Exception as exc:  # noqa: BLE001
+        return ComponentStatus("worker", False, where, f"cannot describe the task queue: {exc}")
+    # Temporal remembers a poller for minutes after it stops: only recent polls count.
+    recent = datetime.now(UTC) - POLLER_FRESH
+    pollers = sum(1 for p in described.pollers if p.last_access_time.ToDatetime(UTC) >= recent)
+    if not pollers:
+        return ComponentStatus("worker", False, where, f"no worker polls task queue {cfg.task_queue}")
+    return ComponentStatus("worker", True, where, f"{pollers} poller(s) on the task queue")
+
+
+async def _fastpath(cfg: Settings, pid: int | None) -> ComponentStatus:
+    socket = cfg.home / "fastpath.sock"
+    where = str(socket) + (f" (pid {pid})" if pid else "")
+    try:
+        async with await asyncio.wait_for(FastPathClient.connect(socket), PROBE_TIMEOUT_S) as fastpath:
+            venues = await asyncio.wait_for(fastpath.health(), PROBE_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001
+        return ComponentStatus("fastpath", False, where, f"not answering: {exc}")
+    return ComponentStatus("fastpath", True, where, f"answers health ({len(venues)} venue(s))")
+
+
+def _probe_state(name: str, where: str, url: str) -> ComponentStatus:
+    """An Across service (relayer, dataworker) answers ``GET /state``."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/state", timeout=PROBE_TIMEOUT_S) as reply:
+            reply.read()
+    except (OSError, urllib.error.URLError) as exc:
+        return ComponentStatus(name, False, where, f"not answering /state: {exc}")
+    return ComponentStatus(name, True, where, "answers /state")
+
+
+def _devnet(cfg: Settings) -> list[ComponentStatus]:
+    devnet = devnet_status(cfg.devnet_state_path)
+    if not devnet.processes:
+        return [ComponentStatus("devnet", False, str(cfg.devnet_state_path), "; ".join(devnet.problems))]
+    chains = {c.name: c for c in devnet.chains}
+    state = DevnetState.load(cfg.devnet_state_path)
+    rows = []
+    for proc in devnet.processes:
+        where = f"127.0.0.1:{proc.port} (pid {proc.pid})"
+        problems = [p for p in devnet.problems if p.startswith(f"{proc.name} ") or p.startswith(f"{proc.name}:")]
+        chain = chains.get(proc.name.removeprefix("anvil-")) if proc.kind == "anvil" else None
+        if chain is not None and proc.alive:
+            if chain.reachable:
+                reason = f"answers eth_chainId {chain.chain_id}, block {chain.block_number}"
+            else:
+                reason = next((p for p in devnet.problems if p.startswith(f"{chain.name}:")), "unreachable")
+            rows.append(ComponentStatus(proc.name, chain.reachable, where, reason))
+        elif proc.alive and proc.kind in _STATE_ENDPOINTS and state is not None:
+            rows.append(_probe_state(proc.name, where, state.processes[proc.name].url))
+        elif proc.alive:
+            rows.append(ComponentStatus(proc.name, True, where, f"answers its {proc.kind} endpoint"))
+        else:
+            rows.append(ComponentStatus(proc.name, False, where, "; ".join(problems) or "not running"))
+    return rows
+
+
+async def stack_status(cfg: Settings) -> list[ComponentStatus]:
+    """Every component, each probed (never raises for a stack that is down)."""
+    state = StackState.load(stack_path(cfg))
+    temporal, client = await _temporal(cfg, state.temporal_pid if state else None)
+    worker, fastpath = await asyncio.gather(
+        _worker(cfg, client, state.worker_pid if state else None),
+        _fastpath(cfg, state.fastpath_pid if state and state.fastpath_pid else None),
+    )
+    devnet = await asyncio.to_thread(_devnet, cfg)
+    return [temporal, worker, fastpath, *devnet]
