@@ -31,7 +31,7 @@ from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
 from crosslane.routing import Side
-from devnet.mining import manual_mining, mine_until, next_base_fee, raise_next_base_fee
+from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 
 CAP = 100 * GWEI
 R = TypeVar("R")
@@ -145,14 +145,14 @@ async def run_showcase(out: Console) -> None:
                 break
             await asyncio.sleep(0.1)
         spike = max(50 * low, 5 * GWEI)
-        raise_next_base_fee(anvil, spike)
-        out.print(
-            f"  sent at max fee {format_gwei(low)}; next base fee raised to {format_gwei(spike)}: "
-            "the tx cannot be mined"
-        )
-        follow = asyncio.ensure_future(_follow(out, client, [handle], "stuck transfer"))
-        await mine_until(follow.done, anvil, 0.5)
-        (stuck_result,) = follow.result()
+        with hold_base_fee(anvil, spike):  # held on every block, so the first attempt can never mine
+            out.print(
+                f"  sent at max fee {format_gwei(low)}; base fee raised to {format_gwei(spike)}: "
+                "the tx cannot be mined"
+            )
+            follow = asyncio.ensure_future(_follow(out, client, [handle], "stuck transfer"))
+            await mine_until(follow.done, anvil, 0.5)
+            (stuck_result,) = follow.result()
     for a in stuck_result.attempts:
         mark = "[green]mined[/]" if a.tx_hash == stuck_result.mined_tx_hash else "replaced"
         out.print(
