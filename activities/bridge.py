@@ -10,8 +10,9 @@
   deposit moves to another state (or the window ends): long waits cost no workflow events.
 * ``bridge_completion``  the destination transaction still needed (Wormhole's redeem),
   after checking on the destination that nobody redeemed the VAA already.
-* ``bridge_verify``      checks on-chain what arrived (the recipient's balance moved in the
-  delivering block; or, refunded, the depositor's) and records the result.
+* ``bridge_verify``      reads what arrived from the delivering transaction's receipt (the
+  token's ``Transfer`` to the recipient in the redeem or fill; or, refunded, to the depositor
+  in the refund), checks it covers what the route owed, and records it as ``received``.
 
 Each step also upserts the transfer's ``bridge_transfers`` row (planned → deposit sent →
 completed or refunded) with the same values on a retry; every write carries the
@@ -282,10 +283,10 @@ class BridgeActivities:
             delivery = await adapter.refunded(ref, progress)
             owed, who = plan.amount, f"depositor {request.signer} on {ref.source_chain}"
         else:
-            tx, block = progress.destination_tx, progress.destination_block
+            tx = progress.destination_tx
             completion = inp.completion
             if completion is not None and completion.outcome is TxOutcome.CONFIRMED:
-                tx, block, redeemed_by_us = completion.mined_tx_hash, completion.block_number, True
+                tx, redeemed_by_us = completion.mined_tx_hash, True
             elif completion is not None:
                 # The contract refused our redeem: fine if someone redeemed the VAA first
                 # (the delivery is then found on the destination), a failure otherwise.
@@ -301,13 +302,13 @@ class BridgeActivities:
                         f"the redeem {completion.mined_tx_hash} was {completion.outcome} on {ref.destination_chain} "
                         f"({reason or 'no reason'}) and {ref.id} is not redeemed: {now.detail}"
                     )
-            delivery = await adapter.delivered(ref, tx, block)
+            delivery = await adapter.delivered(ref, tx)
             owed, who = plan.expected_output, f"recipient {plan.recipient} on {ref.destination_chain}"
         if delivery.amount < owed:  # recorded by the workflow's bridge_record_failure, with this message
             raise DeliveryShortfall(
-                f"{who}: balance moved by {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
+                f"{who}: received {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
             )
-        result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds, owed)
+        result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds)
         await self._record(inp.workflow_id, OperationStatus.SUCCEEDED, {"result": result.model_dump(mode="json")})
         await self._save_transfer(
             inp.workflow_id,
@@ -383,7 +384,6 @@ def _result(
     delivery: Delivery,
     redeemed_by_us: bool,
     stage_seconds: dict[str, float],
-    owed: int,
 ) -> BridgeResult:
     refunded = progress.state is BridgeState.REFUNDED
     return BridgeResult(
@@ -395,7 +395,7 @@ def _result(
         destination_chain=ref.destination_chain,
         asset=request.asset,
         amount=plan.amount,
-        received=owed,
+        received=delivery.amount,
         recipient=request.signer if refunded else plan.recipient,
         deposit_tx=ref.tx_hash,
         completion_tx=None if refunded else delivery.tx_hash,

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from devnet.node import node_runtime
+
 CONTRACTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = CONTRACTS_DIR.parent
 NODE_MODULES = REPO_ROOT / "node_modules"
@@ -40,13 +42,10 @@ def _solc_dir() -> Path:
 
 
 def solc_version() -> str:
+    node = node_runtime()
     out = subprocess.run(
-        [
-            "node",
-            "-e",
-            "process.stdout.write(require(process.argv[1]).version())",
-            str(_solc_dir()),
-        ],
+        node.command("node", "-e", "process.stdout.write(require(process.argv[1]).version())", str(_solc_dir())),
+        env=node.env(),
         check=True,
         capture_output=True,
         text=True,
@@ -86,8 +85,10 @@ def compile_sources() -> dict[str, dict[str, Any]]:
     _solc_dir()
     sources = _sources()
     std_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
+    node = node_runtime()
     proc = subprocess.run(
-        ["node", "-e", _NODE_COMPILE, str(REPO_ROOT), str(NODE_MODULES)],
+        node.command("node", "-e", _NODE_COMPILE, str(REPO_ROOT), str(NODE_MODULES)),
+        env=node.env(),
         check=False,
         input=json.dumps(std_input),
         capture_output=True,

@@ -25,11 +25,11 @@ from connectors.bridges.base import (
     DepositPlan,
     RouteUnavailable,
     TransferContext,
-    balance_delta,
     gas_in_asset,
     get_logs,
     log_tx_hash,
     topic,
+    transferred_in,
 )
 from connectors.dex.reads import Read, read_batch, selector
 from connectors.dex.receipts import ReceiptLogs, event_topic
@@ -358,28 +358,29 @@ class AcrossBridge:
     async def completion_call(self, ref: DepositRef, progress: BridgeProgress) -> ContractCall | None:
         return None  # the relayer delivers
 
-    async def delivered(self, ref: DepositRef, tx_hash: str | None, block_number: int | None) -> Delivery:
-        if tx_hash is None or block_number is None:
+    async def delivered(self, ref: DepositRef, tx_hash: str | None) -> Delivery:
+        """What the relayer's fill transaction (``tx_hash``, else the one its ``FilledRelay``
+        names) transferred of the output token to the recipient."""
+        if tx_hash is None:
             found = await self._fill_log(ref)
             if found is None:
                 raise RpcUnavailable(f"{ref.destination_chain} shows no fill of {ref.id} yet")
-            tx_hash, block_number = found
-        moved = await balance_delta(
+            tx_hash = found[0]
+        return await transferred_in(
             self.client(ref.destination_chain),
+            tx_hash,
             str(ref.detail["destination_token"]),
             str(ref.detail["recipient"]),
-            block_number,
         )
-        return Delivery(tx_hash=tx_hash, block_number=block_number, amount=moved)
 
     async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
-        """The depositor's balance rose by at least the deposit in the refund's block."""
-        assert progress.refund_tx is not None and progress.destination_block is not None
-        moved = await balance_delta(
+        """What the refund transaction (the relayer-refund leaf ``progress`` names) transferred
+        of the input token to the depositor."""
+        if progress.refund_tx is None:
+            raise InvalidRequest(f"{ref.id}: no refund transaction to verify ({progress.state})")
+        return await transferred_in(
             self.client(ref.source_chain),
+            progress.refund_tx,
             str(ref.detail["input_token"]),
             str(ref.detail["depositor"]),
-            progress.destination_block,
         )
-        return Delivery(tx_hash=progress.refund_tx, block_number=progress.destination_block, amount=moved)
-

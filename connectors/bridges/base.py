@@ -16,8 +16,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
 
-from connectors.dex.reads import Read, read_batch
-from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.dex.receipts import ReceiptLogs, event_topic, receipt_logs
 from connectors.dex.routing import RouteFinder
 from connectors.dex.tokens import resolve_token
 from connectors.evm.client import EvmClient
@@ -78,11 +77,11 @@ class DepositPlan:
 
 @dataclass(frozen=True)
 class Delivery:
-    """What arrived on the destination (or, refunded, back on the source)."""
+    """What arrived on the destination (or, refunded, back on the source) in one transaction."""
 
-    tx_hash: str | None
-    block_number: int | None
-    amount: int
+    tx_hash: str
+    block_number: int
+    amount: int  # base units of the delivered token, summed from the transaction's Transfer events
 
 
 class BridgeAdapter(Protocol):
@@ -104,8 +103,9 @@ class BridgeAdapter(Protocol):
         """The destination transaction still needed (None: the route delivers by itself, or it is done)."""
         ...
 
-    async def delivered(self, ref: DepositRef, tx_hash: str | None, block_number: int | None) -> Delivery:
-        """What the recipient received in ``tx_hash`` (checked from the chain, not assumed)."""
+    async def delivered(self, ref: DepositRef, tx_hash: str | None) -> Delivery:
+        """What the recipient received in the delivering ``tx_hash`` (None: find it on the
+        destination), read from that transaction's receipt, not assumed."""
         ...
 
     async def refund(self, ref: DepositRef) -> BridgeProgress:
@@ -113,7 +113,7 @@ class BridgeAdapter(Protocol):
         ...
 
     async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
-        """What the depositor got back in the refund ``progress`` names (checked on-chain)."""
+        """What the depositor got back in the refund transaction ``progress`` names (from its receipt)."""
         ...
 
 
@@ -154,20 +154,7 @@ async def gas_in_asset(client: EvmClient, token: str, gas_units: int, gas_price_
     return finder.wei_in(market, token, wei) or 0
 
 
-async def balance_delta(client: EvmClient, token: str, owner: str, block_number: int) -> int:
-    """How much ``owner``'s ``token`` balance changed in ``block_number``."""
-    read = Read.of(token, "balanceOf(address)", ("uint256",), owner)
-    before, after = (
-        await read_batch(client, [read], block=block_number - 1),
-        await read_batch(client, [read], block=block_number),
-    )
-    if before.results[0] is None or after.results[0] is None:
-        raise InvalidRequest(f"{client.chain.name}: {token} does not answer balanceOf")
-    return int(after.results[0][0]) - int(before.results[0][0])
-
-
 TRANSFER = event_topic("Transfer(address,address,uint256)")
-LOOKBACK_BLOCKS = 50_000
 
 
 def topic(abi_type: str, value: Any) -> str:
@@ -197,12 +184,15 @@ async def get_logs(
     return result
 
 
-async def find_transfer_to(client: EvmClient, token: str, recipient: str, amount: int) -> tuple[str, int] | None:
-    """The latest ``Transfer`` of exactly ``amount`` ``token`` to ``recipient`` in the recent
-    blocks: (tx hash, block), or None."""
-    head = await client.block_number()
-    topics = ["0x" + TRANSFER.hex(), None, topic("address", recipient)]
-    for log in reversed(await get_logs(client, token, topics, max(0, head - LOOKBACK_BLOCKS), head)):
-        if int.from_bytes(bytes(log["data"])[:32], "big") == amount:
-            return log_tx_hash(log), int(log["blockNumber"])
-    return None
+async def transferred_in(client: EvmClient, tx_hash: str, token: str, recipient: str) -> Delivery:
+    """What ``recipient`` received of ``token`` in the mined ``tx_hash``: the sum of the
+    token's ``Transfer`` events to it in that transaction's receipt (exact, and blind to
+    other transfers landing in the same block). A reverted transaction delivered nothing."""
+    receipt = await receipt_logs(client, tx_hash)
+    token_address, to = to_checksum_address(token), topic("address", to_checksum_address(recipient))
+    amount = sum(
+        int.from_bytes(log.data[:32], "big")
+        for log in receipt.logs
+        if receipt.status == 1 and log.is_event(token_address, TRANSFER, 3) and "0x" + log.topics[2].hex() == to
+    )
+    return Delivery(tx_hash=receipt.tx_hash, block_number=receipt.block_number, amount=amount)

@@ -23,9 +23,11 @@ from connectors.bridges.base import (
     RefundUnsupported,
     RouteUnavailable,
     TransferContext,
-    balance_delta,
-    find_transfer_to,
     gas_in_asset,
+    get_logs,
+    log_tx_hash,
+    topic,
+    transferred_in,
 )
 from connectors.bridges.wormhole_api import fetch_signed_vaa
 from connectors.bridges.wormhole_vaa import TransferPayload, VAABody, emitter_bytes32, parse_vaa
@@ -45,6 +47,7 @@ from crosslane.domain.chains import ChainConfig
 from crosslane.errors import InvalidRequest, RpcUnavailable
 
 LOG_MESSAGE_PUBLISHED = event_topic("LogMessagePublished(address,uint64,uint32,bytes,uint8)")
+TRANSFER_REDEEMED = event_topic("TransferRedeemed(uint16,bytes32,uint64)")
 TRANSFER_TOKENS = "transferTokens(address,uint256,uint16,bytes32,uint256,uint32)"
 COMPLETE_TRANSFER = "completeTransfer(bytes)"
 GAS_LIMIT = {"deposit": 400_000, "redeem": 500_000}
@@ -284,21 +287,36 @@ class WormholeBridge:
         data = "0x" + (selector(COMPLETE_TRANSFER) + abi_encode(["bytes"], [bytes.fromhex(progress.proof[2:])])).hex()
         return ContractCall(to=bridge, data=data, gas_limit=GAS_LIMIT["redeem"])
 
-    async def delivered(self, ref: DepositRef, tx_hash: str | None, block_number: int | None) -> Delivery:
-        """Checked on the destination: the VAA is marked redeemed and the recipient's balance
-        rose by at least the transfer in the redeeming block. Redeemed by someone else
-        (``tx_hash`` None): that transaction is found from the token's Transfer events."""
+    async def _redeem_tx(self, ref: DepositRef) -> str | None:
+        """The destination transaction that redeemed ``ref``'s VAA (the bridge's ``TransferRedeemed``
+        event, indexed by the message id), whoever sent it."""
+        client = self.client(ref.destination_chain)
+        bridge = self._contract(client.chain, "WormholeTokenBridge")
+        topics: list[str | None] = [
+            "0x" + TRANSFER_REDEEMED.hex(),
+            topic("uint16", int(ref.detail["emitter_chain"])),  # type: ignore[call-overload]
+            str(ref.detail["emitter"]),
+            topic("uint64", int(ref.detail["sequence"])),  # type: ignore[call-overload]
+        ]
+        logs = await get_logs(client, bridge, topics, 0)
+        return log_tx_hash(logs[-1]) if logs else None
+
+    async def delivered(self, ref: DepositRef, tx_hash: str | None) -> Delivery:
+        """Checked on the destination: the VAA is marked redeemed, and what arrived is the token's
+        ``Transfer`` to the recipient in the redeeming transaction's receipt. Redeemed by someone
+        else (``tx_hash`` None), that transaction is found by the bridge's ``TransferRedeemed`` event."""
         if not await self._redeemed(ref):
             raise RpcUnavailable(f"{ref.destination_chain} does not show {ref.id} redeemed yet")
-        client = self.client(ref.destination_chain)
-        token, recipient = str(ref.detail["destination_token"]), str(ref.detail["recipient"])
-        if tx_hash is None or block_number is None:
-            found = await find_transfer_to(client, token, recipient, int(ref.detail["expected_output"]))  # type: ignore[call-overload]
-            if found is None:
-                return Delivery(tx_hash=None, block_number=None, amount=0)
-            tx_hash, block_number = found
-        moved = await balance_delta(client, token, recipient, block_number)
-        return Delivery(tx_hash=tx_hash, block_number=block_number, amount=moved)
+        if tx_hash is None:
+            tx_hash = await self._redeem_tx(ref)
+            if tx_hash is None:
+                raise RpcUnavailable(f"{ref.destination_chain} shows {ref.id} redeemed but no TransferRedeemed event")
+        return await transferred_in(
+            self.client(ref.destination_chain),
+            tx_hash,
+            str(ref.detail["destination_token"]),
+            str(ref.detail["recipient"]),
+        )
 
     async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
         raise _no_refund(ref)

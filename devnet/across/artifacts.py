@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from devnet.anvil import DevnetError, node_modules_dir
+from devnet.node import node_runtime
 
 LOCK_FILE = Path(__file__).with_name("artifacts.lock.json")
 
@@ -55,8 +56,10 @@ def build(force: bool = False) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     spec = f"{pinned['name']}@{pinned['version']}"
     try:
+        node = node_runtime()
         proc = subprocess.run(
-            ["npm", "pack", spec, "--json", "--pack-destination", str(cache)],
+            node.command("npm", "pack", spec, "--json", "--pack-destination", str(cache)),
+            env=node.env(),
             capture_output=True,
             text=True,
             timeout=300,

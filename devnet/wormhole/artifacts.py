@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from devnet.anvil import DevnetError, node_modules_dir
+from devnet.node import node_runtime
 
 LOCK_FILE = Path(__file__).with_name("artifacts.lock.json")
 _LINK_PLACEHOLDER = re.compile(r"__\$[0-9a-fA-F]{34}\$__")
@@ -54,8 +55,10 @@ def fetch_tarball(pin: dict[str, Any] | None = None) -> Path:
     tarball = out / _tarball_name(pin)
     if not tarball.exists():
         spec = f"{pin['package']}@{pin['version']}"
+        node = node_runtime()
         proc = subprocess.run(
-            ["npm", "pack", spec, "--pack-destination", str(out), "--silent"],
+            node.command("npm", "pack", spec, "--pack-destination", str(out), "--silent"),
+            env=node.env(),
             capture_output=True,
             text=True,
             timeout=300,

@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from crosslane.domain.bridge import BridgeState
 from devnet.mining import manual_mining, mine_until
 from tests.e2e.test_dex_swap_slippage import wait_pending
-from tests.support.bridge import bridge_request, holding, relayer
+from tests.support.bridge import across_output_amount, bridge_request, holding, relayer
 from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -77,4 +77,5 @@ async def test_cancel_after_the_deposit_is_refused_and_the_transfer_completes(br
     finally:
         relayer(stack, stopped=False)
     assert result.state is BridgeState.COMPLETED
-    assert holding(stack, "devnet-b", "USDC", signer.address) == result.received
+    owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+    assert holding(stack, "devnet-b", "USDC", signer.address) == owed == result.received

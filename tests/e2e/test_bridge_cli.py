@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from tests.e2e.test_entry_points import BIN, run
-from tests.support.bridge import holding
+from tests.support.bridge import across_output_amount, holding
 from tests.support.dex import deal
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -69,7 +69,8 @@ async def test_crosslane_bridge_quote_send_status_refund(bridge_stack: Stack) ->
     assert re.search(r"completed via across: received 1499\.\d+ USDC to " + recipient.address, sent.stdout)
     assert result.deposit_tx in sent.stdout and result.completion_tx and result.completion_tx in sent.stdout
     assert re.search(r"stages: plan [\d.]+ s, approve [\d.]+ s, deposit [\d.]+ s", sent.stdout), sent.stdout
-    assert holding(stack, "devnet-b", "USDC", recipient.address) == result.received
+    owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+    assert holding(stack, "devnet-b", "USDC", recipient.address) == owed == result.received
     assert holding(stack, "devnet-a", "USDC", signer.address) == 0
 
     assert status.returncode == 0, status.stderr

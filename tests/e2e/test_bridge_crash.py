@@ -13,7 +13,7 @@ import pytest
 
 from crosslane.domain.bridge import BridgeResult, BridgeState
 from devnet.sandbox import WorkerProcess
-from tests.support.bridge import bridge_request, holding
+from tests.support.bridge import across_output_amount, bridge_request, holding, wormhole_payload_amount
 from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
 
@@ -67,7 +67,12 @@ async def test_crash_resumes_with_one_deposit_and_one_completion(
     if route == "wormhole":
         assert destination.eth.get_transaction_count(signer.address) == 1  # one redeem
         assert result.redeemed_by_us
-        assert holding(stack, "devnet-b", "Wormhole:devnet-a:USDC", recipient.address) == AMOUNT
+        carried = wormhole_payload_amount(
+            stack, "devnet-a", result.deposit_tx, stack.chains.get("devnet-a").tokens["USDC"].decimals
+        )
+        assert holding(stack, "devnet-b", "Wormhole:devnet-a:USDC", recipient.address) == carried == AMOUNT
+        assert result.received == carried
     else:
         assert destination.eth.get_transaction_count(signer.address) == 0  # the relayer fills
-        assert holding(stack, "devnet-b", "USDC", recipient.address) == result.received < AMOUNT
+        owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+        assert holding(stack, "devnet-b", "USDC", recipient.address) == owed == result.received < AMOUNT

@@ -166,6 +166,7 @@ async def test_vaa_redeemed_twice_rejected_and_treated_as_done(bridge_stack: Sta
             replacement.stop()
     assert result.state is BridgeState.COMPLETED
     assert not result.redeemed_by_us and result.completion_tx == theirs
+    assert result.received == amount  # read from their redeem's receipt
     ours = await _child_tx(client, request.workflow_id, "redeem")
     receipt = w3_for(stack, "devnet-b").eth.get_transaction_receipt(ours)
     assert receipt["status"] == 0  # the contract refused the second redeem

@@ -22,7 +22,7 @@ from temporalio.exceptions import ApplicationError
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeState, BridgeStatus
 from devnet.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import run, temporal_start
-from tests.support.bridge import bridge_request, holding, relayer
+from tests.support.bridge import across_output_amount, bridge_request, holding, relayer
 from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -155,7 +155,8 @@ async def test_temporal_cli_start_and_query_sub_state(bridge_stack: Stack) -> No
     finally:
         relayer(stack, stopped=False)
     assert result.state is BridgeState.COMPLETED
-    assert holding(stack, "devnet-b", "USDC", signer.address) == result.received
+    owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+    assert holding(stack, "devnet-b", "USDC", signer.address) == owed == result.received
 
 
 async def test_raw_json_with_one_chain_fails_the_run_with_the_reason(bridge_stack: Stack) -> None:

@@ -11,12 +11,23 @@ import asyncio
 import uuid
 
 import pytest
+from eth_abi.abi import encode as abi_encode
+from web3 import Web3
 
 from crosslane.domain.bridge import BridgeRoute, BridgeState
 from devnet.across.deploy import relayer_account
 from devnet.across.services import http_json
-from tests.support.bridge import bridge_request, dataworker_url, holding, wormhole_supply
-from tests.support.dex import deal, w3_for
+from devnet.mining import manual_mining
+from tests.e2e.test_dex_swap_slippage import wait_pending
+from tests.support.bridge import (
+    across_output_amount,
+    bridge_request,
+    dataworker_url,
+    holding,
+    wormhole_payload_amount,
+    wormhole_supply,
+)
+from tests.support.dex import deal, send_tx, token, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 pytestmark = pytest.mark.timeout(120)
@@ -55,7 +66,11 @@ async def test_wormhole_both_ways_and_home_again(
         result = await (await client.start_bridge(out)).result()
         assert result.state is BridgeState.COMPLETED and result.route is BridgeRoute.WORMHOLE
         assert result.redeemed_by_us and result.completion_tx
-        assert holding(stack, destination, received_as, recipient.address) == amount
+        decimals = stack.chains.get(source).tokens[asset].decimals
+        # What arrived is what the signed message carries (no dust at these amounts), and the result says so.
+        carried = wormhole_payload_amount(stack, source, result.deposit_tx, decimals)
+        assert holding(stack, destination, received_as, recipient.address) == carried == amount
+        assert result.received == carried
         assert holding(stack, source, asset, signer.address) == 0
         locked, outstanding, wrapped = wormhole_supply(stack, source, asset)
         assert locked == outstanding == wrapped
@@ -82,7 +97,9 @@ async def test_wormhole_both_ways_and_home_again(
         )
         result = await (await client.start_bridge(back)).result()
         assert result.state is BridgeState.COMPLETED
-        assert holding(stack, source, asset, signer.address) == amount
+        carried = wormhole_payload_amount(stack, destination, result.deposit_tx, decimals)
+        assert holding(stack, source, asset, signer.address) == carried == amount
+        assert result.received == carried
         assert holding(stack, destination, received_as, recipient.address) == 0
         locked_after, outstanding_after, wrapped_after = wormhole_supply(stack, source, asset)
         assert locked_after == outstanding_after == wrapped_after == locked - amount
@@ -129,9 +146,10 @@ async def test_across_both_ways_relayer_repaid_once(
         result = await (await client.start_bridge(request)).result()
     assert result.state is BridgeState.COMPLETED and result.route is BridgeRoute.ACROSS
     assert not result.redeemed_by_us and result.completion_tx
-    fee = amount - result.received
-    assert 0 < fee < amount // 100
-    assert holding(stack, destination, asset, recipient.address) == result.received
+    owed = across_output_amount(stack, source, result.deposit_tx)  # the deposit's outputAmount
+    assert 0 < amount - owed < amount // 100
+    assert holding(stack, destination, asset, recipient.address) == owed
+    assert result.received == owed
     assert holding(stack, source, asset, signer.address) == 0
     # The dataworker repays the relayer from the deposit on the origin, once.
     for _ in range(2):
@@ -145,6 +163,42 @@ async def test_across_both_ways_relayer_repaid_once(
     assert row.deposit_tx == result.deposit_tx and row.completion_tx == result.completion_tx
     assert row.refund_tx is None and row.received == result.received
     assert row.recipient == recipient.address and row.signer == signer.address
+
+
+async def test_received_is_the_fill_not_other_transfers_in_its_block(bridge_stack: Stack) -> None:
+    """Someone else's USDC transfer to the recipient, mined in the same block as the relayer's
+    fill, is not counted: ``received`` is the fill's own Transfer, as the deposit promised."""
+    stack = bridge_stack
+    signer, recipient, other = stack.fund_signer(), stack.fund_signer(), stack.fund_signer()
+    amount, gift = 400 * 10**6, 17 * 10**6
+    deal(stack, "devnet-a", signer.address, "USDC", amount)
+    deal(stack, "devnet-b", other.address, "USDC", gift)
+    w3b, relayer = w3_for(stack, "devnet-b"), relayer_account()[0]
+    usdc_b = Web3.to_checksum_address(token(stack, "devnet-b", "USDC"))
+    transfer = "0x" + (Web3.keccak(text="transfer(address,uint256)")[:4] + abi_encode(
+        ["address", "uint256"], [recipient.address, gift])).hex()  # fmt: skip
+    request = bridge_request(
+        signer.address, _id("sameblock"), amount=amount, recipient=recipient.address, route="across"
+    )
+    queue = unique_queue("bridge")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        with manual_mining(stack.anvil_urls["devnet-b"]) as mine:
+            fills_before = w3b.eth.get_transaction_count(relayer)
+            handle = await client.start_bridge(request)
+            await wait_pending(w3b, relayer, fills_before + 1)  # the fill, held in devnet-b's pool
+            gift_tx = send_tx(w3b, other, {"to": usdc_b, "data": transfer}, wait=False)
+            mine()
+        result = await asyncio.wait_for(handle.result(), 60)
+    assert result.state is BridgeState.COMPLETED and result.completion_tx
+    fill, gifted = (w3b.eth.get_transaction_receipt(h) for h in (result.completion_tx, gift_tx))
+    assert fill["blockNumber"] == gifted["blockNumber"] and gifted["status"] == 1
+    owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+    assert holding(stack, "devnet-b", "USDC", recipient.address) == owed + gift
+    assert result.received == owed
+    with stack.ledger() as ledger:
+        row = ledger.get_bridge_transfer(request.workflow_id)
+    assert row is not None and row.received == owed
 
 
 async def test_waits_for_source_finality_before_following(bridge_stack: Stack) -> None:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
@@ -264,13 +265,25 @@ async def test_one_guardian_down_still_quorate(transfer: _Transfer, guardian_url
     await transfer.assert_supply_conserved()
 
 
+async def _observed(url: str, message: VAABody, signatures: int, timeout: float = 10.0) -> dict[str, Any]:
+    """The guardians' own record of ``message`` once it holds ``signatures`` signatures."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = get_observation_sync(url, 2, message.emitter_address, message.sequence)
+        if seen is not None and seen["signatures"] >= signatures:
+            return seen
+        assert time.monotonic() < deadline, f"guardians record {seen} for sequence {message.sequence}"
+        await asyncio.sleep(0.05)
+
+
 async def test_two_guardians_down_404_until_they_return(transfer: _Transfer, guardian_url: str) -> None:
     set_faults_sync(guardian_url, down=[0, 3])
     message = await transfer.send(7 * 10**6)
-    # Observed (several poll rounds pass) but only two signatures: not served.
-    for _ in range(6):
-        await asyncio.sleep(0.1)
-        assert await fetch_signed_vaa(guardian_url, 2, message.emitter_address, message.sequence) is None
+    # Observed and signed by the two guardians that are up: short of the quorum, so not served.
+    seen = await _observed(guardian_url, message, 2)
+    assert seen["signatures"] == 2 and seen["quorum"] == 3 and seen["quorate_at"] is None
+    assert await fetch_signed_vaa(guardian_url, 2, message.emitter_address, message.sequence) is None
+    assert get_observation_sync(guardian_url, 2, message.emitter_address, message.sequence) == seen  # still 2
     set_faults_sync(guardian_url, down=[3])
     vaa = await transfer.vaa(message, timeout=5.0)
     assert sorted(s.index for s in parse_vaa(vaa).signatures) == [0, 1, 2]
@@ -281,9 +294,10 @@ async def test_two_guardians_down_404_until_they_return(transfer: _Transfer, gua
 async def test_slow_guardians_delay_the_vaa(transfer: _Transfer, guardian_url: str) -> None:
     set_faults_sync(guardian_url, latency=0.6)
     message = await transfer.send(10**6)
-    started = time.monotonic()
     vaa = await transfer.vaa(message, timeout=5.0)
-    assert time.monotonic() - started >= 0.4
+    # The guardians' own clock: quorate no sooner than the latency after they observed it.
+    seen = get_observation_sync(guardian_url, 2, message.emitter_address, message.sequence)
+    assert seen is not None and seen["quorate_at"] - seen["observed_at"] >= 0.6
     await transfer.complete(vaa)
     await transfer.assert_supply_conserved()
 
@@ -300,7 +314,14 @@ async def test_guardians_wait_for_confirmations(devnet: DevnetState, transfer: _
     url = await network.start()
     try:
         message = await transfer.send(2 * 10**6)
-        await asyncio.sleep(0.2)
+        deposit_block = await transfer.w3a.eth.block_number
+        # The guardians have polled the chain at the deposit's block (their reported head), yet
+        # with one confirmation of three they have not observed it, let alone signed it.
+        deadline = time.monotonic() + 10
+        while ((await _health(url))["chains"]["devnet-a"]["head"] or 0) < deposit_block:
+            assert time.monotonic() < deadline, "guardians never polled the deposit's block"
+            await asyncio.sleep(0.02)
+        assert message.message_id not in network.observations
         assert await fetch_signed_vaa(url, 2, message.emitter_address, message.sequence) is None
         await transfer.w3a.provider.make_request(RPCEndpoint("anvil_mine"), [2])
         deadline = time.monotonic() + 5
@@ -311,3 +332,10 @@ async def test_guardians_wait_for_confirmations(devnet: DevnetState, transfer: _
         await transfer.assert_supply_conserved()
     finally:
         await network.stop()
+
+
+async def _health(url: str) -> dict[str, Any]:
+    """The guardians' ``/v1/health`` without blocking the loop an in-process network serves on."""
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/v1/health") as resp:
+        body: dict[str, Any] = await resp.json()
+        return body

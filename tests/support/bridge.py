@@ -1,14 +1,19 @@
-"""Helpers for bridge tests: requests, balances of native and wrapped assets, supply checks."""
+"""Helpers for bridge tests: requests, balances of native and wrapped assets, supply checks,
+and what each deposit promised, read from its own event on chain (the oracle a delivery is
+checked against, independent of the workflow's result and of the connectors' decoding)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from web3 import Web3
+from web3.logs import DISCARD
 
 from crosslane.domain.bridge import BridgeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
+from devnet.across.artifacts import abi as across_abi
 from devnet.across.services import http_json
+from devnet.wormhole.artifacts import abi as wormhole_abi
 from devnet.wormhole.guardian import set_faults_sync
 from tests.support.dex import ERC20_ABI, GWEI, w3_for
 from tests.support.stack import Stack
@@ -59,6 +64,37 @@ def wormhole_supply(stack: Stack, origin: str, symbol: str) -> tuple[int, int, i
         if name != origin and address:
             wrapped += int(_contract(stack, name, address).functions.totalSupply().call())
     return locked, outstanding, wrapped
+
+
+def across_output_amount(stack: Stack, chain: str, deposit_tx: str) -> int:
+    """The ``outputAmount`` the Across deposit ``deposit_tx`` on ``chain`` owes the recipient,
+    from its ``FundsDeposited`` event (decoded with the SpokePool's published ABI)."""
+    w3 = w3_for(stack, chain)
+    pool = w3.eth.contract(
+        address=Web3.to_checksum_address(stack.chains.get(chain).contracts["AcrossSpokePool"]), abi=across_abi()
+    )
+    events = pool.events.FundsDeposited().process_receipt(w3.eth.get_transaction_receipt(deposit_tx), errors=DISCARD)
+    assert len(events) == 1, f"{deposit_tx} has {len(events)} FundsDeposited events"
+    return int(events[0]["args"]["outputAmount"])
+
+
+def wormhole_payload_amount(stack: Stack, chain: str, deposit_tx: str, decimals: int) -> int:
+    """The amount the Wormhole transfer ``deposit_tx`` on ``chain`` carries, in base units of a
+    ``decimals`` token: the token bridge's payload (id 1, then the amount normalised to 8
+    decimals) in the core's ``LogMessagePublished`` event, the body the guardians sign."""
+    w3 = w3_for(stack, chain)
+    contracts = stack.chains.get(chain).contracts
+    core = w3.eth.contract(
+        address=Web3.to_checksum_address(contracts["WormholeCore"]), abi=wormhole_abi("Implementation")
+    )
+    bridge = Web3.to_checksum_address(contracts["WormholeTokenBridge"])
+    events = core.events.LogMessagePublished().process_receipt(
+        w3.eth.get_transaction_receipt(deposit_tx), errors=DISCARD
+    )
+    payloads = [bytes(e["args"]["payload"]) for e in events if e["args"]["sender"] == bridge]
+    assert len(payloads) == 1 and payloads[0][0] == 1, f"{deposit_tx}: not one token transfer message"
+    normalised = int.from_bytes(payloads[0][1:33], "big")
+    return normalised * 10 ** max(0, decimals - 8)
 
 
 def bridge_request(signer: str, request_id: str, **overrides: Any) -> BridgeRequest:
