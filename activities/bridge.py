@@ -124,7 +124,7 @@ class BridgeActivities:
         offers = await quote_routes(self.adapters, ctx)
         quotes, unavailable = offers.quotes, offers.unavailable
         prefs = with_deadline(request.allowed_routes, request.deadline, max(now, int(time.time())))
-        choice = choose(offers, request.amount, prefs)
+        choice = choose(offers, request.amount, prefs, ctx.token.amount_text)
         adapter = self.adapter(choice.chosen.route)
         deposit = await adapter.plan_deposit(ctx, choice.chosen)
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from connectors.bridges.base import BridgeAdapter, RouteUnavailable, TransferContext
-from connectors.bridges.selector import RouteChoice, choose_route, refusal
+from connectors.bridges.selector import AmountText, RouteChoice, choose_route, refusal
 from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
 from crosslane.errors import InvalidRequest
 
@@ -60,20 +60,22 @@ def with_deadline(prefs: RoutePreferences, deadline: int | None, now: int) -> Ro
     return prefs.model_copy(update={"max_seconds": bound})
 
 
-def choose(offers: RouteOffers, amount: int, prefs: RoutePreferences) -> RouteChoice:
+def choose(offers: RouteOffers, amount: int, prefs: RoutePreferences, units: AmountText = str) -> RouteChoice:
     """The selector's choice among the quotes; InvalidRequest naming every route's reason
     (the unavailable ones too) when none can take ``amount``."""
     others = "; ".join(f"{route}: {why}" for route, why in offers.unavailable.items())
     if not offers.quotes:
         raise InvalidRequest(f"no bridge route can take this transfer ({others or 'no route configured'})")
     try:
-        return choose_route(offers.quotes, amount, prefs)
+        return choose_route(offers.quotes, amount, prefs, units)
     except InvalidRequest as exc:
         if not offers.unavailable:
             raise
         raise InvalidRequest(str(exc).removesuffix(")") + f"; {others})") from None
 
 
-def exclusions(quotes: list[RouteQuote], amount: int, prefs: RoutePreferences) -> dict[BridgeRoute, str]:
+def exclusions(
+    quotes: list[RouteQuote], amount: int, prefs: RoutePreferences, units: AmountText = str
+) -> dict[BridgeRoute, str]:
     """Why the selector would exclude each quoted route (absent: eligible)."""
-    return {q.route: why for q in quotes if (why := refusal(q, amount, prefs)) is not None}
+    return {q.route: why for q in quotes if (why := refusal(q, amount, prefs, units)) is not None}

@@ -227,7 +227,7 @@ async def quote(
     choice: RouteChoice | None = None
     refusal: InvalidRequest | None = None
     try:
-        choice = choose(offers, request.amount, prefs)
+        choice = choose(offers, request.amount, prefs, ctx.token.amount_text)
     except InvalidRequest as exc:
         refusal = exc
     out.print(_quote_table(request, token, offers, prefs, choice))
@@ -253,7 +253,7 @@ def _quote_table(
         "liquidity", "verdict", keys={"route"}, title=title,
     )  # fmt: skip
     scores = {r.quote.route: r.score for r in choice.ranked} if choice else {}
-    excluded = exclusions(offers.quotes, request.amount, prefs)
+    excluded = exclusions(offers.quotes, request.amount, prefs, token.amount_text)
     for q in offers.quotes:
         table.add_row(
             str(q.route), units(q.fee), units(q.source_gas), units(q.destination_gas), units(q.total_cost),

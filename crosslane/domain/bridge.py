@@ -12,6 +12,7 @@ from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
+from crosslane.money import format_amount
 
 
 class BridgeRoute(StrEnum):
@@ -153,6 +154,10 @@ class TokenSide(BaseModel):
     address: str
     symbol: str
     decimals: int
+
+    def amount_text(self, amount: int) -> str:
+        """``amount`` base units of this token as a person reads them: ``249.975 USDC``."""
+        return format_amount(amount, self.decimals, self.symbol)
 
 
 class BridgePlan(BaseModel):

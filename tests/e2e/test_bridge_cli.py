@@ -48,7 +48,9 @@ async def test_crosslane_bridge_quote_send_status_refund(bridge_stack: Stack) ->
         assert row, quoted.stdout
         verdicts[route] = row[1]
     chosen = re.search(
-        r"^chosen: (wormhole|across) \(\1: total cost \d+ plus waiting ~\d+ s scores \d+; (\w+)", quoted.stdout, re.M
+        r"^chosen: (wormhole|across) \(\1: total cost [\d.]+ USDC plus waiting ~\d+ s scores [\d.]+ USDC; (\w+)",
+        quoted.stdout,
+        re.M,
     )
     assert chosen, quoted.stdout
     other = {"wormhole": "across", "across": "wormhole"}[chosen[1]]
