@@ -90,7 +90,7 @@ def decode_raw(raw: str, chain_id: int) -> HeldTx:
     )
 
 
-class PrivateRelay:
+class RelayServer:
     """The relay server; ``await start()`` in a running loop, ``await stop()`` after."""
 
     def __init__(
@@ -368,7 +368,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    relay = PrivateRelay(
+    relay = RelayServer(
         args.upstream,
         host=args.listen_host,
         port=args.listen_port,

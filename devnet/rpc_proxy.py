@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 ADMIN_PATH = "/__faults"
 
 
-class Faults(BaseModel):
+class RpcFaults(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     latency_ms: float = Field(default=0.0, ge=0)
@@ -64,14 +64,14 @@ class RpcProxy:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
-        faults: Faults | None = None,
+        faults: RpcFaults | None = None,
         seed: int | None = None,
         upstream_timeout: float = 30.0,
     ) -> None:
         self.upstream = upstream
         self.host = host
         self.port = port
-        self.faults = faults or Faults()
+        self.faults = faults or RpcFaults()
         self.stats = ProxyStats()
         # Seeded: the same request sequence sees the same faults, so tests are repeatable.
         self._rng = random.Random(seed)
@@ -83,8 +83,8 @@ class RpcProxy:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def set_faults(self, **changes: Any) -> Faults:
-        self.faults = Faults.model_validate({**self.faults.model_dump(), **changes})
+    def set_faults(self, **changes: Any) -> RpcFaults:
+        self.faults = RpcFaults.model_validate({**self.faults.model_dump(), **changes})
         return self.faults
 
     def _app(self) -> web.Application:
@@ -125,8 +125,8 @@ class RpcProxy:
             if not isinstance(body, dict):
                 raise TypeError("expected a JSON object")
             if body.pop("reset", False):
-                self.faults = Faults()
-            self.faults = Faults.model_validate({**self.faults.model_dump(), **body})
+                self.faults = RpcFaults()
+            self.faults = RpcFaults.model_validate({**self.faults.model_dump(), **body})
         except (TypeError, ValueError) as exc:  # ValidationError is a ValueError
             return web.json_response({"error": str(exc)}, status=400)
         return web.json_response({"faults": self.faults.model_dump(), "stats": asdict(self.stats)})
@@ -170,7 +170,7 @@ class RpcProxy:
 # --- clients of the admin endpoint --------------------------------------------------
 
 
-async def set_faults(proxy_url: str, **changes: Any) -> Faults:
+async def set_faults(proxy_url: str, **changes: Any) -> RpcFaults:
     """Change faults of a running proxy (async); only the given fields change."""
     async with (
         aiohttp.ClientSession() as session,
@@ -179,10 +179,10 @@ async def set_faults(proxy_url: str, **changes: Any) -> Faults:
         data = await resp.json()
         if resp.status != 200:
             raise ValueError(f"proxy refused faults {changes}: {data}")
-    return Faults.model_validate(data["faults"])
+    return RpcFaults.model_validate(data["faults"])
 
 
-def set_faults_sync(proxy_url: str, **changes: Any) -> Faults:
+def set_faults_sync(proxy_url: str, **changes: Any) -> RpcFaults:
     """Blocking twin of :func:`set_faults`, for sync tests and the CLI."""
     req = urllib.request.Request(
         proxy_url.rstrip("/") + ADMIN_PATH,
@@ -196,7 +196,7 @@ def set_faults_sync(proxy_url: str, **changes: Any) -> Faults:
     except urllib.error.HTTPError as exc:
         exc.close()  # it holds the socket; callers keep the exception around
         raise
-    return Faults.model_validate(data["faults"])
+    return RpcFaults.model_validate(data["faults"])
 
 
 def get_faults_sync(proxy_url: str, timeout: float = 2.0) -> dict[str, Any]:
@@ -227,7 +227,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 async def _serve(args: argparse.Namespace) -> None:
-    faults = Faults(
+    faults = RpcFaults(
         latency_ms=args.latency_ms,
         error_rate=args.error_rate,
         drop_rate=args.drop_rate,
@@ -258,7 +258,7 @@ async def _serve(args: argparse.Namespace) -> None:
 def main(argv: list[str] | None = None) -> None:
     args = _parse_args(argv)
     try:
-        Faults(
+        RpcFaults(
             latency_ms=args.latency_ms,
             error_rate=args.error_rate,
             drop_rate=args.drop_rate,

@@ -11,6 +11,10 @@ class Side(StrEnum):
     BUY = "buy"
     SELL = "sell"
 
+    @property
+    def opposite(self) -> Side:
+        return Side.SELL if self is Side.BUY else Side.BUY
+
     @classmethod
     def parse(cls, side: Side | str) -> Side:
         """``Side`` from a ``Side`` or its name in any case; InvalidRequest otherwise."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from devnet.cex.engine import InsufficientBalance
+from devnet.cex.engine import BalanceShortfall
 from devnet.cex.numbers import BadNumber, parse_decimal, plain
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def install(app: web.Application, server: VenueServer) -> None:
             account = _account(body)
             amount = parse_decimal(body["amount"])
             venue.credit(account, str(body["asset"]), amount)
-        except (TypeError, ValueError, KeyError, BadNumber, InsufficientBalance) as exc:
+        except (TypeError, ValueError, KeyError, BadNumber, BalanceShortfall) as exc:
             return _error(f"bad credit request: {exc}")
         return web.json_response({"account": account, "balances": venue.balances_of(account)})
 

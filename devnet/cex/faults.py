@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Faults(BaseModel):
+class VenueFaults(BaseModel):
     """``lose_next_order_response`` counts down: each accepted order placement it covers is
     executed but its HTTP connection is aborted before any response byte is sent."""
 
@@ -33,15 +33,15 @@ class FaultStats:
 
 class FaultState:
     def __init__(self, seed: int | None = None) -> None:
-        self.faults = Faults()
+        self.faults = VenueFaults()
         self.stats = FaultStats()
         # Seeded: the same request sequence sees the same 5xx, so tests are repeatable.
         self._rng = random.Random(seed)
 
-    def update(self, changes: dict[str, object]) -> Faults:
+    def update(self, changes: dict[str, object]) -> VenueFaults:
         if changes.pop("reset", False):
-            self.faults = Faults()
-        self.faults = Faults.model_validate({**self.faults.model_dump(), **changes})
+            self.faults = VenueFaults()
+        self.faults = VenueFaults.model_validate({**self.faults.model_dump(), **changes})
         return self.faults
 
     def roll_error(self) -> bool:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
-from devnet.cex.engine import FeeSchedule, OrderRejected, OrderRequest, OrderType, Side
+from devnet.cex.engine import EngineRejection, FeeSchedule, OrderRequest, OrderType, Side
 from devnet.cex.numbers import ZERO, floor_to_step, plain
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class MarketMaker:
                 try:
                     self.venue.execute(lambda e, r=request: e.submit(r))
                     placed += 1
-                except OrderRejected as exc:
+                except EngineRejection as exc:
                     log.debug("quote %s %s %s refused: %s", symbol, side, plain(price), exc)
             self._quoted_step[symbol] = step
         self.quotes_placed += placed

@@ -82,7 +82,7 @@ class _Observation:
 
 
 @dataclass
-class Faults:
+class GuardianFaults:
     down: set[int] = field(default_factory=set)
     latency: dict[int, float] = field(default_factory=dict)  # per guardian, seconds before it signs
     response_delay: float = 0.0
@@ -113,7 +113,7 @@ class GuardianNetwork:
         self.confirmations = max(1, confirmations)
         self.poll_interval = poll_interval
         self.quorum = quorum(len(self.keys))
-        self.faults = Faults()
+        self.faults = GuardianFaults()
         self.observations: dict[str, _Observation] = {}
         self._incomplete: set[str] = set()
         self._next_block: dict[str, int] = {c.name: 0 for c in self.chains}

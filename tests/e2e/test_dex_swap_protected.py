@@ -16,7 +16,7 @@ from crosslane.domain.dex import SwapResult
 from crosslane.domain.tx import TxOutcome
 from devnet.anvil import rpc_call
 from devnet.mining import manual_mining
-from devnet.private_relay import PrivateRelay
+from devnet.private_relay import RelayServer
 from tests.support.dex import balance, deal, send_tx, swap_request, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
@@ -34,7 +34,7 @@ async def pool_hashes(url: str) -> set[str]:
     return {tx["hash"] for section in content.values() for by_nonce in section.values() for tx in by_nonce.values()}
 
 
-async def wait_held(relay: PrivateRelay, count: int, timeout_s: float = 30.0) -> list[str]:
+async def wait_held(relay: RelayServer, count: int, timeout_s: float = 30.0) -> list[str]:
     for _ in range(int(timeout_s / 0.02)):
         if len(relay.held) >= count:
             return [t.tx_hash for t in relay.held.values()]
@@ -47,7 +47,7 @@ async def test_protected_swap_never_shows_in_the_public_pool_before_inclusion(st
     anvil = stack.anvil_urls[CHAIN]
     w3 = w3_for(stack, CHAIN)
     deal(stack, CHAIN, signer.address, "WETH", 10 * 10**18)
-    relay = PrivateRelay(anvil, include_interval=None)
+    relay = RelayServer(anvil, include_interval=None)
     await relay.start()
     queue = unique_queue("prot")
     # 3% slippage on 10 WETH: a public swap is refused as sandwichable (test_dex_swap), a protected one is not.

@@ -16,13 +16,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from connectors.evm.submission import PrivateRelay as RelaySubmitter
+from connectors.evm.submission import PrivateRelay
 from crosslane.domain.tx import BroadcastOutcome
 from crosslane.errors import BroadcastRejected
 from devnet.anvil import find_free_port, rpc_call, start_anvil
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.mining import manual_mining
-from devnet.private_relay import PrivateRelay, include_now_sync, relay_state_sync
+from devnet.private_relay import RelayServer, include_now_sync, relay_state_sync
 
 pytestmark = pytest.mark.timeout(60)
 CHAIN_ID = 31337
@@ -36,8 +36,8 @@ def anvil_url() -> Any:
 
 
 @pytest.fixture
-async def relay(anvil_url: str) -> AsyncIterator[PrivateRelay]:
-    server = PrivateRelay(anvil_url, include_interval=None)  # includes only when told
+async def relay(anvil_url: str) -> AsyncIterator[RelayServer]:
+    server = RelayServer(anvil_url, include_interval=None)  # includes only when told
     await server.start()
     yield server
     await server.stop()
@@ -78,7 +78,7 @@ def pool_hashes(url: str) -> set[str]:
 
 
 async def test_held_transactions_stay_out_of_the_public_pool_until_included(
-    anvil_url: str, relay: PrivateRelay
+    anvil_url: str, relay: RelayServer
 ) -> None:
     sender, public = funded(anvil_url), funded(anvil_url)
     w3 = Web3(Web3.HTTPProvider(anvil_url))
@@ -107,13 +107,13 @@ async def test_held_transactions_stay_out_of_the_public_pool_until_included(
 
 
 async def test_relay_refuses_like_a_node_and_the_submitter_classifies_it(
-    anvil_url: str, relay: PrivateRelay, tmp_path: Path
+    anvil_url: str, relay: RelayServer, tmp_path: Path
 ) -> None:
     from crosslane.domain.chains import ChainConfig
 
     sender = funded(anvil_url)
     chain = ChainConfig(name="relay-test", chain_id=CHAIN_ID, rpc_urls=[anvil_url])
-    submitter = RelaySubmitter(chain, relay.url)
+    submitter = PrivateRelay(chain, relay.url)
     try:
         first = signed(sender, 0, tip=10**9)
         assert await submitter.submit(first) is BroadcastOutcome.SENT

@@ -9,6 +9,7 @@ import pytest
 from devnet.cex.engine import (
     BalanceEvent,
     BookDelta,
+    EngineRejection,
     ExecType,
     FeeSchedule,
     MarketSpec,
@@ -16,7 +17,6 @@ from devnet.cex.engine import (
     OrderEvent,
     OrderNotFound,
     OrderNotOpen,
-    OrderRejected,
     OrderRequest,
     OrderStatus,
     OrderType,
@@ -156,7 +156,7 @@ def test_ioc_fok_and_market_orders() -> None:
 def test_post_only_reject_or_cancel() -> None:
     engine = make_engine()
     engine.submit(limit("maker", Side.SELL, "1", "100"))
-    with pytest.raises(OrderRejected) as refused:
+    with pytest.raises(EngineRejection) as refused:
         engine.submit(limit("taker", Side.BUY, "1", "100", post_only=True))
     assert refused.value.reason is Reject.WOULD_TAKE
     assert engine.submit(limit("taker", Side.BUY, "1", "99.99", post_only=True)).order.status is OrderStatus.NEW  # type: ignore[union-attr]
@@ -183,11 +183,11 @@ def test_post_only_reject_or_cancel() -> None:
 def test_filters_and_balance_refuse_without_side_effects(qty: str, price: str, reason: Reject) -> None:
     engine = make_engine()
     before = engine.wallets("taker")
-    with pytest.raises(OrderRejected) as refused:
+    with pytest.raises(EngineRejection) as refused:
         engine.submit(limit("taker", Side.SELL, qty, price))
     assert refused.value.reason is reason
     assert engine.wallets("taker") == before and not engine.orders("taker")
-    with pytest.raises(OrderRejected) as unknown:
+    with pytest.raises(EngineRejection) as unknown:
         engine.submit(OrderRequest("taker", "DOGE/USDT", Side.BUY, OrderType.LIMIT, D("1"), D("1")))
     assert unknown.value.reason is Reject.UNKNOWN_SYMBOL
 
@@ -206,7 +206,7 @@ def test_self_trade_expires_the_resting_order() -> None:
 def test_client_order_ids_unique_among_open_orders() -> None:
     engine = make_engine()
     first = engine.submit(limit("taker", Side.BUY, "1", "50", client_order_id="abc")).order
-    with pytest.raises(OrderRejected) as dup:
+    with pytest.raises(EngineRejection) as dup:
         engine.submit(limit("taker", Side.BUY, "1", "50", client_order_id="abc"))
     assert dup.value.reason is Reject.DUPLICATE_CLIENT_ORDER_ID
     assert first is not None

@@ -29,12 +29,12 @@ from devnet.cex.binance.profile import PROFILE, SYMBOL_BY_ID, market_id
 from devnet.cex.binance.ws import BinanceStreams, ListenKeys
 from devnet.cex.dialect import ORDER_ACCEPTED, USED_WEIGHT, RequestCost
 from devnet.cex.engine import (
+    EngineRejection,
     ExecType,
     MarketSpec,
     OrderEvent,
     OrderNotFound,
     OrderNotOpen,
-    OrderRejected,
     OrderRequest,
     OrderType,
     Side,
@@ -408,7 +408,7 @@ class BinanceDialect:
         order_request, resp_type, iceberg = self._order_request(key, params)
         try:
             result = self.venue.execute(lambda engine: engine.submit(order_request))
-        except OrderRejected as exc:
+        except EngineRejection as exc:
             raise errors.from_reject(exc.reason) from None
         request[ORDER_ACCEPTED] = True
         order = result.order

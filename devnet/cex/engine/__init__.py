@@ -1,6 +1,6 @@
 """A venue-neutral spot matching engine (pure: no I/O). See :mod:`devnet.cex.engine.matching`."""
 
-from devnet.cex.engine.balances import Balances, InsufficientBalance, Wallet
+from devnet.cex.engine.balances import Balances, BalanceShortfall, Wallet
 from devnet.cex.engine.book import OrderBook
 from devnet.cex.engine.markets import FeeSchedule, MarketSpec
 from devnet.cex.engine.matching import MatchingEngine, OrderRequest, PostOnlyCross, TickerStats
@@ -8,6 +8,7 @@ from devnet.cex.engine.types import (
     BalanceEvent,
     BookDelta,
     CloseReason,
+    EngineRejection,
     EngineResult,
     Event,
     ExecType,
@@ -16,7 +17,6 @@ from devnet.cex.engine.types import (
     OrderEvent,
     OrderNotFound,
     OrderNotOpen,
-    OrderRejected,
     OrderStatus,
     OrderType,
     Reject,
@@ -36,7 +36,7 @@ __all__ = [
     "ExecType",
     "FeeSchedule",
     "Fill",
-    "InsufficientBalance",
+    "BalanceShortfall",
     "MarketSpec",
     "MatchingEngine",
     "Order",
@@ -44,7 +44,7 @@ __all__ = [
     "OrderEvent",
     "OrderNotFound",
     "OrderNotOpen",
-    "OrderRejected",
+    "EngineRejection",
     "OrderRequest",
     "OrderStatus",
     "OrderType",

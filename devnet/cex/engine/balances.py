@@ -12,7 +12,7 @@ from decimal import Decimal
 from devnet.cex.numbers import ZERO
 
 
-class InsufficientBalance(Exception):
+class BalanceShortfall(Exception):
     """An account lacks the free (or locked) amount a movement needs."""
 
 
@@ -45,14 +45,14 @@ class Balances:
         """Deposit (or, negative, withdraw) free funds; refuses to go below zero."""
         wallet = self.wallet(account, asset)
         if wallet.free + amount < 0:
-            raise InsufficientBalance(f"{account} has {wallet.free} {asset} free, cannot remove {-amount}")
+            raise BalanceShortfall(f"{account} has {wallet.free} {asset} free, cannot remove {-amount}")
         wallet.free += amount
         self._mark(account, asset)
 
     def reserve(self, account: str, asset: str, amount: Decimal) -> None:
         wallet = self.wallet(account, asset)
         if amount > wallet.free:
-            raise InsufficientBalance(f"{account} has {wallet.free} {asset} free, needs {amount}")
+            raise BalanceShortfall(f"{account} has {wallet.free} {asset} free, needs {amount}")
         wallet.free -= amount
         wallet.locked += amount
         self._mark(account, asset)

@@ -16,7 +16,7 @@ from devnet.cex.engine.types import BookDelta, Order, Side
 from devnet.cex.numbers import ZERO
 
 
-class BookSide:
+class RestingSide:
     """Bids (best = highest) or asks (best = lowest)."""
 
     def __init__(self, side: Side) -> None:
@@ -83,12 +83,12 @@ class BookSide:
 class OrderBook:
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
-        self.bids = BookSide(Side.BUY)
-        self.asks = BookSide(Side.SELL)
+        self.bids = RestingSide(Side.BUY)
+        self.asks = RestingSide(Side.SELL)
         self.sequence = 0
         self._dirty: dict[Side, set[Decimal]] = {Side.BUY: set(), Side.SELL: set()}
 
-    def side(self, side: Side) -> BookSide:
+    def side(self, side: Side) -> RestingSide:
         return self.bids if side is Side.BUY else self.asks
 
     def touch(self, side: Side, price: Decimal) -> None:

@@ -30,6 +30,7 @@ from devnet.cex.engine.markets import FeeSchedule, MarketSpec
 from devnet.cex.engine.types import (
     BalanceEvent,
     CloseReason,
+    EngineRejection,
     EngineResult,
     Event,
     ExecType,
@@ -38,7 +39,6 @@ from devnet.cex.engine.types import (
     OrderEvent,
     OrderNotFound,
     OrderNotOpen,
-    OrderRejected,
     OrderStatus,
     OrderType,
     Reject,
@@ -132,7 +132,7 @@ class MatchingEngine:
     def market(self, symbol: str) -> MarketSpec:
         spec = self.markets.get(symbol)
         if spec is None:
-            raise OrderRejected(Reject.UNKNOWN_SYMBOL, symbol)
+            raise EngineRejection(Reject.UNKNOWN_SYMBOL, symbol)
         return spec
 
     def set_fees(self, account: str, fees: FeeSchedule) -> None:
@@ -158,7 +158,7 @@ class MatchingEngine:
     def submit(self, request: OrderRequest) -> EngineResult:
         """Validate, reserve, match and (for GTC limits) rest an order.
 
-        Raises :class:`OrderRejected` (nothing changed) for unknown symbols, filter
+        Raises :class:`EngineRejection` (nothing changed) for unknown symbols, filter
         failures, duplicate client ids, insufficient balance and crossing post-only orders
         (under :attr:`PostOnlyCross.REJECT`).
         """
@@ -167,10 +167,10 @@ class MatchingEngine:
         self._validate(spec, book, request)
         crosses = request.type is OrderType.LIMIT and self._crosses(book, request.side, request.price)
         if request.post_only and crosses and self.post_only_cross is PostOnlyCross.REJECT:
-            raise OrderRejected(Reject.WOULD_TAKE, "post-only order would trade immediately")
+            raise EngineRejection(Reject.WOULD_TAKE, "post-only order would trade immediately")
         asset, amount = self._reservation(spec, book, request)
         if amount > self.balances.wallet(request.account, asset).free:
-            raise OrderRejected(
+            raise EngineRejection(
                 Reject.INSUFFICIENT_BALANCE,
                 f"needs {amount} {asset}, has {self.balances.wallet(request.account, asset).free} free",
             )
@@ -303,37 +303,37 @@ class MatchingEngine:
     def _validate(self, spec: MarketSpec, book: OrderBook, req: OrderRequest) -> None:
         if req.type is OrderType.LIMIT:
             if req.price is None:
-                raise OrderRejected(Reject.MISSING_PRICE, "a limit order needs a price")
+                raise EngineRejection(Reject.MISSING_PRICE, "a limit order needs a price")
             if req.quantity is None:
-                raise OrderRejected(Reject.MISSING_QUANTITY, "a limit order needs a quantity")
+                raise EngineRejection(Reject.MISSING_QUANTITY, "a limit order needs a quantity")
             self._check_price(spec, req.price)
             self._check_quantity(spec, req.quantity, Reject.LOT_SIZE)
             notional = req.price * req.quantity
             if notional < spec.min_notional or notional > spec.max_notional:
-                raise OrderRejected(
+                raise EngineRejection(
                     Reject.NOTIONAL, f"notional {notional} outside [{spec.min_notional}, {spec.max_notional}]"
                 )
         elif req.quantity is not None:
             self._check_quantity(spec, req.quantity, Reject.MARKET_LOT_SIZE)
             reference = book.side(req.side.opposite).best()
             if reference is not None and req.quantity * reference < spec.min_notional:
-                raise OrderRejected(Reject.NOTIONAL, f"notional {req.quantity * reference} below {spec.min_notional}")
+                raise EngineRejection(Reject.NOTIONAL, f"notional {req.quantity * reference} below {spec.min_notional}")
         elif req.quote_quantity is not None:
             if req.side is not Side.BUY:
-                raise OrderRejected(Reject.MISSING_QUANTITY, "only a market buy may give a quote amount")
+                raise EngineRejection(Reject.MISSING_QUANTITY, "only a market buy may give a quote amount")
             if req.quote_quantity <= 0 or req.quote_quantity < spec.min_notional:
-                raise OrderRejected(Reject.NOTIONAL, f"quote amount {req.quote_quantity} below {spec.min_notional}")
+                raise EngineRejection(Reject.NOTIONAL, f"quote amount {req.quote_quantity} below {spec.min_notional}")
         else:
-            raise OrderRejected(Reject.MISSING_QUANTITY, "a market order needs a quantity or a quote amount")
+            raise EngineRejection(Reject.MISSING_QUANTITY, "a market order needs a quantity or a quote amount")
         if req.client_order_id:
             ids = self._by_client_id.get((req.account, req.client_order_id), [])
             if any(self._orders[i].status.is_open for i in ids if i in self._orders):
-                raise OrderRejected(Reject.DUPLICATE_CLIENT_ORDER_ID, req.client_order_id)
+                raise EngineRejection(Reject.DUPLICATE_CLIENT_ORDER_ID, req.client_order_id)
 
     @staticmethod
     def _check_price(spec: MarketSpec, price: Decimal) -> None:
         if price <= 0 or price < spec.min_price or price > spec.max_price or not is_multiple(price, spec.tick_size):
-            raise OrderRejected(
+            raise EngineRejection(
                 Reject.PRICE_FILTER, f"price {price}: tick {spec.tick_size}, range [{spec.min_price}, {spec.max_price}]"
             )
 
@@ -345,7 +345,7 @@ class MatchingEngine:
             or quantity > spec.max_qty
             or not is_multiple(quantity, spec.step_size)
         ):
-            raise OrderRejected(
+            raise EngineRejection(
                 reason, f"quantity {quantity}: step {spec.step_size}, range [{spec.min_qty}, {spec.max_qty}]"
             )
 

@@ -11,16 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from crosslane.routing.side import Side
 from devnet.cex.numbers import ZERO
-
-
-class Side(StrEnum):
-    BUY = "buy"
-    SELL = "sell"
-
-    @property
-    def opposite(self) -> Side:
-        return Side.SELL if self is Side.BUY else Side.BUY
 
 
 class OrderType(StrEnum):
@@ -80,7 +72,7 @@ class Reject(StrEnum):
     MISSING_QUANTITY = "missing_quantity"
 
 
-class OrderRejected(Exception):
+class EngineRejection(Exception):
     """The order was refused; nothing was booked and no balance moved."""
 
     def __init__(self, reason: Reject, detail: str = "") -> None:

@@ -23,10 +23,10 @@ from aiohttp import web
 from devnet.cex.auth import ApiKey, hmac_sha256_b64, same
 from devnet.cex.dialect import ORDER_ACCEPTED, RequestCost
 from devnet.cex.engine import (
+    EngineRejection,
     MarketSpec,
     OrderNotFound,
     OrderNotOpen,
-    OrderRejected,
     OrderRequest,
     OrderType,
     Reject,
@@ -358,7 +358,7 @@ class OkxDialect:
             return {**row, "sCode": exc.code, "sMsg": exc.msg}
         try:
             result = self.venue.execute(lambda engine: engine.submit(order_request))
-        except OrderRejected as exc:
+        except EngineRejection as exc:
             code, msg = self._reject(exc.reason, order_request, spec)
             return {**row, "sCode": code, "sMsg": msg}
         assert result.order is not None
