@@ -7,12 +7,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from statistics import median
 
-from crosslane.routing import VenueHealth as RouterHealth
-from crosslane.routing import VenueStatus
+from crosslane.routing import VenueHealth, VenueStatus
 
 
 @dataclass
-class VenueHealth:
+class HealthRecord:
+    """A venue's running record (calls, latencies, failures, book updates, back-off) kept by its
+    connector; :meth:`for_router` condenses it into the router's :class:`VenueHealth`."""
+
     venue: str
     started_at: float = field(default_factory=time.monotonic)
     latencies_s: deque[float] = field(default_factory=lambda: deque(maxlen=512))
@@ -48,7 +50,7 @@ class VenueHealth:
             return median(ordered) * 1000
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
 
-    def for_router(self) -> RouterHealth:
+    def for_router(self) -> VenueHealth:
         """The router's view: down after a failed call, degraded after recent reconnects."""
         if self.down_since is not None or time.monotonic() < self.backoff_until:
             status = VenueStatus.DOWN
@@ -56,4 +58,4 @@ class VenueHealth:
             status = VenueStatus.DEGRADED
         else:
             status = VenueStatus.HEALTHY
-        return RouterHealth(status=status, p50_latency_ms=self.latency_ms(50) or 0.0, book_stale=self.book_stale)
+        return VenueHealth(status=status, p50_latency_ms=self.latency_ms(50) or 0.0, book_stale=self.book_stale)

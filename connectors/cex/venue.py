@@ -16,7 +16,7 @@ from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderUnknown, VenueRateLimited, outcome_unknown, translate
 from connectors.cex.factory import build_exchange
-from connectors.cex.health import VenueHealth
+from connectors.cex.health import HealthRecord
 from connectors.cex.validation import check_order
 from crosslane.errors import InvalidRequest
 
@@ -29,7 +29,7 @@ class CexVenue:
         self.config = config
         self.name = config.name
         self.exchange = build_exchange(config, credentials)
-        self.health = VenueHealth(config.name)
+        self.health = HealthRecord(config.name)
         self.markets: dict[str, dict[str, Any]] = {}
 
     async def start(self) -> None:

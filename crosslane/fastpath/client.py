@@ -25,8 +25,8 @@ from crosslane.fastpath.protocol import (
     HealthRequest,
     OrderKind,
     ParentOrder,
-    Quote,
     QuoteRequest,
+    QuoteView,
     Reply,
     Request,
     RouteRequest,
@@ -89,7 +89,7 @@ class FastPathClient:
         assert reply.book is not None
         return reply.book
 
-    async def quote(self, symbol: str, side: Side, qty: Decimal) -> Quote:
+    async def quote(self, symbol: str, side: Side, qty: Decimal) -> QuoteView:
         reply = await self.call(QuoteRequest(symbol=symbol, side=side, qty=qty))
         assert reply.quote is not None
         return reply.quote

@@ -92,14 +92,14 @@ class BookView(msgspec.Struct, frozen=True):
     venues: dict[str, str]  # venue -> health as the router sees it
 
 
-class VenueQuote(msgspec.Struct, frozen=True):
+class VenueQuoteView(msgspec.Struct, frozen=True):
     venue: str
     qty: Decimal
     avg_price: Decimal
     fee: Decimal
 
 
-class Quote(msgspec.Struct, frozen=True):
+class QuoteView(msgspec.Struct, frozen=True):
     symbol: str
     side: Side
     qty: Decimal
@@ -108,7 +108,7 @@ class Quote(msgspec.Struct, frozen=True):
     avg_price_with_fees: Decimal | None
     notional: Decimal  # quote currency, exact: sum of price x qty over the levels taken
     fees: Decimal
-    legs: list[VenueQuote]
+    legs: list[VenueQuoteView]
     excluded: list[str] = msgspec.field(default_factory=list)  # "venue: why it was not used"
 
 
@@ -155,7 +155,7 @@ class Reply(msgspec.Struct):
     ok: bool
     error: str | None = None
     error_type: str | None = None
-    quote: Quote | None = None
+    quote: QuoteView | None = None
     book: BookView | None = None
     health: list[VenueHealthView] = msgspec.field(default_factory=list)
     parent: ParentOrder | None = None

@@ -12,14 +12,14 @@ from crosslane.routing.book import BookSide, VenueBook
 from crosslane.routing.consolidated import ConsolidatedBook, ConsolidatedLevel
 from crosslane.routing.costs import Liquidity, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.health import HealthPolicy, VenueHealth, VenueStatus
-from crosslane.routing.quote import ChildOrder, ExcludedVenue, Quote, RoutePlan, VenueQuote
+from crosslane.routing.quote import ChildPlan, ExcludedVenue, Quote, RoutePlan, VenueQuote
 from crosslane.routing.router import Router
 from crosslane.routing.scale import SymbolScale
 from crosslane.routing.side import Side
 
 __all__ = [
     "BookSide",
-    "ChildOrder",
+    "ChildPlan",
     "ConsolidatedBook",
     "ConsolidatedLevel",
     "ExcludedVenue",

@@ -53,7 +53,7 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
-class ChildOrder:
+class ChildPlan:
     """A limit order for one venue, at the worst level the route expects to take there, so it
     can never trade through the book it was routed on (send it IOC)."""
 
@@ -70,4 +70,4 @@ class RoutePlan:
     ``quote.filled`` exactly)."""
 
     quote: Quote
-    children: tuple[ChildOrder, ...]
+    children: tuple[ChildPlan, ...]

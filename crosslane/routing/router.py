@@ -29,7 +29,7 @@ from crosslane.money import from_base_units_compact as compact
 from crosslane.routing.consolidated import ConsolidatedBook
 from crosslane.routing.costs import RATE_DECIMALS, RATE_SCALE, ScaledMarket
 from crosslane.routing.health import HEALTHY, HealthPolicy, VenueHealth
-from crosslane.routing.quote import ChildOrder, ExcludedVenue, Quote, RoutePlan, VenueQuote
+from crosslane.routing.quote import ChildPlan, ExcludedVenue, Quote, RoutePlan, VenueQuote
 from crosslane.routing.side import Side
 
 AVG_EXTRA_DECIMALS = 6  # average prices carry this many decimals beyond the symbol's finest tick
@@ -266,7 +266,7 @@ class Router:
                 + (f" ({reasons})" if reasons else "")
             )
         children = tuple(
-            ChildOrder(venue=v.venue, symbol=symbol, side=quote.side, qty=v.qty, limit_price=v.worst_price)
+            ChildPlan(venue=v.venue, symbol=symbol, side=quote.side, qty=v.qty, limit_price=v.worst_price)
             for v in quote.venues
         )
         return RoutePlan(quote=quote, children=children)

@@ -21,11 +21,11 @@ from crosslane.fastpath.protocol import (
     ChildOrder,
     OrderKind,
     ParentOrder,
-    Quote,
     QuoteRequest,
+    QuoteView,
     RouteRequest,
     VenueHealthView,
-    VenueQuote,
+    VenueQuoteView,
 )
 from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.scale import decimals_of
@@ -157,10 +157,10 @@ class OrderEngine:
             )
         return views
 
-    def quote(self, request: QuoteRequest) -> Quote:
+    def quote(self, request: QuoteRequest) -> QuoteView:
         self.refresh_health()
         q = self.router.quote(request.side, request.qty, request.symbol)
-        return Quote(
+        return QuoteView(
             symbol=q.symbol,
             side=q.side,
             qty=q.requested,
@@ -169,7 +169,7 @@ class OrderEngine:
             avg_price_with_fees=q.avg_price_with_fees,
             notional=q.notional,
             fees=q.fees,
-            legs=[VenueQuote(venue=v.venue, qty=v.qty, avg_price=v.avg_price, fee=v.fee) for v in q.venues],
+            legs=[VenueQuoteView(venue=v.venue, qty=v.qty, avg_price=v.avg_price, fee=v.fee) for v in q.venues],
             excluded=[f"{e.venue}: {e.reason}" for e in q.excluded],
         )
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import ccxt
 
-from connectors.cex.health import VenueHealth
+from connectors.cex.health import HealthRecord
 from crosslane.routing import ConsolidatedBook
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _text(levels: list[list[Any]]) -> list[tuple[str, str]]:
     return [(repr(float(p)), repr(float(q))) for p, q, *_ in levels[:DEPTH]]
 
 
-async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str, health: VenueHealth) -> None:
+async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str, health: HealthRecord) -> None:
     """Runs until cancelled; never raises (a failing feed is a health fact, not a crash)."""
     backoff = 0.1
     while True:
