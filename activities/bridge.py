@@ -38,7 +38,6 @@ from connectors.bridges.base import BridgeAdapter, Delivery, context
 from connectors.bridges.planning import check_deadline, choose, quote_routes, with_deadline
 from connectors.bridges.registry import bridge_adapters
 from connectors.dex.receipts import receipt_logs, revert_reason
-from connectors.dex.swap_errors import InsufficientBalance
 from connectors.evm.erc20 import Erc20, approve_calldata
 from crosslane.crashpoints import crash_point
 from crosslane.domain.bridge import (
@@ -60,7 +59,7 @@ from crosslane.domain.bridge_steps import (
     VerifyInput,
 )
 from crosslane.domain.tx import TxOutcome, TxRequest
-from crosslane.errors import CrosslaneError, InvalidRequest
+from crosslane.errors import CrosslaneError, InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import BRIDGE_TRANSFER_PLANNED, OperationStatus
 
 BRIDGE_STEP = "bridge"

@@ -300,7 +300,7 @@ def _domain_plan(dex_name: str, action: LiquidityAction, plan: ConnectorPlan) ->
         action_tx=PlannedTx(
             step=str(action),
             to=plan.call.to,
-            data=plan.call.data_hex,
+            data=plan.call.data,
             value=plan.call.value,
             purpose=f"{action} on {pool.address}",
         ),

@@ -36,7 +36,6 @@ from connectors.dex.routing import RouteFinder
 from connectors.dex.settlement import settle_swap
 from connectors.dex.swap_errors import (
     DeadlineExpired,
-    InsufficientBalance,
     SlippageExceeded,
     SwapReverted,
 )
@@ -57,7 +56,7 @@ from crosslane.domain.dex import (
 )
 from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SettleInput
 from crosslane.domain.tx import TxOutcome, TxRequest
-from crosslane.errors import InvalidRequest
+from crosslane.errors import InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import OperationStatus
 from crosslane.money import BPS, UINT256_MAX
 

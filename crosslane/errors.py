@@ -19,6 +19,10 @@ class InvalidRequest(CrosslaneError):
     """The caller asked for something that can never succeed as asked."""
 
 
+class InsufficientBalance(InvalidRequest):
+    """The owner holds less of a token (or LP token) than the operation needs."""
+
+
 class FeeCapBelowBaseFee(CrosslaneError):
     """The request's fee cap is under the chain's base fee and it forbids waiting."""
 

@@ -20,7 +20,6 @@ from eth_utils.address import to_checksum_address
 
 from connectors.bridges.base import (
     ClientFor,
-    ContractCall,
     Delivery,
     DepositPlan,
     RouteUnavailable,
@@ -33,6 +32,7 @@ from connectors.bridges.base import (
 )
 from connectors.dex.reads import Read, read_batch, selector
 from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.evm.calls import ContractCall
 from crosslane.domain.bridge import (
     BridgePlan,
     BridgeProgress,

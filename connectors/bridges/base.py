@@ -19,6 +19,7 @@ from web3 import AsyncWeb3
 from connectors.dex.receipts import ReceiptLogs, event_topic, receipt_logs
 from connectors.dex.routing import RouteFinder
 from connectors.dex.tokens import resolve_token
+from connectors.evm.calls import ContractCall
 from connectors.evm.client import EvmClient
 from crosslane.domain.bridge import (
     WRAPPED_PREFIX,
@@ -42,14 +43,6 @@ class RouteUnavailable(CrosslaneError):
 
 class RefundUnsupported(InvalidRequest):
     """The route has no refund for this deposit."""
-
-
-@dataclass(frozen=True)
-class ContractCall:
-    to: str
-    data: str  # 0x-hex calldata
-    value: int = 0
-    gas_limit: int | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,6 @@ from eth_utils.address import to_checksum_address
 
 from connectors.bridges.base import (
     ClientFor,
-    ContractCall,
     Delivery,
     DepositPlan,
     RefundUnsupported,
@@ -33,6 +32,7 @@ from connectors.bridges.wormhole_api import fetch_signed_vaa
 from connectors.bridges.wormhole_vaa import TransferPayload, VAABody, emitter_bytes32, parse_vaa
 from connectors.dex.reads import Read, read_batch, selector
 from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.evm.calls import ContractCall
 from crosslane.domain.bridge import (
     BridgePlan,
     BridgeProgress,

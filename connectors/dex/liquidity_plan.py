@@ -13,24 +13,10 @@ from eth_utils.address import is_address, to_checksum_address
 
 from connectors.dex.base import Pool
 from connectors.dex.reads import Read
-from crosslane.errors import InvalidRequest
+from connectors.evm.calls import ContractCall
+from crosslane.errors import InsufficientBalance, InvalidRequest
 
 MULTICALL_TIMESTAMP = ("getCurrentBlockTimestamp()", ("uint256",))
-
-
-class InsufficientBalance(InvalidRequest):
-    """The owner does not hold the tokens (or LP tokens) the operation needs."""
-
-
-@dataclass(frozen=True)
-class ContractCall:
-    to: str
-    data: bytes
-    value: int = 0  # wei
-
-    @property
-    def data_hex(self) -> str:
-        return "0x" + self.data.hex()
 
 
 @dataclass(frozen=True)

@@ -22,5 +22,3 @@ class SandwichRisk(InvalidRequest):
     """The swap's limit leaves more to a sandwich than the request's bound allows."""
 
 
-class InsufficientBalance(InvalidRequest):
-    """The signer holds less of the input token than the swap may need."""

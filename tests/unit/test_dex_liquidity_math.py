@@ -15,7 +15,7 @@ import pytest
 from web3 import Web3
 
 from connectors.dex.liquidity_bounds import amount_min, require_deadline, require_slippage, resolve_deadline
-from connectors.dex.liquidity_plan import Approval, InsufficientBalance, TokenNeed, approvals_for, token_pair
+from connectors.dex.liquidity_plan import Approval, TokenNeed, approvals_for, token_pair
 from connectors.dex.receipts import EventLog
 from connectors.dex.uniswap_v2 import liquidity as v2
 from connectors.dex.uniswap_v3 import events as v3_events
@@ -30,7 +30,7 @@ from connectors.dex.uniswap_v3.math.position_math import (
     uncollected,
 )
 from connectors.dex.uniswap_v3.math.tick_math import get_sqrt_ratio_at_tick
-from crosslane.errors import InvalidRequest
+from crosslane.errors import InsufficientBalance, InvalidRequest
 from devnet.uniswap_artifacts import artifact
 
 A = "0x1111111111111111111111111111111111111111"

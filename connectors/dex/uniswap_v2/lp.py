@@ -16,8 +16,6 @@ from connectors.dex.base import Pool, require_positive
 from connectors.dex.errors import PoolNotFound
 from connectors.dex.liquidity_bounds import amount_min, require_slippage, resolve_deadline
 from connectors.dex.liquidity_plan import (
-    ContractCall,
-    InsufficientBalance,
     LiquidityPlan,
     TokenNeed,
     allowance_read,
@@ -35,7 +33,8 @@ from connectors.dex.uniswap_v2.liquidity import (
     remove_liquidity_calldata,
 )
 from connectors.dex.uniswap_v2.pair import reserves_read
-from crosslane.errors import InvalidRequest
+from connectors.evm.calls import ContractCall
+from crosslane.errors import InsufficientBalance, InvalidRequest
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 DEFAULT_DEADLINE_TTL = 600  # seconds after the chain's latest block
@@ -174,7 +173,7 @@ class UniswapV2Liquidity:
         )
         return LiquidityPlan(
             pool=pool,
-            call=ContractCall(router, data),
+            call=ContractCall.encoded(router, data),
             approvals=approvals,
             amount0=amount0,
             amount1=amount1,
@@ -224,7 +223,7 @@ class UniswapV2Liquidity:
         approvals = approvals_for(router, [TokenNeed(pool.address, liquidity, pair.owner_lp, _uint(allowance))])
         return LiquidityPlan(
             pool=pool,
-            call=ContractCall(router, data),
+            call=ContractCall.encoded(router, data),
             approvals=approvals,
             amount0=amount0,
             amount1=amount1,

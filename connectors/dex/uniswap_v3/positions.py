@@ -24,7 +24,6 @@ from connectors.dex.base import Pool
 from connectors.dex.errors import PoolNotFound
 from connectors.dex.liquidity_bounds import amount_min, require_slippage, resolve_deadline
 from connectors.dex.liquidity_plan import (
-    ContractCall,
     LiquidityPlan,
     TokenNeed,
     allowance_read,
@@ -52,6 +51,7 @@ from connectors.dex.uniswap_v3.position_manager import (
     increase_liquidity_calldata,
     mint_calldata,
 )
+from connectors.evm.calls import ContractCall
 from crosslane.errors import InvalidRequest
 
 POSITIONS_TYPES = (
@@ -343,7 +343,7 @@ class UniswapV3Positions:
         )
         return LiquidityPlan(
             pool=pool,
-            call=ContractCall(self.manager, data),
+            call=ContractCall.encoded(self.manager, data),
             approvals=approvals_for(self.manager, list(needs)),
             amount0=planned.amount0,
             amount1=planned.amount1,
@@ -391,7 +391,7 @@ class UniswapV3Positions:
         data = increase_liquidity_calldata(token_id, amount0_desired, amount1_desired, min0, min1, deadline)
         return LiquidityPlan(
             pool=position.pool,
-            call=ContractCall(self.manager, data),
+            call=ContractCall.encoded(self.manager, data),
             approvals=approvals_for(self.manager, list(needs)),
             amount0=planned.amount0,
             amount1=planned.amount1,
@@ -431,7 +431,9 @@ class UniswapV3Positions:
         min0, min1 = amount_min(amount0, slippage_bps), amount_min(amount1, slippage_bps)
         return LiquidityPlan(
             pool=position.pool,
-            call=ContractCall(self.manager, decrease_liquidity_calldata(token_id, liquidity, min0, min1, deadline)),
+            call=ContractCall.encoded(
+                self.manager, decrease_liquidity_calldata(token_id, liquidity, min0, min1, deadline)
+            ),
             approvals=(),
             amount0=amount0,
             amount1=amount1,
@@ -450,7 +452,7 @@ class UniswapV3Positions:
             raise InvalidRequest(f"position {token_id} has nothing to collect")
         return LiquidityPlan(
             pool=position.pool,
-            call=ContractCall(self.manager, collect_calldata(token_id, position.owner)),
+            call=ContractCall.encoded(self.manager, collect_calldata(token_id, position.owner)),
             approvals=(),
             amount0=position.uncollected0,
             amount1=position.uncollected1,
@@ -472,7 +474,7 @@ class UniswapV3Positions:
             )
         return LiquidityPlan(
             pool=position.pool,
-            call=ContractCall(self.manager, burn_calldata(token_id)),
+            call=ContractCall.encoded(self.manager, burn_calldata(token_id)),
             approvals=(),
             amount0=0,
             amount1=0,
