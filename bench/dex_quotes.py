@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.stats import Run
-from connectors.dex.base import Pool, Quote
+from connectors.dex.base import Pool, PoolQuote
 from connectors.dex.uniswap_v3 import PoolSnapshot, UniswapV3, UniswapV3Config
 from connectors.evm.client import EvmClient
 from devnet.anvil import find_free_port
@@ -81,17 +81,17 @@ def _ceiling(snapshot: PoolSnapshot, token: str, exact_in: bool) -> int:
     return 1
 
 
-def engine_quote(snapshot: PoolSnapshot, r: QuoteRequest) -> Quote:
+def engine_quote(snapshot: PoolSnapshot, r: QuoteRequest) -> PoolQuote:
     return snapshot.quote_exact_in(r.token, r.amount) if r.exact_in else snapshot.quote_exact_out(r.token, r.amount)
 
 
-async def onchain_quote(v3: UniswapV3, r: QuoteRequest) -> Quote:
+async def onchain_quote(v3: UniswapV3, r: QuoteRequest) -> PoolQuote:
     if r.exact_in:
         return await v3.onchain_quote_exact_in(r.pool, r.token, r.amount)
     return await v3.onchain_quote_exact_out(r.pool, r.token, r.amount)
 
 
-def _answer(q: Quote, exact_in: bool) -> int:
+def _answer(q: PoolQuote, exact_in: bool) -> int:
     return q.amount_out if exact_in else q.amount_in
 
 

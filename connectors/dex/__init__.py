@@ -9,7 +9,7 @@ state = await v3.pool_state(pools[0])              # or read once, quote many si
 state.quote_exact_out(usdc, 3_000 * 10**6)
 """
 
-from connectors.dex.base import Dex, DexProtocol, Pool, PoolState, Quote, TradeType
+from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, PoolState, TradeType
 from connectors.dex.errors import InsufficientLiquidity, PoolNotFound, QuoteFailed
 from connectors.dex.factories import build_dex, build_dexes
 
@@ -20,7 +20,7 @@ __all__ = [
     "Pool",
     "PoolNotFound",
     "PoolState",
-    "Quote",
+    "PoolQuote",
     "QuoteFailed",
     "TradeType",
     "build_dex",

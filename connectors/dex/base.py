@@ -17,7 +17,7 @@ from eth_utils.address import to_checksum_address
 from crosslane.domain.dex import DexProtocol, TradeType
 from crosslane.errors import InvalidRequest
 
-__all__ = ["Dex", "DexProtocol", "Pool", "PoolState", "Quote", "TradeType", "require_positive"]
+__all__ = ["Dex", "DexProtocol", "Pool", "PoolState", "PoolQuote", "TradeType", "require_positive"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Pool:
 
 
 @dataclass(frozen=True)
-class Quote:
+class PoolQuote:
     """What a swap through ``pool`` pays out or costs, in base units.
 
     For ``EXACT_IN`` ``amount_in`` is the request and ``amount_out`` the result; for
@@ -78,9 +78,9 @@ class PoolState(Protocol):
     @property
     def block_number(self) -> int: ...
 
-    def quote_exact_in(self, token_in: str, amount_in: int) -> Quote: ...
+    def quote_exact_in(self, token_in: str, amount_in: int) -> PoolQuote: ...
 
-    def quote_exact_out(self, token_out: str, amount_out: int) -> Quote: ...
+    def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote: ...
 
 
 def require_positive(amount: int, what: str) -> None:
@@ -114,21 +114,21 @@ class Dex(ABC):
         (state,) = await self.pool_states([pool])
         return state
 
-    async def quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> Quote:
+    async def quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> PoolQuote:
         """Off-chain: ``amount_out`` for selling exactly ``amount_in`` of ``token_in``.
 
         Raises InvalidRequest (bad token or amount) or InsufficientLiquidity.
         """
         return (await self.pool_state(pool)).quote_exact_in(token_in, amount_in)
 
-    async def quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> Quote:
+    async def quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         """Off-chain: ``amount_in`` needed to receive exactly ``amount_out`` of ``token_out``."""
         return (await self.pool_state(pool)).quote_exact_out(token_out, amount_out)
 
     @abstractmethod
-    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> Quote:
+    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> PoolQuote:
         """The deployment's router or quoter, by eth_call, for the same exact-in request."""
 
     @abstractmethod
-    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> Quote:
+    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         """The deployment's router or quoter, by eth_call, for the same exact-out request."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connectors.dex.base import DexProtocol, Quote
+from connectors.dex.base import DexProtocol, PoolQuote
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class GasModel:
     per_hop: int
     per_tick_crossed: int = 0
 
-    def estimate(self, hops: Sequence[Quote]) -> int:
+    def estimate(self, hops: Sequence[PoolQuote]) -> int:
         ticks = sum(q.initialized_ticks_crossed or 0 for q in hops)
         return self.base + self.per_hop * len(hops) + self.per_tick_crossed * ticks
 
@@ -35,6 +35,6 @@ GAS_MODELS: dict[DexProtocol, GasModel] = {
 }
 
 
-def estimate_swap_gas(protocol: DexProtocol, hops: Sequence[Quote]) -> int:
+def estimate_swap_gas(protocol: DexProtocol, hops: Sequence[PoolQuote]) -> int:
     """Gas units a router swap along ``hops`` is expected to use."""
     return GAS_MODELS[protocol].estimate(hops)

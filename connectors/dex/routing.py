@@ -27,7 +27,7 @@ from statistics import median_low
 
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Dex, DexProtocol, Pool, PoolState, Quote, TradeType, require_positive
+from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, PoolState, TradeType, require_positive
 from connectors.dex.errors import InsufficientLiquidity, PoolNotFound
 from connectors.dex.factories import build_dexes
 from connectors.dex.gas import estimate_swap_gas
@@ -84,7 +84,7 @@ class MarketSnapshot:
 
 
 @dataclass(frozen=True)
-class RouteQuote:
+class PricedRoute:
     """One route quoted for one size. Amounts in base units, ratios in bps (see pricing.py).
 
     ``mid_amount`` is what the trade would get (exact-in: output) or cost (exact-out: input)
@@ -97,7 +97,7 @@ class RouteQuote:
     trade_type: TradeType
     amount_in: int
     amount_out: int
-    hops: tuple[Quote, ...]
+    hops: tuple[PoolQuote, ...]
     block_number: int
     mid_amount: int
     price_impact_bps: Decimal
@@ -119,8 +119,8 @@ class RouteQuote:
 
 @dataclass(frozen=True)
 class RouteSelection:
-    best: RouteQuote
-    quotes: tuple[RouteQuote, ...]  # every route that could fill, best first
+    best: PricedRoute
+    quotes: tuple[PricedRoute, ...]  # every route that could fill, best first
     candidates: int  # routes considered (including those whose pools do not exist)
     market: MarketSnapshot
 
@@ -241,8 +241,8 @@ class RouteFinder:
 
     async def quote(
         self, routes: Sequence[Route], market: MarketSnapshot, trade_type: TradeType, amount: int, gas_price_wei: int
-    ) -> list[RouteQuote]:
-        """Quote every route on ``market``; routes that cannot fill are left out. Best first."""
+    ) -> list[PricedRoute]:
+        """PoolQuote every route on ``market``; routes that cannot fill are left out. Best first."""
         quotes = []
         for route in routes:
             try:
@@ -256,8 +256,8 @@ class RouteFinder:
             quotes.sort(key=lambda q: (q.ranking_amount, len(q.hops), sum(q.route.fees)))
         return quotes
 
-    async def _hops(self, route: Route, market: MarketSnapshot, trade_type: TradeType, amount: int) -> list[Quote]:
-        hops: list[Quote] = []
+    async def _hops(self, route: Route, market: MarketSnapshot, trade_type: TradeType, amount: int) -> list[PoolQuote]:
+        hops: list[PoolQuote] = []
         if trade_type is TradeType.EXACT_IN:
             for pool, token in zip(route.pools, route.path, strict=False):
                 hop = await self._quote_pool(
@@ -275,8 +275,8 @@ class RouteFinder:
         return hops
 
     async def _quote_pool(
-        self, dex_name: str, market: MarketSnapshot, pool: Pool, quote: Callable[[PoolState], Quote]
-    ) -> Quote:
+        self, dex_name: str, market: MarketSnapshot, pool: Pool, quote: Callable[[PoolState], PoolQuote]
+    ) -> PoolQuote:
         state = market.states[pool.address]
         dex = self.dexes[dex_name]
         if isinstance(dex, UniswapV3) and isinstance(state, PoolSnapshot):
@@ -287,8 +287,8 @@ class RouteFinder:
         return quote(state)
 
     def _price(
-        self, route: Route, market: MarketSnapshot, trade_type: TradeType, hops: list[Quote], gas_price_wei: int
-    ) -> RouteQuote:
+        self, route: Route, market: MarketSnapshot, trade_type: TradeType, hops: list[PoolQuote], gas_price_wei: int
+    ) -> PricedRoute:
         states = [market.states[p.address] for p in route.pools]
         amount_in, amount_out = hops[0].amount_in, hops[-1].amount_out
         mid = path_mid_price(states, route.path)
@@ -299,7 +299,7 @@ class RouteFinder:
         kept = fee_retained(route.fees)
         gas = estimate_swap_gas(route.protocol, hops)
         gas_cost = gas * gas_price_wei
-        return RouteQuote(
+        return PricedRoute(
             route=route,
             trade_type=trade_type,
             amount_in=amount_in,

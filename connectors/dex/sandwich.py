@@ -24,7 +24,7 @@ from fractions import Fraction
 from connectors.dex.base import PoolState, TradeType
 from connectors.dex.errors import InsufficientLiquidity
 from connectors.dex.pricing import to_bps
-from connectors.dex.routing import MarketSnapshot, RouteQuote
+from connectors.dex.routing import MarketSnapshot, PricedRoute
 from connectors.dex.uniswap_v2.math import get_amount_in, get_amount_out
 from connectors.dex.uniswap_v2.pair import PairState
 from connectors.dex.uniswap_v3.math.errors import MathRevert
@@ -127,7 +127,7 @@ def _path_exact_out(states: list[PoolState], path: Sequence[str], amount: int) -
 class _Sandwich:
     """One segment ``[start, end)`` of the victim's route attacked by front- and back-runs."""
 
-    def __init__(self, states: list[PoolState], quote: RouteQuote, limit: int, start: int, end: int) -> None:
+    def __init__(self, states: list[PoolState], quote: PricedRoute, limit: int, start: int, end: int) -> None:
         self.states = states
         self.quote = quote
         self.limit = limit
@@ -180,7 +180,7 @@ class _Sandwich:
         return best_front, best_profit
 
 
-def sandwich_exposure(market: MarketSnapshot, quote: RouteQuote, limit: int) -> SandwichExposure:
+def sandwich_exposure(market: MarketSnapshot, quote: PricedRoute, limit: int) -> SandwichExposure:
     """The most a sandwich could extract from ``quote`` executed with ``limit``
     (exact-in: amountOutMin; exact-out: amountInMax), over the whole route and each hop."""
     states = [market.states[p.address] for p in quote.route.pools]

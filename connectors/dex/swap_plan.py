@@ -10,21 +10,21 @@ from collections.abc import Iterable
 
 from connectors.dex.base import TradeType
 from connectors.dex.pricing import amount_in_max, amount_out_min
-from connectors.dex.routing import RouteFinder, RouteQuote, RouteSelection
+from connectors.dex.routing import PricedRoute, RouteFinder, RouteSelection
 from connectors.dex.sandwich import sandwich_exposure
 from connectors.dex.swap_errors import SandwichRisk
 from crosslane.domain.chains import TokenInfo
 from crosslane.domain.dex import RouteHop, SandwichCheck, SwapQuote, SwapRoute
 
 
-def swap_limit(quote: RouteQuote, slippage_bps: int) -> int:
+def swap_limit(quote: PricedRoute, slippage_bps: int) -> int:
     """amountOutMin (exact-in) or amountInMax (exact-out) for the quote worsened by ``slippage_bps``."""
     if quote.trade_type is TradeType.EXACT_IN:
         return amount_out_min(quote.amount_out, slippage_bps)
     return amount_in_max(quote.amount_in, slippage_bps)
 
 
-def domain_route(quote: RouteQuote, labels: dict[str, str] | None = None) -> SwapRoute:
+def domain_route(quote: PricedRoute, labels: dict[str, str] | None = None) -> SwapRoute:
     """The route as the workflow models carry it; ``labels`` (address -> symbol) name its tokens."""
     names = labels or {}
     return SwapRoute(

@@ -17,7 +17,7 @@ from rich.console import Console
 
 from connectors.dex.base import PoolState
 from connectors.dex.pricing import mid_price
-from connectors.dex.routing import RouteFinder, RouteQuote
+from connectors.dex.routing import PricedRoute, RouteFinder
 from connectors.dex.swap_plan import check_sandwich, quote_swap
 from connectors.dex.tokens import resolve_token
 from connectors.dex.uniswap_v2 import PairState
@@ -62,7 +62,7 @@ def _human(amount: int | None, token: TokenInfo) -> str:
     return "-" if amount is None else format_amount(amount, token.decimals, token.symbol)
 
 
-def _route(q: RouteQuote, symbols: dict[str, str]) -> str:
+def _route(q: PricedRoute, symbols: dict[str, str]) -> str:
     parts = [symbols.get(q.route.path[0], q.route.path[0][:8])]
     for pool, token in zip(q.route.pools, q.route.path[1:], strict=True):
         parts.append(f"-({Decimal(pool.fee).scaleb(-4).normalize():f}%)-> {symbols.get(token, token[:8])}")

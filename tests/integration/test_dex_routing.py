@@ -25,7 +25,7 @@ from web3.providers import HTTPProvider
 from connectors.dex import TradeType
 from connectors.dex.pricing import amount_in_max, amount_out_min, mid_price
 from connectors.dex.receipts import receipt_logs
-from connectors.dex.routing import Route, RouteFinder, RouteQuote
+from connectors.dex.routing import PricedRoute, Route, RouteFinder
 from connectors.dex.sandwich import sandwich_exposure
 from connectors.dex.settlement import settle_swap
 from connectors.dex.swap_reverts import SwapRevert, classify_revert, swap_revert_reason
@@ -86,7 +86,7 @@ def tokens(chain: ChainConfig) -> dict[str, str]:
     return {symbol: info.address for symbol, info in chain.tokens.items()}
 
 
-def onchain_amount(w3: Web3, chain: ChainConfig, quote: RouteQuote, amount: int) -> int:
+def onchain_amount(w3: Web3, chain: ChainConfig, quote: PricedRoute, amount: int) -> int:
     """What the deployment itself answers for the route: the other side of the trade."""
     route = quote.route
     if route.protocol is DexProtocol.UNISWAP_V2:

@@ -14,7 +14,7 @@ from connectors.dex.base import DexProtocol, Pool, TradeType
 from connectors.dex.gas import estimate_swap_gas
 from connectors.dex.pricing import amount_in_max, amount_out_min, fee_retained, shortfall, to_bps
 from connectors.dex.reads import selector
-from connectors.dex.routing import MarketSnapshot, Route, RouteQuote
+from connectors.dex.routing import MarketSnapshot, PricedRoute, Route
 from connectors.dex.sandwich import sandwich_exposure, swap_exact_in
 from connectors.dex.swap_reverts import SwapRevert, classify_revert, decode_error_string
 from connectors.dex.uniswap_v2 import PairState
@@ -110,11 +110,11 @@ def test_error_string_payloads_decode() -> None:
 
 
 def test_gas_model_grows_with_hops_and_ticks() -> None:
-    from connectors.dex.base import Quote
+    from connectors.dex.base import PoolQuote
 
     pool = Pool(DexProtocol.UNISWAP_V3, A, A, B, 500, 10)
-    one = Quote(pool, TradeType.EXACT_IN, A, B, 1, 1, initialized_ticks_crossed=0)
-    crossing = Quote(pool, TradeType.EXACT_IN, A, B, 1, 1, initialized_ticks_crossed=3)
+    one = PoolQuote(pool, TradeType.EXACT_IN, A, B, 1, 1, initialized_ticks_crossed=0)
+    crossing = PoolQuote(pool, TradeType.EXACT_IN, A, B, 1, 1, initialized_ticks_crossed=3)
     assert estimate_swap_gas(DexProtocol.UNISWAP_V3, [one]) < estimate_swap_gas(DexProtocol.UNISWAP_V3, [crossing])
     assert estimate_swap_gas(DexProtocol.UNISWAP_V3, [one, one]) > estimate_swap_gas(DexProtocol.UNISWAP_V3, [one])
     assert estimate_swap_gas(DexProtocol.UNISWAP_V2, [one]) > 21_000
@@ -153,7 +153,7 @@ def test_sandwich_profit_grows_with_the_room_the_limit_leaves() -> None:
     amount = 10 * 10**18
     out, _ = swap_exact_in(pair, A, amount)
     hop = pair.quote_exact_in(A, amount)
-    quote = RouteQuote(
+    quote = PricedRoute(
         route=Route("v2", DexProtocol.UNISWAP_V2, (pair.pool,), (A, B)), trade_type=TradeType.EXACT_IN,
         amount_in=amount, amount_out=out, hops=(hop,), block_number=1, mid_amount=0,
         price_impact_bps=Decimal(0), slippage_bps=Decimal(0), lp_fee_bps=Decimal(30), gas_estimate=0,

@@ -6,7 +6,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Dex, DexProtocol, Pool, Quote, TradeType, require_positive
+from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, TradeType, require_positive
 from connectors.dex.create2 import sort_tokens, v2_pair_address
 from connectors.dex.errors import InsufficientLiquidity, PoolNotFound, QuoteFailed
 from connectors.dex.reads import CallReverted, call_contract, read_batch, selector
@@ -64,18 +64,18 @@ class UniswapV2(Dex):
         (amounts,) = abi_decode(["uint256[]"], raw)
         return [int(a) for a in amounts]
 
-    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> Quote:
+    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> PoolQuote:
         """Router02.getAmountsOut(amount_in, [token_in, token_out])."""
         require_positive(amount_in, "amount_in")
         token_out = pool.other(token_in)
         token_in = to_checksum_address(token_in)
         amounts = await self._router_amounts(_GET_AMOUNTS_OUT, "getAmountsOut", amount_in, [token_in, token_out])
-        return Quote(pool, TradeType.EXACT_IN, token_in, token_out, amount_in, amounts[-1])
+        return PoolQuote(pool, TradeType.EXACT_IN, token_in, token_out, amount_in, amounts[-1])
 
-    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> Quote:
+    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         """Router02.getAmountsIn(amount_out, [token_in, token_out])."""
         require_positive(amount_out, "amount_out")
         token_in = pool.other(token_out)
         token_out = to_checksum_address(token_out)
         amounts = await self._router_amounts(_GET_AMOUNTS_IN, "getAmountsIn", amount_out, [token_in, token_out])
-        return Quote(pool, TradeType.EXACT_OUT, token_in, token_out, amounts[0], amount_out)
+        return PoolQuote(pool, TradeType.EXACT_OUT, token_in, token_out, amounts[0], amount_out)

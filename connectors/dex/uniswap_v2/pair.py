@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Pool, Quote, TradeType, require_positive
+from connectors.dex.base import Pool, PoolQuote, TradeType, require_positive
 from connectors.dex.reads import Read
 from connectors.dex.uniswap_v2.math import get_amount_in, get_amount_out
 
@@ -29,11 +29,11 @@ class PairState:
     def _reserves(self, token_in: str) -> tuple[int, int]:
         return (self.reserve0, self.reserve1) if self.pool.zero_for_one(token_in) else (self.reserve1, self.reserve0)
 
-    def quote_exact_in(self, token_in: str, amount_in: int) -> Quote:
+    def quote_exact_in(self, token_in: str, amount_in: int) -> PoolQuote:
         require_positive(amount_in, "amount_in")
         reserve_in, reserve_out = self._reserves(token_in)
         amount_out = get_amount_out(amount_in, reserve_in, reserve_out, self.pool.fee)
-        return Quote(
+        return PoolQuote(
             pool=self.pool,
             trade_type=TradeType.EXACT_IN,
             token_in=to_checksum_address(token_in),
@@ -43,12 +43,12 @@ class PairState:
             block_number=self.block_number,
         )
 
-    def quote_exact_out(self, token_out: str, amount_out: int) -> Quote:
+    def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote:
         require_positive(amount_out, "amount_out")
         token_in = self.pool.other(token_out)
         reserve_in, reserve_out = self._reserves(token_in)
         amount_in = get_amount_in(amount_out, reserve_in, reserve_out, self.pool.fee)
-        return Quote(
+        return PoolQuote(
             pool=self.pool,
             trade_type=TradeType.EXACT_OUT,
             token_in=token_in,

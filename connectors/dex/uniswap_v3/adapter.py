@@ -8,7 +8,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Dex, DexProtocol, Pool, Quote, TradeType, require_positive
+from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, TradeType, require_positive
 from connectors.dex.create2 import sort_tokens, v3_pool_address
 from connectors.dex.errors import PoolNotFound, QuoteFailed
 from connectors.dex.reads import CallReverted, call_contract, read_batch, selector
@@ -55,19 +55,19 @@ class UniswapV3(Dex):
     async def pool_states(self, pools: list[Pool]) -> list[PoolSnapshot]:
         return await self.reader.read(pools)
 
-    async def quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> Quote:
+    async def quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> PoolQuote:
         (snapshot,) = await self.reader.read([pool])
         quote, _ = await self.complete(snapshot, lambda s: s.quote_exact_in(token_in, amount_in))
         return quote
 
-    async def quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> Quote:
+    async def quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         (snapshot,) = await self.reader.read([pool])
         quote, _ = await self.complete(snapshot, lambda s: s.quote_exact_out(token_out, amount_out))
         return quote
 
     async def complete(
-        self, snapshot: PoolSnapshot, quote: Callable[[PoolSnapshot], Quote]
-    ) -> tuple[Quote, PoolSnapshot]:
+        self, snapshot: PoolSnapshot, quote: Callable[[PoolSnapshot], PoolQuote]
+    ) -> tuple[PoolQuote, PoolSnapshot]:
         """Run ``quote`` on the snapshot, reading further bitmap words (at the snapshot's
         block) whenever the swap walks past the ones held. Returns the quote and the snapshot
         as widened for it: quote the next sizes on that one."""
@@ -90,7 +90,7 @@ class UniswapV3(Dex):
             raise QuoteFailed(str(exc)) from exc
         return [int(v) for v in abi_decode(_QUOTER_OUTPUT, raw)]
 
-    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> Quote:
+    async def onchain_quote_exact_in(self, pool: Pool, token_in: str, amount_in: int) -> PoolQuote:
         """QuoterV2.quoteExactInputSingle by eth_call (it simulates the swap and reverts)."""
         require_positive(amount_in, "amount_in")
         token_out = pool.other(token_in)
@@ -98,11 +98,11 @@ class UniswapV3(Dex):
         amount_out, sqrt_after, crossed, gas = await self._quoter(
             _QUOTE_EXACT_INPUT_SINGLE, "quoteExactInputSingle", pool, token_in, token_out, amount_in
         )
-        return Quote(
+        return PoolQuote(
             pool, TradeType.EXACT_IN, token_in, token_out, amount_in, amount_out, None, sqrt_after, crossed, gas
         )
 
-    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> Quote:
+    async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         """QuoterV2.quoteExactOutputSingle by eth_call."""
         require_positive(amount_out, "amount_out")
         token_in = pool.other(token_out)
@@ -110,6 +110,6 @@ class UniswapV3(Dex):
         amount_in, sqrt_after, crossed, gas = await self._quoter(
             _QUOTE_EXACT_OUTPUT_SINGLE, "quoteExactOutputSingle", pool, token_in, token_out, amount_out
         )
-        return Quote(
+        return PoolQuote(
             pool, TradeType.EXACT_OUT, token_in, token_out, amount_in, amount_out, None, sqrt_after, crossed, gas
         )

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Pool, Quote, TradeType, require_positive
+from connectors.dex.base import Pool, PoolQuote, TradeType, require_positive
 from connectors.dex.errors import InsufficientLiquidity
 from connectors.dex.uniswap_v3.math.errors import MathRevert
 from connectors.dex.uniswap_v3.math.full_math import INT256_MAX, to_int256
@@ -61,7 +61,7 @@ class PoolSnapshot:
             raise ValueError(f"pool {self.pool.address} has no tick spacing: not a V3 pool")
         return self.pool.tick_spacing
 
-    def quote_exact_in(self, token_in: str, amount_in: int) -> Quote:
+    def quote_exact_in(self, token_in: str, amount_in: int) -> PoolQuote:
         """What selling exactly ``amount_in`` (base units) returns, as QuoterV2 computes it.
 
         Raises InsufficientLiquidity if the pool's whole price range cannot absorb the
@@ -79,7 +79,7 @@ class PoolSnapshot:
             TradeType.EXACT_IN, token_in, amount_in, -(result.amount1 if zero_for_one else result.amount0), result
         )
 
-    def quote_exact_out(self, token_out: str, amount_out: int) -> Quote:
+    def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote:
         """What receiving exactly ``amount_out`` (base units) costs, fee included."""
         require_positive(amount_out, "amount_out")
         token_in = self.pool.other(token_out)
@@ -100,8 +100,10 @@ class PoolSnapshot:
         except MathRevert as exc:
             raise InsufficientLiquidity(f"pool {self.pool.address}: {exc}") from exc
 
-    def _quote(self, kind: TradeType, token_in: str, amount_in: int, amount_out: int, result: SwapSimulation) -> Quote:
-        return Quote(
+    def _quote(
+        self, kind: TradeType, token_in: str, amount_in: int, amount_out: int, result: SwapSimulation
+    ) -> PoolQuote:
+        return PoolQuote(
             pool=self.pool,
             trade_type=kind,
             token_in=to_checksum_address(token_in),
