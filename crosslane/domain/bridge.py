@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
+from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 
@@ -92,12 +93,10 @@ class BridgeRequest(SecretFreeRequest):
     route needs a destination transaction (Wormhole's redeem), sends it too.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(pattern=BRIDGE_REQUEST_ID_PATTERN, description="business key; workflow id bridge-<id>")
-    source_chain: str = Field(min_length=1)
-    destination_chain: str = Field(min_length=1)
-    asset: str = Field(min_length=1)
+    source_chain: Name
+    destination_chain: Name
+    asset: Name
     amount: Amount = Field(description="base units of the asset on the source chain")
     signer: Address
     recipient: Address | None = Field(default=None, description="who receives on the destination; default: signer")

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
+from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
@@ -67,10 +68,8 @@ class ReplacementPolicy(BaseModel):
 class TxRequest(SecretFreeRequest):
     """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is tx-<request_id>")
-    chain: str = Field(min_length=1)
+    chain: Name
     signer: Address
     to: Address
     value: Wei = 0
