@@ -12,6 +12,7 @@ from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
 from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
+from crosslane.domain.recipients import zero_address_refusal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 
 
@@ -123,8 +124,9 @@ class BridgeRequest(SecretFreeRequest):
     def _two_chains(self) -> BridgeRequest:
         if self.source_chain == self.destination_chain:
             raise ValueError(f"source and destination are the same chain ({self.source_chain}): nothing to bridge")
-        if self.recipient is not None and int(self.recipient, 16) == 0:
-            raise ValueError("recipient is the zero address: the tokens would be lost")
+        refusal = zero_address_refusal(self.recipient)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     @property

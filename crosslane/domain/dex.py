@@ -26,6 +26,7 @@ from crosslane.domain.chains import TokenInfo
 from crosslane.domain.evm import Address, HexData, TxHash, _checksummed, _uint
 from crosslane.domain.names import Name, check_name
 from crosslane.domain.no_secrets import SecretFreeRequest
+from crosslane.domain.recipients import zero_address_refusal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult
 
 
@@ -124,6 +125,9 @@ class SwapRequest(SecretFreeRequest):
     def _distinct_tokens(self) -> SwapRequest:
         if self.token_in.lower() == self.token_out.lower():
             raise ValueError(f"token_in and token_out are the same token ({self.token_in})")
+        refusal = zero_address_refusal(self.recipient)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     @property

@@ -25,9 +25,11 @@ class FeePolicy(BaseModel):
 
     max_fee_per_gas_cap: Wei = Field(gt=0, description="no attempt pays more than this per gas")
     initial_max_fee_per_gas: Wei | None = Field(
-        default=None, description="first attempt's max fee; default: oracle suggestion"
+        default=None, description="first attempt's max fee (> 0); default (None): the fee oracle's suggestion"
     )
-    initial_max_priority_fee_per_gas: Wei | None = None
+    initial_max_priority_fee_per_gas: Wei | None = Field(
+        default=None, description="first attempt's tip; 0 is honoured; default (None): the fee oracle's suggestion"
+    )
     bump_bps: int = Field(default=MIN_BUMP_BPS, ge=MIN_BUMP_BPS, le=100_000)
     wait_for_base_fee: bool = Field(
         default=True, description="if false, refuse when the cap is below the current base fee"
@@ -35,10 +37,16 @@ class FeePolicy(BaseModel):
 
     @model_validator(mode="after")
     def _initial_within_cap(self) -> FeePolicy:
-        if self.initial_max_fee_per_gas is not None and self.initial_max_fee_per_gas > self.max_fee_per_gas_cap:
+        initial = self.initial_max_fee_per_gas
+        if initial == 0:
+            raise ValueError(
+                "initial_max_fee_per_gas 0 can never be mined (every block has a base fee above 0); "
+                "omit it to start at the fee oracle's suggestion"
+            )
+        if initial is not None and initial > self.max_fee_per_gas_cap:
             raise ValueError("initial_max_fee_per_gas is above max_fee_per_gas_cap")
         tip = self.initial_max_priority_fee_per_gas
-        if tip is not None and tip > (self.initial_max_fee_per_gas or self.max_fee_per_gas_cap):
+        if tip is not None and tip > (self.max_fee_per_gas_cap if initial is None else initial):
             raise ValueError("initial_max_priority_fee_per_gas is above the max fee")
         return self
 
