@@ -11,6 +11,7 @@ from temporalio.worker import Replayer
 
 from crosslane.converter import data_converter
 from workers.orchestrator import workflow_runner
+from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -23,6 +24,11 @@ def test_histories_are_saved() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter, workflow_runner=workflow_runner())
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+        interceptors=[WorkflowInputGuard()],
+    )
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer.replay_workflow(history)
