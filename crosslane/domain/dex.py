@@ -91,7 +91,7 @@ class SwapRequest(SecretFreeRequest):
         default=None, gt=0, description="unix seconds the swap must be mined by; default: 10 min after the quote"
     )
     recipient: Address | None = Field(default=None, description="who receives token_out; default: the signer")
-    dexes: list[Name] | None = Field(default=None, description="route only through these deployments")
+    dexes: list[Name] | None = Field(default=None, max_length=16, description="route only through these deployments")
     max_hops: int = Field(default=2, ge=1, le=2, description="2 allows routes through WETH")
     approval: ApprovalMode = ApprovalMode.EXACT
     protected: bool = Field(default=False, description="send through the chain's private relay, not the mempool")
