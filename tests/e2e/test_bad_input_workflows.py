@@ -11,10 +11,14 @@ import json
 from typing import Any
 
 import pytest
+from temporalio import activity
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
-from crosslane.client import CrosslaneClient
+from activities.cex import CEX_EXECUTE
+from crosslane.client import CrosslaneClient, connect_temporal
+from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy
@@ -23,6 +27,9 @@ from tests.e2e.test_entry_points import run
 from tests.e2e.test_tx_lifecycle import request_for
 from tests.support.dex import GWEI, allowance, balance, deal, router, send_tx, swap_request, token, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
+from workers.orchestrator import workflow_runner
+from workflows.cex_order import CexOrder
+from workflows.input_guard import WorkflowInputGuard
 
 GOOD_TO = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 HANG_GUARD_S = 120
@@ -286,3 +293,32 @@ async def test_liquidity_with_a_non_contract_token_says_so(stack: Stack) -> None
     assert cause.type == "InvalidRequest"
     assert f"{not_a_token} is not a contract on devnet-a" in cause.message
     assert nonce_of(stack, owner.address) == 0
+
+
+@activity.defn(name=CEX_EXECUTE)
+async def refusing_cex_execute(leg: CexExecuteInput) -> CexExecution:
+    """The fast path's refusal of an unknown symbol, as ``cex_execute`` reports it."""
+    raise ApplicationError(f"unknown symbol {leg.symbol!r}", type="InvalidRequest", non_retryable=True)
+
+
+async def test_cex_order_fails_with_the_venue_reason_at_the_top(stack: Stack) -> None:
+    """Not "Activity task failed": the leg's own error, type and message."""
+    queue = unique_queue("cexbad")
+    client = await connect_temporal(stack.settings(queue))
+    request = CexOrderRequest.model_validate(
+        {"request_id": unique_queue("leg"), "leg": {"step": "buy", "symbol": "DOGE/USDT", "side": "buy", "qty": "1"}}
+    )
+    worker = Worker(
+        client,
+        task_queue=queue,
+        workflows=[CexOrder],
+        activities=[refusing_cex_execute],
+        workflow_runner=workflow_runner(),
+        interceptors=[WorkflowInputGuard()],
+    )
+    async with worker:
+        handle = await client.start_workflow(
+            "CexOrder", request, id=f"cex-{request.request_id}", task_queue=queue, result_type=CexExecution
+        )
+        cause = await failure_of(CrosslaneClient(client, queue), handle.id)
+    assert cause.type == "InvalidRequest" and cause.message == "unknown symbol 'DOGE/USDT'"
