@@ -22,8 +22,7 @@ from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult
 from crosslane.domain.recovery import RecoveryRequest
 from crosslane.domain.tx import FeePolicy
-from devnet.temporal_server import temporal_binary
-from tests.e2e.test_entry_points import run
+from tests.e2e.test_entry_points import temporal_start_with
 from tests.e2e.test_tx_lifecycle import request_for
 from tests.support.dex import GWEI, allowance, balance, deal, router, send_tx, swap_request, token, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
@@ -34,27 +33,6 @@ from workflows.input_guard import WorkflowInputGuard
 GOOD_TO = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 HANG_GUARD_S = 120
 KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-
-
-async def temporal_start_raw(stack: Stack, workflow_type: str, queue: str, workflow_id: str, *args: str) -> None:
-    """``temporal workflow start`` with whatever input flags an operator might type."""
-    started = await run(
-        [
-            str(temporal_binary()),
-            "workflow",
-            "start",
-            "--address",
-            stack.temporal_address,
-            "--type",
-            workflow_type,
-            "--task-queue",
-            queue,
-            "--workflow-id",
-            workflow_id,
-            *args,
-        ]
-    )
-    assert started.returncode == 0, started.stderr
 
 
 async def failure_of(client: CrosslaneClient, workflow_id: str) -> ApplicationError:
@@ -131,7 +109,7 @@ async def test_temporal_cli_runs_without_one_json_input_fail_at_once(stack: Stac
         client = await crosslane_client(stack, queue)
         for workflow_type, args, message in cases:
             workflow_id = unique_queue("tx-noinput")
-            await temporal_start_raw(stack, workflow_type, queue, workflow_id, *args)
+            await temporal_start_with(stack, workflow_type, queue, workflow_id, *args)
             cause = await failure_of(client, workflow_id)
             assert cause.type == "InvalidRequest" and cause.non_retryable, (workflow_type, args)
             assert message in cause.message, (cause.message, args)
@@ -169,7 +147,7 @@ async def test_temporal_cli_bad_json_fails_the_run_naming_the_field(
     body = {**base_request(workflow_type, sender.address, rid), **payload}
     workflow_id = f"wf-{rid}"
     async with running_worker(stack, queue):
-        await temporal_start_raw(stack, workflow_type, queue, workflow_id, "--input", json.dumps(body))
+        await temporal_start_with(stack, workflow_type, queue, workflow_id, "--input", json.dumps(body))
         cause = await failure_of(await crosslane_client(stack, queue), workflow_id)
     assert cause.type == "InvalidRequest"
     assert message in cause.message, cause.message
@@ -190,7 +168,7 @@ async def test_explicit_nonce_outside_the_signers_range_is_refused_before_signin
         client = await crosslane_client(stack, queue)
         for n in (0, 5):
             await client.start_tx(request_for(sender.address, GOOD_TO, rids[n], nonce=n))
-        await temporal_start_raw(
+        await temporal_start_with(
             stack, "TransactionLifecycle", queue, f"tx-{rids[1000]}", "--input",
             json.dumps(tx_json(sender.address, rids[1000], nonce=1000)),
         )  # fmt: skip
