@@ -30,7 +30,10 @@ async def resolve_token(client: EvmClient, ref: str) -> TokenInfo:
             return info.model_copy(update={"address": address})
     code = await client.call(lambda w3: w3.eth.get_code(address), "eth_getCode")
     if not code:
-        raise InvalidRequest(f"{address} is not a contract on {chain.name}: no token lives at that address")
+        raise InvalidRequest(
+            f"unknown token {address} on {chain.name}: no ERC20 lives there "
+            f"({address} is not a contract on {chain.name})"
+        )
     batch = await read_batch(
         client, [Read.of(address, "decimals()", ("uint8",)), Read.of(address, "symbol()", ("string",))]
     )
