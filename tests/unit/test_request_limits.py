@@ -5,6 +5,7 @@ inputs that are not one JSON request refused (issue 9's bad input, below the wor
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ import crosslane.domain.dex
 import crosslane.domain.dex_liquidity
 import crosslane.domain.recovery
 import crosslane.domain.tx  # noqa: F401 - every request model is a SecretFreeRequest subclass once imported
+from connectors.bridges.planning import check_deadline
+from connectors.dex.liquidity_bounds import resolve_deadline
 from crosslane.converter import data_converter
 from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, DexPoolInfo, TokenInfo
 from crosslane.domain.deadlines import MAX_DEADLINE_AHEAD_S, check_deadline_horizon
@@ -203,6 +206,14 @@ def test_a_far_deadline_is_refused_with_the_cap() -> None:
     check_deadline_horizon(now + MAX_DEADLINE_AHEAD_S, now)
     with pytest.raises(InvalidRequest, match=r"is 315360000 s \(3650.0 days\).*at most 86400 s \(1 day\) ahead"):
         check_deadline_horizon(now + 10 * 365 * 86_400, now)
+
+
+@pytest.mark.parametrize("check", [check_deadline, lambda deadline, now: resolve_deadline(deadline, 600, now)])
+def test_bridge_and_liquidity_deadlines_share_the_cap(check: Any) -> None:
+    now = int(time.time()) + 3600  # a chain clock ahead of the wall clock: both checks count from it
+    check(now + 60, now)
+    with pytest.raises(InvalidRequest, match="at most 86400 s"):
+        check(now + MAX_DEADLINE_AHEAD_S + 1, now)
 
 
 def test_run_inputs_that_are_not_one_request_are_described() -> None:
