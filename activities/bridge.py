@@ -29,7 +29,6 @@ import asyncio
 import time
 from typing import Any
 
-from eth_utils.address import to_checksum_address
 from temporalio import activity
 
 from activities.errors import business_errors
@@ -58,6 +57,7 @@ from crosslane.domain.bridge_steps import (
     TrackInput,
     VerifyInput,
 )
+from crosslane.domain.recipients import check_recipient
 from crosslane.domain.tx import TxOutcome, TxRequest
 from crosslane.errors import CrosslaneError, InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import BRIDGE_TRANSFER_PLANNED, OperationStatus
@@ -117,7 +117,7 @@ class BridgeActivities:
         latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
         now = int(latest["timestamp"])
         check_deadline(request.deadline, now)
-        self._check_recipient(request, destination.contracts, [t.address for t in destination.tokens.values()])
+        check_recipient(destination, request.to)
         ctx = await context(self.rt.chains, self.rt.client, request, now)
 
         offers = await quote_routes(self.adapters, ctx)
@@ -192,21 +192,6 @@ class BridgeActivities:
         await self._save_transfer(
             workflow_id, request, plan, create_only=True, state=BRIDGE_TRANSFER_PLANNED, detail=plan.reason
         )
-
-    @staticmethod
-    def _check_recipient(request: BridgeRequest, contracts: dict[str, str], tokens: list[str]) -> None:
-        """A recipient that is one of the destination's protocol contracts or tokens would
-        lose the funds: refused."""
-        to = to_checksum_address(request.to)
-        for name, address in contracts.items():
-            if to_checksum_address(address) == to:
-                raise InvalidRequest(
-                    f"recipient {to} is the {name} contract on {request.destination_chain}: the tokens would be lost"
-                )
-        if any(to_checksum_address(t) == to for t in tokens):
-            raise InvalidRequest(
-                f"recipient {to} is a token contract on {request.destination_chain}: the tokens would be lost"
-            )
 
     # -- deposit -----------------------------------------------------------------------------
     @activity.defn(name=BridgeActivity.DEPOSIT_REF)

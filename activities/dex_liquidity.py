@@ -21,6 +21,7 @@ from connectors.dex import Dex, build_dexes
 from connectors.dex.liquidity_plan import LiquidityPlan as ConnectorPlan
 from connectors.dex.reads import Read, read_batch
 from connectors.dex.receipts import ReceiptLogs, receipt_logs, revert_reason
+from connectors.dex.tokens import resolve_token
 from connectors.dex.uniswap_v2 import UniswapV2
 from connectors.dex.uniswap_v2.events import pair_events
 from connectors.dex.uniswap_v2.lp import UniswapV2Liquidity
@@ -89,16 +90,10 @@ class DexLiquidityActivities:
             )
         return name, dexes[name]
 
-    @staticmethod
-    def _token(chain: ChainConfig, ref: str) -> str:
-        """A symbol the chain knows, or an address (already checksummed by the model)."""
-        if ref.startswith("0x"):
-            return ref
-        for key, token in chain.tokens.items():
-            if ref.upper() in (key.upper(), token.symbol.upper()):
-                return token.address
-        known = ", ".join(sorted(chain.tokens)) or "none"
-        raise InvalidRequest(f"unknown token {ref!r} on {chain.name}; known: {known}")
+    async def _token(self, chain: ChainConfig, ref: str) -> str:
+        """The address of a symbol the chain knows, or of a token contract (an address with
+        no code is refused as "not a contract", not later as a pool that does not exist)."""
+        return (await resolve_token(self.rt.client(chain.name), ref)).address
 
     @activity.defn(name=LiquidityActivity.PLAN)
     @business_errors
@@ -117,7 +112,7 @@ class DexLiquidityActivities:
         if isinstance(op, V2Add | V2Remove):
             assert isinstance(dex, UniswapV2)
             v2 = UniswapV2Liquidity(dex)
-            token_a, token_b = self._token(chain, op.token_a), self._token(chain, op.token_b)
+            token_a, token_b = await self._token(chain, op.token_a), await self._token(chain, op.token_b)
             if isinstance(op, V2Add):
                 plan = await v2.plan_add(request.owner, token_a, token_b, op.amount_a, op.amount_b, **bounds)
             else:
@@ -126,7 +121,7 @@ class DexLiquidityActivities:
             assert isinstance(dex, UniswapV3)
             v3 = UniswapV3Positions(dex)
             if isinstance(op, V3Mint):
-                token_a, token_b = self._token(chain, op.token_a), self._token(chain, op.token_b)
+                token_a, token_b = await self._token(chain, op.token_a), await self._token(chain, op.token_b)
                 plan = await v3.plan_mint(
                     request.owner,
                     token_a,

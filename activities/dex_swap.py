@@ -46,6 +46,7 @@ from connectors.dex.tokens import resolve_token
 from connectors.evm.client import EvmClient
 from connectors.evm.erc20 import Erc20, approve_calldata
 from crosslane.crashpoints import crash_point
+from crosslane.domain.deadlines import check_deadline_horizon
 from crosslane.domain.dex import (
     DEFAULT_DEADLINE_SECONDS,
     ApprovalMode,
@@ -55,6 +56,7 @@ from crosslane.domain.dex import (
     TradeType,
 )
 from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SettleInput
+from crosslane.domain.recipients import check_recipient
 from crosslane.domain.tx import TxOutcome, TxRequest
 from crosslane.errors import InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import OperationStatus
@@ -103,10 +105,13 @@ class DexSwapActivities:
         )
         if token_in.address == token_out.address:
             raise InvalidRequest(f"token_in and token_out are the same token ({token_in.symbol})")
+        recipient = request.recipient or request.signer
+        check_recipient(chain, recipient, tokens=(token_in.address, token_out.address))
         now = await chain_time(client)
         deadline = request.deadline if request.deadline is not None else now + DEFAULT_DEADLINE_SECONDS
         if deadline <= now:
             raise InvalidRequest(f"deadline {deadline} has already passed (chain time {now})")
+        check_deadline_horizon(deadline, now)
 
         finder = self.finder(request.chain)
         quote, selection = await quote_swap(
@@ -121,7 +126,6 @@ class DexSwapActivities:
             max_sandwich_bps=request.max_sandwich_bps,
             protected=request.protected,
         )
-        recipient = request.recipient or request.signer
         call = swap_call(
             finder.dexes[quote.route.dex],
             selection.best.route,

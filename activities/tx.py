@@ -81,6 +81,28 @@ class TxActivities:
             raise InvalidRequest(f"the transaction would fail on {request.chain}: {exc}") from None
         return max(CANCEL_GAS, estimate * GAS_HEADROOM_BPS // BPS)
 
+    async def _check_explicit_nonce(self, request: TxRequest, chain_id: int) -> None:
+        """An explicit nonce (recovery: replace a stuck transaction, fill a gap) must be one
+        the signer has not used and not past the next one: below, it can never mine; above,
+        it would wait in the pool forever behind a gap."""
+        assert request.nonce is not None
+        client = self.rt.client(request.chain)
+        mined, pending = await asyncio.gather(
+            client.nonce(request.signer, "latest"), client.nonce(request.signer, "pending")
+        )
+        allocated = await asyncio.to_thread(self.rt.ledger.next_nonce, chain_id, request.signer)
+        following = max(pending, allocated or 0)
+        if request.nonce < mined:
+            raise InvalidRequest(
+                f"nonce {request.nonce} of {request.signer} is already used on {request.chain} "
+                f"(its next nonce is {following}); omit nonce to take the next one"
+            )
+        if request.nonce > following:
+            raise InvalidRequest(
+                f"nonce {request.nonce} would leave a gap on {request.chain}: the next nonce of {request.signer} "
+                f"is {following}, and a later one waits in the pool until every nonce before it is used"
+            )
+
     @activity.defn(name=TxActivity.PREPARE)
     @business_errors
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
@@ -105,6 +127,8 @@ class TxActivities:
                 f"max_fee_per_gas_cap {format_gwei(cap)} is below {chain.name}'s base fee "
                 f"{format_gwei(fees.base_fee)} and the request forbids waiting"
             )
+        if request.nonce is not None:
+            await self._check_explicit_nonce(request, chain.chain_id)
         gas = await self._estimate_gas(request)
         op = await asyncio.to_thread(
             ledger.begin_operation,
@@ -122,8 +146,10 @@ class TxActivities:
             nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
         crash_point("tx.after_nonce")
 
-        max_fee = request.fees.initial_max_fee_per_gas or min(fees.max_fee_per_gas, cap)
-        tip = min(request.fees.initial_max_priority_fee_per_gas or fees.max_priority_fee_per_gas, max_fee)
+        # None means "not set": a tip of 0 is honoured, never replaced by the oracle's.
+        initial, initial_tip = request.fees.initial_max_fee_per_gas, request.fees.initial_max_priority_fee_per_gas
+        max_fee = min(fees.max_fee_per_gas, cap) if initial is None else initial
+        tip = min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
         tx = eip1559_tx(
             chain_id=chain.chain_id,
             nonce=nonce,

@@ -19,6 +19,7 @@ from activities.registry import build_activities
 from activities.runtime import ChainRuntime
 from crosslane.client import connect_temporal
 from crosslane.config import Settings, settings
+from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ def build_worker(
         workflows=WORKFLOWS,
         activities=build_activities(runtime),
         workflow_runner=workflow_runner(),
+        interceptors=[WorkflowInputGuard()],
         max_concurrent_activities=max_concurrent_activities,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )

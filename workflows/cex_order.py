@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 
+from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 
 with workflow.unsafe.imports_passed_through():
@@ -17,11 +18,15 @@ with workflow.unsafe.imports_passed_through():
 class CexOrder:
     @workflow.run
     async def run(self, request: CexOrderRequest) -> CexExecution:
-        return await workflow.execute_activity(
-            "cex_execute",
-            request.leg,
-            result_type=CexExecution,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
-            summary=f"{request.leg.side} {request.leg.qty} {request.leg.symbol}",
+        # No status query to update: the failure itself carries the venue's reason.
+        return await failing_with_business_error(
+            workflow.execute_activity(
+                "cex_execute",
+                request.leg,
+                result_type=CexExecution,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"{request.leg.side} {request.leg.qty} {request.leg.symbol}",
+            ),
+            lambda _why: None,
         )

@@ -13,6 +13,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 from workflows.tx_lifecycle import TransactionLifecycle
 
@@ -31,6 +32,12 @@ class StuckTxRecovery:
 
     @workflow.run
     async def run(self, request: RecoveryRequest) -> RecoveryReport:
+        return await failing_with_business_error(self._sweep(request), self._failed)
+
+    def _failed(self, why: str) -> None:
+        self._phase = f"failed: {why}"
+
+    async def _sweep(self, request: RecoveryRequest) -> RecoveryReport:
         scan: ScanResult = await workflow.execute_activity(
             TxActivity.SCAN_SIGNER,
             ScanInput(chain=request.chain, signer=request.signer),

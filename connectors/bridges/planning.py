@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from connectors.bridges.base import BridgeAdapter, RouteUnavailable, TransferContext
 from connectors.bridges.selector import AmountText, RouteChoice, choose_route, refusal
 from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
+from crosslane.domain.deadlines import check_deadline_horizon
 from crosslane.errors import InvalidRequest
 
 
@@ -49,6 +50,7 @@ def check_deadline(deadline: int | None, chain_now: int) -> None:
     time ``chain_now`` and the wall clock (a devnet chain's clock may lag or lead)."""
     if deadline is not None and deadline <= max(chain_now, int(time.time())):
         raise InvalidRequest(f"deadline {deadline} has already passed (chain time {chain_now}): nothing was deposited")
+    check_deadline_horizon(deadline, chain_now)
 
 
 def with_deadline(prefs: RoutePreferences, deadline: int | None, now: int) -> RoutePreferences:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from crosslane.domain.deadlines import check_deadline_horizon
 from crosslane.errors import InvalidRequest
 
 BPS = 10_000
@@ -32,6 +33,7 @@ def require_deadline(deadline: int, chain_time: int) -> None:
             f"deadline {deadline} has expired: the chain's latest block is at {chain_time} "
             f"({chain_time - deadline} s past it)"
         )
+    check_deadline_horizon(deadline, chain_time)
 
 
 def next_block_time(latest_block_time: int) -> int:

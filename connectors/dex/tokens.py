@@ -28,6 +28,12 @@ async def resolve_token(client: EvmClient, ref: str) -> TokenInfo:
     for info in chain.tokens.values():
         if to_checksum_address(info.address) == address:
             return info.model_copy(update={"address": address})
+    code = await client.call(lambda w3: w3.eth.get_code(address), "eth_getCode")
+    if not code:
+        raise InvalidRequest(
+            f"unknown token {address} on {chain.name}: no ERC20 lives there "
+            f"({address} is not a contract on {chain.name})"
+        )
     batch = await read_batch(
         client, [Read.of(address, "decimals()", ("uint8",)), Read.of(address, "symbol()", ("string",))]
     )

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
+from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
+from crosslane.domain.recipients import zero_address_refusal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 from crosslane.money import format_amount
 
@@ -93,12 +95,10 @@ class BridgeRequest(SecretFreeRequest):
     route needs a destination transaction (Wormhole's redeem), sends it too.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(pattern=BRIDGE_REQUEST_ID_PATTERN, description="business key; workflow id bridge-<id>")
-    source_chain: str = Field(min_length=1)
-    destination_chain: str = Field(min_length=1)
-    asset: str = Field(min_length=1)
+    source_chain: Name
+    destination_chain: Name
+    asset: Name
     amount: Amount = Field(description="base units of the asset on the source chain")
     signer: Address
     recipient: Address | None = Field(default=None, description="who receives on the destination; default: signer")
@@ -125,8 +125,9 @@ class BridgeRequest(SecretFreeRequest):
     def _two_chains(self) -> BridgeRequest:
         if self.source_chain == self.destination_chain:
             raise ValueError(f"source and destination are the same chain ({self.source_chain}): nothing to bridge")
-        if self.recipient is not None and int(self.recipient, 16) == 0:
-            raise ValueError("recipient is the zero address: the tokens would be lost")
+        refusal = zero_address_refusal(self.recipient)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     @property

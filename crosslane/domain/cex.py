@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from crosslane.domain.names import Name
+from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.routing import Side
 
 
@@ -13,10 +15,10 @@ class CexExecuteInput(BaseModel):
     """One CEX leg. ``step`` names it within the workflow; (workflow id, step) is the
     parent order's idempotency key, so a retried activity never places it twice."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     step: str = Field(pattern=r"^[A-Za-z0-9._:-]{1,64}$")
-    symbol: str = Field(min_length=3)
+    symbol: Name = Field(min_length=3)
     side: Side
     qty: Decimal = Field(gt=0)
     limit_price: Decimal | None = Field(default=None, gt=0)
@@ -45,10 +47,8 @@ class CexExecution(BaseModel):
     children: list[CexFill]
 
 
-class CexOrderRequest(BaseModel):
+class CexOrderRequest(SecretFreeRequest):
     """Input of the CexOrder workflow (workflow id ``cex-<request_id>``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     request_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
     leg: CexExecuteInput

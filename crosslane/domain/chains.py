@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from crosslane.domain.bridge_endpoints import BridgeEndpoints
+from crosslane.domain.names import unknown_name_hint
 from crosslane.errors import InvalidRequest
 
 
@@ -85,7 +86,7 @@ class ChainRegistry(BaseModel):
             return self.chains[name]
         except KeyError:
             known = ", ".join(sorted(self.chains)) or "none (is the devnet up?)"
-            raise InvalidRequest(f"unknown chain {name!r}; known chains: {known}") from None
+            raise InvalidRequest(f"unknown chain {name!r}{unknown_name_hint(name)}; known chains: {known}") from None
 
     @classmethod
     def load(cls, path: Path) -> ChainRegistry:

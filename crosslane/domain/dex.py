@@ -16,7 +16,6 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     field_validator,
@@ -25,7 +24,9 @@ from pydantic import (
 
 from crosslane.domain.chains import TokenInfo
 from crosslane.domain.evm import Address, HexData, TxHash, _checksummed, _uint
+from crosslane.domain.names import Name, check_name
 from crosslane.domain.no_secrets import SecretFreeRequest
+from crosslane.domain.recipients import zero_address_refusal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult
 
 
@@ -61,6 +62,7 @@ def _token_ref(value: str) -> str:
         raise ValueError(f"{value!r} is not a token symbol or address")
     if value.startswith("0x"):
         return _checksummed(value)
+    check_name(value)
     if not _SYMBOL.match(value):
         raise ValueError(f"{value!r} is not a token symbol or 0x address")
     return value
@@ -75,10 +77,8 @@ Amount = Annotated[int, BeforeValidator(_uint), PlainSerializer(str, return_type
 class SwapRequest(SecretFreeRequest):
     """One swap to execute: quoted, approved if needed, sent, settled from its receipt."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(pattern=SWAP_REQUEST_ID_PATTERN, description="business key; workflow id swap-<id>")
-    chain: str = Field(min_length=1)
+    chain: Name
     signer: Address
     token_in: TokenRef
     token_out: TokenRef
@@ -91,7 +91,7 @@ class SwapRequest(SecretFreeRequest):
         default=None, gt=0, description="unix seconds the swap must be mined by; default: 10 min after the quote"
     )
     recipient: Address | None = Field(default=None, description="who receives token_out; default: the signer")
-    dexes: list[str] | None = Field(default=None, description="route only through these deployments")
+    dexes: list[Name] | None = Field(default=None, max_length=16, description="route only through these deployments")
     max_hops: int = Field(default=2, ge=1, le=2, description="2 allows routes through WETH")
     approval: ApprovalMode = ApprovalMode.EXACT
     protected: bool = Field(default=False, description="send through the chain's private relay, not the mempool")
@@ -125,6 +125,9 @@ class SwapRequest(SecretFreeRequest):
     def _distinct_tokens(self) -> SwapRequest:
         if self.token_in.lower() == self.token_out.lower():
             raise ValueError(f"token_in and token_out are the same token ({self.token_in})")
+        refusal = zero_address_refusal(self.recipient)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     @property

@@ -23,6 +23,7 @@ from eth_utils import is_checksum_address, to_checksum_address
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
+from crosslane.domain.names import Name, check_name
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 
@@ -59,6 +60,7 @@ def _token_ref(value: str) -> str:
         if not is_checksum_address(value):
             raise ValueError(f"{value} fails the EIP-55 checksum (did you mean {to_checksum_address(value)}?)")
         return value
+    check_name(value)
     if not _SYMBOL.match(value):
         raise ValueError(f"{value!r} is neither a token symbol nor a 0x address")
     return value
@@ -154,15 +156,13 @@ Operation = Annotated[
 class LiquidityRequest(SecretFreeRequest):
     """One liquidity operation for ``owner`` (the signer; tokens and positions are its own)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(
         pattern=LIQUIDITY_REQUEST_ID_PATTERN, description="business key; the workflow id is lp-<request_id>"
     )
-    chain: str = Field(min_length=1)
+    chain: Name
     owner: Address
     operation: Operation
-    dex: str | None = Field(
+    dex: Name | None = Field(
         default=None, description="deployment name in the chain's dexes; default: the operation's protocol"
     )
     slippage_bps: int = Field(default=50, description="0-5000 (0-50%): min amounts are this far under expected")

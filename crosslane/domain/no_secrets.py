@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 
 SECRET_FIELDS = frozenset(
     {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
@@ -24,7 +24,14 @@ def refuse_secret_fields(data: Any) -> Any:
 
 
 class SecretFreeRequest(BaseModel):
-    """Base of every request model: a request with a key-like field is refused, naming it."""
+    """Base of every request model: a request with a key-like field is refused, naming it.
+
+    Errors never show the input: pydantic would otherwise print the offending value (and,
+    for the check below, the whole input dict) in ``input_value=…``, key included. The
+    setting governs nested models' errors too, and subclasses' configs merge with it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     @model_validator(mode="before")
     @classmethod

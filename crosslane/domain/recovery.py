@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from crosslane.domain.evm import Address, Wei
+from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
 
 
 class RecoveryRequest(SecretFreeRequest):
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
-    chain: str = Field(min_length=1)
+    chain: Name
     signer: Address
     max_fee_per_gas_cap: Wei = Field(gt=0, description="cap for every replacement and gap filler")
     dry_run: bool = False

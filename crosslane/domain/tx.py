@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.evm import Address, HexData, TxHash, Wei
+from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
 
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$"
@@ -24,9 +25,11 @@ class FeePolicy(BaseModel):
 
     max_fee_per_gas_cap: Wei = Field(gt=0, description="no attempt pays more than this per gas")
     initial_max_fee_per_gas: Wei | None = Field(
-        default=None, description="first attempt's max fee; default: oracle suggestion"
+        default=None, description="first attempt's max fee (> 0); default (None): the fee oracle's suggestion"
     )
-    initial_max_priority_fee_per_gas: Wei | None = None
+    initial_max_priority_fee_per_gas: Wei | None = Field(
+        default=None, description="first attempt's tip; 0 is honoured; default (None): the fee oracle's suggestion"
+    )
     bump_bps: int = Field(default=MIN_BUMP_BPS, ge=MIN_BUMP_BPS, le=100_000)
     wait_for_base_fee: bool = Field(
         default=True, description="if false, refuse when the cap is below the current base fee"
@@ -34,10 +37,16 @@ class FeePolicy(BaseModel):
 
     @model_validator(mode="after")
     def _initial_within_cap(self) -> FeePolicy:
-        if self.initial_max_fee_per_gas is not None and self.initial_max_fee_per_gas > self.max_fee_per_gas_cap:
+        initial = self.initial_max_fee_per_gas
+        if initial == 0:
+            raise ValueError(
+                "initial_max_fee_per_gas 0 can never be mined (every block has a base fee above 0); "
+                "omit it to start at the fee oracle's suggestion"
+            )
+        if initial is not None and initial > self.max_fee_per_gas_cap:
             raise ValueError("initial_max_fee_per_gas is above max_fee_per_gas_cap")
         tip = self.initial_max_priority_fee_per_gas
-        if tip is not None and tip > (self.initial_max_fee_per_gas or self.max_fee_per_gas_cap):
+        if tip is not None and tip > (self.max_fee_per_gas_cap if initial is None else initial):
             raise ValueError("initial_max_priority_fee_per_gas is above the max fee")
         return self
 
@@ -67,10 +76,8 @@ class ReplacementPolicy(BaseModel):
 class TxRequest(SecretFreeRequest):
     """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
-
     request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is tx-<request_id>")
-    chain: str = Field(min_length=1)
+    chain: Name
     signer: Address
     to: Address
     value: Wei = 0

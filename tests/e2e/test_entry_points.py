@@ -26,6 +26,11 @@ async def run(
 
 async def temporal_start(stack: Stack, workflow_type: str, queue: str, workflow_id: str, payload: object) -> None:
     """``temporal workflow start`` with plain JSON, as an operator would type it."""
+    await temporal_start_with(stack, workflow_type, queue, workflow_id, "--input", json.dumps(payload))
+
+
+async def temporal_start_with(stack: Stack, workflow_type: str, queue: str, workflow_id: str, *args: str) -> None:
+    """``temporal workflow start`` with whatever input flags (``args``) an operator might type."""
     started = await run(
         [
             str(temporal_binary()),
@@ -39,8 +44,7 @@ async def temporal_start(stack: Stack, workflow_type: str, queue: str, workflow_
             queue,
             "--workflow-id",
             workflow_id,
-            "--input",
-            json.dumps(payload),
+            *args,
         ]
     )
     assert started.returncode == 0, started.stderr

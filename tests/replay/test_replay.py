@@ -13,6 +13,7 @@ from crosslane.converter import data_converter
 from tests.replay.manifest import HISTORIES as HISTORY_DIR
 from tests.replay.manifest import MANIFEST, digest, read_manifest
 from workers.orchestrator import workflow_runner
+from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
 
 HISTORIES = sorted(HISTORY_DIR.glob("*.json"))
@@ -37,6 +38,11 @@ def test_no_saved_history_was_changed_or_removed() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=data_converter, workflow_runner=workflow_runner())
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=data_converter,
+        workflow_runner=workflow_runner(),
+        interceptors=[WorkflowInputGuard()],
+    )
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     await replayer.replay_workflow(history)
