@@ -108,7 +108,7 @@ class BridgeTransfer:
         )
         self._run.set(
             BridgeState.QUOTING,
-            f"{request.amount} {request.asset} {request.source_chain} -> {request.destination_chain}",
+            f"{request.amount} base units of {request.asset} {request.source_chain} -> {request.destination_chain}",
         )
         plan: BridgePlan = await workflow.execute_activity(
             BridgeActivity.PLAN,
@@ -156,7 +156,7 @@ class BridgeTransfer:
         self._deposit_started = True
         self._run.set(
             BridgeState.PENDING_SOURCE_CONFIRMATIONS,
-            f"depositing {plan.amount} {plan.source_token.symbol} via {plan.route}",
+            f"depositing {plan.source_token.amount_text(plan.amount)} via {plan.route}",
         )
         deposit = await self._land("deposit", plan.deposit, f"deposit into {plan.route}")
         if deposit.outcome is not TxOutcome.CONFIRMED:
@@ -211,10 +211,12 @@ class BridgeTransfer:
         self._completion_tx, self._refund_tx = result.completion_tx, result.refund_tx
         self._stage("verify")
         result = result.model_copy(update={"stage_seconds": self._stages})
+        # a refund pays the source token back to the depositor
+        delivered = plan.destination_token if result.state is BridgeState.COMPLETED else plan.source_token
         self._run.set(
             result.state,
-            f"{result.received} {plan.destination_token.symbol if result.state is BridgeState.COMPLETED else ''}"
-            f" to {result.recipient} ({result.completion_tx or result.refund_tx or 'redeemed by another'})",
+            f"{delivered.amount_text(result.received)} to {result.recipient}"
+            f" ({result.completion_tx or result.refund_tx or 'redeemed by another'})",
         )
         return result
 

@@ -201,18 +201,20 @@ async def test_received_is_the_fill_not_other_transfers_in_its_block(bridge_stac
     assert row is not None and row.received == owed
 
 
+FINALITY = 12
+
+
 async def test_waits_for_source_finality_before_following(bridge_stack: Stack) -> None:
-    """With a finality of 3 blocks on the source, the run holds at pending_source_confirmations
-    after its deposit is mined, and goes on once two more blocks are built on it."""
+    """With a finality of 12 blocks on the source, the run holds at pending_source_confirmations
+    after its deposit is mined, and goes on once eleven more blocks are built on it. (12, not 3:
+    the Across dataworker may still be landing an earlier test's bundle on devnet-a, a block a
+    transaction, and must not be able to supply the confirmations by itself.)"""
     stack = bridge_stack
     signer = stack.fund_signer()
     deal(stack, "devnet-a", signer.address, "USDC", 50 * 10**6)
     chains = stack.chains
-    slow = chains.model_copy(
-        update={
-            "chains": {**chains.chains, "devnet-a": chains.chains["devnet-a"].model_copy(update={"confirmations": 3})}
-        }
-    )
+    slow_a = chains.chains["devnet-a"].model_copy(update={"confirmations": FINALITY})
+    slow = chains.model_copy(update={"chains": {**chains.chains, "devnet-a": slow_a}})
     queue = unique_queue("bridgefinality")
     async with running_worker(stack, queue, chains=slow):
         client = await crosslane_client(stack, queue)
@@ -226,8 +228,8 @@ async def test_waits_for_source_finality_before_following(bridge_stack: Stack) -
         await asyncio.sleep(1.0)
         status = await client.bridge_status(request.request_id)
         assert status.state is BridgeState.PENDING_SOURCE_CONFIRMATIONS and status.deposit_tx is None
-        stack.anvil("devnet-a", "anvil_mine", 2)
+        stack.anvil("devnet-a", "anvil_mine", FINALITY - 1)
         result = await asyncio.wait_for(handle.result(), 60)
     assert result.state is BridgeState.COMPLETED
     receipt = w3.eth.get_transaction_receipt(result.deposit_tx)
-    assert w3.eth.block_number - receipt["blockNumber"] + 1 >= 3
+    assert w3.eth.block_number - receipt["blockNumber"] + 1 >= FINALITY
