@@ -66,9 +66,10 @@ async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subpro
 
 @asynccontextmanager
 async def sandbox(
-    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False
+    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False, solana: bool = False
 ) -> AsyncIterator[Sandbox]:
-    """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too."""
+    """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
+    ``solana``: the Solana node (seeded) on a free port."""
     server, port = await _temporal_on_free_ports(home)
     state_path = home / "devnet.json"
     try:
@@ -81,6 +82,8 @@ async def sandbox(
             cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
             wormhole=bridges,
             across=bridges,
+            solana=solana,
+            solana_port=find_free_port(),
         )
         try:
             yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")

@@ -167,7 +167,9 @@ class SolanaClient:
         proven it can no longer land (see :meth:`expired`). TransactionFailed when it landed
         with an error."""
         while True:
-            status = await self.status(signature)
+            # With history: a caller may start confirming long after the transaction landed
+            # (a worker restarted), when the recent-status cache no longer has it.
+            status = await self.status(signature, search_history=True)
             if status is not None:
                 if status.err is not None:
                     raise TransactionFailed(signature, status.err)
