@@ -8,8 +8,10 @@ from decimal import Decimal
 import pytest
 from solders.keypair import Keypair
 
+from connectors.solana.fees import transaction_fee_lamports
 from crosslane.domain.solana import SolOutcome, SolResult, SolStatus, SolTransferRequest
 from crosslane.ledger.solana_attempts import SolanaAttempts, SolanaAttemptStatus
+from tests.support.solana import set_faults
 from tests.support.solana_stack import LAMPORTS, SolanaStack
 from tests.support.stack import crosslane_client, unique_queue
 
@@ -94,3 +96,30 @@ async def test_starting_twice_runs_once(solana_stack: SolanaStack, monkeypatch: 
         assert first.result_run_id == second.result_run_id
         await first.result()
     assert await solana_stack.balance(recipient.pubkey()) == LAMPORTS // 2
+
+
+async def test_dropped_transaction_expires_and_is_resigned_once(
+    solana_stack: SolanaStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = await solana_stack.fund_wallet(sol=10)
+    recipient = Keypair()
+    before = await solana_stack.balance(sender.pubkey())
+    queue = unique_queue("drop")
+    await set_faults(solana_stack.url, drop_sends=1)  # the node answers the signature, never executes it
+    try:
+        async with solana_stack.worker(queue, monkeypatch):
+            client = await crosslane_client(solana_stack.stack, queue)
+            result = await (await client.start_sol(sol_request(sender, recipient, "2"))).result()
+    finally:
+        await set_faults(solana_stack.url)
+    first, second = result.attempts
+    assert result.outcome is SolOutcome.CONFIRMED and result.signature == second.signature
+    assert first.expired and not second.expired
+    assert second.blockhash != first.blockhash
+    assert first.unit_price < second.unit_price <= sol_request(sender, recipient, "2").fees.cap_micro_lamports
+    # On the node: the dropped signature never landed, the re-signed one did, once.
+    assert not await solana_stack.landed(first.signature)
+    assert await solana_stack.landed(second.signature)
+    assert await solana_stack.balance(recipient.pubkey()) == 2 * LAMPORTS
+    fee = transaction_fee_lamports(1, second.unit_price, second.unit_limit)
+    assert before - await solana_stack.balance(sender.pubkey()) == 2 * LAMPORTS + fee
