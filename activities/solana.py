@@ -23,7 +23,6 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
-from connectors.solana.amounts import token_units
 from connectors.solana.client import Confirmation, MintInfo, SolanaClient
 from connectors.solana.errors import BlockhashExpired, TransactionFailed
 from connectors.solana.signer import SolanaSignerRegistry
@@ -36,7 +35,15 @@ from connectors.solana.transactions import (
     spl_transfer,
 )
 from crosslane.crashpoints import crash_point
-from crosslane.domain.solana import NATIVE, SOL_DECIMALS, SolAttempt, SolPlan, SolTransferRequest, lamports
+from crosslane.domain.solana import (
+    NATIVE,
+    SOL_DECIMALS,
+    SolAttempt,
+    SolPlan,
+    SolTransferRequest,
+    base_units,
+    lamports,
+)
 from crosslane.domain.solana_address import parse_address
 from crosslane.domain.solana_steps import (
     ConfirmOutcome,
@@ -151,7 +158,7 @@ class SolanaActivities:
                 mint=mint.mint,
                 token_program=mint.token_program,
                 decimals=mint.decimals,
-                amount=token_units(request.amount, mint.decimals),
+                amount=base_units(request.amount, mint.decimals, f"the mint has {mint.decimals} decimals"),
                 commitment=commitment,
             )
         await asyncio.to_thread(

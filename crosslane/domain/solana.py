@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.solana_address import SolanaWallet, canonical_address
@@ -110,13 +110,18 @@ class SolTransferRequest(SecretFreeRequest):
             raise ValueError(f"{value!r} is neither a mint symbol nor a mint address")
         return value
 
-    @model_validator(mode="after")
-    def _native_precision(self) -> SolTransferRequest:
-        if self.asset == NATIVE:
+    @field_validator("amount")
+    @classmethod
+    def _native_precision(cls, value: Decimal, info: ValidationInfo) -> Decimal:
+        if info.data.get("asset") == NATIVE:
             try:
-                lamports(self.amount)
+                lamports(value)
             except InvalidRequest as exc:
-                raise ValueError(str(exc)) from None
+                raise ValueError(str(exc).removeprefix("amount: ")) from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_to_self(self) -> SolTransferRequest:
         if self.signer == self.recipient:
             raise ValueError("recipient: is the signer itself")
         return self
@@ -126,12 +131,17 @@ class SolTransferRequest(SecretFreeRequest):
         return f"sol-{self.request_id}"
 
 
-def lamports(amount: Decimal) -> int:
-    """SOL as lamports; InvalidRequest (naming ``amount``) for more than 9 decimal places."""
+def base_units(amount: Decimal, decimals: int, unit: str) -> int:
+    """A human amount as base units of an asset with ``decimals``; InvalidRequest naming
+    ``amount`` for more decimal places than that."""
     try:
-        return to_base_units(amount, SOL_DECIMALS)
-    except ValueError as exc:
-        raise InvalidRequest(f"amount: {exc} (SOL has {SOL_DECIMALS} decimals)") from None
+        return to_base_units(amount, decimals)
+    except ValueError:
+        raise InvalidRequest(f"amount: {amount:f} has more than {decimals} decimal places ({unit})") from None
+
+
+def lamports(amount: Decimal) -> int:
+    return base_units(amount, SOL_DECIMALS, f"SOL has {SOL_DECIMALS} decimals")
 
 
 class SolState(StrEnum):
