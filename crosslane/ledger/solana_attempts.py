@@ -17,11 +17,12 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import utcnow
-from crosslane.ledger.errors import AttemptNotFound
+from crosslane.ledger.errors import AttemptNotFound, LedgerConflict
 from crosslane.ledger.models import SolanaAttempt
 from crosslane.ledger.repository import Ledger, _lock_operation
 
@@ -115,7 +116,10 @@ class SolanaAttempts:
                 status=SolanaAttemptStatus.SIGNED.value,
                 created_at=utcnow(),
             )
-            s.execute(stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"]))
+            try:
+                s.execute(stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"]))
+            except IntegrityError as exc:
+                raise LedgerConflict(f"signature {signature} is already recorded under another attempt") from exc
             stored = _find(s, operation_id, attempt_index)
             assert stored is not None
             return _record(stored)
