@@ -19,6 +19,7 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_histories_are_saved() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"tx_confirmed", "tx_stuck_replaced", "tx_cancelled_by_signal", "recovery_clean"} <= names
+    assert {"sol_confirmed", "sol_spl_confirmed", "sol_resigned_after_expiry", "sol_cancelled"} <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
