@@ -249,13 +249,19 @@ class SolanaActivities:
         """Until the attempt reaches ``commitment``, landed and failed, or is proven never to
         land; heartbeats meanwhile."""
         client = self.client(inp.cluster)
-        waiting = asyncio.ensure_future(client.confirm(inp.signature, inp.last_valid_block_height, inp.commitment))
-        beat = min(inp.poll_interval_ms / 1000, HEARTBEAT_EVERY_S)
+        waiting = asyncio.ensure_future(
+            client.confirm(
+                inp.signature,
+                inp.last_valid_block_height,
+                inp.commitment,
+                poll_interval_s=inp.poll_interval_ms / 1000,
+            )
+        )
         try:
             while not waiting.done():
                 activity.heartbeat({"signature": inp.signature})
                 crash_point("sol.confirming", inp.workflow_id)
-                await asyncio.wait({waiting}, timeout=beat)
+                await asyncio.wait({waiting}, timeout=HEARTBEAT_EVERY_S)
             confirmation: Confirmation | None = waiting.result()
         except TransactionFailed as exc:
             error = str(exc.err)
