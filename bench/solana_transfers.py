@@ -40,7 +40,6 @@ from connectors.solana.fees import PriorityFeePolicy
 from connectors.solana.signer import LocalKeypairSigner
 from connectors.solana.transactions import SOL_TRANSFER_COMPUTE_UNITS, sign_transaction, sol_transfer
 from crosslane.client import CrosslaneClient, connect_temporal
-from crosslane.config import Settings
 from crosslane.domain.solana import SolTransferRequest
 from crosslane.ledger import Ledger
 from devnet.sandbox import Sandbox, WorkerProcess, sandbox
@@ -129,14 +128,7 @@ async def temporal_transactions(sb: Sandbox, sender: Keypair, count: int, concur
     recipient = str(Keypair().pubkey())
     try:
         await worker.wait_polling()
-        settings = Settings(
-            home=sb.home,
-            temporal_address=sb.temporal_address,
-            task_queue=queue,
-            db_url_override=sb.db_url,
-            devnet_state_override=str(sb.devnet_state_path),
-        )
-        client = CrosslaneClient(await connect_temporal(settings), queue)
+        client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
 
         async def transfer(i: int) -> None:
             request = SolTransferRequest(

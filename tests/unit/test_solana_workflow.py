@@ -107,15 +107,19 @@ def request(**kw: object) -> SolTransferRequest:
     )
 
 
-async def run_with(env: WorkflowEnvironment, cluster: FakeCluster, req: SolTransferRequest) -> SolResult:
-    queue = uuid.uuid4().hex
-    async with Worker(
+def worker_for(env: WorkflowEnvironment, cluster: FakeCluster, queue: str) -> Worker:
+    return Worker(
         env.client,
         task_queue=queue,
         workflows=[SolanaTransaction],
         activities=cluster.activities(),
         workflow_runner=workflow_runner(),
-    ):
+    )
+
+
+async def run_with(env: WorkflowEnvironment, cluster: FakeCluster, req: SolTransferRequest) -> SolResult:
+    queue = uuid.uuid4().hex
+    async with worker_for(env, cluster, queue):
         return await env.client.execute_workflow(
             "SolanaTransaction", req, id=req.workflow_id, task_queue=queue, result_type=SolResult
         )
@@ -143,13 +147,7 @@ async def test_cancel_stops_resigning(env: WorkflowEnvironment) -> None:
     cluster = FakeCluster(land_at=99, release=asyncio.Event())
     req = request()
     queue = uuid.uuid4().hex
-    async with Worker(
-        env.client,
-        task_queue=queue,
-        workflows=[SolanaTransaction],
-        activities=cluster.activities(),
-        workflow_runner=workflow_runner(),
-    ):
+    async with worker_for(env, cluster, queue):
         handle = await env.client.start_workflow(
             "SolanaTransaction", req, id=req.workflow_id, task_queue=queue, result_type=SolResult
         )
