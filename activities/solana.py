@@ -278,6 +278,3 @@ class SolanaActivities:
         return SolConfirmResult(
             outcome=ConfirmOutcome.LANDED, slot=confirmation.slot, commitment=confirmation.commitment
         )
-
-    async def close(self) -> None:
-        await asyncio.gather(*(c.close() for c in self._clients.values()))
