@@ -11,6 +11,7 @@ from activities.dex_liquidity import DexLiquidityActivities
 from activities.dex_swap import DexSwapActivities
 from activities.recovery import RecoveryActivities
 from activities.runtime import ChainRuntime
+from activities.solana import SolanaActivities
 from activities.tx import TxActivities
 
 
@@ -39,4 +40,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_completion,
         bridge.bridge_verify,
         bridge.bridge_record_failure,
+        *SolanaActivities(runtime).all(),
     ]

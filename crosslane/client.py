@@ -18,12 +18,14 @@ from crosslane.converter import data_converter
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
+from crosslane.domain.solana import SolResult, SolStatus, SolTransferRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
 
 TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
 SWAP_WORKFLOW = "DexSwap"
 BRIDGE_WORKFLOW = "BridgeTransfer"
+SOL_WORKFLOW = "SolanaTransaction"
 R = TypeVar("R")
 
 
@@ -45,7 +47,11 @@ class CrosslaneClient:
         return cls(await connect_temporal(cfg), cfg.task_queue)
 
     async def _start_once(
-        self, workflow: str, request: TxRequest | SwapRequest | BridgeRequest, result_type: type[R], summary: str
+        self,
+        workflow: str,
+        request: TxRequest | SwapRequest | BridgeRequest | SolTransferRequest,
+        result_type: type[R],
+        summary: str,
     ) -> WorkflowHandle[object, R]:
         """Start (or join, if running) the run keyed by ``request.workflow_id``: the workflow
         id is the business key, so starting twice runs once; a closed run is not repeated."""
@@ -110,3 +116,14 @@ class CrosslaneClient:
 
     async def bridge_status(self, request_id: str) -> BridgeStatus:
         return await self.bridge_handle(request_id).query("status", result_type=BridgeStatus)
+
+    async def start_sol(self, request: SolTransferRequest) -> WorkflowHandle[object, SolResult]:
+        """Start (or join) the SolanaTransaction for ``request.request_id`` (workflow id ``sol-<id>``)."""
+        summary = f"{request.amount} {request.asset} {request.signer} -> {request.recipient} on {request.cluster}"
+        return await self._start_once(SOL_WORKFLOW, request, SolResult, summary)
+
+    def sol_handle(self, request_id: str) -> WorkflowHandle[object, SolResult]:
+        return self._handle("sol-", request_id, SolResult)
+
+    async def sol_status(self, request_id: str) -> SolStatus:
+        return await self.sol_handle(request_id).query("status", result_type=SolStatus)

@@ -62,6 +62,7 @@ from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
 from devnet.rpc_proxy import get_faults_sync
 from devnet.services import spawn_service, wait_service
+from devnet.solana import devnet as solana_devnet
 from devnet.state import (
     CexVenue,
     ChainStatus,
@@ -108,6 +109,7 @@ _PROCESS_MARKERS = {
     "wormhole_guardian": "devnet.wormhole.guardian",
     "across_relayer": "devnet.across.relayer",
     "across_dataworker": "devnet.across.dataworker",
+    "solana": "devnet.solana",
 }
 
 
@@ -162,6 +164,7 @@ _PROBES: dict[str, Callable[..., object]] = {
     "private_relay": relay_state_sync,
     "wormhole_guardian": get_guardian_health_sync,
     "rpc_proxy": get_faults_sync,
+    "solana": solana_devnet.probe_health,
 }
 
 
@@ -237,6 +240,8 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
         return f"wormhole={state.options.wormhole}"
     if state.options.across != options.across:
         return f"across={state.options.across}"
+    if state.options.solana != options.solana:
+        return f"solana={state.options.solana}"
     for chain, port in (ports or {}).items():
         running = state.processes.get(f"anvil-{chain}")
         if running is None or running.port != port:
@@ -312,6 +317,8 @@ async def devnet_up(
     private_relay: bool = False,
     wormhole: bool = False,
     across: bool = False,
+    solana: bool = False,
+    solana_port: int = solana_devnet.DEFAULT_PORT,
 ) -> DevnetState:
     """Start both anvils (and optional proxies), deploy contracts, write the state file.
 
@@ -326,7 +333,9 @@ async def devnet_up(
     test tokens attested) and starts the devnet guardians (:mod:`devnet.wormhole`); see
     ``state.wormhole``. ``across`` deploys Across's real SpokePool on every chain
     (``contracts["AcrossSpokePool"]``) and starts its relayer and dataworker
-    (:mod:`devnet.across`; processes ``across-relayer`` / ``across-dataworker``).
+    (:mod:`devnet.across`; processes ``across-relayer`` / ``across-dataworker``). ``solana``
+    starts the Solana node on ``solana_port`` (:mod:`devnet.solana`), seeds its mints and
+    dev accounts and records it as ``state.solana``.
     """
     path = _state_path(state_path)
     options = DevnetOptions(
@@ -337,6 +346,7 @@ async def devnet_up(
         private_relay=private_relay,
         wormhole=wormhole,
         across=across,
+        solana=solana,
     )
     with _locked(path):
         existing = DevnetState.load(path)
@@ -351,7 +361,9 @@ async def devnet_up(
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
         venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
-        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed)
+        return await _start(
+            path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port
+        )
 
 
 async def _start(
@@ -363,6 +375,7 @@ async def _start(
     timeout: float,
     cex_ports: Mapping[str, int] | None = None,
     cex_seed: int = 1,
+    solana_port: int = solana_devnet.DEFAULT_PORT,
 ) -> DevnetState:
     unknown = set(ports) - {c.name for c in chains}
     if unknown:
@@ -427,6 +440,8 @@ async def _start(
                 venue=venue.venue,
                 ws_url=venue.ws_url,
             )
+        if options.solana:
+            processes["solana"] = solana_devnet.spawn_node(solana_port, logs / "solana.log", options.detached)
         await asyncio.gather(*(asyncio.to_thread(a.wait_ready, timeout) for a in anvils.values()))
         deployed = await asyncio.gather(
             *(_deploy_contracts(spec, anvils[spec.name].url, proxy_urls.get(spec.name)) for spec in chains)
@@ -471,6 +486,10 @@ async def _start(
                     kind=kind, pid=pid, port=port, url=url, log=str(log), detached=options.detached
                 )
             await asyncio.to_thread(across_devnet.wait_services, services, timeout)
+        solana_cluster = None
+        if options.solana:
+            await asyncio.to_thread(solana_devnet.wait_node, processes["solana"], timeout)
+            solana_cluster = await solana_devnet.seed_cluster(processes["solana"].url)
         relays = {p.chain: p.url for p in processes.values() if p.kind == "private_relay"}
         deployed = [c.model_copy(update={"private_relay_url": relays.get(c.name)}) for c in deployed]
         state = DevnetState(
@@ -480,6 +499,7 @@ async def _start(
             accounts=list[str](dev_addresses()),
             cex={v.venue: _cex_venue(path, v) for v in venues},
             wormhole=wormhole,
+            solana=solana_cluster,
         )
         state.save(path)
         return state

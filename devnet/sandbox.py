@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from crosslane.config import Settings
 from crosslane.fastpath.client import FastPathClient, FastPathError
 from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
 from devnet.manager import devnet_down, devnet_up
@@ -31,6 +32,16 @@ class Sandbox:
     devnet: DevnetState
     devnet_state_path: Path
     db_url: str
+
+    def settings(self, task_queue: str) -> Settings:
+        """Settings for an in-process client or worker bound to this sandbox."""
+        return Settings(
+            home=self.home,
+            temporal_address=self.temporal_address,
+            task_queue=task_queue,
+            db_url_override=self.db_url,
+            devnet_state_override=str(self.devnet_state_path),
+        )
 
     def env(self, task_queue: str, **extra: str) -> dict[str, str]:
         """Environment for a Crosslane process (worker, CLI) bound to this sandbox."""
@@ -66,9 +77,10 @@ async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subpro
 
 @asynccontextmanager
 async def sandbox(
-    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False
+    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False, solana: bool = False
 ) -> AsyncIterator[Sandbox]:
-    """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too."""
+    """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
+    ``solana``: the Solana node (seeded) on a free port."""
     server, port = await _temporal_on_free_ports(home)
     state_path = home / "devnet.json"
     try:
@@ -81,6 +93,8 @@ async def sandbox(
             cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
             wormhole=bridges,
             across=bridges,
+            solana=solana,
+            solana_port=find_free_port(),
         )
         try:
             yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")

@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.domain.solana import SolanaCluster
 
 STATE_VERSION = 1
 
@@ -70,6 +71,7 @@ class DevnetOptions(BaseModel):
     private_relay: bool = False
     wormhole: bool = False
     across: bool = False
+    solana: bool = False
 
 
 class WormholeInfo(BaseModel):
@@ -95,6 +97,7 @@ class DevnetState(BaseModel):
     accounts: list[str] = Field(default_factory=list, description="anvil dev accounts 0..9")
     cex: dict[str, CexVenue] = Field(default_factory=dict, description="exchange simulators by venue")
     wormhole: WormholeInfo | None = None
+    solana: SolanaCluster | None = Field(default=None, description="the Solana node, its mints (no keys)")
 
     def registry(self) -> ChainRegistry:
         return ChainRegistry.from_state(self.model_dump(mode="json"))

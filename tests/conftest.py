@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from devnet.sandbox import sandbox
+from tests.support.solana_stack import SolanaStack
 from tests.support.stack import Stack
 
 
@@ -25,3 +26,12 @@ async def bridge_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
         test_stack = Stack(services)
         test_stack.ledger().migrate()
         yield test_stack
+
+
+@pytest.fixture(scope="session")
+async def solana_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SolanaStack]:
+    """A stack whose devnet also runs the Solana node (seeded: USDC and T22 mints)."""
+    async with sandbox(tmp_path_factory.mktemp("crosslane-solana"), solana=True) as services:
+        test_stack = Stack(services)
+        test_stack.ledger().migrate()
+        yield SolanaStack(test_stack)

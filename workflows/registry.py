@@ -6,7 +6,16 @@ from workflows.bridge_transfer import BridgeTransfer
 from workflows.cex_order import CexOrder
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
+from workflows.solana_transaction import SolanaTransaction
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
 
-WORKFLOWS: list[type] = [TransactionLifecycle, StuckTxRecovery, CexOrder, DexLiquidity, DexSwap, BridgeTransfer]
+WORKFLOWS: list[type] = [
+    TransactionLifecycle,
+    StuckTxRecovery,
+    CexOrder,
+    DexLiquidity,
+    DexSwap,
+    BridgeTransfer,
+    SolanaTransaction,
+]

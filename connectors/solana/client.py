@@ -161,13 +161,20 @@ class SolanaClient:
         return await self.status(signature, search_history=True) is None
 
     async def confirm(
-        self, signature: str, last_valid_block_height: int, commitment: CommitmentLevel = "confirmed"
+        self,
+        signature: str,
+        last_valid_block_height: int,
+        commitment: CommitmentLevel = "confirmed",
+        *,
+        poll_interval_s: float | None = None,
     ) -> Confirmation | None:
         """Wait until the transaction reaches ``commitment``: its Confirmation; None when it is
         proven it can no longer land (see :meth:`expired`). TransactionFailed when it landed
         with an error."""
         while True:
-            status = await self.status(signature)
+            # With history: a caller may start confirming long after the transaction landed
+            # (a worker restarted), when the recent-status cache no longer has it.
+            status = await self.status(signature, search_history=True)
             if status is not None:
                 if status.err is not None:
                     raise TransactionFailed(signature, status.err)
@@ -176,7 +183,7 @@ class SolanaClient:
                     return Confirmation(signature=signature, slot=status.slot, commitment=reached)
             elif await self.expired(signature, last_valid_block_height):
                 return None
-            await asyncio.sleep(self.poll_interval_s)
+            await asyncio.sleep(self.poll_interval_s if poll_interval_s is None else poll_interval_s)
 
     async def send_and_confirm(
         self, tx: SignedSolanaTx, commitment: CommitmentLevel = "confirmed", *, skip_preflight: bool = False

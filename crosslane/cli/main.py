@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crosslane.cli import bridge, cex, dex, stack, tx
+from crosslane.cli import bridge, cex, dex, sol, stack, tx
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.stack_health import stack_status
 from crosslane.cli.tables import table as key_table
 from crosslane.config import Settings, resolve_home, settings
+from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 
 app = typer.Typer(help="Crosslane: durable cross-chain execution on Temporal.", no_args_is_help=True)
 dev = typer.Typer(help="The embedded stack: Temporal dev server, devnet, orchestrator worker.", no_args_is_help=True)
@@ -23,6 +24,7 @@ devnet_app = typer.Typer(help="The local sandbox chains alone.", no_args_is_help
 app.add_typer(dev, name="dev")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(tx.app, name="tx")
+app.add_typer(sol.app, name="sol")
 app.add_typer(dex.app, name="dex")
 app.add_typer(bridge.app, name="bridge")
 app.add_typer(cex.cex_app, name="cex")
@@ -48,7 +50,11 @@ async def dev_up() -> None:
     out.print(f"[green]up[/]: Temporal {state.temporal_address}, UI [link]{state.ui_url}[/]")
     for chain in devnet.chains.values():
         out.print(f"  {chain.name} (chain id {chain.chain_id}): {chain.rpc_urls[0]}")
+    if devnet.solana is not None:
+        sol = devnet.solana
+        out.print(f"  {sol.name}: {sol.rpc_url}, mints " + ", ".join(f"{s} {m.mint}" for s, m in sol.mints.items()))
     out.print(f"  worker pid {state.worker_pid}, signers: {', '.join(stack.dev_signers())}")
+    out.print(f"  Solana signers: {', '.join(solana_dev_signer_addresses())}")
 
 
 @dev.command("down")

@@ -1,8 +1,11 @@
 """Starting a run by its business key from the command line: started, joined while it runs,
-or found closed (the id ran already; it is never repeated, its result is what is shown)."""
+or found closed (the id ran already; it is never repeated, its result is what is shown); and
+following it with a live line of its state."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -87,3 +90,14 @@ async def start_and_follow(
     if started.closed is not None:
         return await handle.result()
     return await follow() if wait else None
+
+
+async def follow_run(out: Console, result: Awaitable[R], describe: Callable[[], Awaitable[str]]) -> R:
+    """Await ``result``, showing ``describe()`` (a status query, rendered) every half second."""
+    task = asyncio.ensure_future(result)
+    with out.status("starting…") as spinner:
+        while not task.done():
+            with contextlib.suppress(Exception):  # the query races the run's start; keep the spinner
+                spinner.update(await describe())
+            await asyncio.wait({task}, timeout=0.5)
+    return task.result()

@@ -19,6 +19,7 @@ from rich.live import Live
 from rich.table import Table
 from temporalio.client import WorkflowHandle
 
+from crosslane.cli.showcase_solana import solana_step
 from crosslane.cli.stack import dev_signers, stack_up
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
@@ -228,6 +229,8 @@ async def run_showcase(out: Console) -> None:
             soft_wrap=True,
         )
         out.print(f"    why: {b.reason}", soft_wrap=True)
+
+    await solana_step(out, client, devnet, run)
 
     out.rule("watch it in the Temporal UI")
     out.print(f"  all runs: {stack.ui_url}/namespaces/{cfg.temporal_namespace}/workflows")

@@ -20,6 +20,7 @@ from connectors.evm.signer import write_keystore
 from crosslane.config import Settings
 from devnet.anvil import REPO_ROOT, dev_account, pid_alive, spawn, stop_pid
 from devnet.manager import devnet_down, devnet_up
+from devnet.solana.accounts import dev_signer_keys as solana_dev_signer_keys
 from devnet.state import DevnetState
 from devnet.temporal_server import start_dev_server, wait_ready
 
@@ -83,7 +84,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     """Idempotent: what already runs is kept."""
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians and the Across relayer")
+    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians, the Across relayer, Solana")
     devnet = await devnet_up(
         cfg.devnet_state_path,
         ports=cfg.devnet_ports,
@@ -91,6 +92,8 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
         cex_ports=cfg.cex_ports,
         wormhole=True,
         across=True,
+        solana=True,
+        solana_port=cfg.solana_port,
     )
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
@@ -114,6 +117,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
             **_base_env(cfg),
             "CROSSLANE_KEYSTORE_DIR": str(keystore_dir),
             "CROSSLANE_KEYSTORE_PASSWORD_FILE": str(password_file),
+            "CROSSLANE_SOLANA_KEYS": solana_dev_signer_keys(),  # devnet-only keys, derived from public seeds
         }
         worker_log.write_text("")
         proc = spawn(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from crosslane.cli.amounts import eth_value, gwei_arg
 from crosslane.cli.errors import run_async
-from crosslane.cli.runs import start_and_follow
+from crosslane.cli.runs import follow_run, start_and_follow
 from crosslane.cli.tables import table as key_table
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
@@ -47,17 +46,12 @@ def attempts_table(status: TxStatus | TxResult) -> Table:
 
 async def follow(client: CrosslaneClient, request_id: str) -> TxResult:
     """Await the result with a live line of the workflow's state."""
-    handle = client.tx_handle(request_id)
-    result_task = asyncio.ensure_future(handle.result())
-    with out.status("starting…") as spinner:
-        while not result_task.done():
-            try:
-                s = await client.tx_status(request_id)
-                spinner.update(f"{s.state}: {s.detail} ({len(s.attempts)} attempt(s))")
-            except Exception:  # noqa: BLE001 - the query races the run's start; keep showing the spinner
-                pass
-            await asyncio.wait({result_task}, timeout=0.5)
-    return result_task.result()
+
+    async def describe() -> str:
+        s = await client.tx_status(request_id)
+        return f"{s.state}: {s.detail} ({len(s.attempts)} attempt(s))"
+
+    return await follow_run(out, client.tx_handle(request_id).result(), describe)
 
 
 @app.command()

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from crosslane.domain.bridge_endpoints import BridgeEndpoints
 from crosslane.domain.names import unknown_name_hint
+from crosslane.domain.solana import SolanaCluster
 from crosslane.errors import InvalidRequest
 
 
@@ -80,6 +81,7 @@ class ChainConfig(BaseModel):
 class ChainRegistry(BaseModel):
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
     bridges: BridgeEndpoints = Field(default_factory=BridgeEndpoints)
+    solana: dict[str, SolanaCluster] = Field(default_factory=dict, description="Solana clusters by name")
 
     def get(self, name: str) -> ChainConfig:
         try:
@@ -87,6 +89,13 @@ class ChainRegistry(BaseModel):
         except KeyError:
             known = ", ".join(sorted(self.chains)) or "none (is the devnet up?)"
             raise InvalidRequest(f"unknown chain {name!r}{unknown_name_hint(name)}; known chains: {known}") from None
+
+    def solana_cluster(self, name: str) -> SolanaCluster:
+        try:
+            return self.solana[name]
+        except KeyError:
+            known = ", ".join(sorted(self.solana)) or "none (is the devnet up with its Solana node?)"
+            raise InvalidRequest(f"cluster: unknown Solana cluster {name!r}; known: {known}") from None
 
     @classmethod
     def load(cls, path: Path) -> ChainRegistry:
@@ -97,7 +106,13 @@ class ChainRegistry(BaseModel):
     @classmethod
     def from_state(cls, raw: dict[str, Any]) -> ChainRegistry:
         """From the registry file's JSON (a devnet state file has this shape)."""
-        return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw)})
+        return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw), "solana": _solana(raw)})
+
+
+def _solana(raw: dict[str, Any]) -> dict[str, Any]:
+    """The file's ``solana`` section: one cluster (as the devnet writes it) or clusters by name."""
+    section = raw.get("solana") or {}
+    return {section["name"]: section} if "name" in section else dict(section)
 
 
 def _bridges(raw: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 SECRET_FIELDS = frozenset(
-    {"private_key", "privatekey", "key", "secret", "mnemonic", "seed", "password", "keystore_password"}
+    {
+        "private_key",
+        "privatekey",
+        "secret_key",  # Solana keypairs are "secret keys"
+        "secretkey",
+        "keypair",
+        "key",
+        "secret",
+        "mnemonic",
+        "seed",
+        "password",
+        "keystore_password",
+    }
 )
 
 

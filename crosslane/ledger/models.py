@@ -137,3 +137,36 @@ class BridgeTransfer(Base):
     detail: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SolanaAttempt(Base):
+    """One signed Solana transaction for an operation; raw bytes are stored before send.
+
+    Exclusive by its recent blockhash (no nonce): a new attempt is signed only once the
+    previous one is proven never to land (its blockhash's last valid block height passed).
+    """
+
+    __tablename__ = "solana_attempts"
+    __table_args__ = (
+        UniqueConstraint("operation_id", "attempt_index"),
+        UniqueConstraint("signature"),
+        Index(None, "cluster", "signer"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="RESTRICT"))
+    attempt_index: Mapped[int] = mapped_column(Integer)
+    cluster: Mapped[str] = mapped_column(String(64))
+    signer: Mapped[str] = mapped_column(String(44))
+    signature: Mapped[str] = mapped_column(String(88))
+    raw_tx: Mapped[str] = mapped_column(Text)  # base64 wire bytes
+    recent_blockhash: Mapped[str] = mapped_column(String(44))
+    last_valid_block_height: Mapped[int] = mapped_column(BigInteger)
+    unit_price: Mapped[int] = mapped_column(BigInteger)  # micro-lamports per compute unit
+    unit_limit: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(32))
+    slot: Mapped[int | None] = mapped_column(BigInteger)
+    error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

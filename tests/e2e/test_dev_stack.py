@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from devnet.anvil import dev_account, find_free_port, pid_alive, rpc_call, stop_pid
+from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.stack import unique_queue
 
@@ -29,6 +30,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
         CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()}",
+        CROSSLANE_SOLANA_PORT=str(find_free_port()),
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="300",
     )
@@ -52,6 +54,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
             "wormhole-guardians": "answers its wormhole_guardian endpoint",
             "across-relayer": "answers /state",
             "across-dataworker": "answers /state",
+            "solana": "answers its solana endpoint",
         }
         for name, chain in devnet["chains"].items():
             expected[f"anvil-{name}"] = f"answers eth_chainId {chain['chain_id']}, block "
@@ -100,6 +103,12 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         )
         assert sent.returncode == 0, sent.stderr
         assert "confirmed" in sent.stdout and "0.5 ETH from" in sent.stdout
+        # ...and the devnet's Solana dev signers (CROSSLANE_SOLANA_KEYS).
+        alice, bob = solana_dev_signer_addresses()[:2]
+        sol_send = [crosslane, "sol", "send", "--from", alice, "--to", bob, "--asset", "USDC", "--amount", "2.5"]
+        sent = await run([*sol_send, "--id", unique_queue("dev-sol")], env=env)
+        assert sent.returncode == 0, sent.stderr
+        assert "confirmed" in sent.stdout and "2.5 USDC in " in sent.stdout
         again = await run([crosslane, "dev", "up"], env=env)
         assert again.returncode == 0
         assert json.loads((tmp_path / "home" / "stack.json").read_text()) == stack, "a second up keeps what runs"

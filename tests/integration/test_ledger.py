@@ -7,6 +7,7 @@ never collide with each other or with anything else on the server. Set
 
 from __future__ import annotations
 
+import base64
 import multiprocessing as mp
 import os
 import threading
@@ -40,6 +41,7 @@ from crosslane.ledger import (
 )
 from crosslane.ledger.models import Base
 from crosslane.ledger.records import BRIDGE_TRANSFER_FINAL_STATES, BridgeTransferRecord
+from crosslane.ledger.solana_attempts import SolanaAttempts, SolanaAttemptStatus
 
 PG_ADMIN_URL = os.environ.get("CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHAIN = 31337
@@ -175,19 +177,24 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
         with led.engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert {"operations", "tx_attempts", "nonce_cursors", "bridge_transfers", "alembic_version"} <= tables
+            assert "solana_attempts" in tables
             indexes = {ix["name"] for ix in inspect(conn).get_indexes("bridge_transfers")}
             assert {"ix_bridge_transfers_state", "ix_bridge_transfers_source_chain_destination_chain"} <= indexes
             mc = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert mc.get_current_revision() == "0002"
+            assert mc.get_current_revision() == "0003"
             assert compare_metadata(mc, Base.metadata) == []
-        # one revision down drops only the bridge transfers, and up again restores them
+        # one revision down drops only the Solana attempts; two, the bridge transfers too
+        command.downgrade(led.alembic_config(), "0002")
+        with led.engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            assert "solana_attempts" not in tables and "bridge_transfers" in tables
         command.downgrade(led.alembic_config(), "0001")
         with led.engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             assert "bridge_transfers" not in tables and "operations" in tables
         led.migrate()
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            assert MigrationContext.configure(conn).get_current_revision() == "0003"
         # and the downgrade path works, so later revisions can be tested the same way
         command.downgrade(led.alembic_config(), "base")
         with led.engine.connect() as conn:
@@ -210,7 +217,7 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
     led = Ledger(db_url)
     try:
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0002"
+            assert MigrationContext.configure(conn).get_current_revision() == "0003"
     finally:
         led.close()
 
@@ -643,3 +650,70 @@ def test_sqlite_connection_settings(tmp_path: Any) -> None:
             )
     finally:
         led.close()
+
+
+# -- Solana attempts --------------------------------------------------------------------
+
+
+def solana_kwargs(tag: str, **overrides: Any) -> dict[str, Any]:
+    raw = base64.b64encode(f"signed-{tag}".encode()).decode()
+    values: dict[str, Any] = {
+        "cluster": "solana-devnet",
+        "signer": "7zivpmhCq5brX3owZHozgC1Lt8grneia2f9DaUypsA3x",  # 44 chars: wider than an EVM address
+        "signature": (tag * 88)[:88],
+        "raw_tx": raw,
+        "recent_blockhash": (tag * 44)[:44],
+        "last_valid_block_height": 2**40,
+        "unit_price": 1_000_000,
+        "unit_limit": 60_000,
+    }
+    return {**values, **overrides}
+
+
+def test_solana_attempt_record_never_overwrites(ledger: Ledger) -> None:
+    attempts = SolanaAttempts(ledger)
+    op = ledger.begin_operation("sol-wf", "sol", "sol_transfer")
+    first = attempts.record(op.id, 0, **solana_kwargs("a"))
+    assert first.status is SolanaAttemptStatus.SIGNED and first.sent_at is None
+    assert first.signer == solana_kwargs("a")["signer"] and first.last_valid_block_height == 2**40
+    # a retried activity that signed again (new blockhash, new signature) gets the stored bytes back
+    assert attempts.record(op.id, 0, **solana_kwargs("b")) == first
+    assert attempts.get(op.id, 0) == first and attempts.get(op.id, 1) is None
+    second = attempts.record(op.id, 1, **solana_kwargs("c", unit_price=1_250_000))
+    assert attempts.list(op.id) == [first, second]
+    with pytest.raises(LedgerConflict):  # the same signed transaction under another index
+        attempts.record(op.id, 2, **solana_kwargs("a"))
+    with pytest.raises(InvalidRequest):
+        attempts.record(op.id, 2, **solana_kwargs("d", raw_tx="not base64!"))
+    with pytest.raises(InvalidRequest):
+        attempts.record(op.id, 2, **solana_kwargs("d", unit_price=-1))
+    with pytest.raises(OperationNotFound):
+        attempts.record(10**9, 0, **solana_kwargs("e"))
+    assert len(attempts.list(op.id)) == 2
+
+
+def test_solana_attempt_final_status_stays(ledger: Ledger) -> None:
+    attempts = SolanaAttempts(ledger)
+    op = ledger.begin_operation("sol-wf2", "sol", "sol_transfer")
+    signature = attempts.record(op.id, 0, **solana_kwargs("f")).signature
+    sent = attempts.mark(signature, SolanaAttemptStatus.SENT)
+    assert sent.status is SolanaAttemptStatus.SENT and sent.sent_at is not None and sent.settled_at is None
+    landed = attempts.mark(signature, SolanaAttemptStatus.LANDED, slot=1234)
+    assert landed.slot == 1234 and landed.settled_at is not None
+    assert attempts.mark(signature, SolanaAttemptStatus.EXPIRED) == landed  # a late, stale write changes nothing
+    with pytest.raises(AttemptNotFound):
+        attempts.mark("nope", SolanaAttemptStatus.SENT)
+
+
+def test_concurrent_solana_record_keeps_first_writer(ledger: Ledger) -> None:
+    attempts = SolanaAttempts(ledger)
+    op = ledger.begin_operation("sol-wf3", "sol", "sol_transfer")
+    barrier = threading.Barrier(8)
+
+    def record(i: int) -> str:
+        barrier.wait(timeout=30)
+        return attempts.record(op.id, 0, **solana_kwargs(f"t{i}")).signature
+
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(record, range(8)))) == 1
+    assert len(attempts.list(op.id)) == 1

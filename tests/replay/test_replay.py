@@ -23,6 +23,7 @@ def test_histories_are_saved() -> None:
     names = {p.stem for p in HISTORIES}
     assert {"tx_confirmed", "tx_stuck_replaced", "tx_cancelled_by_signal", "recovery_clean"} <= names
     assert any(name.startswith("cex_order_") for name in names)
+    assert {"sol_confirmed", "sol_spl_confirmed", "sol_resigned_after_expiry", "sol_cancelled"} <= names
 
 
 def test_no_saved_history_was_changed_or_removed() -> None:

@@ -23,9 +23,10 @@ async def solana_node(slot_ms: float = 10, blockhash_validity: int = 30) -> Asyn
         await server.stop()
 
 
-async def set_faults(server: SolanaRpcServer, **faults: object) -> dict:
-    """Through the admin endpoint, as an operator would."""
-    async with aiohttp.ClientSession() as http, http.post(f"{server.url}/admin/faults", json=faults) as resp:
+async def set_faults(server: SolanaRpcServer | str, **faults: object) -> dict:
+    """Through the admin endpoint (of a node in this process, or at a URL), as an operator would."""
+    url = server if isinstance(server, str) else server.url
+    async with aiohttp.ClientSession() as http, http.post(f"{url}/admin/faults", json=faults) as resp:
         resp.raise_for_status()
         return await resp.json()
 

@@ -51,13 +51,7 @@ class Stack:
         return {name: self.sandbox.devnet.anvil_url(name) for name in self.sandbox.devnet.chains}
 
     def settings(self, task_queue: str) -> Settings:
-        return Settings(
-            home=self.sandbox.home,
-            temporal_address=self.temporal_address,
-            task_queue=task_queue,
-            db_url_override=self.db_url,
-            devnet_state_override=str(self.sandbox.devnet_state_path),
-        )
+        return self.sandbox.settings(task_queue)
 
     def env(self, task_queue: str, **extra: str) -> dict[str, str]:
         return self.sandbox.env(task_queue, **{"CROSSLANE_SIGNER_KEYS": ",".join(self.signer_keys.values()), **extra})
