@@ -83,8 +83,8 @@ async def test_temporal_cli_start_with_plain_json(solana_stack: SolanaStack, mon
     [
         (["--to", "0OIl-not-base58"], "recipient: '0OIl-not-base58' is not a Solana address"),
         (["--to", OFF_CURVE], f"{OFF_CURVE} is off the ed25519 curve (a program-derived address), not a wallet"),
-        (["--amount", "0"], "amount: Input should be greater than 0"),
-        (["--amount", "-1"], "amount: Input should be greater than 0"),
+        (["--amount", "0"], "amount must be positive, got 0"),
+        (["--amount", "-1"], "amount must be positive, got -1"),
         (["--amount", "0.0000000001"], "0.0000000001 has more than 9 decimal places (SOL has 9 decimals)"),
     ],
 )
