@@ -41,7 +41,14 @@ def _uint(value: Any) -> int:
     return value
 
 
+# Nodes refuse larger transactions into their pools (geth's txMaxSize is 128 KiB), and a
+# bound keeps a request far from Temporal's payload limits.
+MAX_CALLDATA_BYTES = 128 * 1024
+
+
 def _hex_data(value: str) -> str:
+    if isinstance(value, str) and len(value) > 2 + 2 * MAX_CALLDATA_BYTES:
+        raise ValueError(f"data is {(len(value) - 2) // 2} bytes, above the {MAX_CALLDATA_BYTES}-byte limit")
     if not isinstance(value, str) or not _HEX_DATA.match(value):
         raise ValueError("data must be 0x-prefixed hex with whole bytes")
     return value.lower()

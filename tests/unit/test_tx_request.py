@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from crosslane.domain.evm import MAX_CALLDATA_BYTES
 from crosslane.domain.tx import MIN_BUMP_BPS, FeePolicy, ReplacementPolicy, TxRequest
 from crosslane.errors import describe_validation_error
 from crosslane.money import GWEI, UINT256_MAX
@@ -198,3 +199,9 @@ def test_replacement_policy_needs_a_limit() -> None:
 )
 def test_replacement_policy_bounds(bad: dict[str, Any]) -> None:
     assert refusal(request(policy=bad)).startswith("policy.")
+
+
+def test_calldata_is_bounded_by_what_a_node_accepts() -> None:
+    assert TxRequest.model_validate(request(data="0x" + "ab" * MAX_CALLDATA_BYTES)).data.endswith("ab")
+    message = refusal(request(data="0x" + "ab" * (MAX_CALLDATA_BYTES + 1)))
+    assert message.startswith("data: ") and f"above the {MAX_CALLDATA_BYTES}-byte limit" in message
