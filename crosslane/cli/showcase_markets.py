@@ -122,27 +122,23 @@ async def dex_steps(out: Console, client: CrosslaneClient, devnet: DevnetState, 
     out.rule("6. that WETH and USDC into a Uniswap V3 position (WETH/USDC 0.3%) through DexLiquidity")
     tick, spacing = await _current_tick(chain, "WETH", "USDC")
     centre = tick // spacing * spacing
+    position = V3Mint(
+        token_a="WETH",
+        token_b="USDC",
+        fee=POOL_FEE,
+        tick_lower=centre - HALF_RANGE_TICKS,
+        tick_upper=centre + HALF_RANGE_TICKS,
+        amount_a=swapped.amount_out,
+        amount_b=6_000 * 10**usdc.decimals,
+    )
     mint = LiquidityRequest(
-        request_id=f"demo-{run}-lp",
-        chain=CHAIN,
-        owner=signer,
-        operation=V3Mint(
-            token_a="WETH",
-            token_b="USDC",
-            fee=POOL_FEE,
-            tick_lower=centre - HALF_RANGE_TICKS,
-            tick_upper=centre + HALF_RANGE_TICKS,
-            amount_a=swapped.amount_out,
-            amount_b=6_000 * 10**usdc.decimals,
-        ),
-        fees=FEES,
-        policy=POLICY,
+        request_id=f"demo-{run}-lp", chain=CHAIN, owner=signer, operation=position, fees=FEES, policy=POLICY
     )
     handle = await client.start_liquidity(mint)
     (minted,) = await follow_runs(out, [handle], [mint.request_id], client.liquidity_status, _state_table("liquidity"))
-    _print_position(out, chain, minted, mint, tick)
+    _print_position(out, chain, minted, position, tick)
     out.print(f"  the run: {ui_link(mint.workflow_id)}")
-    out.print(f"  the position: crosslane dex positions {signer} --chain {CHAIN}", soft_wrap=True)
+    out.print(f"  the position: crosslane dex positions --owner {signer} --chain {CHAIN}", soft_wrap=True)
 
 
 def _print_swap(out: Console, r: SwapResult) -> None:
@@ -155,11 +151,9 @@ def _print_swap(out: Console, r: SwapResult) -> None:
     out.print(f"  swap    {r.swap_tx_hash} in block {r.block_number}, gas {r.gas_used}", soft_wrap=True)
 
 
-def _print_position(out: Console, chain: ChainConfig, r: LiquidityResult, request: LiquidityRequest, tick: int) -> None:
+def _print_position(out: Console, chain: ChainConfig, r: LiquidityResult, op: V3Mint, tick: int) -> None:
     by_address = {t.address.lower(): t for t in chain.tokens.values()}
     token0, token1 = by_address[r.pool.token0.lower()], by_address[r.pool.token1.lower()]
-    op = request.operation
-    assert isinstance(op, V3Mint)
     out.print(
         f"  position #{r.token_id} in {r.pool.address}: ticks [{op.tick_lower}, {op.tick_upper}) "
         f"around tick {tick}, liquidity {r.liquidity}"
