@@ -34,6 +34,12 @@ FEES = FeePolicy(max_fee_per_gas_cap=100 * GWEI)
 POLICY = ReplacementPolicy(poll_interval_ms=100)
 POOL_FEE = 3000  # the WETH/USDC 0.3% pool
 HALF_RANGE_TICKS = 600  # ~6% either side of the price
+CENT = Decimal("0.01")
+
+
+def _usdt(price: Decimal | None) -> str:
+    """An average price for display, to the cent (the exact one is in the run's result)."""
+    return "-" if price is None else f"{price.quantize(CENT)}"
 
 
 class _RunStatus(Protocol):
@@ -64,7 +70,7 @@ async def cex_step(out: Console, client: CrosslaneClient, run: str) -> None:
             await asyncio.sleep(0.1)
         quote = await fp.quote("BTC/USDT", Side.BUY, Decimal("2"))
     for leg in quote.legs:
-        out.print(f"  planned {leg.venue:<8} {leg.qty} BTC at avg {leg.avg_price}")
+        out.print(f"  planned {leg.venue:<8} {leg.qty} BTC at avg {_usdt(leg.avg_price)} USDT")
     request = CexOrderRequest(
         request_id=f"demo-{run}-btc",
         leg=CexExecuteInput(step="buy", symbol="BTC/USDT", side=Side.BUY, qty=Decimal("2"), kind="ioc"),
@@ -73,13 +79,15 @@ async def cex_step(out: Console, client: CrosslaneClient, run: str) -> None:
         execution = await (await client.start_cex_order(request)).result()
     for child in execution.children:
         out.print(
-            f"  {child.venue:<8} {child.state:<8} {child.filled} BTC at avg {child.avg_price} USDT "
-            f"(fee {child.fee} {child.fee_currency}), client order id {child.client_order_id}",
+            f"  {child.venue:<8} {child.state:<8} {child.filled.normalize():f} BTC "
+            f"at avg {_usdt(child.avg_price)} USDT (fee {child.fee} {child.fee_currency}), "
+            f"client order id {child.client_order_id}",
             soft_wrap=True,
         )
     out.print(
-        f"  parent {execution.parent_id}: {execution.filled} of {execution.qty} BTC at avg {execution.avg_price} "
-        f"USDT/BTC (quoted {quote.avg_price_with_fees} with fees); live book: crosslane cex book BTC/USDT --live",
+        f"  parent {execution.parent_id}: {execution.filled.normalize():f} of {execution.qty} BTC "
+        f"at avg {_usdt(execution.avg_price)} USDT/BTC (quoted {_usdt(quote.avg_price_with_fees)} with fees); "
+        "live book: crosslane cex book BTC/USDT --live",
         soft_wrap=True,
     )
     out.print(f"  the run: {ui_link(request.workflow_id)}")
