@@ -16,7 +16,9 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
+from crosslane.domain.cex import CexExecution, CexOrderRequest
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
+from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult, LiquidityStatus
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.solana import SolResult, SolStatus, SolTransferRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
@@ -26,6 +28,7 @@ RECOVERY_WORKFLOW = "StuckTxRecovery"
 SWAP_WORKFLOW = "DexSwap"
 BRIDGE_WORKFLOW = "BridgeTransfer"
 SOL_WORKFLOW = "SolanaTransaction"
+CEX_ORDER_WORKFLOW = "CexOrder"
 R = TypeVar("R")
 
 
@@ -49,7 +52,7 @@ class CrosslaneClient:
     async def _start_once(
         self,
         workflow: str,
-        request: TxRequest | SwapRequest | BridgeRequest | SolTransferRequest,
+        request: TxRequest | SwapRequest | LiquidityRequest | BridgeRequest | SolTransferRequest | CexOrderRequest,
         result_type: type[R],
         summary: str,
     ) -> WorkflowHandle[object, R]:
@@ -103,6 +106,27 @@ class CrosslaneClient:
 
     async def swap_status(self, request_id: str) -> SwapStatus:
         return await self.swap_handle(request_id).query("status", result_type=SwapStatus)
+
+    async def start_liquidity(self, request: LiquidityRequest) -> WorkflowHandle[object, LiquidityResult]:
+        """Start (or join) the DexLiquidity for ``request.request_id`` (workflow id ``lp-<id>``)."""
+        summary = f"{request.action} {request.owner} on {request.chain}"
+        return await self._start_once(LIQUIDITY_WORKFLOW, request, LiquidityResult, summary)
+
+    def liquidity_handle(self, request_id: str) -> WorkflowHandle[object, LiquidityResult]:
+        return self._handle("lp-", request_id, LiquidityResult)
+
+    async def liquidity_status(self, request_id: str) -> LiquidityStatus:
+        return await self.liquidity_handle(request_id).query("status", result_type=LiquidityStatus)
+
+    async def start_cex_order(self, request: CexOrderRequest) -> WorkflowHandle[object, CexExecution]:
+        """Start (or join) the CexOrder for ``request.request_id`` (workflow id ``cex-<id>``);
+        the run has no status query: its result (or failure) is the venue's answer."""
+        leg = request.leg
+        summary = f"{leg.side} {leg.qty} {leg.symbol} ({leg.kind}) through the fast path"
+        return await self._start_once(CEX_ORDER_WORKFLOW, request, CexExecution, summary)
+
+    def cex_order_handle(self, request_id: str) -> WorkflowHandle[object, CexExecution]:
+        return self._handle("cex-", request_id, CexExecution)
 
     async def start_bridge(self, request: BridgeRequest) -> WorkflowHandle[object, BridgeResult]:
         """Start (or join) the BridgeTransfer for ``request.request_id`` (workflow id ``bridge-<id>``)."""

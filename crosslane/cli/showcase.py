@@ -1,5 +1,8 @@
-"""`crosslane demo`: the embedded stack up, a batch of transfers, one stuck and recovered, a
-CEX buy split across venues by the fast path, and USDC bridged over Across and Wormhole.
+"""`crosslane demo`: the embedded stack up, then one run of every workflow Crosslane hosts:
+a batch of transfers (TransactionLifecycle), one stuck and replaced, the signer swept
+(StuckTxRecovery), a BTC buy split across venues (CexOrder), USDC swapped for WETH (DexSwap),
+a Uniswap V3 position minted with it (DexLiquidity), USDC bridged over Across and Wormhole
+(BridgeTransfer), and SOL and USDC sent on the Solana devnet (SolanaTransaction).
 
 Everything it starts keeps running so the runs can be explored in the Temporal UI;
 `crosslane dev down` stops it.
@@ -8,17 +11,14 @@ Everything it starts keeps running so the runs can be explored in the Temporal U
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from decimal import Decimal
-from typing import TypeVar
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 from temporalio.client import WorkflowHandle
 
+from crosslane.cli.live import follow_runs
+from crosslane.cli.showcase_markets import cex_step, dex_steps
 from crosslane.cli.showcase_solana import solana_step
 from crosslane.cli.stack import dev_signers, stack_up
 from crosslane.cli.tables import table as key_table
@@ -28,15 +28,10 @@ from crosslane.config import settings
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeStatus, RoutePreferences
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
-from crosslane.fastpath.client import FastPathClient
-from crosslane.fastpath.protocol import OrderKind
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
-from crosslane.routing import Side
 from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 
 CAP = 100 * GWEI
-R = TypeVar("R")
-S = TypeVar("S")
 TERMINAL = {TxState.CONFIRMED, TxState.CANCELLED, TxState.REVERTED, TxState.FAILED}
 
 
@@ -51,34 +46,11 @@ def _table(rows: dict[str, TxStatus | None], title: str) -> Table:
     return table
 
 
-async def _live(
-    out: Console,
-    handles: Sequence[WorkflowHandle[object, R]],
-    ids: list[str],
-    fetch: Callable[[str], Awaitable[S]],
-    table: Callable[[dict[str, S | None]], Table],
-) -> list[R]:
-    """Await the runs, showing each one's status query live (``table`` of id -> status)."""
-    results = asyncio.ensure_future(asyncio.gather(*(h.result() for h in handles)))
-    rows: dict[str, S | None] = dict.fromkeys(ids)
-    with Live(table(rows), console=out, refresh_per_second=8) as live:
-        while not results.done():
-            for rid in ids:
-                with contextlib.suppress(Exception):  # not started yet: the query races the first task
-                    rows[rid] = await fetch(rid)
-            live.update(table(rows))
-            await asyncio.wait({results}, timeout=0.25)
-        for rid in ids:
-            rows[rid] = await fetch(rid)
-        live.update(table(rows))
-    return list(results.result())
-
-
 async def _follow(
     out: Console, client: CrosslaneClient, handles: list[WorkflowHandle[object, TxResult]], title: str
 ) -> list[TxResult]:
     ids = [h.id.removeprefix("tx-") for h in handles]
-    return await _live(out, handles, ids, client.tx_status, lambda rows: _table(rows, title))
+    return await follow_runs(out, handles, ids, client.tx_status, lambda rows: _table(rows, title))
 
 
 def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
@@ -92,7 +64,7 @@ def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
 async def _follow_bridges(out: Console, client: CrosslaneClient, requests: list[BridgeRequest]) -> list[BridgeResult]:
     """Start the transfers and show each one's stage live until all are done."""
     handles = [await client.start_bridge(r) for r in requests]
-    return await _live(out, handles, [r.request_id for r in requests], client.bridge_status, _bridge_table)
+    return await follow_runs(out, handles, [r.request_id for r in requests], client.bridge_status, _bridge_table)
 
 
 async def run_showcase(out: Console) -> None:
@@ -171,28 +143,10 @@ async def run_showcase(out: Console) -> None:
         f"{len(report.actions)} repair(s) needed"
     )
 
-    out.rule("4. a BTC buy split across Binance and OKX by the fast path")
-    async with await FastPathClient.connect() as fp:
-        for _ in range(50):  # the fast path's books fill from the venues' websockets
-            book = await fp.book("BTC/USDT", 5)
-            if len({level.venue for level in book.asks}) == 2:
-                break
-            await asyncio.sleep(0.1)
-        quote = await fp.quote("BTC/USDT", Side.BUY, Decimal("2"))
-        parent = await fp.route(f"demo-{run}-btc", "BTC/USDT", Side.BUY, Decimal("2"), kind=OrderKind.IOC)
-    for leg in quote.legs:
-        out.print(f"  planned {leg.venue:<8} {leg.qty} BTC at avg {leg.avg_price}")
-    for child in parent.children:
-        out.print(
-            f"  {child.venue:<8} {child.state:<8} {child.filled} BTC for {child.cost} USDT "
-            f"(fee {child.fee} {child.fee_currency}), client order id {child.client_order_id}",
-            soft_wrap=True,
-        )
-    out.print(
-        f"  avg price with fees {quote.avg_price_with_fees} USDT/BTC; live book: crosslane cex book BTC/USDT --live"
-    )
+    await cex_step(out, client, run)
+    await dex_steps(out, client, devnet, carol, run)
 
-    out.rule("5. USDC bridged devnet-a -> devnet-b: the selector's choice, then Wormhole")
+    out.rule("7. USDC bridged devnet-a -> devnet-b: the selector's choice, then Wormhole")
     bridges = [
         BridgeRequest(
             request_id=f"demo-{run}-bridge-urgent",

@@ -24,7 +24,7 @@ async def _drop_next_send(rpc_url: str) -> None:
 
 
 async def solana_step(out: Console, client: CrosslaneClient, devnet: DevnetState, run: str) -> None:
-    out.rule("6. SOL and USDC on the Solana devnet through SolanaTransaction (one dropped, re-signed)")
+    out.rule("8. SOL and USDC on the Solana devnet through SolanaTransaction (one dropped, re-signed)")
     if devnet.solana is None:
         out.print("  [yellow]the devnet has no Solana node: skipped[/]")
         return

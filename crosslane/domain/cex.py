@@ -52,3 +52,7 @@ class CexOrderRequest(SecretFreeRequest):
 
     request_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
     leg: CexExecuteInput
+
+    @property
+    def workflow_id(self) -> str:
+        return f"cex-{self.request_id}"

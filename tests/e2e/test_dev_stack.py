@@ -6,10 +6,13 @@ import json
 import os
 from pathlib import Path
 
+from temporalio.client import Client
+
 from devnet.anvil import dev_account, find_free_port, pid_alive, rpc_call, stop_pid
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.stack import unique_queue
+from workflows.registry import WORKFLOWS
 
 
 def status_rows(table: str) -> dict[str, tuple[str, str]]:
@@ -109,6 +112,14 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         sent = await run([*sol_send, "--id", unique_queue("dev-sol")], env=env)
         assert sent.returncode == 0, sent.stderr
         assert "confirmed" in sent.stdout and "2.5 USDC in " in sent.stdout
+        # The showcase on the running stack: one completed run of every workflow the worker hosts.
+        demo = await run([crosslane, "demo"], env=env, timeout=240)
+        assert demo.returncode == 0, demo.stdout + demo.stderr
+        assert "position #" in demo.stdout and "route USDC -(" in demo.stdout, demo.stdout
+        temporal = await Client.connect(env["CROSSLANE_TEMPORAL_ADDRESS"])
+        runs = [(w.workflow_type, w.status.name if w.status else "") async for w in temporal.list_workflows()]
+        assert {t for t, state in runs if state == "COMPLETED"} == {w.__name__ for w in WORKFLOWS}, runs
+        assert all(state == "COMPLETED" for _t, state in runs), runs
         again = await run([crosslane, "dev", "up"], env=env)
         assert again.returncode == 0
         assert json.loads((tmp_path / "home" / "stack.json").read_text()) == stack, "a second up keeps what runs"
