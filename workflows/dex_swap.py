@@ -29,7 +29,7 @@ from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
-    from crosslane.domain.dex import SwapPlan, SwapQuote, SwapRequest, SwapResult, SwapState, SwapStatus
+    from crosslane.domain.dex import SwapPlan, SwapQuote, SwapRequest, SwapResult, SwapState, SwapStatus, TradeType
     from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SettleInput
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
 
@@ -78,7 +78,12 @@ class DexSwap:
         self._quote = plan.quote
         quote = plan.quote
         route = quote.route.describe()
-        self._run.set(SwapState.QUOTING, f"{quote.amount_in} -> {quote.amount_out} via {route} (limit {quote.limit})")
+        limit = (quote.token_out if quote.trade_type is TradeType.EXACT_IN else quote.token_in).amount_text(quote.limit)
+        self._run.set(
+            SwapState.QUOTING,
+            f"{quote.token_in.amount_text(quote.amount_in)} -> {quote.token_out.amount_text(quote.amount_out)}"
+            f" via {route} (limit {limit})",
+        )
 
         approve: TxResult | None = None
         if plan.approval is not None:
@@ -123,8 +128,8 @@ class DexSwap:
         )
         self._run.set(
             SwapState.SETTLED,
-            f"{result.amount_in} {quote.token_in.symbol} -> {result.amount_out} {quote.token_out.symbol} "
-            f"in block {result.block_number}",
+            f"{quote.token_in.amount_text(result.amount_in)} -> {quote.token_out.amount_text(result.amount_out)}"
+            f" in block {result.block_number}",
         )
         return result
 

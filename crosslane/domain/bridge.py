@@ -8,13 +8,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crosslane.domain.chains import TokenInfo
 from crosslane.domain.dex import Amount
 from crosslane.domain.evm import Address, Wei
 from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.recipients import zero_address_refusal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
-from crosslane.money import format_amount
 
 
 class BridgeRoute(StrEnum):
@@ -146,19 +146,10 @@ class BridgeRequest(SecretFreeRequest):
         return self.preferences.model_copy(update={"allow": [self.route]})
 
 
-class TokenSide(BaseModel):
-    """The asset on one side of a transfer."""
-
-    model_config = ConfigDict(frozen=True)
+class TokenSide(TokenInfo):
+    """The asset on one side of a transfer: a token and the chain it is on."""
 
     chain: str
-    address: str
-    symbol: str
-    decimals: int
-
-    def amount_text(self, amount: int) -> str:
-        """``amount`` base units of this token as a person reads them: ``249.975 USDC``."""
-        return format_amount(amount, self.decimals, self.symbol)
 
 
 class BridgePlan(BaseModel):

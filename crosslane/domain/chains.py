@@ -17,6 +17,7 @@ from crosslane.domain.bridge_endpoints import BridgeEndpoints
 from crosslane.domain.names import unknown_name_hint
 from crosslane.domain.solana import SolanaCluster
 from crosslane.errors import InvalidRequest
+from crosslane.money import format_amount
 
 
 class TokenInfo(BaseModel):
@@ -25,6 +26,10 @@ class TokenInfo(BaseModel):
     symbol: str
     address: str
     decimals: int = Field(ge=0, le=36)
+
+    def amount_text(self, amount: int) -> str:
+        """``amount`` base units of this token as a person reads them: ``249.975 USDC``."""
+        return format_amount(amount, self.decimals, self.symbol)
 
 
 class DexPoolInfo(BaseModel):
