@@ -109,8 +109,9 @@ class TxState(StrEnum):
 
 class AttemptKind(StrEnum):
     ORIGINAL = "original"
-    REPLACEMENT = "replacement"
-    CANCEL = "cancel"
+    REPLACEMENT = "replacement"  # same nonce, higher fees, same intent
+    CANCEL = "cancel"  # same nonce, 0-value self-transfer to void the original
+    GAP_FILL = "gap_fill"  # fills a nonce hole that blocks later transactions
 
 
 class BroadcastOutcome(StrEnum):

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from crosslane.domain.tx import AttemptKind
+
 
 class OperationStatus(StrEnum):
     PENDING = "pending"  # intent recorded, side effect not yet attempted
@@ -14,13 +16,6 @@ class OperationStatus(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELLED = "cancelled"
-
-
-class AttemptKind(StrEnum):
-    ORIGINAL = "original"
-    REPLACEMENT = "replacement"  # same nonce, higher fees, same intent
-    CANCEL = "cancel"  # same nonce, 0-value self-transfer to void the original
-    GAP_FILL = "gap_fill"  # fills a nonce hole that blocks later transactions
 
 
 class AttemptStatus(StrEnum):

@@ -9,7 +9,6 @@ import pytest
 from activities.tx import _replacement_fees
 from connectors.evm.fees import FeeSuggestion
 from crosslane.domain.tx import AttemptKind, TxRequest
-from crosslane.ledger.records import AttemptKind as LedgerAttemptKind
 from crosslane.ledger.records import AttemptRecord, AttemptStatus
 from crosslane.money import BPS, GWEI
 
@@ -36,7 +35,7 @@ def attempt(max_fee: int, tip: int, *, index: int = 0, kind: str = "original") -
         id=index + 1,
         operation_id=1,
         attempt_index=index,
-        kind=LedgerAttemptKind(kind),
+        kind=AttemptKind(kind),
         chain_id=31337,
         signer=SIGNER,
         nonce=7,
