@@ -61,7 +61,7 @@ class Operation(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
-class TxAttempt(Base):
+class TxAttemptRow(Base):
     """One signed transaction for an operation; raw bytes are stored before broadcast."""
 
     __tablename__ = "tx_attempts"
@@ -105,7 +105,7 @@ class NonceCursor(Base):
     next_nonce: Mapped[int] = mapped_column(BigInteger)
 
 
-class BridgeTransfer(Base):
+class BridgeTransferRow(Base):
     """One bridge transfer (one BridgeTransfer workflow), its route, transactions and outcome.
 
     ``state`` is a ``BridgeState`` value, or ``planned`` before anything is sent.

@@ -28,7 +28,7 @@ from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import UINT256_MAX, utcnow
 from crosslane.ledger.db import SessionFactory, create_ledger_engine, normalize_url
 from crosslane.ledger.errors import AttemptNotFound, LedgerConflict, OperationNotFound
-from crosslane.ledger.models import BridgeTransfer, NonceCursor, Operation, TxAttempt
+from crosslane.ledger.models import BridgeTransferRow, NonceCursor, Operation, TxAttemptRow
 from crosslane.ledger.records import (
     BRIDGE_TRANSFER_FINAL_STATES,
     AttemptKind,
@@ -352,7 +352,7 @@ class Ledger:
                     f"operation {operation_id} holds nonce {op.nonce} on chain {op.chain_id} "
                     f"for {op.signer}; a {kind_e} attempt must use it"
                 )
-            stmt = self._insert(TxAttempt).values(
+            stmt = self._insert(TxAttemptRow).values(
                 operation_id=operation_id,
                 attempt_index=attempt_index,
                 kind=kind_e.value,
@@ -388,15 +388,15 @@ class Ledger:
 
     def get_attempt_by_hash(self, tx_hash: str) -> AttemptRecord | None:
         with self._sessions.read() as s:
-            row = s.scalars(select(TxAttempt).where(TxAttempt.tx_hash == _tx_hash(tx_hash))).one_or_none()
+            row = s.scalars(select(TxAttemptRow).where(TxAttemptRow.tx_hash == _tx_hash(tx_hash))).one_or_none()
             return _attempt_record(row) if row is not None else None
 
     def list_attempts(self, operation_id: int) -> list[AttemptRecord]:
         with self._sessions.read() as s:
             rows = s.scalars(
-                select(TxAttempt)
-                .where(TxAttempt.operation_id == operation_id)
-                .order_by(TxAttempt.attempt_index)
+                select(TxAttemptRow)
+                .where(TxAttemptRow.operation_id == operation_id)
+                .order_by(TxAttemptRow.attempt_index)
             )
             return [_attempt_record(r) for r in rows]
 
@@ -405,14 +405,14 @@ class Ledger:
     ) -> list[AttemptRecord]:
         """Every attempt of one signer, by nonce: the view stuck-tx recovery works from."""
         signer_cs = _address(signer, "signer")
-        query = select(TxAttempt).where(
-            TxAttempt.chain_id == chain_id, TxAttempt.signer == signer_cs
+        query = select(TxAttemptRow).where(
+            TxAttemptRow.chain_id == chain_id, TxAttemptRow.signer == signer_cs
         )
         if statuses is not None:
             wanted = [_enum(AttemptStatus, st, "attempt status").value for st in statuses]
-            query = query.where(TxAttempt.status.in_(wanted))
+            query = query.where(TxAttemptRow.status.in_(wanted))
         with self._sessions.read() as s:
-            rows = s.scalars(query.order_by(TxAttempt.nonce, TxAttempt.attempt_index))
+            rows = s.scalars(query.order_by(TxAttemptRow.nonce, TxAttemptRow.attempt_index))
             return [_attempt_record(r) for r in rows]
 
     def mark_attempt(
@@ -437,7 +437,7 @@ class Ledger:
         block_hash_n = _tx_hash(block_hash) if block_hash is not None else None
         with self._sessions.write() as s:
             row = s.scalars(
-                select(TxAttempt).where(TxAttempt.tx_hash == tx_hash_n).with_for_update()
+                select(TxAttemptRow).where(TxAttemptRow.tx_hash == tx_hash_n).with_for_update()
             ).one_or_none()
             if row is None:
                 raise AttemptNotFound(f"no recorded attempt has tx hash {tx_hash_n}")
@@ -484,7 +484,7 @@ class Ledger:
                         + ", ".join(missing)
                     )
                 now = utcnow()
-                stmt = self._insert(BridgeTransfer).values(
+                stmt = self._insert(BridgeTransferRow).values(
                     workflow_id=workflow_id, **values, created_at=now, updated_at=now
                 )
                 inserted = s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id"])).rowcount
@@ -513,7 +513,7 @@ class Ledger:
     def get_bridge_transfer(self, workflow_id: str) -> BridgeTransferRecord | None:
         with self._sessions.read() as s:
             row = s.scalars(
-                select(BridgeTransfer).where(BridgeTransfer.workflow_id == workflow_id)
+                select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id)
             ).one_or_none()
             return _bridge_record(row) if row is not None else None
 
@@ -529,16 +529,16 @@ class Ledger:
         """Transfers, newest first, optionally only those in one state, route or lane."""
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidRequest(f"limit must be a positive int, got {limit!r}")
-        query = select(BridgeTransfer)
+        query = select(BridgeTransferRow)
         for column, wanted in (
-            (BridgeTransfer.state, state),
-            (BridgeTransfer.route, route),
-            (BridgeTransfer.source_chain, source_chain),
-            (BridgeTransfer.destination_chain, destination_chain),
+            (BridgeTransferRow.state, state),
+            (BridgeTransferRow.route, route),
+            (BridgeTransferRow.source_chain, source_chain),
+            (BridgeTransferRow.destination_chain, destination_chain),
         ):
             if wanted is not None:
                 query = query.where(column == str(wanted))
-        query = query.order_by(BridgeTransfer.created_at.desc(), BridgeTransfer.id.desc()).limit(limit)
+        query = query.order_by(BridgeTransferRow.created_at.desc(), BridgeTransferRow.id.desc()).limit(limit)
         with self._sessions.read() as s:
             return [_bridge_record(r) for r in s.scalars(query)]
 
@@ -556,9 +556,9 @@ def _lock_operation(s: Session, operation_id: int) -> Operation:
     return op
 
 
-def _lock_bridge_transfer(s: Session, workflow_id: str) -> BridgeTransfer | None:
+def _lock_bridge_transfer(s: Session, workflow_id: str) -> BridgeTransferRow | None:
     return s.scalars(
-        select(BridgeTransfer).where(BridgeTransfer.workflow_id == workflow_id).with_for_update()
+        select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id).with_for_update()
     ).one_or_none()
 
 
@@ -594,10 +594,10 @@ def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _find_attempt(s: Session, operation_id: int, attempt_index: int) -> TxAttempt | None:
+def _find_attempt(s: Session, operation_id: int, attempt_index: int) -> TxAttemptRow | None:
     return s.scalars(
-        select(TxAttempt).where(
-            TxAttempt.operation_id == operation_id, TxAttempt.attempt_index == attempt_index
+        select(TxAttemptRow).where(
+            TxAttemptRow.operation_id == operation_id, TxAttemptRow.attempt_index == attempt_index
         )
     ).one_or_none()
 
@@ -641,7 +641,7 @@ def _op_record(op: Operation) -> OperationRecord:
     )
 
 
-def _attempt_record(a: TxAttempt) -> AttemptRecord:
+def _attempt_record(a: TxAttemptRow) -> AttemptRecord:
     return AttemptRecord(
         id=a.id,
         operation_id=a.operation_id,
@@ -668,7 +668,7 @@ def _attempt_record(a: TxAttempt) -> AttemptRecord:
     )
 
 
-def _bridge_record(t: BridgeTransfer) -> BridgeTransferRecord:
+def _bridge_record(t: BridgeTransferRow) -> BridgeTransferRecord:
     return BridgeTransferRecord(
         id=t.id,
         workflow_id=t.workflow_id,
