@@ -50,9 +50,9 @@ from crosslane.domain.bridge import (
 )
 from crosslane.domain.bridge_steps import (
     BridgeActivity,
+    BridgePlanInput,
     CompletionInput,
     DepositRefInput,
-    PlanInput,
     RecordFailureInput,
     TrackInput,
     VerifyInput,
@@ -99,7 +99,7 @@ class BridgeActivities:
     # -- plan --------------------------------------------------------------------------------
     @activity.defn(name=BridgeActivity.PLAN)
     @business_errors
-    async def bridge_plan(self, inp: PlanInput) -> BridgePlan:
+    async def bridge_plan(self, inp: BridgePlanInput) -> BridgePlan:
         request = inp.request
         ledger = self.rt.ledger
         recorded = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, BRIDGE_STEP)

@@ -18,9 +18,10 @@ from temporalio import activity
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
 from connectors.dex import Dex, build_dexes
-from connectors.dex.liquidity_plan import LiquidityPlan as ConnectorPlan
+from connectors.dex.liquidity_plan import LiquidityCallPlan
 from connectors.dex.reads import Read, read_batch
 from connectors.dex.receipts import ReceiptLogs, receipt_logs, revert_reason
+from connectors.dex.settlement import SettlementMismatch
 from connectors.dex.tokens import resolve_token
 from connectors.dex.uniswap_v2 import UniswapV2
 from connectors.dex.uniswap_v2.events import pair_events
@@ -35,13 +36,13 @@ from crosslane.domain.dex_liquidity import (
     LiquidityAction,
     LiquidityActivity,
     LiquidityPlan,
+    LiquidityPlanInput,
     LiquidityRequest,
     LiquidityResult,
-    PlanInput,
+    LiquiditySettleInput,
     PlannedTx,
     PoolEventAmounts,
     PoolRef,
-    SettleInput,
     V2Add,
     V2Remove,
     V3Burn,
@@ -57,10 +58,6 @@ T = TypeVar("T")
 
 class TransactionReverted(CrosslaneError):
     """The operation's transaction was mined but reverted (slippage, deadline, state moved)."""
-
-
-class SettlementMismatch(CrosslaneError):
-    """The receipt lacks the events the operation must emit: the chain did something else."""
 
 
 class DexLiquidityActivities:
@@ -97,7 +94,7 @@ class DexLiquidityActivities:
 
     @activity.defn(name=LiquidityActivity.PLAN)
     @business_errors
-    async def dex_lp_plan(self, inp: PlanInput) -> LiquidityPlan:
+    async def dex_lp_plan(self, inp: LiquidityPlanInput) -> LiquidityPlan:
         """Validate against the chain and compute what to send; refuses before any side effect."""
         request = inp.request
         chain = self.rt.chain(request.chain)
@@ -108,7 +105,7 @@ class DexLiquidityActivities:
             "deadline": request.deadline,
             "deadline_ttl": request.deadline_ttl,
         }
-        plan: ConnectorPlan
+        plan: LiquidityCallPlan
         if isinstance(op, V2Add | V2Remove):
             assert isinstance(dex, UniswapV2)
             v2 = UniswapV2Liquidity(dex)
@@ -146,7 +143,7 @@ class DexLiquidityActivities:
 
     @activity.defn(name=LiquidityActivity.SETTLE)
     @business_errors
-    async def dex_lp_settle(self, inp: SettleInput) -> LiquidityResult:
+    async def dex_lp_settle(self, inp: LiquiditySettleInput) -> LiquidityResult:
         """Exact amounts from the receipt's events; a reverted receipt fails non-retryably."""
         request, plan = inp.request, inp.plan
         client = self.rt.client(request.chain)
@@ -269,7 +266,7 @@ def _one(found: list[T], what: str, receipt: ReceiptLogs) -> T:
     return found[0]
 
 
-def _domain_plan(dex_name: str, action: LiquidityAction, plan: ConnectorPlan) -> LiquidityPlan:
+def _domain_plan(dex_name: str, action: LiquidityAction, plan: LiquidityCallPlan) -> LiquidityPlan:
     pool = plan.pool
     labels = {pool.token0: "approve-token0", pool.token1: "approve-token1", pool.address: "approve-lp"}
     approvals = [

@@ -55,7 +55,7 @@ from crosslane.domain.dex import (
     SwapResult,
     TradeType,
 )
-from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SettleInput
+from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SwapSettleInput
 from crosslane.domain.recipients import check_recipient
 from crosslane.domain.tx import TxOutcome, TxRequest
 from crosslane.errors import InsufficientBalance, InvalidRequest
@@ -227,7 +227,7 @@ class DexSwapActivities:
 
     @activity.defn(name=DexActivity.SETTLE)
     @business_errors
-    async def dex_settle(self, inp: SettleInput) -> SwapResult:
+    async def dex_settle(self, inp: SwapSettleInput) -> SwapResult:
         """Exact amounts from the mined swap's receipt; a revert becomes its business error."""
         request, plan, swap = inp.request, inp.plan, inp.swap
         quote = plan.quote

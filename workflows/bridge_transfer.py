@@ -47,9 +47,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from crosslane.domain.bridge_steps import (
         BridgeActivity,
+        BridgePlanInput,
         CompletionInput,
         DepositRefInput,
-        PlanInput,
         RecordFailureInput,
         TrackInput,
         VerifyInput,
@@ -112,7 +112,7 @@ class BridgeTransfer:
         )
         plan: BridgePlan = await workflow.execute_activity(
             BridgeActivity.PLAN,
-            PlanInput(workflow_id=wf_id, request=request),
+            BridgePlanInput(workflow_id=wf_id, request=request),
             summary="validate, quote every route, choose",
             result_type=BridgePlan,
             start_to_close_timeout=PLAN_TIMEOUT,

@@ -27,13 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from crosslane.domain.dex_liquidity import (
         LiquidityActivity,
         LiquidityPlan,
+        LiquidityPlanInput,
         LiquidityRequest,
         LiquidityResult,
+        LiquiditySettleInput,
         LiquidityState,
         LiquidityStatus,
-        PlanInput,
         PlannedTx,
-        SettleInput,
     )
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
 
@@ -62,7 +62,7 @@ class DexLiquidity:
         self._run.set(LiquidityState.PLANNING, f"{request.action}: reading the chain")
         plan: LiquidityPlan = await workflow.execute_activity(
             LiquidityActivity.PLAN,
-            PlanInput(workflow_id=workflow_id, request=request),
+            LiquidityPlanInput(workflow_id=workflow_id, request=request),
             summary=f"plan {request.action}",
             result_type=LiquidityPlan,
             start_to_close_timeout=READ_TIMEOUT,
@@ -91,7 +91,7 @@ class DexLiquidity:
         self._run.set(LiquidityState.SETTLING, f"reading the receipt of {sent.mined_tx_hash}")
         settled: LiquidityResult = await workflow.execute_activity(
             LiquidityActivity.SETTLE,
-            SettleInput(workflow_id=workflow_id, request=request, plan=plan, tx_hash=sent.mined_tx_hash),
+            LiquiditySettleInput(workflow_id=workflow_id, request=request, plan=plan, tx_hash=sent.mined_tx_hash),
             summary=f"settle {request.action} from its events",
             result_type=LiquidityResult,
             start_to_close_timeout=READ_TIMEOUT,

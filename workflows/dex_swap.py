@@ -30,7 +30,7 @@ from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.dex import SwapPlan, SwapQuote, SwapRequest, SwapResult, SwapState, SwapStatus, TradeType
-    from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SettleInput
+    from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, SwapSettleInput
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
 
 QUOTE_TIMEOUT = timedelta(seconds=20)  # a few batched reads and a sandwich simulation
@@ -120,7 +120,7 @@ class DexSwap:
         self._run.set(SwapState.SETTLING, f"reading the receipt of {swap.mined_tx_hash}")
         result: SwapResult = await workflow.execute_activity(
             DexActivity.SETTLE,
-            SettleInput(workflow_id=wf_id, request=request, plan=plan, swap=swap, approve=approve),
+            SwapSettleInput(workflow_id=wf_id, request=request, plan=plan, swap=swap, approve=approve),
             summary="exact amounts from the receipt's events",
             result_type=SwapResult,
             start_to_close_timeout=SHORT,

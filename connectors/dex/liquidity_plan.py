@@ -74,7 +74,7 @@ def timestamp_read(multicall: str) -> Read:
 
 
 @dataclass(frozen=True)
-class LiquidityPlan:
+class LiquidityCallPlan:
     """One liquidity transaction, ready to send once ``approvals`` are mined.
 
     ``amount0``/``amount1`` (pool order, base units) are what the chain state read at

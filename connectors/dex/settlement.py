@@ -25,7 +25,8 @@ V3_SWAP = event_topic("Swap(address,address,int256,int256,uint160,uint128,int24)
 
 
 class SettlementMismatch(CrosslaneError):
-    """The receipt's transfers and pool events do not add up to the expected swap."""
+    """The receipt's transfers and events do not add up to the expected swap or liquidity
+    operation: the chain did something else."""
 
 
 class RouteHopRef(Protocol):

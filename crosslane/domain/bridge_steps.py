@@ -22,7 +22,7 @@ class BridgeActivity(StrEnum):
     RECORD_FAILURE = "bridge_record_failure"
 
 
-class PlanInput(BaseModel):
+class BridgePlanInput(BaseModel):
     workflow_id: str
     request: BridgeRequest
 

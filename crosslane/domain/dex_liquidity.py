@@ -221,7 +221,7 @@ class ExpectedAmounts(BaseModel):
     block_number: int
 
 
-class PlanInput(BaseModel):
+class LiquidityPlanInput(BaseModel):
     workflow_id: str
     request: LiquidityRequest
 
@@ -235,7 +235,7 @@ class LiquidityPlan(BaseModel):
     token_id: int | None = None
 
 
-class SettleInput(BaseModel):
+class LiquiditySettleInput(BaseModel):
     workflow_id: str
     request: LiquidityRequest
     plan: LiquidityPlan

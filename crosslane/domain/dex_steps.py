@@ -30,7 +30,7 @@ class BuildSwapInput(BaseModel):
     plan: SwapPlan
 
 
-class SettleInput(BaseModel):
+class SwapSettleInput(BaseModel):
     workflow_id: str
     request: SwapRequest
     plan: SwapPlan

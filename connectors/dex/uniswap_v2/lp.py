@@ -16,7 +16,7 @@ from connectors.dex.base import Pool, require_positive
 from connectors.dex.errors import PoolNotFound
 from connectors.dex.liquidity_bounds import amount_min, require_slippage, resolve_deadline
 from connectors.dex.liquidity_plan import (
-    LiquidityPlan,
+    LiquidityCallPlan,
     TokenNeed,
     allowance_read,
     approvals_for,
@@ -132,7 +132,7 @@ class UniswapV2Liquidity:
         slippage_bps: int,
         deadline: int | None = None,
         deadline_ttl: int = DEFAULT_DEADLINE_TTL,
-    ) -> LiquidityPlan:
+    ) -> LiquidityCallPlan:
         """Router02.addLiquidity to an existing pair: deposits the desired amounts at the
         pair's ratio (one side in full), mins ``slippage_bps`` under the expected deposit.
 
@@ -171,7 +171,7 @@ class UniswapV2Liquidity:
         data = add_liquidity_calldata(
             token_a, token_b, amount_a_desired, amount_b_desired, min_a, min_b, owner, deadline
         )
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=pool,
             call=ContractCall.encoded(router, data),
             approvals=approvals,
@@ -194,7 +194,7 @@ class UniswapV2Liquidity:
         slippage_bps: int,
         deadline: int | None = None,
         deadline_ttl: int = DEFAULT_DEADLINE_TTL,
-    ) -> LiquidityPlan:
+    ) -> LiquidityCallPlan:
         """Router02.removeLiquidity of ``liquidity`` LP tokens (None: the owner's whole
         balance), mins ``slippage_bps`` under what the burn pays at the pair's balances."""
         if liquidity is not None:
@@ -221,7 +221,7 @@ class UniswapV2Liquidity:
             token_a, token_b, liquidity, min0 if a_is_0 else min1, min1 if a_is_0 else min0, owner, deadline
         )
         approvals = approvals_for(router, [TokenNeed(pool.address, liquidity, pair.owner_lp, _uint(allowance))])
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=pool,
             call=ContractCall.encoded(router, data),
             approvals=approvals,

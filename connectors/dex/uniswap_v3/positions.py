@@ -24,7 +24,7 @@ from connectors.dex.base import Pool
 from connectors.dex.errors import PoolNotFound
 from connectors.dex.liquidity_bounds import amount_min, require_slippage, resolve_deadline
 from connectors.dex.liquidity_plan import (
-    LiquidityPlan,
+    LiquidityCallPlan,
     TokenNeed,
     allowance_read,
     approvals_for,
@@ -290,7 +290,7 @@ class UniswapV3Positions:
         slippage_bps: int,
         deadline: int | None = None,
         deadline_ttl: int = DEFAULT_DEADLINE_TTL,
-    ) -> LiquidityPlan:
+    ) -> LiquidityCallPlan:
         """mint: a new NFT over [tick_lower, tick_upper) of the (token_a, token_b, fee) pool,
         sized by the desired amounts at the pool's current price (LiquidityAmounts).
 
@@ -341,7 +341,7 @@ class UniswapV3Positions:
             owner,
             deadline,
         )
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=pool,
             call=ContractCall.encoded(self.manager, data),
             approvals=approvals_for(self.manager, list(needs)),
@@ -364,7 +364,7 @@ class UniswapV3Positions:
         slippage_bps: int,
         deadline: int | None = None,
         deadline_ttl: int = DEFAULT_DEADLINE_TTL,
-    ) -> LiquidityPlan:
+    ) -> LiquidityCallPlan:
         """increaseLiquidity of the owner's position ``token_id`` (amounts in pool order)."""
         _require_amounts(amount0_desired, amount1_desired)
         require_slippage(slippage_bps)
@@ -389,7 +389,7 @@ class UniswapV3Positions:
         )
         min0, min1 = amount_min(planned.amount0, slippage_bps), amount_min(planned.amount1, slippage_bps)
         data = increase_liquidity_calldata(token_id, amount0_desired, amount1_desired, min0, min1, deadline)
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=position.pool,
             call=ContractCall.encoded(self.manager, data),
             approvals=approvals_for(self.manager, list(needs)),
@@ -412,7 +412,7 @@ class UniswapV3Positions:
         slippage_bps: int,
         deadline: int | None = None,
         deadline_ttl: int = DEFAULT_DEADLINE_TTL,
-    ) -> LiquidityPlan:
+    ) -> LiquidityCallPlan:
         """decreaseLiquidity by ``liquidity`` (None: all of it); mins ``slippage_bps`` under
         what the pool's burn releases now. The tokens stay owed until a collect."""
         if liquidity is not None and (isinstance(liquidity, bool) or not isinstance(liquidity, int) or liquidity <= 0):
@@ -429,7 +429,7 @@ class UniswapV3Positions:
             position.sqrt_price_x96, position.tick, position.tick_lower, position.tick_upper, liquidity
         )
         min0, min1 = amount_min(amount0, slippage_bps), amount_min(amount1, slippage_bps)
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=position.pool,
             call=ContractCall.encoded(
                 self.manager, decrease_liquidity_calldata(token_id, liquidity, min0, min1, deadline)
@@ -445,12 +445,12 @@ class UniswapV3Positions:
             token_id=token_id,
         )
 
-    async def plan_collect(self, owner: str, token_id: int) -> LiquidityPlan:
+    async def plan_collect(self, owner: str, token_id: int) -> LiquidityCallPlan:
         """collect everything owed (fees and released principal) to the owner."""
         position, _ = await self._owned_position(owner, token_id)
         if position.uncollected0 == 0 and position.uncollected1 == 0:
             raise InvalidRequest(f"position {token_id} has nothing to collect")
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=position.pool,
             call=ContractCall.encoded(self.manager, collect_calldata(token_id, position.owner)),
             approvals=(),
@@ -464,7 +464,7 @@ class UniswapV3Positions:
             token_id=token_id,
         )
 
-    async def plan_burn(self, owner: str, token_id: int) -> LiquidityPlan:
+    async def plan_burn(self, owner: str, token_id: int) -> LiquidityCallPlan:
         """burn the NFT of a cleared position (no liquidity, nothing owed)."""
         position, _ = await self._owned_position(owner, token_id)
         if position.liquidity or position.uncollected0 or position.uncollected1:
@@ -472,7 +472,7 @@ class UniswapV3Positions:
                 f"position {token_id} is not cleared (liquidity {position.liquidity}, owed "
                 f"{position.uncollected0}/{position.uncollected1}): decrease it to zero and collect first"
             )
-        return LiquidityPlan(
+        return LiquidityCallPlan(
             pool=position.pool,
             call=ContractCall.encoded(self.manager, burn_calldata(token_id)),
             approvals=(),
