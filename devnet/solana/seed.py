@@ -26,7 +26,7 @@ MINT_ACCOUNT_LEN = 82  # SPL Token mint layout (Token-2022 without extensions to
 SEED_COMPUTE_UNITS = 100_000
 
 
-class TokenSpec(BaseModel):
+class MintSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     symbol: str
@@ -34,7 +34,7 @@ class TokenSpec(BaseModel):
     token_2022: bool = False
 
 
-DEFAULT_TOKENS = (TokenSpec(symbol="USDC", decimals=6), TokenSpec(symbol="T22", decimals=9, token_2022=True))
+DEFAULT_TOKENS = (MintSpec(symbol="USDC", decimals=6), MintSpec(symbol="T22", decimals=9, token_2022=True))
 
 
 class SeededMint(BaseModel):
@@ -59,7 +59,7 @@ async def airdrop(client: SolanaClient, wallet: Pubkey, lamports: int) -> None:
     await client.confirm(signature, (await client.latest_blockhash()).last_valid_block_height)
 
 
-async def create_mint(client: SolanaClient, authority: SolanaSigner, spec: TokenSpec) -> SeededMint:
+async def create_mint(client: SolanaClient, authority: SolanaSigner, spec: MintSpec) -> SeededMint:
     """A new mint whose mint authority (and fee payer) is ``authority``."""
     mint = LocalKeypairSigner(Keypair())
     program = TOKEN_2022_PROGRAM_ID if spec.token_2022 else TOKEN_PROGRAM_ID
@@ -95,7 +95,7 @@ async def seed(
     wallets: Sequence[Pubkey],
     *,
     lamports: int = 100 * 10**9,
-    tokens: Sequence[TokenSpec] = DEFAULT_TOKENS,
+    tokens: Sequence[MintSpec] = DEFAULT_TOKENS,
     whole_tokens: int = 1_000_000,
 ) -> dict[str, SeededMint]:
     """Fund ``authority`` and ``wallets`` with SOL, create ``tokens``' mints and give each
