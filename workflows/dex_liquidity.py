@@ -100,7 +100,8 @@ class DexLiquidity:
         result = settled.model_copy(update={"approval_tx_hashes": approvals})
         self._run.set(
             LiquidityState.DONE,
-            f"{request.action}: amount0 {result.amount0}, amount1 {result.amount1}, liquidity {result.liquidity}"
+            f"{request.action}: {result.amount0} base units of {plan.pool.token0},"
+            f" {result.amount1} of {plan.pool.token1}, liquidity {result.liquidity}"
             + (f", token id {result.token_id}" if result.token_id is not None else ""),
         )
         return result
