@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from crosslane.atomic import write_text_atomic
 from crosslane.errors import CrosslaneError
 from crosslane.registry.checks import Problem, problems, secret_fields
 from crosslane.registry.model import Registry
@@ -81,15 +80,7 @@ def dump_registry(registry: Registry) -> str:
 
 def write_registry(registry: Registry, path: Path) -> None:
     """Atomic replace, so readers never see a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(dump_registry(registry))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, dump_registry(registry))
 
 
 def registry_schema() -> str:
