@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 from eth_utils import to_checksum_address
@@ -105,6 +106,15 @@ def test_the_mainnet_example_validates_offline() -> None:
 
 def test_committed_schema_is_the_generated_one() -> None:
     assert json.loads(SCHEMA_PATH.read_text()) == json.loads(registry_schema())
+
+
+def test_editors_schema_accepts_the_example_and_refuses_a_bad_fee_model() -> None:
+    schema = json.loads(SCHEMA_PATH.read_text())
+    example = yaml.safe_load(EXAMPLE.read_text())
+    jsonschema.validate(example, schema)
+    example["chains"]["base"]["fee_model"] = "legacy"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(example, schema)
 
 
 def test_bad_checksum_names_the_contract() -> None:
