@@ -13,6 +13,7 @@ from crosslane.domain.chains import ChainConfig
 from crosslane.domain.solana import SolanaCluster
 from crosslane.registry import REGISTRY_VERSION, Registry, write_registry
 from crosslane.registry.model import (
+    BRIDGE_NAMES,
     Asset,
     AssetOnChain,
     BridgeRoute,
@@ -88,8 +89,8 @@ def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -
     shared = [s for s, a in assets.items() if all(c in a.chains for c in evm_chains)]
     if not shared:
         return []
-    used = [name for name in ("wormhole", "across") if getattr(bridges, name) is not None]
-    return [BridgeRoute(bridge=name, chains=evm_chains, assets=shared) for name in used]  # type: ignore[arg-type]
+    used = [name for name in BRIDGE_NAMES if getattr(bridges, name) is not None]
+    return [BridgeRoute(bridge=name, chains=evm_chains, assets=shared) for name in used]
 
 
 def devnet_registry(state: DevnetState) -> Registry:

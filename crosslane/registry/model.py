@@ -23,6 +23,8 @@ REGISTRY_VERSION = 1
 SPL_TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 
 EvmFeeModel = Literal["eip1559", "op-stack", "arbitrum"]
+BridgeName = Literal["wormhole", "across"]
+BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across")
 
 
 class _Section(BaseModel):
@@ -120,7 +122,7 @@ class Venue(_Section):
 
 
 class BridgeRoute(_Section):
-    bridge: Literal["wormhole", "across"]
+    bridge: BridgeName
     chains: list[str] = Field(min_length=2, description="chains the route connects")
     assets: list[str] = Field(min_length=1, description="assets it carries (each on every chain listed)")
 
