@@ -8,6 +8,7 @@ Usage::
     state.chains["devnet-a"].rpc_urls[0]          # http://127.0.0.1:8545
     state.chains["devnet-a"].tokens["USDC"]       # TokenInfo(decimals=6, ...)
     devnet_status().up                            # every process alive, chains answer
+    registry_path(state_path)                     # registry.yaml beside it: the product's registry format
     devnet_down()                                 # stop what the state file records
 
     # exchange simulators (Binance, OKX dialects) with market makers: cex=True
@@ -60,6 +61,7 @@ from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_v
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
+from devnet.registry_export import registry_path, write_devnet_registry
 from devnet.rpc_proxy import get_faults_sync
 from devnet.services import spawn_service, wait_service
 from devnet.solana import devnet as solana_devnet
@@ -224,6 +226,7 @@ def devnet_down(state_path: Path | str | None = None) -> list[str]:
         stopped = _stop_recorded(state)
         path.unlink(missing_ok=True)
         cex_credentials_path(path).unlink(missing_ok=True)
+        registry_path(path).unlink(missing_ok=True)
         return stopped
 
 
@@ -502,6 +505,7 @@ async def _start(
             solana=solana_cluster,
         )
         state.save(path)
+        write_devnet_registry(state, path)
         return state
     except BaseException:
         for proc in processes.values():

@@ -7,8 +7,6 @@ package. Only public addresses are stored: no keys, no mnemonic.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from crosslane.atomic import write_text_atomic
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.domain.solana import SolanaCluster
 
@@ -111,15 +110,7 @@ class DevnetState(BaseModel):
 
     def save(self, path: Path) -> None:
         """Atomic replace, so readers never see a half-written file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(self.model_dump_json(indent=2) + "\n")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text_atomic(path, self.model_dump_json(indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> DevnetState | None:

@@ -11,11 +11,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crosslane.cli import bridge, cex, dex, sol, stack, tx
+from crosslane.cli import bridge, cex, dex, registry, sol, stack, tx
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.stack_health import stack_status
 from crosslane.cli.tables import table as key_table
 from crosslane.config import Settings, resolve_home, settings
+from devnet.registry_export import registry_path
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 
 app = typer.Typer(help="Crosslane: durable cross-chain execution on Temporal.", no_args_is_help=True)
@@ -24,6 +25,7 @@ devnet_app = typer.Typer(help="The local sandbox chains alone.", no_args_is_help
 app.add_typer(dev, name="dev")
 app.add_typer(devnet_app, name="devnet")
 app.add_typer(tx.app, name="tx")
+app.add_typer(registry.app, name="registry")
 app.add_typer(sol.app, name="sol")
 app.add_typer(dex.app, name="dex")
 app.add_typer(bridge.app, name="bridge")
@@ -55,6 +57,7 @@ async def dev_up() -> None:
         out.print(f"  {sol.name}: {sol.rpc_url}, mints " + ", ".join(f"{s} {m.mint}" for s, m in sol.mints.items()))
     out.print(f"  worker pid {state.worker_pid}, signers: {', '.join(stack.dev_signers())}")
     out.print(f"  Solana signers: {', '.join(solana_dev_signer_addresses())}")
+    out.print(f"  registry (chains, assets, venues, bridges): {registry_path(cfg.devnet_state_path)}")
 
 
 @dev.command("down")
@@ -102,6 +105,7 @@ async def devnet_up_cmd(
     for chain in state.chains.values():
         out.print(f"{chain.name} (chain id {chain.chain_id}): {', '.join(chain.rpc_urls)}")
         out.print("  " + ", ".join(f"{k} {v}" for k, v in sorted(chain.contracts.items())))
+    out.print(f"registry: {registry_path(cfg.devnet_state_path)}")
     for venue in state.cex.values():
         out.print(
             f"{venue.venue} simulator ({venue.exchange} dialect): REST {venue.rest_url}, websocket {venue.ws_url}"

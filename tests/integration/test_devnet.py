@@ -23,6 +23,7 @@ from web3.providers import HTTPProvider
 from web3.types import TxParams, Wei
 
 from crosslane.domain.chains import ChainRegistry
+from crosslane.registry import load_registry
 from devnet.anvil import (
     REPO_ROOT,
     DevnetError,
@@ -36,6 +37,7 @@ from devnet.anvil import (
 )
 from devnet.deploy import MULTICALL3_ADDRESS, TEST_TOKENS
 from devnet.manager import devnet_down, devnet_status, devnet_up
+from devnet.registry_export import registry_path
 from devnet.rpc_proxy import get_faults_sync, set_faults_sync
 from devnet.state import DevnetState
 
@@ -103,6 +105,17 @@ def test_state_file_is_the_chain_registry(devnet: tuple[DevnetState, Path]) -> N
     for proc in raw["processes"].values():
         assert {"pid", "port", "log"} <= set(proc)
         assert Path(proc["log"]).exists()
+
+
+def test_registry_file_beside_the_state_validates_and_matches_it(devnet: tuple[DevnetState, Path]) -> None:
+    """The devnet's registry.yaml (the product's format) carries exactly the chains, tokens,
+    dexes and bridges readers get from the state file today."""
+    state, path = devnet
+    written = registry_path(path)
+    assert written.parent == path.parent
+    registry = load_registry(written)
+    assert registry.chain_registry() == ChainRegistry.load(path) == state.registry()
+    assert set(registry.assets) >= {"WETH", *(t.symbol for t in TEST_TOKENS)}
 
 
 def test_chains_answer_with_distinct_ids(devnet: tuple[DevnetState, Path]) -> None:
@@ -270,9 +283,10 @@ async def test_detached_devnet_outlives_its_starter_then_goes_down(tmp_path: Pat
         with pytest.raises(DevnetError, match="already up"):
             await devnet_up(path, ports, proxies=False)
 
+        assert registry_path(path).exists()
         stopped = devnet_down(path)
         assert sorted(stopped) == sorted(state.processes)
-        assert not path.exists()
+        assert not path.exists() and not registry_path(path).exists()
         for proc in state.processes.values():
             assert not pid_alive(proc.pid)
             ensure_port_free(proc.port)

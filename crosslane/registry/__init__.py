@@ -1,0 +1,24 @@
+"""The registry: one typed, versioned file describing the chains, assets, venues and bridges."""
+
+from crosslane.registry.files import (
+    SCHEMA_PATH,
+    RegistryError,
+    dump_registry,
+    load_registry,
+    parse_registry,
+    registry_schema,
+    write_registry,
+)
+from crosslane.registry.model import REGISTRY_VERSION, Registry
+
+__all__ = [
+    "REGISTRY_VERSION",
+    "SCHEMA_PATH",
+    "Registry",
+    "RegistryError",
+    "dump_registry",
+    "load_registry",
+    "parse_registry",
+    "registry_schema",
+    "write_registry",
+]

@@ -1,0 +1,171 @@
+"""The registry file's models: chains of every family, assets, venues, bridges.
+
+One typed, versioned file (``CROSSLANE_REGISTRY``, YAML) describes the world Crosslane
+acts in. Its pieces are the product's own models where they exist (``DexDeployment``,
+``WormholeEndpoints``/``AcrossEndpoints``, the Solana cluster's fields), and
+:meth:`Registry.chain_registry` produces the :class:`ChainRegistry` readers use today.
+Credentials are referenced (an env var, a secrets file), never held.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from crosslane.domain.bridge_endpoints import BridgeEndpoints
+from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, TokenInfo
+from crosslane.domain.evm import Address
+from crosslane.domain.solana import Commitment, SolanaCluster, SolanaMint
+
+REGISTRY_VERSION = 1
+SPL_TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
+
+EvmFeeModel = Literal["eip1559", "op-stack", "arbitrum"]
+BridgeName = Literal["wormhole", "across"]
+BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across")
+
+
+class _Section(BaseModel):
+    """Unknown fields are refused (a typo is an error, not a silent default); errors never
+    echo the input."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class EvmChain(_Section):
+    family: Literal["evm"]
+    chain_id: int = Field(gt=0, description="EIP-155 chain id")
+    rpc_urls: list[str] = Field(min_length=1, description="in order: first is primary")
+    confirmations: int = Field(default=1, ge=1, description="blocks before a transaction counts as final")
+    fee_model: EvmFeeModel = Field(default="eip1559", description="op-stack/arbitrum: an L1 data fee on top")
+    native_symbol: str = "ETH"
+    native_decimals: int = Field(default=18, ge=0, le=36)
+    contracts: dict[str, Address] = Field(default_factory=dict, description="name -> checksummed address")
+    dexes: dict[str, DexDeployment] = Field(default_factory=dict, description="AMM deployments by name")
+    private_relay_url: str | None = Field(default=None, description="private relay for protected transactions")
+
+    def chain_config(self, name: str, tokens: dict[str, TokenInfo]) -> ChainConfig:
+        return ChainConfig(
+            name=name,
+            chain_id=self.chain_id,
+            rpc_urls=self.rpc_urls,
+            confirmations=self.confirmations,
+            contracts=self.contracts,
+            tokens=tokens,
+            dexes=self.dexes,
+            private_relay_url=self.private_relay_url,
+        )
+
+
+class SolanaChain(_Section):
+    family: Literal["solana"]
+    cluster: str = Field(description="mainnet-beta, devnet, testnet or localnet")
+    rpc_urls: list[str] = Field(min_length=1, description="in order: first is primary")
+    commitment: Commitment = "confirmed"
+    fee_model: Literal["solana-priority"] = "solana-priority"
+    blockhash_validity: int = Field(default=150, ge=1, description="blocks a blockhash stays valid")
+    programs: dict[str, str] = Field(default_factory=dict, description="name -> program id (base58)")
+
+    def cluster_config(self, name: str, mints: dict[str, SolanaMint]) -> SolanaCluster:
+        return SolanaCluster(
+            name=name,
+            rpc_url=self.rpc_urls[0],
+            mints=mints,
+            blockhash_validity=self.blockhash_validity,
+            default_commitment=self.commitment,
+        )
+
+
+Chain = Annotated[EvmChain | SolanaChain, Field(discriminator="family")]
+
+
+class AssetOnChain(_Section):
+    address: str = Field(description="EVM: checksummed token address; Solana: the mint (base58)")
+    decimals: int = Field(ge=0, le=36)
+    symbol: str | None = Field(default=None, description="the token's own symbol there, if not the asset's")
+    token_program: str | None = Field(default=None, description=f"Solana only; default {SPL_TOKEN_PROGRAM}")
+
+
+class Asset(_Section):
+    """One canonical asset: its token on every chain and its symbol on every venue."""
+
+    decimals: int | None = Field(default=None, ge=0, le=36, description="when set, every chain's must match")
+    chains: dict[str, AssetOnChain] = Field(default_factory=dict, description="chain name -> token")
+    venues: dict[str, str] = Field(default_factory=dict, description="venue name -> currency code there")
+
+
+class CredentialRef(_Section):
+    """Where a venue's API keys are: never the keys themselves."""
+
+    env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]*$", description="env var naming the secrets file")
+    secrets_file: str | None = Field(default=None, description="path of a JSON secrets file (mode 600)")
+    accounts: list[str] = Field(default_factory=list, description="account names in that file")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> CredentialRef:
+        if (self.env is None) == (self.secrets_file is None):
+            raise ValueError("give exactly one of env or secrets_file")
+        return self
+
+
+class Venue(_Section):
+    """A centralized exchange as ccxt reaches it (the fields of the CEX connector's VenueConfig)."""
+
+    exchange: str = Field(description="ccxt exchange id, e.g. binance, okx")
+    rest_url: str | None = Field(default=None, description="replaces the origin of every REST URL")
+    ws_url: str | None = Field(default=None, description="replaces the origin of every websocket URL")
+    maker_bps: Decimal | None = Field(default=None, ge=0, description="the account's fee tier, basis points")
+    taker_bps: Decimal | None = Field(default=None, ge=0)
+    credentials: CredentialRef | None = None
+
+
+class BridgeRoute(_Section):
+    bridge: BridgeName
+    chains: list[str] = Field(min_length=2, description="chains the route connects")
+    assets: list[str] = Field(min_length=1, description="assets it carries (each on every chain listed)")
+
+
+class Bridges(BridgeEndpoints):
+    """Each bridge's endpoints (the product's models) and the routes it serves."""
+
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
+
+    routes: list[BridgeRoute] = Field(default_factory=list)
+
+    def endpoints(self) -> BridgeEndpoints:
+        return BridgeEndpoints(wormhole=self.wormhole, across=self.across)
+
+
+class Registry(_Section):
+    version: Literal[1] = Field(description="the registry format's version")
+    chains: dict[str, Chain] = Field(default_factory=dict, description="by name; family evm or solana")
+    assets: dict[str, Asset] = Field(default_factory=dict, description="by canonical symbol")
+    venues: dict[str, Venue] = Field(default_factory=dict, description="centralized exchanges by name")
+    bridges: Bridges = Field(default_factory=Bridges)
+
+    def chain_registry(self) -> ChainRegistry:
+        """The chains, tokens, dexes, bridges and Solana clusters as the product reads them."""
+        chains: dict[str, ChainConfig] = {}
+        clusters: dict[str, SolanaCluster] = {}
+        for name, chain in self.chains.items():
+            on_chain = {asset: a.chains[name] for asset, a in self.assets.items() if name in a.chains}
+            if isinstance(chain, EvmChain):
+                tokens = {
+                    s: TokenInfo(symbol=t.symbol or s, address=t.address, decimals=t.decimals)
+                    for s, t in on_chain.items()
+                }
+                chains[name] = chain.chain_config(name, tokens)
+            else:
+                mints = {
+                    s: SolanaMint(
+                        symbol=t.symbol or s,
+                        mint=t.address,
+                        decimals=t.decimals,
+                        token_program=t.token_program or SPL_TOKEN_PROGRAM,
+                    )
+                    for s, t in on_chain.items()
+                }
+                clusters[name] = chain.cluster_config(name, mints)
+        return ChainRegistry(chains=chains, bridges=self.bridges.endpoints(), solana=clusters)

@@ -1,0 +1,118 @@
+"""The devnet's world as a registry file (the product's format), written beside its state file.
+
+Everything here comes from the :class:`DevnetState` ``devnet_up`` builds; the file holds
+public addresses and URLs only (venue credentials are a reference to the devnet's
+credentials file, never its keys).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from crosslane.domain.chains import ChainConfig
+from crosslane.domain.solana import SolanaCluster
+from crosslane.registry import REGISTRY_VERSION, Registry, write_registry
+from crosslane.registry.model import (
+    BRIDGE_NAMES,
+    Asset,
+    AssetOnChain,
+    BridgeRoute,
+    Bridges,
+    CredentialRef,
+    EvmChain,
+    SolanaChain,
+    Venue,
+)
+from devnet.state import CexVenue, DevnetState
+
+
+def registry_path(state_path: Path) -> Path:
+    """Where ``devnet_up`` writes the registry: ``registry.yaml`` beside the state file."""
+    return state_path.with_name("registry.yaml")
+
+
+def _evm_chain(chain: ChainConfig) -> EvmChain:
+    return EvmChain(
+        family="evm",
+        chain_id=chain.chain_id,
+        rpc_urls=chain.rpc_urls,
+        confirmations=chain.confirmations,
+        contracts=chain.contracts,
+        dexes=chain.dexes,
+        private_relay_url=chain.private_relay_url,
+    )
+
+
+def _solana_chain(cluster: SolanaCluster) -> SolanaChain:
+    return SolanaChain(
+        family="solana",
+        cluster="localnet",
+        rpc_urls=[cluster.rpc_url],
+        commitment=cluster.default_commitment,
+        blockhash_validity=cluster.blockhash_validity,
+    )
+
+
+def _assets(state: DevnetState) -> dict[str, Asset]:
+    chains: dict[str, dict[str, AssetOnChain]] = {}
+    for chain in state.chains.values():
+        for key, token in chain.tokens.items():
+            chains.setdefault(key, {})[chain.name] = AssetOnChain(
+                address=token.address, decimals=token.decimals, symbol=None if token.symbol == key else token.symbol
+            )
+    if state.solana is not None:
+        for key, mint in state.solana.mints.items():
+            chains.setdefault(key, {})[state.solana.name] = AssetOnChain(
+                address=mint.mint,
+                decimals=mint.decimals,
+                symbol=None if mint.symbol == key else mint.symbol,
+                token_program=mint.token_program,
+            )
+    return {key: Asset(chains=on) for key, on in sorted(chains.items())}
+
+
+def _venue(venue: CexVenue) -> Venue:
+    return Venue(
+        exchange=venue.exchange,
+        rest_url=venue.rest_url,
+        ws_url=venue.ws_url,
+        maker_bps=venue.maker_bps,
+        taker_bps=venue.taker_bps,
+        credentials=CredentialRef(secrets_file=venue.credentials_file, accounts=venue.accounts),
+    )
+
+
+def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -> list[BridgeRoute]:
+    """Each devnet bridge connects every EVM chain and carries the assets all of them hold."""
+    if len(evm_chains) < 2:
+        return []
+    shared = [s for s, a in assets.items() if all(c in a.chains for c in evm_chains)]
+    if not shared:
+        return []
+    used = [name for name in BRIDGE_NAMES if getattr(bridges, name) is not None]
+    return [BridgeRoute(bridge=name, chains=evm_chains, assets=shared) for name in used]
+
+
+def devnet_registry(state: DevnetState) -> Registry:
+    """The devnet's chains, tokens, dexes, bridges, Solana cluster and venues as a Registry."""
+    chains: dict[str, EvmChain | SolanaChain] = {name: _evm_chain(c) for name, c in state.chains.items()}
+    if state.solana is not None:
+        chains[state.solana.name] = _solana_chain(state.solana)
+    assets = _assets(state)
+    endpoints = state.registry().bridges
+    bridges = Bridges(wormhole=endpoints.wormhole, across=endpoints.across)
+    routes = _routes(bridges, assets, list(state.chains))
+    return Registry(
+        version=REGISTRY_VERSION,
+        chains=chains,
+        assets=assets,
+        venues={name: _venue(v) for name, v in state.cex.items()},
+        bridges=bridges.model_copy(update={"routes": routes}),
+    )
+
+
+def write_devnet_registry(state: DevnetState, state_path: Path) -> Path:
+    """Write the devnet's registry beside its state file; its path."""
+    path = registry_path(state_path)
+    write_registry(devnet_registry(state), path)
+    return path
