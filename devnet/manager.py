@@ -66,13 +66,13 @@ from devnet.rpc_proxy import get_faults_sync
 from devnet.services import spawn_service, wait_service
 from devnet.solana import devnet as solana_devnet
 from devnet.state import (
-    CexVenue,
     ChainStatus,
     DevnetOptions,
     DevnetState,
     DevnetStatus,
     ProcessInfo,
     ProcessStatus,
+    SimulatedVenue,
 )
 from devnet.uniswap import deploy_uniswap
 from devnet.wormhole import devnet as wormhole_devnet
@@ -289,10 +289,10 @@ def _spawn_venues(
     ]
 
 
-def _cex_venue(path: Path, venue: VenueProcess) -> CexVenue:
+def _cex_venue(path: Path, venue: VenueProcess) -> SimulatedVenue:
     credentials = cex_credentials_path(path)
     fees = VENUE_PROFILES[venue.venue].fees
-    return CexVenue(
+    return SimulatedVenue(
         venue=venue.venue,
         exchange=EXCHANGE_IDS[venue.venue],
         rest_url=venue.rest_url,

@@ -16,14 +16,14 @@ from crosslane.registry.model import (
     BRIDGE_NAMES,
     Asset,
     AssetOnChain,
-    BridgeRoute,
     Bridges,
     CredentialRef,
     EvmChain,
+    ExchangeVenue,
+    RouteCoverage,
     SolanaChain,
-    Venue,
 )
-from devnet.state import CexVenue, DevnetState
+from devnet.state import DevnetState, SimulatedVenue
 
 
 def registry_path(state_path: Path) -> Path:
@@ -71,8 +71,8 @@ def _assets(state: DevnetState) -> dict[str, Asset]:
     return {key: Asset(chains=on) for key, on in sorted(chains.items())}
 
 
-def _venue(venue: CexVenue) -> Venue:
-    return Venue(
+def _venue(venue: SimulatedVenue) -> ExchangeVenue:
+    return ExchangeVenue(
         exchange=venue.exchange,
         rest_url=venue.rest_url,
         ws_url=venue.ws_url,
@@ -82,7 +82,7 @@ def _venue(venue: CexVenue) -> Venue:
     )
 
 
-def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -> list[BridgeRoute]:
+def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -> list[RouteCoverage]:
     """Each devnet bridge connects every EVM chain and carries the assets all of them hold."""
     if len(evm_chains) < 2:
         return []
@@ -90,7 +90,7 @@ def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -
     if not shared:
         return []
     used = [name for name in BRIDGE_NAMES if getattr(bridges, name) is not None]
-    return [BridgeRoute(bridge=name, chains=evm_chains, assets=shared) for name in used]
+    return [RouteCoverage(bridge=name, chains=evm_chains, assets=shared) for name in used]
 
 
 def devnet_registry(state: DevnetState) -> Registry:

@@ -42,7 +42,7 @@ class ProcessInfo(BaseModel):
     ws_url: str | None = None  # cex only
 
 
-class CexVenue(BaseModel):
+class SimulatedVenue(BaseModel):
     """A simulated exchange as ccxt reaches it: replace the origin of every ``urls['api']`` URL.
 
     ``rest_url`` replaces https origins, ``ws_url`` (it ends in ``/stream``, which ccxt.pro's
@@ -94,7 +94,7 @@ class DevnetState(BaseModel):
     chains: dict[str, ChainConfig] = Field(default_factory=dict)
     processes: dict[str, ProcessInfo] = Field(default_factory=dict)
     accounts: list[str] = Field(default_factory=list, description="anvil dev accounts 0..9")
-    cex: dict[str, CexVenue] = Field(default_factory=dict, description="exchange simulators by venue")
+    cex: dict[str, SimulatedVenue] = Field(default_factory=dict, description="exchange simulators by venue")
     wormhole: WormholeInfo | None = None
     solana: SolanaCluster | None = Field(default=None, description="the Solana node, its mints (no keys)")
 

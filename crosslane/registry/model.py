@@ -110,7 +110,7 @@ class CredentialRef(_Section):
         return self
 
 
-class Venue(_Section):
+class ExchangeVenue(_Section):
     """A centralized exchange as ccxt reaches it (the fields of the CEX connector's VenueConfig)."""
 
     exchange: str = Field(description="ccxt exchange id, e.g. binance, okx")
@@ -121,7 +121,7 @@ class Venue(_Section):
     credentials: CredentialRef | None = None
 
 
-class BridgeRoute(_Section):
+class RouteCoverage(_Section):
     bridge: BridgeName
     chains: list[str] = Field(min_length=2, description="chains the route connects")
     assets: list[str] = Field(min_length=1, description="assets it carries (each on every chain listed)")
@@ -132,7 +132,7 @@ class Bridges(BridgeEndpoints):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    routes: list[BridgeRoute] = Field(default_factory=list)
+    routes: list[RouteCoverage] = Field(default_factory=list)
 
     def endpoints(self) -> BridgeEndpoints:
         return BridgeEndpoints(wormhole=self.wormhole, across=self.across)
@@ -142,7 +142,7 @@ class Registry(_Section):
     version: Literal[1] = Field(description="the registry format's version")
     chains: dict[str, Chain] = Field(default_factory=dict, description="by name; family evm or solana")
     assets: dict[str, Asset] = Field(default_factory=dict, description="by canonical symbol")
-    venues: dict[str, Venue] = Field(default_factory=dict, description="centralized exchanges by name")
+    venues: dict[str, ExchangeVenue] = Field(default_factory=dict, description="centralized exchanges by name")
     bridges: Bridges = Field(default_factory=Bridges)
 
     def chain_registry(self) -> ChainRegistry:

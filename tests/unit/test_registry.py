@@ -21,7 +21,7 @@ from crosslane.domain.solana import SolanaCluster, SolanaMint
 from crosslane.registry import SCHEMA_PATH, RegistryError, dump_registry, load_registry, parse_registry, registry_schema
 from crosslane.registry.model import SPL_TOKEN_PROGRAM
 from devnet.registry_export import devnet_registry
-from devnet.state import CexVenue, DevnetState, ProcessInfo, WormholeInfo
+from devnet.state import DevnetState, ProcessInfo, SimulatedVenue, WormholeInfo
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "registries" / "mainnet.example.yaml"
 USDC_MINT = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v"
@@ -281,7 +281,7 @@ def _devnet_state() -> DevnetState:
             "across-relayer": ProcessInfo(kind="across_relayer", pid=1, port=9001, url="http://127.0.0.1:9001/")
         },
         cex={
-            "binance": CexVenue(
+            "binance": SimulatedVenue(
                 venue="binance",
                 exchange="binance",
                 rest_url="http://127.0.0.1:8611",
