@@ -33,14 +33,21 @@ VENUES: dict[str, tuple[list[dict[str, Any]], str]] = {
     ),
     "deribit": ([spot_market("BTC_USDT", "BTC/USDT")], "label"),
     "bitstamp": ([spot_market("btcusdt", "BTC/USDT")], "client_order_id"),
+    "gemini": ([spot_market("btcusdt", "BTC/USDT")], "client_order_id"),
 }
+# Venues whose balance or book request is recorded but not its answer: the request is checked.
+REQUEST_ONLY = [
+    ("gate", "fetchBalance"), ("kraken", "fetchBalance"), ("bitfinex", "fetchBalance"), ("bitstamp", "fetchBalance"),
+    ("gate", "fetchOrderBook"), ("kraken", "fetchOrderBook"), ("bitfinex", "fetchOrderBook"),
+    ("bitstamp", "fetchOrderBook"), ("gemini", "fetchOrderBook"), ("htx", "fetchOrderBook"),
+]
 
 
 def dec(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-@pytest.mark.parametrize("name", sorted(VENUES))
+@pytest.mark.parametrize("name", sorted(set(VENUES) - {"gemini"}))  # no Gemini order is recorded
 async def test_place_sends_our_client_id_in_the_venues_field_and_format(name: str) -> None:
     markets, field = VENUES[name]
     venue, transport = replay_venue(name, markets)
@@ -150,6 +157,20 @@ async def test_recorded_books_parse(name: str) -> None:
     assert [list(map(dec, level[:2])) for level in book["bids"]] == [
         list(map(dec, level[:2])) for level in answer["parsedResponse"]["bids"]
     ]
+
+
+@pytest.mark.parametrize(("name", "method"), REQUEST_ONLY)
+async def test_balance_and_book_requests_take_the_recorded_endpoint(name: str, method: str) -> None:
+    markets, _ = VENUES[name]
+    venue, transport = replay_venue(name, markets)
+    request = recorded(name, "request", method)
+    with pytest.raises(VenueCallFailed, match="NotRecorded"):
+        if method == "fetchBalance":
+            await venue.balances()
+        else:
+            await venue.order_book(request["input"][0])
+    await venue.close()
+    assert transport.sent[0].path == path_of(request["url"])
 
 
 async def test_htx_starts_on_its_own_options_and_python_errors_stay_in_the_taxonomy() -> None:
