@@ -205,3 +205,21 @@ async def test_bybit_ack_is_read_back_past_what_ccxt_refuses_never_rejected() ->
     open_orders = path_of(recorded("bybit", "request", "fetchOpenOrders")["url"])
     assert [s.path for s in transport.sent] == [path_of(create["url"]), open_orders], "fell through to open orders"
     assert transport.sent[1].fields()["symbol"] == "ADAUSDT"
+
+
+async def test_kraken_order_is_found_by_our_id_in_the_recorded_open_orders() -> None:
+    """Kraken: found in its open orders by cl_ord_id (the recorded order carrying ours)."""
+    markets, _ = VENUES["kraken"]
+    venue, transport = replay_venue("kraken", markets)
+    cid = client_order_id("kraken/find")
+    answer = recorded("kraken", "response", "fetchOpenOrders")["httpResponse"]
+    (order_id, order), = answer["result"]["open"].items()
+    order["cl_ord_id"] = venue.profile.client_id(cid)
+    transport.answer(path_of(recorded("kraken", "request", "fetchOpenOrders")["url"]), answer)
+    found = await venue.find_order("LTC/USDT", cid)
+    assert found is not None and found["id"] == order_id
+    with pytest.raises(VenueCallFailed, match="NotRecorded"):  # ClosedOrders' answer is not recorded
+        await venue.find_order("LTC/USDT", client_order_id("kraken/never-placed"))
+    await venue.close()
+    recent = path_of(recorded("kraken", "request", "fetchClosedOrders")["url"])
+    assert [s.path for s in transport.sent[-2:]] == ["/0/private/OpenOrders", recent], "recent orders asked before absent"
