@@ -223,3 +223,16 @@ async def test_kraken_order_is_found_by_our_id_in_the_recorded_open_orders() -> 
     await venue.close()
     recent = path_of(recorded("kraken", "request", "fetchClosedOrders")["url"])
     assert [s.path for s in transport.sent[-2:]] == ["/0/private/OpenOrders", recent], "recent orders asked before absent"
+
+
+async def test_bybit_market_buy_is_sized_in_quote_at_the_reference_price() -> None:
+    """Bybit spot market buys are sized by cost: the profile sends amount x the expected price."""
+    markets, _ = VENUES["bybit"]
+    venue, transport = replay_venue("bybit", markets)
+    create = recorded("bybit", "request", "createOrder")
+    transport.answer(path_of(create["url"]), recorded("bybit", "response", "createOrder")["httpResponse"])
+    await venue.place("ADA/USDT", "buy", "market", Decimal("50"), None, client_order_id("bybit/mkt"),
+                      reference_price=Decimal("0.1"))
+    await venue.close()
+    sent = transport.to(path_of(create["url"]))[0].fields()
+    assert (sent["orderType"], Decimal(sent["qty"])) == ("Market", Decimal("5"))
