@@ -222,7 +222,8 @@ async def test_kraken_order_is_found_by_our_id_in_the_recorded_open_orders() -> 
         await venue.find_order("LTC/USDT", client_order_id("kraken/never-placed"))
     await venue.close()
     recent = path_of(recorded("kraken", "request", "fetchClosedOrders")["url"])
-    assert [s.path for s in transport.sent[-2:]] == ["/0/private/OpenOrders", recent], "recent orders asked before absent"
+    asked = [s.path for s in transport.sent[-2:]]
+    assert asked == ["/0/private/OpenOrders", recent], "recent orders asked before concluding absent"
 
 
 async def test_bybit_market_buy_is_sized_in_quote_at_the_reference_price() -> None:
