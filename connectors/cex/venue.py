@@ -69,13 +69,7 @@ class CexVenue:
         return maker, taker
 
     def check(
-        self,
-        symbol: str,
-        side: str,
-        order_type: str,
-        amount: Decimal,
-        price: Decimal | None,
-        *,
+        self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None, *,
         reference_price: Decimal | None = None,
     ) -> None:
         """InvalidRequest, naming the problem, for an order this venue would refuse; a market
@@ -161,6 +155,8 @@ class CexVenue:
         for attempt in range(3):
             try:
                 order = await self._send(symbol, order_type, side, amount, price, params)
+            except CrosslaneError:
+                raise  # not sent (backing off after a rate limit)
             except Exception as exc:
                 if isinstance(exc, ccxt.BaseError) and not outcome_unknown(exc):
                     raise translate(exc, self.name, "create_order") from exc

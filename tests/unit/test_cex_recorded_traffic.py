@@ -106,9 +106,13 @@ async def test_cancel_by_client_id_names_it_in_the_venues_field(name: str) -> No
     assert str(sent.fields().get(field) or sent.path.rsplit("/", 1)[-1]) == venue_id
 
 
-async def test_gate_lost_placement_is_found_in_open_orders_and_cancelled_by_the_venues_id() -> None:
-    """Gate has no find-by-client-id: after a lost answer the order is found in the recorded
-    open orders (its ``text`` being ours), never sent twice, then cancelled by Gate's own id."""
+@pytest.mark.parametrize(
+    "lost", [ccxt.RequestTimeout("answer lost"), TypeError("an answer ccxt could not parse")], ids=["timeout", "python"]
+)
+async def test_gate_lost_placement_is_found_in_open_orders_and_cancelled_by_the_venues_id(lost: Exception) -> None:
+    """Gate has no find-by-client-id: after a lost (or unparseable) answer the order is found in
+    the recorded open orders (its ``text`` being ours), never sent twice, then cancelled by
+    Gate's own id."""
     markets, _ = VENUES["gate"]
     venue, transport = replay_venue("gate", markets)
     cid = client_order_id("gate/lost")
@@ -116,7 +120,7 @@ async def test_gate_lost_placement_is_found_in_open_orders_and_cancelled_by_the_
     open_orders = recorded("gate", "response", "fetchOpenOrders")["httpResponse"]
     open_orders[0]["orders"][0]["text"] = venue_id  # the recorded open order is the one we placed
     create = path_of(recorded("gate", "request", "createOrder")["url"])
-    transport.answer(create, ccxt.RequestTimeout("answer lost"))
+    transport.answer(create, lost)
     transport.answer(path_of(recorded("gate", "request", "fetchOpenOrders")["url"]), open_orders)
     order = await venue.place("BTC/USDT", "sell", "limit", Decimal("0.00009"), Decimal("69662.3"), cid)
     assert order["id"] == "700604309511" and order["clientOrderId"] == venue_id
