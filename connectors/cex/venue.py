@@ -84,6 +84,12 @@ class CexVenue:
             reference_price=reference_price,
         )
 
+    def _needs_price(self, symbol: str, side: str) -> bool:
+        """A market order needs an expected price when the venue has a notional floor, or sizes
+        market buys by cost."""
+        min_cost = (self.market(symbol)["limits"].get("cost") or {}).get("min")
+        return bool(min_cost) or (side == "buy" and self.profile.market_buy_by_cost)
+
     async def expected_price(self, symbol: str, side: str) -> Decimal | None:
         """The best opposite price in the venue's book, or None when that side is empty."""
         book = await self.order_book(symbol, 5)
@@ -142,7 +148,7 @@ class CexVenue:
         it sent again (same id, so a late duplicate is refused by the venue, never filled
         twice). A market order's notional is checked at ``reference_price``, else at the
         book's best opposite price, before anything is sent."""
-        if order_type == "market" and reference_price is None:
+        if order_type == "market" and reference_price is None and self._needs_price(symbol, side):
             self.check(symbol, side, order_type, amount, price)  # cheap refusals before a book call
             reference_price = await self.expected_price(symbol, side)
         self.check(symbol, side, order_type, amount, price, reference_price=reference_price)
