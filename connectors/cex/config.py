@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# What ccxt needs to stay on spot and skip endpoints the venue does not serve to us.
+# What ccxt needs to stay on spot and skip endpoints the venue does not serve to us: valid for
+# Binance and OKX (and their simulators); other venues take theirs from their profile.
 SPOT_ONLY_OPTIONS: dict[str, Any] = {
     "fetchMarkets": {"types": ["spot"]},
     "fetchCurrencies": False,
@@ -26,7 +27,7 @@ class VenueConfig(BaseModel):
     secrets_file: Path | None = None
     enable_rate_limit: bool = True
     timeout_ms: int = Field(default=10_000, ge=100)
-    options: dict[str, Any] = Field(default_factory=lambda: dict(SPOT_ONLY_OPTIONS))
+    options: dict[str, Any] | None = Field(default=None, description="ccxt options; default: the venue profile's")
     symbols: list[str] = Field(default_factory=list, description="symbols whose books the fast path keeps")
     maker_bps: Decimal | None = Field(default=None, description="the account's fee tier; default: ccxt's market fees")
     taker_bps: Decimal | None = None

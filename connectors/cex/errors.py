@@ -32,6 +32,11 @@ class OrderUnknown(CrosslaneError):
     """The venue has no order with that id."""
 
 
+class VenueCallFailed(CrosslaneError):
+    """ccxt or Python failed inside a venue call (a shape it cannot parse, an option it
+    mishandles): a defect of the adapter for this venue, so retrying cannot help."""
+
+
 # Order matters: subclasses before their bases.
 _MAPPING: list[tuple[type[BaseException], type[CrosslaneError]]] = [
     (ccxt.RateLimitExceeded, VenueRateLimited),
@@ -49,9 +54,12 @@ _MAPPING: list[tuple[type[BaseException], type[CrosslaneError]]] = [
 
 
 def translate(exc: BaseException, venue: str, action: str) -> CrosslaneError:
+    """The taxonomy's error for anything raised inside a venue call; never the raw exception."""
     for source, target in _MAPPING:
         if isinstance(exc, source):
             return target(f"{venue}: {action}: {type(exc).__name__}: {exc}")
+    if not isinstance(exc, ccxt.BaseError):
+        return VenueCallFailed(f"{venue}: {action}: {type(exc).__name__}: {exc}")
     return VenueUnavailable(f"{venue}: {action}: {type(exc).__name__}: {exc}")
 
 

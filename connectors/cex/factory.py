@@ -11,6 +11,7 @@ import ccxt.pro as ccxt_pro
 
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
+from connectors.cex.profiles import profile_for
 from crosslane.errors import InvalidRequest
 
 _ORIGIN = re.compile(r"^(https?|wss?)://[^/]+")
@@ -39,7 +40,7 @@ def build_exchange(config: VenueConfig, credentials: ApiCredentials | None, *, p
     params: dict[str, Any] = {
         "enableRateLimit": config.enable_rate_limit,
         "timeout": config.timeout_ms,
-        "options": dict(config.options),
+        "options": dict(profile_for(config.exchange).options if config.options is None else config.options),
     }
     if credentials is not None:
         params.update(credentials.ccxt_params())

@@ -1,5 +1,7 @@
 """One venue through ccxt: markets loaded once, orders checked before they are sent, placed
-with a deterministic client order id and reconciled by that id when the answer is lost."""
+with a deterministic client order id and reconciled by that id when the answer is lost.
+What differs between venues (id field and format, how to find and cancel) comes from the
+venue's profile (``connectors.cex.profiles``)."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderUnknown, VenueRateLimited, outcome_unknown, translate
 from connectors.cex.factory import build_exchange
 from connectors.cex.health import HealthRecord
+from connectors.cex.profiles import CancelStrategy, FindStrategy, VenueProfile, profile_for
 from connectors.cex.validation import check_order
-from crosslane.errors import InvalidRequest
+from crosslane.errors import CrosslaneError, InvalidRequest
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -28,6 +31,9 @@ class CexVenue:
     def __init__(self, config: VenueConfig, credentials: ApiCredentials | None) -> None:
         self.config = config
         self.name = config.name
+        self.profile: VenueProfile = profile_for(config.exchange)
+        if credentials is not None and "password" in self.profile.required_credentials and not credentials.password:
+            raise InvalidRequest(f"{config.name}: {config.exchange} needs a password (API passphrase) with its key")
         self.exchange = build_exchange(config, credentials)
         self.health = HealthRecord(config.name)
         self.markets: dict[str, dict[str, Any]] = {}
@@ -62,9 +68,33 @@ class CexVenue:
         )
         return maker, taker
 
-    def check(self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None) -> None:
-        """InvalidRequest, naming the problem, for an order this venue would refuse."""
-        check_order(self.market(symbol), side, order_type, amount, price)
+    def check(
+        self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None, *,
+        reference_price: Decimal | None = None,
+    ) -> None:
+        """InvalidRequest, naming the problem, for an order this venue would refuse; a market
+        order's notional is checked at ``reference_price`` when given."""
+        check_order(
+            self.market(symbol),
+            side,
+            order_type,
+            amount,
+            price,
+            precision_mode=self.profile.precision_mode,
+            reference_price=reference_price,
+        )
+
+    def _needs_price(self, symbol: str, side: str) -> bool:
+        """A market order needs an expected price when the venue has a notional floor, or sizes
+        market buys by cost."""
+        min_cost = (self.market(symbol)["limits"].get("cost") or {}).get("min")
+        return bool(min_cost) or (side == "buy" and self.profile.market_buy_by_cost)
+
+    async def expected_price(self, symbol: str, side: str) -> Decimal | None:
+        """The best opposite price in the venue's book, or None when that side is empty."""
+        book = await self.order_book(symbol, 5)
+        levels = book["asks"] if side == "buy" else book["bids"]
+        return Decimal(str(levels[0][0])) if levels else None
 
     def _respect_backoff(self, action: str) -> None:
         """After a 429/418 nothing is sent until the venue's Retry-After has passed."""
@@ -84,14 +114,19 @@ class CexVenue:
         self.health.backoff_until = time.monotonic() + wait_s
         log.warning("%s rate-limited on %s: backing off %.1fs", self.name, action, wait_s)
 
+    def _record_failure(self, started: float, exc: Exception, action: str) -> None:
+        """A venue's refusal still shows it up; a lost answer or a Python error counts against it."""
+        ok = isinstance(exc, ccxt.BaseError) and not outcome_unknown(exc)
+        self.health.record_call(time.perf_counter() - started, ok=ok)
+        self._note_rate_limit(exc, action)
+
     async def _timed(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
         self._respect_backoff(action)
         started = time.perf_counter()
         try:
             result = await call()
-        except ccxt.BaseError as exc:
-            self.health.record_call(time.perf_counter() - started, ok=not outcome_unknown(exc))
-            self._note_rate_limit(exc, action)
+        except Exception as exc:  # ccxt's errors and Python's (a venue shape ccxt mis-parses) alike
+            self._record_failure(started, exc, action)
             raise translate(exc, self.name, action) from exc
         self.health.record_call(time.perf_counter() - started, ok=True)
         return result
@@ -106,30 +141,54 @@ class CexVenue:
         client_order_id: str,
         *,
         time_in_force: str | None = None,
+        reference_price: Decimal | None = None,
     ) -> dict[str, Any]:
-        """Place once. If the answer is lost, the order is looked up by its client id; only
-        when the venue provably has no such order is it sent again (same id, so a late
-        duplicate is refused by the venue, never filled twice)."""
-        self.check(symbol, side, order_type, amount, price)
-        params: dict[str, Any] = {"clientOrderId": client_order_id}
+        """Place once. If the answer is lost, the order is looked up by its client id (in the
+        venue's form, ``profile.client_id``); only when the venue provably has no such order is
+        it sent again (same id, so a late duplicate is refused by the venue, never filled
+        twice). A market order's notional is checked at ``reference_price``, else at the
+        book's best opposite price, before anything is sent."""
+        if order_type == "market" and reference_price is None and self._needs_price(symbol, side):
+            self.check(symbol, side, order_type, amount, price)  # cheap refusals before a book call
+            reference_price = await self.expected_price(symbol, side)
+        self.check(symbol, side, order_type, amount, price, reference_price=reference_price)
+        venue_id = self.profile.client_id(client_order_id)
+        params: dict[str, Any] = self.profile.id_params(venue_id)
         if time_in_force:
             params["timeInForce"] = time_in_force
+        if order_type == "market" and side == "buy" and self.profile.market_buy_by_cost:
+            price = reference_price  # ccxt sizes the quote cost as amount * price
         for attempt in range(3):
             try:
                 order = await self._send(symbol, order_type, side, amount, price, params)
-                if order.get("status") is None:
-                    # Some venues (OKX) acknowledge with ids only: read the order's state back.
-                    order = await self.find_order(symbol, client_order_id) or order
-                return order
-            except ccxt.BaseError as exc:
-                if not outcome_unknown(exc):
+            except CrosslaneError:
+                raise  # not sent (backing off after a rate limit)
+            except Exception as exc:
+                if isinstance(exc, ccxt.BaseError) and not outcome_unknown(exc):
                     raise translate(exc, self.name, "create_order") from exc
-                log.warning("%s: create_order %s answer lost (%s); reconciling", self.name, client_order_id, exc)
+                # Lost answer, or one ccxt could not parse: the order may be live. Look before resending.
+                log.warning("%s: create_order %s answer lost (%r); reconciling", self.name, venue_id, exc)
                 found = await self.find_order(symbol, client_order_id)
                 if found is not None:
                     return found
+                if not isinstance(exc, ccxt.BaseError):
+                    raise translate(exc, self.name, "create_order") from exc  # a defect: resending repeats it
                 await asyncio.sleep(0.05 * (attempt + 1))
+                continue
+            if order.get("status") is None:
+                # Some venues (OKX, Bybit) acknowledge with ids only: read the order's state back.
+                order = await self._read_back(symbol, client_order_id, order)
+            return order
         raise translate(ccxt.RequestTimeout("no answer after 3 attempts"), self.name, "create_order")
+
+    async def _read_back(self, symbol: str, client_order_id: str, ack: dict[str, Any]) -> dict[str, Any]:
+        """The acknowledged order's full state; the ack itself when the venue cannot say yet.
+        The order is live, so nothing here may turn into a rejection."""
+        try:
+            return await self.find_order(symbol, client_order_id) or ack
+        except CrosslaneError as exc:  # the ack still stands
+            log.warning("%s: read-back of %s failed (%s); keeping the acknowledgement", self.name, client_order_id, exc)
+            return ack
 
     async def _send(
         self, symbol: str, order_type: str, side: str, amount: Decimal, price: Decimal | None, params: dict[str, Any]
@@ -141,27 +200,68 @@ class CexVenue:
             order = await self.exchange.create_order(
                 symbol, order_type, side, str(amount), None if price is None else str(price), params
             )
-        except ccxt.BaseError as exc:
-            self.health.record_call(time.perf_counter() - started, ok=not outcome_unknown(exc))
-            self._note_rate_limit(exc, "create_order")
+        except Exception as exc:
+            self._record_failure(started, exc, "create_order")
             raise
         self.health.record_call(time.perf_counter() - started, ok=True)
         return order
 
     async def find_order(self, symbol: str, client_order_id: str) -> dict[str, Any] | None:
-        try:
-            return await self._timed(
-                "fetch_order", lambda: self.exchange.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+        """The order with our client id, or None when the venue provably has none: each of the
+        profile's find strategies in turn; one ccxt cannot run on this venue (ArgumentsRequired,
+        NotSupported) gives way to the next."""
+        venue_id = self.profile.client_id(client_order_id)
+        for strategy in self.profile.find:
+            try:
+                found = await self._find_by(strategy, symbol, venue_id)
+            except OrderUnknown:
+                found = None
+            except _UnsupportedHere as exc:
+                log.info("%s: find by %s not possible here (%s); next strategy", self.name, strategy, exc)
+                continue
+            if found is not None:
+                return found
+        return None
+
+    async def _find_by(self, strategy: FindStrategy, symbol: str, venue_id: str) -> dict[str, Any] | None:
+        action = f"find_order:{strategy}"
+        if strategy is FindStrategy.BY_CLIENT_ID:
+            call: Callable[[], Awaitable[Any]] = lambda: self.exchange.fetch_order(  # noqa: E731
+                None, symbol, self.profile.id_params(venue_id)
             )
-        except OrderUnknown:
-            return None
+            return await self._timed_supported(action, call)
+        if strategy is FindStrategy.OPEN_ORDERS:
+            orders = await self._timed_supported(action, lambda: self.exchange.fetch_open_orders(symbol))
+        else:
+            since = self.exchange.milliseconds() - self.profile.recent_window_s * 1000
+            orders = await self._timed_supported(action, lambda: self.exchange.fetch_closed_orders(symbol, since))
+        return next((o for o in orders if self.profile.carries(o, venue_id)), None)
+
+    async def _timed_supported(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
+        """A timed call whose ArgumentsRequired/NotSupported (ccxt cannot do it on this venue)
+        is kept apart from the venue's own answers."""
+        try:
+            return await self._timed(action, call)
+        except Exception as exc:
+            if isinstance(exc.__cause__, ccxt.ArgumentsRequired | ccxt.NotSupported):
+                raise _UnsupportedHere(str(exc)) from exc
+            raise
 
     async def cancel(self, symbol: str, client_order_id: str) -> dict[str, Any]:
-        order = await self._timed(
-            "cancel_order", lambda: self.exchange.cancel_order(None, symbol, {"clientOrderId": client_order_id})
-        )
+        """Cancel by our client id (profile.cancel: directly, or via the venue's own id once
+        found); OrderUnknown when the venue has no such order."""
+        venue_id = self.profile.client_id(client_order_id)
+        if self.profile.cancel is CancelStrategy.BY_CLIENT_ID:
+            order = await self._timed(
+                "cancel_order", lambda: self.exchange.cancel_order(None, symbol, self.profile.id_params(venue_id))
+            )
+        else:
+            found = await self.find_order(symbol, client_order_id)
+            if found is None:
+                raise OrderUnknown(f"{self.name}: cancel_order: no order with client id {venue_id}")
+            order = await self._timed("cancel_order", lambda: self.exchange.cancel_order(found["id"], symbol))
         if order.get("status") is None:  # acknowledged with ids only (OKX): read the final state
-            order = await self.find_order(symbol, client_order_id) or order
+            order = await self._read_back(symbol, client_order_id, order)
         return order
 
     async def balances(self) -> dict[str, Any]:
@@ -170,3 +270,7 @@ class CexVenue:
     async def order_book(self, symbol: str, limit: int = 20) -> dict[str, Any]:
         self.market(symbol)
         return await self._timed("fetch_order_book", lambda: self.exchange.fetch_order_book(symbol, limit))
+
+
+class _UnsupportedHere(Exception):
+    """ccxt cannot run this call on this venue (ArgumentsRequired, NotSupported)."""

@@ -123,6 +123,7 @@ class ChildOrder(msgspec.Struct):
     qty: Decimal
     limit_price: Decimal | None
     state: ChildState = "pending"
+    expected_price: Decimal | None = None  # a market child: the routed book price (its notional is checked at it)
     venue_order_id: str | None = None
     filled: Decimal = Decimal(0)
     cost: Decimal = Decimal(0)  # quote currency actually traded, exact

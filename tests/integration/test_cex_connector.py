@@ -149,6 +149,27 @@ async def test_size_below_the_venue_minimum_is_refused(venue: tuple[CexVenue, Ve
         await connector.place(SYMBOL, "buy", "limit", amount, far_below(connector), client_order_id("tiny"))
 
 
+@pytest.mark.parametrize("venue", ["binance"], indirect=True)  # OKX has no notional floor (a minimum size only)
+async def test_below_minimum_market_order_is_refused_before_sending(venue: tuple[CexVenue, VenueServer]) -> None:
+    connector, server = venue
+    market = connector.market(SYMBOL)
+    min_cost, step = Decimal(str(market["limits"]["cost"]["min"])), Decimal(str(market["precision"]["amount"]))
+    ask = await connector.expected_price(SYMBOL, "buy")
+    assert ask is not None
+    amount = max((min_cost / ask / 2 / step).to_integral_value() * step, step)
+    assert amount * ask < min_cost
+    held = (await admin.state(server.rest_url))["accounts"]["trader"]
+    before = (await admin.state(server.rest_url))["fault_stats"]["requests"]
+    with pytest.raises(InvalidRequest, match="notional .* is below the venue minimum"):
+        await connector.place(SYMBOL, "buy", "market", amount, None, client_order_id("tiny-mkt"), reference_price=ask)
+    assert (await admin.state(server.rest_url))["fault_stats"]["requests"] == before, "nothing may reach the venue"
+    with pytest.raises(InvalidRequest, match="notional .* is below the venue minimum"):
+        await connector.place(SYMBOL, "buy", "market", amount, None, client_order_id("tiny-mkt"))  # at the book
+    venue_state = await admin.state(server.rest_url)
+    assert venue_state["fault_stats"]["requests"] == before + 1, "only the book was read"
+    assert venue_state["accounts"]["trader"] == held, "no order filled"
+
+
 def test_unknown_exchange_is_refused() -> None:
     with pytest.raises(InvalidRequest, match="ccxt has no exchange 'nosuchex'"):
         CexVenue(VenueConfig(name="x", exchange="nosuchex"), None)

@@ -78,6 +78,7 @@ def apply_ccxt_order(child: ChildOrder, order: dict[str, Any], notional_quantum:
         side=child.side,
         qty=child.qty,
         limit_price=child.limit_price,
+        expected_price=child.expected_price,
         state=status,
         venue_order_id=str(order.get("id") or "") or None,
         filled=filled,
@@ -192,6 +193,7 @@ class OrderEngine:
                     side=request.side,
                     qty=qty,
                     limit_price=None if request.kind is OrderKind.MARKET else price,
+                    expected_price=price if request.kind is OrderKind.MARKET else None,
                 )
                 for i, (venue, qty, price) in enumerate(legs)
             ]
@@ -232,7 +234,12 @@ class OrderEngine:
         order_type = "market" if request.kind is OrderKind.MARKET else "limit"
         for venue, qty, price in legs:
             self.venues[venue].check(
-                request.symbol, request.side.value, order_type, qty, None if order_type == "market" else price
+                request.symbol,
+                request.side.value,
+                order_type,
+                qty,
+                None if order_type == "market" else price,
+                reference_price=price,
             )
         return legs
 
@@ -249,6 +256,7 @@ class OrderEngine:
                 child.limit_price,
                 child.client_order_id,
                 time_in_force=tif,
+                reference_price=child.expected_price,
             )
             updated = apply_ccxt_order(child, order, self.notional_quantum(child.venue, child.symbol))
         except CrosslaneError as exc:

@@ -1,0 +1,76 @@
+"""What a venue needs that ccxt's unified API does not hide: how it names and bounds client
+order ids, how an order is found and cancelled by ours, how it quotes precision, which
+credentials it requires and which ccxt options keep it on spot."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ClientIdKind(StrEnum):
+    TEXT = "text"  # prefix + lowercase base32 of a SHA-256
+    INTEGER = "integer"  # a positive integer below 2**bits (Bitfinex cid, Kraken userref)
+
+
+class FindStrategy(StrEnum):
+    BY_CLIENT_ID = "by_client_id"  # fetch_order(None, symbol, {<client id param>: id})
+    OPEN_ORDERS = "open_orders"  # fetch_open_orders(symbol), matched on our id
+    CLOSED_ORDERS = "closed_orders"  # fetch_closed_orders(symbol, since=window), matched on our id
+
+
+class CancelStrategy(StrEnum):
+    BY_CLIENT_ID = "by_client_id"  # cancel_order(None, symbol, {<client id param>: id})
+    BY_VENUE_ID = "by_venue_id"  # find the order first, cancel by the venue's own id
+
+
+class PrecisionMode(StrEnum):
+    TICK_SIZE = "tick_size"  # ccxt TICK_SIZE: precision values are steps
+    SIGNIFICANT_DIGITS = "significant_digits"  # ccxt SIGNIFICANT_DIGITS: price digits, amount decimals
+
+
+class VenueProfile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exchange: str = Field(description="ccxt exchange id")
+    client_id_param: str = Field(default="clientOrderId", description="the create_order param ccxt sends")
+    client_id_kind: ClientIdKind = ClientIdKind.TEXT
+    client_id_prefix: str = "cl"
+    client_id_length: int = Field(default=32, ge=8, le=64, description="TEXT ids: total characters")
+    client_id_bits: int = Field(default=31, ge=16, le=63, description="INTEGER ids: value below 2**bits")
+    find: tuple[FindStrategy, ...] = (FindStrategy.BY_CLIENT_ID, FindStrategy.OPEN_ORDERS)
+    cancel: CancelStrategy = CancelStrategy.BY_CLIENT_ID
+    market_buy_by_cost: bool = Field(default=False, description="market buys are sized in quote (amount*price)")
+    precision_mode: PrecisionMode = PrecisionMode.TICK_SIZE
+    required_credentials: tuple[str, ...] = ("apiKey", "secret")
+    options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
+    recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
+
+    def client_id(self, canonical_id: str) -> str:
+        """The venue's form of our canonical client id (``connectors.cex.client_order_id``):
+        the canonical id itself when it fits, else derived from it deterministically, so a
+        retry always sends the same venue id."""
+        if self.client_id_kind is ClientIdKind.INTEGER:
+            digest = hashlib.sha256(canonical_id.encode()).digest()
+            return str(int.from_bytes(digest[:8], "big") % (2**self.client_id_bits - 1) + 1)
+        if canonical_id.startswith(self.client_id_prefix) and len(canonical_id) <= self.client_id_length:
+            return canonical_id
+        digest = hashlib.sha256(canonical_id.encode()).digest()
+        body = base64.b32encode(digest).decode().rstrip("=").lower()
+        return self.client_id_prefix + body[: self.client_id_length - len(self.client_id_prefix)]
+
+    def id_params(self, venue_client_id: str) -> dict[str, Any]:
+        value: Any = int(venue_client_id) if self.client_id_kind is ClientIdKind.INTEGER else venue_client_id
+        return {self.client_id_param: value}
+
+    def carries(self, order: dict[str, Any], venue_client_id: str) -> bool:
+        """Whether a parsed ccxt order is ours: its unified clientOrderId, or the venue's own
+        field in ``info`` when ccxt does not parse it (Deribit's label)."""
+        if str(order.get("clientOrderId")) == venue_client_id:
+            return True
+        info = order.get("info") or {}
+        return isinstance(info, dict) and str(info.get(self.client_id_param)) == venue_client_id
