@@ -12,7 +12,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from devnet.cex.profile import VenueProfile
+from devnet.cex.profile import SimulatorSetup
 from devnet.cex.ratelimit import Decision
 
 # Set on a request by a dialect handler once an order is booked, so the server knows which
@@ -29,7 +29,7 @@ class RequestCost:
 
 
 class Dialect(Protocol):
-    profile: VenueProfile
+    profile: SimulatorSetup
 
     def install(self, app: web.Application) -> None:
         """Add the dialect's REST and websocket routes."""

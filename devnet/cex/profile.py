@@ -10,7 +10,7 @@ from devnet.cex.ratelimit import RateLimits
 
 
 @dataclass(frozen=True)
-class VenueProfile:
+class SimulatorSetup:
     name: str
     markets: tuple[MarketSpec, ...]
     fees: FeeSchedule

@@ -17,13 +17,13 @@ from devnet.cex.bus import EventBus, Outbox, Subscriptions
 from devnet.cex.engine import EngineResult, MatchingEngine
 from devnet.cex.faults import FaultState
 from devnet.cex.numbers import plain
-from devnet.cex.profile import VenueProfile
+from devnet.cex.profile import SimulatorSetup
 from devnet.cex.ratelimit import RateLimiter
 
 
 class Venue:
     def __init__(
-        self, profile: VenueProfile, *, seed: int | None = None, clock: Callable[[], int] | None = None
+        self, profile: SimulatorSetup, *, seed: int | None = None, clock: Callable[[], int] | None = None
     ) -> None:
         self.profile = profile
         kwargs: dict[str, Any] = {"clock": clock} if clock is not None else {}

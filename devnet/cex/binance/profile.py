@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
-from devnet.cex.profile import VenueProfile
+from devnet.cex.profile import SimulatorSetup
 from devnet.cex.ratelimit import RateLimits
 
 
@@ -44,7 +44,7 @@ MARKETS: tuple[MarketSpec, ...] = (
     ),
 )
 
-PROFILE = VenueProfile(
+PROFILE = SimulatorSetup(
     name="binance",
     markets=MARKETS,
     fees=FeeSchedule(maker=D("0.001"), taker=D("0.001")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
-from devnet.cex.profile import VenueProfile
+from devnet.cex.profile import SimulatorSetup
 from devnet.cex.ratelimit import RateLimits
 
 
@@ -38,7 +38,7 @@ MARKETS: tuple[MarketSpec, ...] = (
     _spot("ETH", "BTC", "0.00001", "0.000001", "0.001"),
 )
 
-PROFILE = VenueProfile(
+PROFILE = SimulatorSetup(
     name="okx",
     markets=MARKETS,
     fees=FeeSchedule(maker=D("0.0008"), taker=D("0.001")),
