@@ -24,10 +24,10 @@ from eth_typing import ChecksumAddress, HexStr
 from eth_utils.abi import function_signature_to_4byte_selector
 from eth_utils.address import to_checksum_address
 from web3 import AsyncWeb3
-from web3.providers import AsyncHTTPProvider
 from web3.types import Nonce, RPCEndpoint
 from web3.utils.address import get_create_address
 
+from connectors.evm.client import async_http_provider
 from crosslane.domain.chains import ChainConfig, TokenInfo
 from devnet.anvil import (
     DEFAULT_ACCOUNTS,
@@ -138,7 +138,7 @@ async def deploy_chain(
     ``rpc_urls`` is what the returned config advertises (e.g. fault proxies); deployment
     always talks to ``rpc_url`` directly.
     """
-    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    w3 = AsyncWeb3(async_http_provider(rpc_url))
     try:
         return await _deploy(w3, name, rpc_url, chain_id, rpc_urls, mnemonic, accounts, receipt_timeout)
     finally:

@@ -22,11 +22,11 @@ from eth_account import Account
 from eth_typing import ChecksumAddress
 from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import AsyncWeb3
-from web3.providers import AsyncHTTPProvider
 from web3.types import Nonce
 from web3.utils.address import get_create_address
 
 from connectors.dex.create2 import sort_tokens, v2_pair_address, v3_pool_address
+from connectors.evm.client import async_http_provider
 from crosslane.domain.chains import ChainConfig, DexDeployment, DexPoolInfo
 from devnet.anvil import DEFAULT_MNEMONIC, DevnetError, dev_account
 from devnet.deploy import PRIORITY_FEE_WEI
@@ -104,7 +104,7 @@ async def deploy_uniswap(
 ) -> ChainConfig:
     """Deploy and seed Uniswap V2/V3 on ``rpc_url``; ``chain`` (from ``deploy_chain``) plus
     the new contracts in ``contracts`` and both deployments in ``dexes``."""
-    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    w3 = AsyncWeb3(async_http_provider(rpc_url))
     try:
         return await _deploy(w3, chain, mnemonic, receipt_timeout)
     finally:

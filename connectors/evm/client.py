@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 from web3 import AsyncHTTPProvider, AsyncWeb3
@@ -33,13 +34,27 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+def async_http_provider(url: str, **kwargs: Any) -> AsyncHTTPProvider:
+    """An ``AsyncHTTPProvider`` whose session cache has a lock of its own.
+
+    web3 8 guards every provider's session cache with one ``threading.Lock`` (a class
+    attribute): an async provider takes it on an executor thread and releases it back on the
+    event loop. A synchronous web3 call made on that loop in between blocks the loop on the
+    same lock, so the release never runs and both hang (seen: a test's sync ``get_block``
+    while an in-process worker polled receipts, stuck until the 300 s timeout).
+    """
+    provider = AsyncHTTPProvider(url, **kwargs)
+    provider._request_session_manager._lock = threading.Lock()  # instance lock shadows the shared one
+    return provider
+
+
 class EvmClient:
     def __init__(self, chain: ChainConfig, *, timeout_s: float = 5.0, cooldown_s: float = 5.0) -> None:
         self.chain = chain
         self._cooldown_s = cooldown_s
         self._endpoints = [
             AsyncWeb3(
-                AsyncHTTPProvider(
+                async_http_provider(
                     url,
                     request_kwargs={"timeout": aiohttp.ClientTimeout(total=timeout_s)},
                     exception_retry_configuration=None,

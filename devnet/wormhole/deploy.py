@@ -27,11 +27,11 @@ from eth_typing import ChecksumAddress
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import AsyncWeb3
-from web3.providers import AsyncHTTPProvider
 from web3.types import Nonce
 from web3.utils.address import get_create_address
 
 from connectors.bridges.wormhole_vaa import VAABody, emitter_bytes32
+from connectors.evm.client import async_http_provider
 from crosslane.domain.chains import ChainConfig
 from devnet.anvil import DEFAULT_MNEMONIC, DevnetError, dev_account
 from devnet.deploy import PRIORITY_FEE_WEI, TEST_TOKENS
@@ -162,7 +162,7 @@ async def deploy_wormhole(
     Contracts: ``WormholeCore``, ``WormholeTokenBridge`` (the proxies to use), plus the
     implementation/setup contracts under ``Wormhole*`` names.
     """
-    w3 = AsyncWeb3(AsyncHTTPProvider(rpc_url))
+    w3 = AsyncWeb3(async_http_provider(rpc_url))
     try:
         evm_chain_id = await w3.eth.chain_id
         if evm_chain_id != chain.chain_id:
@@ -269,7 +269,7 @@ async def register_peers(
     Returns wrapped-asset addresses: ``{dest chain: {source chain: {symbol: address}}}``.
     """
     governance = governance or GovernanceSigner(keys=tuple(keys))
-    w3s = {ep.chain.name: AsyncWeb3(AsyncHTTPProvider(ep.rpc_url)) for ep in endpoints}
+    w3s = {ep.chain.name: AsyncWeb3(async_http_provider(ep.rpc_url)) for ep in endpoints}
     senders = {name: TxSender(w3, account) for name, w3 in w3s.items()}
     try:
         # 1. RegisterChain on each chain for each other chain.
