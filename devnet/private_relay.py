@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import signal
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -41,6 +40,8 @@ from eth_account import Account
 from eth_account.typed_transactions import TypedTransaction
 from eth_utils.crypto import keccak
 from hexbytes import HexBytes
+
+from devnet.services import serve_until_signalled
 
 ADMIN_PATH = "/__relay"
 MIN_BUMP_PERCENT = 10
@@ -375,15 +376,8 @@ async def _serve(args: argparse.Namespace) -> None:
         include_interval=args.include_interval or None,
     )
     await relay.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"private relay {relay.url} -> {args.upstream} include every {args.include_interval}s", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await relay.stop()
+    banner = f"private relay {relay.url} -> {args.upstream} include every {args.include_interval}s"
+    await serve_until_signalled(banner, relay.stop)
 
 
 def main(argv: list[str] | None = None) -> None:

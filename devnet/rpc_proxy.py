@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import json
 import random
-import signal
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
@@ -33,6 +32,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from devnet.services import serve_until_signalled
 
 ADMIN_PATH = "/__faults"
 
@@ -241,18 +242,7 @@ async def _serve(args: argparse.Namespace) -> None:
         seed=args.seed,
     )
     await proxy.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(
-        f"rpc proxy {proxy.url} -> {args.upstream} faults={faults.model_dump()}",
-        flush=True,
-    )
-    try:
-        await stop.wait()
-    finally:
-        await proxy.stop()
+    await serve_until_signalled(f"rpc proxy {proxy.url} -> {args.upstream} faults={faults.model_dump()}", proxy.stop)
 
 
 def main(argv: list[str] | None = None) -> None:

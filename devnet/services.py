@@ -3,11 +3,13 @@ processes and waited for until their HTTP endpoint answers."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 import sys
 import time
 import urllib.error
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, pid_alive, spawn
@@ -47,3 +49,16 @@ def wait_service(info: ProcessInfo, probe: Callable[..., object], what: str, tim
         except (OSError, urllib.error.URLError, ValueError):
             time.sleep(0.02)
     raise DevnetError(f"{what} on {info.url} not ready after {timeout:.1f}s")
+
+
+async def serve_until_signalled(banner: str, stop: Callable[[], Awaitable[None]]) -> None:
+    """In a started service's process: print ``banner``, wait for SIGTERM or SIGINT, then ``stop()``."""
+    signalled = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, signalled.set)
+    print(banner, flush=True)
+    try:
+        await signalled.wait()
+    finally:
+        await stop()

@@ -11,12 +11,12 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import signal
 from pathlib import Path
 
 from devnet.cex import accounts
 from devnet.cex.market_maker import MarketMakerConfig
 from devnet.cex.server import VenueServer
+from devnet.services import serve_until_signalled
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -42,15 +42,7 @@ async def _serve(args: argparse.Namespace) -> None:
             passphrase=credential.password,
         )
     await server.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"cex {args.venue} rest {server.rest_url} ws {server.ws_url}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
+    await serve_until_signalled(f"cex {args.venue} rest {server.rest_url} ws {server.ws_url}", server.stop)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 
+from devnet.services import serve_until_signalled
 from devnet.solana.node import DEFAULT_BLOCKHASH_VALIDITY, SolanaNode
 from devnet.solana.server import DEFAULT_SLOT_MS, SolanaRpcServer
 
@@ -26,15 +26,8 @@ async def _serve(args: argparse.Namespace) -> None:
         SolanaNode(blockhash_validity=args.blockhash_validity), host=args.host, port=args.port, slot_ms=args.slot_ms
     )
     await server.start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    print(f"solana node {server.url}: {args.slot_ms} ms slots, blockhashes valid {args.blockhash_validity}", flush=True)
-    try:
-        await stop.wait()
-    finally:
-        await server.stop()
+    banner = f"solana node {server.url}: {args.slot_ms} ms slots, blockhashes valid {args.blockhash_validity}"
+    await serve_until_signalled(banner, server.stop)
 
 
 def main(argv: list[str] | None = None) -> None:
