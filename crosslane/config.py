@@ -61,6 +61,7 @@ class Settings:
     task_queue: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TASK_QUEUE", TASK_QUEUE))
     db_url_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DB_URL"))
     devnet_state_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE"))
+    registry_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_REGISTRY"))
     ui_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_TEMPORAL_UI_PORT", "8233")))
     devnet_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
@@ -87,6 +88,14 @@ class Settings:
         if self.devnet_state_override:
             return Path(self.devnet_state_override)
         return self.home / "devnet.json"
+
+    @property
+    def registry_path(self) -> Path:
+        """The registry file the product reads: ``CROSSLANE_REGISTRY``, else the one the
+        embedded stack's devnet writes in the home (``registry.yaml``)."""
+        if self.registry_override:
+            return Path(self.registry_override).expanduser()
+        return self.home / "registry.yaml"
 
 
 def _ports(spec: str) -> dict[str, int]:
