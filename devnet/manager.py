@@ -57,6 +57,7 @@ from devnet.anvil import (
 )
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
+from devnet.cex.kraken.profile import PROFILE as KRAKEN_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
@@ -101,8 +102,8 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
     ChainSpec("devnet-b", 31338, 8546),
 )
 
-DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
-VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE}
+DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612, "kraken": 8613}
+VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE, "kraken": KRAKEN_PROFILE}
 _PROCESS_MARKERS = {
     "anvil": "anvil",
     "rpc_proxy": "devnet.rpc_proxy",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, pid_alive, spawn
 
-EXCHANGE_IDS = {"binance": "binance", "okx": "okx"}  # venue → ccxt exchange id
+EXCHANGE_IDS = {"binance": "binance", "okx": "okx", "kraken": "kraken"}  # venue → ccxt exchange id
 
 
 @dataclass(frozen=True)
