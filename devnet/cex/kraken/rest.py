@@ -30,8 +30,8 @@ from devnet.cex.dialect import ORDER_ACCEPTED, RequestCost
 from devnet.cex.engine import (
     EngineRejection,
     Order,
-    OrderNotFound,
     OrderEvent,
+    OrderNotFound,
     OrderNotOpen,
     OrderRequest,
     OrderType,
@@ -142,9 +142,7 @@ class KrakenDialect:
 
         return guarded
 
-    def _private(
-        self, handler: Callable[[web.Request, ApiKey, Params], Awaitable[web.Response]]
-    ) -> Handler:
+    def _private(self, handler: Callable[[web.Request, ApiKey, Params], Awaitable[web.Response]]) -> Handler:
         async def authenticated(request: web.Request) -> web.Response:
             key, params = await self.authenticate(request)
             return await handler(request, key, params)

@@ -223,7 +223,11 @@ def oflags(order: Order) -> str:
 
 def description(pair: Pair, order: Order) -> str:
     """``buy 0.00100000 XBTUSDT @ limit 30000.0`` (by cost: the quote amount in place of the volume)."""
-    amount = volume_text(pair, order.quantity) if order.quantity is not None else cost_text(pair, order.quote_quantity or ZERO)
+    amount = (
+        volume_text(pair, order.quantity)
+        if order.quantity is not None
+        else cost_text(pair, order.quote_quantity or ZERO)
+    )
     if order.type is OrderType.MARKET:
         return f"{order.side.value} {amount} {pair.altname} @ market"
     return f"{order.side.value} {amount} {pair.altname} @ limit {price_text(pair, order.price or ZERO)}"

@@ -96,13 +96,25 @@ class _Connection:
         self.send({"channel": "status", "type": "update", "data": [status]})
 
     def fail(self, method: str, req_id: Any, error: str, **extra: Any) -> None:
-        reply = {"error": error, "method": method, "success": False, "time_in": self._stamp(), "time_out": self._stamp()}
+        reply = {
+            "error": error,
+            "method": method,
+            "success": False,
+            "time_in": self._stamp(),
+            "time_out": self._stamp(),
+        }
         if req_id is not None:
             reply["req_id"] = req_id
         self.send({**reply, **extra})
 
     def ack(self, method: str, req_id: Any, result: dict[str, Any]) -> None:
-        reply = {"method": method, "result": result, "success": True, "time_in": self._stamp(), "time_out": self._stamp()}
+        reply = {
+            "method": method,
+            "result": result,
+            "success": True,
+            "time_in": self._stamp(),
+            "time_out": self._stamp(),
+        }
         if req_id is not None:
             reply["req_id"] = req_id
         self.send(reply)
@@ -210,7 +222,9 @@ class _Connection:
 
     def _fill_row(self, fill: Fill) -> dict[str, Any]:
         order = self.venue.engine.order(fill.account, fill.trade.symbol, fill.order_id)
-        return wire.execution(OrderEvent(order, exec_type=ExecType.TRADE, fill=fill), self.userrefs.get(fill.order_id, 0))
+        return wire.execution(
+            OrderEvent(order, exec_type=ExecType.TRADE, fill=fill), self.userrefs.get(fill.order_id, 0)
+        )
 
     def unsubscribe(self, params: dict[str, Any], req_id: Any) -> None:
         channel = params.get("channel")
