@@ -80,7 +80,8 @@ class KrakenDialect:
         self.userrefs: dict[int, int] = {}  # order id → userref (0: none)
         self.nonces: dict[str, int] = {}  # API key → last nonce accepted
         self.tokens: dict[str, tuple[str, int]] = {}  # websocket token → (account, expiry ms)
-        self.streams = KrakenStreams(venue, self.userrefs, self.token_account)
+        self._placing = 0  # the userref of the order being submitted, before its id is known
+        self.streams = KrakenStreams(venue, self.userref_of, self.token_account)
 
     # --- server contract ----------------------------------------------------------------
 
@@ -178,6 +179,10 @@ class KrakenDialect:
         self.nonces[key.api_key] = nonce
         params.pop("nonce", None)
         return key, params
+
+    def userref_of(self, order_id: int) -> int:
+        """An order's userref (0: none), also while its own submission's events are published."""
+        return self.userrefs.get(order_id, self._placing)
 
     def token_account(self, token: str) -> str | None:
         """The account a websocket token was issued to, while it is valid."""
@@ -343,10 +348,13 @@ class KrakenDialect:
         userref = self._userref(params) or 0
         if str(params.get("validate") or "").lower() == "true":
             return reply({"descr": {"order": f"{order_request.side.value} {params['volume']} {pair.altname}"}})
+        self._placing = userref
         try:
             result = self.venue.execute(lambda engine: engine.submit(order_request))
         except EngineRejection as exc:
             raise self._reject(exc.reason, order_request, pair) from None
+        finally:
+            self._placing = 0
         assert result.order is not None
         self.userrefs[result.order.order_id] = userref
         request[ORDER_ACCEPTED] = True
@@ -406,9 +414,9 @@ class KrakenDialect:
             by_order.setdefault(fill.order_id, []).append(wire.trade_txid(fill.trade))
         return by_order
 
-    def _info(self, order: Order, trades: dict[int, list[str]] | None) -> dict[str, Any]:
+    def _info(self, order: Order, trades: dict[int, list[str]] | None, *, queried: bool = True) -> dict[str, Any]:
         fills = trades.get(order.order_id) if trades is not None else None
-        return wire.order_info(order, self.userrefs.get(order.order_id, 0), fills)
+        return wire.order_info(order, self.userrefs.get(order.order_id, 0), fills, queried=queried)
 
     @staticmethod
     def _wants_trades(params: Params) -> bool:
@@ -417,7 +425,8 @@ class KrakenDialect:
     async def open_orders(self, _request: web.Request, key: ApiKey, params: Params) -> web.Response:
         orders = self._orders_by_reference(key, params, open_only=True)
         trades = self._trades_of(key) if self._wants_trades(params) else None
-        return reply({"open": {wire.txid(o.order_id): self._info(o, trades) for o in reversed(orders)}})
+        rows = {wire.txid(o.order_id): self._info(o, trades, queried=False) for o in reversed(orders)}
+        return reply({"open": rows})
 
     def _time_bound(self, key: ApiKey, params: Params, name: str) -> float | None:
         """``start``/``end``: Unix seconds, or an order's txid (that order's opening time)."""

@@ -233,7 +233,8 @@ def description(pair: Pair, order: Order) -> str:
     return f"{order.side.value} {amount} {pair.altname} @ limit {price_text(pair, order.price or ZERO)}"
 
 
-def order_info(order: Order, userref: int, trades: list[str] | None = None) -> Json:
+def order_info(order: Order, userref: int, trades: list[str] | None = None, *, queried: bool = True) -> Json:
+    """An order as ``QueryOrders``/``ClosedOrders`` give it (``OpenOrders``, ``queried=False``, has no ``reason``)."""
     pair = PAIR_BY_SYMBOL[order.symbol]
     status = order_status(order)
     info: Json = {
@@ -274,7 +275,7 @@ def order_info(order: Order, userref: int, trades: list[str] | None = None) -> J
     if status != "open":
         info["reason"] = _REASON.get(order.close_reason) if order.close_reason else None
         info["closetm"] = seconds(order.updated_ms)
-    else:
+    elif queried:
         info["reason"] = None
     return info
 

@@ -74,10 +74,10 @@ class _BookView:
 
 class _Connection:
     def __init__(
-        self, venue: Venue, userrefs: dict[int, int], outbox: Outbox, token_account: Callable[[str], str | None]
+        self, venue: Venue, userref_of: Callable[[int], int], outbox: Outbox, token_account: Callable[[str], str | None]
     ) -> None:
         self.venue = venue
-        self.userrefs = userrefs
+        self.userref_of = userref_of
         self.outbox = outbox
         self.token_account = token_account
         self.books: dict[str, _BookView] = {}
@@ -216,15 +216,13 @@ class _Connection:
                 self.send({"channel": "executions", "type": "snapshot", "data": _numbers(rows)})
 
     def _open_order_row(self, order: Order) -> dict[str, Any]:
-        row = wire.execution(OrderEvent(order, exec_type=ExecType.NEW), self.userrefs.get(order.order_id, 0))
+        row = wire.execution(OrderEvent(order, exec_type=ExecType.NEW), self.userref_of(order.order_id))
         del row["exec_type"]  # a snapshot row is the order's state, not an event
         return row
 
     def _fill_row(self, fill: Fill) -> dict[str, Any]:
         order = self.venue.engine.order(fill.account, fill.trade.symbol, fill.order_id)
-        return wire.execution(
-            OrderEvent(order, exec_type=ExecType.TRADE, fill=fill), self.userrefs.get(fill.order_id, 0)
-        )
+        return wire.execution(OrderEvent(order, exec_type=ExecType.TRADE, fill=fill), self.userref_of(fill.order_id))
 
     def unsubscribe(self, params: dict[str, Any], req_id: Any) -> None:
         channel = params.get("channel")
@@ -258,14 +256,16 @@ class _Connection:
                 if bids or asks:
                     self._book_message(view, "update", bids, asks)
         elif isinstance(event, OrderEvent) and self.account is not None and event.order.account == self.account:
-            row = wire.execution(event, self.userrefs.get(event.order.order_id, 0))
+            row = wire.execution(event, self.userref_of(event.order.order_id))
             self.send({"channel": "executions", "type": "update", "data": [_numbers(row)]})
 
 
 class KrakenStreams:
-    def __init__(self, venue: Venue, userrefs: dict[int, int], token_account: Callable[[str], str | None]) -> None:
+    def __init__(
+        self, venue: Venue, userref_of: Callable[[int], int], token_account: Callable[[str], str | None]
+    ) -> None:
         self.venue = venue
-        self.userrefs = userrefs
+        self.userref_of = userref_of
         self.token_account = token_account
 
     def install(self, app: web.Application) -> None:
@@ -276,7 +276,7 @@ class KrakenStreams:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         outbox = self.venue.open_outbox(ws, request)
-        conn = _Connection(self.venue, self.userrefs, outbox, self.token_account)
+        conn = _Connection(self.venue, self.userref_of, outbox, self.token_account)
         conn.greet()
         try:
             async for msg in ws:
