@@ -32,7 +32,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
-        CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()}",
+        CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()},kraken={find_free_port()}",
         CROSSLANE_SOLANA_PORT=str(find_free_port()),
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="300",

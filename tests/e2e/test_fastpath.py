@@ -51,7 +51,7 @@ async def venues(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
         ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
         detached=False,
         cex=True,
-        cex_ports={"binance": find_free_port(), "okx": find_free_port()},
+        cex_ports={"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()},
     )
     try:
         yield state, home

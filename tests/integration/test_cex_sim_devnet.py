@@ -27,14 +27,14 @@ from devnet.state import DevnetState
 pytestmark = pytest.mark.timeout(90)
 
 
-async def test_devnet_up_runs_both_venues_with_market_makers(tmp_path: Path) -> None:
+async def test_devnet_up_runs_every_venue_with_market_makers(tmp_path: Path) -> None:
     path = tmp_path / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
-    cex_ports = {"binance": find_free_port(), "okx": find_free_port()}
+    cex_ports = {"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()}
     state: DevnetState | None = None
     try:
         state = await devnet_up(path, ports, detached=False, cex=True, cex_ports=cex_ports)
-        assert set(state.cex) == {"binance", "okx"}
+        assert set(state.cex) == {"binance", "okx", "kraken"}
         assert {p.kind for p in state.processes.values()} == {"anvil", "cex"}
         assert devnet_status(path).up
         credentials = cex_credentials_path(path)
@@ -73,7 +73,7 @@ async def test_devnet_up_runs_both_venues_with_market_makers(tmp_path: Path) -> 
         stopped = devnet_down(path)
         for proc in state.processes.values() if state else ():
             stop_pid(proc.pid, timeout=2.0)
-    assert {"cex-binance", "cex-okx"} <= set(stopped)
+    assert {"cex-binance", "cex-okx", "cex-kraken"} <= set(stopped)
     assert not cex_credentials_path(path).exists()
     for proc in state.processes.values():
         assert not pid_alive(proc.pid)

@@ -431,3 +431,51 @@ async def test_answers_have_the_recorded_shapes(sim: VenueServer, trader: Trader
         ]
     await ex.cancel_order(post["id"])
     assert problems == []
+
+
+async def test_fast_path_consolidated_book_follows_kraken_beside_binance(sim: VenueServer) -> None:
+    """The fast path's feed (``follow_book``, ccxt.pro, the venue profile's depth) copies Kraken's
+    v2 book into the consolidated book next to Binance's, level for level."""
+    from connectors.cex.factory import build_exchange
+    from crosslane.routing import ConsolidatedBook
+    from workers.fastpath.engine import venue_market
+    from workers.fastpath.feeds import DEPTH, follow_book
+
+    async with VenueServer("binance", market_maker=MarketMakerConfig(running=False)) as binance:
+        assert binance.market_maker is not None
+        binance.market_maker.quote(step=0)
+        servers = {"kraken": sim, "binance": binance}
+        venues = {
+            name: CexVenue(
+                VenueConfig(name=name, exchange=name, rest_url=s.rest_url, ws_url=s.ws_url, enable_rate_limit=False),
+                None,
+            )
+            for name, s in servers.items()
+        }
+        pros = [build_exchange(v.config, None, pro=True) for v in venues.values()]
+        tasks: list[asyncio.Task[None]] = []
+        try:
+            await asyncio.gather(*(v.start() for v in venues.values()))
+            book = ConsolidatedBook.covering(SYMBOL, [venue_market(v, SYMBOL) for v in venues.values()])
+            for pro, (name, venue) in zip(pros, venues.items(), strict=True):
+                tasks.append(asyncio.create_task(follow_book(pro, SYMBOL, book, name, venue.health)))
+
+            def matches() -> bool:
+                return all(
+                    book.book(name).depth(True, DEPTH) == s.venue.engine.books[SYMBOL].bids.levels(DEPTH)
+                    and book.book(name).depth(False, DEPTH) == s.venue.engine.books[SYMBOL].asks.levels(DEPTH)
+                    for name, s in servers.items()
+                )
+
+            deadline = time.monotonic() + 10
+            while not matches():
+                assert time.monotonic() < deadline, "the consolidated book never held both venues' books"
+                await asyncio.sleep(0.02)
+            assert set(book.venues) == {"kraken", "binance"}
+            assert not venues["kraken"].health.book_stale and venues["kraken"].health.ws_reconnects == 0
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for closing in [*pros, *venues.values()]:
+                await closing.close()

@@ -49,6 +49,13 @@ class VenueProfile(BaseModel):
     required_credentials: tuple[str, ...] = ("apiKey", "secret")
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
+    book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
+
+    def book_depth(self, wanted: int) -> int:
+        """The depth to subscribe to for ``wanted`` levels: ``wanted``, else the next one offered."""
+        if not self.book_depths:
+            return wanted
+        return min((d for d in self.book_depths if d >= wanted), default=max(self.book_depths))
 
     def client_id(self, canonical_id: str) -> str:
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):

@@ -44,6 +44,7 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             exchange="kraken",  # cl_ord_id: free text up to 18 characters (userref would be int32)
             client_id_length=18,
             find=_BY_LISTS,
+            book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
         ),
         VenueProfile(
             exchange="coinbase",  # ccxt substitutes its own id unless client_order_id is passed through
