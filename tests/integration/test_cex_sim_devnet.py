@@ -14,6 +14,7 @@ import ccxt.async_support as ccxt
 import pytest
 
 from connectors.cex.credentials import load_credentials
+from crosslane.registry import load_registry
 from devnet.anvil import ensure_port_free, find_free_port, pid_alive, stop_pid
 from devnet.cex.admin_client import state as admin_state
 from devnet.cex.clients import ccxt_client
@@ -22,6 +23,7 @@ from devnet.cex.market_maker import MarketMaker, MarketMakerConfig
 from devnet.cex.server import make_dialect
 from devnet.cex.venue import Venue
 from devnet.manager import cex_credentials_path, devnet_down, devnet_status, devnet_up
+from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 
 pytestmark = pytest.mark.timeout(90)
@@ -35,6 +37,9 @@ async def test_devnet_up_runs_every_venue_with_market_makers(tmp_path: Path) -> 
     try:
         state = await devnet_up(path, ports, detached=False, cex=True, cex_ports=cex_ports)
         assert set(state.cex) == {"binance", "okx", "kraken"}
+        exported = load_registry(registry_path(path)).venues  # what the fast path and router read
+        assert {name: v.exchange for name, v in exported.items()} == {n: n for n in ("binance", "okx", "kraken")}
+        assert exported["kraken"].rest_url == state.cex["kraken"].rest_url
         assert {p.kind for p in state.processes.values()} == {"anvil", "cex"}
         assert devnet_status(path).up
         credentials = cex_credentials_path(path)
