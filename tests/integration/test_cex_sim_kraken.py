@@ -322,6 +322,15 @@ async def test_executions_push_orders_after_token(sim: VenueServer, trader: Trad
     await ex.cancel_order(order["id"])
     canceled = await pushed_order(ex, order["id"], "canceled")
     assert canceled["info"]["reason"] == "User requested"
+    best_ask = sim.venue.engine.books[SYMBOL].best_ask()
+    taken = await ex.create_order(SYMBOL, "market", "buy", 0.001)
+    deadline = time.monotonic() + 5
+    while not [t for t in ex.myTrades or [] if t["order"] == taken["id"]]:  # exec_type "trade" rows
+        assert time.monotonic() < deadline, "no trade execution pushed"
+        await asyncio.sleep(0.01)
+    (fill,) = [t for t in ex.myTrades if t["order"] == taken["id"]]
+    assert (fill["symbol"], fill["side"], fill["takerOrMaker"], d(fill["price"])) == (SYMBOL, "buy", "taker", best_ask)
+    assert d(fill["amount"]) == Decimal("0.001") and fill["fee"]["currency"] == "BTC"
     watching.cancel()
 
 
