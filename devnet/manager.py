@@ -11,8 +11,8 @@ Usage::
     registry_path(state_path)                     # registry.yaml beside it: the product's registry format
     devnet_down()                                 # stop what the state file records
 
-    # exchange simulators (Binance, OKX dialects) with market makers: cex=True
-    state = await devnet_up(cex=True)                # ports 8611/8612, or cex_ports={...}
+    # exchange simulators (Binance, OKX, Kraken dialects) with market makers: cex=True
+    state = await devnet_up(cex=True)                # ports 8611/8612/8613, or cex_ports={...}
     state.cex["binance"].rest_url                 # replace ccxt's urls['api'] origins with these
     state.cex["okx"].credentials_file             # API keys of the devnet accounts (mode 600)
 
@@ -328,8 +328,8 @@ async def devnet_up(
 
     ``ports`` maps chain name to anvil port (defaults 8545/8546); proxies always take free
     ports. ``block_time`` (seconds) switches from automine to interval mining. ``cex`` also
-    starts the Binance and OKX simulators with their market makers (``cex_ports`` maps venue
-    to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
+    starts the Binance, OKX and Kraken simulators with their market makers (``cex_ports`` maps venue
+    to port, defaults 8611/8612/8613; ``cex_seed`` seeds the shared price path); their API
     credentials go to :func:`cex_credentials_path`, never into the state file. ``private_relay``
     starts a private relay stand-in per chain (:mod:`devnet.private_relay`, including what it
     holds every second) and records it as the chain's ``private_relay_url``. ``wormhole``

@@ -11,9 +11,6 @@ among the key's open orders); both find and cancel orders.
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Awaitable, Callable
@@ -25,7 +22,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from aiohttp import web
 
-from devnet.cex.auth import ApiKey
+from devnet.cex.auth import ApiKey, kraken_signature, same
 from devnet.cex.dialect import ORDER_ACCEPTED, RequestCost
 from devnet.cex.engine import (
     EngineRejection,
@@ -61,16 +58,6 @@ def reply(result: Any, errors_: list[str] | None = None, status: int = 200) -> w
     if result is not None:
         body["result"] = result
     return web.Response(body=msgspec.json.encode(body), status=status, content_type="application/json")
-
-
-def sign(secret: str, path: str, nonce: str, body: str) -> str:
-    """What ``API-Sign`` must be (raises ValueError for a secret that is not base64)."""
-    try:
-        key = base64.b64decode(secret, validate=True)
-    except binascii.Error as exc:
-        raise ValueError("secret is not base64") from exc
-    message = path.encode() + hashlib.sha256((nonce + body).encode()).digest()
-    return base64.b64encode(hmac.new(key, message, hashlib.sha512).digest()).decode()
 
 
 class KrakenDialect:
@@ -168,10 +155,10 @@ class KrakenDialect:
         if not nonce_text.isdigit():
             raise KrakenError(errors.INVALID_NONCE)
         try:
-            expected = sign(key.secret, request.path, nonce_text, body)
+            expected = kraken_signature(key.secret, request.path, nonce_text, body)
         except ValueError:
             raise KrakenError(errors.INVALID_KEY) from None
-        if not hmac.compare_digest(expected.encode(), request.headers.get("API-Sign", "").encode()):
+        if not same(expected, request.headers.get("API-Sign", "")):
             raise KrakenError(errors.INVALID_KEY)
         nonce = int(nonce_text)
         if nonce <= self.nonces.get(key.api_key, 0):
@@ -481,4 +468,4 @@ class KrakenDialect:
         return reply({"trades": rows, "count": len(fills)})
 
 
-__all__ = ["KrakenDialect", "sign"]
+__all__ = ["KrakenDialect"]
