@@ -194,6 +194,11 @@ async def test_userref_and_cl_ord_id_find_and_cancel_orders(sim: VenueServer, tr
         await ex.create_order(SYMBOL, "limit", "buy", 0.001, 30300, {"clientOrderId": "hedge-1"})
     with pytest.raises(ccxt.ExchangeError, match="EGeneral:Invalid arguments:userref"):
         await ex.create_order(SYMBOL, "limit", "buy", 0.001, 30300, {"userref": 2**31})
+    with pytest.raises(ccxt.ExchangeError, match="EGeneral:Invalid arguments:cl_ord_id"):  # text: 18 at most
+        await ex.create_order(SYMBOL, "limit", "buy", 0.001, 30300, {"clientOrderId": "x" * 19})
+    uuid_id = str(uuid.uuid4())
+    assert (await ex.create_order(SYMBOL, "limit", "buy", 0.001, 30300, {"clientOrderId": uuid_id}))["id"]
+    await ex.cancel_order(None, SYMBOL, {"clientOrderId": uuid_id})
 
     assert (await ex.cancel_order(None, SYMBOL, {"userref": 77}))["info"]["result"] == {"count": 2}
     assert (await ex.cancel_order(None, SYMBOL, {"clientOrderId": "hedge-1"}))["info"]["result"] == {"count": 1}

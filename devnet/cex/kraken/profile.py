@@ -82,7 +82,7 @@ PROFILE = SimulatorSetup(
     post_only_cross=PostOnlyCross.CANCEL,
     first_order_id=7_000_001,
     # Kraken meters private calls per key with a decaying counter; a window is close enough here.
-    rate_limits=RateLimits(request_weight=60, weight_window_s=3, orders=60, orders_window_s=1, ban_after=0),
+    rate_limits=RateLimits(request_weight=150, weight_window_s=3, orders=60, orders_window_s=1, ban_after=0),
     reference_prices={
         "BTC/USDT": D("60000"),
         "ETH/USDT": D("3000"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
@@ -47,7 +48,9 @@ from devnet.cex.venue import Venue
 PUBLIC = "/0/public/"
 PRIVATE = "/0/private/"
 USERREF_RANGE = range(-(2**31), 2**31)
-CL_ORD_ID_MAX = 36
+# cl_ord_id: a UUID, long (with hyphens) or short (32 hex digits), or free text of at most 18 characters
+_HEX = "[0-9a-fA-F]"
+_CL_ORD_ID = re.compile(rf"^({_HEX}{{8}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{4}}-?{_HEX}{{12}}|[ -~]{{1,18}})$")
 TOKEN_TTL_S = 900
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 Params = dict[str, Any]
@@ -270,7 +273,7 @@ class KrakenDialect:
     @staticmethod
     def _cl_ord_id(params: Params) -> str:
         value = str(params.get("cl_ord_id") or "")
-        if len(value) > CL_ORD_ID_MAX or not value.isascii() or not value.isprintable():
+        if value and not _CL_ORD_ID.match(value):
             raise errors.argument("cl_ord_id")
         return value
 
