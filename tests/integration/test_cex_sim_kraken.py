@@ -493,3 +493,32 @@ async def test_fast_path_consolidated_book_follows_kraken_beside_binance(sim: Ve
             await asyncio.gather(*tasks, return_exceptions=True)
             for closing in [*pros, *venues.values()]:
                 await closing.close()
+
+
+async def test_book_resyncs_from_a_fresh_snapshot_after_a_dropped_socket(sim: VenueServer) -> None:
+    from devnet.cex.admin_client import set_faults
+
+    ex = client(sim)
+    truth = sim.venue.engine.books[SYMBOL]
+
+    async def in_sync() -> None:
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                book = await asyncio.wait_for(ex.watch_order_book(SYMBOL, 25), 5)
+            except ccxt.NetworkError:  # the dropped socket, seen by this watch
+                continue
+            if [(d(p), d(q)) for p, q in book["bids"]] == truth.bids.levels(25) and [
+                (d(p), d(q)) for p, q in book["asks"]
+            ] == truth.asks.levels(25):
+                return
+            assert time.monotonic() < deadline, "the book never matched the venue's"
+            sim.market_maker.quote(step=int(time.monotonic() * 10))  # an update to wake the watch
+
+    try:
+        await in_sync()
+        await set_faults(sim.rest_url, drop_ws=True)
+        sim.market_maker.quote(step=99)  # changes the book while no socket is there to hear it
+        await in_sync()
+    finally:
+        await ex.close()
