@@ -145,6 +145,26 @@ class Registry(_Section):
     venues: dict[str, ExchangeVenue] = Field(default_factory=dict, description="centralized exchanges by name")
     bridges: Bridges = Field(default_factory=Bridges)
 
+    def venue_symbol(self, asset: str, quote: str, venue: str) -> str | None:
+        """The market ``asset``/``quote`` as ``venue`` lists it ("ETH/USDC" for WETH/USDC on
+        an exchange that trades ether as ETH); None when the venue lists either under no code."""
+        codes = [self.assets[a].venues.get(venue) if a in self.assets else None for a in (asset, quote)]
+        return None if None in codes else f"{codes[0]}/{codes[1]}"
+
+    def canonical_asset(
+        self, *, chain: str | None = None, address: str | None = None, venue: str | None = None, code: str | None = None
+    ) -> str | None:
+        """The canonical asset a chain's token (``chain`` + ``address``, case-insensitive) or a
+        venue's currency (``venue`` + ``code``) is; None when the map has no such entry."""
+        for symbol, asset in self.assets.items():
+            if chain is not None and address is not None:
+                token = asset.chains.get(chain)
+                if token is not None and token.address.lower() == address.lower():
+                    return symbol
+            elif venue is not None and code is not None and asset.venues.get(venue) == code:
+                return symbol
+        return None
+
     def chain_registry(self) -> ChainRegistry:
         """The chains, tokens, dexes, bridges and Solana clusters as the product reads them."""
         chains: dict[str, ChainConfig] = {}
