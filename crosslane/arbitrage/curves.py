@@ -83,9 +83,7 @@ def check_size(curve: LegCurve, size: int) -> None:
     if isinstance(size, bool) or not isinstance(size, int):
         raise ValueError(f"size must be an int of base units, not {type(size).__name__}")
     if size % curve.lot or not curve.min_size <= size <= curve.capacity:
-        raise ValueError(
-            f"size {size} is not a multiple of {curve.lot} within [{curve.min_size}, {curve.capacity}]"
-        )
+        raise ValueError(f"size {size} is not a multiple of {curve.lot} within [{curve.min_size}, {curve.capacity}]")
 
 
 class BookCurve:
@@ -134,8 +132,17 @@ class BookCurve:
 
     @classmethod
     def from_book(
-        cls, book: VenueBook, side: Side, *, asset_decimals: int, quote_decimals: int, taker_bps: Decimal,
-        step: int = 1, min_qty: int = 0, min_notional: Decimal = Decimal(0), depth: int | None = None,
+        cls,
+        book: VenueBook,
+        side: Side,
+        *,
+        asset_decimals: int,
+        quote_decimals: int,
+        taker_bps: Decimal,
+        step: int = 1,
+        min_qty: int = 0,
+        min_notional: Decimal = Decimal(0),
+        depth: int | None = None,
     ) -> BookCurve:
         """The curve of a venue's book as it stands: its asks to buy, its bids to sell
         (``step``/``min_qty`` in the book's quantity units; ``taker_bps`` the venue's fee
@@ -155,7 +162,9 @@ class BookCurve:
     def _smallest(self, qty: int, min_notional: Decimal) -> int:
         """The smallest size of at least ``qty`` units whose notional reaches the minimum;
         past the capacity when none does (then the curve takes no size)."""
-        floor = int(min_notional.scaleb(self._price_decimals + self._qty_decimals).to_integral_value(rounding=ROUND_CEILING))
+        floor = int(
+            min_notional.scaleb(self._price_decimals + self._qty_decimals).to_integral_value(rounding=ROUND_CEILING)
+        )
         size = qty * self._per_qty
         if floor and self._levels:
             size = max(size, _ceil_div(_ceil_div(floor, self._levels[0][0]), self.lot // self._per_qty) * self.lot)
@@ -232,10 +241,12 @@ class CallableCurve:
         price = self.best_price
         if self.side is Side.SELL:
             at_best = _floor_div(size * price.numerator, price.denominator)
-            after_fee = _floor_div(size * price.numerator * self.fee_kept.numerator,
-                                   price.denominator * self.fee_kept.denominator)
+            after_fee = _floor_div(
+                size * price.numerator * self.fee_kept.numerator, price.denominator * self.fee_kept.denominator
+            )
             return LegFill(self.side, size, amount, at_best, at_best - after_fee, gas)
         at_best = _ceil_div(size * price.numerator, price.denominator)
-        with_fee = _ceil_div(size * price.numerator * self.fee_kept.denominator,
-                             price.denominator * self.fee_kept.numerator)
+        with_fee = _ceil_div(
+            size * price.numerator * self.fee_kept.denominator, price.denominator * self.fee_kept.numerator
+        )
         return LegFill(self.side, size, amount, at_best, with_fee - at_best, gas)

@@ -192,7 +192,15 @@ class _Costed:
 
     @property
     def net(self) -> int:
-        return self.sell.quote - self.buy.quote - self.buy_gas - self.sell_gas - sum(c for _, c in self.txs) - self.bridge - self.risk
+        return (
+            self.sell.quote
+            - self.buy.quote
+            - self.buy_gas
+            - self.sell_gas
+            - sum(c for _, c in self.txs)
+            - self.bridge
+            - self.risk
+        )
 
     def items(self) -> list[CostItem]:
         terms = [
@@ -245,9 +253,7 @@ class _Pricer:
             in_asset = b.cost_in_asset(size)
             bridge = -(-in_asset * self.reference.numerator // self.reference.denominator)
             risk = self.policy.risk.cost(self.value(size), b.seconds)
-        return _Costed(
-            buy, sell, self._gas(self.buy_leg, buy), self._gas(self.sell_leg, sell), self.txs, bridge, risk
-        )
+        return _Costed(buy, sell, self._gas(self.buy_leg, buy), self._gas(self.sell_leg, sell), self.txs, bridge, risk)
 
     def net(self, size: int) -> int:
         return self.at(size).net
@@ -267,11 +273,13 @@ def input_reasons(leg: ArbLeg, policy: ArbPolicy, now_ms: int) -> list[tuple[Dro
     if leg.block_number is not None and leg.head_block is not None:
         behind = leg.head_block - leg.block_number
         if behind > policy.max_pool_age_blocks:
-            reasons.append((
-                DropReason.STALE_POOL,
-                f"{where}: pool state from block {leg.block_number}, {behind} behind the head "
-                f"(limit {policy.max_pool_age_blocks})",
-            ))
+            reasons.append(
+                (
+                    DropReason.STALE_POOL,
+                    f"{where}: pool state from block {leg.block_number}, {behind} behind the head "
+                    f"(limit {policy.max_pool_age_blocks})",
+                )
+            )
     return reasons
 
 
@@ -327,11 +335,13 @@ def evaluate(
     capacity = min(buy.curve.capacity, sell.curve.capacity)
     if capacity < low:
         thin = buy if buy.curve.capacity < low else sell
-        drops.append((
-            DropReason.NO_ROUTE,
-            f"{thin.venue} {thin.market} can take only {market.asset_text(thin.curve.capacity)}"  # type: ignore[union-attr]
-            f", below the smallest tradable size {market.asset_text(low)}",
-        ))
+        drops.append(
+            (
+                DropReason.NO_ROUTE,
+                f"{thin.venue} {thin.market} can take only {market.asset_text(thin.curve.capacity)}"  # type: ignore[union-attr]
+                f", below the smallest tradable size {market.asset_text(low)}",
+            )
+        )
         return _dropped(base, drops)
 
     first = buy.curve.fill(low)
@@ -343,18 +353,22 @@ def evaluate(
         bound = policy.max_exposure * reference.denominator // reference.numerator
         limits.append((DropReason.EXPOSURE_LIMIT, f"exposure limit {market.quote_text(policy.max_exposure)}", bound))
     if inventory.asset_at_sell is not None and mode is ArbMode.INVENTORY:
-        limits.append((
-            DropReason.INVENTORY_LIMIT,
-            f"{market.asset_text(inventory.asset_at_sell)} held at {sell.venue}",
-            inventory.asset_at_sell,
-        ))
+        limits.append(
+            (
+                DropReason.INVENTORY_LIMIT,
+                f"{market.asset_text(inventory.asset_at_sell)} held at {sell.venue}",
+                inventory.asset_at_sell,
+            )
+        )
     if inventory.quote_at_buy is not None:
         affordable = _largest_affordable(buy.curve, low, capacity, lot, inventory.quote_at_buy)
-        limits.append((
-            DropReason.INVENTORY_LIMIT,
-            f"{market.quote_text(inventory.quote_at_buy)} held at {buy.venue}",
-            -1 if affordable is None else affordable,
-        ))
+        limits.append(
+            (
+                DropReason.INVENTORY_LIMIT,
+                f"{market.quote_text(inventory.quote_at_buy)} held at {buy.venue}",
+                -1 if affordable is None else affordable,
+            )
+        )
     for reason, what, bound in limits:
         if bound < low:
             drops.append((reason, f"{what} allows less than the smallest tradable size {market.asset_text(low)}"))
@@ -370,11 +384,13 @@ def evaluate(
     at_limit = best.size + lot > high and binding != "the curves' capacity"
     where = f"buy on {buy.venue} {buy.market}, sell on {sell.venue} {sell.market}"
     if net < policy.min_profit:
-        drops.append((
-            DropReason.BELOW_MIN_PROFIT,
-            f"best net {net_text} at {size_text} ({where}) is below the minimum profit "
-            f"{market.quote_text(policy.min_profit)}",
-        ))
+        drops.append(
+            (
+                DropReason.BELOW_MIN_PROFIT,
+                f"best net {net_text} at {size_text} ({where}) is below the minimum profit "
+                f"{market.quote_text(policy.min_profit)}",
+            )
+        )
     filled = {
         **base,
         "buy": _outcome(buy, costed.buy, costed.buy_gas),
@@ -388,9 +404,8 @@ def evaluate(
     }
     if drops:
         return _dropped(filled, drops)
-    why = (
-        f"net {net_text} at {size_text} ({where}), at least the minimum {market.quote_text(policy.min_profit)}; "
-        + (f"size held at the limit: {binding}" if at_limit else "the most profitable size on the curves")
+    why = f"net {net_text} at {size_text} ({where}), at least the minimum {market.quote_text(policy.min_profit)}; " + (
+        f"size held at the limit: {binding}" if at_limit else "the most profitable size on the curves"
     )
     return Opportunity(**filled, decision="taken", reasons=[why])
 
