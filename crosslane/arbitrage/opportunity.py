@@ -223,7 +223,13 @@ class _Pricer:
     """net(size) for one pair of legs and one set of costs."""
 
     def __init__(
-        self, buy: ArbLeg, sell: ArbLeg, reference: Fraction, policy: ArbPolicy, transfer: Transfer | None
+        self,
+        market: ArbMarket,
+        buy: ArbLeg,
+        sell: ArbLeg,
+        reference: Fraction,
+        policy: ArbPolicy,
+        transfer: Transfer | None,
     ) -> None:
         assert buy.curve is not None and sell.curve is not None
         self.buy_leg, self.sell_leg = buy, sell
@@ -232,9 +238,9 @@ class _Pricer:
         self.policy = policy
         self.transfer = transfer
         txs = [*(transfer.txs if transfer else ())]
-        for leg, what in ((buy, "buy"), (sell, "sell")):
+        for leg, spent in ((buy, market.quote), (sell, market.asset)):  # each leg spends a token
             if leg.gas is not None and leg.approval_missing:
-                txs += approvals(leg.gas, {f"{what} token": True})
+                txs += approvals(leg.gas, {spent: True})
         self.txs = tuple((tx.label, tx.cost()) for tx in txs)
 
     @staticmethod
@@ -346,7 +352,7 @@ def evaluate(
 
     first = buy.curve.fill(low)
     reference = Fraction(max(first.at_best, 1), low)
-    pricer = _Pricer(buy, sell, reference, policy, transfer)
+    pricer = _Pricer(market, buy, sell, reference, policy, transfer)
     high, binding = capacity, "the curves' capacity"
     limits: list[tuple[DropReason, str, int]] = []
     if policy.max_exposure is not None:

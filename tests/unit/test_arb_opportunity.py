@@ -127,7 +127,7 @@ def test_approvals_are_paid_only_when_missing() -> None:
     paid = run(sell=dex_sell(approval_missing=True))
     free = run()
     items = {i.name: i.amount for i in paid.items}
-    assert items["gas: approve sell token on devnet-a"] == -GAS.cost(APPROVAL_GAS)
+    assert items["gas: approve WETH on devnet-a"] == -GAS.cost(APPROVAL_GAS)
     assert not any(i.name.startswith("gas: approve") for i in free.items)
     assert paid.size == free.size and paid.net_profit == free.net_profit - GAS.cost(APPROVAL_GAS)
 
