@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, Decimal
 from fractions import Fraction
 from typing import Protocol
 
 from crosslane.routing.book import VenueBook
-from crosslane.routing.costs import RATE_SCALE, rate_units
+from crosslane.routing.costs import RATE_SCALE, ScaledMarket, VenueMarket
+from crosslane.routing.scale import SymbolScale
 from crosslane.routing.side import Side
 
 
@@ -62,6 +62,11 @@ class LegCurve(Protocol):
     def lot(self) -> int: ...
 
     @property
+    def best_price(self) -> Fraction:
+        """Pre-trade price, fee excluded: quote base units per asset base unit."""
+        ...
+
+    @property
     def min_size(self) -> int: ...
 
     @property
@@ -89,86 +94,72 @@ def check_size(curve: LegCurve, size: int) -> None:
 class BookCurve:
     """Walking one side of a CEX book: the bids for a SELL, the asks for a BUY.
 
-    ``levels`` are ``(price units, qty units)`` best first, in the decimals of a
-    :class:`~crosslane.routing.scale.SymbolScale`; the asset's base units must be at least
-    as fine as the quantity units. The venue's taker fee is charged on the notional and
-    rounded against us (a sell receives the floor, a buy pays the ceiling); sizes are whole
-    ``step``s of at least ``min_qty`` and ``min_notional`` (quote currency).
+    ``levels`` are ``(price units, qty units)`` best first, in the decimals of ``scale``;
+    the asset's base units must be at least as fine as the quantity units. ``market`` is the
+    venue's fees and precision: its taker fee is charged on the notional, rounded against us
+    (a sell receives the floor, a buy pays the ceiling); sizes are whole ``step``s of at
+    least ``min_qty`` and ``min_notional`` (quote currency).
     """
 
-    __slots__ = (
-        "side", "_levels", "_price_decimals", "_qty_decimals", "_quote_decimals", "_per_qty",
-        "_taker", "lot", "min_size", "capacity",
-    )  # fmt: skip
+    __slots__ = ("side", "_levels", "_scale", "_quote_decimals", "_per_qty", "_taker", "lot", "min_size", "capacity")
 
     def __init__(
         self,
         side: Side,
         levels: Sequence[tuple[int, int]],
+        scale: SymbolScale,
+        market: VenueMarket,
         *,
-        price_decimals: int,
-        qty_decimals: int,
         asset_decimals: int,
         quote_decimals: int,
-        taker_bps: Decimal,
-        step: int = 1,
-        min_qty: int = 0,
-        min_notional: Decimal = Decimal(0),
     ) -> None:
-        if asset_decimals < qty_decimals:
-            raise ValueError(f"asset decimals {asset_decimals} are coarser than the book's {qty_decimals}")
-        if step <= 0:
-            raise ValueError(f"step must be positive, not {step}")
+        if asset_decimals < scale.qty_decimals:
+            raise ValueError(f"asset decimals {asset_decimals} are coarser than the book's {scale.qty_decimals}")
+        rules = ScaledMarket.build(market, scale)
         self.side = side
-        self._levels = [(p, q - q % step) for p, q in levels if p > 0 and q >= step]
-        self._price_decimals = price_decimals
-        self._qty_decimals = qty_decimals
+        self._levels = [(p, q - q % rules.step) for p, q in levels if p > 0 and q >= rules.step]
+        self._scale = scale
         self._quote_decimals = quote_decimals
-        self._per_qty = 10 ** (asset_decimals - qty_decimals)  # asset base units per qty unit
-        self._taker = rate_units(taker_bps)
-        self.lot = step * self._per_qty
+        self._per_qty = 10 ** (asset_decimals - scale.qty_decimals)  # asset base units per qty unit
+        self._taker = rules.taker
+        self.lot = rules.step * self._per_qty
         self.capacity = sum(q for _, q in self._levels) * self._per_qty
-        self.min_size = self._smallest(max(step, min_qty + (-min_qty) % step), min_notional)
+        self.min_size = self._smallest(rules.min_qty + (-rules.min_qty) % rules.step, rules.min_notional)
 
     @classmethod
     def from_book(
-        cls,
-        book: VenueBook,
-        side: Side,
-        *,
-        asset_decimals: int,
-        quote_decimals: int,
-        taker_bps: Decimal,
-        step: int = 1,
-        min_qty: int = 0,
-        min_notional: Decimal = Decimal(0),
-        depth: int | None = None,
+        cls, book: VenueBook, side: Side, market: VenueMarket, *, asset_decimals: int, quote_decimals: int
     ) -> BookCurve:
-        """The curve of a venue's book as it stands: its asks to buy, its bids to sell
-        (``step``/``min_qty`` in the book's quantity units; ``taker_bps`` the venue's fee
-        schedule, e.g. the registry's ``venues.<name>.taker_bps``)."""
-        levels = (book.asks if side is Side.BUY else book.bids).top(depth if depth is not None else 1 << 30)
+        """The curve of a venue's book as it stands: its asks to buy, its bids to sell, with
+        the venue's taker fee and lot rules (``market``; the fee schedule can come from the
+        registry's ``venues.<name>.taker_bps``)."""
+        walked = book.asks if side is Side.BUY else book.bids
         return cls(
-            side, levels, price_decimals=book.scale.price_decimals, qty_decimals=book.scale.qty_decimals,
-            asset_decimals=asset_decimals, quote_decimals=quote_decimals, taker_bps=taker_bps, step=step,
-            min_qty=min_qty, min_notional=min_notional,
-        )  # fmt: skip
+            side,
+            walked.top(len(walked)),
+            book.scale,
+            market,
+            asset_decimals=asset_decimals,
+            quote_decimals=quote_decimals,
+        )
 
     @property
-    def best_price(self) -> int | None:
-        """Price units of the best level (None: an empty side)."""
-        return self._levels[0][0] if self._levels else None
-
-    def _smallest(self, qty: int, min_notional: Decimal) -> int:
-        """The smallest size of at least ``qty`` units whose notional reaches the minimum;
-        past the capacity when none does (then the curve takes no size)."""
-        floor = int(
-            min_notional.scaleb(self._price_decimals + self._qty_decimals).to_integral_value(rounding=ROUND_CEILING)
+    def best_price(self) -> Fraction:
+        """The best level's price in quote base units per asset base unit (0: an empty side)."""
+        if not self._levels:
+            return Fraction(0)
+        return Fraction(
+            self._levels[0][0] * 10**self._quote_decimals, 10**self._scale.notional_decimals * self._per_qty
         )
+
+    def _smallest(self, qty: int, min_notional: int) -> int:
+        """The smallest size of at least ``qty`` units whose notional reaches ``min_notional``
+        (notional units); past the capacity when none does (then the curve takes no size)."""
         size = qty * self._per_qty
-        if floor and self._levels:
-            size = max(size, _ceil_div(_ceil_div(floor, self._levels[0][0]), self.lot // self._per_qty) * self.lot)
-            while size <= self.capacity and self._notional(size // self._per_qty) < floor:
+        if min_notional and self._levels:
+            steps = _ceil_div(_ceil_div(min_notional, self._levels[0][0]), self.lot // self._per_qty)
+            size = max(size, steps * self.lot)
+            while size <= self.capacity and self._notional(size // self._per_qty) < min_notional:
                 size += self.lot
         return size
 
@@ -188,7 +179,7 @@ class BookCurve:
         qty = size // self._per_qty
         notional = self._notional(qty)
         # notional units -> quote base units: x 10**quote_decimals / 10**(price + qty decimals)
-        num, den = 10**self._quote_decimals, 10 ** (self._price_decimals + self._qty_decimals)
+        num, den = 10**self._quote_decimals, 10**self._scale.notional_decimals
         best = self._levels[0][0] * qty
         if self.side is Side.SELL:
             gross = _floor_div(notional * num, den)

@@ -109,11 +109,13 @@ class Inventory:
 
 @dataclass(frozen=True)
 class Transfer:
-    """Transfer mode's bridge and the transactions it sends (deposit, redeem) beyond the
-    ones its quote already priced."""
+    """Transfer mode's bridge, the transactions it sends beyond the ones its quote already
+    priced, and the selector's reason for the route (or, with no ``bridge``, why none can
+    carry the asset)."""
 
-    bridge: BridgeCost
+    bridge: BridgeCost | None
     txs: Sequence[TxGas] = field(default_factory=tuple)
+    reason: str = ""
 
 
 class _Model(BaseModel):
@@ -254,7 +256,7 @@ class _Pricer:
     def at(self, size: int) -> _Costed:
         buy, sell = self.buy.fill(size), self.sell.fill(size)
         bridge = risk = 0
-        if self.transfer is not None:
+        if self.transfer is not None and self.transfer.bridge is not None:
             b = self.transfer.bridge
             in_asset = b.cost_in_asset(size)
             bridge = -(-in_asset * self.reference.numerator // self.reference.denominator)
@@ -330,6 +332,8 @@ def evaluate(
         "asset_decimals": market.asset_decimals, "quote_decimals": market.quote_decimals, "evaluated_at_ms": now_ms,
     }  # fmt: skip
     drops = input_reasons(buy, policy, now_ms) + input_reasons(sell, policy, now_ms)
+    if transfer is not None and transfer.bridge is None:
+        drops.append((DropReason.NO_ROUTE, f"no bridge route: {transfer.reason or 'none quoted'}"))
     if buy.curve is None or sell.curve is None:
         return _dropped(base, drops)
     if buy.curve.side is not Side.BUY or sell.curve.side is not Side.SELL:
@@ -350,8 +354,7 @@ def evaluate(
         )
         return _dropped(base, drops)
 
-    first = buy.curve.fill(low)
-    reference = Fraction(max(first.at_best, 1), low)
+    reference = buy.curve.best_price  # values the asset for exposure, bridge fee and risk
     pricer = _Pricer(market, buy, sell, reference, policy, transfer)
     high, binding = capacity, "the curves' capacity"
     limits: list[tuple[DropReason, str, int]] = []
@@ -413,7 +416,8 @@ def evaluate(
     why = f"net {net_text} at {size_text} ({where}), at least the minimum {market.quote_text(policy.min_profit)}; " + (
         f"size held at the limit: {binding}" if at_limit else "the most profitable size on the curves"
     )
-    return Opportunity(**filled, decision="taken", reasons=[why])
+    bridge = [f"bridge: {transfer.reason}"] if transfer is not None and transfer.reason else []
+    return Opportunity(**filled, decision="taken", reasons=[why, *bridge])
 
 
 def _dropped(fields: dict[str, object], drops: list[tuple[DropReason, str]]) -> Opportunity:

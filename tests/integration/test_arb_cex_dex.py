@@ -19,7 +19,7 @@ from connectors.dex.pricing import mid_price
 from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, ArbPolicy, BookCurve, evaluate
-from crosslane.routing import SymbolScale, VenueBook
+from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
 from devnet.anvil import find_free_port
 from devnet.manager import devnet_down, devnet_up
@@ -28,6 +28,7 @@ from devnet.state import DevnetState
 pytestmark = pytest.mark.timeout(180)
 
 CHAIN = "devnet-a"
+BINANCE = VenueMarket("binance", VenueCosts(taker_bps=Decimal(10)), VenuePrecision(Decimal("0.01"), Decimal("0.0001")))
 WHALE = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # holds no allowance for the router
 
 
@@ -78,7 +79,7 @@ async def test_optimum_dex_output_equals_the_onchain_quoter(devnet: DevnetState,
     buy = ArbLeg(
         "binance",
         "ETH/USDC",
-        BookCurve.from_book(book, Side.BUY, asset_decimals=18, quote_decimals=6, taker_bps=Decimal(10)),
+        BookCurve.from_book(book, Side.BUY, BINANCE, asset_decimals=18, quote_decimals=6),
         book_ts_ms=book.ts_ms,
     )
     sell = ArbLeg(

@@ -14,20 +14,22 @@ from connectors.dex.base import DexProtocol, Pool
 from connectors.dex.pricing import fee_retained, mid_price
 from connectors.dex.uniswap_v2.pair import PairState
 from crosslane.arbitrage import BookCurve, CallableCurve
-from crosslane.routing import SymbolScale, VenueBook
+from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
 
 WETH = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2"
 USDC = "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
 MILLI_ETH = 10**15  # one qty unit of a book with 3 quantity decimals, in WETH base units
+SCALE = SymbolScale("ETH/USDC", 2, 3)
 
 
-def book(side: Side, levels: list[tuple[int, int]], taker: str = "10", **kw: object) -> BookCurve:
+def book(
+    side: Side, levels: list[tuple[int, int]], taker: str = "10", step: int = 1, min_notional: str = "0"
+) -> BookCurve:
     """ETH/USDC: prices in cents, quantities in milli-ETH; WETH 18 and USDC 6 decimals."""
-    return BookCurve(
-        side, levels, price_decimals=2, qty_decimals=3, asset_decimals=18, quote_decimals=6,
-        taker_bps=Decimal(taker), **kw,  # type: ignore[arg-type]
-    )  # fmt: skip
+    precision = VenuePrecision(tick=Decimal("0.01"), step=Decimal(step) / 1000, min_notional=Decimal(min_notional))
+    market = VenueMarket("binance", VenueCosts(taker_bps=Decimal(taker)), precision)
+    return BookCurve(side, levels, SCALE, market, asset_decimals=18, quote_decimals=6)
 
 
 def v2_curve(side: Side, reserve_weth: int, reserve_usdc: int, capacity: int) -> CallableCurve:
@@ -74,7 +76,7 @@ def test_a_buy_walks_the_asks_rounding_its_cost_up() -> None:
 
 
 def test_sizes_must_be_whole_lots_within_the_minimums_and_capacity() -> None:
-    curve = book(Side.SELL, [(300_000, 10)], step=2, min_notional=Decimal("10"))
+    curve = book(Side.SELL, [(300_000, 10)], step=2, min_notional="10")
     assert curve.lot == 2 * MILLI_ETH
     assert curve.min_size == 4 * MILLI_ETH  # 0.004 ETH x 3000 = 12 USDC >= 10; 0.002 is 6 USDC
     assert curve.capacity == 10 * MILLI_ETH
@@ -86,12 +88,15 @@ def test_sizes_must_be_whole_lots_within_the_minimums_and_capacity() -> None:
 
 
 def test_a_curve_reads_a_venue_book_as_it_stands() -> None:
-    venue = VenueBook("binance", SymbolScale("ETH/USDC", 2, 3))
+    venue = VenueBook("binance", SCALE)
     venue.replace_text([["2999.5", "1.2"]], [["3000.5", "0.7"], ["3001", "2"]], update_id=1, ts_ms=5)
-    buy = BookCurve.from_book(venue, Side.BUY, asset_decimals=18, quote_decimals=6, taker_bps=Decimal(10))
-    sell = BookCurve.from_book(venue, Side.SELL, asset_decimals=18, quote_decimals=6, taker_bps=Decimal(10))
+    market = VenueMarket(
+        "binance", VenueCosts(taker_bps=Decimal(10)), VenuePrecision(Decimal("0.01"), Decimal("0.001"))
+    )
+    buy = BookCurve.from_book(venue, Side.BUY, market, asset_decimals=18, quote_decimals=6)
+    sell = BookCurve.from_book(venue, Side.SELL, market, asset_decimals=18, quote_decimals=6)
     assert buy.capacity == 2_700 * MILLI_ETH and sell.capacity == 1_200 * MILLI_ETH
-    assert buy.best_price == 300_050 and sell.best_price == 299_950
+    assert buy.best_price == Fraction(3000_500_000, 10**18) and sell.best_price == Fraction(2999_500_000, 10**18)
 
 
 levels = st.lists(st.tuples(st.integers(1, 50), st.integers(1, 40)), min_size=1, max_size=8)

@@ -10,6 +10,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectors.bridges.planning import RouteOffers, transfer_cost
 from crosslane.arbitrage import (
     APPROVAL_GAS,
     ArbKind,
@@ -25,7 +26,7 @@ from crosslane.arbitrage import (
     TxGas,
     evaluate,
 )
-from crosslane.domain.bridge import BridgeRoute, RouteQuote
+from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
 from crosslane.registry import parse_registry
 from crosslane.routing.side import Side
 from tests.unit.test_arb_curves import MILLI_ETH, book, v2_curve
@@ -201,3 +202,38 @@ venues:
     assert registry.canonical_asset(venue="binance", code="ETH") == "WETH"
     assert registry.canonical_asset(chain="devnet-a", address="0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2") == "WETH"
     assert registry.canonical_asset(chain="devnet-b", address="0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2") is None
+
+
+def bridge_offers() -> RouteOffers:
+    common = {"source_gas": 10**14, "destination_gas": 0, "min_amount": 10**15}
+    return RouteOffers(
+        [
+            RouteQuote(route=BridgeRoute.ACROSS, fee=10**15, expected_seconds=60, security_score=70, **common),
+            RouteQuote(route=BridgeRoute.WORMHOLE, fee=0, expected_seconds=1_200, security_score=90, **common),
+        ],
+        unavailable={},
+    )
+
+
+def test_dex_to_dex_across_chains_bridges_through_the_selectors_route() -> None:
+    cheap = ArbLeg(
+        "devnet-a:uniswap_v2", "WETH/USDC 0.3%", v2_curve(Side.BUY, 1_000 * ETH, 2_940_000 * 10**6, 900 * ETH),
+        chain="devnet-a", gas=GAS, block_number=5, head_block=5,
+    )  # fmt: skip
+    dear = dex_sell(chain="devnet-b", block_number=9, head_block=9)
+    transfer = transfer_cost(bridge_offers(), 10 * ETH, RoutePreferences())
+    assert transfer.bridge is not None and transfer.bridge.route == "across"
+    opp = evaluate(
+        ArbKind.DEX_DEX, MARKET, cheap, dear, now_ms=NOW, transfer=transfer,
+        policy=ArbPolicy(risk=PriceRisk(Decimal(1), Decimal("0.0001"))),
+    )  # fmt: skip
+    assert opp.decision == "taken" and opp.mode is ArbMode.TRANSFER
+    assert opp.reasons[1].startswith("bridge: across: total cost ")
+    items = {i.name: i.amount for i in opp.items}
+    assert items["bridge fee"] < 0 and items["price risk in flight"] < 0 and items["gas: buy"] < 0
+
+    nothing = transfer_cost(bridge_offers(), 10 * ETH, RoutePreferences(max_seconds=10))
+    dropped = evaluate(ArbKind.DEX_DEX, MARKET, cheap, dear, now_ms=NOW, transfer=nothing)
+    assert dropped.decision == "dropped" and dropped.dropped_for == [DropReason.NO_ROUTE]
+    assert dropped.reasons[0].startswith("no route: no bridge route: no bridge route can take this transfer (")
+    assert "beyond the 10 s allowed" in dropped.reasons[0]
