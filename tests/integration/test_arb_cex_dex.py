@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.dex import build_dexes
+from connectors.dex import InsufficientLiquidity, build_dexes
 from connectors.dex.arbitrage_curves import approval_missing, chain_gas, pool_leg
 from connectors.dex.pricing import mid_price
 from connectors.dex.uniswap_v3 import UniswapV3
@@ -117,3 +117,20 @@ async def test_optimum_dex_output_equals_the_onchain_quoter(devnet: DevnetState,
         out = (await v3.onchain_quote_exact_in(pool, weth.address, other)).amount_out
         cost = buy.curve.fill(other).quote
         assert out - cost <= opp.proceeds - opp.cost + 1
+
+
+async def test_a_pool_leg_is_capped_at_what_the_pool_can_fill(devnet: DevnetState, client: EvmClient) -> None:
+    chain = devnet.chains[CHAIN]
+    weth = chain.tokens["WETH"]
+    v3 = build_dexes(client)["uniswap_v3"]
+    assert isinstance(v3, UniswapV3)
+    info = next(p for p in chain.dexes["uniswap_v3"].pools if p.label == "WETH/USDC 0.3%")
+    pool = v3.pool_for(info.token0, info.token1, info.fee)
+
+    leg = await pool_leg(v3, pool, weth.address, Side.BUY, 10**30)  # far more WETH than the pool holds
+    capacity = leg.curve.capacity
+    assert 0 < capacity < 10**30
+    onchain = await v3.onchain_quote_exact_out(pool, weth.address, capacity)
+    assert leg.curve.fill(capacity).quote == onchain.amount_in
+    with pytest.raises(InsufficientLiquidity):
+        await v3.quote_exact_out(pool, weth.address, capacity + 1)
