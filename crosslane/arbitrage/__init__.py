@@ -19,7 +19,7 @@ from crosslane.arbitrage.opportunity import (
     Inventory,
     LegOutcome,
     Opportunity,
-    Transfer,
+    TransferCost,
     evaluate,
 )
 from crosslane.arbitrage.optimizer import Optimum, maximise
@@ -45,7 +45,7 @@ __all__ = [
     "Opportunity",
     "Optimum",
     "PriceRisk",
-    "Transfer",
+    "TransferCost",
     "TxGas",
     "evaluate",
     "maximise",

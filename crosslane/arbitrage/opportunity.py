@@ -108,7 +108,7 @@ class Inventory:
 
 
 @dataclass(frozen=True)
-class Transfer:
+class TransferCost:
     """Transfer mode's bridge, the transactions it sends beyond the ones its quote already
     priced, and the selector's reason for the route (or, with no ``bridge``, why none can
     carry the asset)."""
@@ -231,7 +231,7 @@ class _Pricer:
         sell: ArbLeg,
         reference: Fraction,
         policy: ArbPolicy,
-        transfer: Transfer | None,
+        transfer: TransferCost | None,
     ) -> None:
         assert buy.curve is not None and sell.curve is not None
         self.buy_leg, self.sell_leg = buy, sell
@@ -314,6 +314,43 @@ def _largest_affordable(curve: LegCurve, low: int, high: int, lot: int, budget: 
     return lo * lot
 
 
+def _limits(
+    market: ArbMarket,
+    buy: ArbLeg,
+    sell: ArbLeg,
+    reference: Fraction,
+    policy: ArbPolicy,
+    inventory: Inventory,
+    mode: ArbMode,
+    sizes: tuple[int, int, int],
+) -> list[tuple[DropReason, str, int]]:
+    """Each limit on the size: (its drop reason, what it is in words, the largest size it allows)."""
+    assert buy.curve is not None
+    low, capacity, lot = sizes
+    limits: list[tuple[DropReason, str, int]] = []
+    if policy.max_exposure is not None:
+        bound = policy.max_exposure * reference.denominator // reference.numerator
+        limits.append((DropReason.EXPOSURE_LIMIT, f"exposure limit {market.quote_text(policy.max_exposure)}", bound))
+    if inventory.asset_at_sell is not None and mode is ArbMode.INVENTORY:
+        limits.append(
+            (
+                DropReason.INVENTORY_LIMIT,
+                f"{market.asset_text(inventory.asset_at_sell)} held at {sell.venue}",
+                inventory.asset_at_sell,
+            )
+        )
+    if inventory.quote_at_buy is not None:
+        affordable = _largest_affordable(buy.curve, low, capacity, lot, inventory.quote_at_buy)
+        limits.append(
+            (
+                DropReason.INVENTORY_LIMIT,
+                f"{market.quote_text(inventory.quote_at_buy)} held at {buy.venue}",
+                -1 if affordable is None else affordable,
+            )
+        )
+    return limits
+
+
 def evaluate(
     kind: ArbKind,
     market: ArbMarket,
@@ -323,7 +360,7 @@ def evaluate(
     now_ms: int,
     policy: ArbPolicy = ArbPolicy(),
     inventory: Inventory = Inventory(),
-    transfer: Transfer | None = None,
+    transfer: TransferCost | None = None,
 ) -> Opportunity:
     """The best size for buying on ``buy`` and selling on ``sell``, and whether to take it."""
     mode = ArbMode.TRANSFER if transfer is not None else ArbMode.INVENTORY
@@ -357,27 +394,7 @@ def evaluate(
     reference = buy.curve.best_price  # values the asset for exposure, bridge fee and risk
     pricer = _Pricer(market, buy, sell, reference, policy, transfer)
     high, binding = capacity, "the curves' capacity"
-    limits: list[tuple[DropReason, str, int]] = []
-    if policy.max_exposure is not None:
-        bound = policy.max_exposure * reference.denominator // reference.numerator
-        limits.append((DropReason.EXPOSURE_LIMIT, f"exposure limit {market.quote_text(policy.max_exposure)}", bound))
-    if inventory.asset_at_sell is not None and mode is ArbMode.INVENTORY:
-        limits.append(
-            (
-                DropReason.INVENTORY_LIMIT,
-                f"{market.asset_text(inventory.asset_at_sell)} held at {sell.venue}",
-                inventory.asset_at_sell,
-            )
-        )
-    if inventory.quote_at_buy is not None:
-        affordable = _largest_affordable(buy.curve, low, capacity, lot, inventory.quote_at_buy)
-        limits.append(
-            (
-                DropReason.INVENTORY_LIMIT,
-                f"{market.quote_text(inventory.quote_at_buy)} held at {buy.venue}",
-                -1 if affordable is None else affordable,
-            )
-        )
+    limits = _limits(market, buy, sell, reference, policy, inventory, mode, (low, capacity, lot))
     for reason, what, bound in limits:
         if bound < low:
             drops.append((reason, f"{what} allows less than the smallest tradable size {market.asset_text(low)}"))

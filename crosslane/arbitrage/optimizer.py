@@ -3,7 +3,9 @@
 Profit of an arbitrage is concave in size (sell proceeds concave, buy costs convex, every
 other cost fixed or linear), up to a base unit of rounding. A ternary search over lot
 counts brackets the maximum in O(log n) evaluations, and a scan of the last few lots
-around it absorbs rounding plateaus.
+around it absorbs rounding plateaus. A V3 leg's gas grows by steps as the swap crosses
+initialized ticks (25k gas each): a small dent in an otherwise concave profit, which the
+search may settle on either side of.
 """
 
 from __future__ import annotations

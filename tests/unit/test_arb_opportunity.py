@@ -22,7 +22,7 @@ from crosslane.arbitrage import (
     Inventory,
     Opportunity,
     PriceRisk,
-    Transfer,
+    TransferCost,
     TxGas,
     evaluate,
 )
@@ -141,8 +141,8 @@ def test_transfer_mode_pays_the_bridge_and_the_price_risk_in_flight() -> None:
     bridge = BridgeCost.from_quote(quote, 10 * ETH)  # 5 bps of the amount, plus gas
     risk = PriceRisk(Decimal(2), Decimal("0.0001"))
     deposit = TxGas("bridge deposit on devnet-a", GAS, 110_000)
-    calm = run(transfer=Transfer(bridge, [deposit]))
-    risky = run(transfer=Transfer(bridge, [deposit]), policy=ArbPolicy(risk=risk))
+    calm = run(transfer=TransferCost(bridge, [deposit]))
+    risky = run(transfer=TransferCost(bridge, [deposit]), policy=ArbPolicy(risk=risk))
     assert calm.mode is ArbMode.TRANSFER
     items = {i.name: i.amount for i in risky.items}
     size_value = -(-risky.size * 3_000 * 10**6 // ETH)  # at the buy leg's best price, 3000 USDC
@@ -152,7 +152,7 @@ def test_transfer_mode_pays_the_bridge_and_the_price_risk_in_flight() -> None:
     assert items["gas: bridge deposit on devnet-a"] == -GAS.cost(110_000)
     assert risky.size <= calm.size and risky.net_profit < calm.net_profit
     # transfer mode needs no asset held on the selling side
-    assert run(transfer=Transfer(bridge), inventory=Inventory(asset_at_sell=0)).decision == "taken"
+    assert run(transfer=TransferCost(bridge), inventory=Inventory(asset_at_sell=0)).decision == "taken"
 
 
 @settings(max_examples=100, deadline=None)
@@ -166,7 +166,7 @@ def test_net_profit_is_the_sum_of_its_items(
     bridge = BridgeCost("across", Fraction(fee_bps, 10_000), fixed, max(1, seconds))
     opp = run(
         sell=dex_sell(usdc=pool_usdc, approval_missing=approval),
-        transfer=Transfer(bridge) if seconds else None,
+        transfer=TransferCost(bridge) if seconds else None,
         policy=ArbPolicy(min_profit=-(10**15), risk=PriceRisk(aversion, Decimal("0.0002"))),
     )
     assert sum(i.amount for i in opp.items) == opp.net_profit
