@@ -241,4 +241,7 @@ async def test_cli_without_a_devnet_says_where_it_looked(tmp_path: Path) -> None
     done = await run([str(BIN / "crosslane"), "dex", "pools", "--chain", "devnet-a"], env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     home = tmp_path / "home"
-    assert f"no chains in {home / 'devnet.json'} (home {home} (CROSSLANE_HOME))" in done.stderr
+    file = home / "registry.yaml"
+    where = f"{file}: no registry file here (registry.yaml in the home {home}, chosen by CROSSLANE_HOME)"
+    assert where in done.stderr, done.stderr
+    assert "`crosslane dev up`" in done.stderr and "set CROSSLANE_REGISTRY" in done.stderr
