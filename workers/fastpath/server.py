@@ -196,7 +196,11 @@ def main() -> None:
     import uvloop
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = FastPathConfig.load()
+    try:
+        config = FastPathConfig.load()
+    except CrosslaneError as exc:  # no registry, or no venues in it: one line, no traceback
+        log.error("the fast path cannot start: %s", exc)
+        raise SystemExit(2) from None
     uvloop.run(run(config))
 
 
