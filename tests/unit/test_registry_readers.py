@@ -131,3 +131,13 @@ def test_missing_registry_says_where_why_and_how(home: Path, monkeypatch: pytest
     cli = CliRunner().invoke(app, ["dex", "pools", "--chain", "chain-a"], env={"COLUMNS": "400"})
     assert cli.exit_code == 1
     assert "no registry file here" in cli.output and "`crosslane dev up`" in cli.output
+
+
+def test_registry_commands_default_to_the_file_crosslane_reads(home: Path) -> None:
+    runner = CliRunner()
+    shown = runner.invoke(app, ["registry", "validate"])
+    assert shown.exit_code == 0, shown.output
+    assert f"{home / 'registry.yaml'}: valid: 2 chains (evm, solana), 1 assets, 2 venues" in shown.output
+    (home / "registry.yaml").unlink()
+    missing = runner.invoke(app, ["registry", "show"], env={"COLUMNS": "400"})
+    assert missing.exit_code == 2 and "no registry file here" in missing.output
