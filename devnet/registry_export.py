@@ -27,7 +27,7 @@ from crosslane.registry.model import (
 )
 from devnet.state import DevnetState, SimulatedVenue
 
-FASTPATH_SYMBOLS = ["BTC/USDT", "ETH/USDT"]  # listed by every simulator; the books the fast path keeps
+FASTPATH_SYMBOLS = ("BTC/USDT", "ETH/USDT")  # listed by every simulator; the books the fast path keeps
 
 
 def registry_path(state_path: Path) -> Path:
@@ -84,7 +84,7 @@ def _venue(venue: SimulatedVenue) -> ExchangeVenue:
         taker_bps=venue.taker_bps,
         credentials=CredentialRef(secrets_file=venue.credentials_file, accounts=venue.accounts),
         rate_limit=False,  # the simulators enforce their own limits; ccxt need not pace itself
-        symbols=FASTPATH_SYMBOLS,
+        symbols=list(FASTPATH_SYMBOLS),
     )
 
 
