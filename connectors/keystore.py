@@ -56,7 +56,9 @@ def decrypt_keystore(path: Path, keystore: dict[str, Any], password: str) -> byt
     try:
         return bytes(decode_keyfile_json(keystore, password.encode()))
     except ValueError:
-        raise SignerUnavailable(f"cannot unlock keystore {path.name}: the password does not open it (MAC mismatch)") from None
+        raise SignerUnavailable(
+            f"cannot unlock keystore {path.name}: the password does not open it (MAC mismatch)"
+        ) from None
     except (KeyError, TypeError, NotImplementedError):
         raise SignerUnavailable(f"{path.name} is not a {SECRET_STORAGE}") from None
 

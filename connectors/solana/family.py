@@ -135,4 +135,3 @@ def _signed(attempt: SignedAttempt) -> SignedSolanaTx:
         unit_price=attempt.fee.priority,
         unit_limit=attempt.units,
     )
-
