@@ -75,7 +75,7 @@ class BlockhashExpiry(_Exclusivity):
     land until the first one's blockhash is past its last valid block height (finalized)."""
 
     kind: Literal["blockhash"] = "blockhash"
-    blockhash: str = Field(min_length=32, max_length=44)
+    blockhash: str = Field(min_length=1, max_length=44)
     last_valid_block_height: int = Field(ge=0)
     replacement: ClassVar[Replacement] = Replacement.AFTER_EXPIRY
 
@@ -90,8 +90,8 @@ class DurableNonce(_Exclusivity):
     every such transaction starts with). Advancing it voids every older attempt."""
 
     kind: Literal["durable_nonce"] = "durable_nonce"
-    nonce_account: str = Field(min_length=32, max_length=44)
-    nonce_value: str = Field(min_length=32, max_length=44)
+    nonce_account: str = Field(min_length=1, max_length=44)
+    nonce_value: str = Field(min_length=1, max_length=44)
     replacement: ClassVar[Replacement] = Replacement.ADVANCE_NONCE
 
     @property
