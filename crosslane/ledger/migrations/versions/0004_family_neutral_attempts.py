@@ -78,11 +78,12 @@ _operations = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("operations") as batch:
-        batch.add_column(sa.Column("family", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("chain", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("account", sa.String(128), nullable=True))
-        batch.create_index("ix_operations_family_chain_account", ["family", "chain", "account"])
+    # Not in batch mode: on SQLite that would copy ``operations``, and dropping the original
+    # fails on the attempt tables' foreign keys. Adding nullable columns needs no copy.
+    op.add_column("operations", sa.Column("family", sa.String(16), nullable=True))
+    op.add_column("operations", sa.Column("chain", sa.String(64), nullable=True))
+    op.add_column("operations", sa.Column("account", sa.String(128), nullable=True))
+    op.create_index("ix_operations_family_chain_account", "operations", ["family", "chain", "account"])
     op.execute(
         f"UPDATE operations SET family = 'evm', chain = 'eip155:' || {_text('chain_id')}, account = signer "
         "WHERE chain_id IS NOT NULL"
@@ -126,8 +127,6 @@ def downgrade() -> None:
             batch.drop_index(f"ix_{table}_family_chain_account_exclusivity_key")
             for name, _ in reversed(NEUTRAL):
                 batch.drop_column(name)
-    with op.batch_alter_table("operations") as batch:
-        batch.drop_index("ix_operations_family_chain_account")
-        batch.drop_column("account")
-        batch.drop_column("chain")
-        batch.drop_column("family")
+    op.drop_index("ix_operations_family_chain_account", table_name="operations")
+    for name in ("account", "chain", "family"):  # SQLite >= 3.35 drops a column in place
+        op.drop_column("operations", name)
