@@ -31,7 +31,7 @@ from crosslane.domain.families import (
     chain_key,
 )
 from crosslane.domain.tx import BroadcastOutcome
-from crosslane.errors import BroadcastRejected, InvalidRequest
+from crosslane.errors import BroadcastRejected, InvalidRequest, NonceConsumed
 
 NATIVE_TRANSFER_GAS = 21_000
 _ADDRESS: TypeAdapter[str] = TypeAdapter(Address)
@@ -104,9 +104,13 @@ class EvmFamily:
 
     async def submit(self, chain: str, attempt: SignedAttempt) -> str:
         outcome = await self._submitter(chain).submit(attempt.raw)
-        if outcome not in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
-            raise BroadcastRejected(f"{chain} did not take {attempt.tx_id}: {outcome.value}")
-        return attempt.tx_id
+        if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
+            return attempt.tx_id
+        if outcome is BroadcastOutcome.NONCE_TOO_LOW:
+            if await get_receipt(self._clients(chain), attempt.tx_id) is not None:
+                return attempt.tx_id  # these very bytes were mined: a re-send is not an error
+            raise NonceConsumed(f"{chain}: the nonce of {attempt.tx_id} was used by another transaction")
+        raise BroadcastRejected(f"{chain} did not take {attempt.tx_id}: {outcome.value}")
 
     async def confirm(
         self, chain: str, attempt: SignedAttempt, commitment: Commitment, *, poll_interval_s: float = 0.1
