@@ -29,6 +29,8 @@ def request_family(data: Any) -> ChainFamily | str:
     return getattr(data, "family", "evm")
 
 
+ChainRequestModel = TxRequest | SolTransferRequest
+
 ChainRequest = Annotated[
     Annotated[TxRequest, Tag("evm")] | Annotated[SolTransferRequest, Tag("solana")],
     Discriminator(
@@ -38,12 +40,10 @@ ChainRequest = Annotated[
     ),
 ]
 # Errors never echo the input: it is the caller's request, and a refused one may hold a key.
-CHAIN_REQUEST: TypeAdapter[TxRequest | SolTransferRequest] = TypeAdapter(
-    ChainRequest, config=ConfigDict(hide_input_in_errors=True)
-)
+CHAIN_REQUEST: TypeAdapter[ChainRequestModel] = TypeAdapter(ChainRequest, config=ConfigDict(hide_input_in_errors=True))
 
 
-def parse_chain_request(data: Any) -> TxRequest | SolTransferRequest:
+def parse_chain_request(data: Any) -> ChainRequestModel:
     """Validate plain JSON (or a dict) as whichever family's request it is."""
     if isinstance(data, str | bytes):
         return CHAIN_REQUEST.validate_json(data)
