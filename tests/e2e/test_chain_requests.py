@@ -32,6 +32,7 @@ async def test_plain_json_request_starts_its_familys_workflow(stack: Stack) -> N
     assert isinstance(result, dict) and result["outcome"] == "confirmed"
     assert w3.eth.get_balance(recipient.address) - before == 2 * 10**17
     # the ledger's family-neutral columns say which family, chain and account it was
-    op = stack.ledger().get_operation(f"tx-{request_id}", "tx")
+    with stack.ledger() as ledger:
+        op = ledger.get_operation(f"tx-{request_id}", "tx")
     chain_id = w3.eth.chain_id
     assert op is not None and (op.family, op.chain, op.account) == ("evm", f"eip155:{chain_id}", sender.address)
