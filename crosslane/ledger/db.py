@@ -72,7 +72,9 @@ def _create_sqlite_engine(url: URL) -> Engine:
     if memory:
         # One shared connection, or each thread would see its own empty database. Only
         # fit for single-threaded tests: concurrent writers would collide on it.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, poolclass=StaticPool)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, poolclass=StaticPool
+        )
     else:
         if url.database:
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

@@ -40,7 +40,9 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_operations"),
         sa.UniqueConstraint("workflow_id", "step", name="uq_operations_workflow_id_step"),
-        sa.UniqueConstraint("chain_id", "signer", "nonce", name="uq_operations_chain_id_signer_nonce"),
+        sa.UniqueConstraint(
+            "chain_id", "signer", "nonce", name="uq_operations_chain_id_signer_nonce"
+        ),
     )
     op.create_table(
         "tx_attempts",
@@ -73,10 +75,14 @@ def upgrade() -> None:
             name="fk_tx_attempts_operation_id_operations",
             ondelete="RESTRICT",
         ),
-        sa.UniqueConstraint("operation_id", "attempt_index", name="uq_tx_attempts_operation_id_attempt_index"),
+        sa.UniqueConstraint(
+            "operation_id", "attempt_index", name="uq_tx_attempts_operation_id_attempt_index"
+        ),
         sa.UniqueConstraint("tx_hash", name="uq_tx_attempts_tx_hash"),
     )
-    op.create_index("ix_tx_attempts_chain_id_signer_nonce", "tx_attempts", ["chain_id", "signer", "nonce"])
+    op.create_index(
+        "ix_tx_attempts_chain_id_signer_nonce", "tx_attempts", ["chain_id", "signer", "nonce"]
+    )
     op.create_table(
         "nonce_cursors",
         sa.Column("chain_id", sa.BigInteger(), nullable=False),
