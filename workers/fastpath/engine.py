@@ -37,7 +37,8 @@ from workers.fastpath.journal import Journal
 
 log = logging.getLogger(__name__)
 _OPEN = {"pending", "open", "partially_filled", "unknown"}
-_RANK = {"pending": 0, "unknown": 0, "open": 1, "partially_filled": 2, "filled": 3, "cancelled": 3, "rejected": 3}
+# How far along a child is: a state only ever gives way to a later one (at equal filled qty).
+_RANK = {"pending": 0, "unknown": 1, "open": 2, "partially_filled": 3, "filled": 4, "cancelled": 4, "rejected": 4}
 _CCXT_STATE = {
     "open": "open",
     "closed": "filled",
