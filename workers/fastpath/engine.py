@@ -108,7 +108,8 @@ def advance(current: ChildOrder, update: ChildOrder) -> ChildOrder:
             return msgspec.structs.replace(current, venue_order_id=update.venue_order_id)
         return current
     fee, fee_currency = update.fee, update.fee_currency
-    if current.fee > fee and current.fee_currency in (None, fee_currency):
+    same_currency = None in (current.fee_currency, fee_currency) or current.fee_currency == fee_currency
+    if same_currency and current.fee > fee:
         fee, fee_currency = current.fee, current.fee_currency or fee_currency
     return msgspec.structs.replace(
         update, venue_order_id=update.venue_order_id or current.venue_order_id, fee=fee, fee_currency=fee_currency
