@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pytest
 
-from connectors.cex.config import VenueConfig
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import ChildOrder, OrderKind, VenueHealthView
 from crosslane.routing import Side
@@ -88,21 +87,15 @@ async def venue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         json.dumps({sim.name: {"api_key": key.api_key, "secret": key.secret, "password": key.passphrase}})
     )
     secrets.chmod(0o600)
-    config = FastPathConfig(
-        venues=[
-            VenueConfig(
-                name=sim.name,
-                exchange=sim.name,
-                rest_url=sim.rest_url,
-                ws_url=sim.ws_url,
-                secrets_file=secrets,
-                enable_rate_limit=False,
-            )
-        ],
-        symbols=[SYMBOL],
-        socket_path=tmp_path / "fp.sock",
-        journal_path=tmp_path / "fp.journal",
-        latency_penalty_bps_per_ms=Decimal(0),
+    venue = {"name": sim.name, "exchange": sim.name, "rest_url": sim.rest_url, "ws_url": sim.ws_url}
+    config = FastPathConfig.model_validate(  # as CROSSLANE_FASTPATH_CONFIG would give it
+        {
+            "venues": [{**venue, "secrets_file": str(secrets), "enable_rate_limit": False}],
+            "symbols": [SYMBOL],
+            "socket_path": str(tmp_path / "fp.sock"),
+            "journal_path": str(tmp_path / "fp.journal"),
+            "latency_penalty_bps_per_ms": "0",
+        }
     )
     try:
         yield Venue(sim, config, tmp_path)
