@@ -100,3 +100,12 @@ def test_kraken_pushes_are_read_from_the_venue_fields() -> None:
         "60001",
     )
     assert unified(pushed, profile_for("binance").user_stream) is pushed
+
+
+def test_a_fuller_fee_account_is_taken_without_going_back() -> None:
+    pushed = child("filled", "0.004", "0.000002")  # a push that saw only the last fill's fee
+    answered = advance(pushed, child("filled", "0.004", "0.000004"))  # the placement's answer: every fill
+    assert (answered.state, answered.fee) == ("filled", D("0.000004"))
+    cancelled = child("cancelled", "0.002", "0.000001")
+    late = advance(cancelled, child("partially_filled", "0.002", "0.000002"))
+    assert (late.state, late.fee) == ("cancelled", D("0.000002"))

@@ -99,20 +99,27 @@ def advance(current: ChildOrder, update: ChildOrder) -> ChildOrder:
     """``current`` moved forward by ``update``; ``current`` itself when the update is stale or
     a repeat. Figures are cumulative, so a fill reported twice (pushed, then by a REST lookup or
     a restart's reconciliation) is counted once: a smaller filled quantity never replaces a
-    larger one, and at equal quantity only a later state (open -> cancelled) is taken. The fee
-    never shrinks (a push may carry only the fees seen since the stream began)."""
+    larger one, and at equal quantity only a later state (open -> cancelled) or a fuller account
+    of the fees is taken. The fee never shrinks (a push may carry only the fees seen since the
+    stream began; Binance's REST order lookup carries none)."""
     if update.filled < current.filled:
         return current
-    if update.filled == current.filled and _RANK[update.state] <= _RANK[current.state]:
+    same_currency = None in (current.fee_currency, update.fee_currency) or current.fee_currency == update.fee_currency
+    more_fees = same_currency and update.fee > current.fee  # the same progress, told more fully
+    if update.filled == current.filled and _RANK[update.state] <= _RANK[current.state] and not more_fees:
         if current.venue_order_id is None and update.venue_order_id is not None:
             return msgspec.structs.replace(current, venue_order_id=update.venue_order_id)
         return current
     fee, fee_currency = update.fee, update.fee_currency
-    same_currency = None in (current.fee_currency, fee_currency) or current.fee_currency == fee_currency
     if same_currency and current.fee > fee:
         fee, fee_currency = current.fee, current.fee_currency or fee_currency
+    state = update.state if _RANK[update.state] >= _RANK[current.state] else current.state  # never backwards
     return msgspec.structs.replace(
-        update, venue_order_id=update.venue_order_id or current.venue_order_id, fee=fee, fee_currency=fee_currency
+        update,
+        state=state,
+        venue_order_id=update.venue_order_id or current.venue_order_id,
+        fee=fee,
+        fee_currency=fee_currency,
     )
 
 

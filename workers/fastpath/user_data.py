@@ -53,7 +53,8 @@ async def follow_user_stream(pro: Any, venue: CexVenue, engine: OrderEngine) -> 
     health = venue.health
     backoff = 0.1
     while True:
-        health.user_stream = "connecting"
+        if health.user_stream == "off":
+            health.user_stream = "connecting"  # after a loss it stays "down" until live again
         watch: asyncio.Future[Any] = asyncio.ensure_future(watch_call(params=dict(stream.params)))
         try:
             await asyncio.wait({watch}, timeout=stream.settle_s)
