@@ -176,6 +176,27 @@ async def test_a_resting_fill_is_pushed_not_polled(venue: Venue, fastpath: FastP
     assert parent.filled == QTY and not parent.open
 
 
+async def test_a_cancel_by_the_venue_is_pushed(venue: Venue, fastpath: FastPathProcess) -> None:
+    fp = await fastpath.client()
+    try:
+        await stream_live(fp, venue)
+        await admin.wait_subscribed(venue.sim.rest_url, venue.stream_key)
+        _, placed = await rest(fp, venue, "ud-venue-cancel")
+        requests = venue.rest_requests
+        venue.sim.venue.execute(lambda engine: engine.cancel_all(ACCOUNT, SYMBOL))  # not through the fast path
+
+        async def cancelled() -> bool:
+            ((child,),) = [p.children for p in await fp.status("ud-venue-cancel")]
+            return child.state == "cancelled"
+
+        await until("the venue's cancel reported", cancelled)
+        assert venue.rest_requests == requests
+        assert await fp.status() == [], "nothing left open"
+    finally:
+        await fp.close()
+    assert placed.venue_order_id
+
+
 async def test_a_dropped_stream_reconnects_and_counts_each_fill_once(venue: Venue, fastpath: FastPathProcess) -> None:
     fp = await fastpath.client()
     try:
