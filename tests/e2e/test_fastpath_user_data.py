@@ -134,6 +134,14 @@ async def stream_live(fp: FastPathClient, venue: Venue, drops: int = 0) -> Venue
     return health
 
 
+async def connected(fastpath: FastPathProcess, venue: Venue) -> FastPathClient:
+    """A client of ``fastpath`` once its user stream is live and the venue holds the subscription."""
+    fp = await fastpath.client()
+    await stream_live(fp, venue)
+    await admin.wait_subscribed(venue.sim.rest_url, venue.stream_key)
+    return fp
+
+
 async def child_with(fp: FastPathClient, parent_id: str, filled: Decimal) -> ChildOrder:
     """The parent's only child, once the fast path reports ``filled`` for it."""
 
@@ -156,10 +164,8 @@ async def rest(fp: FastPathClient, venue: Venue, parent_id: str) -> tuple[Decima
 
 
 async def test_a_resting_fill_is_pushed_not_polled(venue: Venue, fastpath: FastPathProcess) -> None:
-    fp = await fastpath.client()
+    fp = await connected(fastpath, venue)
     try:
-        await stream_live(fp, venue)
-        await admin.wait_subscribed(venue.sim.rest_url, venue.stream_key)
         price, _ = await rest(fp, venue, "ud-push")
         requests = venue.rest_requests
         venue.sell_into(price, QTY / 2)
@@ -177,10 +183,8 @@ async def test_a_resting_fill_is_pushed_not_polled(venue: Venue, fastpath: FastP
 
 
 async def test_a_cancel_by_the_venue_is_pushed(venue: Venue, fastpath: FastPathProcess) -> None:
-    fp = await fastpath.client()
+    fp = await connected(fastpath, venue)
     try:
-        await stream_live(fp, venue)
-        await admin.wait_subscribed(venue.sim.rest_url, venue.stream_key)
         _, placed = await rest(fp, venue, "ud-venue-cancel")
         requests = venue.rest_requests
         venue.sim.venue.execute(lambda engine: engine.cancel_all(ACCOUNT, SYMBOL))  # not through the fast path
@@ -198,9 +202,8 @@ async def test_a_cancel_by_the_venue_is_pushed(venue: Venue, fastpath: FastPathP
 
 
 async def test_a_dropped_stream_reconnects_and_counts_each_fill_once(venue: Venue, fastpath: FastPathProcess) -> None:
-    fp = await fastpath.client()
+    fp = await connected(fastpath, venue)
     try:
-        await stream_live(fp, venue)
         price, _ = await rest(fp, venue, "ud-drop")
         venue.sell_into(price, QTY / 4)
         await child_with(fp, "ud-drop", QTY / 4)  # pushed before the drop
@@ -224,9 +227,8 @@ async def test_a_dropped_stream_reconnects_and_counts_each_fill_once(venue: Venu
 async def test_a_restart_after_a_pushed_fill_reconciles_to_the_same_quantity(
     venue: Venue, fastpath: FastPathProcess
 ) -> None:
-    fp = await fastpath.client()
+    fp = await connected(fastpath, venue)
     try:
-        await stream_live(fp, venue)
         price, _ = await rest(fp, venue, "ud-restart")
         venue.sell_into(price, QTY / 4)
         pushed = await child_with(fp, "ud-restart", QTY / 4)
