@@ -336,6 +336,7 @@ async def test_executions_push_orders_after_token(sim: VenueServer, trader: Trad
     (fill,) = [t for t in ex.myTrades if t["order"] == taken["id"]]
     assert (fill["symbol"], fill["side"], fill["takerOrMaker"], d(fill["price"])) == (SYMBOL, "buy", "taker", best_ask)
     assert d(fill["amount"]) == Decimal("0.001") and fill["fee"]["currency"] == "BTC"
+    assert (await pushed_order(ex, taken["id"], "closed"))["info"]["exec_type"] == "filled"  # after the trade
     watching.cancel()
 
 

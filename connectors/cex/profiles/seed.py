@@ -9,6 +9,8 @@ from connectors.cex.profiles.model import CancelStrategy, ClientIdKind, FindStra
 
 _SPOT_MARKETS: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}}
 _BY_LISTS = (FindStrategy.OPEN_ORDERS, FindStrategy.CLOSED_ORDERS)
+# ccxt.pro parses Kraken's v2 `executions` push with clientOrderId = order_userref and no filled
+_KRAKEN_EXECUTIONS = {"clientOrderId": "cl_ord_id", "filled": "cum_qty", "cost": "cum_cost", "average": "avg_price"}
 
 SEED_PROFILES: dict[str, VenueProfile] = {
     p.exchange: p
@@ -45,6 +47,7 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             client_id_length=18,
             find=_BY_LISTS,
             book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
+            user_stream={"info_fields": _KRAKEN_EXECUTIONS},  # type: ignore[arg-type]  # validated to a UserStream
         ),
         VenueProfile(
             exchange="coinbase",  # ccxt substitutes its own id unless client_order_id is passed through

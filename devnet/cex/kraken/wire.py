@@ -344,8 +344,9 @@ def levels(pairs: list[tuple[Decimal, Decimal]]) -> list[Json]:
     return [{"price": price, "qty": qty} for price, qty in pairs]
 
 
-def execution(event: OrderEvent, userref: int) -> Json:
-    """One ``executions`` row: the order's news (``new``, ``trade``, ``canceled``, ``expired``)."""
+def execution(event: OrderEvent, userref: int, exec_type: str | None = None) -> Json:
+    """One ``executions`` row: the order's news (``new``, ``trade``, ``canceled``, ``expired``, or
+    ``exec_type`` as given: ``filled``)."""
     order = event.order
     fill = event.fill
     status = "new" if order.status is OrderStatus.NEW else order_status(order)
@@ -353,12 +354,15 @@ def execution(event: OrderEvent, userref: int) -> Json:
         status = "partially_filled"
     elif order.status is OrderStatus.FILLED:
         status = "filled"
-    exec_type = {
-        ExecType.NEW: "new",
-        ExecType.TRADE: "trade",
-        ExecType.CANCELED: "canceled",
-        ExecType.EXPIRED: "expired",
-    }[event.exec_type]
+    exec_type = (
+        exec_type
+        or {
+            ExecType.NEW: "new",
+            ExecType.TRADE: "trade",
+            ExecType.CANCELED: "canceled",
+            ExecType.EXPIRED: "expired",
+        }[event.exec_type]
+    )
     row: Json = {
         "order_id": txid(order.order_id),
         "symbol": order.symbol,

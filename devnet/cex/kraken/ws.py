@@ -23,7 +23,7 @@ import msgspec
 from aiohttp import WSMsgType, web
 
 from devnet.cex.bus import Outbox
-from devnet.cex.engine import BookDelta, Event, ExecType, Fill, Order, OrderEvent
+from devnet.cex.engine import BookDelta, Event, ExecType, Fill, Order, OrderEvent, OrderStatus
 from devnet.cex.kraken import wire
 from devnet.cex.kraken.profile import PAIR_BY_SYMBOL, Pair
 from devnet.cex.numbers import plain
@@ -256,8 +256,13 @@ class _Connection:
                 if bids or asks:
                     self._book_message(view, "update", bids, asks)
         elif isinstance(event, OrderEvent) and self.account is not None and event.order.account == self.account:
-            row = wire.execution(event, self.userref_of(event.order.order_id))
+            userref = self.userref_of(event.order.order_id)
+            row = wire.execution(event, userref)
             self.send({"channel": "executions", "type": "update", "data": [_numbers(row)]})
+            if event.fill is not None and event.order.status is OrderStatus.FILLED:
+                # Kraken follows the last trade with a "filled" execution (ccxt.pro reads it as an order)
+                done = wire.execution(OrderEvent(event.order, ExecType.TRADE), userref, exec_type="filled")
+                self.send({"channel": "executions", "type": "update", "data": [_numbers(done)]})
 
 
 class KrakenStreams:
