@@ -192,6 +192,13 @@ class KrakenDialect:
         names = str(params.get("pair") or "")
         return [self._pair(n) for n in names.split(",")] if names else list(PAIRS)
 
+    @staticmethod
+    def _count(request: web.Request, default: int, maximum: int) -> int:
+        try:
+            return max(1, min(int(request.query.get("count", default)), maximum))
+        except ValueError:
+            raise errors.argument("count") from None
+
     # --- public ------------------------------------------------------------------------
 
     async def time(self, _request: web.Request) -> web.Response:
@@ -224,19 +231,13 @@ class KrakenDialect:
 
     async def depth(self, request: web.Request) -> web.Response:
         pair = self._pair(request.query.get("pair"))
-        try:
-            count = max(1, min(int(request.query.get("count", "100")), 500))
-        except ValueError:
-            raise errors.argument("count") from None
+        count = self._count(request, 100, 500)
         book = self.venue.engine.books[pair.symbol]
         return reply({pair.key: wire.depth(pair, book, count, self.venue.now_ms() // 1000)})
 
     async def public_trades(self, request: web.Request) -> web.Response:
         pair = self._pair(request.query.get("pair"))
-        try:
-            count = max(1, min(int(request.query.get("count", "1000")), 1000))
-        except ValueError:
-            raise errors.argument("count") from None
+        count = self._count(request, 1000, 1000)
         trades = self.venue.engine.trades(pair.symbol, count)
         last = str(trades[-1].time_ms * 1_000_000) if trades else "0"
         return reply({pair.key: [wire.public_trade(pair, t) for t in trades], "last": last})

@@ -95,29 +95,19 @@ class _Connection:
         status = {"api_version": "v2", "connection_id": next(_connection_ids), "system": "online", "version": "2.0.9"}
         self.send({"channel": "status", "type": "update", "data": [status]})
 
-    def fail(self, method: str, req_id: Any, error: str, **extra: Any) -> None:
-        reply = {
-            "error": error,
-            "method": method,
-            "success": False,
-            "time_in": self._stamp(),
-            "time_out": self._stamp(),
-        }
-        if req_id is not None:
-            reply["req_id"] = req_id
-        self.send({**reply, **extra})
-
-    def ack(self, method: str, req_id: Any, result: dict[str, Any]) -> None:
-        reply = {
-            "method": method,
-            "result": result,
-            "success": True,
-            "time_in": self._stamp(),
-            "time_out": self._stamp(),
-        }
+    def answer(self, method: str, req_id: Any, body: dict[str, Any]) -> None:
+        """A reply to a request: its method and ``req_id`` echoed, with ``time_in``/``time_out``."""
+        stamp = self._stamp()
+        reply = {"method": method, **body, "time_in": stamp, "time_out": stamp}
         if req_id is not None:
             reply["req_id"] = req_id
         self.send(reply)
+
+    def fail(self, method: str, req_id: Any, error: str, **extra: Any) -> None:
+        self.answer(method, req_id, {"error": error, "success": False, **extra})
+
+    def ack(self, method: str, req_id: Any, result: dict[str, Any]) -> None:
+        self.answer(method, req_id, {"result": result, "success": True})
 
     def close(self) -> None:
         self.unsubscribe_bus()
@@ -137,7 +127,7 @@ class _Connection:
             self.send({"error": "Malformed request", "success": False})
             return
         if method == "ping":
-            self.send({"method": "pong", "req_id": req_id, "time_in": self._stamp(), "time_out": self._stamp()})
+            self.answer("pong", req_id, {})
         elif method == "subscribe" and isinstance(params, dict):
             self.subscribe(params, req_id)
         elif method == "unsubscribe" and isinstance(params, dict):
