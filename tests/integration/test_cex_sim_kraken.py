@@ -523,3 +523,24 @@ async def test_book_resyncs_from_a_fresh_snapshot_after_a_dropped_socket(sim: Ve
         await in_sync()
     finally:
         await ex.close()
+
+
+async def test_connector_reads_back_one_order_not_the_whole_list(sim: VenueServer) -> None:
+    """Kraken acknowledges a placement with ids only; the connector reads it back asking OpenOrders
+    for our cl_ord_id, so the answer holds that order alone however many others are open."""
+    from connectors.cex.client_order_id import client_order_id
+
+    key = sim.add_account(f"acct-{uuid.uuid4().hex[:8]}")
+    config = VenueConfig(name="kraken", exchange="kraken", rest_url=sim.rest_url, enable_rate_limit=False)
+    connector = CexVenue(config, ApiCredentials(key.api_key, key.secret))
+    await connector.start()
+    try:
+        for i in range(5):
+            cid = client_order_id(f"readback/{i}")
+            placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), Decimal(30000 + i), cid)
+            assert placed["status"] == "open" and placed["clientOrderId"] == connector.profile.client_id(cid)
+            answer = json.loads(connector.exchange.last_http_response)["result"]["open"]
+            assert list(answer) == [placed["id"]], "the read-back names our order only"
+    finally:
+        await connector.close()
+    assert len(sim.venue.engine.open_orders(key.account)) == 5

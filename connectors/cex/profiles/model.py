@@ -66,6 +66,9 @@ class VenueProfile(BaseModel):
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
     user_stream: UserStream = Field(default_factory=UserStream)
     book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
+    lists_filter_by_client_id: bool = Field(
+        default=False, description="open/closed order lists take the client id param as a filter (Kraken)"
+    )
 
     def book_depth(self, wanted: int) -> int:
         """The depth to subscribe to for ``wanted`` levels: ``wanted``, else the next one offered."""
