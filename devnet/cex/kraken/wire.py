@@ -350,6 +350,8 @@ def execution(event: OrderEvent, userref: int, exec_type: str | None = None) -> 
     order = event.order
     fill = event.fill
     status = "new" if order.status is OrderStatus.NEW else order_status(order)
+    if exec_type == "pending_new":
+        status = "pending_new"
     if order.status is OrderStatus.PARTIALLY_FILLED:
         status = "partially_filled"
     elif order.status is OrderStatus.FILLED:

@@ -5,7 +5,10 @@
   subscriber's top-``depth`` view exact (a level leaving the view is sent with ``qty`` 0, one
   entering it is sent whole), each with the CRC32 ``checksum`` of the top 10 levels;
 - ``executions`` (``token`` from REST ``GetWebSocketsToken``): a snapshot of open orders
-  (``snap_orders``) and recent fills (``snap_trades``), then one message per order event.
+  (``snap_orders``) and recent fills (``snap_trades``), then one message per order event:
+  ``pending_new`` then ``new``, a ``trade`` per fill and ``filled`` after the last one,
+  ``canceled``, ``expired``. (ccxt.pro hands ``trade`` rows to ``watch_my_trades`` only, so
+  ``watch_orders`` sees a partial fill only once the order closes.)
 
 Public and private channels share the path; the token is what makes a subscription private.
 """
@@ -247,6 +250,9 @@ class _Connection:
                     self._book_message(view, "update", bids, asks)
         elif isinstance(event, OrderEvent) and self.account is not None and event.order.account == self.account:
             userref = self.userref_of(event.order.order_id)
+            if event.exec_type is ExecType.NEW:  # Kraken acknowledges before the order is live
+                ack = wire.execution(event, userref, exec_type="pending_new")
+                self.send({"channel": "executions", "type": "update", "data": [_numbers(ack)]})
             row = wire.execution(event, userref)
             self.send({"channel": "executions", "type": "update", "data": [_numbers(row)]})
             if event.fill is not None and event.order.status is OrderStatus.FILLED:
