@@ -46,6 +46,9 @@ class UserStream(BaseModel):
         default_factory=dict, description="unified key (clientOrderId, filled, cost, average) -> info field"
     )
     settle_s: float = Field(default=0.5, gt=0, description="after (re)subscribing: wait, then catch up by REST")
+    fills_as_trades: bool = Field(
+        default=False, description="ccxt.pro files fill pushes under my trades only (Kraken `trade` executions)"
+    )
 
 
 class VenueProfile(BaseModel):

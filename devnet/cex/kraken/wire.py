@@ -344,6 +344,14 @@ def levels(pairs: list[tuple[Decimal, Decimal]]) -> list[Json]:
     return [{"price": price, "qty": qty} for price, qty in pairs]
 
 
+def fee_usd_equiv(order: Order) -> Decimal:
+    """The order's fees so far valued in USD, as executions report them: quote units stand in
+    for dollars (every pair here but ETH/BTC quotes a dollar), a base fee at the average price."""
+    if not order.fee or order.fee_asset == PAIR_BY_SYMBOL[order.symbol].spec.quote:
+        return order.fee
+    return order.fee * (order.average_price or ZERO)
+
+
 def execution(event: OrderEvent, userref: int, exec_type: str | None = None) -> Json:
     """One ``executions`` row: the order's news (``new``, ``trade``, ``canceled``, ``expired``, or
     ``exec_type`` as given: ``filled``)."""
@@ -377,7 +385,7 @@ def execution(event: OrderEvent, userref: int, exec_type: str | None = None) -> 
         "cum_qty": order.filled,
         "cum_cost": order.filled_quote,
         "fee_ccy_pref": "fcib" if order.side is Side.BUY else "fciq",
-        "fee_usd_equiv": 0,
+        "fee_usd_equiv": fee_usd_equiv(order),
         "timestamp": rfc3339(order.updated_ms),
     }
     if order.client_order_id:
