@@ -43,18 +43,9 @@ from pathlib import Path
 
 from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
-from devnet.anvil import (
-    AnvilProcess,
-    DevnetError,
-    dev_addresses,
-    find_free_port,
-    pid_alive,
-    pid_cmdline,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
@@ -364,9 +355,7 @@ async def devnet_up(
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
         venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
-        return await _start(
-            path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port
-        )
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
 
 
 async def _start(

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.config import Settings
+from crosslane.embedded.processes import spawn, stop_pid
+from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.fastpath.client import FastPathClient, FastPathError
-from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
+from devnet.anvil import REPO_ROOT, find_free_port
 from devnet.manager import devnet_down, devnet_up
 from devnet.state import DevnetState
-from devnet.temporal_server import start_dev_server, wait_ready
 from workers.fastpath.server import FastPathConfig
 
 
@@ -150,7 +151,10 @@ class FastPathProcess:
         config_file.write_text(config.model_dump_json())
         self.log = home / "fastpath.log"
         self.proc = spawn(
-            [sys.executable, "-m", "workers.fastpath"], detached=False, log_path=self.log, cwd=REPO_ROOT,
+            [sys.executable, "-m", "workers.fastpath"],
+            detached=False,
+            log_path=self.log,
+            cwd=REPO_ROOT,
             env={**env, "CROSSLANE_FASTPATH_CONFIG": str(config_file), "PYTHONPATH": str(REPO_ROOT)},
         )
 

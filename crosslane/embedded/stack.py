@@ -1,8 +1,11 @@
-"""The embedded stack behind `crosslane dev up|down|status`: Temporal dev server, devnet, worker.
+"""The embedded stack's own services: the Temporal dev server, an orchestrator worker and the
+fast path, on the home's ports.
 
 Processes run detached (they outlive the command); their pids live in
-``$CROSSLANE_HOME/stack.json`` beside the devnet's own state file (the home: see
-``crosslane.config.resolve_home``). ``crosslane.cli.stack_health`` checks each one answers.
+``$CROSSLANE_HOME/stack.json`` (the home: see ``crosslane.config.resolve_home``).
+``crosslane.embedded.health`` checks each one answers. What the worker signs for and which
+chains it reaches are the caller's: the devnet's ``crosslane dev up`` starts its sandbox
+first and hands its dev keys in through the worker's environment.
 """
 
 from __future__ import annotations
@@ -12,19 +15,14 @@ import json
 import os
 import secrets
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from connectors.evm.signer import write_keystore
 from crosslane.config import Settings
-from devnet.anvil import REPO_ROOT, dev_account, pid_alive, spawn, stop_pid
-from devnet.manager import devnet_down, devnet_up
-from devnet.solana.accounts import dev_signer_keys as solana_dev_signer_keys
-from devnet.state import DevnetState
-from devnet.temporal_server import start_dev_server, wait_ready
-
-DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 deploys)
+from crosslane.embedded.processes import pid_alive, spawn, stop_pid
+from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 
 
 @dataclass
@@ -48,8 +46,9 @@ def stack_path(cfg: Settings) -> Path:
     return cfg.home / "stack.json"
 
 
-def ensure_dev_keystore(cfg: Settings) -> tuple[Path, Path]:
-    """Encrypted keystores of the devnet signers, with a random password file (mode 600)."""
+def ensure_keystore(cfg: Settings, keys: Mapping[str, str]) -> tuple[Path, Path]:
+    """Encrypted keystores of ``keys`` (address -> private key) in the home, with a random
+    password file (mode 600); keys already there are kept."""
     directory = cfg.home / "keystore"
     password_file = cfg.home / "keystore.password"
     if not password_file.exists():
@@ -57,15 +56,10 @@ def ensure_dev_keystore(cfg: Settings) -> tuple[Path, Path]:
         password_file.write_text(secrets.token_urlsafe(24))
         password_file.chmod(0o600)
     password = password_file.read_text().strip()
-    for index in DEV_SIGNER_INDEXES:
-        address, key = dev_account(index)
+    for address, key in keys.items():
         if not (directory / f"{address}.json").exists():
             write_keystore(key, password, directory)
     return directory, password_file
-
-
-def dev_signers() -> list[str]:
-    return [dev_account(i)[0] for i in DEV_SIGNER_INDEXES]
 
 
 async def _wait_logged(log: Path, pid: int, marker: str, what: str, timeout_s: float = 60.0) -> None:
@@ -80,21 +74,33 @@ async def _wait_logged(log: Path, pid: int, marker: str, what: str, timeout_s: f
     raise TimeoutError(f"{what} did not start in {timeout_s}s; see {log}")
 
 
-async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tuple[StackState, DevnetState]:
-    """Idempotent: what already runs is kept."""
+def base_env(cfg: Settings, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 - read only
+    """A service's environment: this stack's settings, never a raw key or password from ours."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CROSSLANE_SIGNER_KEYS", "CROSSLANE_KEYSTORE_PASSWORD")}
+    env.update(
+        CROSSLANE_HOME=str(cfg.home),
+        CROSSLANE_TEMPORAL_ADDRESS=cfg.temporal_address,
+        CROSSLANE_TASK_QUEUE=cfg.task_queue,
+        CROSSLANE_DEVNET_STATE=str(cfg.devnet_state_path),
+    )
+    if cfg.db_url_override:
+        env["CROSSLANE_DB_URL"] = cfg.db_url_override
+    env.update(extra)
+    return env
+
+
+async def services_up(
+    cfg: Settings,
+    *,
+    worker_env: Mapping[str, str],
+    env: Mapping[str, str] = {},  # noqa: B006 - read only
+    cwd: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> StackState:
+    """Start what is not running (idempotent): Temporal, the worker (with ``worker_env`` on top
+    of ``env``: its keystore, its keys) and the fast path."""
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians, the Across relayer, Solana")
-    devnet = await devnet_up(
-        cfg.devnet_state_path,
-        ports=cfg.devnet_ports,
-        cex=True,
-        cex_ports=cfg.cex_ports,
-        wormhole=True,
-        across=True,
-        solana=True,
-        solana_port=cfg.solana_port,
-    )
     current = StackState.load(stack_path(cfg))
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
     server = None
@@ -112,16 +118,13 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     worker_log = logs / "worker.log"
     if not worker_pid:
         progress("orchestrator worker")
-        keystore_dir, password_file = ensure_dev_keystore(cfg)
-        env = {
-            **_base_env(cfg),
-            "CROSSLANE_KEYSTORE_DIR": str(keystore_dir),
-            "CROSSLANE_KEYSTORE_PASSWORD_FILE": str(password_file),
-            "CROSSLANE_SOLANA_KEYS": solana_dev_signer_keys(),  # devnet-only keys, derived from public seeds
-        }
         worker_log.write_text("")
         proc = spawn(
-            [sys.executable, "-m", "workers.orchestrator"], detached=True, log_path=worker_log, cwd=REPO_ROOT, env=env
+            [sys.executable, "-m", "workers.orchestrator"],
+            detached=True,
+            log_path=worker_log,
+            cwd=cwd,
+            env=base_env(cfg, {**env, **worker_env}),
         )
         worker_pid = proc.pid
         await _wait_logged(worker_log, worker_pid, "worker on", "the worker")
@@ -134,8 +137,8 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
             [sys.executable, "-m", "workers.fastpath"],
             detached=True,
             log_path=fastpath_log,
-            cwd=REPO_ROOT,
-            env=_base_env(cfg),
+            cwd=cwd,
+            env=base_env(cfg, env),
         )
         fastpath_pid = proc.pid
         await _wait_logged(fastpath_log, fastpath_pid, "fast path on", "the fast path")
@@ -148,24 +151,11 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
         fastpath_pid=fastpath_pid,
     )
     state.save(stack_path(cfg))
-    return state, devnet
+    return state
 
 
-def _base_env(cfg: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CROSSLANE_SIGNER_KEYS", "CROSSLANE_KEYSTORE_PASSWORD")}
-    env.update(
-        CROSSLANE_HOME=str(cfg.home),
-        CROSSLANE_TEMPORAL_ADDRESS=cfg.temporal_address,
-        CROSSLANE_TASK_QUEUE=cfg.task_queue,
-        CROSSLANE_DEVNET_STATE=str(cfg.devnet_state_path),
-        PYTHONPATH=str(REPO_ROOT),
-    )
-    if cfg.db_url_override:
-        env["CROSSLANE_DB_URL"] = cfg.db_url_override
-    return env
-
-
-def stack_down(cfg: Settings) -> list[str]:
+def services_down(cfg: Settings) -> list[str]:
+    """Stop what ``services_up`` started; what it stopped."""
     stopped: list[str] = []
     state = StackState.load(stack_path(cfg))
     if state:
@@ -177,11 +167,4 @@ def stack_down(cfg: Settings) -> list[str]:
             if pid_alive(pid) and stop_pid(pid):
                 stopped.append(f"{name} (pid {pid})")
         stack_path(cfg).unlink(missing_ok=True)
-    stopped += devnet_down(cfg.devnet_state_path)
-    if not cfg.db_url_override:
-        # The embedded ledger describes the embedded chains, which are gone now: its nonce
-        # cursors would open gaps on the next, fresh devnet.
-        for suffix in ("", "-wal", "-shm"):
-            (cfg.home / f"ledger.db{suffix}").unlink(missing_ok=True)
     return stopped
-
