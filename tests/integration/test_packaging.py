@@ -71,9 +71,7 @@ def test_the_devnet_wheel_ships_every_devnet_package_and_its_commands(source: Pa
     wheel = _wheel(source / "devnet", tmp_path)
     entries = _entries(wheel)
     assert wheel.name.startswith("crosslane_devnet-"), wheel.name
-    packages = sorted(
-        str(init.parent.relative_to(REPO_ROOT)) for init in (REPO_ROOT / "devnet").rglob("__init__.py")
-    )
+    packages = sorted(str(init.parent.relative_to(REPO_ROOT)) for init in (REPO_ROOT / "devnet").rglob("__init__.py"))
     assert len(packages) > 5
     for package in packages:
         assert f"{package}/__init__.py" in entries, f"{package} is missing from the crosslane-devnet wheel"
