@@ -15,13 +15,13 @@ from crosslane.cli.errors import err, fail
 
 PLUGIN_GROUP = "crosslane.cli_plugins"
 DEVNET_COMMANDS = {
-    "dev": "the embedded stack on the local devnet (dev up|down|status)",
+    "dev": "the embedded stack on the local devnet: up, down, status",
     "devnet": "the local sandbox chains alone",
     "demo": "the showcase on the local devnet",
 }
 DEVNET_INSTALL = (
-    "the devnet is a dev-only component, not installed here; from a checkout: "
-    "`pip install -e ./devnet` (scripts/setup does it), or the `devnet` extra"
+    "comes with the devnet, a dev-only component not installed here: "
+    "from a checkout, `pip install -e ./devnet` (scripts/setup does)"
 )
 
 
@@ -35,7 +35,7 @@ def _add_missing(app: typer.Typer, name: str, what: str) -> None:
     """``crosslane <name> ...`` (any arguments, even --help) says it is not installed and how to get it."""
 
     def command(ctx: typer.Context) -> None:
-        raise fail(f"`crosslane {name}` ({what}): {DEVNET_INSTALL}", 2)
+        raise fail(f"`crosslane {name}` ({what}) {DEVNET_INSTALL}", 2)
 
     settings = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
     app.command(name, help=f"Not installed: {what} (dev-only, crosslane-devnet).", context_settings=settings)(command)

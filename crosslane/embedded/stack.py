@@ -74,6 +74,31 @@ async def _wait_logged(log: Path, pid: int, marker: str, what: str, timeout_s: f
     raise TimeoutError(f"{what} did not start in {timeout_s}s; see {log}")
 
 
+@dataclass(frozen=True)
+class _Service:
+    """A Python service of the stack: its module, its log, and the line it logs once serving."""
+
+    module: str
+    log: Path
+    marker: str
+    what: str
+    step: str  # for ``progress``
+
+
+async def _ensure_running(
+    pid: int, service: _Service, *, env: Mapping[str, str], cwd: Path | None, progress: Callable[[str], None]
+) -> int:
+    """``pid`` if it still runs, else the pid of a fresh detached ``python -m <module>`` once it serves."""
+    if pid and pid_alive(pid):
+        return pid
+    progress(service.step)
+    service.log.write_text("")
+    cmd = [sys.executable, "-m", service.module]
+    proc = spawn(cmd, detached=True, log_path=service.log, cwd=cwd, env=dict(env))
+    await _wait_logged(service.log, proc.pid, service.marker, service.what)
+    return proc.pid
+
+
 def base_env(cfg: Settings, extra: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 - read only
     """A service's environment: this stack's settings, never a raw key or password from ours."""
     env = {k: v for k, v in os.environ.items() if k not in ("CROSSLANE_SIGNER_KEYS", "CROSSLANE_KEYSTORE_PASSWORD")}
@@ -114,34 +139,21 @@ async def services_up(
     except (RuntimeError, TimeoutError) as exc:
         log_tail = (logs / "temporal.log").read_text(errors="replace")[-1500:] if server else ""
         raise RuntimeError(f"{exc}\n{log_tail}") from None
-    worker_pid = current.worker_pid if current and pid_alive(current.worker_pid) else 0
     worker_log = logs / "worker.log"
-    if not worker_pid:
-        progress("orchestrator worker")
-        worker_log.write_text("")
-        proc = spawn(
-            [sys.executable, "-m", "workers.orchestrator"],
-            detached=True,
-            log_path=worker_log,
-            cwd=cwd,
-            env=base_env(cfg, {**env, **worker_env}),
-        )
-        worker_pid = proc.pid
-        await _wait_logged(worker_log, worker_pid, "worker on", "the worker")
-    fastpath_pid = current.fastpath_pid if current and pid_alive(current.fastpath_pid) else 0
-    if not fastpath_pid:
-        progress("fast path")
-        fastpath_log = logs / "fastpath.log"
-        fastpath_log.write_text("")
-        proc = spawn(
-            [sys.executable, "-m", "workers.fastpath"],
-            detached=True,
-            log_path=fastpath_log,
-            cwd=cwd,
-            env=base_env(cfg, env),
-        )
-        fastpath_pid = proc.pid
-        await _wait_logged(fastpath_log, fastpath_pid, "fast path on", "the fast path")
+    worker_pid = await _ensure_running(
+        current.worker_pid if current else 0,
+        _Service("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
+        env=base_env(cfg, {**env, **worker_env}),
+        cwd=cwd,
+        progress=progress,
+    )
+    fastpath_pid = await _ensure_running(
+        current.fastpath_pid if current else 0,
+        _Service("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
+        env=base_env(cfg, env),
+        cwd=cwd,
+        progress=progress,
+    )
     state = StackState(
         temporal_pid=temporal_pid,
         temporal_address=cfg.temporal_address,

@@ -142,3 +142,16 @@ def test_devnet_commands_say_how_to_get_the_devnet(
     assert f"crosslane {args[0]}" in message and "dev-only" in message, message
     assert "pip install -e ./devnet" in message, message
     assert not Path(without_devnet["CROSSLANE_HOME"]).exists()  # nothing started, nothing written
+
+
+def test_a_broken_plugin_is_reported_and_the_product_still_runs(without_devnet: dict[str, str], tmp_path: Path) -> None:
+    dist = tmp_path / "plugins" / "broken_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[crosslane.cli_plugins]\nbroken = no_such_module:register\n")
+    env = {**without_devnet, "PYTHONPATH": os.pathsep.join([without_devnet["PYTHONPATH"], str(dist.parent)])}
+    shown = _crosslane(env, "--help", cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    warning = " ".join(shown.stderr.split())
+    assert "CLI plugin broken (no_such_module:register) not loaded" in warning, shown.stderr
+    assert " tx " in shown.stdout
