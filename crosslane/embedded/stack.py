@@ -106,10 +106,11 @@ def base_env(cfg: Settings, extra: Mapping[str, str] = {}) -> dict[str, str]:  #
         CROSSLANE_HOME=str(cfg.home),
         CROSSLANE_TEMPORAL_ADDRESS=cfg.temporal_address,
         CROSSLANE_TASK_QUEUE=cfg.task_queue,
-        CROSSLANE_DEVNET_STATE=str(cfg.devnet_state_path),
     )
     if cfg.db_url_override:
         env["CROSSLANE_DB_URL"] = cfg.db_url_override
+    if cfg.registry_override:
+        env["CROSSLANE_REGISTRY"] = cfg.registry_override
     env.update(extra)
     return env
 
