@@ -12,6 +12,7 @@ from crosslane.config import Settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.errors import InvalidRequest
 from crosslane.ledger import Ledger
+from crosslane.registry import configured_registry
 
 
 @dataclass
@@ -24,11 +25,14 @@ class ChainRuntime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChainRuntime:
+        """Chains from the registry file (``CROSSLANE_REGISTRY`` or the home's): a worker
+        without one refuses to start, saying where it looked."""
+        chains = ChainRegistry.from_registry(configured_registry(settings))
         ledger = Ledger(settings.db_url)
         ledger.migrate()
         return cls(
             ledger=ledger,
-            chains=ChainRegistry.load(settings.devnet_state_path),
+            chains=chains,
             signers=SignerRegistry.from_env(),
         )
 

@@ -30,6 +30,7 @@ from crosslane.client import connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.fastpath.protocol import OrderKind
+from crosslane.registry import load_registry
 from crosslane.routing import Side
 from devnet.cex import admin_client as admin
 from devnet.cex.clients import ccxt_client
@@ -50,7 +51,7 @@ async def main(orders: int, rounds: int, fsync: bool = True) -> None:
             await admin.set_rate_limits(venue.rest_url, request_weight=10**9, orders=10**9)
             book = await admin.book(venue.rest_url, SYMBOL, 1)
             price = (Decimal(book["bids"][0][0]) * Decimal("0.5")).quantize(Decimal("0.01"))
-            config = FastPathConfig.from_devnet(sb.devnet, home, [SYMBOL])
+            config = FastPathConfig.from_registry(load_registry(sb.registry_path), home, [SYMBOL])
             config = config.model_copy(
                 update={"venues": [v for v in config.venues if v.name == "binance"], "fsync": fsync}
             )

@@ -41,7 +41,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
 from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
@@ -64,6 +63,7 @@ from devnet.state import (
     ProcessInfo,
     ProcessStatus,
     SimulatedVenue,
+    default_state_path,
 )
 from devnet.uniswap import deploy_uniswap
 from devnet.wormhole import devnet as wormhole_devnet
@@ -112,7 +112,7 @@ def cex_credentials_path(state_path: Path) -> Path:
 
 
 def _state_path(state_path: Path | str | None) -> Path:
-    return Path(state_path) if state_path is not None else settings().devnet_state_path
+    return Path(state_path) if state_path is not None else default_state_path()
 
 
 @contextlib.contextmanager
@@ -351,6 +351,7 @@ async def devnet_up(
                     raise DevnetError(
                         f"a devnet is already up at {path} with {conflict}; run `crosslane devnet down` first"
                     )
+                write_devnet_registry(existing, path)  # in this version's format
                 return existing
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)

@@ -50,7 +50,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
             "CROSSLANE_KEYSTORE_PASSWORD_FILE": str(password_file),
             "CROSSLANE_SOLANA_KEYS": solana_dev_signer_keys(),  # devnet-only keys, derived from public seeds
         },
-        env={"PYTHONPATH": str(REPO_ROOT), "CROSSLANE_DEVNET_STATE": str(cfg.devnet_state_path)},
+        env={"PYTHONPATH": str(REPO_ROOT)},
         cwd=REPO_ROOT,
         progress=progress,
     )
