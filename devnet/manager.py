@@ -42,18 +42,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
-from devnet.anvil import (
-    AnvilProcess,
-    DevnetError,
-    dev_addresses,
-    find_free_port,
-    pid_alive,
-    pid_cmdline,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue

@@ -15,7 +15,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, pid_alive, spawn
+from crosslane.embedded.processes import pid_alive, spawn
+from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free
 
 EXCHANGE_IDS = {"binance": "binance", "okx": "okx"}  # venue → ccxt exchange id
 
