@@ -329,9 +329,9 @@ class FundingDesk:
                 await self._rpc(network, "evm_mine")
 
     def _waiting(self, network: Network) -> bool:
-        return any(
-            d.network == network.network and d.status is DepositStatus.PENDING for d in self.deposits
-        ) or any(w.network == network.network and w.status is WithdrawalStatus.SENT for w in self.withdrawals)
+        return any(d.network == network.network and d.status is DepositStatus.PENDING for d in self.deposits) or any(
+            w.network == network.network and w.status is WithdrawalStatus.SENT for w in self.withdrawals
+        )
 
     async def _rpc(self, network: Network, method: str, *params: Any) -> Any:
         return await asyncio.to_thread(rpc_call, network.rpc_url, method, list(params), 5.0)

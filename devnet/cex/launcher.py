@@ -21,7 +21,10 @@ from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free,
 EXCHANGE_IDS = {"binance": "binance", "okx": "okx"}  # venue → ccxt exchange id
 # What each venue's wallet serves on every devnet chain: (token symbol or None for native ETH,
 # the venue's asset, withdrawal fee, withdrawal minimum), and how it treats deposits.
-WALLET_ASSETS: tuple[tuple[str | None, str, str, str], ...] = (("USDC", "USDC", "1", "10"), (None, "ETH", "0.001", "0.01"))
+WALLET_ASSETS: tuple[tuple[str | None, str, str, str], ...] = (
+    ("USDC", "USDC", "1", "10"),
+    (None, "ETH", "0.001", "0.01"),
+)
 WALLET_CONFIRMATIONS = 2
 WALLET_PROCESSING_DELAY_S = 0.5
 HOT_WALLET_ETH = 10_000 * 10**18

@@ -130,7 +130,9 @@ async def test_withdraw_and_deposit_through_ccxt(devnet: tuple[DevnetState, Path
         )
         sent = w3.eth.send_raw_transaction(recipient.sign_transaction(tx).raw_transaction)
         w3.eth.wait_for_transaction_receipt(sent)
-        credited = await _until(lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok")
+        credited = await _until(
+            lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok"
+        )
         assert len(credited) == 1 and credited[0]["txid"] == "0x" + sent.hex().removeprefix("0x")
         await asyncio.sleep(1.0)  # more watcher ticks: still credited once
         balance = await ex.fetch_balance()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from devnet.cex.binance.errors import BinanceError
+from devnet.cex.binance.rest import reply  # imported by BinanceDialect.install, after rest loaded
 from devnet.cex.funding import (
     Deposit,
     DepositStatus,
@@ -26,8 +27,6 @@ from devnet.cex.funding import (
     WithdrawalStatus,
 )
 from devnet.cex.numbers import fixed, plain
-
-from devnet.cex.binance.rest import reply  # imported by BinanceDialect.install, after rest loaded
 
 if TYPE_CHECKING:
     from devnet.cex.binance.rest import BinanceDialect

@@ -32,6 +32,7 @@ _STATE = {
     WithdrawalStatus.COMPLETED: "2",
     WithdrawalStatus.FAILED: "-1",
 }
+_UNAVAILABLE = "Withdrawal from this account to this chain is unavailable for this currency"
 
 
 def _refusal(exc: FundingError) -> OkxError:
@@ -39,8 +40,8 @@ def _refusal(exc: FundingError) -> OkxError:
     InsufficientFunds, 58206/58200 ExchangeError, 51000 BadRequest)."""
     detail = exc.detail
     code, msg = {
-        FundingRefusal.UNKNOWN_ASSET: ("58200", "Withdrawal from this account to this chain is unavailable for this currency"),
-        FundingRefusal.UNKNOWN_NETWORK: ("58200", "Withdrawal from this account to this chain is unavailable for this currency"),
+        FundingRefusal.UNKNOWN_ASSET: ("58200", _UNAVAILABLE),
+        FundingRefusal.UNKNOWN_NETWORK: ("58200", _UNAVAILABLE),
         FundingRefusal.NOT_WHITELISTED: (
             "58207",
             "Withdrawal address isn't on the verified address list. The address is not on the withdrawal whitelist",
@@ -132,7 +133,7 @@ def routes(dialect: OkxDialect) -> list[tuple[str, str, Handler]]:
         ccy = request.query.get("ccy") or ""
         networks = desk.networks_of(ccy)
         if not networks:
-            raise OkxError("58200", "Withdrawal from this account to this chain is unavailable for this currency")
+            raise OkxError("58200", _UNAVAILABLE)
         address = desk.deposit_address(key.account)
         rows = [
             {
