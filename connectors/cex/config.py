@@ -31,3 +31,24 @@ class VenueConfig(BaseModel):
     symbols: list[str] = Field(default_factory=list, description="symbols whose books the fast path keeps")
     maker_bps: Decimal | None = Field(default=None, description="the account's fee tier; default: ccxt's market fees")
     taker_bps: Decimal | None = None
+    networks: dict[str, str] = Field(
+        default_factory=dict, description="our chain name -> the venue's network code; default: the name upper-cased"
+    )
+
+    def network(self, chain: str) -> str:
+        return self.networks.get(chain, chain.upper())
+
+
+def venues_from_state(raw: dict[str, Any]) -> dict[str, VenueConfig]:
+    """The simulated venues a devnet state file lists (its ``cex`` section), by name."""
+    return {
+        name: VenueConfig(
+            name=name,
+            exchange=v["exchange"],
+            rest_url=v["rest_url"],
+            ws_url=v["ws_url"],
+            secrets_file=Path(v["credentials_file"]),
+            enable_rate_limit=False,
+        )
+        for name, v in (raw.get("cex") or {}).items()
+    }
