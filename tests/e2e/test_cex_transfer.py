@@ -123,7 +123,7 @@ async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_
         {"private_key": "0x" + "11" * 32},
     ):
         with pytest.raises(ValueError) as refused:
-            transfer_request("bad", "withdraw", signer.address, **{"amount": "10", **bad})
+            transfer_request("bad", "withdraw", signer.address, **{"amount": "10", **bad})  # type: ignore[arg-type]
         assert "11" * 32 not in str(refused.value)
     queue = unique_queue("cexbad")
     worker = worker_process(stack, queue, tmp_path / "worker.log")
@@ -141,7 +141,8 @@ async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_
             ({"amount": "10000000"}, signer.address, "InsufficientBalance", "balance"),
         ]
         for i, (overrides, address, kind, text) in enumerate(cases):
-            request = transfer_request(f"bad-{uuid.uuid4().hex[:6]}-{i}", "withdraw", address, "10", **overrides)
+            fields = {"amount": "10", **overrides}
+            request = transfer_request(f"bad-{uuid.uuid4().hex[:6]}-{i}", "withdraw", address, **fields)
             handle = await client.start_cex_transfer(request)
             with pytest.raises(WorkflowFailureError) as failed:
                 await asyncio.wait_for(handle.result(), 60)

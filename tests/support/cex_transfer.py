@@ -19,7 +19,9 @@ from tests.support.stack import Stack
 ACCOUNT = "acct-binance"  # the devnet's default Binance account (credentials name "binance")
 
 
-def transfer_request(request_id: str, direction: str, address: str, amount: str, **overrides: Any) -> CexTransferRequest:
+def transfer_request(
+    request_id: str, direction: str, address: str, amount: str, **overrides: Any
+) -> CexTransferRequest:
     body: dict[str, Any] = {
         "request_id": request_id,
         "venue": "binance",
