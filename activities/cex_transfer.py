@@ -55,6 +55,7 @@ from crosslane.domain.recipients import check_recipient
 from crosslane.domain.tx import TxRequest
 from crosslane.errors import CrosslaneError, InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import OperationStatus
+from crosslane.money import from_base_units_compact
 
 CEX_TRANSFER_STEP = "cex_transfer"
 NATIVE = {"ETH": 18}  # the EVM chains' native coin, as venues name it
@@ -240,7 +241,7 @@ class CexTransferActivities:
             withdrawal = inp.withdrawal
             assert withdrawal is not None and withdrawal.tx_hash
             arrived = await self._arrived(plan, withdrawal.tx_hash)
-            received = Decimal(arrived).scaleb(-plan.decimals)
+            received = from_base_units_compact(arrived, plan.decimals)
             if withdrawal.amount is not None and received != withdrawal.amount:
                 raise DeliveryMismatch(
                     f"{withdrawal.tx_hash} paid {received} {request.asset} to {request.address}; "

@@ -18,6 +18,7 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.live import follow_runs
+from crosslane.cli.showcase_cex_transfer import cex_transfer_step
 from crosslane.cli.showcase_markets import cex_step, dex_steps
 from crosslane.cli.showcase_solana import solana_step
 from crosslane.cli.stack import dev_signers, stack_up
@@ -184,6 +185,7 @@ async def run_showcase(out: Console) -> None:
         )
         out.print(f"    why: {b.reason}", soft_wrap=True)
 
+    await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)
 
     out.rule("watch it in the Temporal UI")

@@ -6,14 +6,17 @@ while waiting; bad input is refused before anything moves."""
 from __future__ import annotations
 
 import asyncio
+import io
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from temporalio.client import WorkflowFailureError
 
+from crosslane.cli.showcase_cex_transfer import cex_transfer_step
 from crosslane.domain.cex_transfer import CexTransferResult, CexTransferState, TransferDirection
 from devnet.cex import admin_client as admin
 from devnet.sandbox import WorkerProcess, sandbox
@@ -153,3 +156,20 @@ async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_
         assert balance(stack, "devnet-a", "USDC", stranger.address) == 0
     finally:
         worker.stop()
+
+
+async def test_showcase_step_withdraws_and_deposits_back(cex_stack: Stack, tmp_path: Path) -> None:
+    stack = cex_stack
+    signer = stack.fund_signer()
+    queue = unique_queue("cexshow")
+    worker = worker_process(stack, queue, tmp_path / "worker.log")
+    printed = io.StringIO()
+    try:
+        await worker.wait_polling()
+        client = await crosslane_client(stack, queue)
+        await cex_transfer_step(Console(file=printed, width=200), client, stack.sandbox.devnet, signer.address, "t1")
+    finally:
+        worker.stop()
+    text = printed.getvalue()
+    assert "withdraw 100 USDC (fee 1): 99 arrived" in text and "credited 99" in text, text
+    assert balance(stack, "devnet-a", "USDC", signer.address) == 0
