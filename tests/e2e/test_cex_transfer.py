@@ -173,3 +173,25 @@ async def test_showcase_step_withdraws_and_deposits_back(cex_stack: Stack, tmp_p
     text = printed.getvalue()
     assert "withdraw 100 USDC (fee 1): 99 arrived" in text and "credited 99" in text, text
     assert balance(stack, "devnet-a", "USDC", signer.address) == 0
+
+
+async def test_okx_withdrawal_charges_its_fee_on_top(cex_stack: Stack, tmp_path: Path) -> None:
+    stack = cex_stack
+    signer = stack.fund_signer()
+    okx = rest_url(stack, "okx")
+    await admin.credit(okx, "USDC", "500", account="acct-okx")
+    await admin.whitelist(okx, [signer.address], account="acct-okx")
+    queue = unique_queue("cexokx")
+    worker = worker_process(stack, queue, tmp_path / "worker.log")
+    try:
+        await worker.wait_polling()
+        client = await crosslane_client(stack, queue)
+        before = await venue_free(stack, "USDC", "okx")
+        request = transfer_request(f"okx-{uuid.uuid4().hex[:8]}", "withdraw", signer.address, "50", venue="okx")
+        result = await asyncio.wait_for((await client.start_cex_transfer(request)).result(), 120)
+    finally:
+        worker.stop()
+    assert (result.received, result.fee, result.network) == (Decimal(50), Decimal(1), "DEVNET-A")
+    assert balance(stack, "devnet-a", "USDC", signer.address) == 50 * USDC
+    assert await venue_free(stack, "USDC", "okx") == before - 51
+    assert len(await withdrawals_of(stack, result.client_ref, "okx")) == 1
