@@ -20,7 +20,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
-from workflows.failures import failing_with_business_error
+from workflows.failures import failing_with_business_error, failure_reason
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
@@ -97,8 +97,7 @@ class CexTransfer:
                 return await self._withdraw(plan)
             return await self._deposit_in(plan)
         except (ActivityError, ChildWorkflowError, ApplicationError) as exc:
-            cause = exc.cause if isinstance(exc, ActivityError | ChildWorkflowError) else None
-            reason = exc.message if isinstance(exc, ApplicationError) else str(cause or exc)
+            reason = failure_reason(exc)
             await workflow.execute_activity(
                 CexTransferActivity.RECORD_FAILURE,
                 RecordFailureInput(workflow_id=wf_id, plan=plan, reason=reason),
