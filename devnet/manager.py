@@ -364,9 +364,7 @@ async def devnet_up(
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
         venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
-        return await _start(
-            path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port
-        )
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
 
 
 async def _start(

@@ -297,7 +297,6 @@ class BridgeTransfer:
         self._stages[name] = round(now - self._stage_started, 3)
         self._stage_started = now
 
-
     @workflow.signal
     async def cancel(self) -> None:
         """Stop before the deposit is sent (an approval in flight is cancelled); refused after."""

@@ -71,7 +71,13 @@ class CexVenue:
         return maker, taker
 
     def check(
-        self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None, *,
+        self,
+        symbol: str,
+        side: str,
+        order_type: str,
+        amount: Decimal,
+        price: Decimal | None,
+        *,
         reference_price: Decimal | None = None,
     ) -> None:
         """InvalidRequest, naming the problem, for an order this venue would refuse; a market
