@@ -32,7 +32,7 @@ from typing import Any
 from eth_account import Account
 from eth_utils import keccak, to_checksum_address
 
-from devnet.anvil import rpc_call
+from devnet.anvil import DevnetError, rpc_call
 
 log = logging.getLogger(__name__)
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
@@ -116,6 +116,7 @@ class Withdrawal:
     status: WithdrawalStatus = WithdrawalStatus.PROCESSING
     tx_hash: str | None = None
     updated_ms: int = 0
+    raw_tx: str | None = field(default=None, repr=False)
 
     @property
     def debited(self) -> Decimal:
@@ -141,6 +142,7 @@ class Deposit:
 @dataclass
 class _ChainCursor:
     next_block: int
+    next_nonce: int = 0
     nonce_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -417,7 +419,13 @@ class FundingDesk:
             if w.network != network.network:
                 continue
             if w.status is WithdrawalStatus.PROCESSING and now - w.created_ms >= self.processing_delay_s * 1000:
-                w.tx_hash = await self._send(network, network.assets[w.asset], w.address, w.amount)
+                if w.raw_tx is None:  # signed once; a send whose answer was lost resends these bytes
+                    w.raw_tx, w.tx_hash = await self._sign(network, network.assets[w.asset], w.address, w.amount)
+                try:
+                    await self._rpc(network, "eth_sendRawTransaction", w.raw_tx)
+                except DevnetError as exc:
+                    if "already known" not in str(exc) and "nonce too low" not in str(exc):
+                        raise
                 w.status, w.updated_ms = WithdrawalStatus.SENT, self._now_ms()
             elif w.status is WithdrawalStatus.SENT and w.tx_hash:
                 receipt = await self._rpc(network, "eth_getTransactionReceipt", w.tx_hash)
@@ -429,11 +437,14 @@ class FundingDesk:
                 elif head - int(receipt["blockNumber"], 16) + 1 >= self.confirmations:
                     w.status, w.updated_ms = WithdrawalStatus.COMPLETED, self._now_ms()
 
-    async def _send(self, network: Network, spec: NetworkAsset, to: str, amount: Decimal) -> str:
+    async def _sign(self, network: Network, spec: NetworkAsset, to: str, amount: Decimal) -> tuple[str, str]:
+        """The hot wallet's transaction paying ``amount`` to ``to``: (raw bytes, hash). Nonces
+        come from the chain's pending count, so withdrawals are signed one at a time."""
         units = int(amount.scaleb(spec.decimals))
         cursor = self._cursors[network.network]
         async with cursor.nonce_lock:
             nonce = int(await self._rpc(network, "eth_getTransactionCount", self.hot_wallet, "pending"), 16)
+            nonce = max(nonce, cursor.next_nonce)
             block = await self._rpc(network, "eth_getBlockByNumber", "latest", False)
             base_fee = int(block.get("baseFeePerGas") or "0x0", 16)
             tip = 10**9
@@ -450,9 +461,8 @@ class FundingDesk:
                 data = TRANSFER_SELECTOR + to[2:].lower().rjust(64, "0") + hex(units)[2:].rjust(64, "0")
                 tx.update(to=to_checksum_address(spec.token), value=0, gas=100_000, data="0x" + data)
             signed = Account.sign_transaction(tx, self.hot_key)
-            raw = "0x" + bytes(signed.raw_transaction).hex()
-            tx_hash: str = await self._rpc(network, "eth_sendRawTransaction", raw)
-            return tx_hash
+            cursor.next_nonce = nonce + 1
+            return "0x" + bytes(signed.raw_transaction).hex(), "0x" + bytes(signed.hash).hex()
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -461,9 +471,10 @@ class FundingDesk:
             "networks": sorted(self.networks),
             "whitelists": {a: sorted(s) for a, s in self.whitelists.items()},
             "withdrawals": [
-                {**{k: str(v) if isinstance(v, Decimal) else v for k, v in vars(w).items()}} for w in self.withdrawals
+                {k: str(v) if isinstance(v, Decimal) else v for k, v in vars(w).items() if k != "raw_tx"}
+                for w in self.withdrawals
             ],
             "deposits": [
-                {**{k: str(v) if isinstance(v, Decimal) else v for k, v in vars(d).items()}} for d in self.deposits
+                {k: str(v) if isinstance(v, Decimal) else v for k, v in vars(d).items()} for d in self.deposits
             ],
         }
