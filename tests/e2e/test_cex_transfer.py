@@ -70,6 +70,8 @@ async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], directi
         assert await venue_free(stack, "USDC") == venue_before - 100
         made = await withdrawals_of(stack, out.client_ref)
         assert len(made) == 1 and made[0]["tx_hash"] == out.tx_hash and made[0]["id"] == int(out.withdrawal_id or 0)
+        op = stack.ledger().get_operation(out_request.workflow_id, "cex_transfer")
+        assert op is not None and op.status == "succeeded" and op.detail["withdrawal"]["id"] == out.withdrawal_id
         status = await client.cex_transfer_status(out_request.request_id)
         assert status.state is CexTransferState.COMPLETED and status.tx_hash == out.tx_hash
 
@@ -152,6 +154,11 @@ async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_
             cause = failed.value.cause
             assert getattr(cause, "type", None) == kind, (overrides, cause)
             assert text in str(cause), (overrides, str(cause))
+            op = stack.ledger().get_operation(request.workflow_id, "cex_transfer")
+            if kind in ("AddressNotWhitelisted", "InsufficientBalance"):  # the venue's refusal, after the plan
+                assert op is not None and op.status == "failed" and text in op.detail["failure"]
+            else:  # refused before anything was recorded
+                assert op is None, (overrides, op)
         assert await venue_free(stack, "USDC") == venue_before
         assert balance(stack, "devnet-a", "USDC", stranger.address) == 0
     finally:
