@@ -47,7 +47,7 @@ from devnet.across import devnet as across_devnet
 from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
-from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
@@ -452,6 +452,8 @@ async def _start(
                 if p.kind == "private_relay"
             ),
         )
+        anvil_urls = {name: a.url for name, a in anvils.items()}
+        await asyncio.gather(*(asyncio.to_thread(configure_wallet, v, list(deployed), anvil_urls) for v in venues))
         wormhole = None
         if options.wormhole:
             anvil_urls = {name: a.url for name, a in anvils.items()}

@@ -65,6 +65,9 @@ class VenueProfile(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
     user_stream: UserStream = Field(default_factory=UserStream)
+    withdrawal_ref_param: str | None = Field(
+        default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
+    )
 
     def client_id(self, canonical_id: str) -> str:
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):
