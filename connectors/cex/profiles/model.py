@@ -68,6 +68,9 @@ class VenueProfile(BaseModel):
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
     user_stream: UserStream = Field(default_factory=UserStream)
+    withdrawal_ref_param: str | None = Field(
+        default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
+    )
     book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
     lists_filter_by_client_id: bool = Field(
         default=False, description="open/closed order lists take the client id param as a filter (Kraken)"

@@ -18,11 +18,13 @@ SEED_PROFILES: dict[str, VenueProfile] = {
         VenueProfile(
             exchange="binance",
             options=SPOT_ONLY_OPTIONS,
+            withdrawal_ref_param="withdrawOrderId",
         ),
         VenueProfile(
             exchange="okx",  # ids: alphanumeric, at most 32
             required_credentials=("apiKey", "secret", "password"),
             options=SPOT_ONLY_OPTIONS,
+            withdrawal_ref_param="clientId",
         ),
         VenueProfile(exchange="kucoin", required_credentials=("apiKey", "secret", "password"), options=_SPOT_MARKETS),
         VenueProfile(
