@@ -356,7 +356,13 @@ async def devnet_up(
                 return existing
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
-        venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
+        # A caller naming some venues' ports (tests) gets free ports for the rest, never the
+        # fixed defaults another devnet may hold.
+        venue_ports = (
+            dict(DEFAULT_CEX_PORTS)
+            if cex_ports is None
+            else {**{venue: find_free_port() for venue in DEFAULT_CEX_PORTS}, **cex_ports}
+        )
         return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
 
 
