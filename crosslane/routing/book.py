@@ -75,6 +75,22 @@ class BookSide:
             elif levels.pop(price, None) is not None:
                 del ranks[bisect_left(ranks, price * sign)]
 
+    def apply_scaled(self, changes: Iterable[tuple[float, float]], price_scale: int, qty_scale: int) -> None:
+        """:meth:`apply` for levels read as floats whose units are exactly ``round(x * scale)``
+        (the caller's guarantee: :mod:`crosslane.routing.depth` checks the text first). The loop
+        is :meth:`apply`'s with the conversion inlined: no list of tuples in between."""
+        levels, ranks, sign = self.levels, self.ranks, self.sign
+        for raw_price, raw_qty in changes:
+            price, qty = round(raw_price * price_scale), round(raw_qty * qty_scale)
+            if price <= 0 or qty < 0:
+                raise ValueError(f"invalid level: price units {price}, qty units {qty}")
+            if qty:
+                if price not in levels:
+                    insort(ranks, price * sign)
+                levels[price] = qty
+            elif levels.pop(price, None) is not None:
+                del ranks[bisect_left(ranks, price * sign)]
+
     def replace(self, levels: Iterable[Level]) -> None:
         """Replace the whole side (a snapshot); zero quantities are skipped."""
         snapshot = {price: qty for price, qty in levels if qty}
@@ -127,6 +143,24 @@ class VenueBook:
         self.ts_ms = ts_ms
         return True
 
+    def apply_scaled(
+        self,
+        bids: Iterable[tuple[float, float]],
+        asks: Iterable[tuple[float, float]],
+        update_id: int,
+        ts_ms: int,
+        price_scale: int,
+        qty_scale: int,
+    ) -> bool:
+        """:meth:`apply` for float levels exactly ``round(x * scale)`` units (see :meth:`BookSide.apply_scaled`)."""
+        if update_id <= self.update_id:
+            return False
+        self.bids.apply_scaled(bids, price_scale, qty_scale)
+        self.asks.apply_scaled(asks, price_scale, qty_scale)
+        self.update_id = update_id
+        self.ts_ms = ts_ms
+        return True
+
     # -- ingestion: decimal strings as feeds send them -----------------------------------------
 
     def replace_text(self, bids: Iterable[TextLevel], asks: Iterable[TextLevel], update_id: int, ts_ms: int) -> None:
@@ -144,8 +178,9 @@ class VenueBook:
         # the scale's parse_price/parse_qty, inlined: this runs for every level of every diff
         price_decimals, qty_decimals = self.scale.price_decimals, self.scale.qty_decimals
         # level[0], level[1] rather than unpacking: OKX sends [price, qty, "0", order count]
-        return [(parse_base_units(level[0], price_decimals), parse_base_units(level[1], qty_decimals))
-                for level in levels]
+        return [
+            (parse_base_units(level[0], price_decimals), parse_base_units(level[1], qty_decimals)) for level in levels
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 
