@@ -122,13 +122,19 @@ def _number_pattern(decimals: int) -> str:
     return whole + rf"(?:\.[0-9]{{1,{decimals}}}+0*+)?+"
 
 
-def _levels_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
-    """The end of a ``depthUpdate`` frame whose every level takes the float route exactly."""
+def _side_pattern(scale: SymbolScale, extra: str = "") -> str | None:
+    """A JSON array of levels whose price and size all take the float route exactly
+    (``extra``: the level's further fields, as a pattern)."""
     if scale.price_decimals > 14 or scale.qty_decimals > 14:
         return None
-    level = f'\\["{_number_pattern(scale.price_decimals)}","{_number_pattern(scale.qty_decimals)}"\\]'
-    side = f"\\[(?:{level}(?:,{level})*)?\\]"
-    return re.compile(f'"b":{side},"a":{side}}}$'.encode())
+    level = f'\\["{_number_pattern(scale.price_decimals)}","{_number_pattern(scale.qty_decimals)}"{extra}\\]'
+    return f"\\[(?:{level}(?:,{level})*)?\\]"
+
+
+def _levels_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
+    """The end of a ``depthUpdate`` frame whose every level takes the float route exactly."""
+    side = _side_pattern(scale)
+    return None if side is None else re.compile(f'"b":{side},"a":{side}}}$'.encode())
 
 
 # -- OKX v5: the books channel -----------------------------------------------------------------
@@ -146,13 +152,47 @@ class OkxBooksMessage(msgspec.Struct):
     data: list[OkxBooksData]
 
 
+class _OkxBooksDataNumbers(msgspec.Struct):
+    asks: list[tuple[float, float, str, str]]
+    bids: list[tuple[float, float, str, str]]
+    ts: str
+    seqId: int  # noqa: N815
+
+
+class _OkxBooksNumbers(msgspec.Struct):
+    """The same push with its prices and sizes read as numbers (only after :func:`_okx_pattern`)."""
+
+    action: str
+    data: list[_OkxBooksDataNumbers]
+
+
+def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
+    """The end of a compact ``books`` push of one data entry, fields in OKX's order, whose every
+    level takes the float route exactly."""
+    side = _side_pattern(scale, ',"[0-9]+","[0-9]+"')
+    if side is None:
+        return None
+    tail = '"ts":"[0-9]+","checksum":-?[0-9]+,"prevSeqId":-?[0-9]+,"seqId":[0-9]+'
+    return re.compile(f'"data":\\[\\{{"asks":{side},"bids":{side},{tail}\\}}\\]\\}}$'.encode())
+
+
 class DepthFeed:
     """One venue's depth messages for one :class:`VenueBook`: ``apply_binance`` /
     ``apply_okx`` decode a raw frame and apply it, returning what ``apply_text`` returns (False
     for an update not newer than the book). ``ts_ms`` is the caller's receive time when given
     (what the router checks staleness with), else the venue's event time."""
 
-    __slots__ = ("book", "parser", "_exact_floats", "_scales", "_binance", "_binance_numbers", "_okx")
+    __slots__ = (
+        "book",
+        "parser",
+        "_exact_floats",
+        "_okx_exact",
+        "_scales",
+        "_binance",
+        "_binance_numbers",
+        "_okx",
+        "_okx_numbers",
+    )
 
     def __init__(self, book: VenueBook) -> None:
         self.book = book
@@ -162,6 +202,8 @@ class DepthFeed:
         self._binance = msgspec.json.Decoder(BinanceDepthUpdate)
         self._binance_numbers = msgspec.json.Decoder(_BinanceDepthNumbers, strict=False)
         self._okx = msgspec.json.Decoder(OkxBooksMessage)
+        self._okx_exact = _okx_pattern(book.scale)
+        self._okx_numbers = msgspec.json.Decoder(_OkxBooksNumbers, strict=False)
 
     def apply_binance(self, raw: bytes, ts_ms: int | None = None) -> bool:
         book = self.book
@@ -185,8 +227,31 @@ class DepthFeed:
     def apply_okx(self, raw: bytes, ts_ms: int | None = None) -> bool:
         """A ``books`` push: a snapshot replaces the book, an update is applied (sequence gaps
         and checksums are the feed handler's to check, as for ``apply_text``)."""
+        book = self.book
+        if self._okx_exact is not None and self._okx_exact.search(raw):
+            try:
+                numbers = self._okx_numbers.decode(raw)
+            except msgspec.ValidationError:
+                pass  # the string route decides
+            else:
+                price_scale, qty_scale = self._scales
+                applied = False
+                for data in numbers.data:
+                    when = int(data.ts) if ts_ms is None else ts_ms
+                    if numbers.action == "snapshot":
+                        book.replace(
+                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.bids],
+                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.asks],
+                            data.seqId,
+                            when,
+                        )
+                        applied = True
+                    else:
+                        scaled = book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
+                        applied = scaled or applied
+                return applied
         message = self._okx.decode(raw)
-        book, levels = self.book, self.parser.levels
+        levels = self.parser.levels
         applied = False
         for data in message.data:
             when = int(data.ts) if ts_ms is None else ts_ms

@@ -86,7 +86,8 @@ def test_okx_frames_build_the_reference_book(stream: list, snapshot_at: int) -> 
             "prevSeqId": seq - 1,
             "seqId": seq,
         }
-        raw = json.dumps({"arg": {"channel": "books"}, "action": action, "data": [data]}).encode()
+        push = {"arg": {"channel": "books"}, "action": action, "data": [data]}
+        raw = json.dumps(push, separators=(",", ":")).encode()  # compact, as OKX sends it
 
         def by_reference(d: dict = data, action: str = action) -> bool:
             if action == "snapshot":
