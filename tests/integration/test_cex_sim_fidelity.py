@@ -102,9 +102,39 @@ def recording(method: str, description: str, fixtures: Path = FIXTURES) -> dict[
     raise KeyError(f"{method}: no case {description!r}")
 
 
-@pytest.fixture(scope="module")
-async def sim() -> AsyncIterator[VenueServer]:
-    server = VenueServer("binance", seed=3)  # no market maker: the scenarios set their own books
+class Recorder:
+    """The raw body ccxt received for each recorded call, with ccxt's parsed result."""
+
+    def __init__(self, ex: Any) -> None:
+        self.ex = ex
+        self.captured: dict[str, tuple[Any, Any]] = {}
+
+    async def __call__(self, name: str, call: Any) -> Any:
+        parsed = await call
+        self.captured[name] = (json.loads(self.ex.last_http_response), parsed)
+        return parsed
+
+    def problems(
+        self,
+        cases: dict[str, str],
+        fixtures: Path,
+        fmt: Callable[[Any], str] = value_format,
+        allowed: frozenset[str] = frozenset(),
+    ) -> list[str]:
+        """Each case's differences from its recording (but ``allowed`` ones), and the fields
+        ccxt parsed from the recording but not from ours."""
+        out: list[str] = []
+        for method, description in cases.items():
+            case = recording(method, description, fixtures)
+            raw, parsed = self.captured[method]
+            assert raw, f"{method}: empty reply, nothing compared"
+            out += [f"{method}: {p}" for p in differences(raw, case["httpResponse"], fmt=fmt) if p not in allowed]
+            out += [f"{method}: ccxt parsed no {k!r}" for k in unfilled(parsed, case["parsedResponse"])]
+        return out
+
+
+async def quiet_venue(venue: str, seed: int) -> AsyncIterator[VenueServer]:
+    server = VenueServer(venue, seed=seed)  # no market maker: the scenarios set their own books
     await server.start()
     try:
         yield server
@@ -112,18 +142,19 @@ async def sim() -> AsyncIterator[VenueServer]:
         await server.stop()
 
 
+@pytest.fixture(scope="module")
+async def sim() -> AsyncIterator[VenueServer]:
+    async for server in quiet_venue("binance", 3):
+        yield server
+
+
 async def test_replies_match_recorded_binance_responses(sim: VenueServer) -> None:
     trader_key = sim.add_account("fidelity-trader")
     other_key = sim.add_account("fidelity-counterparty")
     ex = ccxt_client("binance", sim.rest_url, sim.ws_url, api_key=trader_key.api_key, secret=trader_key.secret)
     other = ccxt_client("binance", sim.rest_url, sim.ws_url, api_key=other_key.api_key, secret=other_key.secret)
-    captured: dict[str, tuple[Any, Any]] = {}
-
-    async def record(name: str, call: Any) -> Any:
-        parsed = await call
-        captured[name] = (json.loads(ex.last_http_response), parsed)
-        return parsed
-
+    record = Recorder(ex)
+    captured = record.captured
     try:
         await ex.load_markets()
         await other.load_markets()
@@ -169,13 +200,7 @@ async def test_replies_match_recorded_binance_responses(sim: VenueServer) -> Non
         "fetchOrders": "fetch spot orders",
         "fetchBalance": "Spot balance",
     }
-    problems: list[str] = []
-    for method, description in cases.items():
-        case = recording(method, description)
-        raw, parsed = captured[method]
-        assert raw, f"{method}: empty reply, nothing compared"
-        problems += [f"{method}: {p}" for p in differences(raw, case["httpResponse"])]
-        problems += [f"{method}: ccxt parsed no {k!r}" for k in unfilled(parsed, case["parsedResponse"])]
+    problems = record.problems(cases, FIXTURES)
     assert not problems, "\n".join(problems)
     # The scenarios reproduce the recordings' states, so values match in kind too.
     assert captured["fetchOrder"][0]["status"] == "FILLED" and captured["fetchOrder"][0]["type"] == "MARKET"
@@ -204,12 +229,8 @@ def test_okx_format_keeps_empty_apart_from_zero() -> None:
 
 @pytest.fixture(scope="module")
 async def okx_sim() -> AsyncIterator[VenueServer]:
-    server = VenueServer("okx", seed=5)  # no market maker: the scenarios set their own books
-    await server.start()
-    try:
+    async for server in quiet_venue("okx", 5):
         yield server
-    finally:
-        await server.stop()
 
 
 async def test_replies_match_recorded_okx_responses(okx_sim: VenueServer) -> None:
@@ -222,12 +243,8 @@ async def test_replies_match_recorded_okx_responses(okx_sim: VenueServer) -> Non
         )
 
     ex, other = okx(trader_key), okx(other_key)
-    captured: dict[str, tuple[Any, Any]] = {}
-
-    async def record(name: str, call: Any) -> Any:
-        parsed = await call
-        captured[name] = (json.loads(ex.last_http_response), parsed)
-        return parsed
+    record = Recorder(ex)
+    captured = record.captured
 
     try:
         await ex.load_markets()
@@ -260,15 +277,9 @@ async def test_replies_match_recorded_okx_responses(okx_sim: VenueServer) -> Non
     }
     # Fields OKX's v5 documentation lists today that these 2023-2024 recordings predate: the
     # order's tradeQuoteCcy, the fill's subType, the public trade's source. Nothing else may be extra.
-    newer = {f"$.data[0].{k}: not in the recording" for k in ("tradeQuoteCcy", "subType", "source")}
-    problems: list[str] = []
-    for method, description in cases.items():
-        case = recording(method, description, OKX_FIXTURES)
-        raw, parsed = captured[method]
-        assert raw["data"], f"{method}: empty reply, nothing compared"
-        diffs = differences(raw, case["httpResponse"], fmt=okx_format)
-        problems += [f"{method}: {p}" for p in diffs if p not in newer]
-        problems += [f"{method}: ccxt parsed no {k!r}" for k in unfilled(parsed, case["parsedResponse"])]
+    newer = frozenset(f"$.data[0].{k}: not in the recording" for k in ("tradeQuoteCcy", "subType", "source"))
+    assert all(captured[method][0]["data"] for method in cases), "an empty data list compares nothing"
+    problems = record.problems(cases, OKX_FIXTURES, okx_format, newer)
     assert not problems, "\n".join(problems)
     order = captured["fetchOrder"][0]["data"][0]
     assert (order["state"], order["ordType"], order["posSide"]) == ("filled", "market", "net")
