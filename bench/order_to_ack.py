@@ -35,6 +35,7 @@ from crosslane.client import connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.fastpath.protocol import OrderKind
+from crosslane.registry import load_registry
 from crosslane.routing import Side
 from devnet.cex import admin_client as admin
 from devnet.cex.clients import ccxt_client
@@ -68,7 +69,7 @@ async def bench_venue(
     await admin.set_rate_limits(venue.rest_url, request_weight=10**9, orders=10**9)
     book = await admin.book(venue.rest_url, SYMBOL, 1)
     price = (Decimal(book["bids"][0][0]) * Decimal("0.5")).quantize(Decimal("0.1"))
-    config = FastPathConfig.from_devnet(sb.devnet, home, [SYMBOL])
+    config = FastPathConfig.from_registry(load_registry(sb.registry_path), home, [SYMBOL])
     config = config.model_copy(update={"venues": [v for v in config.venues if v.name == dialect], "fsync": fsync})
     fastpath = FastPathProcess(config, home, dict(os.environ))
     baseline_account = venue.accounts[1]  # the fast path trades from the first

@@ -41,23 +41,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
-from devnet.anvil import (
-    AnvilProcess,
-    DevnetError,
-    dev_addresses,
-    find_free_port,
-    pid_alive,
-    pid_cmdline,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
-from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
@@ -73,6 +63,7 @@ from devnet.state import (
     ProcessInfo,
     ProcessStatus,
     SimulatedVenue,
+    default_state_path,
 )
 from devnet.uniswap import deploy_uniswap
 from devnet.wormhole import devnet as wormhole_devnet
@@ -121,7 +112,7 @@ def cex_credentials_path(state_path: Path) -> Path:
 
 
 def _state_path(state_path: Path | str | None) -> Path:
-    return Path(state_path) if state_path is not None else settings().devnet_state_path
+    return Path(state_path) if state_path is not None else default_state_path()
 
 
 @contextlib.contextmanager
@@ -360,13 +351,12 @@ async def devnet_up(
                     raise DevnetError(
                         f"a devnet is already up at {path} with {conflict}; run `crosslane devnet down` first"
                     )
+                write_devnet_registry(existing, path)  # in this version's format
                 return existing
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
         venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
-        return await _start(
-            path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port
-        )
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
 
 
 async def _start(
@@ -462,6 +452,8 @@ async def _start(
                 if p.kind == "private_relay"
             ),
         )
+        anvil_urls = {name: a.url for name, a in anvils.items()}
+        await asyncio.gather(*(asyncio.to_thread(configure_wallet, v, list(deployed), anvil_urls) for v in venues))
         wormhole = None
         if options.wormhole:
             anvil_urls = {name: a.url for name, a in anvils.items()}

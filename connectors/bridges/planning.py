@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from connectors.bridges.base import BridgeAdapter, RouteUnavailable, TransferContext
 from connectors.bridges.selector import AmountText, RouteChoice, choose_route, refusal
+from crosslane.arbitrage import BridgeCost, TransferCost
 from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
 from crosslane.domain.deadlines import check_deadline_horizon
 from crosslane.errors import InvalidRequest
@@ -81,3 +82,14 @@ def exclusions(
 ) -> dict[BridgeRoute, str]:
     """Why the selector would exclude each quoted route (absent: eligible)."""
     return {q.route: why for q in quotes if (why := refusal(q, amount, prefs, units)) is not None}
+
+
+def transfer_cost(offers: RouteOffers, amount: int, prefs: RoutePreferences, units: AmountText = str) -> TransferCost:
+    """The bridge an arbitrage in transfer mode would take for ``amount`` (the selector's
+    choice, for its reason) as the arbitrage's cost; with no bridge, and why, when no
+    route can carry it."""
+    try:
+        choice = choose(offers, amount, prefs, units)
+    except InvalidRequest as exc:
+        return TransferCost(bridge=None, reason=str(exc))
+    return TransferCost(bridge=BridgeCost.from_quote(choice.chosen, amount), reason=choice.reason)

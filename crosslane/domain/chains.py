@@ -1,15 +1,13 @@
 """Chains Crosslane knows, and where to reach them.
 
-The registry is loaded from one JSON file (the devnet writes it; production points
-``CROSSLANE_DEVNET_STATE`` at its own file of the same shape). Workflows carry only chain
-names; activities resolve them here.
+Built from the registry file (``CROSSLANE_REGISTRY``, else ``registry.yaml`` in the home,
+where ``crosslane dev up`` writes the devnet's): see :meth:`ChainRegistry.from_registry`.
+Workflows carry only chain names; activities resolve them here.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +16,9 @@ from crosslane.domain.names import unknown_name_hint
 from crosslane.domain.solana import SolanaCluster
 from crosslane.errors import InvalidRequest
 from crosslane.money import format_amount
+
+if TYPE_CHECKING:
+    from crosslane.registry.model import Registry
 
 
 class TokenInfo(BaseModel):
@@ -103,37 +104,15 @@ class ChainRegistry(BaseModel):
             raise InvalidRequest(f"cluster: unknown Solana cluster {name!r}; known: {known}") from None
 
     @classmethod
-    def load(cls, path: Path) -> ChainRegistry:
-        if not path.exists():
-            return cls()
-        return cls.from_state(json.loads(path.read_text()))
-
-    @classmethod
-    def from_state(cls, raw: dict[str, Any]) -> ChainRegistry:
-        """From the registry file's JSON (a devnet state file has this shape)."""
-        return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw), "solana": _solana(raw)})
-
-
-def _solana(raw: dict[str, Any]) -> dict[str, Any]:
-    """The file's ``solana`` section: one cluster (as the devnet writes it) or clusters by name."""
-    section = raw.get("solana") or {}
-    return {section["name"]: section} if "name" in section else dict(section)
-
-
-def _bridges(raw: dict[str, Any]) -> dict[str, Any]:
-    """The file's ``bridges`` section; a devnet state file names them in its own terms
-    (``wormhole`` guardian info, the ``across-relayer`` process answering the Across API)."""
-    if "bridges" in raw:
-        return dict(raw["bridges"])
-    out: dict[str, Any] = {}
-    wormhole = raw.get("wormhole")
-    if wormhole:
-        out["wormhole"] = {
-            "guardian_url": wormhole["guardian_url"],
-            "chain_ids": wormhole["chain_ids"],
-            "finality": wormhole.get("confirmations", 1),
-        }
-    relayer = (raw.get("processes") or {}).get("across-relayer")
-    if relayer and relayer.get("url"):
-        out["across"] = {"api_url": relayer["url"].rstrip("/") + "/api"}
-    return out
+    def from_registry(cls, registry: Registry) -> ChainRegistry:
+        """The chains, their tokens and dexes, the bridges' endpoints and the Solana clusters
+        the registry file describes, as activities and the CLI read them."""
+        chains: dict[str, ChainConfig] = {}
+        clusters: dict[str, SolanaCluster] = {}
+        for name, chain in registry.chains.items():
+            on_chain = registry.tokens_on(name)
+            if chain.family == "evm":
+                chains[name] = chain.chain_config(name, {s: t.token_info(s) for s, t in on_chain.items()})
+            else:
+                clusters[name] = chain.cluster_config(name, {s: t.solana_mint(s) for s, t in on_chain.items()})
+        return cls(chains=chains, bridges=registry.bridges.endpoints(), solana=clusters)

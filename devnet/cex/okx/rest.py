@@ -107,7 +107,12 @@ class OkxDialect:
         ]
         for add, path, handler in routes:
             add(API + path, self._guard(handler))
-        self._paths = {API + path for _, path, _ in routes}
+        from devnet.cex.okx import funding  # it uses this module's reply
+
+        funding_routes = funding.routes(self)
+        for method, path, handler in funding_routes:
+            app.router.add_route(method, path, self._guard(handler))
+        self._paths = {API + path for _, path, _ in routes} | {path for _, path, _ in funding_routes}
         self.streams.install(app)
         app.router.add_route("*", API + "/{tail:.*}", self._guard(self.missing))  # after every real route
 
@@ -313,8 +318,9 @@ class OkxDialect:
     async def currencies(self, request: web.Request) -> web.Response:
         await self._authenticate(request)
         wanted = set(request.query["ccy"].split(",")) if request.query.get("ccy") else None
-        assets = [a for a in self.profile.assets if wanted is None or a in wanted]
-        return reply(wire.envelope(wire.currencies(assets)))
+        from devnet.cex.okx.funding import currency_rows
+
+        return reply(wire.envelope(currency_rows(self, wanted)))
 
     # --- trading -----------------------------------------------------------------------
 
