@@ -150,12 +150,15 @@ class CexVenue:
         *,
         time_in_force: str | None = None,
         reference_price: Decimal | None = None,
+        read_back: bool = True,
     ) -> dict[str, Any]:
         """Place once. If the answer is lost, the order is looked up by its client id (in the
         venue's form, ``profile.client_id``); only when the venue provably has no such order is
         it sent again (same id, so a late duplicate is refused by the venue, never filled
         twice). A market order's notional is checked at ``reference_price``, else at the
-        book's best opposite price, before anything is sent."""
+        book's best opposite price, before anything is sent. An acknowledgement with ids only
+        (OKX, Bybit) is read back for the order's state unless ``read_back`` is False (the
+        caller knows the order rests: accepted is all there is to learn)."""
         if order_type == "market" and reference_price is None and self._needs_price(symbol, side):
             self.check(symbol, side, order_type, amount, price)  # cheap refusals before a book call
             reference_price = await self.expected_price(symbol, side)
@@ -183,7 +186,7 @@ class CexVenue:
                     raise translate(exc, self.name, "create_order") from exc  # a defect: resending repeats it
                 await asyncio.sleep(0.05 * (attempt + 1))
                 continue
-            if order.get("status") is None:
+            if order.get("status") is None and read_back:
                 # Some venues (OKX, Bybit) acknowledge with ids only: read the order's state back.
                 order = await self._read_back(symbol, client_order_id, order)
             return order

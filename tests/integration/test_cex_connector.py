@@ -87,6 +87,28 @@ async def test_place_find_cancel_by_client_order_id(venue: tuple[CexVenue, Venue
     assert await connector.find_order(SYMBOL, client_order_id("never-placed")) is None
 
 
+async def test_a_resting_order_costs_one_call_when_the_caller_needs_no_read_back(
+    venue: tuple[CexVenue, VenueServer],
+) -> None:
+    """The fast path places a leg it knows will rest with ``read_back=False``: one request even
+    where the venue acknowledges with ids only (OKX), and the order is live at the venue. By
+    default an ids-only acknowledgement is read back (a second request) for the order's state."""
+    connector, server = venue
+    stats = server.venue.faults.stats
+    ids_only = connector.name == "okx"
+    before = stats.requests
+    cid = client_order_id(f"{connector.name}/rests")
+    placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid, read_back=False)
+    assert stats.requests - before == 1
+    assert placed["id"] and placed["status"] == (None if ids_only else "open")
+    found = await connector.find_order(SYMBOL, cid)
+    assert found is not None and (found["id"], found["status"]) == (placed["id"], "open")
+    before = stats.requests
+    cid = client_order_id(f"{connector.name}/read-back")
+    placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
+    assert stats.requests - before == (2 if ids_only else 1) and placed["status"] == "open"
+
+
 async def test_lost_response_is_reconciled_to_exactly_one_order(venue: tuple[CexVenue, VenueServer]) -> None:
     connector, server = venue
     lost_before = (await admin.state(server.rest_url))["fault_stats"]["lost_order_responses"]

@@ -233,7 +233,7 @@ class OrderEngine:
                     limit_price=None if request.kind is OrderKind.MARKET else price,
                     expected_price=price if request.kind is OrderKind.MARKET else None,
                 )
-                for i, (venue, qty, price) in enumerate(legs)
+                for i, (venue, qty, price, _rests) in enumerate(legs)
             ]
             parent = ParentOrder(
                 parent_id=request.parent_id,
@@ -247,21 +247,22 @@ class OrderEngine:
             )
             self.journal.record_parent(parent)  # durable before any child leaves
             self._remember(parent)
-            await asyncio.gather(*(self._send(parent, c) for c in children))
+            sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
+            await asyncio.gather(*sends)
             return parent
 
-    def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal]]:
-        """(venue, qty, limit price) per child: what is marketable now goes where the router
-        says; a limit order's remainder rests at its limit on the venue with the lowest maker
-        fee (the router plans takers only). Every leg is checked against its venue's filters
-        here, before anything is journaled or sent."""
+    def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:
+        """(venue, qty, limit price, rests) per child: what is marketable now goes where the
+        router says; a limit order's remainder rests at its limit on the venue with the lowest
+        maker fee (the router plans takers only; ``rests`` marks that leg). Every leg is checked
+        against its venue's filters here, before anything is journaled or sent."""
         quote = self.router.quote(request.side, request.qty, request.symbol, limit_price=request.limit_price)
-        legs = [(v.venue, v.qty, v.worst_price) for v in quote.venues]
+        legs = [(v.venue, v.qty, v.worst_price, False) for v in quote.venues]
         if request.kind is OrderKind.LIMIT and quote.unfilled > 0:
             assert request.limit_price is not None
             venues = [v for v in self.venues.values() if request.symbol in v.markets]
             maker = min(venues, key=lambda v: v.fees(request.symbol)[0])
-            legs.append((maker.name, quote.unfilled, request.limit_price))
+            legs.append((maker.name, quote.unfilled, request.limit_price, True))
         if not legs:
             reasons = "; ".join(f"{e.venue}: {e.reason}" for e in quote.excluded)
             raise InvalidRequest(
@@ -270,7 +271,7 @@ class OrderEngine:
                 + (f" ({reasons})" if reasons else "")
             )
         order_type = "market" if request.kind is OrderKind.MARKET else "limit"
-        for venue, qty, price in legs:
+        for venue, qty, price, _rests in legs:
             self.venues[venue].check(
                 request.symbol,
                 request.side.value,
@@ -341,7 +342,10 @@ class OrderEngine:
                     changed += self._update(parent, update) is not child
         return changed
 
-    async def _send(self, parent: ParentOrder, child: ChildOrder) -> ChildOrder:
+    async def _send(self, parent: ParentOrder, child: ChildOrder, rests: bool = False) -> ChildOrder:
+        """Place one child. A leg that rests by construction (no marketable price within its
+        limit when routed) takes an ids-only acknowledgement (OKX) as its state, as it takes
+        Binance's NEW one: reading it back would cost a second round trip to learn "open"."""
         venue = self.venues[child.venue]
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
         tif = "IOC" if parent.kind is OrderKind.IOC else None
@@ -355,6 +359,7 @@ class OrderEngine:
                 child.client_order_id,
                 time_in_force=tif,
                 reference_price=child.expected_price,
+                read_back=not rests,
             )
             updated = apply_ccxt_order(child, order, self.notional_quantum(child.venue, child.symbol))
         except CrosslaneError as exc:
