@@ -144,6 +144,15 @@ def install(app: web.Application, server: VenueServer) -> None:
             return _error(str(exc))
         return web.json_response(server.market_maker.status())
 
+    async def gap(request: web.Request) -> web.Response:
+        if server.market_maker is None:
+            return _error("this venue runs no market maker", 404)
+        try:
+            body = await _body(request)
+            return web.json_response(server.market_maker.inject_gap(str(body["symbol"]), parse_decimal(body["bps"])))
+        except (TypeError, ValueError, KeyError, BadNumber) as exc:
+            return _error(f"bad gap request: {exc}")
+
     app.router.add_get(PREFIX + "/state", state)
     app.router.add_post(PREFIX + "/faults", faults)
     app.router.add_post(PREFIX + "/rate_limits", rate_limits)
@@ -152,3 +161,4 @@ def install(app: web.Application, server: VenueServer) -> None:
     app.router.add_get(PREFIX + "/balances", balances)
     app.router.add_get(PREFIX + "/book", book)
     app.router.add_post(PREFIX + "/market_maker", market_maker)
+    app.router.add_post(PREFIX + "/gap", gap)

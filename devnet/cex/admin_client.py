@@ -81,3 +81,10 @@ async def market_maker(rest_url: str, **changes: Any) -> dict[str, Any]:
     """``running=False`` freezes the books, ``running=True`` resumes; ``interval_s`` sets the pace."""
     result: dict[str, Any] = await _call("POST", rest_url + "/__admin/market_maker", changes)
     return result
+
+
+async def inject_gap(rest_url: str, symbol: str, bps: str | int) -> dict[str, Any]:
+    """Shift the venue's ``symbol`` quotes by ``bps`` basis points (negative: cheaper, 0: close
+    the gap); returns once the venue's book holds them, with its new top."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/gap", {"symbol": symbol, "bps": str(bps)})
+    return result

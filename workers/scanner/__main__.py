@@ -1,0 +1,3 @@
+from workers.scanner.service import main
+
+main()
