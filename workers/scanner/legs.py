@@ -5,11 +5,51 @@ its feed's health; a pool curve's block, the chain's head and whether the chain 
 
 from __future__ import annotations
 
-from crosslane.arbitrage import ArbLeg, ArbMarket, BookCurve, ChainGas
+from fractions import Fraction
+
+from crosslane.arbitrage import ArbLeg, ArbMarket, BookCurve, ChainGas, LegCurve, LegFill
 from crosslane.routing import VenueBook, VenueMarket
 from crosslane.routing.side import Side
 from workers.scanner.markets import PoolSource, VenueSource
 from workers.scanner.pools import PoolView
+
+
+class MemoCurve:
+    """A curve that remembers every fill it answered: a pool's curve serves every pair and
+    pass until the next block, a book's until the book changes, and ``evaluate`` on the same
+    inputs then probes the same sizes (exact: the wrapped curve's own answers)."""
+
+    __slots__ = ("curve", "_fills")
+
+    def __init__(self, curve: LegCurve) -> None:
+        self.curve = curve
+        self._fills: dict[int, LegFill] = {}
+
+    @property
+    def side(self) -> Side:
+        return self.curve.side
+
+    @property
+    def lot(self) -> int:
+        return self.curve.lot
+
+    @property
+    def best_price(self) -> Fraction:
+        return self.curve.best_price
+
+    @property
+    def min_size(self) -> int:
+        return self.curve.min_size
+
+    @property
+    def capacity(self) -> int:
+        return self.curve.capacity
+
+    def fill(self, size: int) -> LegFill:
+        found = self._fills.get(size)
+        if found is None:
+            found = self._fills[size] = self.curve.fill(size)
+        return found
 
 
 def book_leg(

@@ -8,7 +8,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crosslane.arbitrage import ArbLeg, ArbPolicy, evaluate
 from crosslane.arbitrage_runs import RunStarter, arbitrage_input
@@ -16,7 +16,7 @@ from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.routing.side import Side
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
-from workers.scanner.legs import book_leg, pool_leg_of
+from workers.scanner.legs import MemoCurve, book_leg, pool_leg_of
 from workers.scanner.markets import PoolSource, ScanMarket, Source, kind_of
 from workers.scanner.pools import ChainFeed
 from workers.scanner.stream import OpportunityStream
@@ -75,29 +75,57 @@ class Scanner:
         self.auto = auto
         self.clock = clock
         self.seq = 0
+        self.pass_ms: list[float] = []  # how long each evaluation pass took (the scanner's own pace)
+        self._curves: dict[tuple[object, ...], tuple[object, MemoCurve]] = {}
+
+    def _memo(self, leg: ArbLeg, key: tuple[object, ...], inputs: object) -> ArbLeg:
+        """``leg`` with its curve remembered while ``inputs`` (what the curve was built from) stay the same."""
+        if leg.curve is None:
+            return leg
+        held = self._curves.get(key)
+        if held is None or held[0] != inputs:
+            held = self._curves[key] = (inputs, MemoCurve(leg.curve))
+        return replace(leg, curve=held[1])
 
     def leg(self, market: ScanMarket, source: Source, side: Side) -> ArbLeg:
         if isinstance(source, PoolSource):
             feed = self.chains[source.chain]
-            return pool_leg_of(
+            view = feed.views.get(source.pool.address)
+            leg = pool_leg_of(
                 source,
                 side,
-                feed.views.get(source.pool.address),
+                view,
                 head_block=feed.head_block,
                 gas=feed.gas.get(source.quote_token),
                 chain_error=feed.error,
             )
+            return self._memo(leg, (source.chain, source.pool.address, side), (id(view), view and view.block_number))
         book = self.books.book(source.venue, source.symbol)
         rules = self.books.market(source.venue, source.symbol) if book is not None else None
-        return book_leg(source, side, book, rules, market.market, stale_feed=self.books.health(source.venue).book_stale)
+        leg = book_leg(source, side, book, rules, market.market, stale_feed=self.books.health(source.venue).book_stale)
+        walked = None if book is None else (book.asks if side is Side.BUY else book.bids)
+        levels = () if walked is None else tuple(walked.top(len(walked)))
+        return self._memo(leg, (source.venue, source.symbol, side), levels)
 
-    def evaluate_all(self) -> list[ScannedOpportunity]:
+    def snapshot(self) -> list[tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]]:
+        """Every source's buy and sell leg as it stands (taken on the event loop, where the
+        feeds write, so a pass never sees a book half replaced)."""
+        return [
+            (
+                market,
+                {s: self.leg(market, s, Side.BUY) for s in market.sources},
+                {s: self.leg(market, s, Side.SELL) for s in market.sources},
+            )
+            for market in self.markets
+        ]
+
+    def evaluate_all(
+        self, legs: list[tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]] | None = None
+    ) -> list[ScannedOpportunity]:
         """One pass: every ordered pair of every market, as its inputs stand now."""
         out = []
         now = self.clock()
-        for market in self.markets:
-            buys = {s: self.leg(market, s, Side.BUY) for s in market.sources}
-            sells = {s: self.leg(market, s, Side.SELL) for s in market.sources}
+        for market, buys, sells in self.snapshot() if legs is None else legs:
             for buy_src, buy in buys.items():
                 for sell_src, sell in sells.items():
                     if buy_src == sell_src:
@@ -116,7 +144,11 @@ class Scanner:
     async def scan_once(self) -> list[ScannedOpportunity]:
         """Evaluate, start what is due, publish everything."""
         published = []
-        for scanned in self.evaluate_all():
+        started = time.perf_counter()
+        legs = self.snapshot()
+        evaluated = await asyncio.to_thread(self.evaluate_all, legs)  # the feeds keep running meanwhile
+        self.pass_ms = [*self.pass_ms[-99:], (time.perf_counter() - started) * 1000]
+        for scanned in evaluated:
             if self.auto is not None and scanned.taken:
                 run_id = await self.auto.maybe_start(scanned)
                 if run_id is not None:
