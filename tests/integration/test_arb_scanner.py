@@ -5,6 +5,8 @@ stopped feed makes its book stale; auto-execution starts one run per gap (cooldo
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -28,6 +30,7 @@ from crosslane.routing.side import Side
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
+from devnet.noise_trader import NoiseConfig, NoiseTrader
 from devnet.pool_moves import move_pool
 from devnet.registry_export import registry_path
 from devnet.state import DevnetState
@@ -35,6 +38,8 @@ from workers.fastpath.feeds import DEPTH
 from workers.scanner.service import ScannerConfig, ScannerService
 
 pytestmark = pytest.mark.timeout(240)
+
+REPO = Path(__file__).resolve().parents[2]
 
 WETH_USDC = ArbMarket("WETH", "USDC", 18, 6)
 SYMBOL = "ETH/USDC"
@@ -277,3 +282,38 @@ async def test_a_pool_moved_below_the_venues_is_bought_there_and_sold_on_a_venue
                 await move_pool(client, v3, pool, weth, Decimal(300))
     finally:
         await client.close()
+
+
+async def test_the_quant_example_starts_a_run_for_a_gap_worth_it(
+    world: tuple[DevnetState, Registry], capsys: pytest.CaptureFixture[str]
+) -> None:
+    state, registry = world
+    spec = importlib.util.spec_from_file_location("arb_quant", REPO / "examples" / "arb_quant.py")
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    starter = RecordingStarter()
+    async with running(registry, max_book_age_ms=3_600_000) as service:
+        try:
+            await freeze(state, {"binance": 150})
+            await asyncio.wait_for(example.trade(service.stream.address, Decimal(20), 3600.0, starter, 1), 120)
+        finally:
+            await thaw(state)
+    (request,) = starter.requests
+    assert int(request["expected_net_profit"]) >= 20 * 10**6 and request["min_profit"] == str(20 * 10**6)
+    assert f"started wf-{request['request_id']}: {request['pair']}" in capsys.readouterr().out
+
+
+async def test_the_noise_trader_moves_pool_prices(world: tuple[DevnetState, Registry]) -> None:
+    _, registry = world
+    chain = ChainRegistry.from_registry(registry).get("devnet-b")
+    trader = NoiseTrader([chain], NoiseConfig(seed=7, vol_bps=20))
+    try:
+        before = {id(t): mid_price(await t.dex.pool_state(t.pool), t.asset) for t in trader.pools}
+        for _ in range(4):
+            await trader.step()
+        after = {id(t): mid_price(await t.dex.pool_state(t.pool), t.asset) for t in trader.pools}
+    finally:
+        await trader.close()
+    assert trader.steps >= 1
+    assert sum(before[k] != after[k] for k in before) >= 1
