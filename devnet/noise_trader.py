@@ -19,9 +19,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from connectors.dex import Dex, InsufficientLiquidity, Pool, build_dexes
+from connectors.dex.factories import known_pool
 from connectors.dex.pricing import mid_price
-from connectors.dex.uniswap_v2 import UniswapV2
-from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
@@ -62,15 +61,11 @@ class NoiseTrader:
         for client in self._clients:
             dexes = build_dexes(client)
             for name, deployment in client.chain.dexes.items():
-                dex = dexes.get(name)
+                dex = dexes[name]
                 for info in deployment.pools:
-                    if isinstance(dex, UniswapV3):
-                        pool = dex.pool_for(info.token0, info.token1, info.fee)
-                    elif isinstance(dex, UniswapV2):
-                        pool = dex.pool_for(info.token0, info.token1)
-                    else:
-                        continue
-                    self.pools.append(_Tracked(client.chain.name, client, dex, pool, pool.token0))
+                    pool = known_pool(dex, info)
+                    if pool is not None:
+                        self.pools.append(_Tracked(client.chain.name, client, dex, pool, pool.token0))
         self.steps = 0
 
     def step_bps(self, deviation_bps: float) -> Decimal:
@@ -100,6 +95,7 @@ class NoiseTrader:
         if not self.pools:
             log.warning("no pools in the registry: the noise trader has nothing to move")
             return
+        log.info("noise trader on %d pool(s), a move every %.1f s", len(self.pools), self.config.interval_s)
         while True:
             try:
                 await self.step()

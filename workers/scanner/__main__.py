@@ -1,3 +1,7 @@
-from workers.scanner.service import main
+"""``python -m workers.scanner [options]``: ``crosslane arb scan`` (how ``dev up`` spawns it)."""
 
-main()
+import typer
+
+from crosslane.cli.arb_scan import scan
+
+typer.run(scan)

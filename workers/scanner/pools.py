@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 from connectors.dex import Dex, InsufficientLiquidity, Pool, build_dexes
 from connectors.dex.arbitrage_curves import PoolLeg, chain_gas, pool_leg
+from connectors.dex.factories import known_pool
 from connectors.dex.routing import RouteFinder
-from connectors.dex.uniswap_v2 import UniswapV2
-from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from crosslane.arbitrage import ChainGas
 from crosslane.domain.chains import ChainConfig
@@ -58,12 +57,10 @@ class ChainFeed:
         self.error = ""
 
     def _pool(self, src: PoolSource) -> Pool:
-        dex = self.dexes[src.dex]
-        if isinstance(dex, UniswapV3):
-            return dex.pool_for(src.pool.token0, src.pool.token1, src.pool.fee)
-        if isinstance(dex, UniswapV2):
-            return dex.pool_for(src.pool.token0, src.pool.token1)
-        raise CrosslaneError(f"{src.venue}: no pool model for {type(dex).__name__}")
+        pool = known_pool(self.dexes[src.dex], src.pool)
+        if pool is None:
+            raise CrosslaneError(f"{src.venue}: no pool model for {type(self.dexes[src.dex]).__name__}")
+        return pool
 
     async def refresh(self) -> bool:
         """Poll the head; on a new block read every pool at it. True when it read."""
