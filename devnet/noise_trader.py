@@ -24,6 +24,7 @@ from connectors.dex.pricing import mid_price
 from connectors.evm.client import EvmClient
 from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.pacing import every
 from crosslane.registry import configured_registry
 from devnet.pool_moves import move_pool
 
@@ -96,14 +97,7 @@ class NoiseTrader:
             log.warning("no pools in the registry: the noise trader has nothing to move")
             return
         log.info("noise trader on %d pool(s), a move every %.1f s", len(self.pools), self.config.interval_s)
-        while True:
-            try:
-                await self.step()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a failed step must not stop the noise
-                log.exception("noise trader step failed")
-            await asyncio.sleep(self.config.interval_s)
+        await every(self.config.interval_s, self.step, lambda exc: log.error("noise trader step failed: %r", exc))
 
     async def close(self) -> None:
         await asyncio.gather(*(c.close() for c in self._clients), return_exceptions=True)

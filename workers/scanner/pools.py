@@ -9,9 +9,7 @@ whose reads fail (or fall behind) yields legs ``evaluate`` drops as stale pool s
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
 from connectors.dex import Dex, InsufficientLiquidity, Pool, build_dexes
@@ -22,6 +20,7 @@ from connectors.evm.client import EvmClient
 from crosslane.arbitrage import ChainGas
 from crosslane.domain.chains import ChainConfig
 from crosslane.errors import CrosslaneError
+from crosslane.pacing import every
 from crosslane.routing.side import Side
 from workers.scanner.markets import PoolSource
 
@@ -92,18 +91,16 @@ class ChainFeed:
         return True
 
     async def run(self, poll_s: float) -> None:
-        """Until cancelled; a failed poll is kept as ``error`` (legs age into stale)."""
-        while True:
-            started = time.monotonic()
-            try:
-                await self.refresh()
-                self.error = ""
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - an RPC hiccup must not stop the scanner
-                self.error = f"{type(exc).__name__}: {exc}"
-                log.warning("%s: pool read failed: %s", self.chain.name, self.error)
-            await asyncio.sleep(max(0.0, poll_s - (time.monotonic() - started)))
+        """Until cancelled; a failed poll is kept as ``error`` (the legs turn unhealthy)."""
+        await every(poll_s, self._poll, self._failed)
+
+    async def _poll(self) -> None:
+        await self.refresh()
+        self.error = ""
+
+    def _failed(self, exc: Exception) -> None:
+        self.error = f"{type(exc).__name__}: {exc}"
+        log.warning("%s: pool read failed: %s", self.chain.name, self.error)
 
     async def close(self) -> None:
         await self.client.close()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from crosslane.arbitrage import ArbLeg, ArbPolicy, evaluate
 from crosslane.arbitrage_runs import RunStarter, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
+from crosslane.pacing import every
 from crosslane.routing.side import Side
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
@@ -158,12 +159,4 @@ class Scanner:
         return published
 
     async def run(self, interval_s: float) -> None:
-        while True:
-            started = time.monotonic()
-            try:
-                await self.scan_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - a bad pass must not stop the scanner
-                log.exception("scan failed")
-            await asyncio.sleep(max(0.01, interval_s - (time.monotonic() - started)))
+        await every(interval_s, self.scan_once, lambda exc: log.error("scan failed: %r", exc, exc_info=exc))
