@@ -42,21 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
-from devnet.anvil import (
-    AnvilProcess,
-    DevnetError,
-    dev_addresses,
-    find_free_port,
-    pid_alive,
-    pid_cmdline,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
-from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
@@ -461,6 +452,8 @@ async def _start(
                 if p.kind == "private_relay"
             ),
         )
+        anvil_urls = {name: a.url for name, a in anvils.items()}
+        await asyncio.gather(*(asyncio.to_thread(configure_wallet, v, list(deployed), anvil_urls) for v in venues))
         wormhole = None
         if options.wormhole:
             anvil_urls = {name: a.url for name, a in anvils.items()}

@@ -16,7 +16,6 @@ from crosslane.cli.errors import run_async
 from crosslane.client import connect_temporal
 from crosslane.config import settings
 from crosslane.registry import configured_registry
-from workers.scanner.service import ScannerConfig, serve
 
 app = typer.Typer(help="Cross-venue arbitrage.", no_args_is_help=True)
 
@@ -37,6 +36,8 @@ async def scan(
     cooldown: Annotated[float, typer.Option(help="seconds before the same pair is started again")] = 30.0,
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
+    from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings()
     config = ScannerConfig(

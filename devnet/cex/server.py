@@ -144,8 +144,10 @@ class VenueServer:
             self.port = int(server.sockets[0].getsockname()[1])
         if self.market_maker is not None:
             self.market_maker.start()
+        self.venue.funding.start()
 
     async def stop(self) -> None:
+        await self.venue.funding.stop()
         if self.market_maker is not None:
             await self.market_maker.stop()
         self.venue.drop_websockets()

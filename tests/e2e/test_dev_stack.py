@@ -8,7 +8,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from devnet.anvil import dev_account, find_free_port, pid_alive, rpc_call, stop_pid
+from crosslane.embedded.processes import pid_alive, stop_pid
+from devnet.anvil import dev_account, find_free_port, rpc_call
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.stack import unique_queue

@@ -14,7 +14,8 @@ import ccxt.async_support as ccxt
 import pytest
 
 from connectors.cex.credentials import load_credentials
-from devnet.anvil import ensure_port_free, find_free_port, pid_alive, stop_pid
+from crosslane.embedded.processes import pid_alive, stop_pid
+from devnet.anvil import ensure_port_free, find_free_port
 from devnet.cex.admin_client import state as admin_state
 from devnet.cex.clients import ccxt_client
 from devnet.cex.engine import Side

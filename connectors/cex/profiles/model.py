@@ -33,6 +33,21 @@ class PrecisionMode(StrEnum):
     SIGNIFICANT_DIGITS = "significant_digits"  # ccxt SIGNIFICANT_DIGITS: price digits, amount decimals
 
 
+class UserStream(BaseModel):
+    """How the venue pushes our orders' changes (fills, cancels) on its private stream: the
+    ccxt.pro method giving ccxt unified orders with cumulative filled quantity and cost, its
+    params, and which raw ``info`` fields to read where ccxt's parse of the push is lossy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str | None = Field(default="watch_orders", description="ccxt.pro method; None: no user stream")
+    params: dict[str, Any] = Field(default_factory=dict)
+    info_fields: dict[str, str] = Field(
+        default_factory=dict, description="unified key (clientOrderId, filled, cost, average) -> info field"
+    )
+    settle_s: float = Field(default=0.5, gt=0, description="after (re)subscribing: wait, then catch up by REST")
+
+
 class VenueProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +64,10 @@ class VenueProfile(BaseModel):
     required_credentials: tuple[str, ...] = ("apiKey", "secret")
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
+    user_stream: UserStream = Field(default_factory=UserStream)
+    withdrawal_ref_param: str | None = Field(
+        default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
+    )
 
     def client_id(self, canonical_id: str) -> str:
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):

@@ -106,6 +106,10 @@ class OkxDialect:
         ]
         for add, path, handler in routes:
             add(API + path, self._guard(handler))
+        from devnet.cex.okx import funding  # it uses this module's reply
+
+        for method, path, handler in funding.routes(self):
+            app.router.add_route(method, path, self._guard(handler))
         self.streams.install(app)
 
     def cost(self, request: web.Request) -> RequestCost | None:
@@ -302,8 +306,9 @@ class OkxDialect:
     async def currencies(self, request: web.Request) -> web.Response:
         await self._authenticate(request)
         wanted = set(request.query["ccy"].split(",")) if request.query.get("ccy") else None
-        assets = [a for a in self.profile.assets if wanted is None or a in wanted]
-        return reply(wire.envelope(wire.currencies(assets)))
+        from devnet.cex.okx.funding import currency_rows
+
+        return reply(wire.envelope(currency_rows(self, wanted)))
 
     # --- trading -----------------------------------------------------------------------
 
