@@ -21,7 +21,6 @@ DEFAULT_BALANCES: dict[str, Decimal] = {
     "ETH": Decimal("200"),
     "SOL": Decimal("5000"),
     "USDT": Decimal("1000000"),
-    "USDC": Decimal("1000000"),  # the ETH/USDC market, which the chains' WETH/USDC pools join
 }
 
 VENUES = ("binance", "okx")
