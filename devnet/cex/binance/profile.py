@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
-from devnet.cex.profile import SimulatorSetup
+from devnet.cex.profile import REFERENCE_PRICES, SimulatorSetup
 from devnet.cex.ratelimit import RateLimits
 
 
@@ -52,13 +52,7 @@ PROFILE = SimulatorSetup(
     post_only_cross=PostOnlyCross.REJECT,
     first_order_id=3_000_000_001,
     rate_limits=RateLimits(request_weight=6000, weight_window_s=60, orders=100, orders_window_s=10, ban_after=10),
-    reference_prices={
-        "BTC/USDT": D("60000"),
-        "ETH/USDT": D("3000"),
-        "SOL/USDT": D("150"),
-        "ETH/BTC": D("0.05"),
-        "ETH/USDC": D("3000"),
-    },
+    reference_prices=REFERENCE_PRICES,
 )
 
 
