@@ -12,6 +12,7 @@ import hashlib
 from typing import Any, Protocol
 
 from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crosslane.arbitrage_stream import ScannedOpportunity
 
@@ -59,15 +60,19 @@ def arbitrage_input(scanned: ScannedOpportunity, *, min_profit: int | None = Non
 
 
 class TemporalRunStarter:
-    """Starts ``Arbitrage`` by name on ``task_queue``; the workflow id is the request id,
-    so a second start of the same request is refused by Temporal, not run twice."""
+    """Starts ``Arbitrage`` by name on ``task_queue``; the workflow id is the request id, so
+    a second start of the same request answers the first run's id and starts nothing."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
         self.client = client
         self.task_queue = task_queue
 
     async def start(self, request: dict[str, Any]) -> str:
-        handle = await self.client.start_workflow(
-            WORKFLOW_TYPE, request, id=str(request["request_id"]), task_queue=self.task_queue
-        )
+        workflow_id = str(request["request_id"])
+        try:
+            handle = await self.client.start_workflow(
+                WORKFLOW_TYPE, request, id=workflow_id, task_queue=self.task_queue
+            )
+        except WorkflowAlreadyStartedError:
+            return workflow_id
         return handle.id
