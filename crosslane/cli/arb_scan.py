@@ -1,6 +1,6 @@
-"""``crosslane arb scan``: the arbitrage scanner in the foreground (``crosslane dev up`` starts
-it in the background). ``scan`` is a plain command function so that any ``arb`` group can
-attach it: ``arb_app.command("scan")(scan)``."""
+"""``crosslane arb scan``: the arbitrage scanner in the foreground (``python -m workers.scanner``
+is the same command, for a stack to start in the background). ``scan`` is a plain command
+function so that any ``arb`` group can attach it: ``arb_app.command("scan")(scan)``."""
 
 from __future__ import annotations
 
