@@ -11,8 +11,8 @@ Usage::
     registry_path(state_path)                     # registry.yaml beside it: the product's registry format
     devnet_down()                                 # stop what the state file records
 
-    # exchange simulators (Binance, OKX dialects) with market makers: cex=True
-    state = await devnet_up(cex=True)                # ports 8611/8612, or cex_ports={...}
+    # exchange simulators (Binance, OKX, Kraken dialects) with market makers: cex=True
+    state = await devnet_up(cex=True)                # ports 8611/8612/8613, or cex_ports={...}
     state.cex["binance"].rest_url                 # replace ccxt's urls['api'] origins with these
     state.cex["okx"].credentials_file             # API keys of the devnet accounts (mode 600)
 
@@ -47,6 +47,7 @@ from devnet.across import devnet as across_devnet
 from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
+from devnet.cex.kraken.profile import PROFILE as KRAKEN_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
@@ -92,8 +93,8 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
     ChainSpec("devnet-b", 31338, 8546),
 )
 
-DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
-VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE}
+DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612, "kraken": 8613}
+VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE, "kraken": KRAKEN_PROFILE}
 _PROCESS_MARKERS = {
     "anvil": "anvil",
     "rpc_proxy": "devnet.rpc_proxy",
@@ -318,8 +319,8 @@ async def devnet_up(
 
     ``ports`` maps chain name to anvil port (defaults 8545/8546); proxies always take free
     ports. ``block_time`` (seconds) switches from automine to interval mining. ``cex`` also
-    starts the Binance and OKX simulators with their market makers (``cex_ports`` maps venue
-    to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
+    starts the Binance, OKX and Kraken simulators with their market makers (``cex_ports`` maps venue
+    to port, defaults 8611/8612/8613; ``cex_seed`` seeds the shared price path); their API
     credentials go to :func:`cex_credentials_path`, never into the state file. ``private_relay``
     starts a private relay stand-in per chain (:mod:`devnet.private_relay`, including what it
     holds every second) and records it as the chain's ``private_relay_url``. ``wormhole``

@@ -97,7 +97,7 @@ async def sandbox(
             detached=False,
             proxies=proxies,
             cex=cex,
-            cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
+            cex_ports={venue: find_free_port() for venue in ("binance", "okx", "kraken")} if cex else None,
             wormhole=bridges,
             across=bridges,
             solana=solana,

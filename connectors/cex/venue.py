@@ -238,11 +238,17 @@ class CexVenue:
                 None, symbol, self.profile.id_params(venue_id)
             )
             return await self._timed_supported(action, call)
+        # where the venue filters its lists by our id (Kraken cl_ord_id), the answer is that order alone
+        narrow = self.profile.id_params(venue_id) if self.profile.lists_filter_by_client_id else {}
         if strategy is FindStrategy.OPEN_ORDERS:
-            orders = await self._timed_supported(action, lambda: self.exchange.fetch_open_orders(symbol))
+            orders = await self._timed_supported(
+                action, lambda: self.exchange.fetch_open_orders(symbol, None, None, narrow)
+            )
         else:
             since = self.exchange.milliseconds() - self.profile.recent_window_s * 1000
-            orders = await self._timed_supported(action, lambda: self.exchange.fetch_closed_orders(symbol, since))
+            orders = await self._timed_supported(
+                action, lambda: self.exchange.fetch_closed_orders(symbol, since, None, narrow)
+            )
         return next((o for o in orders if self.profile.carries(o, venue_id)), None)
 
     async def _timed_supported(self, action: str, call: Callable[[], Awaitable[T]]) -> T:

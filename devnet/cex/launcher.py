@@ -19,7 +19,7 @@ from crosslane.domain.chains import ChainConfig
 from crosslane.embedded.processes import pid_alive, spawn
 from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, rpc_call
 
-EXCHANGE_IDS = {"binance": "binance", "okx": "okx"}  # venue → ccxt exchange id
+EXCHANGE_IDS = {"binance": "binance", "okx": "okx", "kraken": "kraken"}  # venue → ccxt exchange id
 # What each venue's wallet serves on every devnet chain: (token symbol or None for native ETH,
 # the venue's asset, withdrawal fee, withdrawal minimum), and how it treats deposits.
 WALLET_ASSETS: tuple[tuple[str | None, str, str, str], ...] = (

@@ -1,5 +1,6 @@
 """Fills of resting orders reach the fast path through each venue's private stream (Binance
-``executionReport`` over the WebSocket API, OKX ``orders`` after login), not a REST poll; a
+``executionReport`` over the WebSocket API, OKX ``orders`` after login, Kraken ``executions``
+with a token), not a REST poll; a
 dropped stream and a restart never count a fill twice.
 
 One in-process simulator per dialect (no market-maker motion); the fast path runs as its own
@@ -50,7 +51,7 @@ class Venue:
     @property
     def stream_key(self) -> str:
         """The simulator's name for the fast path's private subscription."""
-        return f"user:{ACCOUNT}" if self.name == "binance" else f"orders:{ACCOUNT}"
+        return {"binance": f"user:{ACCOUNT}", "kraken": f"executions:{ACCOUNT}"}.get(self.name, f"orders:{ACCOUNT}")
 
     @property
     def rest_requests(self) -> int:
@@ -74,7 +75,7 @@ class Venue:
         )
 
 
-@pytest.fixture(params=["binance", "okx"])
+@pytest.fixture(params=["binance", "okx", "kraken"])
 async def venue(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Venue]:
     sim = VenueServer(request.param, seed=7, market_maker=MarketMakerConfig(interval_s=0.05, running=False))
     await sim.start()
@@ -178,7 +179,9 @@ async def test_a_resting_fill_is_pushed_not_polled(venue: Venue, fastpath: FastP
     finally:
         await fp.close()
     assert (filled.state, filled.filled, filled.cost, filled.avg_price) == ("filled", QTY, price * QTY, price)
-    assert filled.fee > 0 and filled.fee_currency == "BTC", "the maker fees pushed with the fills"
+    # Kraken's executions carry the fees only as a USD equivalent (``fee_usd_equiv``)
+    fee_currency = "USD" if venue.name == "kraken" else "BTC"
+    assert filled.fee > 0 and filled.fee_currency == fee_currency, "the maker fees pushed with the fills"
     assert parent.filled == QTY and not parent.open
 
 

@@ -30,7 +30,23 @@ def user_stream_exchange(venue: CexVenue, credentials: ApiCredentials | None) ->
     none (profile) or the fast path has no credentials for it."""
     if venue.profile.user_stream.method is None or credentials is None:
         return None
-    return build_exchange(venue.config, credentials, pro=True)
+    pro = build_exchange(venue.config, credentials, pro=True)
+    if venue.profile.user_stream.fills_as_trades:
+        _fills_update_orders(pro)
+    return pro
+
+
+def _fills_update_orders(pro: Any) -> None:
+    """ccxt.pro hands a fill push that it reads as a trade (Kraken's ``trade`` execution, which
+    also carries the order's cumulative figures) to ``watch_my_trades`` only; read it as the
+    order update it also is, so ``watch_orders`` sees partial fills as they happen."""
+    as_trades = pro.handle_my_trades
+
+    def both(client: Any, message: dict[str, Any], subscription: Any = None) -> None:
+        as_trades(client, message)
+        pro.handle_orders(client, message)
+
+    pro.handle_my_trades = both
 
 
 def unified(order: dict[str, Any], stream: UserStream) -> dict[str, Any]:

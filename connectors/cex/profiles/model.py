@@ -46,6 +46,9 @@ class UserStream(BaseModel):
         default_factory=dict, description="unified key (clientOrderId, filled, cost, average) -> info field"
     )
     settle_s: float = Field(default=0.5, gt=0, description="after (re)subscribing: wait, then catch up by REST")
+    fills_as_trades: bool = Field(
+        default=False, description="ccxt.pro files fill pushes under my trades only (Kraken `trade` executions)"
+    )
 
 
 class VenueProfile(BaseModel):
@@ -68,6 +71,16 @@ class VenueProfile(BaseModel):
     withdrawal_ref_param: str | None = Field(
         default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
     )
+    book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
+    lists_filter_by_client_id: bool = Field(
+        default=False, description="open/closed order lists take the client id param as a filter (Kraken)"
+    )
+
+    def book_depth(self, wanted: int) -> int:
+        """The depth to subscribe to for ``wanted`` levels: ``wanted``, else the next one offered."""
+        if not self.book_depths:
+            return wanted
+        return min((d for d in self.book_depths if d >= wanted), default=max(self.book_depths))
 
     def client_id(self, canonical_id: str) -> str:
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):

@@ -48,7 +48,9 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             exchange="kraken",  # cl_ord_id: free text up to 18 characters (userref would be int32)
             client_id_length=18,
             find=_BY_LISTS,
-            user_stream={"info_fields": _KRAKEN_EXECUTIONS},  # type: ignore[arg-type]  # validated to a UserStream
+            book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
+            lists_filter_by_client_id=True,  # OpenOrders/ClosedOrders take cl_ord_id: one order, not the book
+            user_stream={"info_fields": _KRAKEN_EXECUTIONS, "fills_as_trades": True},  # type: ignore[arg-type]
         ),
         VenueProfile(
             exchange="coinbase",  # ccxt substitutes its own id unless client_order_id is passed through
