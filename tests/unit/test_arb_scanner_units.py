@@ -13,11 +13,12 @@ from crosslane.arbitrage import ArbKind, ArbMarket, ArbPolicy, CallableCurve, Dr
 from crosslane.arbitrage_runs import arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity, opportunities
 from crosslane.domain.chains import DexPoolInfo
+from crosslane.registry import parse_registry
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
 from workers.scanner.cooldown import Cooldown
 from workers.scanner.legs import MemoCurve, book_leg, pool_leg_of
-from workers.scanner.markets import PoolSource, VenueSource
+from workers.scanner.markets import PoolSource, VenueSource, default_markets, kind_of, scan_market
 from workers.scanner.pools import PoolView
 from workers.scanner.scanner import AutoExecute
 from workers.scanner.stream import OpportunityStream
@@ -174,3 +175,57 @@ async def test_the_stream_delivers_every_opportunity_in_order_to_each_subscriber
     await asyncio.wait_for(asyncio.gather(*readers), 10)
     assert received[0] == sent and received[1] == sent
     assert [s.taken for s in received[0]] == [True, False, True]
+
+
+WETH_A, USDC_A = "0xC02aaA39b223FE8D0A0e5C4F27eAD9083C756Cc2", "0xA0b86991c6218b36c1d19D4a2e9Eb0cE3606eB48"
+DAI_A = "0x6B175474E89094C44Da98b954EedeAC495271d0F"
+REGISTRY = f"""
+version: 1
+chains:
+  devnet-a:
+    family: evm
+    chain_id: 31337
+    rpc_urls: ["http://127.0.0.1:8545"]
+    dexes:
+      uniswap_v2:
+        protocol: uniswap_v2
+        factory: "0x5C69bEe701ef814a2B6a3EDD4B1652CB9cc5aA6f"
+        init_code_hash: "0x96e8ac4277198ff8b6f785478aa9a39f403cb768dd02cbee326c3e7da348845f"
+        pools:
+          - address: "0xB4e16d0168e52d35CaCD2c6185b44281Ec28C9Dc"
+            token0: "{USDC_A}"
+            token1: "{WETH_A}"
+            fee: 3000
+            label: "WETH/USDC 0.3%"
+          - address: "0xA478c2975Ab1Ea89e8196811F51A7B7Ade33eB11"
+            token0: "{DAI_A}"
+            token1: "{WETH_A}"
+            fee: 3000
+            label: "WETH/DAI 0.3%"
+  solana-local: {{family: solana, cluster: localnet, rpc_urls: ["http://127.0.0.1:8899"]}}
+assets:
+  WETH:
+    chains: {{devnet-a: {{address: "{WETH_A}", decimals: 18}}}}
+    venues: {{binance: ETH, okx: ETH}}
+  USDC:
+    chains: {{devnet-a: {{address: "{USDC_A}", decimals: 6}}}}
+    venues: {{binance: USDC, okx: USDC}}
+  DAI:
+    chains: {{devnet-a: {{address: "{DAI_A}", decimals: 18}}}}
+venues:
+  binance: {{exchange: binance}}
+  okx: {{exchange: okx}}
+"""
+
+
+def test_the_asset_map_joins_listed_venue_markets_and_pools_of_the_same_tokens() -> None:
+    registry = parse_registry(REGISTRY, "registry.yaml")
+    listed = {"binance": {"ETH/USDC", "ETH/USDT"}, "okx": {"ETH/USDT"}}
+    market = scan_market(registry, "WETH/USDC", listed)
+    assert market.market == ArbMarket("WETH", "USDC", 18, 6)
+    assert market.venues == (VenueSource("binance", "ETH/USDC"),)  # okx does not list ETH/USDC
+    assert [(p.venue, p.label) for p in market.pools] == [("devnet-a:uniswap_v2", "WETH/USDC 0.3%")]
+    assert kind_of(market.venues[0], market.pools[0]) is ArbKind.CEX_DEX
+    # by default: each market the pools trade, oriented as a venue lists it, with two sources or more
+    assert [m.name for m in default_markets(registry, listed)] == ["WETH/USDC"]
+    assert [m.name for m in default_markets(registry, {"binance": set(), "okx": set()})] == []
