@@ -169,6 +169,9 @@ async def test_an_injected_gap_is_published_as_evaluate_answers_and_a_small_one_
         policy = service.config.policy(6)
         try:
             books = await freeze(state, {"binance": 150})
+            # the injection answered once binance's book held the shifted quotes: its bid tops okx's ask
+            gap = Decimal(books["binance"]["bids"][0][0]) / Decimal(books["okx"]["asks"][0][0]) - 1
+            assert gap > Decimal("0.01")
             seen, answer = await matching(service, lambda s: expected(state, books, s, policy), OKX_TO_BINANCE)
             opp = seen.opportunity
             assert opp.decision == "taken", opp.reasons
