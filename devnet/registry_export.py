@@ -28,6 +28,7 @@ from crosslane.registry.model import (
 from devnet.state import DevnetState, SimulatedVenue
 
 FASTPATH_SYMBOLS = ("BTC/USDT", "ETH/USDT")  # listed by every simulator; the books the fast path keeps
+VENUE_CODES = {"WETH": "ETH", "WBTC": "BTC", "USDC": "USDC"}  # the asset map's join of tokens and venues' codes
 
 
 def registry_path(state_path: Path) -> Path:
@@ -72,7 +73,8 @@ def _assets(state: DevnetState) -> dict[str, Asset]:
                 symbol=None if mint.symbol == key else mint.symbol,
                 token_program=mint.token_program,
             )
-    return {key: Asset(chains=on) for key, on in sorted(chains.items())}
+    venues = {key: {name: VENUE_CODES[key] for name in state.cex} for key in chains if key in VENUE_CODES}
+    return {key: Asset(chains=on, venues=venues.get(key, {})) for key, on in sorted(chains.items())}
 
 
 def _venue(venue: SimulatedVenue) -> ExchangeVenue:

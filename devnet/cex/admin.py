@@ -12,7 +12,9 @@
   :meth:`~devnet.cex.funding.FundingDesk.configure`); ``GET`` reports withdrawals and deposits;
 - ``POST /__admin/whitelist``: ``{api_key | account, addresses}`` adds withdrawal addresses;
 - ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?}`` (``offset_bps`` shifts this
-  venue's quotes, to open a cross-venue gap on demand).
+  venue's quotes, to open a cross-venue gap on demand);
+- ``POST /__admin/gap``: ``{symbol, bps}`` shifts one market's quotes by ``bps`` (0 closes it) and
+  answers once the book holds the shifted quotes (its new top).
 """
 
 from __future__ import annotations
@@ -148,6 +150,15 @@ def install(app: web.Application, server: VenueServer) -> None:
             return _error(str(exc))
         return web.json_response(server.market_maker.status())
 
+    async def gap(request: web.Request) -> web.Response:
+        if server.market_maker is None:
+            return _error("this venue runs no market maker", 404)
+        try:
+            body = await _body(request)
+            return web.json_response(server.market_maker.inject_gap(str(body["symbol"]), parse_decimal(body["bps"])))
+        except (TypeError, ValueError, KeyError, BadNumber) as exc:
+            return _error(f"bad gap request: {exc}")
+
     async def funding(request: web.Request) -> web.Response:
         if request.method == "POST":
             try:
@@ -176,3 +187,4 @@ def install(app: web.Application, server: VenueServer) -> None:
     app.router.add_get(PREFIX + "/balances", balances)
     app.router.add_get(PREFIX + "/book", book)
     app.router.add_post(PREFIX + "/market_maker", market_maker)
+    app.router.add_post(PREFIX + "/gap", gap)

@@ -83,6 +83,13 @@ async def market_maker(rest_url: str, **changes: Any) -> dict[str, Any]:
     return result
 
 
+async def inject_gap(rest_url: str, symbol: str, bps: str | int) -> dict[str, Any]:
+    """Shift the venue's ``symbol`` quotes by ``bps`` basis points (negative: cheaper, 0: close
+    the gap); returns once the venue's book holds them, with its new top."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/gap", {"symbol": symbol, "bps": str(bps)})
+    return result
+
+
 async def configure_funding(rest_url: str, config: dict[str, Any]) -> dict[str, Any]:
     """The venue's wallet: networks, confirmations, processing delay (see ``devnet.cex.funding``)."""
     result: dict[str, Any] = await _call("POST", rest_url + "/__admin/funding", config)

@@ -79,7 +79,7 @@ async def trader(sim: VenueServer) -> AsyncIterator[Trader]:
 async def test_markets_currencies_book_and_time(sim: VenueServer, trader: Trader) -> None:
     ex = trader.ex
     markets = await ex.load_markets()  # signed /asset/currencies, then /public/instruments?instType=SPOT
-    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC"}
+    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC", "ETH/USDC"}
     assert {"BTC", "ETH", "SOL", "USDT"} <= set(ex.currencies)
     btc = markets[SYMBOL]
     assert (btc["precision"]["price"], btc["precision"]["amount"], btc["limits"]["amount"]["min"]) == (
