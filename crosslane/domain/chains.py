@@ -68,9 +68,9 @@ class MasterChefInfo(BaseModel):
 
     address: str
     reward_token: str
-    reward_per_block: int = Field(ge=0, description="base units of reward_token")
-    bonus_end_block: int = Field(default=0, ge=0)
-    bonus_multiplier: int = Field(default=10, ge=1)
+    reward_per_block: int | None = Field(default=None, ge=0, description="base units; None: read the contract")
+    bonus_end_block: int | None = Field(default=None, ge=0, description="None: read the contract")
+    bonus_multiplier: int = Field(default=10, ge=1, description="MasterChef's BONUS_MULTIPLIER constant")
     farms: list[LiquidityFarm] = Field(default_factory=list)
 
 
