@@ -341,29 +341,19 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
     contracts = dict(chain.contracts)
     contracts.update(plan.created)
     dexes = dict(chain.dexes)
-    dexes["uniswap_v2"] = DexDeployment(
-        protocol="uniswap_v2",
-        factory=v2_factory,
-        init_code_hash=hashes["UniswapV2Pair"],
-        router=v2_router,
-        fee_tiers={V2_FEE_PIPS: None},
-        pools=v2_pools[v2_factory],
+    masterchef = MasterChefInfo(
+        address=chef, reward_token=sushi, reward_per_block=SUSHI_PER_BLOCK, bonus_end_block=bonus_end, farms=farms
     )
-    dexes["sushiswap"] = DexDeployment(
-        protocol="uniswap_v2",
-        factory=sushi_factory,
-        init_code_hash=hashes["UniswapV2Pair"],
-        router=sushi_router,
-        fee_tiers={V2_FEE_PIPS: None},
-        pools=v2_pools[sushi_factory],
-        masterchef=MasterChefInfo(
-            address=chef,
-            reward_token=sushi,
-            reward_per_block=SUSHI_PER_BLOCK,
-            bonus_end_block=bonus_end,
-            farms=farms,
-        ),
-    )
+    for name, factory, router in (("uniswap_v2", v2_factory, v2_router), ("sushiswap", sushi_factory, sushi_router)):
+        dexes[name] = DexDeployment(
+            protocol="uniswap_v2",
+            factory=factory,
+            init_code_hash=hashes["UniswapV2Pair"],
+            router=router,
+            fee_tiers={V2_FEE_PIPS: None},
+            pools=v2_pools[factory],
+            masterchef=masterchef if factory == sushi_factory else None,
+        )
     dexes["uniswap_v3"] = DexDeployment(
         protocol="uniswap_v3",
         factory=v3_factory,
