@@ -7,17 +7,20 @@ formula says; the registry file the product reads names all of them.
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from web3 import Web3
 from web3.logs import DISCARD
 from web3.providers import HTTPProvider
 
+from connectors.dex.farms import masterchef_positions, staker_claimable, staker_rewards
 from connectors.dex.uniswap_v3.math.tick_math import MAX_TICK
+from connectors.evm.client import EvmClient
 from crosslane.registry import load_registry
 from devnet.anvil import find_free_port
 from devnet.deploy import test_token_artifact as erc20_artifact
@@ -31,7 +34,7 @@ from devnet.uniswap_seed import FARMS, INCENTIVE_REWARD, SUSHI_PER_BLOCK
 pytestmark = pytest.mark.timeout(90)
 
 CHAIN = "devnet-a"
-UINT128_MAX = 2**128 - 1
+T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +70,19 @@ def _mine(w3: Web3, blocks: int = 1, seconds: int = 0) -> None:
         w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
     for _ in range(blocks):
         w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+
+
+def _read(state: DevnetState, read: Callable[[EvmClient], Awaitable[T]]) -> T:
+    """Run a connector read against the devnet chain (the product's client, its own loop)."""
+
+    async def run() -> T:
+        client = EvmClient(state.chains[CHAIN])
+        try:
+            return await read(client)
+        finally:
+            await client.close()
+
+    return asyncio.run(run())
 
 
 def _weth_usdc(state: DevnetState) -> tuple[Any, ...]:
@@ -203,10 +219,15 @@ def test_v3_staker_pays_the_seeded_incentive(devnet: tuple[DevnetState, Path]) -
     reward, seconds_inside_x128 = staker.functions.getRewardInfo(key, token_id).call()
     assert reward > 0 and seconds_inside_x128 > 0
     assert reward < INCENTIVE_REWARD  # a share of the whole, over one hour of 30 days
+    (read,) = _read(state, lambda c: staker_rewards(c, staker.address, incentive, [token_id]))
+    assert (read.token_id, read.reward, read.seconds_inside_x128) == (token_id, reward, seconds_inside_x128)
 
     _send(w3, staker.functions.unstakeToken(key, token_id), owner)
     accrued = staker.functions.rewards(incentive.reward_token, owner).call()
     assert accrued >= reward  # the unstake block is a second later than the view
+    assert _read(state, lambda c: staker_claimable(c, staker.address, incentive.reward_token, owner)) == accrued
+    (unstaked,) = _read(state, lambda c: staker_rewards(c, staker.address, incentive, [token_id]))
+    assert unstaked.reward is None  # getRewardInfo reverts once the position is not staked
     balance_before = reward_token.functions.balanceOf(owner).call()
     _send(w3, staker.functions.claimReward(incentive.reward_token, owner, 0), owner)
     assert reward_token.functions.balanceOf(owner).call() == balance_before + accrued
@@ -264,6 +285,11 @@ def test_masterchef_emits_by_its_formula_and_harvests(devnet: tuple[DevnetState,
     total_alloc = sum(f.alloc_point for f in FARMS)
     share = blocks * SUSHI_PER_BLOCK * chef.functions.BONUS_MULTIPLIER().call() * farm.alloc_point // total_alloc
     assert share - amount // 10**12 - 1 <= pending <= share
+    masterchef = sushi.masterchef
+    positions = _read(state, lambda c: masterchef_positions(c, masterchef, user))
+    assert [(p.pid, p.staked, p.pending_reward) for p in positions] == [
+        (f.pid, amount if f.pid == farm.pid else 0, pending if f.pid == farm.pid else 0) for f in masterchef.farms
+    ]
 
     # deposit(pid, 0) harvests: the user receives what was pending at that block.
     before = reward_token.functions.balanceOf(user).call()
