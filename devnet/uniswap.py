@@ -275,8 +275,59 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
             _pool_info(address, pool_plan.token0, pool_plan.token1, label, seed.fee, V3_FEE_TIERS[seed.fee])
         )
 
-    # Liquidity mining: V2->V3 migration, a V3 staker incentive and MasterChef farms, all
-    # rewarding SUSHI (the deployer mints the incentive's, then hands the token to MasterChef).
+    incentive_pool = next(
+        p
+        for p, plan_ in zip(v3_pools, v3_plans, strict=True)
+        if (plan_.seed.token_a, plan_.seed.token_b, plan_.seed.fee) == INCENTIVE_POOL
+    )
+    staker, incentive, masterchef = _plan_liquidity_mining(
+        plan, block, weth, v3_factory, position_manager, incentive_pool, v2_pools[sushi_factory]
+    )
+
+    await _send(w3, plan, key, await w3.eth.chain_id, base_fee, chain.name, receipt_timeout)
+
+    contracts = dict(chain.contracts)
+    contracts.update(plan.created)
+    dexes = dict(chain.dexes)
+    for name, factory, router in (("uniswap_v2", v2_factory, v2_router), ("sushiswap", sushi_factory, sushi_router)):
+        dexes[name] = DexDeployment(
+            protocol="uniswap_v2",
+            factory=factory,
+            init_code_hash=hashes["UniswapV2Pair"],
+            router=router,
+            fee_tiers={V2_FEE_PIPS: None},
+            pools=v2_pools[factory],
+            masterchef=masterchef if factory == sushi_factory else None,
+        )
+    dexes["uniswap_v3"] = DexDeployment(
+        protocol="uniswap_v3",
+        factory=v3_factory,
+        init_code_hash=hashes["UniswapV3Pool"],
+        router=swap_router,
+        quoter=quoter,
+        position_manager=position_manager,
+        fee_tiers=dict(V3_FEE_TIERS),
+        pools=v3_pools,
+        migrator=plan.created["V3Migrator"],
+        staker=staker,
+        incentives=[incentive],
+    )
+    return chain.model_copy(update={"contracts": contracts, "dexes": dexes})
+
+
+def _plan_liquidity_mining(
+    plan: _Plan,
+    block: Any,
+    weth: str,
+    v3_factory: str,
+    position_manager: str,
+    incentive_pool: DexPoolInfo,
+    sushi_pools: list[DexPoolInfo],
+) -> tuple[str, V3Incentive, MasterChefInfo]:
+    """V2->V3 migration, a V3 staker incentive and MasterChef farms, all rewarding SUSHI (the
+    deployer mints the incentive's, then hands the token to MasterChef): the staker, the
+    incentive and MasterChef."""
+    deployer = plan.sender
     plan.create(
         "V3Migrator", creation_code("V3Migrator") + abi_encode(["address"] * 3, [v3_factory, weth, position_manager])
     )
@@ -291,11 +342,6 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
     sushi = plan.create("SushiToken", creation_code("SushiToken"))
     plan.call("mint SUSHI", sushi, "mint(address,uint256)", [deployer, INCENTIVE_REWARD], GAS["call"])
     plan.call("approve SUSHI", sushi, "approve(address,uint256)", [staker, INCENTIVE_REWARD], GAS["call"])
-    incentive_pool = next(
-        p
-        for p, plan_ in zip(v3_pools, v3_plans, strict=True)
-        if (plan_.seed.token_a, plan_.seed.token_b, plan_.seed.fee) == INCENTIVE_POOL
-    )
     start = int(block["timestamp"]) + INCENTIVE_START_LEAD
     incentive = V3Incentive(
         reward_token=sushi,
@@ -326,7 +372,7 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
     plan.call("SUSHI to MasterChef", sushi, "transferOwnership(address)", [chef], GAS["call"])
     farms = []
     for pid, farm in enumerate(FARMS):
-        pool = v2_pools[sushi_factory][farm.pair]
+        pool = sushi_pools[farm.pair]
         plan.call(
             f"MasterChef add {pool.label}",
             chef,
@@ -336,38 +382,10 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
         )
         farms.append(LiquidityFarm(pid=pid, lp_token=pool.address, alloc_point=farm.alloc_point, label=pool.label))
 
-    await _send(w3, plan, key, await w3.eth.chain_id, base_fee, chain.name, receipt_timeout)
-
-    contracts = dict(chain.contracts)
-    contracts.update(plan.created)
-    dexes = dict(chain.dexes)
     masterchef = MasterChefInfo(
         address=chef, reward_token=sushi, reward_per_block=SUSHI_PER_BLOCK, bonus_end_block=bonus_end, farms=farms
     )
-    for name, factory, router in (("uniswap_v2", v2_factory, v2_router), ("sushiswap", sushi_factory, sushi_router)):
-        dexes[name] = DexDeployment(
-            protocol="uniswap_v2",
-            factory=factory,
-            init_code_hash=hashes["UniswapV2Pair"],
-            router=router,
-            fee_tiers={V2_FEE_PIPS: None},
-            pools=v2_pools[factory],
-            masterchef=masterchef if factory == sushi_factory else None,
-        )
-    dexes["uniswap_v3"] = DexDeployment(
-        protocol="uniswap_v3",
-        factory=v3_factory,
-        init_code_hash=hashes["UniswapV3Pool"],
-        router=swap_router,
-        quoter=quoter,
-        position_manager=position_manager,
-        fee_tiers=dict(V3_FEE_TIERS),
-        pools=v3_pools,
-        migrator=plan.created["V3Migrator"],
-        staker=staker,
-        incentives=[incentive],
-    )
-    return chain.model_copy(update={"contracts": contracts, "dexes": dexes})
+    return staker, incentive, masterchef
 
 
 def _pool_info(address: str, token_a: str, token_b: str, label: str, fee: int, spacing: int | None) -> DexPoolInfo:
