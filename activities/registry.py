@@ -7,6 +7,7 @@ from typing import Any
 
 from activities.bridge import BridgeActivities
 from activities.cex import CexActivities
+from activities.cex_transfer import CexTransferActivities
 from activities.dex_liquidity import DexLiquidityActivities
 from activities.dex_swap import DexSwapActivities
 from activities.recovery import RecoveryActivities
@@ -41,4 +42,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_verify,
         bridge.bridge_record_failure,
         *SolanaActivities(runtime).all(),
+        *CexTransferActivities(runtime).all(),
     ]

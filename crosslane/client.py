@@ -17,6 +17,7 @@ from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
 from crosslane.domain.cex import CexExecution, CexOrderRequest
+from crosslane.domain.cex_transfer import CexTransferRequest, CexTransferResult, CexTransferStatus
 from crosslane.domain.chain_requests import ChainRequestModel
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult, LiquidityStatus
@@ -51,7 +52,13 @@ class CrosslaneClient:
     async def _start_once(
         self,
         workflow: str,
-        request: TxRequest | SwapRequest | LiquidityRequest | BridgeRequest | SolTransferRequest | CexOrderRequest,
+        request: TxRequest
+        | SwapRequest
+        | LiquidityRequest
+        | BridgeRequest
+        | SolTransferRequest
+        | CexOrderRequest
+        | CexTransferRequest,
         result_type: type[R],
         summary: str,
     ) -> WorkflowHandle[object, R]:
@@ -139,6 +146,16 @@ class CrosslaneClient:
 
     async def bridge_status(self, request_id: str) -> BridgeStatus:
         return await self.bridge_handle(request_id).query("status", result_type=BridgeStatus)
+
+    async def start_cex_transfer(self, request: CexTransferRequest) -> WorkflowHandle[object, CexTransferResult]:
+        """Start (or join) the CexTransfer for ``request.request_id`` (workflow id ``cex-transfer-<id>``)."""
+        where = f"to {request.address} on" if request.direction == "withdraw" else f"from {request.address} on"
+        summary = f"{request.direction} {request.amount} {request.asset} {request.venue} {where} {request.chain}"
+        return await self._start_once("CexTransfer", request, CexTransferResult, summary)
+
+    async def cex_transfer_status(self, request_id: str) -> CexTransferStatus:
+        handle = self._handle("cex-transfer-", request_id, CexTransferResult)
+        return await handle.query("status", result_type=CexTransferStatus)
 
     async def start_sol(self, request: SolTransferRequest) -> WorkflowHandle[object, SolResult]:
         """Start (or join) the SolanaTransaction for ``request.request_id`` (workflow id ``sol-<id>``)."""

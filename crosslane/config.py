@@ -65,7 +65,9 @@ class Settings:
     devnet_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
     )
-    cex_ports_spec: str = field(default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612"))
+    cex_ports_spec: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612,kraken=8613")
+    )
     solana_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_SOLANA_PORT", "8899")))
 
     @property

@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.config import Settings
+from crosslane.embedded.processes import spawn, stop_pid
+from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.fastpath.client import FastPathClient, FastPathError
-from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
+from devnet.anvil import REPO_ROOT, find_free_port
 from devnet.manager import devnet_down, devnet_up
 from devnet.registry_export import registry_path
 from devnet.state import STATE_FILE, DevnetState
-from devnet.temporal_server import start_dev_server, wait_ready
 from workers.fastpath.server import FastPathConfig
 
 
@@ -96,7 +97,7 @@ async def sandbox(
             detached=False,
             proxies=proxies,
             cex=cex,
-            cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
+            cex_ports={venue: find_free_port() for venue in ("binance", "okx", "kraken")} if cex else None,
             wormhole=bridges,
             across=bridges,
             solana=solana,

@@ -35,6 +35,12 @@ class VenueConfig(BaseModel):
     symbols: list[str] = Field(default_factory=list, description="symbols whose books the fast path keeps")
     maker_bps: Decimal | None = Field(default=None, description="the account's fee tier; default: ccxt's market fees")
     taker_bps: Decimal | None = None
+    networks: dict[str, str] = Field(
+        default_factory=dict, description="our chain name -> the venue's network code; default: the name upper-cased"
+    )
+
+    def network(self, chain: str) -> str:
+        return self.networks.get(chain, chain.upper())
 
     @classmethod
     def from_registry(cls, name: str, venue: ExchangeVenue, environ: Mapping[str, str] | None = None) -> VenueConfig:

@@ -7,8 +7,8 @@ import json
 import re
 
 from crosslane.domain.dex import SwapResult, SwapStatus
+from crosslane.embedded.temporal_server import temporal_binary
 from crosslane.money import format_amount
-from devnet.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.dex import balance, deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue

@@ -34,8 +34,10 @@ from tests.support.fastpath import (
     resume_market_makers,
 )
 from tests.support.stack import Stack, unique_queue
+from workers.fastpath.server import FastPathConfig
 
 SYMBOL = "BTC/USDT"
+TWO_VENUES = ("binance", "okx")  # the split checks here; Kraken's feed: test_cex_sim_kraken
 
 
 def half_up(amount: Decimal, unit: Decimal) -> Decimal:
@@ -53,19 +55,25 @@ async def venues(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
         ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
         detached=False,
         cex=True,
-        cex_ports={"binance": find_free_port(), "okx": find_free_port()},
+        cex_ports={"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()},
     )
+    two = state.model_copy(update={"cex": {k: v for k, v in state.cex.items() if k in TWO_VENUES}})
     try:
-        yield state, registry_path(path)
+        yield two, registry_path(path)
     finally:
         devnet_down(path)
+
+
+def two_venue_config(registry_file: Path, home: Path) -> FastPathConfig:
+    config = fastpath_config(registry_file, home, [SYMBOL])
+    return config.model_copy(update={"venues": [v for v in config.venues if v.name in TWO_VENUES]})
 
 
 @pytest.fixture
 async def fastpath(venues: tuple[DevnetState, Path], tmp_path: Path) -> AsyncIterator[FastPathProcess]:
     _, registry_file = venues
     # Price-only routing, so the expected split does not depend on this machine's latencies.
-    config = fastpath_config(registry_file, tmp_path, [SYMBOL])
+    config = two_venue_config(registry_file, tmp_path)
     config = config.model_copy(update={"latency_penalty_bps_per_ms": Decimal(0)})
     process = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
@@ -347,7 +355,7 @@ async def test_killed_fast_path_restarts_and_reports_every_open_order(
     venues: tuple[DevnetState, Path], tmp_path: Path
 ) -> None:
     state, registry_file = venues
-    config = fastpath_config(registry_file, tmp_path, [SYMBOL])
+    config = two_venue_config(registry_file, tmp_path)
     first = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         fp = await first.client()

@@ -23,18 +23,9 @@ from web3.providers import HTTPProvider
 from web3.types import TxParams, Wei
 
 from crosslane.domain.chains import ChainRegistry
+from crosslane.embedded.processes import pid_alive, stop_pid
 from crosslane.registry import load_registry
-from devnet.anvil import (
-    REPO_ROOT,
-    DevnetError,
-    dev_account,
-    ensure_port_free,
-    find_free_port,
-    pid_alive,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import REPO_ROOT, DevnetError, dev_account, ensure_port_free, find_free_port, rpc_call, start_anvil
 from devnet.deploy import MULTICALL3_ADDRESS, TEST_TOKENS
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.registry_export import registry_path

@@ -38,6 +38,7 @@ from crosslane.routing import HealthPolicy, Router
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
+from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,10 @@ class FastPathServer:
                     self._tasks.append(
                         asyncio.create_task(follow_book(pro, symbol, books[symbol], venue.name, venue.health))
                     )
+            user = user_stream_exchange(venue, load_credentials(venue.name, secrets_file=venue.config.secrets_file))
+            if user is not None:  # fills of resting children pushed as they happen
+                self._pro.append(user)
+                self._tasks.append(asyncio.create_task(follow_user_stream(user, venue, self.engine)))
         recovered = await self.engine.recover(Journal.replay(self.config.journal_path))
         for parent in recovered:
             log.info(

@@ -18,9 +18,6 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.live import follow_runs
-from crosslane.cli.showcase_markets import cex_step, dex_steps
-from crosslane.cli.showcase_solana import solana_step
-from crosslane.cli.stack import dev_signers, stack_up
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
@@ -29,6 +26,10 @@ from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, Br
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
+from devnet.cli.showcase_cex_transfer import cex_transfer_step
+from devnet.cli.showcase_markets import cex_step, dex_steps
+from devnet.cli.showcase_solana import solana_step
+from devnet.cli.stack import dev_signers, stack_up
 from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 
 CAP = 100 * GWEI
@@ -120,8 +121,7 @@ async def run_showcase(out: Console) -> None:
         spike = max(50 * low, 5 * GWEI)
         with hold_base_fee(anvil, spike):  # held on every block, so the first attempt can never mine
             out.print(
-                f"  sent at max fee {format_gwei(low)}; base fee raised to {format_gwei(spike)}: "
-                "the tx cannot be mined"
+                f"  sent at max fee {format_gwei(low)}; base fee raised to {format_gwei(spike)}: the tx cannot be mined"
             )
             follow = asyncio.ensure_future(_follow(out, client, [handle], "stuck transfer"))
             await mine_until(follow.done, anvil, 0.5)
@@ -184,6 +184,7 @@ async def run_showcase(out: Console) -> None:
         )
         out.print(f"    why: {b.reason}", soft_wrap=True)
 
+    await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)
 
     out.rule("watch it in the Temporal UI")
