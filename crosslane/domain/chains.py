@@ -46,6 +46,47 @@ class DexPoolInfo(BaseModel):
     label: str = Field(default="", description='for humans, e.g. "WETH/USDC 0.05%"')
 
 
+class LiquidityFarm(BaseModel):
+    """A MasterChef pool: stakers of ``lp_token`` share its ``alloc_point`` part of the emission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pid: int = Field(ge=0)
+    lp_token: str
+    alloc_point: int = Field(ge=0)
+    label: str = ""
+
+
+class MasterChefInfo(BaseModel):
+    """SushiSwap's MasterChef: it mints ``reward_token`` each block to its farms (V2 LP staking).
+
+    Emission per block is ``reward_per_block``, times ``bonus_multiplier`` before
+    ``bonus_end_block``; each farm takes its ``alloc_point`` share of the total.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    reward_token: str
+    reward_per_block: int | None = Field(default=None, ge=0, description="base units; None: read the contract")
+    bonus_end_block: int | None = Field(default=None, ge=0, description="None: read the contract")
+    bonus_multiplier: int = Field(default=10, ge=1, description="MasterChef's BONUS_MULTIPLIER constant")
+    farms: list[LiquidityFarm] = Field(default_factory=list)
+
+
+class V3Incentive(BaseModel):
+    """A UniswapV3Staker incentive: its key (what every staker call names) and its funding."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reward_token: str
+    pool: str
+    start_time: int = Field(ge=0, description="unix seconds")
+    end_time: int = Field(ge=0, description="unix seconds")
+    refundee: str
+    reward: int = Field(default=0, ge=0, description="base units funded at creation")
+
+
 class DexDeployment(BaseModel):
     """One AMM deployment on a chain: what its connector needs to find and quote pools.
 
@@ -65,6 +106,10 @@ class DexDeployment(BaseModel):
         default_factory=dict, description="fee in pips -> tick spacing (None for V2 pairs)"
     )
     pools: list[DexPoolInfo] = Field(default_factory=list, description="pools seeded or known at start")
+    migrator: str | None = Field(default=None, description="V3: V3Migrator (moves V2 liquidity into a V3 position)")
+    staker: str | None = Field(default=None, description="V3: UniswapV3Staker (liquidity mining of position NFTs)")
+    incentives: list[V3Incentive] = Field(default_factory=list, description="V3: staker incentives known at start")
+    masterchef: MasterChefInfo | None = Field(default=None, description="V2: LP farming with a reward token")
 
 
 class ChainConfig(BaseModel):

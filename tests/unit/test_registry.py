@@ -129,6 +129,20 @@ def test_bad_checksum_in_a_dex() -> None:
     _one_error(raw, "chains.a.dexes.uniswap_v3.factory", "EIP-55 checksum")
 
 
+def test_bad_checksum_in_liquidity_mining_addresses() -> None:
+    raw = _base()
+    raw["chains"]["a"]["dexes"]["uniswap_v3"]["staker"] = _addr(0x5A).lower()
+    _one_error(raw, "chains.a.dexes.uniswap_v3.staker", "EIP-55 checksum")
+    raw = _base()
+    chef = {
+        "address": _addr(0xC4),
+        "reward_token": _addr(0x55),
+        "farms": [{"pid": 0, "lp_token": _addr(0x1B).lower(), "alloc_point": 1}],
+    }
+    raw["chains"]["a"]["dexes"]["uniswap_v3"]["masterchef"] = chef
+    _one_error(raw, "chains.a.dexes.uniswap_v3.masterchef.farms[0].lp_token", "EIP-55 checksum")
+
+
 def test_asset_addresses_follow_the_chain_family() -> None:
     raw = _base()
     raw["assets"]["USDC"]["chains"]["sol"]["address"] = _addr(0xC1)
