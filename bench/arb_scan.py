@@ -91,7 +91,7 @@ async def run(passes: int, seed: int) -> None:
             await feeds[name].refresh()
         books = SyntheticBooks(seed)
         policy = ArbPolicy(max_book_age_ms=10**9)
-        scanner = Scanner([market], books, feeds, OpportunityStream(), policy, clock=lambda: books.ts)  # type: ignore[arg-type]
+        scanner = Scanner([market], books, feeds, OpportunityStream(), lambda _decimals: policy, clock=lambda: books.ts)  # type: ignore[arg-type]
 
         def baseline() -> list[tuple[int, int]]:
             out = []

@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator
 from pydantic import BaseModel, ConfigDict
 
 from crosslane.arbitrage import Opportunity
+from crosslane.config import DEFAULT_ARB_STREAM
 
-DEFAULT_STREAM = "127.0.0.1:7390"
+DEFAULT_STREAM = DEFAULT_ARB_STREAM
 MAX_LINE = 1 << 20
 
 

@@ -51,6 +51,9 @@ def _home() -> Path:
     return resolve_home().path
 
 
+DEFAULT_ARB_STREAM = "127.0.0.1:7390"  # where the arbitrage scanner publishes (loopback)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = field(default_factory=_home)
@@ -68,6 +71,7 @@ class Settings:
     cex_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612,kraken=8613")
     )
+    arb_stream: str = field(default_factory=lambda: os.environ.get("CROSSLANE_ARB_STREAM", DEFAULT_ARB_STREAM))
     solana_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_SOLANA_PORT", "8899")))
 
     @property

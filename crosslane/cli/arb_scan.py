@@ -25,7 +25,9 @@ async def scan(
     market: Annotated[
         list[str] | None, typer.Option(help="canonical ASSET/QUOTE, repeatable; default: every joined market")
     ] = None,
-    stream: Annotated[str, typer.Option(help="loopback host:port the opportunities are published on")] = DEFAULT_STREAM,
+    stream: Annotated[
+        str, typer.Option(help="loopback host:port the opportunities are published on", envvar="CROSSLANE_ARB_STREAM")
+    ] = DEFAULT_STREAM,
     interval: Annotated[float, typer.Option(help="seconds between evaluation passes")] = 1.0,
     max_size: Annotated[str, typer.Option(help="largest size (asset units) pool curves are built for")] = "50",
     min_profit: Annotated[str, typer.Option(help="net profit (quote units) an opportunity needs")] = "0",

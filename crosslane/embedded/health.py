@@ -14,6 +14,7 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from crosslane.arbitrage_stream import split_address
 from crosslane.config import Settings
 from crosslane.embedded.processes import pid_alive
 from crosslane.embedded.stack import StackState, stack_path
@@ -82,12 +83,32 @@ async def _fastpath(cfg: Settings, pid: int | None) -> ComponentStatus:
     return ComponentStatus("fastpath", True, where, f"answers health ({len(venues)} venue(s))")
 
 
+async def _scanner(cfg: Settings, pid: int | None) -> ComponentStatus:
+    """The arbitrage scanner answers on its stream: connect and wait for one published line."""
+    host, port = split_address(cfg.arb_stream)
+    where = cfg.arb_stream + (f" (pid {pid})" if pid else "")
+    try:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), PROBE_TIMEOUT_S)
+    except Exception as exc:  # noqa: BLE001
+        return ComponentStatus("scanner", False, where, f"not answering: {exc}")
+    try:
+        line = await asyncio.wait_for(reader.readline(), PROBE_TIMEOUT_S)
+    except TimeoutError:
+        line = b""
+    finally:
+        writer.close()
+    seen = "publishing opportunities" if line else f"connected; nothing published in {PROBE_TIMEOUT_S:g} s"
+    return ComponentStatus("scanner", True, where, seen)
+
+
 async def services_status(cfg: Settings) -> list[ComponentStatus]:
-    """Temporal, the worker and the fast path, each probed (never raises for a stack that is down)."""
+    """Temporal, the worker, the fast path and the scanner, each probed (never raises for a
+    stack that is down)."""
     state = StackState.load(stack_path(cfg))
     temporal, client = await _temporal(cfg, state.temporal_pid if state else None)
-    worker, fastpath = await asyncio.gather(
+    worker, fastpath, scanner = await asyncio.gather(
         _worker(cfg, client, state.worker_pid if state else None),
         _fastpath(cfg, state.fastpath_pid if state and state.fastpath_pid else None),
+        _scanner(cfg, state.scanner_pid if state and state.scanner_pid else None),
     )
-    return [temporal, worker, fastpath]
+    return [temporal, worker, fastpath, scanner]

@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from connectors.evm.signer import write_keystore
@@ -33,6 +33,8 @@ class StackState:
     worker_pid: int
     worker_log: str
     fastpath_pid: int = 0
+    scanner_pid: int = 0
+    extra_pids: dict[str, int] = field(default_factory=dict)  # a caller's own services, by name
 
     @classmethod
     def load(cls, path: Path) -> StackState | None:
@@ -75,25 +77,27 @@ async def _wait_logged(log: Path, pid: int, marker: str, what: str, timeout_s: f
 
 
 @dataclass(frozen=True)
-class _Service:
-    """A Python service of the stack: its module, its log, and the line it logs once serving."""
+class StackService:
+    """A Python service of the stack: its module (and arguments), its log, and the line it
+    logs once serving."""
 
     module: str
     log: Path
     marker: str
     what: str
     step: str  # for ``progress``
+    args: tuple[str, ...] = ()
 
 
 async def _ensure_running(
-    pid: int, service: _Service, *, env: Mapping[str, str], cwd: Path | None, progress: Callable[[str], None]
+    pid: int, service: StackService, *, env: Mapping[str, str], cwd: Path | None, progress: Callable[[str], None]
 ) -> int:
     """``pid`` if it still runs, else the pid of a fresh detached ``python -m <module>`` once it serves."""
     if pid and pid_alive(pid):
         return pid
     progress(service.step)
     service.log.write_text("")
-    cmd = [sys.executable, "-m", service.module]
+    cmd = [sys.executable, "-m", service.module, *service.args]
     proc = spawn(cmd, detached=True, log_path=service.log, cwd=cwd, env=dict(env))
     await _wait_logged(service.log, proc.pid, service.marker, service.what)
     return proc.pid
@@ -106,6 +110,7 @@ def base_env(cfg: Settings, extra: Mapping[str, str] = {}) -> dict[str, str]:  #
         CROSSLANE_HOME=str(cfg.home),
         CROSSLANE_TEMPORAL_ADDRESS=cfg.temporal_address,
         CROSSLANE_TASK_QUEUE=cfg.task_queue,
+        CROSSLANE_ARB_STREAM=cfg.arb_stream,
     )
     if cfg.db_url_override:
         env["CROSSLANE_DB_URL"] = cfg.db_url_override
@@ -122,9 +127,11 @@ async def services_up(
     env: Mapping[str, str] = {},  # noqa: B006 - read only
     cwd: Path | None = None,
     progress: Callable[[str], None] = print,
+    extra: Mapping[str, StackService] = {},  # noqa: B006 - read only
 ) -> StackState:
     """Start what is not running (idempotent): Temporal, the worker (with ``worker_env`` on top
-    of ``env``: its keystore, its keys) and the fast path."""
+    of ``env``: its keystore, its keys), the fast path, the arbitrage scanner, and ``extra``
+    (a caller's services by name, e.g. the devnet's noise trader)."""
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     current = StackState.load(stack_path(cfg))
@@ -143,18 +150,37 @@ async def services_up(
     worker_log = logs / "worker.log"
     worker_pid = await _ensure_running(
         current.worker_pid if current else 0,
-        _Service("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
+        StackService("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
         env=base_env(cfg, {**env, **worker_env}),
         cwd=cwd,
         progress=progress,
     )
     fastpath_pid = await _ensure_running(
         current.fastpath_pid if current else 0,
-        _Service("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
+        StackService("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
         env=base_env(cfg, env),
         cwd=cwd,
         progress=progress,
     )
+    scanner_pid = await _ensure_running(
+        current.scanner_pid if current else 0,
+        StackService(
+            "workers.scanner", logs / "scanner.log", "scanning ", "the arbitrage scanner", "arbitrage scanner"
+        ),
+        env=base_env(cfg, env),
+        cwd=cwd,
+        progress=progress,
+    )
+    extra_pids = {
+        name: await _ensure_running(
+            current.extra_pids.get(name, 0) if current else 0,
+            service,
+            env=base_env(cfg, env),
+            cwd=cwd,
+            progress=progress,
+        )
+        for name, service in extra.items()
+    }
     state = StackState(
         temporal_pid=temporal_pid,
         temporal_address=cfg.temporal_address,
@@ -162,6 +188,8 @@ async def services_up(
         worker_pid=worker_pid,
         worker_log=str(worker_log),
         fastpath_pid=fastpath_pid,
+        scanner_pid=scanner_pid,
+        extra_pids=extra_pids,
     )
     state.save(stack_path(cfg))
     return state
@@ -173,6 +201,8 @@ def services_down(cfg: Settings) -> list[str]:
     state = StackState.load(stack_path(cfg))
     if state:
         for name, pid in (
+            *state.extra_pids.items(),
+            ("scanner", state.scanner_pid),
             ("fastpath", state.fastpath_pid),
             ("worker", state.worker_pid),
             ("temporal", state.temporal_pid),

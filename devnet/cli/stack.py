@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from crosslane.config import Settings
 from crosslane.embedded.health import PROBE_TIMEOUT_S, ComponentStatus, services_status
-from crosslane.embedded.stack import StackState, ensure_keystore, services_down, services_up
+from crosslane.embedded.stack import StackService, StackState, ensure_keystore, services_down, services_up
 from devnet.anvil import REPO_ROOT, dev_account
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.solana.accounts import dev_signer_keys as solana_dev_signer_keys
@@ -23,6 +23,9 @@ from devnet.state import DevnetState
 
 DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 deploys)
 _STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
+
+
+NOISE_INTERVAL_S = 10.0  # between the noise trader's swaps: prices move, blocks stay few
 
 
 def dev_signers() -> list[str]:
@@ -53,8 +56,21 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
         env={"PYTHONPATH": str(REPO_ROOT)},
         cwd=REPO_ROOT,
         progress=progress,
+        extra={"noise-trader": _noise_trader(cfg)},
     )
     return state, devnet
+
+
+def _noise_trader(cfg: Settings) -> StackService:
+    """Random small swaps on the devnet's pools, so the scanner sees prices move."""
+    return StackService(
+        "devnet.noise_trader",
+        cfg.home / "logs" / "noise-trader.log",
+        "noise trader on ",
+        "the noise trader",
+        "noise trader (moves the devnet's pool prices)",
+        args=("--interval", str(NOISE_INTERVAL_S)),
+    )
 
 
 def stack_down(cfg: Settings) -> list[str]:

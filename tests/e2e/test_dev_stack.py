@@ -35,6 +35,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
         CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()},kraken={find_free_port()}",
         CROSSLANE_SOLANA_PORT=str(find_free_port()),
+        CROSSLANE_ARB_STREAM=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="300",
     )
@@ -44,6 +45,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         assert up.returncode == 0, up.stderr
         assert "up" in up.stdout and "devnet-a" in up.stdout
         stack = json.loads((tmp_path / "home" / "stack.json").read_text())
+        assert stack["scanner_pid"] and stack["extra_pids"]["noise-trader"], stack
         status = await run([crosslane, "dev", "status"], env=env)
         assert status.returncode == 0, status.stdout
         assert f"home: {tmp_path / 'home'} (CROSSLANE_HOME)" in status.stdout
@@ -60,6 +62,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
             "across-relayer": "answers /state",
             "across-dataworker": "answers /state",
             "solana": "answers its solana endpoint",
+            "scanner": "publishing opportunities",
         }
         for name, chain in devnet["chains"].items():
             expected[f"anvil-{name}"] = f"answers eth_chainId {chain['chain_id']}, block "
@@ -135,6 +138,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
     finally:
         down = await run([crosslane, "dev", "down"], env=env)
     assert down.returncode == 0, down.stderr
-    assert not any(pid_alive(stack[k]) for k in ("temporal_pid", "worker_pid", "fastpath_pid"))
+    pids = [stack[k] for k in ("temporal_pid", "worker_pid", "fastpath_pid", "scanner_pid")]
+    assert not any(pid_alive(pid) for pid in [*pids, *stack["extra_pids"].values()])
     after = await run([crosslane, "dev", "status"], env=env)
     assert after.returncode == 1 and "down" in after.stdout

@@ -63,7 +63,7 @@ class Scanner:
         books: BookFeed,
         chains: dict[str, ChainFeed],
         stream: OpportunityStream,
-        policy: ArbPolicy,
+        policy: Callable[[int], ArbPolicy],
         *,
         auto: AutoExecute | None = None,
         clock: Callable[[], int] = now_ms,
@@ -72,7 +72,7 @@ class Scanner:
         self.books = books
         self.chains = chains
         self.stream = stream
-        self.policy = policy
+        self.policy = policy  # by the market's quote decimals (its amounts are base units)
         self.auto = auto
         self.clock = clock
         self.seq = 0
@@ -132,7 +132,12 @@ class Scanner:
                     if buy_src == sell_src:
                         continue
                     opportunity = evaluate(
-                        kind_of(buy_src, sell_src), market.market, buy, sell, now_ms=now, policy=self.policy
+                        kind_of(buy_src, sell_src),
+                        market.market,
+                        buy,
+                        sell,
+                        now_ms=now,
+                        policy=self.policy(market.market.quote_decimals),
                     )
                     self.seq += 1
                     out.append(

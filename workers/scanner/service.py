@@ -76,9 +76,6 @@ class ScannerService:
             markets = default_markets(self.registry, listed)
         if not markets:
             raise ValueError("no market to scan: the registry's asset map joins no venue or pool pair")
-        quote_decimals = {m.market.quote_decimals for m in markets}
-        if len(quote_decimals) != 1:
-            raise ValueError("scan one quote asset's decimals at a time (give --market)")
         self.markets = markets
         chain_configs = ChainRegistry.from_registry(self.registry).chains
         per_chain: dict[str, list] = {}  # type: ignore[type-arg]
@@ -93,9 +90,7 @@ class ScannerService:
         auto = None
         if self.config.auto_execute and self.starter is not None:
             auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)))
-        self.scanner = Scanner(
-            markets, self.books, self.chains, self.stream, self.config.policy(quote_decimals.pop()), auto=auto
-        )
+        self.scanner = Scanner(markets, self.books, self.chains, self.stream, self.config.policy, auto=auto)
         for feed in self.chains.values():
             self._tasks.append(asyncio.create_task(feed.run(self.config.block_poll_s), name=f"pools-{feed.chain.name}"))
         self._tasks.append(asyncio.create_task(self.scanner.run(self.config.interval_s), name="scan"))
