@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.arbitrage import ArbActivities, limits_from_env
 from activities.bridge import BridgeActivities
 from activities.cex import CexActivities
 from activities.dex_liquidity import DexLiquidityActivities
@@ -41,4 +42,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_verify,
         bridge.bridge_record_failure,
         *SolanaActivities(runtime).all(),
+        *ArbActivities(runtime, limits_from_env()).all(),
     ]
