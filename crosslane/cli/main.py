@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crosslane.cli import bridge, cex, dex, registry, sol, stack, tx
+from crosslane.cli import arb, bridge, cex, dex, registry, sol, stack, tx
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.stack_health import stack_status
 from crosslane.cli.tables import table as key_table
@@ -31,6 +31,7 @@ app.add_typer(dex.app, name="dex")
 app.add_typer(bridge.app, name="bridge")
 app.add_typer(cex.cex_app, name="cex")
 app.add_typer(cex.venues_app, name="venues")
+app.add_typer(arb.app, name="arb")
 out = Console()
 
 
