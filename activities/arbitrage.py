@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from temporalio import activity
@@ -41,8 +41,6 @@ from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.money import from_base_units
 from crosslane.routing.side import Side
-
-_PRICE_PLACES = Decimal("0.00000001")
 
 
 def limits_from_env() -> ArbRiskLimits:
@@ -163,9 +161,9 @@ class ArbActivities:
         if venue.is_cex:
             per = limit / request.size
             if leg is LegName.BUY:
-                price = (per / (1 + fee_rate)).quantize(_PRICE_PLACES, rounding=ROUND_DOWN)
+                price = venue.limit_price(per / (1 + fee_rate), Side.BUY)
             else:
-                price = (per / (1 - fee_rate)).quantize(_PRICE_PLACES, rounding=ROUND_UP)
+                price = venue.limit_price(per / (1 - fee_rate), Side.SELL)
             return LegQuote(leg=leg, venue=venue, expected=expected, limit=limit, gas_cost=gas, limit_price=price)
         room = abs(limit - expected)
         bps = int((room / expected * 10_000).to_integral_value(rounding=ROUND_DOWN)) if expected > 0 else 0
@@ -227,7 +225,7 @@ class ArbActivities:
     @activity.defn(name=ArbActivity.FINISH)
     @business_errors
     async def arb_finish(self, inp: FinishInput) -> ArbResult:
-        realised = realised_profit(inp.legs)
+        realised = realised_profit(inp.legs, inp.asset_price)
         tripped = await asyncio.to_thread(
             self.book.finish,
             inp.workflow_id,
@@ -245,6 +243,7 @@ class ArbActivities:
             reason=inp.reason,
             expected_profit=inp.expected_profit,
             realised_profit=realised,
+            asset_price=inp.asset_price,
             legs=inp.legs,
             changes=summed_changes(inp.legs),
             kill_switch=tripped,

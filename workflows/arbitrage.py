@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from decimal import ROUND_DOWN, ROUND_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
 
 SHORT = timedelta(seconds=20)  # ledger writes, batched reads, a fast-path quote
 CEX_LEG = timedelta(seconds=30)
-_PRICE_PLACES = Decimal("0.00000001")
+FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
 
 
 @workflow.defn(name="Arbitrage")
@@ -114,14 +114,18 @@ class Arbitrage:
             return await self._finish(
                 ArbOutcome.ABORTED, "no leg filled: " + "; ".join(leg.detail for leg in legs), legs
             )
-        if exposure == 0 and len(done) == 2:
+        filled = all(leg.state is LegState.FILLED for leg in legs)
+        if filled and abs(exposure) <= request.size * FEE_DUST:  # a venue's fee taken in the asset
             return await self._finish(ArbOutcome.COMPLETED, "both legs filled", legs)
 
         failed = "; ".join(f"{leg.leg} {leg.state}: {leg.detail}" for leg in legs if leg.state is not LegState.FILLED)
         self._run.set(ArbState.COMPENSATING, f"{failed}; unwinding {exposure} {request.asset}")
-        unwind = await self._unwind(exposure, realised_profit(legs), quote)
+        unwind = await self._unwind(exposure, realised_profit(legs, Decimal(0)), quote)
         legs.append(unwind)
-        return await self._finish(ArbOutcome.COMPENSATED, f"{failed}; unwind {unwind.state}: {unwind.detail}", legs)
+        left = exposure + unwind.asset_delta
+        residual = f"; {left} {request.asset} still held, for an operator" if left else ""
+        why = f"{failed}; unwind {unwind.state}: {unwind.detail}{residual}"
+        return await self._finish(ArbOutcome.COMPENSATED, why, legs)
 
     async def _priced(self, phase: str) -> ArbQuote:
         assert self._request is not None
@@ -216,9 +220,7 @@ class Arbitrage:
         try:
             if venue is not None:
                 fee = Decimal(1) + quote.cex_fee_rate if side is Side.BUY else Decimal(1) - quote.cex_fee_rate
-                price = max(bound, Decimal(0)) / size / fee
-                rounding = ROUND_UP if side is Side.SELL else ROUND_DOWN
-                limit = max(price.quantize(_PRICE_PLACES, rounding=rounding), _PRICE_PLACES)
+                limit = venue.limit_price(max(bound, Decimal(0)) / size / fee, side)
                 result = await self._cex(LegName.UNWIND, venue, side, size, limit)
             else:
                 venue = request.sell if side is Side.SELL else request.buy  # the DEX the failed leg meant
@@ -251,6 +253,7 @@ class Arbitrage:
                 outcome=outcome,
                 reason=reason,
                 expected_profit=self._quote.expected_profit if self._quote else None,
+                asset_price=self._quote.price if self._quote else Decimal(0),
                 legs=legs,
             ),
             summary=f"{outcome}: realised P&L into the ledger",

@@ -9,7 +9,7 @@ chain's tokens. Requests carry no keys: signing stays in the worker.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -70,6 +70,7 @@ class ArbVenue(BaseModel):
     venue: Name
     chain: Name | None = None
     symbol: Name | None = None
+    tick: Size = Field(default=Decimal("0.01"), description="cex: the finest price tick of symbol on the fast path")
 
     @model_validator(mode="after")
     def _complete(self) -> ArbVenue:
@@ -85,6 +86,11 @@ class ArbVenue(BaseModel):
     @property
     def is_cex(self) -> bool:
         return self.venue == CEX
+
+    def limit_price(self, price: Decimal, side: Side) -> Decimal:
+        """``price`` on the tick, inside the limit: a buy rounds down, a sell up (never 0)."""
+        rounding = ROUND_DOWN if side is Side.BUY else ROUND_UP
+        return max((price / self.tick).to_integral_value(rounding=rounding) * self.tick, self.tick)
 
     def describe(self) -> str:
         return f"cex {self.symbol}" if self.is_cex else f"{self.chain}:{self.venue}"
@@ -230,6 +236,7 @@ class FinishInput(BaseModel):
     outcome: ArbOutcome
     reason: str
     expected_profit: Signed | None
+    asset_price: Signed = Decimal(0)
     legs: list[LegResult]
 
 
@@ -240,6 +247,7 @@ class ArbResult(BaseModel):
     reason: str
     expected_profit: Signed | None = None
     realised_profit: Signed = Decimal(0)
+    asset_price: Signed = Field(default=Decimal(0), description="values the asset's net change (quote per asset)")
     legs: list[LegResult] = Field(default_factory=list)
     changes: list[BalanceChange] = Field(default_factory=list, description="summed per place and currency")
     kill_switch: str | None = Field(default=None, description="set when this run's loss tripped it")
@@ -267,10 +275,12 @@ class ArbStatus(BaseModel):
     leg_detail: dict[str, str] = Field(default_factory=dict)
 
 
-def realised_profit(legs: list[LegResult]) -> Decimal:
-    """Quote earned by the legs (fills and fees in their deltas) less their gas; with the
-    asset's net change zero (balanced or unwound) this is the run's profit."""
-    return sum((leg.quote_delta - leg.gas_cost for leg in legs), start=Decimal(0))
+def realised_profit(legs: list[LegResult], asset_price: Decimal) -> Decimal:
+    """Quote earned by the legs (fills and fees in their deltas) less their gas, plus the
+    asset's net change at ``asset_price``: a fee a venue charged in the asset (a CEX buy's
+    fee in ETH), or what an unwind could not trade back."""
+    quote = sum((leg.quote_delta - leg.gas_cost for leg in legs), start=Decimal(0))
+    return quote + sum((leg.asset_delta for leg in legs), start=Decimal(0)) * asset_price
 
 
 def summed_changes(legs: list[LegResult]) -> list[BalanceChange]:

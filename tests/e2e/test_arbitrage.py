@@ -1,0 +1,196 @@
+"""Arbitrage end to end on the devnet: ETH bought on the simulated CEX venues through the fast
+path (their quotes shifted 2 % below the pools), WETH sold into devnet-a's Uniswap V3 pool
+through a ``DexSwap`` child, both at once from inventory. The realised P&L is the sum of the
+fills, fees and gas, and every balance change the run reports is the one measured on each
+venue and on the chain."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio.worker import Worker
+from web3 import Web3
+
+from activities.arbitrage import ArbActivities
+from activities.cex import CexActivities
+from activities.dex_swap import DexSwapActivities
+from activities.runtime import ChainRuntime
+from activities.tx import TxActivities
+from connectors.cex.credentials import load_credentials
+from connectors.evm.signer import LocalKeySigner, SignerRegistry
+from crosslane.client import CrosslaneClient, connect_temporal
+from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbRiskLimits, ArbVenue
+from crosslane.domain.tx import FeePolicy
+from crosslane.errors import InvalidRequest
+from crosslane.fastpath.protocol import ChildOrder
+from crosslane.ledger.arbitrage import ArbBook
+from crosslane.money import from_base_units
+from crosslane.routing.side import Side
+from devnet.cex import admin_client as admin
+from devnet.sandbox import Sandbox, sandbox
+from tests.support.fastpath import FastPathProcess, fastpath_config
+from tests.support.stack import Stack, unique_queue
+from workers.orchestrator import workflow_runner
+from workflows.arbitrage import Arbitrage
+from workflows.dex_swap import DexSwap
+from workflows.tx_lifecycle import TransactionLifecycle
+
+pytestmark = pytest.mark.timeout(300)
+
+CHAIN = "devnet-a"
+SYMBOL = "ETH/USDT"
+GWEI = 10**9
+
+
+@dataclass
+class ArbStack:
+    stack: Stack
+    fastpath: FastPathProcess
+
+
+@pytest.fixture(scope="module")
+async def arb_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ArbStack]:
+    home = tmp_path_factory.mktemp("arb")
+    async with sandbox(home, cex=True) as services:
+        stack = Stack(services)
+        stack.ledger().migrate()
+        config = fastpath_config(services.devnet, home, [SYMBOL]).model_copy(
+            update={"latency_penalty_bps_per_ms": Decimal(0)}
+        )
+        process = FastPathProcess(config, home, dict(os.environ))
+        try:
+            yield ArbStack(stack, process)
+        finally:
+            process.stop()
+
+
+def worker(client: object, runtime: ChainRuntime, queue: str, socket: Path, limits: ArbRiskLimits) -> Worker:
+    tx, swap = TxActivities(runtime), DexSwapActivities(runtime)
+    return Worker(
+        client,  # type: ignore[arg-type]
+        task_queue=queue,
+        workflows=[Arbitrage, DexSwap, TransactionLifecycle],
+        activities=[
+            tx.tx_prepare,
+            tx.tx_broadcast,
+            tx.tx_replace,
+            tx.tx_wait,
+            swap.dex_quote,
+            swap.dex_build_swap,
+            swap.dex_settle,
+            CexActivities(socket).cex_execute,
+            *ArbActivities(runtime, limits, socket).all(),
+        ],  # fmt: skip
+        workflow_runner=workflow_runner(),
+    )
+
+
+async def cex_balances(services: Sandbox) -> dict[tuple[str, str], Decimal]:
+    out: dict[tuple[str, str], Decimal] = {}
+    for name, venue in services.devnet.cex.items():
+        creds = load_credentials(name, secrets_file=Path(venue.credentials_file), environ={})
+        assert creds is not None
+        held = (await admin.balances(venue.rest_url, api_key=creds.api_key))["balances"]
+        for ccy in ("ETH", "USDT"):
+            entry = held.get(ccy, {})
+            out[(f"cex:{name}", ccy)] = Decimal(entry.get("free", "0")) + Decimal(entry.get("used", "0"))
+    return out
+
+
+def chain_balances(stack: Stack, owner: str) -> dict[tuple[str, str], Decimal]:
+    w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
+    abi = [{"type": "function", "name": "balanceOf", "stateMutability": "view",
+            "inputs": [{"name": "o", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]}]  # fmt: skip
+    out: dict[tuple[str, str], Decimal] = {(CHAIN, "native"): from_base_units(w3.eth.get_balance(owner), 18)}
+    for symbol in ("WETH", "USDC"):
+        info = stack.chains.get(CHAIN).tokens[symbol]
+        contract = w3.eth.contract(address=Web3.to_checksum_address(info.address), abi=abi)
+        out[(CHAIN, symbol)] = from_base_units(int(contract.functions.balanceOf(owner).call()), info.decimals)
+    return out
+
+
+async def cex_children(arb_stack: ArbStack, workflow_id: str) -> list[ChildOrder]:
+    fp = await arb_stack.fastpath.client()
+    try:
+        [parent] = await fp.status(f"{workflow_id}/buy")
+    finally:
+        await fp.close()
+    return parent.children
+
+
+async def cex_cheaper(services: Sandbox, fp_client: object, offset_bps: int) -> None:
+    """Shift every venue's quotes and wait until the fast path's book shows it."""
+    for venue in services.devnet.cex.values():
+        await admin.market_maker(venue.rest_url, running=True, offset_bps=offset_bps)
+    for _ in range(200):
+        try:
+            quote = await fp_client.quote(SYMBOL, Side.BUY, Decimal("0.5"))  # type: ignore[attr-defined]
+        except InvalidRequest:  # no book yet
+            quote = None
+        if quote is not None and quote.avg_price is not None and quote.avg_price < Decimal(2960):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the CEX books never moved below the pools")
+
+
+async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+    stack, services = arb_stack.stack, arb_stack.stack.sandbox
+    signer = stack.fund_signer()
+    info = stack.chains.get(CHAIN).tokens["WETH"]
+    stack.anvil(CHAIN, "anvil_dealERC20", signer.address, info.address, hex(5 * 10**18))
+    fp = await arb_stack.fastpath.client()
+    queue = unique_queue("arb")
+    client = await connect_temporal(stack.settings(queue))
+    ledger = stack.ledger()
+    runtime = ChainRuntime(ledger=ledger, chains=stack.chains, signers=SignerRegistry([LocalKeySigner(signer.key)]))
+    try:
+        await cex_cheaper(services, fp, -200)
+        for venue in services.devnet.cex.values():  # no quote moves between the quote and the fills
+            await admin.market_maker(venue.rest_url, running=False)
+        before = {**await cex_balances(services), **chain_balances(stack, signer.address)}
+        request = ArbitrageRequest(
+            request_id=uuid.uuid4().hex[:12],
+            asset="WETH",
+            quote="USDC",
+            size=Decimal("0.5"),
+            buy=ArbVenue(venue="cex", symbol=SYMBOL),
+            sell=ArbVenue(venue="uniswap_v3", chain=CHAIN),
+            min_profit=Decimal(5),
+            max_loss=Decimal(20),
+            signer=signer.address,
+            fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
+        )
+        async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
+            handle = await CrosslaneClient(client, queue).start_arbitrage(request)
+            result = await handle.result()
+        after = {**await cex_balances(services), **chain_balances(stack, signer.address)}
+    finally:
+        await fp.close()
+        for venue in services.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
+        await runtime.close()
+
+    assert result.outcome is ArbOutcome.COMPLETED, result.reason
+    cex_fills = await cex_children(arb_stack, request.workflow_id)
+    measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+    reported = {(c.place, c.currency): c.amount for c in result.changes}
+    assert reported == measured
+    # ETH bought = WETH sold, but for the CEX's taker fee, which Binance takes in the asset bought
+    asset_net = sum(a for (_, ccy), a in reported.items() if ccy in ("ETH", "WETH"))
+    assert -asset_net == sum(c.fee for c in cex_fills if c.fee_currency == "ETH")
+    gas = sum((leg.gas_cost for leg in result.legs), start=Decimal(0))
+    native = -sum(a for (_, ccy), a in reported.items() if ccy == "native")
+    assert native > 0 and gas > 0
+    quote_moved = sum(a for (_, ccy), a in reported.items() if ccy in ("USDT", "USDC"))
+    assert result.realised_profit == quote_moved - gas + asset_net * result.asset_price
+    assert result.realised_profit > 0 and result.expected_profit is not None
+    [run] = [r for r in ArbBook(stack.ledger()).runs() if r.request_id == request.request_id]
+    assert run.state == "completed" and run.realised_profit == result.realised_profit
+    assert {leg["leg"] for leg in run.legs} == {"buy", "sell"}
