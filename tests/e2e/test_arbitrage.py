@@ -26,7 +26,15 @@ from activities.tx import TxActivities
 from connectors.cex.credentials import load_credentials
 from connectors.evm.signer import LocalKeySigner, SignerRegistry
 from crosslane.client import CrosslaneClient, connect_temporal
-from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbRiskLimits, ArbVenue
+from crosslane.domain.arb_steps import (
+    ArbitrageRequest,
+    ArbOutcome,
+    ArbResult,
+    ArbRiskLimits,
+    ArbVenue,
+    LegName,
+    LegState,
+)
 from crosslane.domain.tx import FeePolicy
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.protocol import ChildOrder
@@ -140,11 +148,16 @@ async def cex_cheaper(services: Sandbox, fp_client: object, offset_bps: int) -> 
     raise AssertionError("the CEX books never moved below the pools")
 
 
-async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+Balances = dict[tuple[str, str], Decimal]
+
+
+async def run_arb(arb_stack: ArbStack, weth: int, **kw: object) -> tuple[ArbitrageRequest, ArbResult, Balances]:
+    """One CEX-buy / DEX-sell run with a fresh signer holding ``weth`` base units of WETH,
+    the CEX quotes 2 % below the pools and frozen; the result and the balance changes measured."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
     signer = stack.fund_signer()
     info = stack.chains.get(CHAIN).tokens["WETH"]
-    stack.anvil(CHAIN, "anvil_dealERC20", signer.address, info.address, hex(5 * 10**18))
+    stack.anvil(CHAIN, "anvil_dealERC20", signer.address, info.address, hex(weth))
     fp = await arb_stack.fastpath.client()
     queue = unique_queue("arb")
     client = await connect_temporal(stack.settings(queue))
@@ -155,18 +168,20 @@ async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack:
         for venue in services.devnet.cex.values():  # no quote moves between the quote and the fills
             await admin.market_maker(venue.rest_url, running=False)
         before = {**await cex_balances(services), **chain_balances(stack, signer.address)}
-        request = ArbitrageRequest(
-            request_id=uuid.uuid4().hex[:12],
-            asset="WETH",
-            quote="USDC",
-            size=Decimal("0.5"),
-            buy=ArbVenue(venue="cex", symbol=SYMBOL),
-            sell=ArbVenue(venue="uniswap_v3", chain=CHAIN),
-            min_profit=Decimal(5),
-            max_loss=Decimal(20),
-            signer=signer.address,
-            fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
-        )
+        fields: dict[str, object] = {
+            "request_id": uuid.uuid4().hex[:12],
+            "asset": "WETH",
+            "quote": "USDC",
+            "size": "0.5",
+            "buy": ArbVenue(venue="cex", symbol=SYMBOL),
+            "sell": ArbVenue(venue="uniswap_v3", chain=CHAIN),
+            "min_profit": "5",
+            "max_loss": "20",
+            "signer": signer.address,
+            "fees": FeePolicy(max_fee_per_gas_cap=100 * GWEI),
+            **kw,
+        }
+        request = ArbitrageRequest.model_validate(fields)
         async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
             handle = await CrosslaneClient(client, queue).start_arbitrage(request)
             result = await handle.result()
@@ -176,10 +191,14 @@ async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack:
         for venue in services.devnet.cex.values():
             await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
         await runtime.close()
+    return request, result, {key: after[key] - before[key] for key in after if after[key] != before[key]}
 
+
+async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+    stack = arb_stack.stack
+    request, result, measured = await run_arb(arb_stack, 5 * 10**18)
     assert result.outcome is ArbOutcome.COMPLETED, result.reason
     cex_fills = await cex_children(arb_stack, request.workflow_id)
-    measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
     reported = {(c.place, c.currency): c.amount for c in result.changes}
     assert reported == measured
     # ETH bought = WETH sold, but for the CEX's taker fee, which Binance takes in the asset bought
@@ -194,3 +213,19 @@ async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack:
     [run] = [r for r in ArbBook(stack.ledger()).runs() if r.request_id == request.request_id]
     assert run.state == "completed" and run.realised_profit == result.realised_profit
     assert {leg["leg"] for leg in run.legs} == {"buy", "sell"}
+
+
+async def test_a_dex_leg_failing_after_the_cex_leg_filled_is_unwound_within_the_bound(arb_stack: ArbStack) -> None:
+    """The signer holds no WETH: the sell leg fails (DexSwap refuses at its quote, nothing is
+    sent) after the CEX bought; the ETH is sold back on the fast path, losing at most max_loss."""
+    request, result, measured = await run_arb(arb_stack, 0, max_loss="20")
+    assert result.outcome is ArbOutcome.COMPENSATED, result.reason
+    states = {leg.leg: leg.state for leg in result.legs}
+    assert states == {LegName.BUY: LegState.FILLED, LegName.SELL: LegState.FAILED, LegName.UNWIND: LegState.FILLED}
+    assert "InsufficientBalance" in result.reason
+    assert {(c.place, c.currency): c.amount for c in result.changes} == measured
+    assert all(place.startswith("cex:") for place, _ in measured)  # nothing moved on the chain
+    assert -request.max_loss <= result.realised_profit < 0
+    quote_moved = sum(a for (_, ccy), a in measured.items() if ccy == "USDT")
+    asset_net = sum(a for (_, ccy), a in measured.items() if ccy == "ETH")
+    assert result.realised_profit == quote_moved + asset_net * result.asset_price
