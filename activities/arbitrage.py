@@ -19,6 +19,7 @@ from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.routing import RouteFinder
 from connectors.dex.swap_plan import quote_swap
 from connectors.dex.tokens import resolve_token
+from crosslane.crashpoints import crash_point
 from crosslane.domain.arb_steps import (
     Admission,
     AdmitInput,
@@ -225,6 +226,7 @@ class ArbActivities:
     @activity.defn(name=ArbActivity.FINISH)
     @business_errors
     async def arb_finish(self, inp: FinishInput) -> ArbResult:
+        crash_point("arb.before_finish", inp.workflow_id)  # legs done, P&L not yet recorded
         realised = realised_profit(inp.legs, inp.asset_price)
         tripped = await asyncio.to_thread(
             self.book.finish,

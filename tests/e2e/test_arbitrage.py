@@ -44,7 +44,7 @@ from crosslane.routing.side import Side
 from devnet.cex import admin_client as admin
 from devnet.sandbox import Sandbox, sandbox
 from tests.support.fastpath import FastPathProcess, fastpath_config
-from tests.support.stack import Stack, unique_queue
+from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
 from workflows.dex_swap import DexSwap
@@ -151,7 +151,9 @@ async def cex_cheaper(services: Sandbox, fp_client: object, offset_bps: int) -> 
 Balances = dict[tuple[str, str], Decimal]
 
 
-async def run_arb(arb_stack: ArbStack, weth: int, **kw: object) -> tuple[ArbitrageRequest, ArbResult, Balances]:
+async def run_arb(
+    arb_stack: ArbStack, weth: int, crash_at: str | None = None, logs: Path | None = None, **kw: object
+) -> tuple[ArbitrageRequest, ArbResult, Balances]:
     """One CEX-buy / DEX-sell run with a fresh signer holding ``weth`` base units of WETH,
     the CEX quotes 2 % below the pools and frozen; the result and the balance changes measured."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
@@ -166,7 +168,8 @@ async def run_arb(arb_stack: ArbStack, weth: int, **kw: object) -> tuple[Arbitra
     try:
         await cex_cheaper(services, fp, -200)
         for venue in services.devnet.cex.values():  # no quote moves between the quote and the fills
-            await admin.market_maker(venue.rest_url, running=False)
+            # (a worker process restarting takes longer than the fast path keeps a silent book)
+            await admin.market_maker(venue.rest_url, running=crash_at is not None)
         before = {**await cex_balances(services), **chain_balances(stack, signer.address)}
         fields: dict[str, object] = {
             "request_id": uuid.uuid4().hex[:12],
@@ -182,9 +185,12 @@ async def run_arb(arb_stack: ArbStack, weth: int, **kw: object) -> tuple[Arbitra
             **kw,
         }
         request = ArbitrageRequest.model_validate(fields)
-        async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
-            handle = await CrosslaneClient(client, queue).start_arbitrage(request)
-            result = await handle.result()
+        if crash_at is None:
+            async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
+                handle = await CrosslaneClient(client, queue).start_arbitrage(request)
+                result = await handle.result()
+        else:
+            result = await crashing_run(arb_stack, queue, request, crash_at, logs)
         after = {**await cex_balances(services), **chain_balances(stack, signer.address)}
     finally:
         await fp.close()
@@ -192,6 +198,31 @@ async def run_arb(arb_stack: ArbStack, weth: int, **kw: object) -> tuple[Arbitra
             await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
         await runtime.close()
     return request, result, {key: after[key] - before[key] for key in after if after[key] != before[key]}
+
+
+async def crashing_run(
+    arb_stack: ArbStack, queue: str, request: ArbitrageRequest, crash_at: str, logs: Path | None
+) -> ArbResult:
+    """The run on a worker process SIGKILLed at ``crash_at`` (once), then on a replacement."""
+    assert logs is not None
+    stack = arb_stack.stack
+    once = logs / "crashed"
+    crashing = worker_process(
+        stack, queue, logs / "worker-1.log", CROSSLANE_CRASH_AT=crash_at, CROSSLANE_CRASH_ONCE_FILE=str(once)
+    )
+    replacement = None
+    try:
+        await crashing.wait_polling()
+        client = await crosslane_client(stack, queue)
+        handle = await client.start_arbitrage(request)
+        assert await crashing.wait_killed() == -9
+        assert once.exists()
+        replacement = worker_process(stack, queue, logs / "worker-2.log")
+        return await handle.result()
+    finally:
+        crashing.stop()
+        if replacement is not None:
+            replacement.stop()
 
 
 async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
@@ -229,3 +260,19 @@ async def test_a_dex_leg_failing_after_the_cex_leg_filled_is_unwound_within_the_
     quote_moved = sum(a for (_, ccy), a in measured.items() if ccy == "USDT")
     asset_net = sum(a for (_, ccy), a in measured.items() if ccy == "ETH")
     assert result.realised_profit == quote_moved + asset_net * result.asset_price
+
+
+@pytest.mark.parametrize("point", ["cex.after_route", "dex.before_swap", "arb.before_finish"])
+async def test_a_worker_killed_at_a_leg_boundary_never_executes_a_leg_twice(
+    arb_stack: ArbStack, tmp_path: Path, point: str
+) -> None:
+    request, result, measured = await run_arb(arb_stack, 5 * 10**18, crash_at=point, logs=tmp_path)
+    assert result.outcome is ArbOutcome.COMPLETED, result.reason
+    assert {(c.place, c.currency): c.amount for c in result.changes} == measured
+    # one buy of 0.5 ETH on the venues (less its fee in ETH), one sale of 0.5 WETH on the chain
+    cex_fills = await cex_children(arb_stack, request.workflow_id)
+    fee = sum(c.fee for c in cex_fills if c.fee_currency == "ETH")
+    assert sum(a for (place, ccy), a in measured.items() if ccy == "ETH") == Decimal("0.5") - fee
+    assert measured[(CHAIN, "WETH")] == Decimal("-0.5")
+    [run] = [r for r in ArbBook(arb_stack.stack.ledger()).runs() if r.request_id == request.request_id]
+    assert run.state == "completed" and len(run.legs) == 2
