@@ -183,7 +183,7 @@ class Arbitrage:
         decimals = self._quote.asset_decimals.get(venue.chain, 18)
         amount = int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
         swap = SwapRequest(
-            request_id=f"{workflow.info().workflow_id}.{leg}",
+            request_id=f"{request.workflow_id}.{leg}",
             chain=venue.chain,
             signer=request.signer,
             token_in=request.asset if side is Side.SELL else request.quote,
