@@ -18,6 +18,7 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.live import follow_runs
+from crosslane.cli.showcase_arbitrage import arbitrage_step
 from crosslane.cli.showcase_markets import cex_step, dex_steps
 from crosslane.cli.showcase_solana import solana_step
 from crosslane.cli.stack import dev_signers, stack_up
@@ -120,8 +121,7 @@ async def run_showcase(out: Console) -> None:
         spike = max(50 * low, 5 * GWEI)
         with hold_base_fee(anvil, spike):  # held on every block, so the first attempt can never mine
             out.print(
-                f"  sent at max fee {format_gwei(low)}; base fee raised to {format_gwei(spike)}: "
-                "the tx cannot be mined"
+                f"  sent at max fee {format_gwei(low)}; base fee raised to {format_gwei(spike)}: the tx cannot be mined"
             )
             follow = asyncio.ensure_future(_follow(out, client, [handle], "stuck transfer"))
             await mine_until(follow.done, anvil, 0.5)
@@ -185,6 +185,7 @@ async def run_showcase(out: Console) -> None:
         out.print(f"    why: {b.reason}", soft_wrap=True)
 
     await solana_step(out, client, devnet, run)
+    await arbitrage_step(out, client, devnet, dave, run)
 
     out.rule("watch it in the Temporal UI")
     out.print(f"  all runs: {stack.ui_url}/namespaces/{cfg.temporal_namespace}/workflows")
