@@ -7,9 +7,11 @@ venue and on the chain."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -43,6 +45,7 @@ from crosslane.money import from_base_units
 from crosslane.routing.side import Side
 from devnet.cex import admin_client as admin
 from devnet.sandbox import Sandbox, sandbox
+from tests.e2e.test_entry_points import temporal_start_with
 from tests.support.fastpath import FastPathProcess, fastpath_config
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
 from workers.orchestrator import workflow_runner
@@ -63,9 +66,9 @@ class ArbStack:
     fastpath: FastPathProcess
 
 
-@pytest.fixture(scope="module")
-async def arb_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ArbStack]:
-    home = tmp_path_factory.mktemp("arb")
+@asynccontextmanager
+async def arb_sandbox(home: Path) -> AsyncIterator[ArbStack]:
+    """A stack whose devnet runs the CEX simulators, and a fast path (price-only routing) on them."""
     async with sandbox(home, cex=True) as services:
         stack = Stack(services)
         stack.ledger().migrate()
@@ -77,6 +80,12 @@ async def arb_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[A
             yield ArbStack(stack, process)
         finally:
             process.stop()
+
+
+@pytest.fixture(scope="module")
+async def arb_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ArbStack]:
+    async with arb_sandbox(tmp_path_factory.mktemp("arb")) as stacked:
+        yield stacked
 
 
 def worker(client: object, runtime: ChainRuntime, queue: str, socket: Path, limits: ArbRiskLimits) -> Worker:
@@ -152,7 +161,12 @@ Balances = dict[tuple[str, str], Decimal]
 
 
 async def run_arb(
-    arb_stack: ArbStack, weth: int, crash_at: str | None = None, logs: Path | None = None, **kw: object
+    arb_stack: ArbStack,
+    weth: int,
+    crash_at: str | None = None,
+    logs: Path | None = None,
+    via_temporal_cli: bool = False,
+    **kw: object,
 ) -> tuple[ArbitrageRequest, ArbResult, Balances]:
     """One CEX-buy / DEX-sell run with a fresh signer holding ``weth`` base units of WETH,
     the CEX quotes 2 % below the pools and frozen; the result and the balance changes measured."""
@@ -187,7 +201,12 @@ async def run_arb(
         request = ArbitrageRequest.model_validate(fields)
         if crash_at is None:
             async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
-                handle = await CrosslaneClient(client, queue).start_arbitrage(request)
+                if via_temporal_cli:  # plain JSON, as an operator types it
+                    body = json.dumps(request.model_dump(mode="json", exclude_defaults=True))
+                    await temporal_start_with(stack, "Arbitrage", queue, request.workflow_id, "--input", body)
+                    handle = client.get_workflow_handle(request.workflow_id, result_type=ArbResult)
+                else:
+                    handle = await CrosslaneClient(client, queue).start_arbitrage(request)
                 result = await handle.result()
         else:
             result = await crashing_run(arb_stack, queue, request, crash_at, logs)
@@ -225,9 +244,12 @@ async def crashing_run(
             replacement.stop()
 
 
-async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+@pytest.mark.parametrize("via_temporal_cli", [False, True], ids=["sdk", "temporal-cli"])
+async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(
+    arb_stack: ArbStack, via_temporal_cli: bool
+) -> None:
     stack = arb_stack.stack
-    request, result, measured = await run_arb(arb_stack, 5 * 10**18)
+    request, result, measured = await run_arb(arb_stack, 5 * 10**18, via_temporal_cli=via_temporal_cli)
     assert result.outcome is ArbOutcome.COMPLETED, result.reason
     cex_fills = await cex_children(arb_stack, request.workflow_id)
     reported = {(c.place, c.currency): c.amount for c in result.changes}

@@ -12,9 +12,7 @@ intended change to workflows/arbitrage.py, record new histories under new names.
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 from activities.runtime import ChainRuntime
@@ -22,10 +20,9 @@ from connectors.evm.signer import LocalKeySigner, SignerRegistry
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbRiskLimits, ArbVenue
 from crosslane.domain.tx import FeePolicy
-from devnet.sandbox import FastPathProcess, sandbox
-from tests.e2e.test_arbitrage import CHAIN, SYMBOL, cex_cheaper, worker
+from devnet.sandbox import FastPathProcess
+from tests.e2e.test_arbitrage import CHAIN, SYMBOL, arb_sandbox, cex_cheaper, worker
 from tests.replay.record import save_histories
-from tests.support.fastpath import fastpath_config
 from tests.support.stack import Stack
 
 GWEI = 10**9
@@ -79,18 +76,8 @@ async def record(stack: Stack, fastpath: FastPathProcess) -> None:
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp)
-        async with sandbox(home, cex=True) as services:
-            stack = Stack(services)
-            stack.ledger().migrate()
-            config = fastpath_config(services.devnet, home, [SYMBOL]).model_copy(
-                update={"latency_penalty_bps_per_ms": Decimal(0)}
-            )
-            fastpath = FastPathProcess(config, home, dict(os.environ))
-            try:
-                await record(stack, fastpath)
-            finally:
-                fastpath.stop()
+        async with arb_sandbox(Path(tmp)) as stacked:
+            await record(stacked.stack, stacked.fastpath)
 
 
 if __name__ == "__main__":
