@@ -100,9 +100,12 @@ class Arbitrage:
             return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}", [])
 
         self._run.set(ArbState.QUOTING, "pricing both legs")
-        if not (await self._priced("plan")).viable:
-            return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
-        quote = await self._priced("recheck")  # right before the legs: the floor must still hold
+        try:
+            if not (await self._priced("plan")).viable:
+                return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
+            quote = await self._priced("recheck")  # right before the legs: the floor must still hold
+        except ActivityError as exc:  # a venue or chain that cannot quote: nothing was sent
+            return await self._finish(ArbOutcome.ABORTED, f"could not price the legs: {_why(exc)}", [])
         if not quote.viable:
             return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
 
@@ -156,9 +159,7 @@ class Arbitrage:
             else:
                 result = await self._dex(leg.leg, leg.venue, side, self._request.size, leg.slippage_bps)
         except (ActivityError, ChildWorkflowError) as exc:
-            cause = exc.cause
-            why = f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause or exc)
-            result = LegResult(leg=leg.leg, venue=leg.venue.describe(), state=LegState.FAILED, detail=why)
+            result = LegResult(leg=leg.leg, venue=leg.venue.describe(), state=LegState.FAILED, detail=_why(exc))
         self._leg_state(leg.leg, result.state, result.detail)
         return result
 
@@ -230,8 +231,7 @@ class Arbitrage:
                 bps = int(max(room, Decimal(0)) / market * 10_000) if market > 0 else 0
                 result = await self._dex(LegName.UNWIND, venue, side, size, min(bps, MAX_SLIPPAGE_BPS))
         except (ActivityError, ChildWorkflowError) as exc:
-            cause = exc.cause
-            why = f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause or exc)
+            why = _why(exc)
             result = LegResult(
                 leg=LegName.UNWIND,
                 venue=venue.describe() if venue else "",
@@ -286,3 +286,9 @@ class Arbitrage:
             legs=dict(self._legs),
             leg_detail=dict(self._leg_detail),
         )
+
+
+def _why(exc: ActivityError | ChildWorkflowError) -> str:
+    """The step's business error as ``Type: message``."""
+    cause = exc.cause
+    return f"{cause.type}: {cause.message}" if isinstance(cause, ApplicationError) else str(cause or exc)

@@ -92,7 +92,7 @@ class FakeMarket:
     profits: dict[str, str] = field(default_factory=lambda: {"plan": "10", "recheck": "10"})
     cex_price: dict[str, Decimal] = field(default_factory=dict)  # step -> fill price (absent: fills at 3000)
     cex_fail: set[str] = field(default_factory=set)
-    dex_reverts: bool = False
+    quote_error: str | None = None
     orders: list[str] = field(default_factory=list)
     swaps: list[str] = field(default_factory=list)
 
@@ -101,6 +101,8 @@ class FakeMarket:
 
         @activity.defn(name=ArbActivity.QUOTE)
         async def arb_quote(inp: QuoteInput) -> ArbQuote:
+            if market.quote_error:
+                raise ApplicationError(market.quote_error, type="InvalidRequest", non_retryable=True)
             profit = Decimal(market.profits[inp.phase])
             floor = inp.request.min_profit
             return ArbQuote(
@@ -269,3 +271,13 @@ async def test_a_failed_first_leg_and_a_failed_second_leg_abort_with_nothing_don
     result = await run(env, market, ledger, request(), ArbRiskLimits())
     assert result.outcome is ArbOutcome.ABORTED and result.realised_profit == 0
     assert "no leg filled" in result.reason
+
+
+async def test_a_leg_that_cannot_be_priced_aborts_and_frees_its_slot(env: WorkflowEnvironment, ledger: Ledger) -> None:
+    limits = ArbRiskLimits(max_concurrent=1)
+    broken = FakeMarket(quote_error="no venue can trade ETH/USDT now (binance: no book yet)")
+    first = await run(env, broken, ledger, request(), limits)
+    assert first.outcome is ArbOutcome.ABORTED and "could not price the legs: InvalidRequest: no venue" in first.reason
+    assert broken.orders == []
+    second = await run(env, FakeMarket(), ledger, request(), limits)  # the one slot is free again
+    assert second.outcome is ArbOutcome.COMPLETED, second.reason
