@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Crosslane orchestrator worker (and the `crosslane` CLI). No Node: the npm side
-# (anvil, contract artifacts) belongs to the devnet, which does not run in production.
+# (anvil, contract artifacts) belongs to the devnet, which does not run in production and
+# is not in the product wheel (it is its own distribution, crosslane-devnet).
 #
 #   docker build -t crosslane .
 #   docker run --rm crosslane crosslane --help
@@ -22,7 +23,6 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY workers ./workers
 COPY connectors ./connectors
-COPY devnet ./devnet
 RUN /opt/venv/bin/pip install . \
  && /opt/venv/bin/python -c "import crosslane.cli.main, workers.orchestrator"
 

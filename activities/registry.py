@@ -8,6 +8,7 @@ from typing import Any
 from activities.arbitrage import ArbActivities, limits_from_env
 from activities.bridge import BridgeActivities
 from activities.cex import CexActivities
+from activities.cex_transfer import CexTransferActivities
 from activities.dex_liquidity import DexLiquidityActivities
 from activities.dex_swap import DexSwapActivities
 from activities.recovery import RecoveryActivities
@@ -43,4 +44,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_record_failure,
         *SolanaActivities(runtime).all(),
         *ArbActivities(runtime, limits_from_env()).all(),
+        *CexTransferActivities(runtime).all(),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
+from connectors.cex.config import VenueConfig
 from connectors.evm.client import EvmClient
 from connectors.evm.signer import SignerRegistry
 from connectors.evm.submission import PrivateRelay, PublicMempool, TxSubmitter
@@ -12,6 +13,7 @@ from crosslane.config import Settings
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.errors import InvalidRequest
 from crosslane.ledger import Ledger
+from crosslane.registry import configured_registry
 
 
 @dataclass
@@ -19,17 +21,23 @@ class ChainRuntime:
     ledger: Ledger
     chains: ChainRegistry
     signers: SignerRegistry
+    venues: dict[str, VenueConfig] = field(default_factory=dict)  # the registry's exchanges
     _clients: dict[str, EvmClient] = field(default_factory=dict)
     _relays: dict[str, PrivateRelay] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ChainRuntime:
+        """Chains from the registry file (``CROSSLANE_REGISTRY`` or the home's): a worker
+        without one refuses to start, saying where it looked."""
+        registry = configured_registry(settings)
+        chains = ChainRegistry.from_registry(registry)
         ledger = Ledger(settings.db_url)
         ledger.migrate()
         return cls(
             ledger=ledger,
-            chains=ChainRegistry.load(settings.devnet_state_path),
+            chains=chains,
             signers=SignerRegistry.from_env(),
+            venues={name: VenueConfig.from_registry(name, v) for name, v in registry.venues.items()},
         )
 
     def chain(self, name: str) -> ChainConfig:

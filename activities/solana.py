@@ -35,6 +35,7 @@ from connectors.solana.transactions import (
     spl_transfer,
 )
 from crosslane.crashpoints import crash_point
+from crosslane.domain.families import chain_key
 from crosslane.domain.solana import (
     NATIVE,
     SOL_DECIMALS,
@@ -167,6 +168,9 @@ class SolanaActivities:
             SOL_STEP,
             "sol_transfer",
             detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
+            family="solana",
+            chain=chain_key("solana", cluster.name),
+            account=request.signer,
         )
         return plan
 
@@ -235,9 +239,7 @@ class SolanaActivities:
         except BlockhashExpired:
             return SolSendResult(outcome=SendOutcome.BLOCKHASH_EXPIRED, signature=record.signature)
         except BroadcastRejected as exc:
-            await asyncio.to_thread(
-                self.attempts.mark, record.signature, SolanaAttemptStatus.REJECTED, error=str(exc)
-            )
+            await asyncio.to_thread(self.attempts.mark, record.signature, SolanaAttemptStatus.REJECTED, error=str(exc))
             raise
         await asyncio.to_thread(self.attempts.mark, record.signature, SolanaAttemptStatus.SENT)
         crash_point("sol.after_send", inp.workflow_id)
@@ -272,9 +274,7 @@ class SolanaActivities:
         if confirmation is None:
             await asyncio.to_thread(self.attempts.mark, inp.signature, SolanaAttemptStatus.EXPIRED)
             return SolConfirmResult(outcome=ConfirmOutcome.EXPIRED)
-        await asyncio.to_thread(
-            self.attempts.mark, inp.signature, SolanaAttemptStatus.LANDED, slot=confirmation.slot
-        )
+        await asyncio.to_thread(self.attempts.mark, inp.signature, SolanaAttemptStatus.LANDED, slot=confirmation.slot)
         return SolConfirmResult(
             outcome=ConfirmOutcome.LANDED, slot=confirmation.slot, commitment=confirmation.commitment
         )

@@ -47,7 +47,6 @@ from bench.stats import percentile
 from connectors.bridges.wormhole_api import fetch_signed_vaa
 from connectors.bridges.wormhole_vaa import emitter_bytes32
 from crosslane.client import CrosslaneClient, connect_temporal
-from crosslane.config import Settings
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeState
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 from crosslane.ledger import Ledger
@@ -476,14 +475,7 @@ async def main(count: int, routes: Sequence[str], rounds: int) -> None:
                 await worker.wait_polling()
                 if BridgeRoute.ACROSS in routes:
                     await dn.top_up_relayer(rounds * 2 * (count + (1 if count > 1 else 0)))
-                settings = Settings(
-                    home=sb.home,
-                    temporal_address=sb.temporal_address,
-                    task_queue=queue,
-                    db_url_override=sb.db_url,
-                    devnet_state_override=str(sb.devnet_state_path),
-                )
-                client = CrosslaneClient(await connect_temporal(settings), queue)
+                client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
                 print(
                     f"stack up in {time.perf_counter() - run_started:.1f} s; {count} transfers of "
                     f"{from_base_units_compact(AMOUNT, 6)} {ASSET} {SOURCE} -> {DESTINATION} per batch"

@@ -24,7 +24,6 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from bench.stats import Run
 from crosslane.client import CrosslaneClient, connect_temporal
-from crosslane.config import Settings
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 from crosslane.ledger import Ledger
 from devnet.anvil import rpc_call
@@ -48,8 +47,16 @@ async def raw_web3(url: str, chain_id: int, count: int, to: str) -> Run:
 
     async def transfer(nonce: int) -> float:
         started = time.perf_counter()
-        tx = {"type": 2, "chainId": chain_id, "nonce": nonce, "to": to, "value": 1, "gas": 21_000,
-              "maxFeePerGas": 2 * base + GWEI // 10, "maxPriorityFeePerGas": GWEI // 10}
+        tx = {
+            "type": 2,
+            "chainId": chain_id,
+            "nonce": nonce,
+            "to": to,
+            "value": 1,
+            "gas": 21_000,
+            "maxFeePerGas": 2 * base + GWEI // 10,
+            "maxPriorityFeePerGas": GWEI // 10,
+        }
         tx_hash = await w3.eth.send_raw_transaction(account.sign_transaction(tx).raw_transaction)
         await w3.eth.wait_for_transaction_receipt(tx_hash, timeout=120, poll_latency=POLL_S)
         return time.perf_counter() - started
@@ -68,15 +75,19 @@ async def temporal_lifecycles(sb: Sandbox, url: str, count: int, to: str, round_
     worker = WorkerProcess(sb.env(queue, CROSSLANE_SIGNER_KEYS=key), sb.home / f"worker-{queue}.log")
     try:
         await worker.wait_polling()
-        settings = Settings(home=sb.home, temporal_address=sb.temporal_address, task_queue=queue,
-                            db_url_override=sb.db_url, devnet_state_override=str(sb.devnet_state_path))
-        client = CrosslaneClient(await connect_temporal(settings), queue)
+        client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
 
         async def transfer(i: int) -> float:
             started = time.perf_counter()
-            request = TxRequest(request_id=f"{queue}-{i}", chain=CHAIN, signer=signer, to=to, value=1,
-                                fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
-                                policy=ReplacementPolicy(poll_interval_ms=int(POLL_S * 1000)))
+            request = TxRequest(
+                request_id=f"{queue}-{i}",
+                chain=CHAIN,
+                signer=signer,
+                to=to,
+                value=1,
+                fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
+                policy=ReplacementPolicy(poll_interval_ms=int(POLL_S * 1000)),
+            )
             await (await client.start_tx(request)).result()
             return time.perf_counter() - started
 
@@ -112,8 +123,9 @@ async def main(count: int, rounds: int) -> None:
             print(f"median of {rounds} rounds, {count} transfers each:")
             print(f"  raw web3:  {raw_tps:.1f} transfers/s, p50 {raw_p50:.1f} ms, p99 {raw_p99:.1f} ms")
             print(f"  Temporal:  {dur_tps:.1f} lifecycles/s, p50 {dur_p50:.1f} ms, p99 {dur_p99:.1f} ms")
-            print(f"  ratio (raw / Temporal): throughput {raw_tps / dur_tps:.2f}x, "
-                  f"p50 latency {dur_p50 / raw_p50:.2f}x")
+            print(
+                f"  ratio (raw / Temporal): throughput {raw_tps / dur_tps:.2f}x, p50 latency {dur_p50 / raw_p50:.2f}x"
+            )
 
 
 if __name__ == "__main__":

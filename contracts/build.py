@@ -9,9 +9,11 @@ Usage: ``.venv/bin/python -m contracts.build`` or ``python contracts/build.py``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,17 +36,54 @@ class CompileError(RuntimeError):
     """solc reported at least one error."""
 
 
-def _solc_dir() -> Path:
-    path = NODE_MODULES / "solc"
+@dataclass(frozen=True)
+class Build:
+    """One solc run: which npm solc, which source units, which settings, which contracts kept.
+
+    Our own sources use the project's solc; SushiSwap's MasterChef (its npm package ships
+    sources and ABIs, no bytecode) is compiled from ``node_modules`` with the 0.6.12 it was
+    written for, its OpenZeppelin 3.x imports remapped to the pinned 3.x package.
+    """
+
+    solc_package: str
+    settings: dict[str, Any]
+    units: tuple[str, ...] = ()  # repo-relative or node_modules-relative; empty: contracts/*.sol
+    keep: frozenset[str] | None = None  # contract names to write; None: every one in ``units``
+
+    def sources(self) -> dict[str, dict[str, str]]:
+        if not self.units:
+            # Source unit names are repo-relative so the metadata hash is path-independent.
+            return {f"contracts/{p.name}": {"content": p.read_text()} for p in sorted(CONTRACTS_DIR.glob("*.sol"))}
+        return {unit: {"content": (NODE_MODULES / unit).read_text()} for unit in self.units}
+
+
+_OUTPUTS = {"*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]}}
+LOCAL = Build("solc", SETTINGS)
+SUSHISWAP = Build(
+    "solc-0.6.12",
+    {
+        "optimizer": {"enabled": True, "runs": 200},
+        "evmVersion": "istanbul",  # 0.6.12's newest; what MasterChef was built for
+        "remappings": ["@openzeppelin/contracts/=openzeppelin-contracts-3/"],
+        "outputSelection": _OUTPUTS,
+    },
+    units=("@sushiswap/core/contracts/MasterChef.sol", "@sushiswap/core/contracts/SushiToken.sol"),
+    keep=frozenset({"MasterChef", "SushiToken"}),
+)
+BUILDS: tuple[Build, ...] = (LOCAL, SUSHISWAP)
+
+
+def _solc_dir(package: str = "solc") -> Path:
+    path = NODE_MODULES / package
     if not (path / "package.json").exists():
-        raise CompileError(f"npm solc not found at {path}; run `npm ci` in {REPO_ROOT}")
+        raise CompileError(f"npm {package} not found at {path}; run `npm ci` in {REPO_ROOT}")
     return path
 
 
-def solc_version() -> str:
+def solc_version(package: str = "solc") -> str:
     node = node_runtime()
     out = subprocess.run(
-        node.command("node", "-e", "process.stdout.write(require(process.argv[1]).version())", str(_solc_dir())),
+        node.command("node", "-e", "process.stdout.write(require(process.argv[1]).version())", str(_solc_dir(package))),
         env=node.env(),
         check=True,
         capture_output=True,
@@ -59,8 +98,8 @@ def solc_version() -> str:
 # repo-relative units under the repo root, and nothing else.
 _NODE_COMPILE = r"""
 const fs = require('fs'), path = require('path');
-const [root, nodeModules] = process.argv.slice(1);
-const solc = require(path.join(nodeModules, 'solc'));
+const [root, nodeModules, solcDir] = process.argv.slice(1);
+const solc = require(solcDir);
 function findImports(unit) {
   for (const base of [root, nodeModules]) {
     const p = path.resolve(base, unit);
@@ -75,19 +114,18 @@ process.stdout.write(solc.compile(input, { import: findImports }));
 """
 
 
-def _sources() -> dict[str, dict[str, str]]:
-    # Source unit names are repo-relative so the metadata hash is path-independent.
-    return {f"contracts/{p.name}": {"content": p.read_text()} for p in sorted(CONTRACTS_DIR.glob("*.sol"))}
+def _source_hash(text: str) -> str:
+    return "0x" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def compile_sources() -> dict[str, dict[str, Any]]:
-    """Compile contracts/*.sol; return {contract name: artifact} without writing files."""
-    _solc_dir()
-    sources = _sources()
-    std_input = {"language": "Solidity", "sources": sources, "settings": SETTINGS}
+def compile_build(build: Build) -> dict[str, dict[str, Any]]:
+    """Run one build; {contract name: artifact} without writing files."""
+    solc_dir = _solc_dir(build.solc_package)
+    sources = build.sources()
+    std_input = {"language": "Solidity", "sources": sources, "settings": build.settings}
     node = node_runtime()
     proc = subprocess.run(
-        node.command("node", "-e", _NODE_COMPILE, str(REPO_ROOT), str(NODE_MODULES)),
+        node.command("node", "-e", _NODE_COMPILE, str(REPO_ROOT), str(NODE_MODULES), str(solc_dir)),
         env=node.env(),
         check=False,
         input=json.dumps(std_input),
@@ -100,23 +138,34 @@ def compile_sources() -> dict[str, dict[str, Any]]:
     output = json.loads(proc.stdout)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     for diag in output.get("errors", []):
-        if diag.get("severity") != "error":
+        if diag.get("severity") != "error" and build is LOCAL:
             print(diag.get("formattedMessage", diag.get("message")), file=sys.stderr)
     if errors:
         raise CompileError("\n".join(e.get("formattedMessage", e["message"]) for e in errors))
 
-    version = solc_version()
+    version = solc_version(build.solc_package)
     artifacts: dict[str, dict[str, Any]] = {}
-    for unit in sources:
+    for unit, source in sources.items():
         for name, out in output["contracts"].get(unit, {}).items():
+            if build.keep is not None and name not in build.keep:
+                continue
             artifacts[name] = {
                 "contractName": name,
                 "sourceName": unit,
-                "compiler": {"version": version, "settings": SETTINGS},
+                "sourceHash": _source_hash(source["content"]),
+                "compiler": {"version": version, "settings": build.settings},
                 "abi": out["abi"],
                 "bytecode": "0x" + out["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + out["evm"]["deployedBytecode"]["object"],
             }
+    return artifacts
+
+
+def compile_sources() -> dict[str, dict[str, Any]]:
+    """Every build; {contract name: artifact} without writing files."""
+    artifacts: dict[str, dict[str, Any]] = {}
+    for build in BUILDS:
+        artifacts.update(compile_build(build))
     return artifacts
 
 

@@ -18,6 +18,8 @@ from crosslane.converter import data_converter
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbResult, ArbStatus
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
 from crosslane.domain.cex import CexExecution, CexOrderRequest
+from crosslane.domain.cex_transfer import CexTransferRequest, CexTransferResult, CexTransferStatus
+from crosslane.domain.chain_requests import ChainRequestModel
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult, LiquidityStatus
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
@@ -58,6 +60,7 @@ class CrosslaneClient:
         | BridgeRequest
         | SolTransferRequest
         | CexOrderRequest
+        | CexTransferRequest
         | ArbitrageRequest,
         result_type: type[R],
         summary: str,
@@ -147,10 +150,27 @@ class CrosslaneClient:
     async def bridge_status(self, request_id: str) -> BridgeStatus:
         return await self.bridge_handle(request_id).query("status", result_type=BridgeStatus)
 
+    async def start_cex_transfer(self, request: CexTransferRequest) -> WorkflowHandle[object, CexTransferResult]:
+        """Start (or join) the CexTransfer for ``request.request_id`` (workflow id ``cex-transfer-<id>``)."""
+        where = f"to {request.address} on" if request.direction == "withdraw" else f"from {request.address} on"
+        summary = f"{request.direction} {request.amount} {request.asset} {request.venue} {where} {request.chain}"
+        return await self._start_once("CexTransfer", request, CexTransferResult, summary)
+
+    async def cex_transfer_status(self, request_id: str) -> CexTransferStatus:
+        handle = self._handle("cex-transfer-", request_id, CexTransferResult)
+        return await handle.query("status", result_type=CexTransferStatus)
+
     async def start_sol(self, request: SolTransferRequest) -> WorkflowHandle[object, SolResult]:
         """Start (or join) the SolanaTransaction for ``request.request_id`` (workflow id ``sol-<id>``)."""
         summary = f"{request.amount} {request.asset} {request.signer} -> {request.recipient} on {request.cluster}"
         return await self._start_once(SOL_WORKFLOW, request, SolResult, summary)
+
+    async def start_chain_request(self, request: ChainRequestModel) -> WorkflowHandle[object, object]:
+        """Start (or join) the run of a request of any chain family (``ChainRequest``, e.g.
+        from ``parse_chain_request``): the request names its workflow, so no family is asked
+        about here. The result is the workflow's result as plain JSON."""
+        summary = f"{request.family} request {request.request_id}"
+        return await self._start_once(request.workflow_type, request, object, summary)
 
     def sol_handle(self, request_id: str) -> WorkflowHandle[object, SolResult]:
         return self._handle("sol-", request_id, SolResult)

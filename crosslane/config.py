@@ -60,13 +60,14 @@ class Settings:
     temporal_namespace: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TEMPORAL_NAMESPACE", "default"))
     task_queue: str = field(default_factory=lambda: os.environ.get("CROSSLANE_TASK_QUEUE", TASK_QUEUE))
     db_url_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DB_URL"))
-    devnet_state_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_STATE"))
     registry_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_REGISTRY"))
     ui_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_TEMPORAL_UI_PORT", "8233")))
     devnet_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
     )
-    cex_ports_spec: str = field(default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612"))
+    cex_ports_spec: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612,kraken=8613")
+    )
     solana_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_SOLANA_PORT", "8899")))
 
     @property
@@ -85,8 +86,8 @@ class Settings:
 
     @property
     def devnet_state_path(self) -> Path:
-        if self.devnet_state_override:
-            return Path(self.devnet_state_override)
+        """The embedded stack's devnet state file. Only the stack commands read it (the
+        product reads :attr:`registry_path`); it leaves with them for the devnet package."""
         return self.home / "devnet.json"
 
     @property
@@ -96,6 +97,15 @@ class Settings:
         if self.registry_override:
             return Path(self.registry_override).expanduser()
         return self.home / "registry.yaml"
+
+    @property
+    def registry_why(self) -> str:
+        """Why :attr:`registry_path` is where it is, for messages."""
+        if self.registry_override:
+            return "named by CROSSLANE_REGISTRY"
+        home = resolve_home()
+        why = home.why if home.path == self.home else "the caller's settings"
+        return f"registry.yaml in the home {self.home}, chosen by {why}"
 
 
 def _ports(spec: str) -> dict[str, int]:

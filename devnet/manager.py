@@ -11,8 +11,8 @@ Usage::
     registry_path(state_path)                     # registry.yaml beside it: the product's registry format
     devnet_down()                                 # stop what the state file records
 
-    # exchange simulators (Binance, OKX dialects) with market makers: cex=True
-    state = await devnet_up(cex=True)                # ports 8611/8612, or cex_ports={...}
+    # exchange simulators (Binance, OKX, Kraken dialects) with market makers: cex=True
+    state = await devnet_up(cex=True)                # ports 8611/8612/8613, or cex_ports={...}
     state.cex["binance"].rest_url                 # replace ccxt's urls['api'] origins with these
     state.cex["okx"].credentials_file             # API keys of the devnet accounts (mode 600)
 
@@ -41,23 +41,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from crosslane.config import settings
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, pid_cmdline, stop_pid
 from devnet.across import devnet as across_devnet
-from devnet.anvil import (
-    AnvilProcess,
-    DevnetError,
-    dev_addresses,
-    find_free_port,
-    pid_alive,
-    pid_cmdline,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import AnvilProcess, DevnetError, dev_addresses, find_free_port, rpc_call, start_anvil
 from devnet.cex import accounts as cex_accounts
 from devnet.cex.binance.profile import PROFILE as BINANCE_PROFILE
-from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, spawn_venue, wait_venue
+from devnet.cex.kraken.profile import PROFILE as KRAKEN_PROFILE
+from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
 from devnet.private_relay import relay_state_sync
@@ -73,6 +64,7 @@ from devnet.state import (
     ProcessInfo,
     ProcessStatus,
     SimulatedVenue,
+    default_state_path,
 )
 from devnet.uniswap import deploy_uniswap
 from devnet.wormhole import devnet as wormhole_devnet
@@ -101,8 +93,8 @@ DEFAULT_CHAINS: tuple[ChainSpec, ...] = (
     ChainSpec("devnet-b", 31338, 8546),
 )
 
-DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612}
-VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE}
+DEFAULT_CEX_PORTS: dict[str, int] = {"binance": 8611, "okx": 8612, "kraken": 8613}
+VENUE_PROFILES = {"binance": BINANCE_PROFILE, "okx": OKX_PROFILE, "kraken": KRAKEN_PROFILE}
 _PROCESS_MARKERS = {
     "anvil": "anvil",
     "rpc_proxy": "devnet.rpc_proxy",
@@ -121,7 +113,7 @@ def cex_credentials_path(state_path: Path) -> Path:
 
 
 def _state_path(state_path: Path | str | None) -> Path:
-    return Path(state_path) if state_path is not None else settings().devnet_state_path
+    return Path(state_path) if state_path is not None else default_state_path()
 
 
 @contextlib.contextmanager
@@ -327,8 +319,8 @@ async def devnet_up(
 
     ``ports`` maps chain name to anvil port (defaults 8545/8546); proxies always take free
     ports. ``block_time`` (seconds) switches from automine to interval mining. ``cex`` also
-    starts the Binance and OKX simulators with their market makers (``cex_ports`` maps venue
-    to port, defaults 8611/8612; ``cex_seed`` seeds the shared price path); their API
+    starts the Binance, OKX and Kraken simulators with their market makers (``cex_ports`` maps venue
+    to port, defaults 8611/8612/8613; ``cex_seed`` seeds the shared price path); their API
     credentials go to :func:`cex_credentials_path`, never into the state file. ``private_relay``
     starts a private relay stand-in per chain (:mod:`devnet.private_relay`, including what it
     holds every second) and records it as the chain's ``private_relay_url``. ``wormhole``
@@ -360,13 +352,18 @@ async def devnet_up(
                     raise DevnetError(
                         f"a devnet is already up at {path} with {conflict}; run `crosslane devnet down` first"
                     )
+                write_devnet_registry(existing, path)  # in this version's format
                 return existing
             _stop_recorded(existing)  # stale: clear leftovers, then start afresh
             path.unlink(missing_ok=True)
-        venue_ports = {**DEFAULT_CEX_PORTS, **(cex_ports or {})}
-        return await _start(
-            path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port
+        # A caller naming some venues' ports (tests) gets free ports for the rest, never the
+        # fixed defaults another devnet may hold.
+        venue_ports = (
+            dict(DEFAULT_CEX_PORTS)
+            if cex_ports is None
+            else {**{venue: find_free_port() for venue in DEFAULT_CEX_PORTS}, **cex_ports}
         )
+        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
 
 
 async def _start(
@@ -462,6 +459,8 @@ async def _start(
                 if p.kind == "private_relay"
             ),
         )
+        anvil_urls = {name: a.url for name, a in anvils.items()}
+        await asyncio.gather(*(asyncio.to_thread(configure_wallet, v, list(deployed), anvil_urls) for v in venues))
         wormhole = None
         if options.wormhole:
             anvil_urls = {name: a.url for name, a in anvils.items()}

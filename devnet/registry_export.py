@@ -1,5 +1,7 @@
 """The devnet's world as a registry file (the product's format), written beside its state file.
 
+This is the only way the product learns about the devnet: workers, the CLI and the fast
+path read the registry file (``registry.yaml`` in the home), never the state file.
 Everything here comes from the :class:`DevnetState` ``devnet_up`` builds; the file holds
 public addresses and URLs only (venue credentials are a reference to the devnet's
 credentials file, never its keys).
@@ -24,6 +26,9 @@ from crosslane.registry.model import (
     SolanaChain,
 )
 from devnet.state import DevnetState, SimulatedVenue
+
+FASTPATH_SYMBOLS = ("BTC/USDT", "ETH/USDT")  # listed by every simulator; the books the fast path keeps
+VENUE_CODES = {"WETH": "ETH", "WBTC": "BTC", "USDC": "USDC"}  # the asset map's join of tokens and venues' codes
 
 
 def registry_path(state_path: Path) -> Path:
@@ -68,7 +73,8 @@ def _assets(state: DevnetState) -> dict[str, Asset]:
                 symbol=None if mint.symbol == key else mint.symbol,
                 token_program=mint.token_program,
             )
-    return {key: Asset(chains=on) for key, on in sorted(chains.items())}
+    venues = {key: {name: VENUE_CODES[key] for name in state.cex} for key in chains if key in VENUE_CODES}
+    return {key: Asset(chains=on, venues=venues.get(key, {})) for key, on in sorted(chains.items())}
 
 
 def _venue(venue: SimulatedVenue) -> ExchangeVenue:
@@ -79,6 +85,8 @@ def _venue(venue: SimulatedVenue) -> ExchangeVenue:
         maker_bps=venue.maker_bps,
         taker_bps=venue.taker_bps,
         credentials=CredentialRef(secrets_file=venue.credentials_file, accounts=venue.accounts),
+        rate_limit=False,  # the simulators enforce their own limits; ccxt need not pace itself
+        symbols=list(FASTPATH_SYMBOLS),
     )
 
 
@@ -99,7 +107,7 @@ def devnet_registry(state: DevnetState) -> Registry:
     if state.solana is not None:
         chains[state.solana.name] = _solana_chain(state.solana)
     assets = _assets(state)
-    endpoints = state.registry().bridges
+    endpoints = state.bridge_endpoints()
     bridges = Bridges(wormhole=endpoints.wormhole, across=endpoints.across)
     routes = _routes(bridges, assets, list(state.chains))
     return Registry(

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from crosslane.config import Settings
+from crosslane.embedded.processes import spawn, stop_pid
+from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.fastpath.client import FastPathClient, FastPathError
-from devnet.anvil import REPO_ROOT, find_free_port, spawn, stop_pid
+from devnet.anvil import REPO_ROOT, find_free_port
 from devnet.manager import devnet_down, devnet_up
-from devnet.state import DevnetState
-from devnet.temporal_server import start_dev_server, wait_ready
+from devnet.registry_export import registry_path
+from devnet.state import STATE_FILE, DevnetState
 from workers.fastpath.server import FastPathConfig
 
 
@@ -33,6 +35,11 @@ class Sandbox:
     devnet_state_path: Path
     db_url: str
 
+    @property
+    def registry_path(self) -> Path:
+        """The registry file the devnet wrote: what this sandbox's processes read."""
+        return registry_path(self.devnet_state_path)
+
     def settings(self, task_queue: str) -> Settings:
         """Settings for an in-process client or worker bound to this sandbox."""
         return Settings(
@@ -40,7 +47,7 @@ class Sandbox:
             temporal_address=self.temporal_address,
             task_queue=task_queue,
             db_url_override=self.db_url,
-            devnet_state_override=str(self.devnet_state_path),
+            registry_override=str(self.registry_path),
         )
 
     def env(self, task_queue: str, **extra: str) -> dict[str, str]:
@@ -51,7 +58,7 @@ class Sandbox:
             CROSSLANE_TEMPORAL_ADDRESS=self.temporal_address,
             CROSSLANE_TASK_QUEUE=task_queue,
             CROSSLANE_DB_URL=self.db_url,
-            CROSSLANE_DEVNET_STATE=str(self.devnet_state_path),
+            CROSSLANE_REGISTRY=str(self.registry_path),
             PYTHONPATH=str(REPO_ROOT),
         )
         env.update(extra)
@@ -82,7 +89,7 @@ async def sandbox(
     """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
     ``solana``: the Solana node (seeded) on a free port."""
     server, port = await _temporal_on_free_ports(home)
-    state_path = home / "devnet.json"
+    state_path = home / STATE_FILE
     try:
         state = await devnet_up(
             state_path,
@@ -90,7 +97,7 @@ async def sandbox(
             detached=False,
             proxies=proxies,
             cex=cex,
-            cex_ports={"binance": find_free_port(), "okx": find_free_port()} if cex else None,
+            cex_ports={venue: find_free_port() for venue in ("binance", "okx", "kraken")} if cex else None,
             wormhole=bridges,
             across=bridges,
             solana=solana,
@@ -150,7 +157,10 @@ class FastPathProcess:
         config_file.write_text(config.model_dump_json())
         self.log = home / "fastpath.log"
         self.proc = spawn(
-            [sys.executable, "-m", "workers.fastpath"], detached=False, log_path=self.log, cwd=REPO_ROOT,
+            [sys.executable, "-m", "workers.fastpath"],
+            detached=False,
+            log_path=self.log,
+            cwd=REPO_ROOT,
             env={**env, "CROSSLANE_FASTPATH_CONFIG": str(config_file), "PYTHONPATH": str(REPO_ROOT)},
         )
 

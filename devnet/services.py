@@ -12,7 +12,8 @@ import urllib.error
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, pid_alive, spawn
+from crosslane.embedded.processes import pid_alive, spawn
+from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free
 from devnet.state import ProcessInfo
 
 

@@ -1,8 +1,8 @@
-"""The devnet's one state file: what runs where, and the chains as the core reads them.
+"""The devnet's one state file: what runs where, for the devnet's own commands.
 
-Its ``chains`` key is exactly what :class:`crosslane.domain.chains.ChainRegistry` loads,
-so workers and activities find the devnet through the same file without importing this
-package. Only public addresses are stored: no keys, no mnemonic.
+The product never reads it: ``devnet_up`` writes the product's registry file beside it
+(:mod:`devnet.registry_export`), and workers, the CLI and the fast path read that. Only
+public addresses are stored: no keys, no mnemonic.
 """
 
 from __future__ import annotations
@@ -15,10 +15,18 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from crosslane.atomic import write_text_atomic
+from crosslane.config import settings
+from crosslane.domain.bridge_endpoints import AcrossEndpoints, BridgeEndpoints, WormholeEndpoints
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.domain.solana import SolanaCluster
 
 STATE_VERSION = 1
+STATE_FILE = "devnet.json"
+
+
+def default_state_path() -> Path:
+    """The embedded stack's devnet state file: ``devnet.json`` in the home."""
+    return settings().home / STATE_FILE
 
 
 class ProcessInfo(BaseModel):
@@ -98,8 +106,24 @@ class DevnetState(BaseModel):
     wormhole: WormholeInfo | None = None
     solana: SolanaCluster | None = Field(default=None, description="the Solana node, its mints (no keys)")
 
+    def bridge_endpoints(self) -> BridgeEndpoints:
+        """Where the product reaches the devnet's bridges: the guardians' API, and the Across
+        API the relayer answers (``<relayer>/api``)."""
+        wormhole = None
+        if self.wormhole is not None:
+            wormhole = WormholeEndpoints(
+                guardian_url=self.wormhole.guardian_url,
+                chain_ids=self.wormhole.chain_ids,
+                finality=self.wormhole.confirmations,
+            )
+        relayer = next((p for p in self.processes.values() if p.kind == "across_relayer"), None)
+        across = AcrossEndpoints(api_url=relayer.url.rstrip("/") + "/api") if relayer else None
+        return BridgeEndpoints(wormhole=wormhole, across=across)
+
     def registry(self) -> ChainRegistry:
-        return ChainRegistry.from_state(self.model_dump(mode="json"))
+        """The devnet as the product sees it through the registry file it writes."""
+        solana = {self.solana.name: self.solana} if self.solana is not None else {}
+        return ChainRegistry(chains=self.chains, bridges=self.bridge_endpoints(), solana=solana)
 
     def anvil_url(self, chain: str) -> str:
         """The chain's anvil itself, bypassing any fault proxy in ``rpc_urls``."""

@@ -5,10 +5,17 @@ the 0.01% tier), SwapRouter, QuoterV2, and the NonfungiblePositionManager with t
 NonfungibleTokenPositionDescriptor (its NFTDescriptor library linked in), so ``tokenURI``
 works like on mainnet. Pools: see :mod:`devnet.uniswap_seed`.
 
+SushiSwap is a V2 fork by configuration: its npm package ships sources and ABIs but no
+factory/router bytecode, so the devnet deploys the Uniswap V2 factory and Router02 bytecode
+again under a second factory (same pair code, so the same init-code hash; other pair
+addresses). Liquidity mining: Uniswap's V3Migrator and UniswapV3Staker (npm bytecode) with
+an incentive on WETH/USDC 0.05%, and SushiSwap's MasterChef (compiled from its npm source by
+``contracts/build.py``) farming the SushiSwap pairs' LP tokens, all rewarding SushiToken.
+
 Like :mod:`devnet.deploy`, every transaction is signed locally with an explicit nonce and
 gas limit and sent back to back; contract and pool addresses are known in advance (CREATE
 from the deployer's nonce, CREATE2 from the factory), and all receipts are awaited once.
-The whole plan is ~55 transactions a chain.
+The whole plan is ~75 transactions a chain.
 """
 
 from __future__ import annotations
@@ -27,15 +34,33 @@ from web3.utils.address import get_create_address
 
 from connectors.dex.create2 import sort_tokens, v2_pair_address, v3_pool_address
 from connectors.evm.client import async_http_provider
-from crosslane.domain.chains import ChainConfig, DexDeployment, DexPoolInfo
+from crosslane.domain.chains import (
+    ChainConfig,
+    DexDeployment,
+    DexPoolInfo,
+    LiquidityFarm,
+    MasterChefInfo,
+    V3Incentive,
+)
 from devnet.anvil import DEFAULT_MNEMONIC, DevnetError, dev_account
 from devnet.deploy import PRIORITY_FEE_WEI
 from devnet.uniswap_artifacts import check_init_code_hashes, creation_code
 from devnet.uniswap_seed import (
+    FARMS,
+    INCENTIVE_DURATION,
+    INCENTIVE_POOL,
+    INCENTIVE_REWARD,
+    INCENTIVE_START_LEAD,
+    MASTERCHEF_BONUS_BLOCKS,
+    STAKER_MAX_DURATION,
+    STAKER_MAX_START_LEAD,
+    SUSHI_PER_BLOCK,
+    SUSHISWAP_PAIRS,
     V2_PAIRS,
     V3_EXTRA_FEE_TIERS,
     V3_FEE_TIERS,
     V3_POOLS,
+    V2PairSeed,
     fee_label,
     v3_pool_plan,
 )
@@ -54,12 +79,20 @@ DEPLOY_GAS = {
     "NFTDescriptor": 7_000_000,  # 5.34M
     "NonfungibleTokenPositionDescriptor": 1_600_000,  # 1.20M
     "NonfungiblePositionManager": 7_200_000,  # 5.47M
+    "V3Migrator": 2_300_000,  # 1.71M
+    "UniswapV3Staker": 4_400_000,  # 3.35M
+    "SushiSwapFactory": 4_000_000,  # the Uniswap V2 factory's code, 3.05M
+    "SushiSwapRouter": 6_200_000,  # 4.76M
+    "SushiToken": 2_200_000,  # 1.62M
+    "MasterChef": 2_300_000,  # 1.75M
 }
 GAS = {
     "call": 150_000,  # token mint / approve, WETH deposit, enableFeeAmount: 34k-48k
     "v2_add_liquidity": 3_600_000,  # 2.72M: creates the pair on first liquidity
     "v3_create_pool": 6_000_000,  # 4.61M: deploys and initializes the pool
     "v3_mint": 800_000,  # 340k-610k: ticks, position, NFT
+    "create_incentive": 150_000,  # 81k
+    "masterchef_add": 200_000,  # 105k-139k: the first one grows the pool array
 }
 
 
@@ -149,11 +182,24 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
 
     # Token amounts the liquidity mints pull from the deployer, per spender.
     v3_plans = [v3_pool_plan(seed, tokens) for seed in V3_POOLS]
-    pulls: dict[str, dict[str, int]] = {v2_router: {}, position_manager: {}}
-    for pair in V2_PAIRS:
-        for symbol, whole in ((pair.token_a, pair.amount_a), (pair.token_b, pair.amount_b)):
-            address = tokens[symbol].address
-            pulls[v2_router][address] = pulls[v2_router].get(address, 0) + whole * 10 ** tokens[symbol].decimals
+    # SushiSwap: a Uniswap V2 fork by configuration, the Uniswap V2 bytecode under its own factory.
+    sushi_factory = plan.create(
+        "SushiSwapFactory", creation_code("UniswapV2Factory") + abi_encode(["address"], [deployer])
+    )
+    sushi_router = plan.create(
+        "SushiSwapRouter",
+        creation_code("UniswapV2Router02") + abi_encode(["address", "address"], [sushi_factory, weth]),
+    )
+    v2_seeds: list[tuple[str, str, tuple[V2PairSeed, ...]]] = [
+        (v2_factory, v2_router, V2_PAIRS),
+        (sushi_factory, sushi_router, SUSHISWAP_PAIRS),
+    ]
+    pulls: dict[str, dict[str, int]] = {v2_router: {}, sushi_router: {}, position_manager: {}}
+    for _factory, router, pairs in v2_seeds:
+        for pair in pairs:
+            for symbol, whole in ((pair.token_a, pair.amount_a), (pair.token_b, pair.amount_b)):
+                address = tokens[symbol].address
+                pulls[router][address] = pulls[router].get(address, 0) + whole * 10 ** tokens[symbol].decimals
     for pool_plan in v3_plans:
         for position in pool_plan.positions:
             for address, owed in ((position.token0, position.amount0_owed), (position.token1, position.amount1_owed)):
@@ -174,19 +220,21 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
             plan.call(f"approve {address}", address, "approve(address,uint256)", [spender, amount], GAS["call"])
 
     # V2 pairs: Router02 creates each pair and adds the first liquidity.
-    v2_pools = []
-    for pair in V2_PAIRS:
-        a, b = tokens[pair.token_a], tokens[pair.token_b]
-        amount_a, amount_b = pair.amount_a * 10**a.decimals, pair.amount_b * 10**b.decimals
-        plan.call(
-            f"addLiquidity {pair.token_a}/{pair.token_b}",
-            v2_router,
-            "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)",
-            [a.address, b.address, amount_a, amount_b, amount_a, amount_b, deployer, deadline],
-            GAS["v2_add_liquidity"],
-        )
-        address = v2_pair_address(v2_factory, hashes["UniswapV2Pair"], a.address, b.address)
-        v2_pools.append(_pool_info(address, a.address, b.address, f"{pair.token_a}/{pair.token_b}", V2_FEE_PIPS, None))
+    v2_pools: dict[str, list[DexPoolInfo]] = {}
+    for factory, router, pairs in v2_seeds:
+        for pair in pairs:
+            a, b = tokens[pair.token_a], tokens[pair.token_b]
+            amount_a, amount_b = pair.amount_a * 10**a.decimals, pair.amount_b * 10**b.decimals
+            plan.call(
+                f"addLiquidity {pair.token_a}/{pair.token_b} at {factory}",
+                router,
+                "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)",
+                [a.address, b.address, amount_a, amount_b, amount_a, amount_b, deployer, deadline],
+                GAS["v2_add_liquidity"],
+            )
+            address = v2_pair_address(factory, hashes["UniswapV2Pair"], a.address, b.address)
+            label = f"{pair.token_a}/{pair.token_b}"
+            v2_pools.setdefault(factory, []).append(_pool_info(address, a.address, b.address, label, V2_FEE_PIPS, None))
 
     # V3 pools: create at the seeded price, then mint every range.
     v3_pools = []
@@ -227,19 +275,30 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
             _pool_info(address, pool_plan.token0, pool_plan.token1, label, seed.fee, V3_FEE_TIERS[seed.fee])
         )
 
+    incentive_pool = next(
+        p
+        for p, plan_ in zip(v3_pools, v3_plans, strict=True)
+        if (plan_.seed.token_a, plan_.seed.token_b, plan_.seed.fee) == INCENTIVE_POOL
+    )
+    staker, incentive, masterchef = _plan_liquidity_mining(
+        plan, block, weth, v3_factory, position_manager, incentive_pool, v2_pools[sushi_factory]
+    )
+
     await _send(w3, plan, key, await w3.eth.chain_id, base_fee, chain.name, receipt_timeout)
 
     contracts = dict(chain.contracts)
     contracts.update(plan.created)
     dexes = dict(chain.dexes)
-    dexes["uniswap_v2"] = DexDeployment(
-        protocol="uniswap_v2",
-        factory=v2_factory,
-        init_code_hash=hashes["UniswapV2Pair"],
-        router=v2_router,
-        fee_tiers={V2_FEE_PIPS: None},
-        pools=v2_pools,
-    )
+    for name, factory, router in (("uniswap_v2", v2_factory, v2_router), ("sushiswap", sushi_factory, sushi_router)):
+        dexes[name] = DexDeployment(
+            protocol="uniswap_v2",
+            factory=factory,
+            init_code_hash=hashes["UniswapV2Pair"],
+            router=router,
+            fee_tiers={V2_FEE_PIPS: None},
+            pools=v2_pools[factory],
+            masterchef=masterchef if factory == sushi_factory else None,
+        )
     dexes["uniswap_v3"] = DexDeployment(
         protocol="uniswap_v3",
         factory=v3_factory,
@@ -249,8 +308,84 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
         position_manager=position_manager,
         fee_tiers=dict(V3_FEE_TIERS),
         pools=v3_pools,
+        migrator=plan.created["V3Migrator"],
+        staker=staker,
+        incentives=[incentive],
     )
     return chain.model_copy(update={"contracts": contracts, "dexes": dexes})
+
+
+def _plan_liquidity_mining(
+    plan: _Plan,
+    block: Any,
+    weth: str,
+    v3_factory: str,
+    position_manager: str,
+    incentive_pool: DexPoolInfo,
+    sushi_pools: list[DexPoolInfo],
+) -> tuple[str, V3Incentive, MasterChefInfo]:
+    """V2->V3 migration, a V3 staker incentive and MasterChef farms, all rewarding SUSHI (the
+    deployer mints the incentive's, then hands the token to MasterChef): the staker, the
+    incentive and MasterChef."""
+    deployer = plan.sender
+    plan.create(
+        "V3Migrator", creation_code("V3Migrator") + abi_encode(["address"] * 3, [v3_factory, weth, position_manager])
+    )
+    staker = plan.create(
+        "UniswapV3Staker",
+        creation_code("UniswapV3Staker")
+        + abi_encode(
+            ["address", "address", "uint256", "uint256"],
+            [v3_factory, position_manager, STAKER_MAX_START_LEAD, STAKER_MAX_DURATION],
+        ),
+    )
+    sushi = plan.create("SushiToken", creation_code("SushiToken"))
+    plan.call("mint SUSHI", sushi, "mint(address,uint256)", [deployer, INCENTIVE_REWARD], GAS["call"])
+    plan.call("approve SUSHI", sushi, "approve(address,uint256)", [staker, INCENTIVE_REWARD], GAS["call"])
+    start = int(block["timestamp"]) + INCENTIVE_START_LEAD
+    incentive = V3Incentive(
+        reward_token=sushi,
+        pool=incentive_pool.address,
+        start_time=start,
+        end_time=start + INCENTIVE_DURATION,
+        refundee=deployer,
+        reward=INCENTIVE_REWARD,
+    )
+    plan.call(
+        f"createIncentive {incentive_pool.label}",
+        staker,
+        "createIncentive((address,address,uint256,uint256,address),uint256)",
+        [
+            (incentive.reward_token, incentive.pool, incentive.start_time, incentive.end_time, incentive.refundee),
+            INCENTIVE_REWARD,
+        ],
+        GAS["create_incentive"],
+    )
+    bonus_end = int(block["number"]) + MASTERCHEF_BONUS_BLOCKS
+    chef = plan.create(
+        "MasterChef",
+        creation_code("MasterChef")
+        + abi_encode(
+            ["address", "address", "uint256", "uint256", "uint256"], [sushi, deployer, SUSHI_PER_BLOCK, 0, bonus_end]
+        ),
+    )
+    plan.call("SUSHI to MasterChef", sushi, "transferOwnership(address)", [chef], GAS["call"])
+    farms = []
+    for pid, farm in enumerate(FARMS):
+        pool = sushi_pools[farm.pair]
+        plan.call(
+            f"MasterChef add {pool.label}",
+            chef,
+            "add(uint256,address,bool)",
+            [farm.alloc_point, pool.address, False],
+            GAS["masterchef_add"],
+        )
+        farms.append(LiquidityFarm(pid=pid, lp_token=pool.address, alloc_point=farm.alloc_point, label=pool.label))
+
+    masterchef = MasterChefInfo(
+        address=chef, reward_token=sushi, reward_per_block=SUSHI_PER_BLOCK, bonus_end_block=bonus_end, farms=farms
+    )
+    return staker, incentive, masterchef
 
 
 def _pool_info(address: str, token_a: str, token_b: str, label: str, fee: int, spacing: int | None) -> DexPoolInfo:

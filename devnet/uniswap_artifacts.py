@@ -1,4 +1,5 @@
-"""Creation code of the real Uniswap V2/V3 contracts, from the npm packages' build artifacts.
+"""Creation code of the real Uniswap V2/V3 contracts, from the npm packages' build artifacts
+(and of SushiSwap's MasterChef and SushiToken, compiled from their npm sources).
 
 The periphery contracts hard-code the init-code hash of the pair/pool creation code
 (UniswapV2Library.pairFor, PoolAddress.POOL_INIT_CODE_HASH); the stock npm artifacts are
@@ -10,13 +11,12 @@ from __future__ import annotations
 
 import functools
 import json
-from pathlib import Path
 from typing import Any
 
 from connectors.dex.create2 import init_code_hash
 from connectors.dex.uniswap_v2.config import UNISWAP_V2_INIT_CODE_HASH
 from connectors.dex.uniswap_v3.config import UNISWAP_V3_INIT_CODE_HASH
-from devnet.anvil import DevnetError, node_modules_dir
+from devnet.anvil import REPO_ROOT, DevnetError, node_modules_dir
 
 _V3_PERIPHERY = "v3-periphery/artifacts/contracts"
 
@@ -33,16 +33,23 @@ ARTIFACTS: dict[str, str] = {
         f"{_V3_PERIPHERY}/NonfungibleTokenPositionDescriptor.sol/NonfungibleTokenPositionDescriptor.json"
     ),
     "NonfungiblePositionManager": f"{_V3_PERIPHERY}/NonfungiblePositionManager.sol/NonfungiblePositionManager.json",
+    "V3Migrator": f"{_V3_PERIPHERY}/V3Migrator.sol/V3Migrator.json",
+    "UniswapV3Staker": "v3-staker/artifacts/contracts/UniswapV3Staker.sol/UniswapV3Staker.json",
 }
+# Compiled by contracts/build.py (SushiSwap's npm package ships their sources, no bytecode).
+COMPILED = ("MasterChef", "SushiToken")
 
 
 @functools.cache
 def artifact(name: str) -> dict[str, Any]:
-    path: Path = node_modules_dir() / "@uniswap" / ARTIFACTS[name]
+    if name in COMPILED:
+        path, fix = REPO_ROOT / "contracts" / "artifacts" / f"{name}.json", "python -m contracts.build"
+    else:
+        path, fix = node_modules_dir() / "@uniswap" / ARTIFACTS[name], "npm ci"
     try:
         data: dict[str, Any] = json.loads(path.read_text())
     except FileNotFoundError:
-        raise DevnetError(f"{path} missing; run `npm ci`") from None
+        raise DevnetError(f"{path} missing; run `{fix}`") from None
     return data
 
 

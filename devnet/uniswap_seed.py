@@ -46,6 +46,38 @@ V2_PAIRS: tuple[V2PairSeed, ...] = (
 )
 
 
+# SushiSwap (a Uniswap V2 fork: same pair code, its own factory) at the same prices, smaller.
+SUSHISWAP_PAIRS: tuple[V2PairSeed, ...] = (
+    V2PairSeed("WETH", "USDC", 100, 300_000),
+    V2PairSeed("WETH", "DAI", 100, 300_000),
+)
+
+
+@dataclass(frozen=True)
+class FarmSeed:
+    """A MasterChef pool for the SushiSwap pair of ``pair`` (index in SUSHISWAP_PAIRS)."""
+
+    pair: int
+    alloc_point: int
+
+
+# MasterChef as on mainnet: 100 SUSHI a block, x10 (its BONUS_MULTIPLIER) for the bonus
+# period; farms share that by alloc points (3:1 here).
+SUSHI_PER_BLOCK = 100 * 10**18
+MASTERCHEF_BONUS_BLOCKS = 100_000
+FARMS: tuple[FarmSeed, ...] = (FarmSeed(0, 300), FarmSeed(1, 100))
+
+# A UniswapV3Staker incentive on WETH/USDC 0.05%, paid in SUSHI: starts shortly after the
+# deployment (the staker refuses a start in the past), runs 30 days.
+INCENTIVE_POOL = ("WETH", "USDC", 500)
+INCENTIVE_REWARD = 1_000_000 * 10**18
+INCENTIVE_START_LEAD = 60  # seconds after the deployment's first block
+INCENTIVE_DURATION = 30 * 24 * 3600
+# The staker's limits, as its mainnet deployment's: 1 month lead, 2 years duration.
+STAKER_MAX_START_LEAD = 30 * 24 * 3600
+STAKER_MAX_DURATION = 2 * 365 * 24 * 3600
+
+
 @dataclass(frozen=True)
 class RangeSeed:
     """A position over [start + lower, start + upper) ticks, ``start`` being the pool's

@@ -19,6 +19,7 @@ from activities.registry import build_activities
 from activities.runtime import ChainRuntime
 from crosslane.client import connect_temporal
 from crosslane.config import Settings, settings
+from crosslane.registry import RegistryError
 from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
 
@@ -51,8 +52,8 @@ def build_worker(
 async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM."""
     cfg = cfg or settings()
+    runtime = ChainRuntime.from_settings(cfg)  # first: without a registry there is nothing to serve
     client = await connect_temporal(cfg)
-    runtime = ChainRuntime.from_settings(cfg)
     worker = build_worker(client, runtime, cfg.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -74,7 +75,11 @@ async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    asyncio.run(run_worker())
+    try:
+        asyncio.run(run_worker())
+    except RegistryError as exc:  # no chains to work on: say why in one line, no traceback
+        log.error("the worker cannot start: %s", exc)
+        raise SystemExit(2) from None
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 from temporalio.workflow import ActivityCancellationType
 
 from workflows import search_attributes as sa
-from workflows.failures import failing_with_business_error
+from workflows.failures import failing_with_business_error, failure_reason
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 from workflows.tx_lifecycle import TransactionLifecycle
@@ -125,8 +125,7 @@ class BridgeTransfer:
             return await self._execute(request, plan)
         except (ActivityError, ChildWorkflowError, ApplicationError) as exc:
             # The plan is in the ledger: leave the transfer there as failed, with the reason.
-            cause = exc.cause if isinstance(exc, ActivityError | ChildWorkflowError) else None
-            reason = exc.message if isinstance(exc, ApplicationError) else str(cause or exc)
+            reason = failure_reason(exc)
             await workflow.execute_activity(
                 BridgeActivity.RECORD_FAILURE,
                 RecordFailureInput(workflow_id=wf_id, request=request, plan=plan, reason=reason),
@@ -297,7 +296,6 @@ class BridgeTransfer:
         now = workflow.time()
         self._stages[name] = round(now - self._stage_started, 3)
         self._stage_started = now
-
 
     @workflow.signal
     async def cancel(self) -> None:

@@ -19,6 +19,13 @@ def business_failure(exc: ActivityError | ChildWorkflowError) -> BaseException:
     return exc
 
 
+def failure_reason(exc: ActivityError | ChildWorkflowError | ApplicationError) -> str:
+    """What to record as the reason a step failed: the business error's message."""
+    if isinstance(exc, ApplicationError):
+        return exc.message
+    return str(exc.cause or exc)
+
+
 async def failing_with_business_error(body: Awaitable[T], mark_failed: Callable[[str], None]) -> T:
     """Await a workflow's body; on failure, record why (``mark_failed``, e.g. the FAILED
     state and its detail for the status query) and fail with the business error."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from workflows.arbitrage import Arbitrage
 from workflows.bridge_transfer import BridgeTransfer
 from workflows.cex_order import CexOrder
+from workflows.cex_transfer import CexTransfer
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
 from workflows.solana_transaction import SolanaTransaction
@@ -20,4 +21,5 @@ WORKFLOWS: list[type] = [
     BridgeTransfer,
     SolanaTransaction,
     Arbitrage,
+    CexTransfer,
 ]

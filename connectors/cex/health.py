@@ -1,4 +1,5 @@
-"""Venue health as the router sees it: is it up, how fast does it answer, is its book fresh."""
+"""Venue health as the router sees it: is it up, how fast does it answer, is its book fresh,
+is its private (user-data) stream delivering fills."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ class HealthRecord:
     book_stale: bool = False  # a crossed book or a dropped feed, until the next clean update
     down_since: float | None = None
     backoff_until: float = 0.0  # monotonic time before which no request may be sent (429/418)
+    user_stream: str = "off"  # off (not followed) | connecting | live | down (lost, reconnecting)
+    user_stream_drops: int = 0
 
     def record_call(self, seconds: float, ok: bool) -> None:
         self.calls += 1
@@ -39,6 +42,10 @@ class HealthRecord:
         self.last_book_update = time.monotonic()
         self.book_stale = False
 
+    def user_stream_lost(self) -> None:
+        self.user_stream = "down"
+        self.user_stream_drops += 1
+
     def book_age_s(self) -> float | None:
         return None if self.last_book_update is None else time.monotonic() - self.last_book_update
 
@@ -51,10 +58,11 @@ class HealthRecord:
         return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] * 1000
 
     def for_router(self) -> VenueHealth:
-        """The router's view: down after a failed call, degraded after recent reconnects."""
+        """The router's view: down after a failed call, degraded after recent reconnects or while
+        its user-data stream is lost (fills there are learned late)."""
         if self.down_since is not None or time.monotonic() < self.backoff_until:
             status = VenueStatus.DOWN
-        elif self.ws_reconnects and self.failures:
+        elif (self.ws_reconnects and self.failures) or self.user_stream == "down":
             status = VenueStatus.DEGRADED
         else:
             status = VenueStatus.HEALTHY

@@ -18,9 +18,11 @@ from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderUnknown, VenueRateLimited, outcome_unknown, translate
 from connectors.cex.factory import build_exchange
+from connectors.cex.funding import carries_ref, network_rules, parse_deposit, parse_withdrawal, refusal
 from connectors.cex.health import HealthRecord
 from connectors.cex.profiles import CancelStrategy, FindStrategy, VenueProfile, profile_for
 from connectors.cex.validation import check_order
+from crosslane.domain.cex_transfer_steps import VenueDeposit, VenueWithdrawal
 from crosslane.errors import CrosslaneError, InvalidRequest
 
 T = TypeVar("T")
@@ -69,7 +71,13 @@ class CexVenue:
         return maker, taker
 
     def check(
-        self, symbol: str, side: str, order_type: str, amount: Decimal, price: Decimal | None, *,
+        self,
+        symbol: str,
+        side: str,
+        order_type: str,
+        amount: Decimal,
+        price: Decimal | None,
+        *,
         reference_price: Decimal | None = None,
     ) -> None:
         """InvalidRequest, naming the problem, for an order this venue would refuse; a market
@@ -142,12 +150,15 @@ class CexVenue:
         *,
         time_in_force: str | None = None,
         reference_price: Decimal | None = None,
+        read_back: bool = True,
     ) -> dict[str, Any]:
         """Place once. If the answer is lost, the order is looked up by its client id (in the
         venue's form, ``profile.client_id``); only when the venue provably has no such order is
         it sent again (same id, so a late duplicate is refused by the venue, never filled
         twice). A market order's notional is checked at ``reference_price``, else at the
-        book's best opposite price, before anything is sent."""
+        book's best opposite price, before anything is sent. An acknowledgement with ids only
+        (OKX, Bybit) is read back for the order's state unless ``read_back`` is False (the
+        caller knows the order rests: accepted is all there is to learn)."""
         if order_type == "market" and reference_price is None and self._needs_price(symbol, side):
             self.check(symbol, side, order_type, amount, price)  # cheap refusals before a book call
             reference_price = await self.expected_price(symbol, side)
@@ -175,7 +186,7 @@ class CexVenue:
                     raise translate(exc, self.name, "create_order") from exc  # a defect: resending repeats it
                 await asyncio.sleep(0.05 * (attempt + 1))
                 continue
-            if order.get("status") is None:
+            if order.get("status") is None and read_back:
                 # Some venues (OKX, Bybit) acknowledge with ids only: read the order's state back.
                 order = await self._read_back(symbol, client_order_id, order)
             return order
@@ -230,11 +241,17 @@ class CexVenue:
                 None, symbol, self.profile.id_params(venue_id)
             )
             return await self._timed_supported(action, call)
+        # where the venue filters its lists by our id (Kraken cl_ord_id), the answer is that order alone
+        narrow = self.profile.id_params(venue_id) if self.profile.lists_filter_by_client_id else {}
         if strategy is FindStrategy.OPEN_ORDERS:
-            orders = await self._timed_supported(action, lambda: self.exchange.fetch_open_orders(symbol))
+            orders = await self._timed_supported(
+                action, lambda: self.exchange.fetch_open_orders(symbol, None, None, narrow)
+            )
         else:
             since = self.exchange.milliseconds() - self.profile.recent_window_s * 1000
-            orders = await self._timed_supported(action, lambda: self.exchange.fetch_closed_orders(symbol, since))
+            orders = await self._timed_supported(
+                action, lambda: self.exchange.fetch_closed_orders(symbol, since, None, narrow)
+            )
         return next((o for o in orders if self.profile.carries(o, venue_id)), None)
 
     async def _timed_supported(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
@@ -270,6 +287,81 @@ class CexVenue:
     async def order_book(self, symbol: str, limit: int = 20) -> dict[str, Any]:
         self.market(symbol)
         return await self._timed("fetch_order_book", lambda: self.exchange.fetch_order_book(symbol, limit))
+
+    # -- deposits and withdrawals ---------------------------------------------------------
+
+    async def _wallet_call(self, action: str, call: Callable[[], Awaitable[T]]) -> T:
+        """A timed wallet call whose refusals keep their meaning (whitelist, minimum, balance)."""
+        try:
+            return await self._timed(action, call)
+        except CrosslaneError as exc:
+            cause = exc.__cause__
+            raise (refusal(cause, self.name, action) if cause is not None else exc) from cause
+
+    def network_rules(self, asset: str, network: str) -> dict[str, Any]:
+        """ccxt's view of ``asset`` on ``network``: fee, limits, precision (currencies must be
+        loaded: options ``fetchCurrencies`` on)."""
+        return network_rules(self.exchange.currencies or {}, self.name, asset, network)
+
+    def withdrawal_ref(self, canonical: str) -> str:
+        """Our reference for a withdrawal in the venue's form; the same on every retry."""
+        if self.profile.withdrawal_ref_param is None:
+            raise InvalidRequest(f"{self.name}: no way to name a withdrawal by our reference on {self.config.exchange}")
+        return self.profile.client_id(canonical)
+
+    async def deposit_address(self, asset: str, network: str) -> str:
+        found = await self._wallet_call(
+            "fetch_deposit_address", lambda: self.exchange.fetch_deposit_address(asset, {"network": network})
+        )
+        return str(found["address"])
+
+    async def withdraw(
+        self, asset: str, amount: Decimal, address: str, network: str, client_ref: str
+    ) -> VenueWithdrawal:
+        """Ask for the withdrawal once under ``client_ref``: looked up first, and after a lost
+        answer looked up again before asking again (the venue also refuses a second
+        withdrawal under the same reference), so it is never made twice."""
+        found = await self.find_withdrawal(asset, client_ref)
+        if found is not None:
+            return found
+        param = self.profile.withdrawal_ref_param
+        assert param is not None  # withdrawal_ref() refused such venues
+        params = {"network": network, param: client_ref}
+        for attempt in range(3):
+            self._respect_backoff("withdraw")
+            started = time.perf_counter()
+            try:
+                sent = await self.exchange.withdraw(asset, str(amount), address, params=params)
+            except Exception as exc:
+                self._record_failure(started, exc, "withdraw")
+                if not outcome_unknown(exc):
+                    raise refusal(exc, self.name, "withdraw") from exc
+                log.warning("%s: withdraw %s answer lost (%r); looking it up", self.name, client_ref, exc)
+                found = await self.find_withdrawal(asset, client_ref)
+                if found is not None:
+                    return found
+                await asyncio.sleep(0.1 * (attempt + 1))
+                continue
+            self.health.record_call(time.perf_counter() - started, ok=True)
+            return (await self.find_withdrawal(asset, client_ref)) or parse_withdrawal(sent, client_ref)
+        raise translate(ccxt.RequestTimeout("no answer after 3 attempts"), self.name, "withdraw")
+
+    async def find_withdrawal(self, asset: str, client_ref: str) -> VenueWithdrawal | None:
+        """The withdrawal made under ``client_ref``, or None when the venue has none."""
+        param = self.profile.withdrawal_ref_param
+        if param is None:
+            raise InvalidRequest(f"{self.name}: cannot find a withdrawal by our reference on {self.config.exchange}")
+        rows = await self._wallet_call(
+            "fetch_withdrawals", lambda: self.exchange.fetch_withdrawals(asset, params={param: client_ref})
+        )
+        mine = [r for r in rows if carries_ref(r, param, client_ref)]
+        return parse_withdrawal(mine[0], client_ref) if mine else None
+
+    async def deposits(self, asset: str, tx_hash: str | None = None) -> list[VenueDeposit]:
+        """The account's deposits of ``asset`` (only those of ``tx_hash`` if given)."""
+        rows = await self._wallet_call("fetch_deposits", lambda: self.exchange.fetch_deposits(asset))
+        parsed = [parse_deposit(r) for r in rows]
+        return [d for d in parsed if tx_hash is None or d.tx_hash.lower() == tx_hash.lower()]
 
 
 class _UnsupportedHere(Exception):

@@ -1,7 +1,9 @@
 """Who signs. Keys live only in the worker process; nothing here is ever serialised.
 
 ``Signer`` is the seam for KMS/HSM: an implementation needs an address and an async
-``sign_transaction``. Local keys come from ``CROSSLANE_SIGNER_KEYS`` (comma-separated hex)
+``sign_payload`` (a secp256k1 signature of a 32-byte digest, what a KMS signs); the
+transaction is built, hashed and encoded around it. ``LocalKeySigner`` signs whole
+transactions with eth-account directly. Local keys come from ``CROSSLANE_SIGNER_KEYS`` (comma-separated hex)
 or from encrypted keystore files in ``CROSSLANE_KEYSTORE_DIR`` unlocked with
 ``CROSSLANE_KEYSTORE_PASSWORD`` or ``CROSSLANE_KEYSTORE_PASSWORD_FILE``.
 """
@@ -16,8 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
+from eth_account._utils.signing import encode_transaction, serializable_unsigned_transaction_from_dict
 from eth_account.signers.local import LocalAccount
+from eth_keys import keys
+from eth_utils import keccak
 
+from connectors.keystore import (
+    decrypt_keystore,
+    encrypt_secret,
+    keystore_password,
+    read_keystore,
+    write_private_file,
+)
+from crosslane.domain.families import ChainFamily
 from crosslane.errors import InvalidRequest, SignerUnavailable
 
 
@@ -28,10 +41,22 @@ class SignedTx:
 
 
 class Signer(ABC):
+    """An EVM account that signs (a ``connectors.chain_family.ChainSigner``)."""
+
+    family: ChainFamily = "evm"
     address: str
 
     @abstractmethod
-    async def sign_transaction(self, tx: dict[str, Any]) -> SignedTx: ...
+    async def sign_payload(self, payload: bytes) -> bytes:
+        """r || s || y-parity (65 bytes) over a 32-byte digest."""
+
+    async def sign_transaction(self, tx: dict[str, Any]) -> SignedTx:
+        """A typed transaction dict signed through ``sign_payload``."""
+        unsigned = serializable_unsigned_transaction_from_dict(tx)
+        signature = await self.sign_payload(unsigned.hash())
+        r, s, v = int.from_bytes(signature[:32]), int.from_bytes(signature[32:64]), signature[64]
+        raw = encode_transaction(unsigned, vrs=(v, r, s))
+        return SignedTx(raw="0x" + raw.hex(), tx_hash="0x" + keccak(raw).hex())
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.address})"
@@ -42,6 +67,11 @@ class LocalKeySigner(Signer):
         self._account: LocalAccount = Account.from_key(private_key)
         self.address = self._account.address
 
+    async def sign_payload(self, payload: bytes) -> bytes:
+        if len(payload) != 32:
+            raise InvalidRequest(f"an EVM signer signs 32-byte digests, not {len(payload)} bytes")
+        return keys.PrivateKey(self._account.key).sign_msg_hash(payload).to_bytes()
+
     async def sign_transaction(self, tx: dict[str, Any]) -> SignedTx:
         signed = self._account.sign_transaction(tx)
         return SignedTx(raw="0x" + signed.raw_transaction.hex(), tx_hash="0x" + signed.hash.hex())
@@ -51,29 +81,14 @@ class KeystoreSigner(LocalKeySigner):
     """An encrypted (web3 secret storage) keystore file, decrypted once at load."""
 
     def __init__(self, path: Path, password: str) -> None:
-        not_a_keystore = SignerUnavailable(f"{path.name} is not a web3 secret-storage keystore file")
-        try:
-            keystore = json.loads(path.read_text())
-        except ValueError:
-            raise not_a_keystore from None
-        try:
-            key = Account.decrypt(keystore, password)
-        except ValueError as exc:
-            raise SignerUnavailable(f"cannot unlock keystore {path.name}: {exc}") from None
-        except (KeyError, TypeError):
-            raise not_a_keystore from None
-        super().__init__(key)
+        super().__init__(decrypt_keystore(path, read_keystore(path, "evm"), password))
 
 
 def write_keystore(private_key: str, password: str, directory: Path) -> Path:
     """Encrypt a key to ``directory/<address>.json`` (mode 600)."""
-    encrypted = Account.encrypt(private_key, password)
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{Account.from_key(private_key).address}.json"
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # never readable by others, even briefly
-    with os.fdopen(fd, "w") as fh:
-        fh.write(json.dumps(encrypted))
-    return path
+    account = Account.from_key(private_key)
+    encrypted = encrypt_secret(bytes(account.key), password, "evm", account.address[2:].lower())
+    return write_private_file(directory / f"{account.address}.json", json.dumps(encrypted))
 
 
 class SignerRegistry:
@@ -109,12 +124,7 @@ class SignerRegistry:
                 raise InvalidRequest("CROSSLANE_SIGNER_KEYS holds a value that is not a private key") from None
         keystore_dir = env.get("CROSSLANE_KEYSTORE_DIR")
         if keystore_dir:
-            password = env.get("CROSSLANE_KEYSTORE_PASSWORD")
-            password_file = env.get("CROSSLANE_KEYSTORE_PASSWORD_FILE")
-            if password is None and password_file:
-                password = Path(password_file).read_text().strip()
-            if password is None:
-                raise InvalidRequest("CROSSLANE_KEYSTORE_DIR is set but no keystore password is given")
+            password = keystore_password(env, "CROSSLANE_KEYSTORE_DIR")
             for path in sorted(Path(keystore_dir).glob("*.json")):
                 registry.add(KeystoreSigner(path, password))
         return registry

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from solana.exceptions import SolanaRpcException
@@ -26,11 +26,13 @@ from solders.transaction_status import TransactionErrorFieldless, TransactionSta
 
 from connectors.solana.errors import BlockhashExpired, TransactionFailed
 from connectors.solana.transactions import TOKEN_PROGRAMS, RecentBlockhash, SignedSolanaTx
+from crosslane.domain.families import COMMITMENTS
+from crosslane.domain.families import Commitment as FamilyCommitment
 from crosslane.errors import BroadcastRejected, CrosslaneError, InvalidRequest, RpcUnavailable
 
 T = TypeVar("T")
-CommitmentLevel = Literal["processed", "confirmed", "finalized"]
-LEVELS: tuple[CommitmentLevel, ...] = ("processed", "confirmed", "finalized")  # solders' rank order
+CommitmentLevel = FamilyCommitment
+LEVELS: tuple[CommitmentLevel, ...] = COMMITMENTS  # also solders' rank order
 MINT_DECIMALS_OFFSET = 44  # in the SPL Token / Token-2022 mint layout
 
 

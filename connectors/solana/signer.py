@@ -18,10 +18,21 @@ from solders.keypair import Keypair
 from solders.pubkey import Pubkey
 from solders.signature import Signature
 
+from connectors.keystore import (
+    decrypt_keystore,
+    encrypt_secret,
+    keystore_password,
+    read_keystore,
+    write_private_file,
+)
+from crosslane.domain.families import ChainFamily
 from crosslane.errors import InvalidRequest, SignerUnavailable
 
 
 class SolanaSigner(ABC):
+    """A Solana account that signs (a ``connectors.chain_family.ChainSigner``)."""
+
+    family: ChainFamily = "solana"
     address: str  # base58 public key
 
     @property
@@ -30,6 +41,10 @@ class SolanaSigner(ABC):
 
     @abstractmethod
     async def sign_message(self, message: bytes) -> Signature: ...
+
+    async def sign_payload(self, payload: bytes) -> bytes:
+        """The 64-byte ed25519 signature of a serialized message."""
+        return bytes(await self.sign_message(payload))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.address})"
@@ -68,6 +83,25 @@ class LocalKeypairSigner(SolanaSigner):
         return self._keypair.sign_message(message)
 
 
+class SolanaKeystoreSigner(LocalKeypairSigner):
+    """An encrypted keystore file holding the ed25519 seed, decrypted once at load."""
+
+    def __init__(self, path: Path, password: str) -> None:
+        keystore = read_keystore(path, "solana")
+        seed = decrypt_keystore(path, keystore, password)
+        super().__init__(Keypair.from_seed(seed))
+        if keystore.get("address") not in (None, self.address):
+            raise SignerUnavailable(f"{path.name} says it holds {keystore['address']} but its key is {self.address}")
+
+
+def write_solana_keystore(secret: str | bytes | Keypair, password: str, directory: Path) -> Path:
+    """Encrypt a keypair's seed to ``directory/<address>.json`` (mode 600)."""
+    keypair = secret if isinstance(secret, Keypair) else parse_keypair(secret)
+    address = str(keypair.pubkey())
+    encrypted = encrypt_secret(keypair.secret(), password, "solana", address)
+    return write_private_file(directory / f"{address}.json", json.dumps(encrypted))
+
+
 class SolanaSignerRegistry:
     def __init__(self, signers: list[SolanaSigner] | None = None) -> None:
         self._by_address = {signer.address: signer for signer in signers or []}
@@ -80,7 +114,8 @@ class SolanaSignerRegistry:
             return self._by_address[address]
         except KeyError:
             raise SignerUnavailable(
-                f"no key for Solana signer {address} in this worker; load it with CROSSLANE_SOLANA_KEYS"
+                f"no key for Solana signer {address} in this worker; "
+                "load it with CROSSLANE_SOLANA_KEYS or CROSSLANE_SOLANA_KEYSTORE_DIR"
             ) from None
 
     @property
@@ -99,4 +134,9 @@ class SolanaSignerRegistry:
                 registry.add(LocalKeypairSigner(item))
             except InvalidRequest:
                 raise InvalidRequest("CROSSLANE_SOLANA_KEYS holds a value that is not a Solana keypair") from None
+        keystore_dir = env.get("CROSSLANE_SOLANA_KEYSTORE_DIR")
+        if keystore_dir:
+            password = keystore_password(env, "CROSSLANE_SOLANA_KEYSTORE_DIR")
+            for path in sorted(Path(keystore_dir).glob("*.json")):
+                registry.add(SolanaKeystoreSigner(path, password))
         return registry

@@ -52,6 +52,7 @@ from crosslane.domain.chains import ChainRegistry
 from crosslane.domain.tx import FeePolicy
 from crosslane.errors import InvalidRequest
 from crosslane.money import format_amount
+from crosslane.registry import RegistryError, configured_registry
 
 app = typer.Typer(
     help="Bridge transfers: quotes, transfers through BridgeTransfer, status, refunds.", no_args_is_help=True
@@ -417,7 +418,10 @@ async def _read(client: CrosslaneClient, request_id: str) -> BridgeStatus:
 
 async def _decimals(asset: str, chain: str) -> int | None:
     """The asset's decimals on ``chain`` (a wrapped asset's read from its token); None if unknown there."""
-    chains = ChainRegistry.load(settings().devnet_state_path)  # none: amounts shown in base units
+    try:
+        chains = ChainRegistry.from_registry(configured_registry(settings()))
+    except RegistryError:  # no registry: amounts shown in base units
+        return None
     if chain not in chains.chains:
         return None
     client = EvmClient(chains.get(chain))

@@ -135,11 +135,12 @@ async def balances() -> None:
 @venues_app.command()
 @run_async
 async def health() -> None:
-    """Uptime, API latency percentiles, websocket reconnects and book freshness per venue."""
+    """Uptime, API latency percentiles, websocket reconnects, book freshness and the user-data
+    stream (fills pushed) per venue."""
     async with await FastPathClient.connect() as fp:
         views = await fp.health()
     table = key_table(
-        "venue", "status", "uptime", "calls", "fails", "p50 ms", "p99 ms", "ws reconn.", "book age",
+        "venue", "status", "uptime", "calls", "fails", "p50 ms", "p99 ms", "ws reconn.", "book age", "fills stream",
         keys={"venue", "status"},
     )  # fmt: skip
     for v in views:
@@ -154,5 +155,6 @@ async def health() -> None:
             "-" if v.p99_latency_ms is None else f"{v.p99_latency_ms:.2f}",
             str(v.ws_reconnects),
             "-" if v.book_age_s is None else f"{v.book_age_s:.1f}s" + (" stale" if v.book_stale else ""),
+            v.user_stream + (f" ({v.user_stream_drops} drops)" if v.user_stream_drops else ""),
         )
     out.print(table)

@@ -1,21 +1,21 @@
-"""The chain registry the CLI reads (the stack's devnet state, or ``CROSSLANE_DEVNET_STATE``)."""
+"""The chain registry the CLI reads: the registry file (``CROSSLANE_REGISTRY``, else the home's)."""
 
 from __future__ import annotations
 
 from crosslane.cli.errors import fail
-from crosslane.config import resolve_home, settings
+from crosslane.config import settings
 from crosslane.domain.chains import ChainRegistry
+from crosslane.registry import RegistryError, configured_registry
 
 
 def load_chains() -> ChainRegistry:
-    """The registry; exit 1 saying where it looked (and why there) if it holds no chain."""
+    """The registry's chains; exit 1 saying where it looked (and why there) if there is no
+    file, or it does not validate, or it holds no EVM chain."""
     cfg = settings()
-    registry = ChainRegistry.load(cfg.devnet_state_path)
-    if not registry.chains:
-        home = resolve_home()
-        where = f"home {cfg.home} ({home.why})" if home.path == cfg.home else "CROSSLANE_DEVNET_STATE"
-        raise fail(
-            f"no chains in {cfg.devnet_state_path} ({where}): is the devnet up? "
-            "`crosslane dev up` starts it; `crosslane dev status` shows which stack this is"
-        )
-    return registry
+    try:
+        chains = ChainRegistry.from_registry(configured_registry(cfg))
+    except RegistryError as exc:
+        raise fail("; ".join(exc.lines)) from None
+    if not chains.chains:
+        raise fail(f"no EVM chains in {cfg.registry_path} ({cfg.registry_why})")
+    return chains

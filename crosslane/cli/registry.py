@@ -10,21 +10,27 @@ from rich.console import Console
 
 from crosslane.cli.errors import err
 from crosslane.cli.tables import table
-from crosslane.registry import Registry, RegistryError, load_registry, registry_schema
+from crosslane.config import settings
+from crosslane.registry import Registry, RegistryError, configured_registry, load_registry, registry_schema
 from crosslane.registry.model import EvmChain
 
 app = typer.Typer(help="The registry file: chains, assets, venues, bridges.", no_args_is_help=True)
 out = Console(soft_wrap=True)
 
 RegistryFile = Annotated[
-    Path, typer.Argument(envvar="CROSSLANE_REGISTRY", help="the registry file (default: $CROSSLANE_REGISTRY)")
+    Path | None,
+    typer.Argument(
+        show_default=False,
+        help="the registry file (default: the one Crosslane reads: $CROSSLANE_REGISTRY, else the home's registry.yaml)",
+    ),
 ]
 
 
-def _load(path: Path) -> Registry:
-    """The registry, or exit 2 with one ``file: path: message`` line per problem."""
+def _load(path: Path | None) -> Registry:
+    """The registry (``path``, else the one the product reads), or exit 2 with one
+    ``file: path: message`` line per problem."""
     try:
-        return load_registry(path)
+        return load_registry(path) if path is not None else configured_registry(settings())
     except RegistryError as exc:
         for line in exc.lines:
             err.print(line, highlight=False, markup=False, soft_wrap=True)
@@ -40,14 +46,14 @@ def summary(registry: Registry) -> str:
 
 
 @app.command()
-def validate(file: RegistryFile) -> None:
+def validate(file: RegistryFile = None) -> None:
     """Check the file; exit 0 with a summary, or 2 with `file: path: problem` lines."""
     registry = _load(file)
-    out.print(f"{file}: valid: {summary(registry)}", highlight=False)
+    out.print(f"{file or settings().registry_path}: valid: {summary(registry)}", highlight=False)
 
 
 @app.command()
-def show(file: RegistryFile) -> None:
+def show(file: RegistryFile = None) -> None:
     """The chains, assets, venues and bridge routes the file describes."""
     registry = _load(file)
     keys = {"chain", "id / cluster", "fee model", "rpc"}

@@ -1,15 +1,13 @@
 """Chains Crosslane knows, and where to reach them.
 
-The registry is loaded from one JSON file (the devnet writes it; production points
-``CROSSLANE_DEVNET_STATE`` at its own file of the same shape). Workflows carry only chain
-names; activities resolve them here.
+Built from the registry file (``CROSSLANE_REGISTRY``, else ``registry.yaml`` in the home,
+where ``crosslane dev up`` writes the devnet's): see :meth:`ChainRegistry.from_registry`.
+Workflows carry only chain names; activities resolve them here.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +16,9 @@ from crosslane.domain.names import unknown_name_hint
 from crosslane.domain.solana import SolanaCluster
 from crosslane.errors import InvalidRequest
 from crosslane.money import format_amount
+
+if TYPE_CHECKING:
+    from crosslane.registry.model import Registry
 
 
 class TokenInfo(BaseModel):
@@ -45,6 +46,47 @@ class DexPoolInfo(BaseModel):
     label: str = Field(default="", description='for humans, e.g. "WETH/USDC 0.05%"')
 
 
+class LiquidityFarm(BaseModel):
+    """A MasterChef pool: stakers of ``lp_token`` share its ``alloc_point`` part of the emission."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pid: int = Field(ge=0)
+    lp_token: str
+    alloc_point: int = Field(ge=0)
+    label: str = ""
+
+
+class MasterChefInfo(BaseModel):
+    """SushiSwap's MasterChef: it mints ``reward_token`` each block to its farms (V2 LP staking).
+
+    Emission per block is ``reward_per_block``, times ``bonus_multiplier`` before
+    ``bonus_end_block``; each farm takes its ``alloc_point`` share of the total.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    address: str
+    reward_token: str
+    reward_per_block: int | None = Field(default=None, ge=0, description="base units; None: read the contract")
+    bonus_end_block: int | None = Field(default=None, ge=0, description="None: read the contract")
+    bonus_multiplier: int = Field(default=10, ge=1, description="MasterChef's BONUS_MULTIPLIER constant")
+    farms: list[LiquidityFarm] = Field(default_factory=list)
+
+
+class V3Incentive(BaseModel):
+    """A UniswapV3Staker incentive: its key (what every staker call names) and its funding."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reward_token: str
+    pool: str
+    start_time: int = Field(ge=0, description="unix seconds")
+    end_time: int = Field(ge=0, description="unix seconds")
+    refundee: str
+    reward: int = Field(default=0, ge=0, description="base units funded at creation")
+
+
 class DexDeployment(BaseModel):
     """One AMM deployment on a chain: what its connector needs to find and quote pools.
 
@@ -64,6 +106,10 @@ class DexDeployment(BaseModel):
         default_factory=dict, description="fee in pips -> tick spacing (None for V2 pairs)"
     )
     pools: list[DexPoolInfo] = Field(default_factory=list, description="pools seeded or known at start")
+    migrator: str | None = Field(default=None, description="V3: V3Migrator (moves V2 liquidity into a V3 position)")
+    staker: str | None = Field(default=None, description="V3: UniswapV3Staker (liquidity mining of position NFTs)")
+    incentives: list[V3Incentive] = Field(default_factory=list, description="V3: staker incentives known at start")
+    masterchef: MasterChefInfo | None = Field(default=None, description="V2: LP farming with a reward token")
 
 
 class ChainConfig(BaseModel):
@@ -103,37 +149,15 @@ class ChainRegistry(BaseModel):
             raise InvalidRequest(f"cluster: unknown Solana cluster {name!r}; known: {known}") from None
 
     @classmethod
-    def load(cls, path: Path) -> ChainRegistry:
-        if not path.exists():
-            return cls()
-        return cls.from_state(json.loads(path.read_text()))
-
-    @classmethod
-    def from_state(cls, raw: dict[str, Any]) -> ChainRegistry:
-        """From the registry file's JSON (a devnet state file has this shape)."""
-        return cls.model_validate({"chains": raw.get("chains", {}), "bridges": _bridges(raw), "solana": _solana(raw)})
-
-
-def _solana(raw: dict[str, Any]) -> dict[str, Any]:
-    """The file's ``solana`` section: one cluster (as the devnet writes it) or clusters by name."""
-    section = raw.get("solana") or {}
-    return {section["name"]: section} if "name" in section else dict(section)
-
-
-def _bridges(raw: dict[str, Any]) -> dict[str, Any]:
-    """The file's ``bridges`` section; a devnet state file names them in its own terms
-    (``wormhole`` guardian info, the ``across-relayer`` process answering the Across API)."""
-    if "bridges" in raw:
-        return dict(raw["bridges"])
-    out: dict[str, Any] = {}
-    wormhole = raw.get("wormhole")
-    if wormhole:
-        out["wormhole"] = {
-            "guardian_url": wormhole["guardian_url"],
-            "chain_ids": wormhole["chain_ids"],
-            "finality": wormhole.get("confirmations", 1),
-        }
-    relayer = (raw.get("processes") or {}).get("across-relayer")
-    if relayer and relayer.get("url"):
-        out["across"] = {"api_url": relayer["url"].rstrip("/") + "/api"}
-    return out
+    def from_registry(cls, registry: Registry) -> ChainRegistry:
+        """The chains, their tokens and dexes, the bridges' endpoints and the Solana clusters
+        the registry file describes, as activities and the CLI read them."""
+        chains: dict[str, ChainConfig] = {}
+        clusters: dict[str, SolanaCluster] = {}
+        for name, chain in registry.chains.items():
+            on_chain = registry.tokens_on(name)
+            if chain.family == "evm":
+                chains[name] = chain.chain_config(name, {s: t.token_info(s) for s, t in on_chain.items()})
+            else:
+                clusters[name] = chain.cluster_config(name, {s: t.solana_mint(s) for s, t in on_chain.items()})
+        return cls(chains=chains, bridges=registry.bridges.endpoints(), solana=clusters)

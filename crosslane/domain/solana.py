@@ -14,17 +14,17 @@ import math
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from crosslane.domain.families import Commitment
 from crosslane.domain.no_secrets import SecretFreeRequest
 from crosslane.domain.solana_address import SolanaWallet, canonical_address
 from crosslane.domain.tx import REQUEST_ID_PATTERN
 from crosslane.errors import InvalidRequest
 from crosslane.money import bump, to_base_units
 
-Commitment = Literal["processed", "confirmed", "finalized"]
 NATIVE = "SOL"
 SOL_DECIMALS = 9
 SYMBOL_MAX_LEN = 16  # longer asset names are read as mint addresses (32-44 base58 chars)
@@ -87,6 +87,8 @@ class SolTransferRequest(SecretFreeRequest):
 
     model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
+    workflow_type: ClassVar[str] = "SolanaTransaction"
+    family: Literal["solana"] = Field(default="solana", description="chain family")
     request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is sol-<request_id>")
     cluster: str = Field("solana-devnet", min_length=1)
     signer: SolanaWallet = Field(description="pays and signs; its key must be loaded in the worker")

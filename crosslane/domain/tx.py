@@ -7,6 +7,7 @@ with the worker's own signer registry.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -76,6 +77,8 @@ class ReplacementPolicy(BaseModel):
 class TxRequest(SecretFreeRequest):
     """One transaction to land: sent, bumped while stuck, confirmed or cancelled."""
 
+    workflow_type: ClassVar[str] = "TransactionLifecycle"
+    family: Literal["evm"] = Field(default="evm", description="chain family; requests before families were EVM")
     request_id: str = Field(pattern=REQUEST_ID_PATTERN, description="business key; the workflow id is tx-<request_id>")
     chain: Name
     signer: Address

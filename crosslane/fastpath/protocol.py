@@ -74,6 +74,8 @@ class VenueHealthView(msgspec.Struct, frozen=True):
     ws_reconnects: int
     book_age_s: float | None
     book_stale: bool
+    user_stream: str = "off"  # the private stream pushing fills: off | connecting | live | down
+    user_stream_drops: int = 0
 
 
 class BookLevel(msgspec.Struct, frozen=True):

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from crosslane.domain.families import ChainFamily, Exclusivity
 from crosslane.ledger.coltypes import Uint256, UtcDateTime, utcnow
 
 # Deterministic constraint names, so later migrations can address them on both backends.
@@ -47,12 +48,19 @@ class Operation(Base):
         UniqueConstraint("workflow_id", "step"),
         # Backstop for the allocator: two operations never hold the same nonce.
         UniqueConstraint("chain_id", "signer", "nonce"),
+        Index(None, "family", "chain", "account"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     workflow_id: Mapped[str] = mapped_column(String(255))
     step: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64))
+    # Family-neutral (any family; None for an operation on no chain): family, chain_key()
+    # ("eip155:31337", "solana:solana-devnet") and the sending account in its own encoding.
+    family: Mapped[str | None] = mapped_column(String(16))
+    chain: Mapped[str | None] = mapped_column(String(64))
+    account: Mapped[str | None] = mapped_column(String(128))
+    # EVM only: the nonce allocator's keys.
     chain_id: Mapped[int | None] = mapped_column(BigInteger)
     signer: Mapped[str | None] = mapped_column(String(42))
     nonce: Mapped[int | None] = mapped_column(BigInteger)
@@ -62,7 +70,40 @@ class Operation(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
-class TxAttemptRow(Base):
+class FamilyNeutralAttempt:
+    """Columns every family's attempt table carries, so one query reads attempts of any
+    family (``crosslane.ledger.chain_attempts``): the family, ``chain_key()``, the sending
+    account, the transaction id (EVM hash, Solana signature) and what the attempt is
+    exclusive by (``crosslane.domain.families.Exclusivity`` as JSON, and its ``key``)."""
+
+    family: Mapped[str] = mapped_column(String(16))
+    chain: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(128))
+    tx_id: Mapped[str] = mapped_column(String(128))
+    exclusivity: Mapped[str] = mapped_column(Text)
+    exclusivity_key: Mapped[str] = mapped_column(String(255))
+
+
+def neutral_columns(
+    family: ChainFamily, chain: str, account: str, tx_id: str, exclusivity: Exclusivity
+) -> dict[str, str]:
+    """The ``FamilyNeutralAttempt`` values of one attempt, for an insert."""
+    return {
+        "family": family,
+        "chain": chain,
+        "account": account,
+        "tx_id": tx_id,
+        "exclusivity": exclusivity.model_dump_json(),
+        "exclusivity_key": exclusivity.key,
+    }
+
+
+def family_neutral_index() -> Index:
+    """Each attempt table's index for "attempts of this account exclusive by this key"."""
+    return Index(None, "family", "chain", "account", "exclusivity_key")
+
+
+class TxAttemptRow(FamilyNeutralAttempt, Base):
     """One signed transaction for an operation; raw bytes are stored before broadcast."""
 
     __tablename__ = "tx_attempts"
@@ -70,6 +111,7 @@ class TxAttemptRow(Base):
         UniqueConstraint("operation_id", "attempt_index"),
         UniqueConstraint("tx_hash"),
         Index(None, "chain_id", "signer", "nonce"),
+        family_neutral_index(),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
@@ -140,7 +182,7 @@ class BridgeTransferRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
-class SolanaAttempt(Base):
+class SolanaAttempt(FamilyNeutralAttempt, Base):
     """One signed Solana transaction for an operation; raw bytes are stored before send.
 
     Exclusive by its recent blockhash (no nonce): a new attempt is signed only once the
@@ -149,6 +191,7 @@ class SolanaAttempt(Base):
 
     __tablename__ = "solana_attempts"
     __table_args__ = (
+        family_neutral_index(),
         UniqueConstraint("operation_id", "attempt_index"),
         UniqueConstraint("signature"),
         Index(None, "cluster", "signer"),

@@ -48,6 +48,9 @@ class OperationRecord:
     detail: dict[str, Any]
     created_at: datetime
     updated_at: datetime
+    family: str | None = None  # family-neutral: "evm", "solana"; None for an operation on no chain
+    chain: str | None = None  # chain_key(): "eip155:31337", "solana:solana-devnet"
+    account: str | None = None  # the sending account, in its family's encoding
 
 
 @dataclass(frozen=True, slots=True)

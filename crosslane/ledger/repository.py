@@ -24,11 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crosslane.config import settings
+from crosslane.domain.families import ChainFamily, NonceExclusivity, chain_key
 from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import UINT256_MAX, utcnow
 from crosslane.ledger.db import SessionFactory, create_ledger_engine, normalize_url
 from crosslane.ledger.errors import AttemptNotFound, LedgerConflict, OperationNotFound
-from crosslane.ledger.models import BridgeTransferRow, NonceCursor, Operation, TxAttemptRow
+from crosslane.ledger.models import BridgeTransferRow, NonceCursor, Operation, TxAttemptRow, neutral_columns
 from crosslane.ledger.records import (
     BRIDGE_TRANSFER_FINAL_STATES,
     AttemptKind,
@@ -128,22 +129,35 @@ class Ledger:
         chain_id: int | None = None,
         signer: str | None = None,
         detail: dict[str, Any] | None = None,
+        family: ChainFamily | None = None,
+        chain: str | None = None,
+        account: str | None = None,
     ) -> OperationRecord:
         """Record the intent of a side effect, or return the one already recorded.
 
         Concurrent callers with the same (workflow_id, step) get the same row; ``detail``
         is only stored on creation. A caller whose kind, chain or signer contradicts the
         stored row gets ``LedgerConflict``.
+
+        ``family``/``chain``/``account`` are the family-neutral columns (``chain`` is a
+        ``chain_key()``); an EVM caller gives ``chain_id``/``signer`` and they follow.
         """
         if not workflow_id or not step or not kind:
             raise InvalidRequest("workflow_id, step and kind must be non-empty")
         signer_cs = _address(signer, "signer") if signer is not None else None
+        if chain_id is not None:
+            family = family or "evm"
+            chain = chain or chain_key("evm", chain_id)
+        account = account or signer_cs
         now = utcnow()
         with self._sessions.write() as s:
             stmt = self._insert(Operation).values(
                 workflow_id=workflow_id,
                 step=step,
                 kind=kind,
+                family=family,
+                chain=chain,
+                account=account,
                 chain_id=chain_id,
                 signer=signer_cs,
                 status=OperationStatus.PENDING.value,
@@ -152,13 +166,14 @@ class Ledger:
                 updated_at=now,
             )
             s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id", "step"]))
-            op = s.scalars(
-                select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)
-            ).one()
+            op = s.scalars(select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)).one()
             mismatch = [
                 name
                 for name, want, have in (
                     ("kind", kind, op.kind),
+                    ("family", family, op.family),
+                    ("chain", chain, op.chain),
+                    ("account", account, op.account),
                     ("chain_id", chain_id, op.chain_id),
                     ("signer", signer_cs, op.signer),
                 )
@@ -204,9 +219,7 @@ class Ledger:
 
     # -- nonces ---------------------------------------------------------------------------
 
-    def allocate_nonce(
-        self, operation_id: int, chain_id: int, signer: str, chain_pending_nonce: int
-    ) -> int:
+    def allocate_nonce(self, operation_id: int, chain_id: int, signer: str, chain_pending_nonce: int) -> int:
         """The operation's nonce: allocated once, then returned unchanged on every retry.
 
         A new nonce is ``max(cursor, chain_pending_nonce)``, skipping nonces other
@@ -251,6 +264,7 @@ class Ledger:
                 nonce += 1
             cursor.next_nonce = nonce + 1
             op.chain_id, op.signer, op.nonce = chain_id, signer_cs, nonce
+            op.family, op.chain, op.account = "evm", chain_key("evm", chain_id), signer_cs
             op.updated_at = utcnow()
             s.flush()
             return nonce
@@ -283,9 +297,7 @@ class Ledger:
         if next_nonce < 0:
             raise InvalidRequest("next_nonce must be >= 0")
         with self._sessions.write() as s:
-            stmt = self._insert(NonceCursor).values(
-                chain_id=chain_id, signer=signer_cs, next_nonce=next_nonce
-            )
+            stmt = self._insert(NonceCursor).values(chain_id=chain_id, signer=signer_cs, next_nonce=next_nonce)
             s.execute(
                 stmt.on_conflict_do_update(
                     index_elements=["chain_id", "signer"],
@@ -368,15 +380,14 @@ class Ledger:
                 max_priority_fee_per_gas=max_priority_fee_per_gas,
                 status=AttemptStatus.SIGNED.value,
                 created_at=utcnow(),
+                **neutral_columns(
+                    "evm", chain_key("evm", chain_id), signer_cs, tx_hash_n, NonceExclusivity(nonce=nonce)
+                ),
             )
             try:
-                s.execute(
-                    stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"])
-                )
+                s.execute(stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"]))
             except IntegrityError as exc:
-                raise LedgerConflict(
-                    f"tx {tx_hash_n} is already recorded under another attempt"
-                ) from exc
+                raise LedgerConflict(f"tx {tx_hash_n} is already recorded under another attempt") from exc
             row = _find_attempt(s, operation_id, attempt_index)
             assert row is not None
             return _attempt_record(row)
@@ -400,14 +411,10 @@ class Ledger:
             )
             return [_attempt_record(r) for r in rows]
 
-    def attempts_for_signer(
-        self, chain_id: int, signer: str, statuses: set[str] | None = None
-    ) -> list[AttemptRecord]:
+    def attempts_for_signer(self, chain_id: int, signer: str, statuses: set[str] | None = None) -> list[AttemptRecord]:
         """Every attempt of one signer, by nonce: the view stuck-tx recovery works from."""
         signer_cs = _address(signer, "signer")
-        query = select(TxAttemptRow).where(
-            TxAttemptRow.chain_id == chain_id, TxAttemptRow.signer == signer_cs
-        )
+        query = select(TxAttemptRow).where(TxAttemptRow.chain_id == chain_id, TxAttemptRow.signer == signer_cs)
         if statuses is not None:
             wanted = [_enum(AttemptStatus, st, "attempt status").value for st in statuses]
             query = query.where(TxAttemptRow.status.in_(wanted))
@@ -480,8 +487,7 @@ class Ledger:
                 missing = [f for f in _BRIDGE_REQUIRED if f not in values]
                 if missing:
                     raise InvalidRequest(
-                        f"bridge transfer {workflow_id} is not recorded yet; recording it needs "
-                        + ", ".join(missing)
+                        f"bridge transfer {workflow_id} is not recorded yet; recording it needs " + ", ".join(missing)
                     )
                 now = utcnow()
                 stmt = self._insert(BridgeTransferRow).values(
@@ -512,9 +518,7 @@ class Ledger:
 
     def get_bridge_transfer(self, workflow_id: str) -> BridgeTransferRecord | None:
         with self._sessions.read() as s:
-            row = s.scalars(
-                select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id)
-            ).one_or_none()
+            row = s.scalars(select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id)).one_or_none()
             return _bridge_record(row) if row is not None else None
 
     def list_bridge_transfers(
@@ -630,6 +634,9 @@ def _op_record(op: Operation) -> OperationRecord:
         id=op.id,
         workflow_id=op.workflow_id,
         step=op.step,
+        family=op.family,
+        chain=op.chain,
+        account=op.account,
         kind=op.kind,
         chain_id=op.chain_id,
         signer=op.signer,

@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from crosslane.domain.families import BlockhashExpiry, chain_key
 from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import utcnow
 from crosslane.ledger.errors import AttemptNotFound, LedgerConflict
-from crosslane.ledger.models import SolanaAttempt
+from crosslane.ledger.models import SolanaAttempt, neutral_columns
 from crosslane.ledger.repository import Ledger, _lock_operation
 
 ERROR_MAX = 1000  # the column's width; a longer error is cut
@@ -115,6 +116,13 @@ class SolanaAttempts:
                 unit_limit=unit_limit,
                 status=SolanaAttemptStatus.SIGNED.value,
                 created_at=utcnow(),
+                **neutral_columns(
+                    "solana",
+                    chain_key("solana", cluster),
+                    signer,
+                    signature,
+                    BlockhashExpiry(blockhash=recent_blockhash, last_valid_block_height=last_valid_block_height),
+                ),
             )
             try:
                 s.execute(stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"]))

@@ -3,6 +3,8 @@
 from crosslane.registry.files import (
     SCHEMA_PATH,
     RegistryError,
+    RegistryMissing,
+    configured_registry,
     dump_registry,
     load_registry,
     parse_registry,
@@ -16,6 +18,8 @@ __all__ = [
     "SCHEMA_PATH",
     "Registry",
     "RegistryError",
+    "RegistryMissing",
+    "configured_registry",
     "dump_registry",
     "load_registry",
     "parse_registry",

@@ -71,11 +71,19 @@ def _chains(reg: Registry) -> Iterator[Problem]:
         seen.setdefault(chain.chain_id, name)
         for dex_name, dex in chain.dexes.items():
             at = f"chains.{name}.dexes.{dex_name}"
-            for field in ("factory", "router", "quoter", "position_manager"):
+            for field in ("factory", "router", "quoter", "position_manager", "migrator", "staker"):
                 yield from _evm_address(getattr(dex, field), f"{at}.{field}")
             for i, pool in enumerate(dex.pools):
                 for field in ("address", "token0", "token1"):
                     yield from _evm_address(getattr(pool, field), f"{at}.pools[{i}].{field}")
+            for i, incentive in enumerate(dex.incentives):
+                for field in ("reward_token", "pool", "refundee"):
+                    yield from _evm_address(getattr(incentive, field), f"{at}.incentives[{i}].{field}")
+            if dex.masterchef is not None:
+                yield from _evm_address(dex.masterchef.address, f"{at}.masterchef.address")
+                yield from _evm_address(dex.masterchef.reward_token, f"{at}.masterchef.reward_token")
+                for i, farm in enumerate(dex.masterchef.farms):
+                    yield from _evm_address(farm.lp_token, f"{at}.masterchef.farms[{i}].lp_token")
 
 
 def _assets(reg: Registry) -> Iterator[Problem]:
@@ -94,9 +102,12 @@ def _assets(reg: Registry) -> Iterator[Problem]:
                 yield from _solana_address(token.address, f"{at}.address")
                 yield from _solana_address(token.token_program, f"{at}.token_program")
             if asset.decimals is not None and token.decimals != asset.decimals:
-                yield f"{at}.decimals", (
-                    f"{token.decimals} differs from the asset's {asset.decimals}: "
-                    "a token with other decimals is another asset"
+                yield (
+                    f"{at}.decimals",
+                    (
+                        f"{token.decimals} differs from the asset's {asset.decimals}: "
+                        "a token with other decimals is another asset"
+                    ),
                 )
         for venue in asset.venues:
             if venue not in reg.venues:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from crosslane.atomic import write_text_atomic
+from crosslane.config import Settings
 from crosslane.errors import CrosslaneError
 from crosslane.registry.checks import Problem, problems, secret_fields
 from crosslane.registry.model import Registry
@@ -63,6 +64,29 @@ def parse_registry(text: str, source: str) -> Registry:
     if found:
         raise RegistryError(source, found)
     return registry
+
+
+class RegistryMissing(RegistryError):
+    """No registry file where the settings point: says where it looked, why there, and how to get one."""
+
+    def __init__(self, cfg: Settings) -> None:
+        path = cfg.registry_path
+        if cfg.registry_override:
+            how = "check the path, or unset CROSSLANE_REGISTRY to read the one `crosslane dev up` writes in the home"
+        else:
+            how = (
+                "`crosslane dev up` starts the devnet and writes its registry there; "
+                "for other networks set CROSSLANE_REGISTRY to your file (example: registries/mainnet.example.yaml)"
+            )
+        super().__init__(str(path), [("", f"no registry file here ({cfg.registry_why}): {how}")])
+
+
+def configured_registry(cfg: Settings) -> Registry:
+    """The registry file the settings name (``CROSSLANE_REGISTRY``, else the home's);
+    RegistryMissing if there is none, RegistryError if it does not validate."""
+    if not cfg.registry_path.is_file():
+        raise RegistryMissing(cfg)
+    return load_registry(cfg.registry_path)
 
 
 def load_registry(path: Path) -> Registry:

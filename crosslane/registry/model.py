@@ -2,9 +2,10 @@
 
 One typed, versioned file (``CROSSLANE_REGISTRY``, YAML) describes the world Crosslane
 acts in. Its pieces are the product's own models where they exist (``DexDeployment``,
-``WormholeEndpoints``/``AcrossEndpoints``, the Solana cluster's fields), and
-:meth:`Registry.chain_registry` produces the :class:`ChainRegistry` readers use today.
-Credentials are referenced (an env var, a secrets file), never held.
+``WormholeEndpoints``/``AcrossEndpoints``, the Solana cluster's fields);
+:meth:`ChainRegistry.from_registry` is the runtime view activities and the CLI read, and the
+fast path builds its venues from ``venues``. Credentials are referenced (an env var, a
+secrets file), never held.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.bridge_endpoints import BridgeEndpoints
-from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, TokenInfo
+from crosslane.domain.chains import ChainConfig, DexDeployment, TokenInfo
 from crosslane.domain.evm import Address
 from crosslane.domain.solana import Commitment, SolanaCluster, SolanaMint
 
@@ -87,6 +88,17 @@ class AssetOnChain(_Section):
     symbol: str | None = Field(default=None, description="the token's own symbol there, if not the asset's")
     token_program: str | None = Field(default=None, description=f"Solana only; default {SPL_TOKEN_PROGRAM}")
 
+    def token_info(self, asset: str) -> TokenInfo:
+        return TokenInfo(symbol=self.symbol or asset, address=self.address, decimals=self.decimals)
+
+    def solana_mint(self, asset: str) -> SolanaMint:
+        return SolanaMint(
+            symbol=self.symbol or asset,
+            mint=self.address,
+            decimals=self.decimals,
+            token_program=self.token_program or SPL_TOKEN_PROGRAM,
+        )
+
 
 class Asset(_Section):
     """One canonical asset: its token on every chain and its symbol on every venue."""
@@ -119,6 +131,10 @@ class ExchangeVenue(_Section):
     maker_bps: Decimal | None = Field(default=None, ge=0, description="the account's fee tier, basis points")
     taker_bps: Decimal | None = Field(default=None, ge=0)
     credentials: CredentialRef | None = None
+    rate_limit: bool = Field(default=True, description="ccxt's client-side throttle; off for a simulator")
+    symbols: list[str] = Field(
+        default_factory=list, description="markets (ccxt symbols, e.g. BTC/USDT) whose books the fast path keeps"
+    )
 
 
 class RouteCoverage(_Section):
@@ -165,27 +181,6 @@ class Registry(_Section):
                 return symbol
         return None
 
-    def chain_registry(self) -> ChainRegistry:
-        """The chains, tokens, dexes, bridges and Solana clusters as the product reads them."""
-        chains: dict[str, ChainConfig] = {}
-        clusters: dict[str, SolanaCluster] = {}
-        for name, chain in self.chains.items():
-            on_chain = {asset: a.chains[name] for asset, a in self.assets.items() if name in a.chains}
-            if isinstance(chain, EvmChain):
-                tokens = {
-                    s: TokenInfo(symbol=t.symbol or s, address=t.address, decimals=t.decimals)
-                    for s, t in on_chain.items()
-                }
-                chains[name] = chain.chain_config(name, tokens)
-            else:
-                mints = {
-                    s: SolanaMint(
-                        symbol=t.symbol or s,
-                        mint=t.address,
-                        decimals=t.decimals,
-                        token_program=t.token_program or SPL_TOKEN_PROGRAM,
-                    )
-                    for s, t in on_chain.items()
-                }
-                clusters[name] = chain.cluster_config(name, mints)
-        return ChainRegistry(chains=chains, bridges=self.bridges.endpoints(), solana=clusters)
+    def tokens_on(self, chain: str) -> dict[str, AssetOnChain]:
+        """Every asset's token on ``chain``, by canonical symbol."""
+        return {symbol: a.chains[chain] for symbol, a in self.assets.items() if chain in a.chains}

@@ -18,8 +18,9 @@ Prices and quantities are ``int`` units of the symbol's :class:`SymbolScale`; th
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from crosslane.money import parse_base_units
 from crosslane.routing.scale import SymbolScale
@@ -66,6 +67,22 @@ class BookSide:
         """
         levels, ranks, sign = self.levels, self.ranks, self.sign
         for price, qty in changes:
+            if price <= 0 or qty < 0:
+                raise ValueError(f"invalid level: price units {price}, qty units {qty}")
+            if qty:
+                if price not in levels:
+                    insort(ranks, price * sign)
+                levels[price] = qty
+            elif levels.pop(price, None) is not None:
+                del ranks[bisect_left(ranks, price * sign)]
+
+    def apply_scaled(self, changes: Iterable[Sequence[Any]], price_scale: int, qty_scale: int) -> None:
+        """:meth:`apply` for levels read as floats whose units are exactly ``round(x * scale)``
+        (the caller's guarantee: :mod:`crosslane.routing.depth` checks the text first). The loop
+        is :meth:`apply`'s with the conversion inlined: no list of tuples in between."""
+        levels, ranks, sign = self.levels, self.ranks, self.sign
+        for level in changes:  # (price, qty) or OKX's (price, qty, "0", orders)
+            price, qty = round(level[0] * price_scale), round(level[1] * qty_scale)
             if price <= 0 or qty < 0:
                 raise ValueError(f"invalid level: price units {price}, qty units {qty}")
             if qty:
@@ -127,6 +144,24 @@ class VenueBook:
         self.ts_ms = ts_ms
         return True
 
+    def apply_scaled(
+        self,
+        bids: Iterable[Sequence[Any]],
+        asks: Iterable[Sequence[Any]],
+        update_id: int,
+        ts_ms: int,
+        price_scale: int,
+        qty_scale: int,
+    ) -> bool:
+        """:meth:`apply` for float levels exactly ``round(x * scale)`` units (see :meth:`BookSide.apply_scaled`)."""
+        if update_id <= self.update_id:
+            return False
+        self.bids.apply_scaled(bids, price_scale, qty_scale)
+        self.asks.apply_scaled(asks, price_scale, qty_scale)
+        self.update_id = update_id
+        self.ts_ms = ts_ms
+        return True
+
     # -- ingestion: decimal strings as feeds send them -----------------------------------------
 
     def replace_text(self, bids: Iterable[TextLevel], asks: Iterable[TextLevel], update_id: int, ts_ms: int) -> None:
@@ -144,8 +179,9 @@ class VenueBook:
         # the scale's parse_price/parse_qty, inlined: this runs for every level of every diff
         price_decimals, qty_decimals = self.scale.price_decimals, self.scale.qty_decimals
         # level[0], level[1] rather than unpacking: OKX sends [price, qty, "0", order count]
-        return [(parse_base_units(level[0], price_decimals), parse_base_units(level[1], qty_decimals))
-                for level in levels]
+        return [
+            (parse_base_units(level[0], price_decimals), parse_base_units(level[1], qty_decimals)) for level in levels
+        ]
 
     # -- reading ---------------------------------------------------------------------------
 

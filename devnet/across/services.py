@@ -24,8 +24,9 @@ from typing import Any
 from aiohttp import web
 
 from crosslane.domain.chains import ChainConfig
+from crosslane.embedded.processes import pid_alive, spawn
 from devnet.across.deploy import token_addresses
-from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free, pid_alive, spawn
+from devnet.anvil import DEFAULT_HOST, REPO_ROOT, DevnetError, ensure_port_free
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,10 @@
-"""Exchange simulators that speak real dialects (Binance spot, OKX v5), so unmodified ccxt talks to them.
+"""Exchange simulators that speak real dialects (Binance spot, OKX v5, Kraken spot), so unmodified ccxt talks to them.
 
 Layers, bottom up:
 
 - :mod:`devnet.cex.engine`: the matching engine (pure): books, orders, fees, balances;
 - :mod:`devnet.cex.venue`: one venue's live state (engine, API keys, limits, faults, event bus);
-- :mod:`devnet.cex.binance`, :mod:`devnet.cex.okx`: the dialects (REST, websockets, errors);
+- :mod:`devnet.cex.binance`, :mod:`devnet.cex.okx`, :mod:`devnet.cex.kraken`: the dialects (REST, websockets, errors);
 - :mod:`devnet.cex.server`: the aiohttp server of a venue, with :mod:`~devnet.cex.admin` endpoints
   and the :mod:`~devnet.cex.market_maker` bot;
 - ``python -m devnet.cex`` and :mod:`devnet.cex.launcher`: the devnet processes.

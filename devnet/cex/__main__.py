@@ -21,7 +21,7 @@ from devnet.services import serve_until_signalled
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devnet.cex", description=__doc__.split("\n")[0])
-    parser.add_argument("--venue", required=True, choices=["binance", "okx"])
+    parser.add_argument("--venue", required=True, choices=["binance", "okx", "kraken"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--credentials", type=Path, default=None, help="JSON credentials file (mode 600)")
     parser.add_argument("--seed", type=int, default=None, help="seed of injected faults")

@@ -1,14 +1,15 @@
 """Devnet trading accounts: API credentials in a 0600 JSON file, funded on venue start.
 
 The file has the shape ``connectors.cex.credentials`` reads (``{"<name>": {"api_key",
-"secret", "password"}}``): ``binance`` and ``okx`` are the default trader accounts,
-``binance-2`` and ``okx-2`` a second one each. A venue process funds every account whose
+"secret", "password"}}``): ``binance``, ``okx`` and ``kraken`` are the default trader accounts,
+``binance-2``, ``okx-2`` and ``kraken-2`` a second one each. A venue process funds every account whose
 name is its venue or starts with ``<venue>-``. Devnet credentials only: random per
 ``devnet up``, never in the JSON state file, never logged.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import secrets
@@ -23,7 +24,7 @@ DEFAULT_BALANCES: dict[str, Decimal] = {
     "USDT": Decimal("1000000"),
 }
 
-VENUES = ("binance", "okx")
+VENUES = ("binance", "okx", "kraken")
 
 
 @dataclass(frozen=True)
@@ -52,11 +53,17 @@ def generate(venues: tuple[str, ...] = VENUES, per_venue: int = 2) -> list[Crede
                 Credential(
                     name=name,
                     api_key=secrets.token_hex(16) if venue == "okx" else secrets.token_urlsafe(48)[:64],
-                    secret=secrets.token_hex(32),
+                    secret=new_secret(venue),
                     password=secrets.token_urlsafe(12) if venue == "okx" else None,
                 )
             )
     return out
+
+
+def new_secret(venue: str) -> str:
+    """A random API secret in the venue's form: Kraken's is base64 of 64 bytes (it signs with the
+    decoded bytes), the others' hex."""
+    return base64.b64encode(secrets.token_bytes(64)).decode() if venue == "kraken" else secrets.token_hex(32)
 
 
 def write(path: Path, credentials: list[Credential]) -> None:

@@ -8,12 +8,18 @@
 - ``POST /__admin/accounts``: ``{account, api_key?, secret?, passphrase?, balances?}`` adds a key;
 - ``POST /__admin/credit``: ``{api_key | account, asset, amount}`` deposits (negative withdraws);
 - ``GET  /__admin/balances?account=|api_key=``, ``GET /__admin/book?symbol=BTC/USDT&depth=N``;
+- ``POST /__admin/funding``: the chains the venue's wallet works on (see
+  :meth:`~devnet.cex.funding.FundingDesk.configure`); ``GET`` reports withdrawals and deposits;
+- ``POST /__admin/whitelist``: ``{api_key | account, addresses}`` adds withdrawal addresses;
 - ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?}`` (``offset_bps`` shifts this
-  venue's quotes, to open a cross-venue gap on demand).
+  venue's quotes, to open a cross-venue gap on demand);
+- ``POST /__admin/gap``: ``{symbol, bps}`` shifts one market's quotes by ``bps`` (0 closes it) and
+  answers once the book holds the shifted quotes (its new top).
 """
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +150,35 @@ def install(app: web.Application, server: VenueServer) -> None:
             return _error(str(exc))
         return web.json_response(server.market_maker.status())
 
+    async def gap(request: web.Request) -> web.Response:
+        if server.market_maker is None:
+            return _error("this venue runs no market maker", 404)
+        try:
+            body = await _body(request)
+            return web.json_response(server.market_maker.inject_gap(str(body["symbol"]), parse_decimal(body["bps"])))
+        except (TypeError, ValueError, KeyError, BadNumber) as exc:
+            return _error(f"bad gap request: {exc}")
+
+    async def funding(request: web.Request) -> web.Response:
+        if request.method == "POST":
+            try:
+                await asyncio.to_thread(venue.funding.configure, await _body(request))
+            except (TypeError, ValueError, KeyError, OSError) as exc:
+                return _error(f"bad funding configuration: {exc}")
+        return web.json_response(venue.funding.snapshot())
+
+    async def whitelist(request: web.Request) -> web.Response:
+        try:
+            body = await _body(request)
+            account = _account(body)
+            entries = venue.funding.whitelist(account, [str(a) for a in body["addresses"]])
+        except (TypeError, ValueError, KeyError) as exc:
+            return _error(f"bad whitelist request: {exc}")
+        return web.json_response({"account": account, "addresses": entries})
+
+    app.router.add_get(PREFIX + "/funding", funding)
+    app.router.add_post(PREFIX + "/funding", funding)
+    app.router.add_post(PREFIX + "/whitelist", whitelist)
     app.router.add_get(PREFIX + "/state", state)
     app.router.add_post(PREFIX + "/faults", faults)
     app.router.add_post(PREFIX + "/rate_limits", rate_limits)
@@ -152,3 +187,4 @@ def install(app: web.Application, server: VenueServer) -> None:
     app.router.add_get(PREFIX + "/balances", balances)
     app.router.add_get(PREFIX + "/book", book)
     app.router.add_post(PREFIX + "/market_maker", market_maker)
+    app.router.add_post(PREFIX + "/gap", gap)

@@ -81,3 +81,30 @@ async def market_maker(rest_url: str, **changes: Any) -> dict[str, Any]:
     """``running=False`` freezes the books, ``running=True`` resumes; ``interval_s`` sets the pace."""
     result: dict[str, Any] = await _call("POST", rest_url + "/__admin/market_maker", changes)
     return result
+
+
+async def inject_gap(rest_url: str, symbol: str, bps: str | int) -> dict[str, Any]:
+    """Shift the venue's ``symbol`` quotes by ``bps`` basis points (negative: cheaper, 0: close
+    the gap); returns once the venue's book holds them, with its new top."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/gap", {"symbol": symbol, "bps": str(bps)})
+    return result
+
+
+async def configure_funding(rest_url: str, config: dict[str, Any]) -> dict[str, Any]:
+    """The venue's wallet: networks, confirmations, processing delay (see ``devnet.cex.funding``)."""
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/funding", config)
+    return result
+
+
+async def funding(rest_url: str) -> dict[str, Any]:
+    """The venue's withdrawals and deposits as it sees them."""
+    result: dict[str, Any] = await _call("GET", rest_url + "/__admin/funding")
+    return result
+
+
+async def whitelist(
+    rest_url: str, addresses: list[str], *, account: str | None = None, api_key: str | None = None
+) -> dict[str, Any]:
+    body = {"addresses": addresses, "account": account, "api_key": api_key}
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/whitelist", body)
+    return result

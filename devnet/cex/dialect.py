@@ -1,4 +1,4 @@
-"""The contract between the venue server and one exchange dialect (Binance, OKX).
+"""The contract between the venue server and one exchange dialect (Binance, OKX, Kraken).
 
 A dialect owns everything on the wire: routes, authentication, JSON shapes, error codes,
 what a request weighs and how "slow down" is said. The server owns the rest: faults,

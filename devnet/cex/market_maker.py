@@ -20,7 +20,7 @@ import hashlib
 import logging
 import math
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,7 @@ class MarketMakerConfig:
     # the other's best ask about one step in eight, for a step or a few
     venue_vol_bps: Decimal = Decimal("1.5")
     offset_bps: Decimal = Decimal(0)  # a standing dislocation of this venue, set at runtime for demos
+    gaps_bps: dict[str, Decimal] = field(default_factory=dict)  # symbol -> injected gap (tests, showcase)
     seed: int = 1
     running: bool = True
 
@@ -92,7 +93,8 @@ class MarketMaker:
         reference = self.venue.profile.reference_prices[symbol]
         common = _ar1(f"{cfg.seed}:{symbol}", step, rho=0.995, lookback=300) * float(cfg.common_vol_bps)
         own = _ar1(f"{cfg.seed}:{symbol}:{self.venue.name}", step, rho=0.9, lookback=60) * float(cfg.venue_vol_bps)
-        return reference * Decimal(math.exp((common + own + float(cfg.offset_bps)) * 1e-4))
+        shift = float(cfg.offset_bps + cfg.gaps_bps.get(symbol, Decimal(0)))
+        return reference * Decimal(math.exp((common + own + shift) * 1e-4))
 
     def ladder(self, symbol: str, step: int) -> dict[tuple[Side, Decimal], Decimal]:
         """(side, price) → quantity of the quotes wanted at ``step``."""
@@ -135,6 +137,26 @@ class MarketMaker:
         self.quotes_placed += placed
         return placed
 
+    def inject_gap(self, symbol: str, bps: Decimal) -> dict[str, Any]:
+        """Shift this venue's ``symbol`` quotes by ``bps`` (0 removes the gap) and requote now,
+        paused or not: when this returns the venue's book already holds the shifted ladder."""
+        if symbol not in self.venue.engine.markets:
+            raise ValueError(f"unknown symbol {symbol!r}")
+        if bps:
+            self.config.gaps_bps[symbol] = bps
+        else:
+            self.config.gaps_bps.pop(symbol, None)
+        self.quote()
+        book = self.venue.engine.books[symbol]
+        bids, asks = book.bids.levels(1), book.asks.levels(1)
+        return {
+            "symbol": symbol,
+            "gap_bps": plain(bps),
+            "best_bid": plain(bids[0][0]) if bids else None,
+            "best_ask": plain(asks[0][0]) if asks else None,
+            "sequence": book.sequence,
+        }
+
     def _step_now(self) -> int:
         return int(self.venue.now_ms() / 1000 / self.interval_s)
 
@@ -172,6 +194,7 @@ class MarketMaker:
             "running": self._running,
             "interval_s": self.interval_s,
             "offset_bps": plain(self.config.offset_bps),
+            "gaps_bps": {s: plain(b) for s, b in self.config.gaps_bps.items()},
             "quotes_placed": self.quotes_placed,
             "account": ACCOUNT,
             "mids": {

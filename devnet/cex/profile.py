@@ -8,6 +8,15 @@ from decimal import Decimal
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
 from devnet.cex.ratelimit import RateLimits
 
+REFERENCE_PRICES: dict[str, Decimal] = {
+    "BTC/USDT": Decimal(60000),
+    "ETH/USDT": Decimal(3000),
+    "SOL/USDT": Decimal(150),
+    "ETH/BTC": Decimal("0.05"),
+    "ETH/USDC": Decimal(3000),  # the devnet's pools are seeded at ETH = 3000 USDC too
+}
+"""Every simulator's market-maker start mids: the venues share one price path."""
+
 
 @dataclass(frozen=True)
 class SimulatorSetup:

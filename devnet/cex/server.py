@@ -23,7 +23,7 @@ from decimal import Decimal
 from aiohttp import web
 
 from devnet.cex import admin
-from devnet.cex.accounts import DEFAULT_BALANCES
+from devnet.cex.accounts import DEFAULT_BALANCES, new_secret
 from devnet.cex.auth import ApiKey
 from devnet.cex.dialect import ORDER_ACCEPTED, USED_WEIGHT, Dialect
 from devnet.cex.market_maker import MarketMaker, MarketMakerConfig
@@ -34,7 +34,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def make_dialect(name: str, venue_factory: Callable[..., Venue], **kwargs: object) -> tuple[Venue, Dialect]:
-    """The venue state and its dialect for a venue name (``binance`` or ``okx``)."""
+    """The venue state and its dialect for a venue name (``binance``, ``okx`` or ``kraken``)."""
     if name == "binance":
         from devnet.cex.binance import PROFILE, BinanceDialect
 
@@ -46,7 +46,13 @@ def make_dialect(name: str, venue_factory: Callable[..., Venue], **kwargs: objec
 
         venue = venue_factory(OKX_PROFILE, **kwargs)
         return venue, OkxDialect(venue)
-    raise ValueError(f"unknown venue {name!r}: expected binance or okx")
+    if name == "kraken":
+        from devnet.cex.kraken import PROFILE as KRAKEN_PROFILE
+        from devnet.cex.kraken import KrakenDialect
+
+        venue = venue_factory(KRAKEN_PROFILE, **kwargs)
+        return venue, KrakenDialect(venue)
+    raise ValueError(f"unknown venue {name!r}: expected binance, okx or kraken")
 
 
 class VenueServer:
@@ -93,7 +99,7 @@ class VenueServer:
         """
         key = self.venue.add_key(
             api_key or secrets.token_hex(16),
-            secret or secrets.token_hex(32),
+            secret or new_secret(self.name),
             account,
             passphrase if passphrase is not None else (secrets.token_urlsafe(12) if self.name == "okx" else None),
         )
@@ -144,8 +150,10 @@ class VenueServer:
             self.port = int(server.sockets[0].getsockname()[1])
         if self.market_maker is not None:
             self.market_maker.start()
+        self.venue.funding.start()
 
     async def stop(self) -> None:
+        await self.venue.funding.stop()
         if self.market_maker is not None:
             await self.market_maker.stop()
         self.venue.drop_websockets()

@@ -15,10 +15,14 @@ from aiohttp import web
 from devnet.cex.auth import ApiKey, KeyStore
 from devnet.cex.bus import EventBus, Outbox, Subscriptions
 from devnet.cex.engine import EngineResult, MatchingEngine
+from devnet.cex.engine.balances import Wallet
 from devnet.cex.faults import FaultState
+from devnet.cex.funding import FundingDesk
 from devnet.cex.numbers import plain
 from devnet.cex.profile import SimulatorSetup
 from devnet.cex.ratelimit import RateLimiter
+
+_NO_WALLET = Wallet()
 
 
 class Venue:
@@ -40,6 +44,14 @@ class Venue:
         self.limiter = RateLimiter(profile.rate_limits.model_copy())
         self.outboxes: set[Outbox] = set()
         self.subscriptions = Subscriptions()
+        self.funding = FundingDesk(
+            profile.name,
+            lambda account, asset, amount: self.credit(account, asset, amount),
+            lambda account, asset: self.engine.wallets(account).get(asset, _NO_WALLET).free,
+            self.now_ms,
+            self.keys.accounts,
+            fee_inside=profile.name == "binance",
+        )
 
     @property
     def name(self) -> str:

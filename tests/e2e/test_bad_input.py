@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from web3 import Web3
 
 from crosslane.domain.tx import FeePolicy
+from devnet.anvil import REPO_ROOT
 from devnet.mining import next_base_fee
 from tests.e2e.test_entry_points import BIN, run, temporal_start
 from tests.e2e.test_tx_lifecycle import request_for
@@ -241,4 +242,18 @@ async def test_cli_without_a_devnet_says_where_it_looked(tmp_path: Path) -> None
     done = await run([str(BIN / "crosslane"), "dex", "pools", "--chain", "devnet-a"], env=env)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     home = tmp_path / "home"
-    assert f"no chains in {home / 'devnet.json'} (home {home} (CROSSLANE_HOME))" in done.stderr
+    file = home / "registry.yaml"
+    where = f"{file}: no registry file here (registry.yaml in the home {home}, chosen by CROSSLANE_HOME)"
+    assert where in done.stderr, done.stderr
+    assert "`crosslane dev up`" in done.stderr and "set CROSSLANE_REGISTRY" in done.stderr
+
+
+@pytest.mark.parametrize("module", ["workers.orchestrator", "workers.fastpath"])
+async def test_worker_and_fast_path_without_a_registry_refuse_to_start_saying_why(module: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSLANE_")}
+    env.update(CROSSLANE_HOME=str(tmp_path / "home"), PYTHONPATH=str(REPO_ROOT))
+    (tmp_path / "home").mkdir()
+    done = await run([str(BIN / "python"), "-m", module], env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"cannot start: {tmp_path / 'home' / 'registry.yaml'}: no registry file here" in done.stderr
+    assert "`crosslane dev up`" in done.stderr and "set CROSSLANE_REGISTRY" in done.stderr

@@ -20,7 +20,7 @@ from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeState, BridgeStatus
-from devnet.temporal_server import temporal_binary
+from crosslane.embedded.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import run, temporal_start
 from tests.support.bridge import across_output_amount, bridge_request, holding, relayer
 from tests.support.dex import deal, w3_for

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from devnet.anvil import dev_account, find_free_port, pid_alive, rpc_call, stop_pid
+from crosslane.embedded.processes import pid_alive, stop_pid
+from devnet.anvil import dev_account, find_free_port, rpc_call
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.stack import unique_queue
@@ -32,7 +33,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
         CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
-        CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()}",
+        CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()},kraken={find_free_port()}",
         CROSSLANE_SOLANA_PORT=str(find_free_port()),
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="300",
@@ -51,9 +52,10 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         expected = {
             "temporal": "answers its health check",
             "worker": "1 poller(s) on the task queue",
-            "fastpath": "answers health (2 venue(s))",
+            "fastpath": "answers health (3 venue(s))",
             "cex-binance": "answers its cex endpoint",
             "cex-okx": "answers its cex endpoint",
+            "cex-kraken": "answers its cex endpoint",
             "wormhole-guardians": "answers its wormhole_guardian endpoint",
             "across-relayer": "answers /state",
             "across-dataworker": "answers /state",
@@ -80,7 +82,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         assert narrow.returncode == 0, narrow.stderr
         assert max(len(line) for line in narrow.stdout.splitlines()) <= 80
         venues = [line.split("│")[1].strip() for line in narrow.stdout.splitlines() if line.startswith("│")]
-        assert {"binance", "okx"} <= set(venues), narrow.stdout  # the key column is never cut ("binan…")
+        assert {"binance", "okx", "kraken"} <= set(venues), narrow.stdout  # the key column is never cut ("binan…")
         balances = await run([crosslane, "cex", "balances"], env=env)
         assert balances.returncode == 0 and "USDT" in balances.stdout, balances.stdout + balances.stderr
         refused = await run([crosslane, "cex", "route", "buy", "-1", "BTC/USDT"], env=env)

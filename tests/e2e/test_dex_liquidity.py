@@ -616,7 +616,7 @@ REFUSED_BY_PLAN: list[tuple[str, dict[str, Any], dict[str, Any], str, str]] = [
         "no position with token id 999999",
     ),
     ("not the owner", {"action": "v3_burn", "token_id": 1}, {}, "InvalidRequest", "position 1 is owned by"),
-    ("unknown dex", _add(), {"dex": "sushiswap"}, "InvalidRequest", "no DEX deployment 'sushiswap' on devnet-a"),
+    ("unknown dex", _add(), {"dex": "pancakeswap"}, "InvalidRequest", "no DEX deployment 'pancakeswap' on devnet-a"),
 ]
 
 # Refused by the request model itself (in the SDK, and in the worker for raw JSON).

@@ -200,15 +200,15 @@ def assert_nothing_happened(stack: Stack, chain: str, signer: str, workflow_id: 
             "unknown token 0x4242424242424242424242424242424242424242 on devnet-a: no ERC20",
         ),
         (
-            {"dexes": ["sushiswap"]},
+            {"dexes": ["pancakeswap"]},
             "InvalidRequest",
-            "unknown DEX 'sushiswap' on devnet-a; known: uniswap_v2, uniswap_v3",
+            "unknown DEX 'pancakeswap' on devnet-a; known: sushiswap, uniswap_v2, uniswap_v3",
         ),
         # No DAI/WBTC pool anywhere, and one hop allowed: no route.
         (
             {"token_in": "DAI", "token_out": "WBTC", "max_hops": 1},
             "PoolNotFound",
-            "no pool for DAI -> WBTC on devnet-a (uniswap_v2, uniswap_v3, direct)",
+            "no pool for DAI -> WBTC on devnet-a (sushiswap, uniswap_v2, uniswap_v3, direct)",
         ),
         # V3 has no DAI/WETH pool at all.
         (

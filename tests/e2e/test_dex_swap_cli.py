@@ -7,8 +7,8 @@ import json
 import re
 
 from crosslane.domain.dex import SwapResult, SwapStatus
+from crosslane.embedded.temporal_server import temporal_binary
 from crosslane.money import format_amount
-from devnet.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.dex import balance, deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
@@ -24,7 +24,7 @@ async def test_crosslane_dex_quote_and_pools_read_the_chain(stack: Stack) -> Non
     assert quoted.returncode == 0, quoted.stderr
     # No USDC/WBTC pool: through WETH (which tiers win depends on what earlier tests traded).
     assert re.search(r"via USDC -\(0\.\d+%\)-> WETH -\(0\.\d+%\)-> WBTC on uniswap_v[23]", quoted.stdout)
-    assert "22 candidate routes, 3 fillable" in quoted.stdout and "sandwich exposure" in quoted.stdout
+    assert "24 candidate routes, 3 fillable" in quoted.stdout and "sandwich exposure" in quoted.stdout
     pools = await run([str(BIN / "crosslane"), "dex", "pools", "--chain", "devnet-b"], env=env)
     assert pools.returncode == 0, pools.stderr
     assert pools.stdout.count("uniswap_v2") == 4 and pools.stdout.count("uniswap_v3") == 4

@@ -12,7 +12,7 @@ from pathlib import Path
 from web3 import Web3
 
 from crosslane.domain.tx import TxOutcome, TxResult, TxStatus
-from devnet.temporal_server import temporal_binary
+from crosslane.embedded.temporal_server import temporal_binary
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 BIN = Path(sys.executable).parent

@@ -24,6 +24,7 @@ from crosslane.routing import Side
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
+from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 from tests.support.fastpath import (
     FastPathProcess,
@@ -33,8 +34,10 @@ from tests.support.fastpath import (
     resume_market_makers,
 )
 from tests.support.stack import Stack, unique_queue
+from workers.fastpath.server import FastPathConfig
 
 SYMBOL = "BTC/USDT"
+TWO_VENUES = ("binance", "okx")  # the split checks here; Kraken's feed: test_cex_sim_kraken
 
 
 def half_up(amount: Decimal, unit: Decimal) -> Decimal:
@@ -44,6 +47,7 @@ def half_up(amount: Decimal, unit: Decimal) -> Decimal:
 
 @pytest.fixture(scope="module")
 async def venues(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[DevnetState, Path]]:
+    """The simulators, and the registry file the devnet writes (all the fast path reads)."""
     home = tmp_path_factory.mktemp("cex")
     path = home / "devnet.json"
     state = await devnet_up(
@@ -51,19 +55,26 @@ async def venues(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
         ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
         detached=False,
         cex=True,
-        cex_ports={"binance": find_free_port(), "okx": find_free_port()},
+        cex_ports={"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()},
     )
+    two = state.model_copy(update={"cex": {k: v for k, v in state.cex.items() if k in TWO_VENUES}})
     try:
-        yield state, home
+        yield two, registry_path(path)
     finally:
         devnet_down(path)
 
 
+def two_venue_config(registry_file: Path, home: Path) -> FastPathConfig:
+    config = fastpath_config(registry_file, home, [SYMBOL])
+    return config.model_copy(update={"venues": [v for v in config.venues if v.name in TWO_VENUES]})
+
+
 @pytest.fixture
 async def fastpath(venues: tuple[DevnetState, Path], tmp_path: Path) -> AsyncIterator[FastPathProcess]:
-    state, _ = venues
+    _, registry_file = venues
     # Price-only routing, so the expected split does not depend on this machine's latencies.
-    config = fastpath_config(state, tmp_path, [SYMBOL]).model_copy(update={"latency_penalty_bps_per_ms": Decimal(0)})
+    config = two_venue_config(registry_file, tmp_path)
+    config = config.model_copy(update={"latency_penalty_bps_per_ms": Decimal(0)})
     process = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         yield process
@@ -193,9 +204,7 @@ def cheapest_splits(
     return best, winners
 
 
-def split_cost(
-    split: dict[str, Decimal], ladders: dict[str, Ladder], rules: dict[str, VenueRules]
-) -> Decimal | None:
+def split_cost(split: dict[str, Decimal], ladders: dict[str, Ladder], rules: dict[str, VenueRules]) -> Decimal | None:
     """All-in cost (fills plus taker fees) of a split; None if a share breaks its venue's rules."""
     total = Decimal(0)
     for venue, share in split.items():
@@ -345,8 +354,8 @@ async def trader_orders(venue, client_order_id: str) -> list[dict]:  # noqa: ANN
 async def test_killed_fast_path_restarts_and_reports_every_open_order(
     venues: tuple[DevnetState, Path], tmp_path: Path
 ) -> None:
-    state, _ = venues
-    config = fastpath_config(state, tmp_path, [SYMBOL])
+    state, registry_file = venues
+    config = two_venue_config(registry_file, tmp_path)
     first = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         fp = await first.client()
@@ -451,9 +460,9 @@ async def test_dropped_websockets_resync_to_the_venues_books(
 
 
 async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[DevnetState, Path], tmp_path: Path) -> None:
-    state, _ = venues
+    state, registry_file = venues
     binance = state.cex["binance"]
-    config = fastpath_config(state, tmp_path, [SYMBOL])
+    config = fastpath_config(registry_file, tmp_path, [SYMBOL])
     config = config.model_copy(update={"venues": [v for v in config.venues if v.name == "binance"]})
     process = FastPathProcess(config, tmp_path, dict(os.environ))
     await admin.set_rate_limits(binance.rest_url, orders=3, orders_window_s=30)

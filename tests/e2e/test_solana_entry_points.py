@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from connectors.solana.transactions import associated_token_address
 from crosslane.domain.solana import SolOutcome, SolResult, SolStatus
-from devnet.temporal_server import temporal_binary
+from crosslane.embedded.temporal_server import temporal_binary
 from tests.e2e.test_entry_points import BIN, run, temporal_start
 from tests.e2e.test_solana_transaction import sol_request
 from tests.support.solana_stack import LAMPORTS, SolanaStack

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 
+from crosslane.embedded.processes import stop_pid
 from devnet.across.artifacts import abi, build, integrity_of, lock
 from devnet.across.deploy import (
     FILL_DEADLINE_BUFFER,
@@ -37,7 +38,7 @@ from devnet.across.spoke import (
     raw_calldata,
     to_bytes32,
 )
-from devnet.anvil import dev_account, find_free_port, stop_pid
+from devnet.anvil import dev_account, find_free_port
 from devnet.manager import devnet_up
 from devnet.state import DevnetState
 

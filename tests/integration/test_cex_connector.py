@@ -1,4 +1,4 @@
-"""The CEX connector's contract, run against every adapter (both exchange dialects): the same
+"""The CEX connector's contract, run against every adapter (every exchange dialect): the same
 behaviour is required of each venue, so a new venue is proven by these tests."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from devnet.cex.market_maker import MarketMakerConfig
 from devnet.cex.server import VenueServer
 
 SYMBOL = "BTC/USDT"
-VENUES = ["binance", "okx"]
+VENUES = ["binance", "okx", "kraken"]
 
 
 @pytest.fixture(params=VENUES)
@@ -78,12 +78,35 @@ async def test_place_find_cancel_by_client_order_id(venue: tuple[CexVenue, Venue
     connector, _ = venue
     cid = client_order_id(f"{connector.name}/rest")
     placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
-    assert placed["status"] == "open" and placed["clientOrderId"] == cid
+    # the venue's form of our id: ours where it fits (Binance, OKX), derived from it where not (Kraken)
+    assert placed["status"] == "open" and placed["clientOrderId"] == connector.profile.client_id(cid)
     found = await connector.find_order(SYMBOL, cid)
     assert found is not None and found["id"] == placed["id"]
     cancelled = await connector.cancel(SYMBOL, cid)
     assert cancelled["status"] == "canceled"
     assert await connector.find_order(SYMBOL, client_order_id("never-placed")) is None
+
+
+async def test_a_resting_order_costs_one_call_when_the_caller_needs_no_read_back(
+    venue: tuple[CexVenue, VenueServer],
+) -> None:
+    """The fast path places a leg it knows will rest with ``read_back=False``: one request even
+    where the venue acknowledges with ids only (OKX), and the order is live at the venue. By
+    default an ids-only acknowledgement is read back (a second request) for the order's state."""
+    connector, server = venue
+    stats = server.venue.faults.stats
+    ids_only = connector.name == "okx"
+    before = stats.requests
+    cid = client_order_id(f"{connector.name}/rests")
+    placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid, read_back=False)
+    assert stats.requests - before == 1
+    assert placed["id"] and placed["status"] == (None if ids_only else "open")
+    found = await connector.find_order(SYMBOL, cid)
+    assert found is not None and (found["id"], found["status"]) == (placed["id"], "open")
+    before = stats.requests
+    cid = client_order_id(f"{connector.name}/read-back")
+    placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid)
+    assert stats.requests - before == (2 if ids_only else 1) and placed["status"] == "open"
 
 
 async def test_lost_response_is_reconciled_to_exactly_one_order(venue: tuple[CexVenue, VenueServer]) -> None:
@@ -95,9 +118,10 @@ async def test_lost_response_is_reconciled_to_exactly_one_order(venue: tuple[Cex
     venue_state = await admin.state(server.rest_url)
     assert venue_state["fault_stats"]["lost_order_responses"] == lost_before + 1, "the placement's response was lost"
     assert venue_state["faults"]["lose_next_order_response"] == 0
-    assert order["clientOrderId"] == cid and order["status"] == "open"
+    venue_id = connector.profile.client_id(cid)
+    assert order["clientOrderId"] == venue_id and order["status"] == "open"
     opened = await connector.exchange.fetch_open_orders(SYMBOL)
-    assert [o["clientOrderId"] for o in opened].count(cid) == 1
+    assert [o["clientOrderId"] for o in opened].count(venue_id) == 1
     await connector.cancel(SYMBOL, cid)
 
 

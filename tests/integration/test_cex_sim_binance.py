@@ -65,7 +65,7 @@ async def trader(sim: VenueServer) -> AsyncIterator[Trader]:
 async def test_markets_book_ticker_and_time(sim: VenueServer, trader: Trader) -> None:
     ex = trader.ex
     markets = await ex.load_markets()
-    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC"}
+    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC", "ETH/USDC"}
     btc = markets[SYMBOL]
     assert (btc["precision"]["price"], btc["precision"]["amount"]) == (0.01, 0.00001)
     assert (btc["limits"]["amount"]["min"], btc["limits"]["cost"]["min"]) == (0.00001, 5)

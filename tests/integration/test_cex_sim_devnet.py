@@ -14,7 +14,9 @@ import ccxt.async_support as ccxt
 import pytest
 
 from connectors.cex.credentials import load_credentials
-from devnet.anvil import ensure_port_free, find_free_port, pid_alive, stop_pid
+from crosslane.embedded.processes import pid_alive, stop_pid
+from crosslane.registry import load_registry
+from devnet.anvil import ensure_port_free, find_free_port
 from devnet.cex.admin_client import state as admin_state
 from devnet.cex.clients import ccxt_client
 from devnet.cex.engine import Side
@@ -22,19 +24,23 @@ from devnet.cex.market_maker import MarketMaker, MarketMakerConfig
 from devnet.cex.server import make_dialect
 from devnet.cex.venue import Venue
 from devnet.manager import cex_credentials_path, devnet_down, devnet_status, devnet_up
+from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 
 pytestmark = pytest.mark.timeout(90)
 
 
-async def test_devnet_up_runs_both_venues_with_market_makers(tmp_path: Path) -> None:
+async def test_devnet_up_runs_every_venue_with_market_makers(tmp_path: Path) -> None:
     path = tmp_path / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
-    cex_ports = {"binance": find_free_port(), "okx": find_free_port()}
+    cex_ports = {"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()}
     state: DevnetState | None = None
     try:
         state = await devnet_up(path, ports, detached=False, cex=True, cex_ports=cex_ports)
-        assert set(state.cex) == {"binance", "okx"}
+        assert set(state.cex) == {"binance", "okx", "kraken"}
+        exported = load_registry(registry_path(path)).venues  # what the fast path and router read
+        assert {name: v.exchange for name, v in exported.items()} == {n: n for n in ("binance", "okx", "kraken")}
+        assert exported["kraken"].rest_url == state.cex["kraken"].rest_url
         assert {p.kind for p in state.processes.values()} == {"anvil", "cex"}
         assert devnet_status(path).up
         credentials = cex_credentials_path(path)
@@ -73,7 +79,7 @@ async def test_devnet_up_runs_both_venues_with_market_makers(tmp_path: Path) -> 
         stopped = devnet_down(path)
         for proc in state.processes.values() if state else ():
             stop_pid(proc.pid, timeout=2.0)
-    assert {"cex-binance", "cex-okx"} <= set(stopped)
+    assert {"cex-binance", "cex-okx", "cex-kraken"} <= set(stopped)
     assert not cex_credentials_path(path).exists()
     for proc in state.processes.values():
         assert not pid_alive(proc.pid)

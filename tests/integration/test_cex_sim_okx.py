@@ -20,6 +20,7 @@ import aiohttp
 import ccxt.async_support as ccxt
 import pytest
 
+from devnet.anvil import REPO_ROOT
 from devnet.cex import admin_client as admin
 from devnet.cex.admin_client import set_faults, set_rate_limits
 from devnet.cex.auth import ApiKey
@@ -78,7 +79,7 @@ async def trader(sim: VenueServer) -> AsyncIterator[Trader]:
 async def test_markets_currencies_book_and_time(sim: VenueServer, trader: Trader) -> None:
     ex = trader.ex
     markets = await ex.load_markets()  # signed /asset/currencies, then /public/instruments?instType=SPOT
-    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC"}
+    assert set(markets) == {"BTC/USDT", "ETH/USDT", "SOL/USDT", "ETH/BTC", "ETH/USDC"}
     assert {"BTC", "ETH", "SOL", "USDT"} <= set(ex.currencies)
     btc = markets[SYMBOL]
     assert (btc["precision"]["price"], btc["precision"]["amount"], btc["limits"]["amount"]["min"]) == (
@@ -305,3 +306,57 @@ async def test_watch_orders_after_login(sim: VenueServer, trader: Trader) -> Non
     assert [(o["id"], o["status"]) for o in update] == [(order["id"], "open")]
     await ex.cancel_order(order["id"], SYMBOL)
     await pushed_order(ex, order["id"], "canceled")
+
+
+def _recorded_request(method: str, description: str) -> dict[str, Any]:
+    """The body ccxt sent for a recorded call (tests/fixtures/ccxt-static/okx-request.json, see SOURCE.md)."""
+    data = json.loads((REPO_ROOT / "tests" / "fixtures" / "ccxt-static" / "okx-request.json").read_text())
+    case = next(c for c in data["methods"][method] if c["description"] == description)
+    return json.loads(case["output"])[0]  # type: ignore[no-any-return]
+
+
+async def test_market_sell_by_cost_sells_until_the_quote_amount(sim: VenueServer, trader: Trader) -> None:
+    """``tgtCcy: quote_ccy`` on a market sell: ``sz`` is the USDT to receive, as ccxt's
+    ``create_market_sell_order_with_cost`` sends it (its recorded request: same keys)."""
+    ex = trader.ex
+    await ex.load_markets()
+    engine = sim.venue.engine
+    totals = engine.balances.totals()
+    sent: list[dict[str, Any]] = []
+    original = ex.fetch2
+
+    async def spy(path: str, api: Any = "public", method: str = "GET", params: Any = None, *rest: Any) -> Any:
+        if path in ("trade/order", "trade/batch-orders"):
+            sent.append(params)
+        return await original(path, api, method, params, *rest)
+
+    ex.fetch2 = spy
+    placed = await ex.create_market_sell_order_with_cost(SYMBOL, 500)
+    recorded = _recorded_request("createMarketSellOrderWithCost", "Market sell")
+    body = sent[0][0] if isinstance(sent[0], list) else sent[0]
+    assert (body["tgtCcy"], body["sz"], body["side"], body["ordType"]) == ("quote_ccy", "500", "sell", "market")
+    assert {k for k in recorded if k not in ("clOrdId", "tag")} <= set(body)
+    order = await ex.fetch_order(placed["id"], SYMBOL)
+    info = order["info"]
+    assert (info["tgtCcy"], info["sz"], info["side"], order["status"]) == ("quote_ccy", "500", "sell", "closed")
+    fills = [f for f in engine.fills(trader.key.account, SYMBOL) if str(f.order_id) == placed["id"]]
+    sold = sum((f.trade.quantity for f in fills), Decimal(0))
+    received = sum((f.trade.quote_quantity for f in fills), Decimal(0))
+    assert fills and d(info["accFillSz"]) == sold
+    assert received <= 500 and 500 - received < fills[-1].trade.price * Decimal("0.00000001")  # one more step: > 500
+    wallets = engine.wallets(trader.key.account)
+    assert wallets["BTC"].total == 10 - sold and wallets["BTC"].locked == 0
+    assert wallets["USDT"].total == 1_000_000 + received + d(info["fee"])  # OKX's fee is negative
+    assert engine.balances.totals() == totals
+
+
+async def test_endpoints_it_does_not_serve_answer_in_okx_envelope(sim: VenueServer, trader: Trader) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(sim.rest_url + "/api/v5/public/no-such-endpoint") as resp:
+            assert (resp.status, resp.content_type) == (410, "application/json")
+            assert await resp.json() == {"code": "50005", "msg": "API is offline or unavailable.", "data": []}
+        async with session.post(sim.rest_url + "/api/v5/public/time", json={}) as resp:  # a GET-only path
+            assert resp.status == 400
+            assert await resp.json() == {"code": "50115", "msg": "Invalid request method.", "data": []}
+    with pytest.raises(ccxt.ExchangeNotAvailable, match="50005"):  # ccxt reads OKX's code, not an HTTP 404
+        await trader.ex.private_get_account_positions({"instType": "SWAP"})

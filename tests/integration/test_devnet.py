@@ -23,18 +23,9 @@ from web3.providers import HTTPProvider
 from web3.types import TxParams, Wei
 
 from crosslane.domain.chains import ChainRegistry
+from crosslane.embedded.processes import pid_alive, stop_pid
 from crosslane.registry import load_registry
-from devnet.anvil import (
-    REPO_ROOT,
-    DevnetError,
-    dev_account,
-    ensure_port_free,
-    find_free_port,
-    pid_alive,
-    rpc_call,
-    start_anvil,
-    stop_pid,
-)
+from devnet.anvil import REPO_ROOT, DevnetError, dev_account, ensure_port_free, find_free_port, rpc_call, start_anvil
 from devnet.deploy import MULTICALL3_ADDRESS, TEST_TOKENS
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.registry_export import registry_path
@@ -93,11 +84,11 @@ def _w3(state: DevnetState, chain: str) -> Web3:
     return Web3(HTTPProvider(state.anvil_url(chain)))
 
 
-def test_state_file_is_the_chain_registry(devnet: tuple[DevnetState, Path]) -> None:
+def test_state_file_records_the_chains_and_processes(devnet: tuple[DevnetState, Path]) -> None:
     state, path = devnet
     raw = json.loads(path.read_text())
     assert set(raw) >= {"chains", "processes", "accounts"}
-    registry = ChainRegistry.load(path)
+    registry = ChainRegistry.from_registry(load_registry(registry_path(path)))
     assert set(registry.chains) == {"devnet-a", "devnet-b"}
     assert registry.get("devnet-a") == state.chains["devnet-a"]
     assert len(state.accounts) == 10
@@ -108,13 +99,13 @@ def test_state_file_is_the_chain_registry(devnet: tuple[DevnetState, Path]) -> N
 
 
 def test_registry_file_beside_the_state_validates_and_matches_it(devnet: tuple[DevnetState, Path]) -> None:
-    """The devnet's registry.yaml (the product's format) carries exactly the chains, tokens,
-    dexes and bridges readers get from the state file today."""
+    """The devnet's registry.yaml (the product's format, all the product reads of it) carries
+    exactly the chains, tokens, dexes and bridges the devnet recorded."""
     state, path = devnet
     written = registry_path(path)
     assert written.parent == path.parent
     registry = load_registry(written)
-    assert registry.chain_registry() == ChainRegistry.load(path) == state.registry()
+    assert ChainRegistry.from_registry(registry) == state.registry()
     assert set(registry.assets) >= {"WETH", *(t.symbol for t in TEST_TOKENS)}
 
 

@@ -136,8 +136,9 @@ async def test_two_hop_route_through_weth_when_no_pool_is_direct(
     t = tokens(chain)
     finder = RouteFinder(clients["devnet-a"])
     selection = await finder.best(t["USDC"], t["WBTC"], TradeType.EXACT_IN, 5_000 * 10**6)
-    # 2 V2 routes (direct, via WETH) + 4 direct and 4x4 two-hop V3 fee-tier combinations.
-    assert selection.candidates == 22
+    # 2 V2 routes (direct, via WETH) on Uniswap and on SushiSwap (no WBTC pair there, so
+    # no quote) + 4 direct and 4x4 two-hop V3 fee-tier combinations.
+    assert selection.candidates == 24
     assert all(q.route.path == (t["USDC"], t["WETH"], t["WBTC"]) for q in selection.quotes)
     assert {q.route.dex for q in selection.quotes} == {"uniswap_v2", "uniswap_v3"}
     best = selection.best
@@ -164,8 +165,8 @@ async def test_all_candidates_come_from_one_batched_state_read(
     try:
         finder = RouteFinder(client)
         cold = await finder.best(t["WBTC"], t["USDC"], TradeType.EXACT_IN, 10**8)
-        # 15 candidate pools (22 routes): V3's three phases (V2 reserves in the first) + the fee oracle.
-        assert cold.candidates == 22 and len(cold.market.states) == 5  # 2 V2 pairs + 3 V3 pools exist
+        # 18 candidate pools (24 routes): V3's three phases (V2 reserves in the first) + the fee oracle.
+        assert cold.candidates == 24 and len(cold.market.states) == 6  # 2+1 V2 pairs (Uniswap, SushiSwap) + 3 V3 pools
         assert calls.count("eth_feeHistory") == 1 and len(calls) == 4, calls
         calls.clear()
         warm = await finder.best(t["WBTC"], t["USDC"], TradeType.EXACT_IN, 10**8)
@@ -196,7 +197,7 @@ async def test_price_impact_slippage_fee_and_gas_cost(devnet: DevnetState, clien
     # Gas in USDC at the median WETH/USDC mid price over every WETH/USDC pool read.
     market = (await finder.best(t["WETH"], t["USDC"], TradeType.EXACT_IN, 10**18)).market
     mids = sorted(mid_price(s, t["WETH"]) for s in market.states.values())
-    assert len(mids) == 3  # the V2 pair and both V3 tiers
+    assert len(mids) == 4  # the Uniswap and SushiSwap V2 pairs and both V3 tiers
     q = (await finder.best(t["WETH"], t["USDC"], TradeType.EXACT_IN, 10**18, gas_price_wei=30 * 10**9)).best
     assert q.gas_cost_wei == q.gas_estimate * 30 * 10**9
     assert q.gas_cost_in_output == q.gas_cost_wei * mids[1].numerator // mids[1].denominator

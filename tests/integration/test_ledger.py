@@ -645,8 +645,9 @@ def test_sqlite_connection_settings(tmp_path: Any) -> None:
                 text(
                     "INSERT INTO tx_attempts (operation_id, attempt_index, kind, chain_id, signer,"
                     " nonce, tx_hash, raw_tx, to_address, value, gas_limit, max_fee_per_gas,"
-                    " max_priority_fee_per_gas, status, created_at) VALUES (999, 0, 'original',"
-                    " 1, 's', 0, 'h', 'r', 't', '0', '0', '0', '0', 'signed', '2025-01-01')"
+                    " max_priority_fee_per_gas, status, created_at, family, chain, account, tx_id,"
+                    " exclusivity, exclusivity_key) VALUES (999, 0, 'original', 1, 's', 0, 'h', 'r', 't',"
+                    " '0', '0', '0', '0', 'signed', '2025-01-01', 'evm', 'eip155:1', 's', 'h', '{}', 'nonce:0')"
                 )
             )
     finally:
@@ -718,3 +719,123 @@ def test_concurrent_solana_record_keeps_first_writer(ledger: Ledger) -> None:
     with ThreadPoolExecutor(8) as pool:
         assert len(set(pool.map(record, range(8)))) == 1
     assert len(attempts.list(op.id)) == 1
+
+
+# -- family-neutral columns (0004) --------------------------------------------------------
+
+
+def _insert_0003_rows(url: str) -> tuple[str, str]:
+    """Rows as revision 0003 wrote them (no family-neutral columns): an EVM operation with
+    one attempt, a Solana transfer with one attempt, a Solana transfer still only planned,
+    and an operation on no chain. (EVM tx hash, Solana signature.)"""
+    import sqlalchemy as sa
+
+    from crosslane.ledger.coltypes import Uint256, UtcDateTime, utcnow
+
+    ops = sa.table(
+        "operations",
+        *(sa.column(c) for c in ("id", "workflow_id", "step", "kind", "chain_id", "signer", "nonce", "status")),
+        sa.column("detail", sa.JSON()),
+        sa.column("created_at", UtcDateTime()),
+        sa.column("updated_at", UtcDateTime()),
+    )
+    evm_cols = ("operation_id", "attempt_index", "kind", "chain_id", "signer", "nonce", "tx_hash", "raw_tx")
+    evm = sa.table(
+        "tx_attempts",
+        *(sa.column(c) for c in (*evm_cols, "to_address", "status")),
+        *(sa.column(c, Uint256()) for c in ("value", "gas_limit", "max_fee_per_gas", "max_priority_fee_per_gas")),
+        sa.column("created_at", UtcDateTime()),
+    )
+    sol_cols = ("operation_id", "attempt_index", "cluster", "signer", "signature", "raw_tx", "recent_blockhash")
+    sol = sa.table(
+        "solana_attempts",
+        *(sa.column(c) for c in (*sol_cols, "last_valid_block_height", "unit_price", "unit_limit", "status")),
+        sa.column("created_at", UtcDateTime()),
+    )
+    now = utcnow()
+    raw, tx_hash = fake_tx("pre-0004")
+    sol_values = solana_kwargs("s")
+    wallet = sol_values["signer"]
+    request = {"request_id": "x", "cluster": "solana-devnet", "signer": wallet}
+    engine = Ledger(url).engine
+    with engine.begin() as conn:
+        op_rows = [
+            ("tx-old", "tx", "tx", CHAIN, SIGNER_CS, 7, {}),
+            ("sol-old", "sol", "sol_transfer", None, None, None, {"request": request}),
+            ("sol-planned", "sol", "sol_transfer", None, None, None, {"request": {**request, "cluster": "c2"}}),
+            ("cex-old", "order", "cex_order", None, None, None, {}),
+        ]
+        ids = {}
+        for wf, step, kind, chain_id, signer, nonce, detail in op_rows:
+            ids[wf] = conn.execute(
+                ops.insert().values(
+                    workflow_id=wf, step=step, kind=kind, chain_id=chain_id, signer=signer, nonce=nonce,
+                    status="pending", detail=detail, created_at=now, updated_at=now,
+                ).returning(ops.c.id)
+            ).scalar_one()  # fmt: skip
+        conn.execute(
+            evm.insert().values(
+                operation_id=ids["tx-old"], attempt_index=0, kind="original", chain_id=CHAIN, signer=SIGNER_CS, nonce=7,
+                tx_hash=tx_hash, raw_tx=raw, to_address=TO, status="broadcast", value=UINT256_MAX, gas_limit=21_000,
+                max_fee_per_gas=10**10, max_priority_fee_per_gas=10**9, created_at=now,
+            )
+        )  # fmt: skip
+        conn.execute(
+            sol.insert().values(
+                operation_id=ids["sol-old"], attempt_index=0, status="sent", created_at=now, **sol_values
+            )
+        )
+    engine.dispose()
+    return tx_hash, sol_values["signature"]
+
+
+def test_0004_migrates_existing_rows_to_family_neutral_columns(db_url: str) -> None:
+    from crosslane.domain.families import BlockhashExpiry, NonceExclusivity
+    from crosslane.ledger.chain_attempts import ChainAttempts
+
+    led = Ledger(db_url)
+    try:
+        command.upgrade(led.alembic_config(), "0003")
+        tx_hash, signature = _insert_0003_rows(db_url)
+        led.migrate()
+        evm_op, sol_op = led.get_operation("tx-old", "tx"), led.get_operation("sol-old", "sol")
+        assert evm_op and (evm_op.family, evm_op.chain, evm_op.account) == ("evm", f"eip155:{CHAIN}", SIGNER_CS)
+        wallet = solana_kwargs("s")["signer"]
+        assert sol_op and (sol_op.family, sol_op.chain, sol_op.account) == ("solana", "solana:solana-devnet", wallet)
+        planned = led.get_operation("sol-planned", "sol")
+        assert planned and (planned.family, planned.chain) == ("solana", "solana:c2")
+        off_chain = led.get_operation("cex-old", "order")
+        assert off_chain and (off_chain.family, off_chain.chain, off_chain.account) == (None, None, None)
+
+        attempts = ChainAttempts(led)
+        [evm] = attempts.for_operation(evm_op.id)
+        assert (evm.family, evm.chain, evm.account, evm.tx_id) == ("evm", f"eip155:{CHAIN}", SIGNER_CS, tx_hash)
+        assert evm.exclusivity == NonceExclusivity(nonce=7) and evm.exclusivity_key == "nonce:7"
+        assert led.get_attempt(evm_op.id, 0).value == UINT256_MAX  # the EVM columns are untouched
+        [sol] = attempts.for_operation(sol_op.id)
+        blockhash = solana_kwargs("s")["recent_blockhash"]
+        assert (sol.family, sol.chain, sol.account, sol.tx_id) == ("solana", "solana:solana-devnet", wallet, signature)
+        assert sol.exclusivity == BlockhashExpiry(blockhash=blockhash, last_valid_block_height=2**40)
+        assert sol.status == "sent"
+
+        # new rows get the columns too, and the reader asks no question about the family
+        fresh = SolanaAttempts(led).record(sol_op.id, 1, **solana_kwargs("t"))
+        competing = attempts.competing("solana:solana-devnet", wallet, f"blockhash:{blockhash}")
+        assert [a.tx_id for a in competing] == [signature]
+        assert [a.tx_id for a in attempts.for_account("solana:solana-devnet", wallet)] == [signature, fresh.signature]
+        op = led.begin_operation("tx-new", "tx", "tx", chain_id=CHAIN, signer=SIGNER)
+        nonce = led.allocate_nonce(op.id, CHAIN, SIGNER, 8)
+        led.record_attempt(op.id, 0, **attempt_kwargs("new", nonce))
+        assert [a.exclusivity_key for a in attempts.for_account(f"eip155:{CHAIN}", SIGNER_CS)] == ["nonce:7", "nonce:8"]
+
+        with led.engine.connect() as conn:
+            mc = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(mc, Base.metadata) == []
+        # and back: 0003's tables without the columns, rows kept
+        command.downgrade(led.alembic_config(), "0003")
+        with led.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("tx_attempts")}
+            assert "family" not in columns and "exclusivity" not in columns
+            assert conn.execute(text("SELECT count(*) FROM solana_attempts")).scalar() == 2
+    finally:
+        led.close()

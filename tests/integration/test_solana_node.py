@@ -23,7 +23,8 @@ from solders.system_program import TransferParams, transfer
 from solders.transaction import VersionedTransaction
 from solders.transaction_status import TransactionConfirmationStatus, TransactionErrorFieldless
 
-from devnet.anvil import find_free_port, stop_pid
+from crosslane.embedded.processes import stop_pid
+from devnet.anvil import find_free_port
 from devnet.services import spawn_service, wait_service
 from devnet.solana.server import SolanaRpcServer
 from tests.support.solana import set_faults, solana_node

@@ -24,9 +24,11 @@ from connectors.dex.uniswap_v2 import UniswapV2, UniswapV2Config
 from connectors.dex.uniswap_v3 import UniswapV3, UniswapV3Config
 from connectors.evm.client import EvmClient
 from crosslane.domain.chains import ChainConfig, ChainRegistry
+from crosslane.registry import load_registry
 from devnet.anvil import find_free_port
 from devnet.deploy import TEST_TOKENS
 from devnet.manager import devnet_down, devnet_up
+from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 from devnet.uniswap_artifacts import artifact, creation_code
 from devnet.uniswap_seed import V2_PAIRS, V3_FEE_TIERS, V3_POOLS, fee_label, v3_pool_plan
@@ -101,11 +103,11 @@ def test_contracts_recorded_and_wired(devnet: tuple[DevnetState, Path], chain: s
     assert v3.init_code_hash == "0xe34f199b19b2b4f47f68442619d555527d244f78a3297ea89325f843f87b8b54"
 
 
-def test_both_chains_share_addresses_and_the_state_file_round_trips(devnet: tuple[DevnetState, Path]) -> None:
+def test_both_chains_share_addresses_and_the_registry_file_round_trips(devnet: tuple[DevnetState, Path]) -> None:
     state, path = devnet
     a, b = (state.chains[c] for c in CHAINS)
     assert a.contracts == b.contracts and a.dexes == b.dexes  # same deployer nonces on fresh chains
-    registry = ChainRegistry.load(path)
+    registry = ChainRegistry.from_registry(load_registry(registry_path(path)))
     assert registry.get("devnet-a").dexes == a.dexes
     labels = {p.label for p in a.dexes["uniswap_v3"].pools}
     assert labels == {"WETH/USDC 0.05%", "WETH/USDC 0.3%", "WBTC/WETH 0.3%", "USDC/DAI 0.01%"}

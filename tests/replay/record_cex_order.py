@@ -55,7 +55,7 @@ async def main() -> None:
         async with sandbox(home, cex=True) as services:
             stack = Stack(services)
             stack.ledger().migrate()
-            fastpath = FastPathProcess(fastpath_config(services.devnet, home, [SYMBOL]), home, dict(os.environ))
+            fastpath = FastPathProcess(fastpath_config(services.registry_path, home, [SYMBOL]), home, dict(os.environ))
             try:
                 await record(stack, fastpath)
             finally:

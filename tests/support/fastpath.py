@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities.cex import CexActivities
 from crosslane.fastpath.client import FastPathClient
+from crosslane.registry import load_registry
 from devnet.cex import admin_client as admin
 from devnet.sandbox import FastPathProcess
 from devnet.state import DevnetState
@@ -26,8 +27,9 @@ __all__ = ["FastPathProcess", "cex_order_worker", "fastpath_config", "frozen_boo
 Levels = dict[str, set[tuple[str, Decimal, Decimal]]]  # "bids"/"asks" -> (venue, price, qty)
 
 
-def fastpath_config(state: DevnetState, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
-    return FastPathConfig.from_devnet(state, home, symbols)
+def fastpath_config(registry_file: Path, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
+    """The fast path's config as it builds it from a registry file (the devnet writes one)."""
+    return FastPathConfig.from_registry(load_registry(registry_file), home, symbols)
 
 
 def cex_order_worker(client: Client, task_queue: str, fastpath: FastPathProcess) -> Worker:

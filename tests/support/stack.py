@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from eth_account import Account
@@ -20,6 +21,7 @@ from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.chains import ChainRegistry
 from crosslane.ledger import Ledger
+from crosslane.registry import load_registry
 from devnet.anvil import rpc_call
 from devnet.sandbox import Sandbox, WorkerProcess
 from workers.orchestrator import build_worker
@@ -42,9 +44,10 @@ class Stack:
     def db_url(self) -> str:
         return self.sandbox.db_url
 
-    @property
+    @cached_property
     def chains(self) -> ChainRegistry:
-        return self.sandbox.devnet.registry()
+        """The chains as workers see them: from the registry file the devnet wrote."""
+        return ChainRegistry.from_registry(load_registry(self.sandbox.registry_path))
 
     @property
     def anvil_urls(self) -> dict[str, str]:

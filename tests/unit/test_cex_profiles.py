@@ -77,3 +77,9 @@ def test_market_order_notional_is_checked_at_the_reference_price() -> None:
     with pytest.raises(InvalidRequest, match="notional 3.0000 is below the venue minimum 5"):
         check_order(market, "buy", "market", Decimal("0.0001"), None, reference_price=Decimal("30000"))
     check_order(market, "buy", "market", Decimal("0.0002"), None, reference_price=Decimal("30000"))
+
+
+def test_book_subscriptions_ask_a_depth_the_venue_offers() -> None:
+    kraken = profile_for("kraken")  # websocket v2 `book`: 10, 25, 100, 500 or 1000
+    assert [kraken.book_depth(n) for n in (5, 10, 20, 25, 26, 5000)] == [10, 10, 25, 25, 100, 1000]
+    assert profile_for("binance").book_depth(20) == 20

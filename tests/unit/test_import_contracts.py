@@ -58,3 +58,6 @@ def test_contracts_cover_the_documented_layers() -> None:
         "workflows"
     )
     assert {"workflows", "workers"} <= forbidden("activities")
+    # The devnet is a dev-only distribution the product wheel does not ship.
+    for product in ("crosslane", "workflows", "activities", "connectors", "workers"):
+        assert "devnet" in forbidden(product), f"{product} may import devnet"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from devnet.anvil import pid_alive, stop_pid
+from crosslane.embedded.processes import pid_alive, stop_pid
 
 
 @pytest.mark.parametrize("pid", [0, -1])

@@ -16,7 +16,7 @@ from eth_utils import to_checksum_address
 from typer.testing import CliRunner
 
 from crosslane.cli.main import app
-from crosslane.domain.chains import ChainConfig, DexDeployment, DexPoolInfo, TokenInfo
+from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, DexPoolInfo, TokenInfo
 from crosslane.domain.solana import SolanaCluster, SolanaMint
 from crosslane.registry import SCHEMA_PATH, RegistryError, dump_registry, load_registry, parse_registry, registry_schema
 from crosslane.registry.model import SPL_TOKEN_PROGRAM
@@ -87,7 +87,7 @@ def _one_error(raw: dict[str, Any], path: str, *words: str) -> str:
 
 
 def test_base_is_valid_and_yields_the_product_registry() -> None:
-    chains = parse_registry(yaml.safe_dump(_base()), "reg.yaml").chain_registry()
+    chains = ChainRegistry.from_registry(parse_registry(yaml.safe_dump(_base()), "reg.yaml"))
     assert chains.get("a").tokens["USDC"] == TokenInfo(symbol="USDC", address=_addr(0xC1), decimals=6)
     assert chains.get("a").dexes["uniswap_v3"].fee_tiers == {500: 10}
     assert chains.solana_cluster("sol").mints["USDC"].mint == USDC_MINT
@@ -98,7 +98,7 @@ def test_base_is_valid_and_yields_the_product_registry() -> None:
 def test_the_mainnet_example_validates_offline() -> None:
     registry = load_registry(EXAMPLE)
     assert {c.family for c in registry.chains.values()} == {"evm", "solana"}
-    chains = registry.chain_registry()
+    chains = ChainRegistry.from_registry(registry)
     assert {chains.get(n).chain_id for n in ("ethereum", "arbitrum", "optimism", "base")} == {1, 42161, 10, 8453}
     assert chains.solana_cluster("solana").mints["USDC"].mint == USDC_MINT
     assert registry.assets["WETH"].venues["binance"] == "ETH"
@@ -127,6 +127,20 @@ def test_bad_checksum_in_a_dex() -> None:
     raw = _base()
     raw["chains"]["a"]["dexes"]["uniswap_v3"]["factory"] = _addr(0x1F).lower()
     _one_error(raw, "chains.a.dexes.uniswap_v3.factory", "EIP-55 checksum")
+
+
+def test_bad_checksum_in_liquidity_mining_addresses() -> None:
+    raw = _base()
+    raw["chains"]["a"]["dexes"]["uniswap_v3"]["staker"] = _addr(0x5A).lower()
+    _one_error(raw, "chains.a.dexes.uniswap_v3.staker", "EIP-55 checksum")
+    raw = _base()
+    chef = {
+        "address": _addr(0xC4),
+        "reward_token": _addr(0x55),
+        "farms": [{"pid": 0, "lp_token": _addr(0x1B).lower(), "alloc_point": 1}],
+    }
+    raw["chains"]["a"]["dexes"]["uniswap_v3"]["masterchef"] = chef
+    _one_error(raw, "chains.a.dexes.uniswap_v3.masterchef.farms[0].lp_token", "EIP-55 checksum")
 
 
 def test_asset_addresses_follow_the_chain_family() -> None:
@@ -305,7 +319,13 @@ def test_devnet_export_round_trips_to_the_same_chain_registry() -> None:
     state = _devnet_state()
     text = dump_registry(devnet_registry(state))
     registry = parse_registry(text, "registry.yaml")
-    assert registry.chain_registry() == state.registry()
+    chains = ChainRegistry.from_registry(registry)
+    assert chains == state.registry()
+    # the devnet's own terms, translated on its side: the relayer answers the Across API
+    assert chains.bridges.across is not None and chains.bridges.across.api_url == "http://127.0.0.1:9001/api"
+    assert chains.bridges.wormhole is not None and chains.bridges.wormhole.chain_ids == {"devnet-a": 2, "devnet-b": 4}
+    assert chains.get("devnet-a").private_relay_url == "http://127.0.0.1:9999"
+    assert registry.venues["binance"].ws_url == "ws://127.0.0.1:8611/stream"
     assert registry.venues["binance"].credentials is not None
     assert registry.venues["binance"].credentials.secrets_file == "/tmp/devnet-cex-credentials.json"
     assert {r.bridge for r in registry.bridges.routes} == {"wormhole", "across"}

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 import crosslane.domain.bridge
 import crosslane.domain.cex
+import crosslane.domain.cex_transfer
 import crosslane.domain.dex
 import crosslane.domain.dex_liquidity
 import crosslane.domain.recovery
@@ -62,6 +63,7 @@ def decode(payload: object, model: type[BaseModel]) -> Any:
 def test_every_request_model_is_covered() -> None:
     names = {m.__name__ for m in request_models()}
     expected = {"TxRequest", "SwapRequest", "BridgeRequest", "LiquidityRequest", "RecoveryRequest", "CexOrderRequest"}
+    expected |= {"CexTransferRequest"}
     assert expected <= names
 
 

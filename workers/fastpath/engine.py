@@ -1,5 +1,9 @@
 """The fast path's order engine: quotes and routes over live books, sends child orders
-concurrently, journals every parent and child, and reconciles after a restart."""
+concurrently, journals every parent and child, applies what each venue's user-data stream
+pushes about them, and reconciles after a restart or a lost stream.
+
+Every source (placement answer, pushed update, REST lookup) gives cumulative figures, and
+:func:`advance` only lets a child move forward, so one fill seen several ways counts once."""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ from workers.fastpath.journal import Journal
 
 log = logging.getLogger(__name__)
 _OPEN = {"pending", "open", "partially_filled", "unknown"}
+# How far along a child is: a state only ever gives way to a later one (at equal filled qty).
+_RANK = {"pending": 0, "unknown": 1, "open": 2, "partially_filled": 3, "filled": 4, "cancelled": 4, "rejected": 4}
 _CCXT_STATE = {
     "open": "open",
     "closed": "filled",
@@ -89,6 +95,34 @@ def apply_ccxt_order(child: ChildOrder, order: dict[str, Any], notional_quantum:
     )
 
 
+def advance(current: ChildOrder, update: ChildOrder) -> ChildOrder:
+    """``current`` moved forward by ``update``; ``current`` itself when the update is stale or
+    a repeat. Figures are cumulative, so a fill reported twice (pushed, then by a REST lookup or
+    a restart's reconciliation) is counted once: a smaller filled quantity never replaces a
+    larger one, and at equal quantity only a later state (open -> cancelled) or a fuller account
+    of the fees is taken. The fee never shrinks (a push may carry only the fees seen since the
+    stream began; Binance's REST order lookup carries none)."""
+    if update.filled < current.filled:
+        return current
+    same_currency = None in (current.fee_currency, update.fee_currency) or current.fee_currency == update.fee_currency
+    more_fees = same_currency and update.fee > current.fee  # the same progress, told more fully
+    if update.filled == current.filled and _RANK[update.state] <= _RANK[current.state] and not more_fees:
+        if current.venue_order_id is None and update.venue_order_id is not None:
+            return msgspec.structs.replace(current, venue_order_id=update.venue_order_id)
+        return current
+    fee, fee_currency = update.fee, update.fee_currency
+    if same_currency and current.fee > fee:
+        fee, fee_currency = current.fee, current.fee_currency or fee_currency
+    state = update.state if _RANK[update.state] >= _RANK[current.state] else current.state  # never backwards
+    return msgspec.structs.replace(
+        update,
+        state=state,
+        venue_order_id=update.venue_order_id or current.venue_order_id,
+        fee=fee,
+        fee_currency=fee_currency,
+    )
+
+
 class OrderEngine:
     def __init__(self, venues: dict[str, CexVenue], symbols: list[str], journal: Journal, router: Router) -> None:
         self.venues = venues
@@ -98,6 +132,8 @@ class OrderEngine:
         self.parents: dict[str, ParentOrder] = {}
         self._health_at = float("-inf")
         self._locks: dict[str, asyncio.Lock] = {}
+        # (venue, venue's client id or order id) -> (parent id, our client order id)
+        self._children: dict[tuple[str, str], tuple[str, str]] = {}
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
         books = {}
@@ -154,6 +190,8 @@ class OrderEngine:
                     ws_reconnects=h.ws_reconnects,
                     book_age_s=h.book_age_s(),
                     book_stale=h.book_stale,
+                    user_stream=h.user_stream,
+                    user_stream_drops=h.user_stream_drops,
                 )
             )
         return views
@@ -195,7 +233,7 @@ class OrderEngine:
                     limit_price=None if request.kind is OrderKind.MARKET else price,
                     expected_price=price if request.kind is OrderKind.MARKET else None,
                 )
-                for i, (venue, qty, price) in enumerate(legs)
+                for i, (venue, qty, price, _rests) in enumerate(legs)
             ]
             parent = ParentOrder(
                 parent_id=request.parent_id,
@@ -208,22 +246,23 @@ class OrderEngine:
                 created_ns=time.time_ns(),
             )
             self.journal.record_parent(parent)  # durable before any child leaves
-            self.parents[parent.parent_id] = parent
-            parent.children = list(await asyncio.gather(*(self._send(parent, c) for c in children)))
+            self._remember(parent)
+            sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
+            await asyncio.gather(*sends)
             return parent
 
-    def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal]]:
-        """(venue, qty, limit price) per child: what is marketable now goes where the router
-        says; a limit order's remainder rests at its limit on the venue with the lowest maker
-        fee (the router plans takers only). Every leg is checked against its venue's filters
-        here, before anything is journaled or sent."""
+    def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:
+        """(venue, qty, limit price, rests) per child: what is marketable now goes where the
+        router says; a limit order's remainder rests at its limit on the venue with the lowest
+        maker fee (the router plans takers only; ``rests`` marks that leg). Every leg is checked
+        against its venue's filters here, before anything is journaled or sent."""
         quote = self.router.quote(request.side, request.qty, request.symbol, limit_price=request.limit_price)
-        legs = [(v.venue, v.qty, v.worst_price) for v in quote.venues]
+        legs = [(v.venue, v.qty, v.worst_price, False) for v in quote.venues]
         if request.kind is OrderKind.LIMIT and quote.unfilled > 0:
             assert request.limit_price is not None
             venues = [v for v in self.venues.values() if request.symbol in v.markets]
             maker = min(venues, key=lambda v: v.fees(request.symbol)[0])
-            legs.append((maker.name, quote.unfilled, request.limit_price))
+            legs.append((maker.name, quote.unfilled, request.limit_price, True))
         if not legs:
             reasons = "; ".join(f"{e.venue}: {e.reason}" for e in quote.excluded)
             raise InvalidRequest(
@@ -232,7 +271,7 @@ class OrderEngine:
                 + (f" ({reasons})" if reasons else "")
             )
         order_type = "market" if request.kind is OrderKind.MARKET else "limit"
-        for venue, qty, price in legs:
+        for venue, qty, price, _rests in legs:
             self.venues[venue].check(
                 request.symbol,
                 request.side.value,
@@ -243,7 +282,70 @@ class OrderEngine:
             )
         return legs
 
-    async def _send(self, parent: ParentOrder, child: ChildOrder) -> ChildOrder:
+    def _remember(self, parent: ParentOrder) -> None:
+        """Known by id, and each child findable by what a venue's push names it by."""
+        self.parents[parent.parent_id] = parent
+        for child in parent.children:
+            self._index(parent.parent_id, child)
+
+    def _index(self, parent_id: str, child: ChildOrder) -> None:
+        venue = self.venues[child.venue]
+        ref = (parent_id, child.client_order_id)
+        self._children[(child.venue, venue.profile.client_id(child.client_order_id))] = ref
+        if child.venue_order_id:
+            self._children[(child.venue, "#" + child.venue_order_id)] = ref
+
+    def _update(self, parent: ParentOrder, update: ChildOrder) -> ChildOrder:
+        """Moves the parent's child forward by ``update`` (see :func:`advance`), journaling a change."""
+        for i, current in enumerate(parent.children):
+            if current.client_order_id == update.client_order_id:
+                merged = advance(current, update)
+                if merged is not current:
+                    parent.children[i] = merged
+                    self._index(parent.parent_id, merged)
+                    self.journal.record_child(parent.parent_id, merged)
+                return merged
+        raise KeyError(update.client_order_id)
+
+    def apply_pushed(self, venue: str, orders: list[dict[str, Any]]) -> int:
+        """Orders pushed by ``venue``'s user-data stream (ccxt unified, cumulative figures),
+        applied to the children they are; the count that changed one. Orders that are not the
+        fast path's are ignored."""
+        changed = 0
+        for order in orders:
+            client_id = str(order.get("clientOrderId") or "")
+            ref = self._children.get((venue, client_id)) or self._children.get((venue, "#" + str(order.get("id"))))
+            if ref is None:
+                continue
+            parent = self.parents[ref[0]]
+            child = next(c for c in parent.children if c.client_order_id == ref[1])
+            before = child
+            after = self._update(parent, apply_ccxt_order(child, order, self.notional_quantum(venue, child.symbol)))
+            changed += after is not before
+        return changed
+
+    async def reconcile_venue(self, venue: str) -> int:
+        """Every child on ``venue`` not known to be final, looked up by client id: what its user
+        stream may have missed while it was down. The count that changed."""
+        changed = 0
+        for parent in list(self.parents.values()):
+            for child in list(parent.children):
+                if child.venue != venue or child.state not in _OPEN or child.state == "pending":
+                    continue
+                try:
+                    found = await self.venues[venue].find_order(child.symbol, child.client_order_id)
+                except CrosslaneError as exc:
+                    log.warning("%s: catching up on %s failed: %s", venue, child.client_order_id, exc)
+                    continue
+                if found is not None:
+                    update = apply_ccxt_order(child, found, self.notional_quantum(venue, child.symbol))
+                    changed += self._update(parent, update) is not child
+        return changed
+
+    async def _send(self, parent: ParentOrder, child: ChildOrder, rests: bool = False) -> ChildOrder:
+        """Place one child. A leg that rests by construction (no marketable price within its
+        limit when routed) takes an ids-only acknowledgement (OKX) as its state, as it takes
+        Binance's NEW one: reading it back would cost a second round trip to learn "open"."""
         venue = self.venues[child.venue]
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
         tif = "IOC" if parent.kind is OrderKind.IOC else None
@@ -257,28 +359,34 @@ class OrderEngine:
                 child.client_order_id,
                 time_in_force=tif,
                 reference_price=child.expected_price,
+                read_back=not rests,
             )
             updated = apply_ccxt_order(child, order, self.notional_quantum(child.venue, child.symbol))
         except CrosslaneError as exc:
             self._health_at = float("-inf")  # the venue's health may have changed: re-read before routing
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
-        self.journal.record_child(parent.parent_id, updated)
-        return updated
+        # A push may already have moved the child on (a fill before the placement's answer).
+        return self._update(parent, updated)
 
     async def cancel(self, parent_id: str) -> ParentOrder:
         parent = self._parent(parent_id)
-        updated = []
-        for child in parent.children:
+        for child in list(parent.children):
             if child.state in _OPEN:
                 try:
                     cancelled = await self.venues[child.venue].cancel(child.symbol, child.client_order_id)
-                    child = apply_ccxt_order(child, cancelled, self.notional_quantum(child.venue, child.symbol))
+                    self._update(
+                        parent, apply_ccxt_order(child, cancelled, self.notional_quantum(child.venue, child.symbol))
+                    )
                 except CrosslaneError as exc:
-                    child = msgspec.structs.replace(child, error=str(exc))
-                self.journal.record_child(parent_id, child)
-            updated.append(child)
-        parent.children = updated
+                    self._replace(parent, child.client_order_id, error=str(exc))
         return parent
+
+    def _replace(self, parent: ParentOrder, client_order_id: str, **changes: Any) -> None:
+        """Sets fields of the child as it is now (a push may have moved it during an await)."""
+        for i, current in enumerate(parent.children):
+            if current.client_order_id == client_order_id:
+                parent.children[i] = msgspec.structs.replace(current, **changes)
+                self.journal.record_child(parent.parent_id, parent.children[i])
 
     def status(self, parent_id: str | None) -> list[ParentOrder]:
         if parent_id is not None:
@@ -294,23 +402,23 @@ class OrderEngine:
     async def recover(self, parents: dict[str, ParentOrder]) -> list[ParentOrder]:
         """After a restart: every journaled parent is known again; each child not known to be
         final is looked up at its venue by client order id (``unknown`` if the venue has none:
-        it was never placed)."""
-        self.parents.update(parents)
+        it was never placed). What the user streams pushed meanwhile is kept (see :func:`advance`)."""
+        for parent in parents.values():
+            if parent.parent_id not in self.parents:
+                self._remember(parent)
         reconciled = []
         for parent in parents.values():
+            parent = self.parents[parent.parent_id]
             if not parent.open:
                 continue
-            children = []
-            for child in parent.children:
+            for child in list(parent.children):
                 if child.state in _OPEN:
                     found = await self.venues[child.venue].find_order(child.symbol, child.client_order_id)
-                    child = (
-                        apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol))
-                        if found
-                        else msgspec.structs.replace(child, state="cancelled", error="never reached the venue")
-                    )
-                    self.journal.record_child(parent.parent_id, child)
-                children.append(child)
-            parent.children = children
+                    if found:
+                        self._update(
+                            parent, apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol))
+                        )
+                    else:
+                        self._replace(parent, child.client_order_id, state="cancelled", error="never reached the venue")
             reconciled.append(parent)
         return reconciled

@@ -14,6 +14,7 @@ from typing import Any
 import ccxt
 
 from connectors.cex.health import HealthRecord
+from connectors.cex.profiles import profile_for
 from crosslane.routing import ConsolidatedBook
 
 log = logging.getLogger(__name__)
@@ -28,9 +29,10 @@ def _text(levels: list[list[Any]]) -> list[tuple[str, str]]:
 async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str, health: HealthRecord) -> None:
     """Runs until cancelled; never raises (a failing feed is a health fact, not a crash)."""
     backoff = 0.1
+    depth = profile_for(pro.id).book_depth(DEPTH)  # Kraken offers 10 or 25, not 20: ask 25, keep 20
     while True:
         try:
-            ob = await pro.watch_order_book(symbol, DEPTH)
+            ob = await pro.watch_order_book(symbol, depth)
             bids, asks = _text(ob["bids"]), _text(ob["asks"])
             if bids and asks and Decimal(bids[0][0]) >= Decimal(asks[0][0]):
                 health.book_stale = True

@@ -18,7 +18,7 @@ from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
 from connectors.cex.venue import CexVenue
-from crosslane.config import settings
+from crosslane.config import Settings, settings
 from crosslane.errors import CrosslaneError
 from crosslane.fastpath.protocol import (
     ENCODER,
@@ -33,13 +33,16 @@ from crosslane.fastpath.protocol import (
     RouteRequest,
     StatusRequest,
 )
+from crosslane.registry import Registry, configured_registry
 from crosslane.routing import HealthPolicy, Router
-from devnet.state import DevnetState
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
+from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
 log = logging.getLogger(__name__)
+
+DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT")
 
 
 class FastPathConfig(BaseModel):
@@ -52,38 +55,29 @@ class FastPathConfig(BaseModel):
     degraded_penalty_bps: Decimal = Decimal(5)
 
     @classmethod
-    def load(cls) -> FastPathConfig:
-        """From ``CROSSLANE_FASTPATH_CONFIG`` (JSON) if set, else the devnet's simulated venues."""
-        cfg = settings()
+    def load(cls, cfg: Settings | None = None) -> FastPathConfig:
+        """From ``CROSSLANE_FASTPATH_CONFIG`` (JSON) if set, else the registry file's venues."""
         explicit = os.environ.get("CROSSLANE_FASTPATH_CONFIG")
         if explicit:
             return cls.model_validate_json(Path(explicit).read_text())
-        state = DevnetState.load(cfg.devnet_state_path)
-        if state is None or not state.cex:
+        cfg = cfg or settings()
+        registry = configured_registry(cfg)
+        if not registry.venues:
             raise CrosslaneError(
-                f"no CROSSLANE_FASTPATH_CONFIG and no simulated venues in {cfg.devnet_state_path} "
-                "(start them with `crosslane devnet up`)"
+                f"no venues in {cfg.registry_path} ({cfg.registry_why}) and no CROSSLANE_FASTPATH_CONFIG: "
+                "the fast path needs at least one exchange"
             )
-        return cls.from_devnet(state, cfg.home)
+        return cls.from_registry(registry, cfg.home)
 
     @classmethod
-    def from_devnet(cls, state: DevnetState, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
-        venues = [
-            VenueConfig(
-                name=v.venue,
-                exchange=v.exchange,
-                rest_url=v.rest_url,
-                ws_url=v.ws_url,
-                secrets_file=Path(v.credentials_file),
-                enable_rate_limit=False,
-                maker_bps=v.maker_bps,
-                taker_bps=v.taker_bps,
-            )
-            for v in state.cex.values()
-        ]
+    def from_registry(cls, registry: Registry, home: Path, symbols: list[str] | None = None) -> FastPathConfig:
+        """Every venue of the registry; ``symbols`` else every venue's listed markets, else
+        BTC/USDT and ETH/USDT. Socket and journal in ``home``."""
+        venues = [VenueConfig.from_registry(name, v) for name, v in registry.venues.items()]
+        listed = list(dict.fromkeys(s for v in venues for s in v.symbols))
         return cls(
             venues=venues,
-            symbols=symbols or ["BTC/USDT", "ETH/USDT"],
+            symbols=symbols or listed or list(DEFAULT_SYMBOLS),
             socket_path=home / "fastpath.sock",
             journal_path=home / "fastpath.journal",
         )
@@ -117,6 +111,10 @@ class FastPathServer:
                     self._tasks.append(
                         asyncio.create_task(follow_book(pro, symbol, books[symbol], venue.name, venue.health))
                     )
+            user = user_stream_exchange(venue, load_credentials(venue.name, secrets_file=venue.config.secrets_file))
+            if user is not None:  # fills of resting children pushed as they happen
+                self._pro.append(user)
+                self._tasks.append(asyncio.create_task(follow_user_stream(user, venue, self.engine)))
         recovered = await self.engine.recover(Journal.replay(self.config.journal_path))
         for parent in recovered:
             log.info(
@@ -203,7 +201,11 @@ def main() -> None:
     import uvloop
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = FastPathConfig.load()
+    try:
+        config = FastPathConfig.load()
+    except CrosslaneError as exc:  # no registry, or no venues in it: one line, no traceback
+        log.error("the fast path cannot start: %s", exc)
+        raise SystemExit(2) from None
     uvloop.run(run(config))
 
 

@@ -7,6 +7,7 @@ from connectors.cex.profiles.model import (
     ClientIdKind,
     FindStrategy,
     PrecisionMode,
+    UserStream,
     VenueProfile,
 )
 from connectors.cex.profiles.seed import SEED_PROFILES
@@ -17,6 +18,7 @@ __all__ = [
     "FindStrategy",
     "PrecisionMode",
     "SEED_PROFILES",
+    "UserStream",
     "VenueProfile",
     "profile_for",
 ]

@@ -33,6 +33,24 @@ class PrecisionMode(StrEnum):
     SIGNIFICANT_DIGITS = "significant_digits"  # ccxt SIGNIFICANT_DIGITS: price digits, amount decimals
 
 
+class UserStream(BaseModel):
+    """How the venue pushes our orders' changes (fills, cancels) on its private stream: the
+    ccxt.pro method giving ccxt unified orders with cumulative filled quantity and cost, its
+    params, and which raw ``info`` fields to read where ccxt's parse of the push is lossy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: str | None = Field(default="watch_orders", description="ccxt.pro method; None: no user stream")
+    params: dict[str, Any] = Field(default_factory=dict)
+    info_fields: dict[str, str] = Field(
+        default_factory=dict, description="unified key (clientOrderId, filled, cost, average) -> info field"
+    )
+    settle_s: float = Field(default=0.5, gt=0, description="after (re)subscribing: wait, then catch up by REST")
+    fills_as_trades: bool = Field(
+        default=False, description="ccxt.pro files fill pushes under my trades only (Kraken `trade` executions)"
+    )
+
+
 class VenueProfile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -49,6 +67,20 @@ class VenueProfile(BaseModel):
     required_credentials: tuple[str, ...] = ("apiKey", "secret")
     options: dict[str, Any] = Field(default_factory=dict, description="ccxt options valid for this venue")
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
+    user_stream: UserStream = Field(default_factory=UserStream)
+    withdrawal_ref_param: str | None = Field(
+        default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
+    )
+    book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
+    lists_filter_by_client_id: bool = Field(
+        default=False, description="open/closed order lists take the client id param as a filter (Kraken)"
+    )
+
+    def book_depth(self, wanted: int) -> int:
+        """The depth to subscribe to for ``wanted`` levels: ``wanted``, else the next one offered."""
+        if not self.book_depths:
+            return wanted
+        return min((d for d in self.book_depths if d >= wanted), default=max(self.book_depths))
 
     def client_id(self, canonical_id: str) -> str:
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):

@@ -9,6 +9,8 @@ from connectors.cex.profiles.model import CancelStrategy, ClientIdKind, FindStra
 
 _SPOT_MARKETS: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}}
 _BY_LISTS = (FindStrategy.OPEN_ORDERS, FindStrategy.CLOSED_ORDERS)
+# ccxt.pro parses Kraken's v2 `executions` push with clientOrderId = order_userref and no filled
+_KRAKEN_EXECUTIONS = {"clientOrderId": "cl_ord_id", "filled": "cum_qty", "cost": "cum_cost", "average": "avg_price"}
 
 SEED_PROFILES: dict[str, VenueProfile] = {
     p.exchange: p
@@ -16,11 +18,13 @@ SEED_PROFILES: dict[str, VenueProfile] = {
         VenueProfile(
             exchange="binance",
             options=SPOT_ONLY_OPTIONS,
+            withdrawal_ref_param="withdrawOrderId",
         ),
         VenueProfile(
             exchange="okx",  # ids: alphanumeric, at most 32
             required_credentials=("apiKey", "secret", "password"),
             options=SPOT_ONLY_OPTIONS,
+            withdrawal_ref_param="clientId",
         ),
         VenueProfile(exchange="kucoin", required_credentials=("apiKey", "secret", "password"), options=_SPOT_MARKETS),
         VenueProfile(
@@ -44,6 +48,9 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             exchange="kraken",  # cl_ord_id: free text up to 18 characters (userref would be int32)
             client_id_length=18,
             find=_BY_LISTS,
+            book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
+            lists_filter_by_client_id=True,  # OpenOrders/ClosedOrders take cl_ord_id: one order, not the book
+            user_stream={"info_fields": _KRAKEN_EXECUTIONS, "fills_as_trades": True},  # type: ignore[arg-type]
         ),
         VenueProfile(
             exchange="coinbase",  # ccxt substitutes its own id unless client_order_id is passed through

@@ -5,15 +5,15 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
-from devnet.cex.profile import SimulatorSetup
+from devnet.cex.profile import REFERENCE_PRICES, SimulatorSetup
 from devnet.cex.ratelimit import RateLimits
 
 
-def _usdt(base: str, tick: str, step: str, max_qty: str) -> MarketSpec:
+def _usdt(base: str, tick: str, step: str, max_qty: str, quote: str = "USDT") -> MarketSpec:
     return MarketSpec(
-        symbol=f"{base}/USDT",
+        symbol=f"{base}/{quote}",
         base=base,
-        quote="USDT",
+        quote=quote,
         tick_size=D(tick),
         step_size=D(step),
         min_qty=D(step),
@@ -29,6 +29,7 @@ MARKETS: tuple[MarketSpec, ...] = (
     _usdt("BTC", "0.01", "0.00001", "9000"),
     _usdt("ETH", "0.01", "0.0001", "9000"),
     _usdt("SOL", "0.01", "0.001", "9000000"),
+    _usdt("ETH", "0.01", "0.0001", "9000", quote="USDC"),  # the market the devnet's WETH/USDC pools join
     MarketSpec(
         symbol="ETH/BTC",
         base="ETH",
@@ -51,7 +52,7 @@ PROFILE = SimulatorSetup(
     post_only_cross=PostOnlyCross.REJECT,
     first_order_id=3_000_000_001,
     rate_limits=RateLimits(request_weight=6000, weight_window_s=60, orders=100, orders_window_s=10, ban_after=10),
-    reference_prices={"BTC/USDT": D("60000"), "ETH/USDT": D("3000"), "SOL/USDT": D("150"), "ETH/BTC": D("0.05")},
+    reference_prices=REFERENCE_PRICES,
 )
 
 

@@ -135,6 +135,10 @@ class BinanceDialect:
         ]
         for add, path, handler in routes:
             add(API + path, self._guard(handler))
+        from devnet.cex.binance import funding  # it uses this module's reply
+
+        for method, path, handler in funding.routes(self):
+            app.router.add_route(method, path, self._guard(handler))
         self.streams.install(app)
 
     def cost(self, request: web.Request) -> RequestCost | None:

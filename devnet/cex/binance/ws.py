@@ -106,8 +106,10 @@ class _StreamConnection:
             self.venue.subscriptions.add(self._key(name))
 
     def remove(self, name: str) -> None:
-        if self.streams.pop(name, None) is not None:
-            self.venue.subscriptions.remove(self._key(name))
+        if name in self.streams:
+            key = self._key(name)  # named from the stream, so before it is dropped
+            del self.streams[name]
+            self.venue.subscriptions.remove(key)
 
     def close(self) -> None:
         self.unsubscribe()

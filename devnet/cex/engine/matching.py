@@ -59,7 +59,8 @@ class PostOnlyCross(StrEnum):
 
 @dataclass(frozen=True)
 class OrderRequest:
-    """A new order. ``quantity`` in base units; ``quote_quantity`` only for a market buy by cost."""
+    """A new order. ``quantity`` in base units; ``quote_quantity`` only for a market order by cost
+    (a buy spends that much quote, a sell sells base until it has received that much quote)."""
 
     account: str
     symbol: str
@@ -319,8 +320,6 @@ class MatchingEngine:
             if reference is not None and req.quantity * reference < spec.min_notional:
                 raise EngineRejection(Reject.NOTIONAL, f"notional {req.quantity * reference} below {spec.min_notional}")
         elif req.quote_quantity is not None:
-            if req.side is not Side.BUY:
-                raise EngineRejection(Reject.MISSING_QUANTITY, "only a market buy may give a quote amount")
             if req.quote_quantity <= 0 or req.quote_quantity < spec.min_notional:
                 raise EngineRejection(Reject.NOTIONAL, f"quote amount {req.quote_quantity} below {spec.min_notional}")
         else:
@@ -359,8 +358,10 @@ class MatchingEngine:
     def _reservation(self, spec: MarketSpec, book: OrderBook, req: OrderRequest) -> tuple[str, Decimal]:
         """The asset and amount an order locks up front."""
         if req.side is Side.SELL:
-            assert req.quantity is not None
-            return spec.base, req.quantity
+            if req.quantity is not None:
+                return spec.base, req.quantity
+            assert req.quote_quantity is not None
+            return spec.base, self._base_for_quote(spec, book, req)
         if req.type is OrderType.LIMIT:
             assert req.price is not None and req.quantity is not None
             return spec.quote, req.price * req.quantity
@@ -379,6 +380,23 @@ class MatchingEngine:
                 if wanted == 0:
                     return spec.quote, cost
         return spec.quote, cost
+
+    @staticmethod
+    def _base_for_quote(spec: MarketSpec, book: OrderBook, req: OrderRequest) -> Decimal:
+        """A market sell by cost: the base it sells walking the bids (own orders skipped) until
+        it has received ``quote_quantity``, whole steps only, as matching will sell it."""
+        assert req.quote_quantity is not None
+        wanted, base = req.quote_quantity, ZERO
+        for price in book.bids.prices():
+            for maker in book.bids.orders_at(price):
+                if maker.account == req.account:
+                    continue
+                take = min(maker.remaining, floor_to_step(wanted / price, spec.step_size))
+                if take <= 0:
+                    return base
+                base += take
+                wanted -= take * price
+        return base
 
     def _fillable(self, book: OrderBook, order: Order) -> Decimal:
         """How much of ``order`` could trade now (for FOK), own orders excluded."""
@@ -530,7 +548,7 @@ class MatchingEngine:
         events.append(OrderEvent(order.snapshot(), exec_type))
 
     def _complete_by_cost(self, order: Order, events: list[Event]) -> None:
-        """A market buy by cost that cannot afford one more step is filled, not expired."""
+        """A market order by cost that cannot trade one more step for its amount is filled, not expired."""
         self._release(order)
         order.status = OrderStatus.FILLED
         self._closed_order(order)

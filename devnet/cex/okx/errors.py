@@ -2,7 +2,8 @@
 
 Business failures come back as HTTP 200 with a non-zero ``code``; order endpoints put the
 per-order reason in ``data[i].sCode``/``sMsg`` under ``code: "1"``. Authentication
-failures are HTTP 401.
+failures are HTTP 401 (``{"msg", "code"}`` only); an endpoint OKX does not offer is HTTP 410
+with code 50005 and a wrong method HTTP 400 with 50115, both in the envelope.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ KEY_INVALID = OkxError("50111", "Invalid OK-ACCESS-KEY.", 401)
 TIMESTAMP_INVALID = OkxError("50112", "Invalid OK-ACCESS-TIMESTAMP.", 401)
 SIGN_INVALID = OkxError("50113", "Invalid Sign.", 401)
 TIMESTAMP_EXPIRED = OkxError("50102", "Timestamp request expired.", 401)
+
+ENDPOINT_UNAVAILABLE = OkxError("50005", "API is offline or unavailable.", 410)
+METHOD_INVALID = OkxError("50115", "Invalid request method.", 400)
 
 CANCEL_MISSING = ("51400", "Order cancellation failed as the order has been filled, canceled or does not exist.")
 

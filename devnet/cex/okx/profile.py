@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from devnet.cex.engine import FeeSchedule, MarketSpec, PostOnlyCross
-from devnet.cex.profile import SimulatorSetup
+from devnet.cex.profile import REFERENCE_PRICES, SimulatorSetup
 from devnet.cex.ratelimit import RateLimits
 
 
@@ -35,6 +35,7 @@ MARKETS: tuple[MarketSpec, ...] = (
     _spot("BTC", "USDT", "0.1", "0.00000001", "0.00001"),
     _spot("ETH", "USDT", "0.01", "0.000001", "0.001"),
     _spot("SOL", "USDT", "0.01", "0.000001", "0.01"),
+    _spot("ETH", "USDC", "0.01", "0.000001", "0.001"),  # the market the devnet's WETH/USDC pools join
     _spot("ETH", "BTC", "0.00001", "0.000001", "0.001"),
 )
 
@@ -45,7 +46,7 @@ PROFILE = SimulatorSetup(
     post_only_cross=PostOnlyCross.CANCEL,
     first_order_id=2_100_000_000_000_000_001,
     rate_limits=RateLimits(request_weight=120, weight_window_s=2, orders=300, orders_window_s=2, ban_after=0),
-    reference_prices={"BTC/USDT": D("60000"), "ETH/USDT": D("3000"), "SOL/USDT": D("150"), "ETH/BTC": D("0.05")},
+    reference_prices=REFERENCE_PRICES,
 )
 
 

@@ -77,6 +77,7 @@ class OkxDialect:
         self.tags: dict[int, str] = {}
         self.streams = OkxStreams(venue, self.tags, self.authenticate_login)
         self._ids = itertools.count(1)
+        self._paths: set[str] = set()  # every path served, for telling a wrong method from a missing path
 
     # --- server contract ----------------------------------------------------------------
 
@@ -106,7 +107,22 @@ class OkxDialect:
         ]
         for add, path, handler in routes:
             add(API + path, self._guard(handler))
+        from devnet.cex.okx import funding  # it uses this module's reply
+
+        funding_routes = funding.routes(self)
+        for method, path, handler in funding_routes:
+            app.router.add_route(method, path, self._guard(handler))
+        self._paths = {API + path for _, path, _ in routes} | {path for _, path, _ in funding_routes}
         self.streams.install(app)
+        app.router.add_route("*", API + "/{tail:.*}", self._guard(self.missing))  # after every real route
+
+    async def missing(self, request: web.Request) -> web.Response:
+        """A path or method the simulator does not serve, answered as OKX answers one it does
+        not offer: its JSON envelope (HTTP 410, 50005; a known path with the wrong method:
+        HTTP 400, 50115), never a plain-text 404, so a client sees OKX's error shape."""
+        if request.path in self._paths:
+            raise errors.METHOD_INVALID
+        raise errors.ENDPOINT_UNAVAILABLE
 
     def cost(self, request: web.Request) -> RequestCost | None:
         if not request.path.startswith(API):
@@ -133,7 +149,7 @@ class OkxDialect:
                 return await handler(request)
             except OkxError as exc:
                 body: dict[str, Any] = {"msg": exc.msg, "code": exc.code}
-                if exc.status == 200:
+                if exc.status != 401:
                     body = wire.envelope([], exc.code, exc.msg)
                 return reply(body, exc.status)
 
@@ -302,8 +318,9 @@ class OkxDialect:
     async def currencies(self, request: web.Request) -> web.Response:
         await self._authenticate(request)
         wanted = set(request.query["ccy"].split(",")) if request.query.get("ccy") else None
-        assets = [a for a in self.profile.assets if wanted is None or a in wanted]
-        return reply(wire.envelope(wire.currencies(assets)))
+        from devnet.cex.okx.funding import currency_rows
+
+        return reply(wire.envelope(currency_rows(self, wanted)))
 
     # --- trading -----------------------------------------------------------------------
 
@@ -332,10 +349,8 @@ class OkxDialect:
             target = item.get("tgtCcy") or default_target
             if target not in ("base_ccy", "quote_ccy"):
                 raise errors.parameter("tgtCcy")
-            if target == "quote_ccy" and side is Side.BUY:
+            if target == "quote_ccy":  # sz in the quote currency, for a buy or a sell
                 return OrderRequest(**common, type=kind, quote_quantity=size), spec
-            if target == "quote_ccy":
-                raise errors.parameter("tgtCcy")
             return OrderRequest(**common, type=kind, quantity=size), spec
         try:
             price = parse_decimal(item["px"])

@@ -1,7 +1,8 @@
 """Engine objects as OKX v5 JSON: every number a string in its shortest exact form, ids as strings.
 
 OKX reports fees as negative amounts (``"fee": "-0.0001"``), in the currency received;
-absent values are empty strings, not nulls.
+absent values are empty strings, not nulls, except sizes: an order with no fill yet says
+``"fillSz": "0"`` (as ccxt's recording of a live OKX order shows).
 """
 
 from __future__ import annotations
@@ -254,7 +255,7 @@ def order(o: Order, spec: MarketSpec, tag: str = "") -> Json:
         "fee": plain(-o.fee) if o.fee else "0",
         "feeCcy": o.fee_asset,
         "fillPx": plain(o.last_fill_price) if o.last_fill_price is not None else "",
-        "fillSz": plain(o.last_fill_qty) if o.last_fill_qty is not None else "",
+        "fillSz": plain(o.last_fill_qty) if o.last_fill_qty is not None else "0",
         "fillTime": str(o.last_trade_ms) if o.last_trade_ms is not None else "",
         "instId": inst_id(o.symbol),
         "instType": "SPOT",
@@ -264,7 +265,7 @@ def order(o: Order, spec: MarketSpec, tag: str = "") -> Json:
         "ordId": str(o.order_id),
         "ordType": ord_type(o),
         "pnl": "0",
-        "posSide": "",
+        "posSide": "net",  # spot, and every account in net mode, say "net"
         "px": plain(o.price) if o.price is not None else "",
         "pxType": "",
         "pxUsd": "",

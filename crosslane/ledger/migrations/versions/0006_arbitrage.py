@@ -6,7 +6,7 @@ Amounts are exact decimal text (whole tokens): a CEX fill and an on-chain transf
 in one currency, and SQLite has no exact decimal type.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from crosslane.ledger.coltypes import UtcDateTime
 
 revision: str = "0006"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

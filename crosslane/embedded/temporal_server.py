@@ -9,7 +9,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from devnet.anvil import spawn
+from crosslane.embedded.processes import spawn
 
 SEARCH_ATTRIBUTES = (
     "CrosslaneChain",

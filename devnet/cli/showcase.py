@@ -18,10 +18,6 @@ from rich.table import Table
 from temporalio.client import WorkflowHandle
 
 from crosslane.cli.live import follow_runs
-from crosslane.cli.showcase_arbitrage import arbitrage_step
-from crosslane.cli.showcase_markets import cex_step, dex_steps
-from crosslane.cli.showcase_solana import solana_step
-from crosslane.cli.stack import dev_signers, stack_up
 from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
@@ -30,6 +26,11 @@ from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, Br
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
+from devnet.cli.showcase_arbitrage import arbitrage_step
+from devnet.cli.showcase_cex_transfer import cex_transfer_step
+from devnet.cli.showcase_markets import cex_step, dex_steps
+from devnet.cli.showcase_solana import solana_step
+from devnet.cli.stack import dev_signers, stack_up
 from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 
 CAP = 100 * GWEI
@@ -184,6 +185,7 @@ async def run_showcase(out: Console) -> None:
         )
         out.print(f"    why: {b.reason}", soft_wrap=True)
 
+    await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)
     await arbitrage_step(out, client, devnet, dave, run)
 

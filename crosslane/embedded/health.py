@@ -1,15 +1,12 @@
-"""`crosslane dev status`: each component of the embedded stack, up only if it answers.
+"""Each service of the embedded stack, up only if it answers (``crosslane dev status``).
 
 A live pid is not enough: Temporal must answer a health check, the worker must be polling
-its task queue, the fast path must answer over its socket, each anvil must answer
-``eth_chainId`` with its chain's id, and each devnet service its own endpoint.
+its task queue, the fast path must answer over its socket.
 """
 
 from __future__ import annotations
 
 import asyncio
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,16 +14,13 @@ from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
-from crosslane.cli.stack import StackState, stack_path
 from crosslane.config import Settings
+from crosslane.embedded.processes import pid_alive
+from crosslane.embedded.stack import StackState, stack_path
 from crosslane.fastpath.client import FastPathClient
-from devnet.anvil import pid_alive
-from devnet.manager import devnet_status
-from devnet.state import DevnetState
 
 PROBE_TIMEOUT_S = 3.0
 POLLER_FRESH = timedelta(seconds=90)  # a worker long-polls for up to a minute
-_STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
 
 
 @dataclass(frozen=True)
@@ -88,49 +82,12 @@ async def _fastpath(cfg: Settings, pid: int | None) -> ComponentStatus:
     return ComponentStatus("fastpath", True, where, f"answers health ({len(venues)} venue(s))")
 
 
-def _probe_state(name: str, where: str, url: str) -> ComponentStatus:
-    """An Across service (relayer, dataworker) answers ``GET /state``."""
-    try:
-        with urllib.request.urlopen(f"{url.rstrip('/')}/state", timeout=PROBE_TIMEOUT_S) as reply:
-            reply.read()
-    except (OSError, urllib.error.URLError) as exc:
-        return ComponentStatus(name, False, where, f"not answering /state: {exc}")
-    return ComponentStatus(name, True, where, "answers /state")
-
-
-def _devnet(cfg: Settings) -> list[ComponentStatus]:
-    devnet = devnet_status(cfg.devnet_state_path)
-    if not devnet.processes:
-        return [ComponentStatus("devnet", False, str(cfg.devnet_state_path), "; ".join(devnet.problems))]
-    chains = {c.name: c for c in devnet.chains}
-    state = DevnetState.load(cfg.devnet_state_path)
-    rows = []
-    for proc in devnet.processes:
-        where = f"127.0.0.1:{proc.port} (pid {proc.pid})"
-        problems = [p for p in devnet.problems if p.startswith(f"{proc.name} ") or p.startswith(f"{proc.name}:")]
-        chain = chains.get(proc.name.removeprefix("anvil-")) if proc.kind == "anvil" else None
-        if chain is not None and proc.alive:
-            if chain.reachable:
-                reason = f"answers eth_chainId {chain.chain_id}, block {chain.block_number}"
-            else:
-                reason = next((p for p in devnet.problems if p.startswith(f"{chain.name}:")), "unreachable")
-            rows.append(ComponentStatus(proc.name, chain.reachable, where, reason))
-        elif proc.alive and proc.kind in _STATE_ENDPOINTS and state is not None:
-            rows.append(_probe_state(proc.name, where, state.processes[proc.name].url))
-        elif proc.alive:
-            rows.append(ComponentStatus(proc.name, True, where, f"answers its {proc.kind} endpoint"))
-        else:
-            rows.append(ComponentStatus(proc.name, False, where, "; ".join(problems) or "not running"))
-    return rows
-
-
-async def stack_status(cfg: Settings) -> list[ComponentStatus]:
-    """Every component, each probed (never raises for a stack that is down)."""
+async def services_status(cfg: Settings) -> list[ComponentStatus]:
+    """Temporal, the worker and the fast path, each probed (never raises for a stack that is down)."""
     state = StackState.load(stack_path(cfg))
     temporal, client = await _temporal(cfg, state.temporal_pid if state else None)
     worker, fastpath = await asyncio.gather(
         _worker(cfg, client, state.worker_pid if state else None),
         _fastpath(cfg, state.fastpath_pid if state and state.fastpath_pid else None),
     )
-    devnet = await asyncio.to_thread(_devnet, cfg)
-    return [temporal, worker, fastpath, *devnet]
+    return [temporal, worker, fastpath]

@@ -1,0 +1,68 @@
+"""The Temporal run starter: one ``Arbitrage`` workflow per request, started by type name with
+the plain input dict (no worker needed to see it was started as asked)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from temporalio.client import Client
+
+from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, BookCurve, evaluate
+from crosslane.arbitrage_runs import TemporalRunStarter, arbitrage_input
+from crosslane.arbitrage_stream import ScannedOpportunity
+from crosslane.converter import data_converter
+from crosslane.embedded.processes import stop_pid
+from crosslane.embedded.temporal_server import start_dev_server, wait_ready
+from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
+from crosslane.routing.side import Side
+from devnet.anvil import find_free_port
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+async def temporal(tmp_path: Path) -> AsyncIterator[Client]:
+    port = find_free_port()
+    server = start_dev_server(
+        tmp_path / "t.db", tmp_path / "t.log", port=port, ui_port=find_free_port(), detached=False
+    )
+    try:
+        await wait_ready(f"127.0.0.1:{port}", proc=server)
+        yield await Client.connect(f"127.0.0.1:{port}", data_converter=data_converter)
+    finally:
+        stop_pid(server.pid)
+
+
+def scanned() -> ScannedOpportunity:
+    rules = VenueMarket(
+        "v",
+        VenueCosts(taker_bps=Decimal(0)),
+        VenuePrecision(Decimal("0.01"), Decimal("0.0001")),
+    )
+    legs = []
+    for venue, price, side in (("a", "2900", Side.BUY), ("b", "3000", Side.SELL)):
+        book = VenueBook(venue, SymbolScale("ETH/USDC", 2, 4))
+        book.replace_text([(price, "1")], [(price, "1")], update_id=1, ts_ms=1)
+        curve = BookCurve.from_book(book, side, rules, asset_decimals=18, quote_decimals=6)
+        legs.append(ArbLeg(venue, "ETH/USDC", curve, book_ts_ms=1))
+    opp = evaluate(ArbKind.CEX_CEX, ArbMarket("WETH", "USDC", 18, 6), legs[0], legs[1], now_ms=1)
+    return ScannedOpportunity(seq=1, pair="buy a ETH/USDC / sell b ETH/USDC", market="WETH/USDC", opportunity=opp)
+
+
+async def test_a_request_starts_one_arbitrage_workflow_with_its_plain_input(temporal: Client) -> None:
+    starter = TemporalRunStarter(temporal, "arb-test")
+    request = arbitrage_input(scanned(), min_profit=5)
+    first = await starter.start(request)
+    again = await starter.start(request)
+    assert first == again == request["request_id"]
+    description = await temporal.get_workflow_handle(first).describe()
+    assert description.workflow_type == "Arbitrage" and description.task_queue == "arb-test"
+    history = await temporal.get_workflow_handle(first).fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    (payload,) = await data_converter.decode(started.input.payloads)
+    assert payload == request and payload["size"] == str(10**18) and payload["min_profit"] == "5"
+    count = [w async for w in temporal.list_workflows(f"WorkflowId = '{first}'")]
+    assert len(count) == 1

@@ -1,0 +1,162 @@
+"""The scan: every ordered pair of a market's sources evaluated on the books and pool curves
+as they stand, each result published, and a taken one started (auto-execution on) unless
+its pair is cooling down from an earlier start."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from crosslane.arbitrage import ArbLeg, ArbPolicy, evaluate
+from crosslane.arbitrage_runs import RunStarter, arbitrage_input
+from crosslane.arbitrage_stream import ScannedOpportunity
+from crosslane.pacing import every
+from crosslane.routing.side import Side
+from workers.scanner.books import BookFeed
+from workers.scanner.cooldown import Cooldown
+from workers.scanner.legs import MemoCurve, book_leg, pool_leg_of
+from workers.scanner.markets import PoolSource, ScanMarket, Source, kind_of
+from workers.scanner.pools import ChainFeed
+from workers.scanner.stream import OpportunityStream
+
+log = logging.getLogger(__name__)
+
+
+def pair_key(buy: ArbLeg, sell: ArbLeg) -> str:
+    return f"buy {buy.venue} {buy.market} / sell {sell.venue} {sell.market}"
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class AutoExecute:
+    """Start a run for each taken opportunity, at most once per pair per ``cooldown``."""
+
+    starter: RunStarter
+    cooldown: Cooldown
+    timeout_s: float = 10.0
+    started: list[str] = field(default_factory=list)
+
+    async def maybe_start(self, scanned: ScannedOpportunity) -> str | None:
+        if not scanned.taken or not self.cooldown.claim(scanned.pair, scanned.opportunity.evaluated_at_ms):
+            return None
+        try:
+            run_id = await asyncio.wait_for(self.starter.start(arbitrage_input(scanned)), self.timeout_s)
+        except Exception as exc:  # noqa: BLE001 - the scan goes on; the next evaluation may retry
+            self.cooldown.release(scanned.pair)
+            log.warning("could not start a run for %s: %s", scanned.pair, exc)
+            return None
+        self.started.append(run_id)
+        log.info("started %s for %s", run_id, scanned.pair)
+        return run_id
+
+
+class Scanner:
+    def __init__(
+        self,
+        markets: list[ScanMarket],
+        books: BookFeed,
+        chains: dict[str, ChainFeed],
+        stream: OpportunityStream,
+        policy: ArbPolicy,
+        *,
+        auto: AutoExecute | None = None,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.markets = markets
+        self.books = books
+        self.chains = chains
+        self.stream = stream
+        self.policy = policy
+        self.auto = auto
+        self.clock = clock
+        self.seq = 0
+        self.pass_ms: list[float] = []  # how long each evaluation pass took (the scanner's own pace)
+        self._curves: dict[tuple[object, ...], tuple[object, MemoCurve]] = {}
+
+    def _memo(self, leg: ArbLeg, key: tuple[object, ...], inputs: object) -> ArbLeg:
+        """``leg`` with its curve remembered while ``inputs`` (what the curve was built from) stay the same."""
+        if leg.curve is None:
+            return leg
+        held = self._curves.get(key)
+        if held is None or held[0] != inputs:
+            held = self._curves[key] = (inputs, MemoCurve(leg.curve))
+        return replace(leg, curve=held[1])
+
+    def leg(self, market: ScanMarket, source: Source, side: Side) -> ArbLeg:
+        if isinstance(source, PoolSource):
+            feed = self.chains[source.chain]
+            view = feed.views.get(source.pool.address)
+            leg = pool_leg_of(
+                source,
+                side,
+                view,
+                head_block=feed.head_block,
+                gas=feed.gas.get(source.quote_token),
+                chain_error=feed.error,
+            )
+            return self._memo(leg, (source.chain, source.pool.address, side), (id(view), view and view.block_number))
+        book = self.books.book(source.venue, source.symbol)
+        rules = self.books.market(source.venue, source.symbol) if book is not None else None
+        leg = book_leg(source, side, book, rules, market.market, stale_feed=self.books.health(source.venue).book_stale)
+        walked = None if book is None else (book.asks if side is Side.BUY else book.bids)
+        levels = () if walked is None else tuple(walked.top(len(walked)))
+        return self._memo(leg, (source.venue, source.symbol, side), levels)
+
+    def snapshot(self) -> list[tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]]:
+        """Every source's buy and sell leg as it stands (taken on the event loop, where the
+        feeds write, so a pass never sees a book half replaced)."""
+        return [
+            (
+                market,
+                {s: self.leg(market, s, Side.BUY) for s in market.sources},
+                {s: self.leg(market, s, Side.SELL) for s in market.sources},
+            )
+            for market in self.markets
+        ]
+
+    def evaluate_all(
+        self, legs: list[tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]] | None = None
+    ) -> list[ScannedOpportunity]:
+        """One pass: every ordered pair of every market, as its inputs stand now."""
+        out = []
+        now = self.clock()
+        for market, buys, sells in self.snapshot() if legs is None else legs:
+            for buy_src, buy in buys.items():
+                for sell_src, sell in sells.items():
+                    if buy_src == sell_src:
+                        continue
+                    opportunity = evaluate(
+                        kind_of(buy_src, sell_src), market.market, buy, sell, now_ms=now, policy=self.policy
+                    )
+                    self.seq += 1
+                    out.append(
+                        ScannedOpportunity(
+                            seq=self.seq, pair=pair_key(buy, sell), market=market.name, opportunity=opportunity
+                        )
+                    )
+        return out
+
+    async def scan_once(self) -> list[ScannedOpportunity]:
+        """Evaluate, start what is due, publish everything."""
+        published = []
+        started = time.perf_counter()
+        legs = self.snapshot()
+        evaluated = await asyncio.to_thread(self.evaluate_all, legs)  # the feeds keep running meanwhile
+        self.pass_ms = [*self.pass_ms[-99:], (time.perf_counter() - started) * 1000]
+        for scanned in evaluated:
+            if self.auto is not None and scanned.taken:
+                run_id = await self.auto.maybe_start(scanned)
+                if run_id is not None:
+                    scanned = scanned.model_copy(update={"run_id": run_id})
+            self.stream.publish(scanned)
+            published.append(scanned)
+        return published
+
+    async def run(self, interval_s: float) -> None:
+        await every(interval_s, self.scan_once, lambda exc: log.error("scan failed: %r", exc, exc_info=exc))

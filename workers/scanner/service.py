@@ -1,0 +1,133 @@
+"""``crosslane arb scan``: the scanner as a long-running process, built from the registry
+file. Books follow every venue that lists a scanned market, pools are re-read per new block
+on every chain that trades one, and every evaluation goes out on the loopback stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from connectors.cex.config import VenueConfig
+from crosslane.arbitrage import ArbPolicy
+from crosslane.arbitrage_runs import RunStarter
+from crosslane.arbitrage_stream import DEFAULT_STREAM, split_address
+from crosslane.domain.chains import ChainRegistry
+from crosslane.money import to_base_units
+from crosslane.registry import Registry
+from workers.scanner.books import BookFeed
+from workers.scanner.cooldown import Cooldown
+from workers.scanner.markets import ScanMarket, default_markets, scan_market
+from workers.scanner.pools import ChainFeed
+from workers.scanner.scanner import AutoExecute, Scanner
+from workers.scanner.stream import OpportunityStream
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ScannerConfig:
+    """Amounts in whole units of the market's quote (profit, exposure) or asset (size)."""
+
+    markets: list[str] = field(default_factory=list)  # ASSET/QUOTE, canonical; empty: every joined market
+    stream: str = DEFAULT_STREAM
+    interval_s: float = 1.0  # between evaluation passes
+    block_poll_s: float = 0.5  # between head polls (pools are read only on a new block)
+    max_size: Decimal = Decimal(50)  # largest size a pool curve is built for
+    min_profit: Decimal = Decimal(0)
+    max_exposure: Decimal | None = None
+    max_book_age_ms: int = 2_000
+    max_pool_age_blocks: int = 2
+    auto_execute: bool = False
+    cooldown_s: float = 30.0
+
+    def policy(self, quote_decimals: int) -> ArbPolicy:
+        return ArbPolicy(
+            min_profit=to_base_units(self.min_profit, quote_decimals),
+            max_exposure=None if self.max_exposure is None else to_base_units(self.max_exposure, quote_decimals),
+            max_book_age_ms=self.max_book_age_ms,
+            max_pool_age_blocks=self.max_pool_age_blocks,
+        )
+
+
+class ScannerService:
+    def __init__(self, registry: Registry, config: ScannerConfig, starter: RunStarter | None = None) -> None:
+        if config.auto_execute and starter is None:
+            raise ValueError("auto-execution needs a run starter")
+        self.registry = registry
+        self.config = config
+        self.starter = starter
+        self.books = BookFeed([VenueConfig.from_registry(n, v) for n, v in registry.venues.items()])
+        _, port = split_address(config.stream)
+        self.stream = OpportunityStream(port)
+        self.chains: dict[str, ChainFeed] = {}
+        self.markets: list[ScanMarket] = []
+        self.scanner: Scanner | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Scanner:
+        listed = await self.books.load()
+        if self.config.markets:
+            markets = [scan_market(self.registry, name, listed) for name in self.config.markets]
+        else:
+            markets = default_markets(self.registry, listed)
+        if not markets:
+            raise ValueError("no market to scan: the registry's asset map joins no venue or pool pair")
+        quote_decimals = {m.market.quote_decimals for m in markets}
+        if len(quote_decimals) != 1:
+            raise ValueError("scan one quote asset's decimals at a time (give --market)")
+        self.markets = markets
+        chain_configs = ChainRegistry.from_registry(self.registry).chains
+        per_chain: dict[str, list] = {}  # type: ignore[type-arg]
+        for market in markets:
+            for venue in market.venues:
+                self.books.follow(venue.venue, venue.symbol)
+            max_size = to_base_units(self.config.max_size, market.market.asset_decimals)
+            for pool in market.pools:
+                per_chain.setdefault(pool.chain, []).append((pool, max_size))
+        self.chains = {name: ChainFeed(chain_configs[name], sources) for name, sources in per_chain.items()}
+        await self.stream.start()
+        auto = None
+        if self.config.auto_execute and self.starter is not None:
+            auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)))
+        self.scanner = Scanner(
+            markets, self.books, self.chains, self.stream, self.config.policy(quote_decimals.pop()), auto=auto
+        )
+        for feed in self.chains.values():
+            self._tasks.append(asyncio.create_task(feed.run(self.config.block_poll_s), name=f"pools-{feed.chain.name}"))
+        self._tasks.append(asyncio.create_task(self.scanner.run(self.config.interval_s), name="scan"))
+        log.info(
+            "scanning %s on %s: %d pair(s) per pass; auto-execution %s",
+            ", ".join(m.name for m in markets),
+            self.stream.address,
+            sum(len(m.sources) * (len(m.sources) - 1) for m in markets),
+            "on" if auto else "off",
+        )
+        return self.scanner
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.stream.close()
+        await self.books.close()
+        await asyncio.gather(*(c.close() for c in self.chains.values()), return_exceptions=True)
+
+
+async def serve(registry: Registry, config: ScannerConfig, starter: RunStarter | None = None) -> None:
+    """Until SIGINT/SIGTERM."""
+    service = ScannerService(registry, config, starter)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await service.start()
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
