@@ -14,23 +14,21 @@ import pytest
 from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.arbitrage import ArbActivities
 from activities.runtime import ChainRuntime
 from connectors.evm.signer import SignerRegistry
-from crosslane.converter import data_converter
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbRiskLimits
 from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, TokenInfo
 from crosslane.errors import CrosslaneError, InvalidRequest
 from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
+from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
 from workflows.input_guard import WorkflowInputGuard
 
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 
 
@@ -134,9 +132,7 @@ async def test_unknown_names_are_refused_before_anything_is_recorded(
 
 
 async def test_a_plain_json_start_with_size_zero_fails_at_once_with_invalid_request() -> None:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter, test_server_existing_path=str(TEST_SERVER)
-    ) as env:
+    async with time_skipping_env() as env:
         queue = uuid.uuid4().hex
         body = plain(size="0")
         async with Worker(

@@ -18,15 +18,12 @@ from typing import Any, cast
 
 import pytest
 from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.arbitrage import ArbActivities
 from activities.runtime import ChainRuntime
-from crosslane.converter import data_converter
 from crosslane.domain.arb_steps import (
     ArbActivity,
     ArbitrageRequest,
@@ -45,11 +42,10 @@ from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
 from crosslane.routing.side import Side
 from tests.support.arb_stubs import RevertingDexSwap
+from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
-from workflows import search_attributes as sa
 from workflows.arbitrage import Arbitrage
 
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 CEX = ArbVenue(venue="cex", symbol="ETH/USDT")
 DEX = ArbVenue(venue="uniswap_v3", chain="devnet-a")
@@ -57,18 +53,7 @@ DEX = ArbVenue(venue="uniswap_v3", chain="devnet-a")
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter, test_server_existing_path=str(TEST_SERVER)
-    ) as environment:
-        await environment.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=environment.client.namespace,
-                search_attributes={
-                    **{key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL},
-                    **{key.name: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE for key in sa.NUMERIC},
-                },
-            )
-        )
+    async with time_skipping_env() as environment:
         yield environment
 
 
