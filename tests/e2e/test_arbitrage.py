@@ -44,6 +44,7 @@ from crosslane.ledger.arbitrage import ArbBook
 from crosslane.money import from_base_units
 from crosslane.routing.side import Side
 from devnet.cex import admin_client as admin
+from devnet.registry_export import registry_path
 from devnet.sandbox import Sandbox, sandbox
 from tests.e2e.test_entry_points import temporal_start_with
 from tests.support.fastpath import FastPathProcess, fastpath_config
@@ -72,7 +73,7 @@ async def arb_sandbox(home: Path) -> AsyncIterator[ArbStack]:
     async with sandbox(home, cex=True) as services:
         stack = Stack(services)
         stack.ledger().migrate()
-        config = fastpath_config(services.devnet, home, [SYMBOL]).model_copy(
+        config = fastpath_config(registry_path(services.devnet_state_path), home, [SYMBOL]).model_copy(
             update={"latency_penalty_bps_per_ms": Decimal(0)}
         )
         process = FastPathProcess(config, home, dict(os.environ))
