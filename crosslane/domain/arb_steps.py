@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
-from crosslane.arbitrage import ArbKind, ArbMode
+from crosslane.arbitrage import ArbKind, ArbMode, LegOutcome, Opportunity
 from crosslane.domain.cex import CexExecution
 from crosslane.domain.dex import SwapResult
 from crosslane.domain.evm import Address
@@ -130,6 +130,42 @@ class ArbitrageRequest(SecretFreeRequest):
         if (not self.buy.is_cex or not self.sell.is_cex) and (self.signer is None or self.fees is None):
             raise ValueError("a DEX leg needs the signer holding its inventory and fees (max_fee_per_gas_cap)")
         return self
+
+    @classmethod
+    def from_opportunity(
+        cls,
+        opportunity: Opportunity,
+        request_id: str,
+        *,
+        min_profit: int = 0,
+        max_loss: Decimal = Decimal(0),
+        signer: str | None = None,
+        fees: FeePolicy | None = None,
+    ) -> ArbitrageRequest:
+        """The run for a scanned opportunity (sizes and money in its base units): a CEX leg
+        goes through the fast path under its market's symbol, a pool leg (``chain:dex``) to
+        that DEX on its chain; the DEX legs' ``signer`` and ``fees`` come from the caller."""
+        opp = opportunity
+        if opp.buy is None or opp.sell is None or opp.mode is not ArbMode.INVENTORY:
+            raise ValueError("only an inventory-mode opportunity with both legs can be started")
+
+        def venue(leg: LegOutcome) -> ArbVenue:
+            if leg.chain is None:
+                return ArbVenue(venue=CEX, symbol=leg.market)
+            return ArbVenue(venue=leg.venue.rsplit(":", 1)[-1], chain=leg.chain)
+
+        return cls(
+            request_id=request_id,
+            asset=opp.asset,
+            quote=opp.quote_asset,
+            size=from_base_units(opp.size, opp.asset_decimals),
+            buy=venue(opp.buy),
+            sell=venue(opp.sell),
+            min_profit=from_base_units(min_profit, opp.quote_decimals),
+            max_loss=max_loss,
+            signer=signer,
+            fees=fees,
+        )
 
     @property
     def kind(self) -> ArbKind:

@@ -7,6 +7,7 @@ start (``InvalidRequest``, the run fails at once)."""
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ from temporalio.worker import Worker
 from activities.arbitrage import ArbActivities
 from activities.runtime import ChainRuntime
 from connectors.evm.signer import SignerRegistry
-from crosslane.domain.arb_steps import ArbitrageRequest, ArbRiskLimits
+from crosslane.domain.arb_steps import ArbitrageRequest, ArbRiskLimits, ArbVenue
 from crosslane.domain.chains import ChainConfig, ChainRegistry, DexDeployment, TokenInfo
 from crosslane.errors import CrosslaneError, InvalidRequest
 from crosslane.ledger import Ledger
@@ -148,3 +149,27 @@ async def test_a_plain_json_start_with_size_zero_fails_at_once_with_invalid_requ
     cause = failed.value.cause
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidRequest"
     assert "size" in cause.message and "must be positive" in cause.message
+
+
+def test_a_scanned_opportunity_becomes_a_request() -> None:
+    from crosslane.arbitrage import ArbKind, ArbMode, CostItem, LegOutcome, Opportunity
+    from crosslane.routing.side import Side
+
+    def leg(venue: str, market: str, side: Side, chain: str | None) -> LegOutcome:
+        return LegOutcome(venue=venue, market=market, side=side, chain=chain, size=5 * 10**17, quote=1, at_best=1,
+                          fee=0, impact=0)  # fmt: skip
+
+    opp = Opportunity(
+        kind=ArbKind.CEX_DEX, mode=ArbMode.INVENTORY, asset="WETH", quote_asset="USDC", asset_decimals=18,
+        quote_decimals=6, buy=leg("binance", "ETH/USDT", Side.BUY, None),
+        sell=leg("devnet-a:uniswap_v3", "WETH/USDC 0.3%", Side.SELL, "devnet-a"), size=5 * 10**17,
+        items=[CostItem(name="sell at best price", amount=12_000_000)], net_profit=12_000_000, decision="taken",
+        reasons=["net 12 USDC"], evaluated_at_ms=1,
+    )  # fmt: skip
+    req = ArbitrageRequest.from_opportunity(
+        opp, "scan-1", min_profit=5_000_000, signer=SIGNER, fees={"max_fee_per_gas_cap": 10**11}
+    )
+    assert req.size == Decimal("0.5") and req.min_profit == Decimal(5)
+    assert req.buy == ArbVenue(venue="cex", symbol="ETH/USDT")
+    assert req.sell == ArbVenue(venue="uniswap_v3", chain="devnet-a")
+    assert str(req.kind) == "cex-dex"
