@@ -267,6 +267,13 @@ async def test_cex_dex_inventory_arbitrage_pnl_equals_balance_changes(
     [run] = [r for r in ArbBook(stack.ledger()).runs() if r.request_id == request.request_id]
     assert run.state == "completed" and run.realised_profit == result.realised_profit
     assert {leg["leg"] for leg in run.legs} == {"buy", "sell"}
+    # listed in the UI by its search attributes, expected and realised profit among them
+    temporal = await connect_temporal(stack.settings("unused"))
+    query = (
+        f'CrosslaneArbKind = "cex-dex" AND CrosslaneAsset = "WETH" AND CrosslaneState = "completed" '
+        f"AND CrosslaneRealisedProfit > 0 AND CrosslaneExpectedProfit >= 5 AND WorkflowId = '{request.workflow_id}'"
+    )
+    assert [w.id async for w in temporal.list_workflows(query)] == [request.workflow_id]
 
 
 async def test_a_dex_leg_failing_after_the_cex_leg_filled_is_unwound_within_the_bound(arb_stack: ArbStack) -> None:

@@ -31,6 +31,7 @@ from crosslane.domain.arb_steps import (
     ArbQuote,
     ArbResult,
     ArbRiskLimits,
+    ArbStatus,
     ArbVenue,
     LegName,
     LegQuote,
@@ -154,9 +155,14 @@ async def run(
         activities=[real.arb_admit, real.arb_finish, *market.activities()],
         workflow_runner=workflow_runner(),
     ):
-        return await env.client.execute_workflow(
+        handle = await env.client.start_workflow(
             "Arbitrage", req, id=req.workflow_id, task_queue=queue, result_type=ArbResult
         )
+        result = await handle.result()
+        status = await handle.query("status", result_type=ArbStatus)  # the leg-by-leg sub-state
+        assert status.legs == {str(leg.leg): leg.state for leg in result.legs}
+        assert status.state == str(result.outcome) and status.request_id == req.request_id
+        return result
 
 
 async def test_both_legs_fill_and_pnl_is_the_sum_of_fills_and_fees(env: WorkflowEnvironment, ledger: Ledger) -> None:
