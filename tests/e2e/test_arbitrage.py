@@ -46,6 +46,7 @@ from crosslane.routing.side import Side
 from devnet.cex import admin_client as admin
 from devnet.registry_export import registry_path
 from devnet.sandbox import Sandbox, sandbox
+from tests.e2e.test_dex_swap_slippage import dump_weth, funded_trader
 from tests.e2e.test_entry_points import temporal_start_with
 from tests.support.fastpath import FastPathProcess, fastpath_config
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
@@ -306,3 +307,47 @@ async def test_a_worker_killed_at_a_leg_boundary_never_executes_a_leg_twice(
     assert measured[(CHAIN, "WETH")] == Decimal("-0.5")
     [run] = [r for r in ArbBook(arb_stack.stack.ledger()).runs() if r.request_id == request.request_id]
     assert run.state == "completed" and len(run.legs) == 2
+
+
+async def test_dex_dex_arbitrage_between_v3_and_v2_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+    """Another trader dumps WETH into a V3 pool; the run buys WETH there and sells it into the
+    V2 pair at once, from USDC and WETH inventory on devnet-a."""
+    stack = arb_stack.stack
+    trader = funded_trader(stack)
+    await dump_weth(stack, trader, 150 * 10**18)
+    signer = stack.fund_signer()
+    chain = stack.chains.get(CHAIN)
+    stack.anvil(CHAIN, "anvil_dealERC20", signer.address, chain.tokens["WETH"].address, hex(5 * 10**18))
+    stack.anvil(CHAIN, "anvil_dealERC20", signer.address, chain.tokens["USDC"].address, hex(20_000 * 10**6))
+    queue = unique_queue("arb-dd")
+    client = await connect_temporal(stack.settings(queue))
+    runtime = ChainRuntime(
+        ledger=stack.ledger(), chains=stack.chains, signers=SignerRegistry([LocalKeySigner(signer.key)])
+    )
+    request = ArbitrageRequest(
+        request_id=uuid.uuid4().hex[:12],
+        asset="WETH",
+        quote="USDC",
+        size=Decimal(1),
+        buy=ArbVenue(venue="uniswap_v3", chain=CHAIN),
+        sell=ArbVenue(venue="uniswap_v2", chain=CHAIN),
+        min_profit=Decimal(1),
+        max_loss=Decimal(20),
+        signer=signer.address,
+        fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
+    )
+    before = chain_balances(stack, signer.address)
+    try:
+        async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
+            result = await (await CrosslaneClient(client, queue).start_arbitrage(request)).result()
+    finally:
+        await runtime.close()
+    after = chain_balances(stack, signer.address)
+    measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+
+    assert result.outcome is ArbOutcome.COMPLETED, result.reason
+    assert str(result.kind) == "dex-dex"
+    assert {(c.place, c.currency): c.amount for c in result.changes} == measured
+    assert (CHAIN, "WETH") not in measured  # bought 1 WETH on V3, sold 1 WETH on V2
+    gas = sum((leg.gas_cost for leg in result.legs), start=Decimal(0))
+    assert result.realised_profit == measured[(CHAIN, "USDC")] - gas > 0
