@@ -125,7 +125,7 @@ class ArbitrageRequest(SecretFreeRequest):
     def _consistent(self) -> ArbitrageRequest:
         if self.asset == self.quote:
             raise ValueError(f"asset and quote are the same ({self.asset})")
-        if self.buy == self.sell:
+        if self.buy == self.sell and not self.buy.is_cex:  # the fast path routes each side to its best venue
             raise ValueError(f"buy and sell are the same venue ({self.buy.describe()})")
         if (not self.buy.is_cex or not self.sell.is_cex) and (self.signer is None or self.fees is None):
             raise ValueError("a DEX leg needs the signer holding its inventory and fees (max_fee_per_gas_cap)")

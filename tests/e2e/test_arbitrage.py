@@ -351,3 +351,56 @@ async def test_dex_dex_arbitrage_between_v3_and_v2_pnl_equals_balance_changes(ar
     assert (CHAIN, "WETH") not in measured  # bought 1 WETH on V3, sold 1 WETH on V2
     gas = sum((leg.gas_cost for leg in result.legs), start=Decimal(0))
     assert result.realised_profit == measured[(CHAIN, "USDC")] - gas > 0
+
+
+async def test_cex_cex_arbitrage_across_venues_pnl_equals_balance_changes(arb_stack: ArbStack) -> None:
+    """Binance's quotes 2 % below the others': the fast path routes the buy to Binance's asks
+    and the sale to another venue's bids, both at once from each venue's inventory."""
+    stack, services = arb_stack.stack, arb_stack.stack.sandbox
+    cheap = services.devnet.cex["binance"]
+    queue = unique_queue("arb-cc")
+    client = await connect_temporal(stack.settings(queue))
+    runtime = ChainRuntime(ledger=stack.ledger(), chains=stack.chains, signers=SignerRegistry([]))
+    fp = await arb_stack.fastpath.client()
+    request = ArbitrageRequest(
+        request_id=uuid.uuid4().hex[:12],
+        asset="ETH",
+        quote="USDT",
+        size=Decimal("0.5"),
+        buy=ArbVenue(venue="cex", symbol=SYMBOL),
+        sell=ArbVenue(venue="cex", symbol=SYMBOL),
+        min_profit=Decimal(5),
+        max_loss=Decimal(20),
+    )
+    try:
+        await admin.market_maker(cheap.rest_url, running=True, offset_bps=-200)
+        for _ in range(200):  # until the consolidated book is crossed across venues
+            try:
+                buy = await fp.quote(SYMBOL, Side.BUY, request.size)
+                sell = await fp.quote(SYMBOL, Side.SELL, request.size)
+                if buy.avg_price and sell.avg_price and sell.avg_price - buy.avg_price > 30:
+                    break
+            except InvalidRequest:
+                pass
+            await asyncio.sleep(0.1)
+        for venue in services.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=False)
+        before = await cex_balances(services)
+        async with worker(client, runtime, queue, arb_stack.fastpath.config.socket_path, ArbRiskLimits()):
+            result = await (await CrosslaneClient(client, queue).start_arbitrage(request)).result()
+        after = await cex_balances(services)
+    finally:
+        await fp.close()
+        for venue in services.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
+        await runtime.close()
+    measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+
+    assert result.outcome is ArbOutcome.COMPLETED, result.reason
+    assert str(result.kind) == "cex-cex"
+    assert {(c.place, c.currency): c.amount for c in result.changes} == measured
+    assert measured[("cex:binance", "ETH")] > 0  # bought on Binance, sold elsewhere
+    assert any(place != "cex:binance" and ccy == "ETH" and a < 0 for (place, ccy), a in measured.items())
+    asset_net = sum(a for (_, ccy), a in measured.items() if ccy == "ETH")
+    quote_moved = sum(a for (_, ccy), a in measured.items() if ccy == "USDT")
+    assert result.realised_profit == quote_moved + asset_net * result.asset_price > 0

@@ -72,7 +72,7 @@ def test_a_valid_request_reads_from_plain_json() -> None:
         ("size", "abc", "is not a number"),
         ("max_loss", "-5", "must be zero or more"),
         ("mode", "transfer", "transfer mode is not available yet"),
-        ("sell", {"venue": "cex", "symbol": "ETH/USDT"}, "same venue"),
+        ("buy", {"venue": "uniswap_v3", "chain": "devnet-a"}, "same venue"),
         ("sell", {"venue": "uniswap_v3"}, "needs its chain"),
         ("buy", {"venue": "cex"}, "needs the fast path's symbol"),
         ("quote", "WETH", "asset and quote are the same"),
