@@ -8,6 +8,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.errors import business_errors
+from crosslane.crashpoints import crash_point
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexFill
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind
@@ -27,6 +28,7 @@ class CexActivities:
             parent = await fp.route(
                 parent_id, inp.symbol, inp.side, inp.qty, kind=OrderKind(inp.kind), limit_price=inp.limit_price
             )
+        crash_point("cex.after_route", parent_id)  # placed, not yet answered: a retry must not place again
         filled = parent.filled
         cost = sum((c.cost for c in parent.children), start=type(filled)(0))
         return CexExecution(

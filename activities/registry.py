@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from activities.arbitrage import ArbActivities, limits_from_env
 from activities.bridge import BridgeActivities
 from activities.cex import CexActivities
 from activities.cex_transfer import CexTransferActivities
@@ -42,5 +43,6 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         bridge.bridge_verify,
         bridge.bridge_record_failure,
         *SolanaActivities(runtime).all(),
+        *ArbActivities(runtime, limits_from_env()).all(),
         *CexTransferActivities(runtime).all(),
     ]

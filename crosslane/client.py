@@ -15,6 +15,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
+from crosslane.domain.arb_steps import ArbitrageRequest, ArbResult, ArbStatus
 from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeStatus
 from crosslane.domain.cex import CexExecution, CexOrderRequest
 from crosslane.domain.cex_transfer import CexTransferRequest, CexTransferResult, CexTransferStatus
@@ -31,6 +32,7 @@ SWAP_WORKFLOW = "DexSwap"
 BRIDGE_WORKFLOW = "BridgeTransfer"
 SOL_WORKFLOW = "SolanaTransaction"
 CEX_ORDER_WORKFLOW = "CexOrder"
+ARBITRAGE_WORKFLOW = "Arbitrage"
 R = TypeVar("R")
 
 
@@ -58,7 +60,8 @@ class CrosslaneClient:
         | BridgeRequest
         | SolTransferRequest
         | CexOrderRequest
-        | CexTransferRequest,
+        | CexTransferRequest
+        | ArbitrageRequest,
         result_type: type[R],
         summary: str,
     ) -> WorkflowHandle[object, R]:
@@ -174,3 +177,17 @@ class CrosslaneClient:
 
     async def sol_status(self, request_id: str) -> SolStatus:
         return await self.sol_handle(request_id).query("status", result_type=SolStatus)
+
+    async def start_arbitrage(self, request: ArbitrageRequest) -> WorkflowHandle[object, ArbResult]:
+        """Start (or join) the Arbitrage for ``request.request_id`` (workflow id ``arb-<id>``)."""
+        summary = (
+            f"{request.kind} {request.size} {request.asset}: buy {request.buy.describe()}, "
+            f"sell {request.sell.describe()}, min profit {request.min_profit} {request.quote}"
+        )
+        return await self._start_once(ARBITRAGE_WORKFLOW, request, ArbResult, summary)
+
+    def arbitrage_handle(self, request_id: str) -> WorkflowHandle[object, ArbResult]:
+        return self._handle("arb-", request_id, ArbResult)
+
+    async def arbitrage_status(self, request_id: str) -> ArbStatus:
+        return await self.arbitrage_handle(request_id).query("status", result_type=ArbStatus)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from workflows.arbitrage import Arbitrage
 from workflows.bridge_transfer import BridgeTransfer
 from workflows.cex_order import CexOrder
 from workflows.cex_transfer import CexTransfer
@@ -19,5 +20,6 @@ WORKFLOWS: list[type] = [
     DexSwap,
     BridgeTransfer,
     SolanaTransaction,
+    Arbitrage,
     CexTransfer,
 ]

@@ -10,5 +10,9 @@ STATE = SearchAttributeKey.for_keyword("CrosslaneState")
 DESTINATION_CHAIN = SearchAttributeKey.for_keyword("CrosslaneDestinationChain")
 ASSET = SearchAttributeKey.for_keyword("CrosslaneAsset")
 ROUTE = SearchAttributeKey.for_keyword("CrosslaneRoute")
+ARB_KIND = SearchAttributeKey.for_keyword("CrosslaneArbKind")
+EXPECTED_PROFIT = SearchAttributeKey.for_float("CrosslaneExpectedProfit")  # quote, whole tokens
+REALISED_PROFIT = SearchAttributeKey.for_float("CrosslaneRealisedProfit")
 
-ALL = (CHAIN, SIGNER, STATE, DESTINATION_CHAIN, ASSET, ROUTE)
+ALL = (CHAIN, SIGNER, STATE, DESTINATION_CHAIN, ASSET, ROUTE, ARB_KIND)  # keywords
+NUMERIC = (EXPECTED_PROFIT, REALISED_PROFIT)  # doubles

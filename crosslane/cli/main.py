@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from crosslane.cli import arb_scan, bridge, cex, dex, registry, sol, tx
+from crosslane.cli import arb, arb_scan, bridge, cex, dex, registry, sol, tx
 from crosslane.cli.errors import fail
 from crosslane.cli.plugins import load_plugins
 
@@ -21,7 +21,8 @@ app.add_typer(dex.app, name="dex")
 app.add_typer(bridge.app, name="bridge")
 app.add_typer(cex.cex_app, name="cex")
 app.add_typer(cex.venues_app, name="venues")
-app.add_typer(arb_scan.app, name="arb")  # on merge with the arb group: arb.app.command("scan")(arb_scan.scan)
+arb.app.command("scan")(arb_scan.scan)
+app.add_typer(arb.app, name="arb")
 
 
 @app.command()

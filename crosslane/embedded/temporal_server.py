@@ -18,7 +18,9 @@ SEARCH_ATTRIBUTES = (
     "CrosslaneDestinationChain",
     "CrosslaneAsset",
     "CrosslaneRoute",
+    "CrosslaneArbKind",
 )
+DOUBLE_SEARCH_ATTRIBUTES = ("CrosslaneExpectedProfit", "CrosslaneRealisedProfit")
 
 
 def temporal_binary() -> Path:
@@ -58,6 +60,8 @@ def start_dev_server(
     ]
     for name in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Keyword"]
+    for name in DOUBLE_SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{name}=Double"]
     return spawn(args, detached=detached, log_path=log_file)
 
 

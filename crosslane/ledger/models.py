@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -213,3 +214,57 @@ class SolanaAttempt(FamilyNeutralAttempt, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ArbRun(Base):
+    """One Arbitrage workflow: its size, state and expected and realised P&L (decimal text,
+    whole tokens of the quote). ``day`` (UTC, ``YYYY-MM-DD``) groups the daily loss."""
+
+    __tablename__ = "arb_runs"
+    __table_args__ = (UniqueConstraint("workflow_id"), Index(None, "state"), Index(None, "day"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    asset: Mapped[str] = mapped_column(String(64))
+    quote: Mapped[str] = mapped_column(String(64))
+    size: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(32))
+    expected_profit: Mapped[str | None] = mapped_column(String(80))
+    realised_profit: Mapped[str | None] = mapped_column(String(80))
+    day: Mapped[str] = mapped_column(String(10))
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ArbLegRow(Base):
+    """One leg of a run (buy, sell, unwind): what it moved, its gas, its order ids and tx hashes."""
+
+    __tablename__ = "arb_legs"
+    __table_args__ = (UniqueConstraint("run_id", "leg"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("arb_runs.id", ondelete="RESTRICT"))
+    leg: Mapped[str] = mapped_column(String(16))
+    venue: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(16))
+    asset_delta: Mapped[str] = mapped_column(String(80))
+    quote_delta: Mapped[str] = mapped_column(String(80))
+    gas_cost: Mapped[str] = mapped_column(String(80))
+    changes: Mapped[list[Any]] = mapped_column(Json, default=list)
+    refs: Mapped[list[Any]] = mapped_column(Json, default=list)
+    detail: Mapped[str | None] = mapped_column(String(1000))
+
+
+class ArbControls(Base):
+    """The single row (id 1) of arbitrage's switches: ``paused`` by an operator or by the
+    daily-loss kill switch, with the reason shown to whoever tries to start a run."""
+
+    __tablename__ = "arb_controls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    paused: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)

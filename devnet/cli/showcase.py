@@ -26,6 +26,7 @@ from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, Br
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
+from devnet.cli.showcase_arbitrage import arbitrage_step
 from devnet.cli.showcase_cex_transfer import cex_transfer_step
 from devnet.cli.showcase_markets import cex_step, dex_steps
 from devnet.cli.showcase_solana import solana_step
@@ -186,6 +187,7 @@ async def run_showcase(out: Console) -> None:
 
     await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)
+    await arbitrage_step(out, client, devnet, dave, run)
 
     out.rule("watch it in the Temporal UI")
     out.print(f"  all runs: {stack.ui_url}/namespaces/{cfg.temporal_namespace}/workflows")

@@ -8,19 +8,15 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from solders.keypair import Keypair
 from temporalio import activity
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from crosslane.converter import data_converter
 from crosslane.domain.solana import SolAttempt, SolOutcome, SolPlan, SolResult, SolTransferRequest
 from crosslane.domain.solana_steps import (
     ConfirmOutcome,
@@ -33,11 +29,9 @@ from crosslane.domain.solana_steps import (
     SolSendResult,
     SolSignInput,
 )
+from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
-from workflows import search_attributes as sa
 from workflows.solana_transaction import SolanaTransaction
-
-TEST_SERVER = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "temporal-test-server"
 
 
 @dataclass
@@ -85,15 +79,7 @@ class FakeCluster:
 
 @pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with await WorkflowEnvironment.start_time_skipping(
-        data_converter=data_converter, test_server_existing_path=str(TEST_SERVER)
-    ) as environment:
-        await environment.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=environment.client.namespace,
-                search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL},
-            )
-        )
+    async with time_skipping_env() as environment:
         yield environment
 
 
