@@ -2,21 +2,24 @@
 (or a quant's own program) and the workflow.
 
 :class:`RunStarter` is all a caller needs; :class:`TemporalRunStarter` starts the workflow
-type ``"Arbitrage"`` by name with a plain dict (:func:`arbitrage_input`), so nothing here
-imports the workflow or its request model.
+``Arbitrage`` through the SDK with the request given as plain JSON (:func:`arbitrage_input`).
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crosslane.arbitrage_stream import ScannedOpportunity
-
-WORKFLOW_TYPE = "Arbitrage"
+from crosslane.client import CrosslaneClient
+from crosslane.domain.arb_steps import ArbitrageRequest
+from crosslane.domain.tx import FeePolicy
+from crosslane.money import to_base_units
 
 
 class RunStarter(Protocol):
@@ -29,50 +32,47 @@ class RunStarter(Protocol):
 def request_id(scanned: ScannedOpportunity) -> str:
     """Stable per evaluation: the pair and the moment it was evaluated."""
     digest = hashlib.sha256(f"{scanned.pair}@{scanned.opportunity.evaluated_at_ms}".encode()).hexdigest()
-    return f"arb-{digest[:16]}"
+    return f"scan-{digest[:16]}"
 
 
-def arbitrage_input(scanned: ScannedOpportunity, *, min_profit: int | None = None) -> dict[str, Any]:
-    """The run's input: the opportunity as evaluated (legs with venue, market, chain, side,
-    expected quote and limits), the size and expected profit in base units, and the
-    minimum profit below which the run must not trade (default: the expected profit's
-    own floor, 0)."""
-    opp = scanned.opportunity
-    if opp.buy is None or opp.sell is None:
-        raise ValueError("a dropped opportunity without legs cannot be started")
-    return {
-        "request_id": request_id(scanned),
-        "pair": scanned.pair,
-        "market": scanned.market,
-        "kind": opp.kind.value,
-        "mode": opp.mode.value,
-        "asset": opp.asset,
-        "quote_asset": opp.quote_asset,
-        "asset_decimals": opp.asset_decimals,
-        "quote_decimals": opp.quote_decimals,
-        "size": str(opp.size),
-        "buy": opp.buy.model_dump(mode="json"),
-        "sell": opp.sell.model_dump(mode="json"),
-        "expected_net_profit": str(opp.net_profit),
-        "min_profit": str(0 if min_profit is None else min_profit),
-        "evaluated_at_ms": opp.evaluated_at_ms,
-    }
+@dataclass(frozen=True)
+class RunTerms:
+    """What a scanned opportunity alone does not say: the least profit a run may take and
+    the loss an unwind may realise (whole units of the market's quote), and who holds the
+    DEX legs' inventory with their fee cap (needed when a leg is on a DEX)."""
+
+    min_profit: Decimal = Decimal(0)
+    max_loss: Decimal = Decimal(0)
+    signer: str | None = None
+    fees: FeePolicy | None = None
+
+
+def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -> dict[str, Any]:  # noqa: B008
+    """The ``Arbitrage`` workflow's input for ``scanned`` (an ``ArbitrageRequest`` as plain
+    JSON); ValueError if it cannot be started (dropped, or a DEX leg without signer/fees)."""
+    request = ArbitrageRequest.from_opportunity(
+        scanned.opportunity,
+        request_id(scanned),
+        min_profit=to_base_units(terms.min_profit, scanned.opportunity.quote_decimals),
+        max_loss=terms.max_loss,
+        signer=terms.signer,
+        fees=terms.fees,
+    )
+    return request.model_dump(mode="json")
 
 
 class TemporalRunStarter:
-    """Starts ``Arbitrage`` by name on ``task_queue``; the workflow id is the request id, so
-    a second start of the same request answers the first run's id and starts nothing."""
+    """Starts ``Arbitrage`` through the SDK (:meth:`CrosslaneClient.start_arbitrage`) on
+    ``task_queue``: the workflow id is ``arb-<request_id>``, so a second start of the same
+    request answers the first run's id and starts nothing."""
 
     def __init__(self, client: Client, task_queue: str) -> None:
-        self.client = client
-        self.task_queue = task_queue
+        self.sdk = CrosslaneClient(client, task_queue)
 
     async def start(self, request: dict[str, Any]) -> str:
-        workflow_id = str(request["request_id"])
+        arb = ArbitrageRequest.model_validate(request)
         try:
-            handle = await self.client.start_workflow(
-                WORKFLOW_TYPE, request, id=workflow_id, task_queue=self.task_queue
-            )
-        except WorkflowAlreadyStartedError:
-            return workflow_id
+            handle = await self.sdk.start_arbitrage(arb)
+        except WorkflowAlreadyStartedError:  # closed already: never run twice
+            return arb.workflow_id
         return handle.id

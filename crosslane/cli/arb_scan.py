@@ -15,6 +15,8 @@ from crosslane.arbitrage_stream import DEFAULT_STREAM
 from crosslane.cli.errors import run_async
 from crosslane.client import connect_temporal
 from crosslane.config import settings
+from crosslane.domain.tx import FeePolicy
+from crosslane.money import to_base_units
 from crosslane.registry import configured_registry
 
 app = typer.Typer(help="Cross-venue arbitrage.", no_args_is_help=True)
@@ -36,6 +38,9 @@ async def scan(
     max_pool_age_blocks: Annotated[int, typer.Option(help="pool state this many blocks behind the head is stale")] = 2,
     auto_execute: Annotated[bool, typer.Option(help="start an Arbitrage run for each taken opportunity")] = False,
     cooldown: Annotated[float, typer.Option(help="seconds before the same pair is started again")] = 30.0,
+    signer: Annotated[str | None, typer.Option(help="auto-execution: address holding the DEX legs' inventory")] = None,
+    max_fee_gwei: Annotated[str, typer.Option(help="auto-execution: the DEX legs' fee cap per gas")] = "100",
+    max_loss: Annotated[str, typer.Option(help="auto-execution: loss an unwind may take (quote units)")] = "0",
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
     from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
@@ -53,6 +58,9 @@ async def scan(
         max_pool_age_blocks=max_pool_age_blocks,
         auto_execute=auto_execute,
         cooldown_s=cooldown,
+        signer=signer,
+        fees=FeePolicy(max_fee_per_gas_cap=to_base_units(max_fee_gwei, 9)) if signer else None,
+        max_loss=Decimal(max_loss),
     )
     starter: RunStarter | None = None
     if auto_execute:

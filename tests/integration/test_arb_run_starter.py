@@ -11,9 +11,10 @@ import pytest
 from temporalio.client import Client
 
 from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, BookCurve, evaluate
-from crosslane.arbitrage_runs import TemporalRunStarter, arbitrage_input
+from crosslane.arbitrage_runs import RunTerms, TemporalRunStarter, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.converter import data_converter
+from crosslane.domain.arb_steps import ArbitrageRequest
 from crosslane.embedded.processes import stop_pid
 from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
@@ -54,15 +55,17 @@ def scanned() -> ScannedOpportunity:
 
 async def test_a_request_starts_one_arbitrage_workflow_with_its_plain_input(temporal: Client) -> None:
     starter = TemporalRunStarter(temporal, "arb-test")
-    request = arbitrage_input(scanned(), min_profit=5)
+    request = arbitrage_input(scanned(), RunTerms(min_profit=Decimal(5)))
     first = await starter.start(request)
     again = await starter.start(request)
-    assert first == again == request["request_id"]
+    assert first == again == f"arb-{request['request_id']}"
     description = await temporal.get_workflow_handle(first).describe()
     assert description.workflow_type == "Arbitrage" and description.task_queue == "arb-test"
     history = await temporal.get_workflow_handle(first).fetch_history()
     started = history.events[0].workflow_execution_started_event_attributes
     (payload,) = await data_converter.decode(started.input.payloads)
-    assert payload == request and payload["size"] == str(10**18) and payload["min_profit"] == "5"
+    arb = ArbitrageRequest.model_validate(payload)
+    assert arb == ArbitrageRequest.model_validate(request)
+    assert (arb.size, arb.min_profit, arb.kind) == (Decimal(1), Decimal(5), ArbKind.CEX_CEX)
     count = [w async for w in temporal.list_workflows(f"WorkflowId = '{first}'")]
     assert len(count) == 1

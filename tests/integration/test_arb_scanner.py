@@ -22,7 +22,9 @@ from connectors.dex.pricing import mid_price
 from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, ArbPolicy, BookCurve, DropReason, evaluate
+from crosslane.arbitrage_runs import RunTerms
 from crosslane.arbitrage_stream import ScannedOpportunity, opportunities
+from crosslane.domain.arb_steps import ArbitrageRequest
 from crosslane.domain.chains import ChainRegistry
 from crosslane.registry import Registry, load_registry
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
@@ -299,12 +301,14 @@ async def test_the_quant_example_starts_a_run_for_a_gap_worth_it(
     async with running(registry, max_book_age_ms=3_600_000) as service:
         try:
             await freeze(state, {"binance": 150})
-            await asyncio.wait_for(example.trade(service.stream.address, Decimal(20), 3600.0, starter, 1), 120)
+            terms = RunTerms(min_profit=Decimal(20))
+            await asyncio.wait_for(example.trade(service.stream.address, terms, 3600.0, starter, 1), 120)
         finally:
             await thaw(state)
     (request,) = starter.requests
-    assert int(request["expected_net_profit"]) >= 20 * 10**6 and request["min_profit"] == str(20 * 10**6)
-    assert f"started wf-{request['request_id']}: {request['pair']}" in capsys.readouterr().out
+    arb = ArbitrageRequest.model_validate(request)
+    assert arb.min_profit == Decimal(20) and arb.size > 0
+    assert f"started wf-{request['request_id']}: buy " in capsys.readouterr().out
 
 
 async def test_the_noise_trader_moves_pool_prices(world: tuple[DevnetState, Registry]) -> None:

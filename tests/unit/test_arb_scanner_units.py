@@ -9,10 +9,13 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+import pytest
+
 from crosslane.arbitrage import ArbKind, ArbMarket, ArbPolicy, CallableCurve, DropReason, evaluate
-from crosslane.arbitrage_runs import arbitrage_input
+from crosslane.arbitrage_runs import RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity, opportunities
 from crosslane.domain.chains import DexPoolInfo
+from crosslane.domain.tx import FeePolicy
 from crosslane.registry import parse_registry
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
@@ -35,6 +38,8 @@ POOL = PoolSource(
     "0x" + "22" * 20,
     "0x" + "33" * 20,
 )
+
+SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # holds the DEX legs (an anvil dev account)
 
 
 class _Leg:
@@ -145,13 +150,20 @@ async def test_auto_execution_starts_a_taken_pair_once_and_retries_after_a_faile
             requests.append(request)
             return "wf-1"
 
-    auto = AutoExecute(Starter(), Cooldown(60_000))
+    terms = RunTerms(signer=SIGNER, fees=FeePolicy(max_fee_per_gas_cap=100 * 10**9))
+    auto = AutoExecute(Starter(), Cooldown(60_000), terms)
     assert await auto.maybe_start(scanned(1)) is None  # failed: released
     assert await auto.maybe_start(scanned(2)) == "wf-1"
     assert await auto.maybe_start(scanned(3)) is None  # cooling down
     assert await auto.maybe_start(scanned(4, taken=False)) is None
-    assert len(requests) == 1 and requests[0] == arbitrage_input(scanned(2))
-    assert requests[0]["buy"]["venue"] == "okx" and int(requests[0]["size"]) > 0
+    assert len(requests) == 1 and requests[0] == arbitrage_input(scanned(2), terms)
+    assert requests[0]["buy"]["symbol"] == "ETH/USDC" and requests[0]["sell"]["chain"] == "devnet-a"
+    assert Decimal(requests[0]["size"]) > 0 and requests[0]["signer"] == SIGNER
+
+
+def test_auto_execution_of_a_dex_leg_without_a_signer_starts_nothing() -> None:
+    with pytest.raises(ValueError, match="signer"):
+        arbitrage_input(scanned(2))
 
 
 async def test_the_stream_delivers_every_opportunity_in_order_to_each_subscriber() -> None:

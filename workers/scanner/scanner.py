@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from crosslane.arbitrage import ArbLeg, ArbPolicy, evaluate
-from crosslane.arbitrage_runs import RunStarter, arbitrage_input
+from crosslane.arbitrage_runs import RunStarter, RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.pacing import every
 from crosslane.routing.side import Side
@@ -39,6 +39,7 @@ class AutoExecute:
 
     starter: RunStarter
     cooldown: Cooldown
+    terms: RunTerms = field(default_factory=RunTerms)
     timeout_s: float = 10.0
     started: list[str] = field(default_factory=list)
 
@@ -46,7 +47,7 @@ class AutoExecute:
         if not scanned.taken or not self.cooldown.claim(scanned.pair, scanned.opportunity.evaluated_at_ms):
             return None
         try:
-            run_id = await asyncio.wait_for(self.starter.start(arbitrage_input(scanned)), self.timeout_s)
+            run_id = await asyncio.wait_for(self.starter.start(arbitrage_input(scanned, self.terms)), self.timeout_s)
         except Exception as exc:  # noqa: BLE001 - the scan goes on; the next evaluation may retry
             self.cooldown.release(scanned.pair)
             log.warning("could not start a run for %s: %s", scanned.pair, exc)

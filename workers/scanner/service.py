@@ -13,9 +13,10 @@ from decimal import Decimal
 
 from connectors.cex.config import VenueConfig
 from crosslane.arbitrage import ArbPolicy
-from crosslane.arbitrage_runs import RunStarter
+from crosslane.arbitrage_runs import RunStarter, RunTerms
 from crosslane.arbitrage_stream import DEFAULT_STREAM, split_address
 from crosslane.domain.chains import ChainRegistry
+from crosslane.domain.tx import FeePolicy
 from crosslane.money import to_base_units
 from crosslane.registry import Registry
 from workers.scanner.books import BookFeed
@@ -43,6 +44,12 @@ class ScannerConfig:
     max_pool_age_blocks: int = 2
     auto_execute: bool = False
     cooldown_s: float = 30.0
+    signer: str | None = None  # holds the DEX legs' inventory of auto-executed runs
+    fees: FeePolicy | None = None  # their fee cap
+    max_loss: Decimal = Decimal(0)  # what an auto-executed run's unwind may lose (quote units)
+
+    def run_terms(self) -> RunTerms:
+        return RunTerms(min_profit=self.min_profit, max_loss=self.max_loss, signer=self.signer, fees=self.fees)
 
     def policy(self, quote_decimals: int) -> ArbPolicy:
         return ArbPolicy(
@@ -89,7 +96,7 @@ class ScannerService:
         await self.stream.start()
         auto = None
         if self.config.auto_execute and self.starter is not None:
-            auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)))
+            auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)), self.config.run_terms())
         self.scanner = Scanner(markets, self.books, self.chains, self.stream, self.config.policy, auto=auto)
         for feed in self.chains.values():
             self._tasks.append(asyncio.create_task(feed.run(self.config.block_poll_s), name=f"pools-{feed.chain.name}"))
