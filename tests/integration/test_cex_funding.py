@@ -1,6 +1,7 @@
 """The simulators' wallets through unmodified ccxt: currencies with their devnet networks,
-deposit addresses, withdrawals sent on chain from the hot wallet (once per client reference)
-and deposits credited once after the confirmations; refusals as ccxt's exceptions."""
+deposit addresses, withdrawals sent on chain from the hot wallet (once per client reference;
+Kraken: to a named withdrawal key) and deposits credited once after the confirmations;
+refusals as ccxt's exceptions."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ ERC20 = [
 async def devnet(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[DevnetState, Path]]:
     path = tmp_path_factory.mktemp("funding") / "devnet.json"
     ports = {"devnet-a": find_free_port(), "devnet-b": find_free_port()}
-    cex_ports = {"binance": find_free_port(), "okx": find_free_port()}
+    cex_ports = {"binance": find_free_port(), "okx": find_free_port(), "kraken": find_free_port()}
     state = await devnet_up(path, ports, detached=False, cex=True, cex_ports=cex_ports)
     try:
         yield state, path
@@ -137,5 +138,67 @@ async def test_withdraw_and_deposit_through_ccxt(devnet: tuple[DevnetState, Path
         await asyncio.sleep(1.0)  # more watcher ticks: still credited once
         balance = await ex.fetch_balance()
         assert Decimal(str(balance["USDC"]["free"])) == 1000 - 100 - (0 if venue == "binance" else 1) + 40
+    finally:
+        await ex.close()
+
+
+async def test_kraken_withdraws_to_a_named_key_and_credits_deposits(devnet: tuple[DevnetState, Path]) -> None:
+    state, _ = devnet
+    info = state.cex["kraken"]
+    account = "kraken-2"
+    ex = _client(state, "kraken", account)
+    w3, usdc = _usdc(state, "devnet-a")
+    recipient = Account.from_key("0x" + secrets.token_hex(32))
+    key = f"mine-{secrets.token_hex(3)}"
+    try:
+        await ex.load_markets()
+        methods = await ex.fetch_deposit_methods("USDC")
+        assert [m["method"] for m in methods] == ["USDC (DEVNET-A)", "USDC (DEVNET-B)"]
+        # ccxt sends its own default method for USDC (a mainnet one) unless told which: name it.
+        with pytest.raises(ccxt.BadRequest, match="No funding method"):
+            await ex.fetch_deposit_address("USDC", {"network": "DEVNET-A"})
+        address = await ex.fetch_deposit_address("USDC", {"method": "USDC (DEVNET-A)"})
+        assert Web3.is_address(address["address"])
+        again = await ex.create_deposit_address("USDC", {"method": "USDC (DEVNET-A)"})
+        assert again["address"] == address["address"]
+
+        await admin.credit(info.rest_url, "USDC", "1000", account=f"acct-{account}")
+        with pytest.raises(ccxt.InvalidAddress, match="Unknown withdraw key"):
+            await ex.withdraw("USDC", 100, recipient.address, params={"key": key})
+        entry = {"address": recipient.address, "network": "DEVNET-A"}
+        await admin.whitelist(info.rest_url, [], account=f"acct-{account}", keys={key: entry})
+        with pytest.raises(ccxt.ExchangeError, match="Invalid withdraw address"):
+            await ex.withdraw("USDC", 100, Account.create().address, params={"key": key})
+        with pytest.raises(ccxt.InsufficientFunds, match="EFunding:Invalid amount"):
+            await ex.withdraw("USDC", 5, recipient.address, params={"key": key})
+        with pytest.raises(ccxt.ExchangeError, match="EFunding:Insufficient funds"):
+            await ex.withdraw("USDC", 5000, recipient.address, params={"key": key})
+        quote = await ex.privatePostWithdrawInfo({"asset": "USDC", "key": key, "amount": "100"})
+        assert quote["result"] == {"method": "USDC (DEVNET-A)", "limit": "1000", "amount": "99", "fee": "1"}
+
+        first = await ex.withdraw("USDC", 100, recipient.address, params={"key": key})
+        assert first["id"] and first["id"].startswith("A")
+        done = await _until(
+            lambda: ex.fetch_withdrawals("USDC"), lambda rows: len(rows) == 1 and rows[0]["status"] == "ok"
+        )
+        assert done[0]["id"] == first["id"] and done[0]["txid"] and done[0]["network"] == "DEVNET-A"
+        assert done[0]["address"] == recipient.address and done[0]["info"]["key"] == key
+        assert (done[0]["amount"], done[0]["fee"]["cost"]) == (99, 1)  # Kraken's fee comes out of the amount
+        assert int(usdc.functions.balanceOf(recipient.address).call()) == 99 * 10**6
+        assert w3.eth.get_transaction_receipt(done[0]["txid"])["from"] == hot_wallet_address("kraken")
+        assert Decimal(str((await ex.fetch_balance())["USDC"]["free"])) == 900
+
+        rpc_call(state.anvil_url("devnet-a"), "anvil_setBalance", [recipient.address, hex(10**18)])
+        tx = usdc.functions.transfer(address["address"], 40 * 10**6).build_transaction(
+            {"from": recipient.address, "nonce": 0, "gas": 100_000, "chainId": state.chains["devnet-a"].chain_id}
+        )
+        sent = w3.eth.send_raw_transaction(recipient.sign_transaction(tx).raw_transaction)
+        w3.eth.wait_for_transaction_receipt(sent)
+        credited = await _until(
+            lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok"
+        )
+        assert len(credited) == 1 and credited[0]["txid"] == "0x" + sent.hex().removeprefix("0x")
+        assert credited[0]["amount"] == 40 and credited[0]["network"] == "DEVNET-A"
+        assert Decimal(str((await ex.fetch_balance())["USDC"]["free"])) == 940
     finally:
         await ex.close()
