@@ -76,6 +76,21 @@ async def _until(fetch: Any, done: Any, timeout_s: float = 30.0) -> Any:
         await asyncio.sleep(0.2)
 
 
+async def _deposit_back(state: DevnetState, ex: Any, sender: Any, to: str, whole: int) -> list[dict[str, Any]]:
+    """Send ``whole`` USDC from ``sender`` to the deposit address ``to``; the credited deposits
+    once the venue reports it, checked to be that one transaction."""
+    w3, usdc = _usdc(state, "devnet-a")
+    rpc_call(state.anvil_url("devnet-a"), "anvil_setBalance", [sender.address, hex(10**18)])
+    tx = usdc.functions.transfer(to, whole * 10**6).build_transaction(
+        {"from": sender.address, "nonce": 0, "gas": 100_000, "chainId": state.chains["devnet-a"].chain_id}
+    )
+    sent = w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    w3.eth.wait_for_transaction_receipt(sent)
+    credited = await _until(lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok")
+    assert len(credited) == 1 and credited[0]["txid"] == "0x" + sent.hex().removeprefix("0x")
+    return list(credited)
+
+
 @pytest.mark.parametrize("venue", ["binance", "okx"])
 async def test_withdraw_and_deposit_through_ccxt(devnet: tuple[DevnetState, Path], venue: str) -> None:
     state, _ = devnet
@@ -125,16 +140,7 @@ async def test_withdraw_and_deposit_through_ccxt(devnet: tuple[DevnetState, Path
         assert Decimal(str(balance["USDC"]["free"])) == 1000 - 100 - (0 if venue == "binance" else 1)
 
         # Deposit back from the recipient: credited once, after the confirmations.
-        rpc_call(state.anvil_url("devnet-a"), "anvil_setBalance", [recipient.address, hex(10**18)])
-        tx = usdc.functions.transfer(address["address"], 40 * 10**6).build_transaction(
-            {"from": recipient.address, "nonce": 0, "gas": 100_000, "chainId": state.chains["devnet-a"].chain_id}
-        )
-        sent = w3.eth.send_raw_transaction(recipient.sign_transaction(tx).raw_transaction)
-        w3.eth.wait_for_transaction_receipt(sent)
-        credited = await _until(
-            lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok"
-        )
-        assert len(credited) == 1 and credited[0]["txid"] == "0x" + sent.hex().removeprefix("0x")
+        await _deposit_back(state, ex, recipient, address["address"], 40)
         await asyncio.sleep(1.0)  # more watcher ticks: still credited once
         balance = await ex.fetch_balance()
         assert Decimal(str(balance["USDC"]["free"])) == 1000 - 100 - (0 if venue == "binance" else 1) + 40
@@ -188,16 +194,7 @@ async def test_kraken_withdraws_to_a_named_key_and_credits_deposits(devnet: tupl
         assert w3.eth.get_transaction_receipt(done[0]["txid"])["from"] == hot_wallet_address("kraken")
         assert Decimal(str((await ex.fetch_balance())["USDC"]["free"])) == 900
 
-        rpc_call(state.anvil_url("devnet-a"), "anvil_setBalance", [recipient.address, hex(10**18)])
-        tx = usdc.functions.transfer(address["address"], 40 * 10**6).build_transaction(
-            {"from": recipient.address, "nonce": 0, "gas": 100_000, "chainId": state.chains["devnet-a"].chain_id}
-        )
-        sent = w3.eth.send_raw_transaction(recipient.sign_transaction(tx).raw_transaction)
-        w3.eth.wait_for_transaction_receipt(sent)
-        credited = await _until(
-            lambda: ex.fetch_deposits("USDC"), lambda rows: bool(rows) and rows[0]["status"] == "ok"
-        )
-        assert len(credited) == 1 and credited[0]["txid"] == "0x" + sent.hex().removeprefix("0x")
+        credited = await _deposit_back(state, ex, recipient, address["address"], 40)
         assert credited[0]["amount"] == 40 and credited[0]["network"] == "DEVNET-A"
         assert Decimal(str((await ex.fetch_balance())["USDC"]["free"])) == 940
     finally:

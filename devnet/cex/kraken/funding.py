@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aiohttp import web
 
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from devnet.cex.kraken.rest import KrakenDialect
 
 Params = dict[str, Any]
+R = TypeVar("R", Deposit, Withdrawal)
 PrivateHandler = Callable[[web.Request, ApiKey, Params], Awaitable[web.Response]]
 UNKNOWN_KEY = "EFunding:Unknown withdraw key"
 INVALID_AMOUNT = "EFunding:Invalid amount"
@@ -147,13 +148,24 @@ def routes(dialect: KrakenDialect) -> dict[str, PrivateHandler]:
         keys = desk.withdraw_keys.get(account, {})
         return next((name for name, (a, _n) in keys.items() if a.lower() == address.lower()), "")
 
-    def window(params: Params) -> tuple[float | None, float | None]:
+    def selected(records: list[R], account: str, params: Params) -> list[R]:
+        """The account's records, newest first, of ``asset``/``method`` between ``start`` and ``end`` (s)."""
+        asset = asset_of(params) if params.get("asset") else None
+        network = network_of(asset, params) if asset else None
         try:
             start = float(params["start"]) if params.get("start") not in (None, "") else None
             end = float(params["end"]) if params.get("end") not in (None, "") else None
         except ValueError:
             raise errors.argument("start") from None
-        return start, end
+        return [
+            r
+            for r in reversed(records)
+            if r.account == account
+            and (asset is None or r.asset == asset)
+            and (network is None or r.network == network)
+            and (start is None or r.created_ms / 1000 >= start)
+            and (end is None or r.created_ms / 1000 <= end)
+        ]
 
     async def deposit_methods(_request: web.Request, _key: ApiKey, params: Params) -> web.Response:
         asset = asset_of(params)
@@ -173,19 +185,7 @@ def routes(dialect: KrakenDialect) -> dict[str, PrivateHandler]:
         return reply([{"address": desk.deposit_address(key.account), "expiretm": "0", "new": False}])
 
     async def deposit_status(_request: web.Request, key: ApiKey, params: Params) -> web.Response:
-        asset = asset_of(params) if params.get("asset") else None
-        network = network_of(asset, params) if asset else None
-        start, end = window(params)
-        rows = [
-            deposit_row(d)
-            for d in reversed(desk.deposits)
-            if d.account == key.account
-            and (asset is None or d.asset == asset)
-            and (network is None or d.network == network)
-            and (start is None or d.created_ms / 1000 >= start)
-            and (end is None or d.created_ms / 1000 <= end)
-        ]
-        return reply(rows)
+        return reply([deposit_row(d) for d in selected(desk.deposits, key.account, params)])
 
     async def withdraw_methods(_request: web.Request, _key: ApiKey, params: Params) -> web.Response:
         assets = [asset_of(params)] if params.get("asset") else desk.assets()
@@ -240,17 +240,8 @@ def routes(dialect: KrakenDialect) -> dict[str, PrivateHandler]:
         return reply({"refid": wire.txid(made.id, "A")})
 
     async def withdraw_status(_request: web.Request, key: ApiKey, params: Params) -> web.Response:
-        asset = asset_of(params) if params.get("asset") else None
-        network = network_of(asset, params) if asset else None
-        start, end = window(params)
         rows = [
-            withdrawal_row(w, key_name(key.account, w.address))
-            for w in reversed(desk.withdrawals)
-            if w.account == key.account
-            and (asset is None or w.asset == asset)
-            and (network is None or w.network == network)
-            and (start is None or w.created_ms / 1000 >= start)
-            and (end is None or w.created_ms / 1000 <= end)
+            withdrawal_row(w, key_name(key.account, w.address)) for w in selected(desk.withdrawals, key.account, params)
         ]
         if params.get("cursor") not in (None, "", "false"):
             return reply({"withdrawals": rows, "next_cursor": None})
