@@ -18,8 +18,10 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from connectors.cex.config import SPOT_ONLY_OPTIONS
+from connectors.cex.config import SPOT_ONLY_OPTIONS, VenueConfig
 from connectors.cex.credentials import load_credentials
+from connectors.cex.funding import AddressNotWhitelisted, AmbiguousWithdrawal
+from connectors.cex.venue import CexVenue
 from devnet.anvil import find_free_port, rpc_call
 from devnet.cex import admin_client as admin
 from devnet.cex.clients import ccxt_client
@@ -199,3 +201,43 @@ async def test_kraken_withdraws_to_a_named_key_and_credits_deposits(devnet: tupl
         assert Decimal(str((await ex.fetch_balance())["USDC"]["free"])) == 940
     finally:
         await ex.close()
+
+
+async def test_kraken_connector_finds_a_lost_withdrawal_by_match_and_refuses_when_ambiguous(
+    devnet: tuple[DevnetState, Path],
+) -> None:
+    """The connector against the Kraken simulator: a retried withdrawal finds the one already
+    made (by address, amount and time: Kraken keeps no client reference) instead of sending a
+    second; with two candidates it refuses and sends nothing."""
+    state, _ = devnet
+    info = state.cex["kraken"]
+    account = "kraken"
+    creds = load_credentials(account, secrets_file=Path(info.credentials_file), environ={})
+    assert creds is not None
+    config = VenueConfig(
+        name="kraken", exchange="kraken", rest_url=info.rest_url, ws_url=info.ws_url,
+        options={"fetchCurrencies": True}, enable_rate_limit=False,  # ccxt spaces Kraken's funding calls by seconds
+    )  # fmt: skip
+    venue = CexVenue(config, creds)
+    recipient = Account.from_key("0x" + secrets.token_hex(32))
+    await admin.credit(info.rest_url, "USDC", "1000", account=f"acct-{account}")
+    await admin.whitelist(info.rest_url, [], account=f"acct-{account}", keys={"cold": recipient.address})
+    try:
+        await venue.start()
+        rules = await venue.transfer_rules("USDC", "DEVNET-B")
+        assert (rules["fee"], rules["limits"]["withdraw"]["min"]) == (1, 10)
+        assert Web3.is_address(await venue.deposit_address("USDC", "DEVNET-A"))
+        since = int(time.time() * 1000)
+        first = await venue.withdraw("USDC", Decimal(50), recipient.address, "DEVNET-A", "ref1", since_ms=since,
+                                     resumed=False)  # fmt: skip
+        again = await venue.withdraw("USDC", Decimal(50), recipient.address, "DEVNET-A", "ref1", since_ms=since)
+        assert again.id == first.id and (again.amount, again.fee) == (Decimal(49), Decimal(1))
+        await venue.withdraw("USDC", Decimal(50), recipient.address, "DEVNET-A", "ref2", since_ms=since, resumed=False)
+        with pytest.raises(AmbiguousWithdrawal, match="2 withdrawals of 50 USDC"):
+            await venue.withdraw("USDC", Decimal(50), recipient.address, "DEVNET-A", "ref1", since_ms=since)
+        with pytest.raises(AddressNotWhitelisted):
+            await venue.withdraw("USDC", Decimal(50), Account.create().address, "DEVNET-A", "ref3", since_ms=since)
+        made = [w for w in (await admin.funding(info.rest_url))["withdrawals"] if w["account"] == f"acct-{account}"]
+        assert len(made) == 2
+    finally:
+        await venue.close()
