@@ -2,7 +2,7 @@
 deposits credited after confirmations, on the devnet's EVM chains.
 
 Below the wire like the matching engine: the dialects (``binance/funding.py``,
-``okx/funding.py``) turn these records into each venue's JSON. Configured after the chains
+``okx/funding.py``, ``kraken/funding.py``) turn these records into each venue's JSON. Configured after the chains
 are deployed (``POST /__admin/funding``), since the venue process starts before them.
 
 - A withdrawal is debited when requested (amount plus fee, see ``fee_inside``), sent after
@@ -10,7 +10,8 @@ are deployed (``POST /__admin/funding``), since the venue process starts before 
   ``processing`` → ``sent`` (with its tx hash) → ``completed`` once mined and confirmed. A
   client reference (Binance ``withdrawOrderId``, OKX ``clientId``) names at most one
   withdrawal per account: asking again with the same one returns it, never a second one.
-- Addresses must be on the account's whitelist; below the network's minimum, or not a
+- Addresses must be on the account's whitelist (Kraken: named entries of the account's
+  address book, ``withdraw_keys``, which are whitelisted too); below the network's minimum, or not a
   multiple of its precision, is refused before anything is debited.
 - Deposits: each account has one deterministic deposit address (a devnet key derived from
   venue and account); a watcher reads token ``Transfer`` logs and native transfers to those
