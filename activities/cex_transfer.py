@@ -5,7 +5,10 @@
   deposit, asks the venue for the account's deposit address and builds our transaction. The
   plan is recorded in the ledger *before* anything moves; a retry returns it.
 * ``cex_withdraw``        asks the venue once, under our reference: looked up first, so a
-  worker killed after the request finds it instead of withdrawing again.
+  worker killed after the request finds it instead of withdrawing again. Where the venue
+  keeps no reference (Kraken) the request time is recorded first and a retry looks for a
+  withdrawal to the same address of the same amount since then (see the venue profile's
+  ``withdrawal_lookup``); several candidates stop the transfer rather than risk a second.
 * ``cex_withdrawal_status`` / ``cex_deposit_status`` one look at the venue (the workflow waits
   between looks on durable timers).
 * ``cex_transfer_verify`` checks on chain what arrived (the token's ``Transfer`` to the
@@ -18,6 +21,7 @@ side effect here is the venue's withdrawal; a deposit's transaction is a child l
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -55,6 +59,7 @@ from crosslane.ledger.records import OperationStatus
 from crosslane.money import from_base_units_compact
 
 CEX_TRANSFER_STEP = "cex_transfer"
+REQUESTED_MS = "withdraw_requested_ms"  # ledger detail: when the venue was first asked
 NATIVE = {"ETH": 18}  # the EVM chains' native coin, as venues name it
 TRANSFER = event_topic("Transfer(address,address,uint256)")
 
@@ -119,7 +124,7 @@ class CexTransferActivities:
         chain = self.rt.chain(request.chain)
         venue = await self.venue(request.venue)
         network = venue.config.network(chain.name)
-        rules = venue.network_rules(request.asset, network)
+        rules = await venue.transfer_rules(request.asset, network)
         token, decimals = _token(chain, request.asset)
         step = rules.get("precision")
         exponent = request.amount.normalize().as_tuple().exponent
@@ -197,20 +202,41 @@ class CexTransferActivities:
     async def cex_withdraw(self, inp: WithdrawInput) -> VenueWithdrawal:
         plan, request = inp.plan, inp.plan.request
         venue = await self.venue(request.venue)
+        since_ms, resumed = await self._request_time(inp.workflow_id)
         crash_point("cex_transfer.before_withdraw", inp.workflow_id)
-        withdrawal = await venue.withdraw(request.asset, request.amount, request.address, plan.network, plan.client_ref)
+        withdrawal = await venue.withdraw(
+            request.asset, request.amount, request.address, plan.network, plan.client_ref,
+            since_ms=since_ms, resumed=resumed,
+        )  # fmt: skip
         await self._record(
             inp.workflow_id, OperationStatus.IN_PROGRESS, {"withdrawal": withdrawal.model_dump(mode="json")}
         )
         crash_point("cex_transfer.after_withdraw", inp.workflow_id)
         return withdrawal
 
+    async def _request_time(self, workflow_id: str) -> tuple[int, bool]:
+        """When we first asked the venue (recorded before asking), and whether an earlier
+        attempt may already have: a venue without client references is searched from then."""
+        ledger = self.rt.ledger
+        op = await asyncio.to_thread(ledger.get_operation, workflow_id, CEX_TRANSFER_STEP)
+        assert op is not None  # the plan recorded it
+        if REQUESTED_MS in op.detail:
+            return int(op.detail[REQUESTED_MS]), True
+        now_ms = int(time.time() * 1000)
+        await asyncio.to_thread(ledger.update_operation, op.id, detail={REQUESTED_MS: now_ms})
+        return now_ms, False
+
     @activity.defn(name=CexTransferActivity.WITHDRAWAL_STATUS)
     @business_errors
     async def cex_withdrawal_status(self, inp: WithdrawInput) -> VenueWithdrawal:
         crash_point("cex_transfer.waiting", inp.workflow_id)
         request = inp.plan.request
-        found = await (await self.venue(request.venue)).find_withdrawal(request.asset, inp.plan.client_ref)
+        op = await asyncio.to_thread(self.rt.ledger.get_operation, inp.workflow_id, CEX_TRANSFER_STEP)
+        detail = op.detail if op is not None else {}
+        found = await (await self.venue(request.venue)).find_withdrawal(
+            request.asset, inp.plan.client_ref, address=request.address, amount=request.amount,
+            since_ms=detail.get(REQUESTED_MS), withdrawal_id=(detail.get("withdrawal") or {}).get("id"),
+        )  # fmt: skip
         if found is None:
             raise WithdrawalNotFound(f"{request.venue} lists no withdrawal {inp.plan.client_ref} yet")
         return found

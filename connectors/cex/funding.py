@@ -31,8 +31,18 @@ class BelowWithdrawalMinimum(WithdrawalRefused):
     """The amount is below the network's minimum (or does not cover the fee)."""
 
 
-_WHITELIST = re.compile(r"-4035|-4007|58207|58203|whitelist|verified address", re.I)
-_MINIMUM = re.compile(r"-4022|-4028|58206|minimum|lower limit|greater than the Commission", re.I)
+class AmbiguousWithdrawal(CrosslaneError):
+    """A venue without client references lists more than one withdrawal that could be ours:
+    sending again might withdraw twice, so nothing is sent; an operator must decide."""
+
+
+_WHITELIST = re.compile(
+    r"-4035|-4007|58207|58203|whitelist|verified address|Unknown withdraw key|Invalid withdraw address", re.I
+)
+# Kraken answers EFunding:Invalid amount below the minimum (ccxt: InsufficientFunds)
+_MINIMUM = re.compile(
+    r"-4022|-4028|58206|minimum|lower limit|greater than the Commission|EFunding:Invalid amount", re.I
+)
 _INSUFFICIENT = re.compile(r"-4026|-4025|-4024|58350|insufficient", re.I)
 
 
@@ -107,3 +117,42 @@ def parse_deposit(tx: dict[str, Any]) -> VenueDeposit:
 def carries_ref(tx: dict[str, Any], param: str, client_ref: str) -> bool:
     info = tx.get("info") or {}
     return isinstance(info, dict) and str(info.get(param)) == client_ref
+
+
+def funding_method(methods: list[dict[str, Any]], venue: str, asset: str, network: str) -> dict[str, Any]:
+    """The venue's method row for ``network`` (its ``network`` field, or a method name that
+    contains it, as ccxt matches them: ``USDC (DEVNET-A)``)."""
+    for row in methods:
+        if row.get("network") == network:
+            return row
+    for row in methods:
+        if network in str(row.get("method") or ""):
+            return row
+    named = ", ".join(str(r.get("method")) for r in methods) or "none"
+    raise InvalidRequest(f"{venue} does not move {asset} on network {network} (its methods: {named})")
+
+
+def method_rules(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``WithdrawMethods`` row in the shape of ccxt's currency network entry."""
+    return {
+        "network": row.get("network"),
+        "fee": _decimal(row.get("fee")),
+        "precision": None,
+        "limits": {"withdraw": {"min": _decimal(row.get("minimum")), "max": None}},
+    }
+
+
+def recent_matches(rows: list[dict[str, Any]], address: str, amount: Decimal, since_ms: int) -> list[dict[str, Any]]:
+    """Withdrawals to ``address`` of ``amount`` (net of a fee taken out of it, or not) made
+    since ``since_ms``: what could be ours on a venue that keeps no client reference."""
+    found = []
+    since_s = since_ms // 1000 * 1000  # venues stamp withdrawals to the second
+    for tx in rows:
+        to = str(tx.get("address") or tx.get("addressTo") or "")
+        if to.lower() != address.lower() or (tx.get("timestamp") or 0) < since_s:
+            continue
+        net = _decimal(tx.get("amount"))
+        fee = _decimal((tx.get("fee") or {}).get("cost")) or Decimal(0)
+        if net is not None and amount in (net, net + fee):
+            found.append(tx)
+    return found

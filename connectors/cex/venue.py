@@ -18,9 +18,20 @@ from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderUnknown, VenueRateLimited, outcome_unknown, translate
 from connectors.cex.factory import build_exchange
-from connectors.cex.funding import carries_ref, network_rules, parse_deposit, parse_withdrawal, refusal
+from connectors.cex.funding import (
+    AddressNotWhitelisted,
+    AmbiguousWithdrawal,
+    carries_ref,
+    funding_method,
+    method_rules,
+    network_rules,
+    parse_deposit,
+    parse_withdrawal,
+    recent_matches,
+    refusal,
+)
 from connectors.cex.health import HealthRecord
-from connectors.cex.profiles import CancelStrategy, FindStrategy, VenueProfile, profile_for
+from connectors.cex.profiles import CancelStrategy, FindStrategy, VenueProfile, WithdrawalLookup, profile_for
 from connectors.cex.validation import check_order
 from crosslane.domain.cex_transfer_steps import VenueDeposit, VenueWithdrawal
 from crosslane.errors import CrosslaneError, InvalidRequest
@@ -303,30 +314,80 @@ class CexVenue:
         loaded: options ``fetchCurrencies`` on)."""
         return network_rules(self.exchange.currencies or {}, self.name, asset, network)
 
+    async def transfer_rules(self, asset: str, network: str) -> dict[str, Any]:
+        """Fee, limits and precision of ``asset`` on ``network``: ccxt's currencies, or the
+        venue's withdrawal methods where ccxt's currencies carry no networks (Kraken)."""
+        if not self.profile.funding_methods or asset not in (self.exchange.currencies or {}):
+            return self.network_rules(asset, network)
+        currency_id = self.exchange.currency(asset)["id"]
+        answer = await self._wallet_call(
+            "withdraw_methods", lambda: self.exchange.privatePostWithdrawMethods({"asset": currency_id})
+        )
+        return method_rules(funding_method(answer.get("result") or [], self.name, asset, network))
+
     def withdrawal_ref(self, canonical: str) -> str:
-        """Our reference for a withdrawal in the venue's form; the same on every retry."""
-        if self.profile.withdrawal_ref_param is None:
+        """Our reference for a withdrawal in the venue's form; the same on every retry (on a
+        RECENT_MATCH venue ours only: the venue never sees it)."""
+        if not self.profile.transfers:
             raise InvalidRequest(f"{self.name}: no way to name a withdrawal by our reference on {self.config.exchange}")
         return self.profile.client_id(canonical)
 
     async def deposit_address(self, asset: str, network: str) -> str:
+        params: dict[str, Any] = {"network": network}
+        if self.profile.funding_methods:  # ccxt would send its own (mainnet) default method
+            methods = await self._wallet_call(
+                "fetch_deposit_methods", lambda: self.exchange.fetch_deposit_methods(asset)
+            )
+            params = {"method": funding_method(methods, self.name, asset, network)["method"]}
         found = await self._wallet_call(
-            "fetch_deposit_address", lambda: self.exchange.fetch_deposit_address(asset, {"network": network})
+            "fetch_deposit_address", lambda: self.exchange.fetch_deposit_address(asset, params)
         )
         return str(found["address"])
 
+    async def _withdraw_key(self, asset: str, address: str, network: str) -> str:
+        """The name of the account's address-book entry for ``address`` on ``network``."""
+        currency_id = self.exchange.currency(asset)["id"]
+        answer = await self._wallet_call(
+            "withdraw_addresses", lambda: self.exchange.privatePostWithdrawAddresses({"asset": currency_id})
+        )
+        rows = [r for r in answer.get("result") or [] if str(r.get("address") or "").lower() == address.lower()]
+        if rows:
+            return str(funding_method(rows, self.name, asset, network)["key"])
+        raise AddressNotWhitelisted(
+            f"{self.name}: withdraw: {address} is not in the account's withdrawal address book (no withdrawal key "
+            f"for {asset} on {network}: the address is not on the account's withdrawal whitelist)"
+        )
+
     async def withdraw(
-        self, asset: str, amount: Decimal, address: str, network: str, client_ref: str
+        self,
+        asset: str,
+        amount: Decimal,
+        address: str,
+        network: str,
+        client_ref: str,
+        *,
+        since_ms: int | None = None,
+        resumed: bool = True,
     ) -> VenueWithdrawal:
         """Ask for the withdrawal once under ``client_ref``: looked up first, and after a lost
         answer looked up again before asking again (the venue also refuses a second
-        withdrawal under the same reference), so it is never made twice."""
-        found = await self.find_withdrawal(asset, client_ref)
-        if found is not None:
-            return found
-        param = self.profile.withdrawal_ref_param
-        assert param is not None  # withdrawal_ref() refused such venues
-        params = {"network": network, param: client_ref}
+        withdrawal under the same reference), so it is never made twice.
+
+        On a venue without client references (RECENT_MATCH) the look-up is a withdrawal to
+        ``address`` of ``amount`` since ``since_ms`` (our recorded request time), made only
+        when an earlier attempt may have sent it (``resumed``); more than one such is
+        ambiguous and nothing is sent."""
+        lookup = {"address": address, "amount": amount, "since_ms": since_ms}
+        by_match = self.profile.withdrawal_lookup is WithdrawalLookup.RECENT_MATCH
+        if not by_match or resumed:
+            found = await self.find_withdrawal(asset, client_ref, **lookup)
+            if found is not None:
+                return found
+        params: dict[str, Any] = {"network": network}
+        if self.profile.withdrawal_ref_param is not None:
+            params[self.profile.withdrawal_ref_param] = client_ref
+        if self.profile.funding_methods:
+            params = {"key": await self._withdraw_key(asset, address, network)}
         for attempt in range(3):
             self._respect_backoff("withdraw")
             started = time.perf_counter()
@@ -337,17 +398,31 @@ class CexVenue:
                 if not outcome_unknown(exc):
                     raise refusal(exc, self.name, "withdraw") from exc
                 log.warning("%s: withdraw %s answer lost (%r); looking it up", self.name, client_ref, exc)
-                found = await self.find_withdrawal(asset, client_ref)
+                found = await self.find_withdrawal(asset, client_ref, **lookup)
                 if found is not None:
                     return found
                 await asyncio.sleep(0.1 * (attempt + 1))
                 continue
             self.health.record_call(time.perf_counter() - started, ok=True)
-            return (await self.find_withdrawal(asset, client_ref)) or parse_withdrawal(sent, client_ref)
+            found = await self.find_withdrawal(asset, client_ref, **lookup, withdrawal_id=str(sent.get("id") or ""))
+            return found or parse_withdrawal(sent, client_ref)
         raise translate(ccxt.RequestTimeout("no answer after 3 attempts"), self.name, "withdraw")
 
-    async def find_withdrawal(self, asset: str, client_ref: str) -> VenueWithdrawal | None:
-        """The withdrawal made under ``client_ref``, or None when the venue has none."""
+    async def find_withdrawal(
+        self,
+        asset: str,
+        client_ref: str,
+        *,
+        address: str | None = None,
+        amount: Decimal | None = None,
+        since_ms: int | None = None,
+        withdrawal_id: str | None = None,
+    ) -> VenueWithdrawal | None:
+        """The withdrawal made under ``client_ref`` (or, RECENT_MATCH, the venue's
+        ``withdrawal_id``, else the one to ``address`` of ``amount`` since ``since_ms``), or
+        None when the venue has none; AmbiguousWithdrawal when several could be ours."""
+        if self.profile.withdrawal_lookup is WithdrawalLookup.RECENT_MATCH:
+            return await self._find_recent(asset, client_ref, address, amount, since_ms, withdrawal_id)
         param = self.profile.withdrawal_ref_param
         if param is None:
             raise InvalidRequest(f"{self.name}: cannot find a withdrawal by our reference on {self.config.exchange}")
@@ -355,6 +430,34 @@ class CexVenue:
             "fetch_withdrawals", lambda: self.exchange.fetch_withdrawals(asset, params={param: client_ref})
         )
         mine = [r for r in rows if carries_ref(r, param, client_ref)]
+        return parse_withdrawal(mine[0], client_ref) if mine else None
+
+    async def _find_recent(
+        self,
+        asset: str,
+        client_ref: str,
+        address: str | None,
+        amount: Decimal | None,
+        since_ms: int | None,
+        withdrawal_id: str | None,
+    ) -> VenueWithdrawal | None:
+        if since_ms is None:
+            raise InvalidRequest(f"{self.name}: finding a withdrawal without a client reference needs its request time")
+        since = since_ms // 1000 * 1000
+        rows = await self._wallet_call("fetch_withdrawals", lambda: self.exchange.fetch_withdrawals(asset, since))
+        if withdrawal_id:
+            mine = [r for r in rows if str(r.get("id")) == withdrawal_id]
+            return parse_withdrawal(mine[0], client_ref) if mine else None
+        if address is None or amount is None:
+            raise InvalidRequest(f"{self.name}: finding a withdrawal by match needs its address and amount")
+        mine = recent_matches(rows, address, amount, since_ms)
+        if len(mine) > 1:
+            ids = ", ".join(str(r.get("id")) for r in mine)
+            raise AmbiguousWithdrawal(
+                f"{self.name}: {len(mine)} withdrawals of {amount} {asset} to {address} since our request "
+                f"({ids}); {self.config.exchange} keeps no client reference, so which one is ours cannot be told "
+                "and none is sent again: settle it by hand"
+            )
         return parse_withdrawal(mine[0], client_ref) if mine else None
 
     async def deposits(self, asset: str, tx_hash: str | None = None) -> list[VenueDeposit]:

@@ -10,7 +10,8 @@
 - ``GET  /__admin/balances?account=|api_key=``, ``GET /__admin/book?symbol=BTC/USDT&depth=N``;
 - ``POST /__admin/funding``: the chains the venue's wallet works on (see
   :meth:`~devnet.cex.funding.FundingDesk.configure`); ``GET`` reports withdrawals and deposits;
-- ``POST /__admin/whitelist``: ``{api_key | account, addresses}`` adds withdrawal addresses;
+- ``POST /__admin/whitelist``: ``{api_key | account, addresses, keys}`` adds withdrawal addresses
+  (``keys``: Kraken withdrawal key name → address or ``{address, network}``);
 - ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?}`` (``offset_bps`` shifts this
   venue's quotes, to open a cross-venue gap on demand);
 - ``POST /__admin/gap``: ``{symbol, bps}`` shifts one market's quotes by ``bps`` (0 closes it) and
@@ -171,7 +172,11 @@ def install(app: web.Application, server: VenueServer) -> None:
         try:
             body = await _body(request)
             account = _account(body)
-            entries = venue.funding.whitelist(account, [str(a) for a in body["addresses"]])
+            keys = {
+                str(name): (str(e), None) if isinstance(e, str) else (str(e["address"]), e.get("network"))
+                for name, e in (body.get("keys") or {}).items()
+            }
+            entries = venue.funding.whitelist(account, [str(a) for a in body.get("addresses") or []], keys)
         except (TypeError, ValueError, KeyError) as exc:
             return _error(f"bad whitelist request: {exc}")
         return web.json_response({"account": account, "addresses": entries})

@@ -103,8 +103,14 @@ async def funding(rest_url: str) -> dict[str, Any]:
 
 
 async def whitelist(
-    rest_url: str, addresses: list[str], *, account: str | None = None, api_key: str | None = None
+    rest_url: str,
+    addresses: list[str],
+    *,
+    account: str | None = None,
+    api_key: str | None = None,
+    keys: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    body = {"addresses": addresses, "account": account, "api_key": api_key}
+    """``keys``: withdrawal key name → address, or {address, network} (Kraken's address book)."""
+    body = {"addresses": addresses, "account": account, "api_key": api_key, "keys": keys or {}}
     result: dict[str, Any] = await _call("POST", rest_url + "/__admin/whitelist", body)
     return result

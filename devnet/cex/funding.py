@@ -2,7 +2,7 @@
 deposits credited after confirmations, on the devnet's EVM chains.
 
 Below the wire like the matching engine: the dialects (``binance/funding.py``,
-``okx/funding.py``) turn these records into each venue's JSON. Configured after the chains
+``okx/funding.py``, ``kraken/funding.py``) turn these records into each venue's JSON. Configured after the chains
 are deployed (``POST /__admin/funding``), since the venue process starts before them.
 
 - A withdrawal is debited when requested (amount plus fee, see ``fee_inside``), sent after
@@ -10,7 +10,8 @@ are deployed (``POST /__admin/funding``), since the venue process starts before 
   ``processing`` → ``sent`` (with its tx hash) → ``completed`` once mined and confirmed. A
   client reference (Binance ``withdrawOrderId``, OKX ``clientId``) names at most one
   withdrawal per account: asking again with the same one returns it, never a second one.
-- Addresses must be on the account's whitelist; below the network's minimum, or not a
+- Addresses must be on the account's whitelist (Kraken: named entries of the account's
+  address book, ``withdraw_keys``, which are whitelisted too); below the network's minimum, or not a
   multiple of its precision, is refused before anything is debited.
 - Deposits: each account has one deterministic deposit address (a devnet key derived from
   venue and account); a watcher reads token ``Transfer`` logs and native transfers to those
@@ -176,6 +177,8 @@ class FundingDesk:
         # confirmations there asks for one (``evm_mine``) each tick, as time would on a chain.
         self.mine_while_waiting = False
         self.whitelists: dict[str, set[str]] = {}
+        # Kraken withdraws to a named address-book entry: account → key name → (address, network or None)
+        self.withdraw_keys: dict[str, dict[str, tuple[str, str | None]]] = {}
         self.withdrawals: list[Withdrawal] = []
         self.deposits: list[Deposit] = []
         self._deposit_keys: set[tuple[str, str, int]] = set()
@@ -213,9 +216,17 @@ class FundingDesk:
         self.mine_while_waiting = bool(body.get("mine_while_waiting", self.mine_while_waiting))
         self.networks = networks
 
-    def whitelist(self, account: str, addresses: list[str]) -> list[str]:
+    def whitelist(
+        self, account: str, addresses: list[str], keys: dict[str, tuple[str, str | None]] | None = None
+    ) -> list[str]:
+        """Whitelist ``addresses``; ``keys`` also names entries of the account's address book
+        (key name → address and network, None: the asset's first), whitelisted too."""
         entries = self.whitelists.setdefault(account, set())
         entries.update(to_checksum_address(a) for a in addresses)
+        for name, (address, network) in (keys or {}).items():
+            checksum = to_checksum_address(address)
+            self.withdraw_keys.setdefault(account, {})[name] = (checksum, network)
+            entries.add(checksum)
         return sorted(entries)
 
     def assets(self) -> list[str]:
@@ -470,6 +481,7 @@ class FundingDesk:
             "confirmations": self.confirmations,
             "networks": sorted(self.networks),
             "whitelists": {a: sorted(s) for a, s in self.whitelists.items()},
+            "withdraw_keys": {a: {k: list(v) for k, v in keys.items()} for a, keys in self.withdraw_keys.items()},
             "withdrawals": [
                 {k: str(v) if isinstance(v, Decimal) else v for k, v in vars(w).items() if k != "raw_tx"}
                 for w in self.withdrawals

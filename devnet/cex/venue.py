@@ -50,7 +50,7 @@ class Venue:
             lambda account, asset: self.engine.wallets(account).get(asset, _NO_WALLET).free,
             self.now_ms,
             self.keys.accounts,
-            fee_inside=profile.name == "binance",
+            fee_inside=profile.name in ("binance", "kraken"),
         )
 
     @property

@@ -1,7 +1,9 @@
-"""CexTransfer against the Binance simulator and devnet-a: a withdrawal to our address and the
-deposit back move the venue balance (read through ccxt) and the chain balance (read through
-web3) exactly once each, also with the worker SIGKILLed after the withdrawal request or
-while waiting; bad input is refused before anything moves."""
+"""CexTransfer against the Binance (and Kraken) simulator and devnet-a: a withdrawal to our
+address and the deposit back move the venue balance (read through ccxt) and the chain
+balance (read through web3) exactly once each, also with the worker SIGKILLed after the
+withdrawal request or while waiting; bad input is refused before anything moves. Kraken
+keeps no client reference on withdrawals and withdraws to a named address-book key: the
+connector finds a lost withdrawal by address, amount and time instead."""
 
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ from tests.support.cex_transfer import (
     transfer_request,
     venue_free,
     withdrawals_of,
+    withdrawals_to,
 )
 from tests.support.dex import balance, w3_for
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
@@ -44,11 +47,14 @@ async def cex_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[S
         yield stack
 
 
-async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], direction: str) -> None:
+async def _round_trip(
+    stack: Stack, tmp_path: Path, env: dict[str, str], direction: str, venue: str = "binance"
+) -> None:
     """Withdraw 100 USDC to a fresh signer, then deposit the 99 that arrive back; the worker
     running the ``direction`` leg is started with ``env`` (a crash point) and replaced."""
     signer = stack.fund_signer()
-    await admin.whitelist(rest_url(stack), [signer.address], account=ACCOUNT)
+    book = {f"wallet-{signer.address[2:10]}": {"address": signer.address, "network": "DEVNET-A"}}
+    await admin.whitelist(rest_url(stack, venue), [signer.address], account=f"acct-{venue}", keys=book)
     queue = unique_queue("cextransfer")
     client_env = env if direction == "withdraw" else {}
     worker: WorkerProcess = worker_process(stack, queue, tmp_path / "worker-1.log", **client_env)
@@ -58,8 +64,8 @@ async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], directi
         client = await crosslane_client(stack, queue)
         tag = uuid.uuid4().hex[:8]
 
-        venue_before = await venue_free(stack, "USDC")
-        out_request = transfer_request(f"out-{tag}", "withdraw", signer.address, "100")
+        venue_before = await venue_free(stack, "USDC", venue)
+        out_request = transfer_request(f"out-{tag}", "withdraw", signer.address, "100", venue=venue)
         handle = await client.start_cex_transfer(out_request)
         if direction == "withdraw" and env:
             assert await worker.wait_killed() == -9
@@ -67,9 +73,11 @@ async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], directi
         out: CexTransferResult = await asyncio.wait_for(handle.result(), 120)
         assert (out.amount, out.fee, out.received) == (Decimal(100), Decimal(1), Decimal(99))
         assert balance(stack, "devnet-a", "USDC", signer.address) == 99 * USDC
-        assert await venue_free(stack, "USDC") == venue_before - 100
-        made = await withdrawals_of(stack, out.client_ref)
-        assert len(made) == 1 and made[0]["tx_hash"] == out.tx_hash and made[0]["id"] == int(out.withdrawal_id or 0)
+        assert await venue_free(stack, "USDC", venue) == venue_before - 100
+        made = await withdrawals_to(stack, signer.address, venue)
+        assert len(made) == 1 and made[0]["tx_hash"] == out.tx_hash
+        if venue != "kraken":  # Kraken's refid is its own; it keeps no reference of ours
+            assert made[0]["id"] == int(out.withdrawal_id or 0) and made[0]["client_ref"] == out.client_ref
         op = stack.ledger().get_operation(out_request.workflow_id, "cex_transfer")
         assert op is not None and op.status == "succeeded" and op.detail["withdrawal"]["id"] == out.withdrawal_id
         status = await client.cex_transfer_status(out_request.request_id)
@@ -79,7 +87,7 @@ async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], directi
             worker.stop()
             worker = worker_process(stack, queue, tmp_path / "worker-3.log", **env)
             await worker.wait_polling()
-        back_request = transfer_request(f"back-{tag}", "deposit", signer.address, "99")
+        back_request = transfer_request(f"back-{tag}", "deposit", signer.address, "99", venue=venue)
         handle = await client.start_cex_transfer(back_request)
         if direction == "deposit" and env:
             assert await worker.wait_killed() == -9
@@ -87,8 +95,8 @@ async def _round_trip(stack: Stack, tmp_path: Path, env: dict[str, str], directi
         back: CexTransferResult = await asyncio.wait_for(handle.result(), 120)
         assert back.direction is TransferDirection.DEPOSIT and back.received == Decimal(99)
         assert balance(stack, "devnet-a", "USDC", signer.address) == 0
-        assert await venue_free(stack, "USDC") == venue_before - 100 + 99
-        assert len(await deposits_of(stack, back.tx_hash)) == 1
+        assert await venue_free(stack, "USDC", venue) == venue_before - 100 + 99
+        assert len(await deposits_of(stack, back.tx_hash, venue)) == 1
         assert w3_for(stack, "devnet-a").eth.get_transaction_count(signer.address) == 1  # one deposit sent
     finally:
         worker.stop()
@@ -118,6 +126,19 @@ async def test_worker_killed_mid_transfer_moves_each_balance_once(
     assert once.read_text() == point
 
 
+@pytest.mark.parametrize("point", [None, "cex_transfer.after_withdraw"])
+async def test_kraken_withdrawal_without_client_reference_is_made_once(
+    cex_stack: Stack, tmp_path: Path, point: str | None
+) -> None:
+    """On Kraken (no client reference, a named withdrawal key), also with the worker SIGKILLed
+    right after the withdrawal request: one withdrawal on the venue, 99 on chain."""
+    await admin.credit(rest_url(cex_stack, "kraken"), "USDC", "1000", account="acct-kraken")
+    once = tmp_path / "crashed"
+    env = {"CROSSLANE_CRASH_AT": point, "CROSSLANE_CRASH_ONCE_FILE": str(once)} if point else {}
+    await _round_trip(cex_stack, tmp_path, env, "withdraw", venue="kraken")
+    assert not point or once.read_text() == point
+
+
 async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_path: Path) -> None:
     stack = cex_stack
     signer, stranger = stack.fund_signer(), stack.fund_signer()
@@ -137,7 +158,7 @@ async def test_bad_input_is_refused_before_anything_moves(cex_stack: Stack, tmp_
         client = await crosslane_client(stack, queue)
         venue_before = await venue_free(stack, "USDC")
         cases = [
-            ({"venue": "kraken"}, signer.address, "InvalidRequest", "unknown venue 'kraken'"),
+            ({"venue": "nowhere"}, signer.address, "InvalidRequest", "unknown venue 'nowhere'"),
             ({"asset": "DOGE"}, signer.address, "InvalidRequest", "no currency 'DOGE'"),
             ({"chain": "devnet-z"}, signer.address, "InvalidRequest", "unknown chain 'devnet-z'"),
             ({"amount": "10.0000001"}, signer.address, "InvalidRequest", "too many decimals"),

@@ -62,6 +62,11 @@ async def withdrawals_of(stack: Stack, client_ref: str, venue: str = "binance") 
     return [w for w in (await admin.funding(rest_url(stack, venue)))["withdrawals"] if w["client_ref"] == client_ref]
 
 
+async def withdrawals_to(stack: Stack, address: str, venue: str = "binance") -> list[dict[str, Any]]:
+    rows = (await admin.funding(rest_url(stack, venue)))["withdrawals"]
+    return [w for w in rows if w["address"].lower() == address.lower()]
+
+
 async def deposits_of(stack: Stack, tx_hash: str, venue: str = "binance") -> list[dict[str, Any]]:
     rows = (await admin.funding(rest_url(stack, venue)))["deposits"]
     return [d for d in rows if d["tx_hash"].lower() == tx_hash.lower()]

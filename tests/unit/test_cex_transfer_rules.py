@@ -1,6 +1,6 @@
 """CexTransfer's request checks, the simulators' withdrawal rules (one withdrawal per client
-reference, whitelist, minimum, precision, fee inside or on top) and how the connector names
-a venue's refusal."""
+reference, whitelist, minimum, precision, fee inside or on top), how the connector names
+a venue's refusal and which withdrawals could be ours on a venue without client references."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import ccxt
 import pytest
 
 from connectors.cex.errors import VenueUnavailable
-from connectors.cex.funding import AddressNotWhitelisted, BelowWithdrawalMinimum, refusal
+from connectors.cex.funding import AddressNotWhitelisted, BelowWithdrawalMinimum, recent_matches, refusal
 from crosslane.domain.cex_transfer import CexTransferRequest
 from crosslane.errors import InsufficientBalance
 from devnet.cex.funding import FundingDesk, FundingError, FundingRefusal, Network, NetworkAsset
@@ -101,9 +101,29 @@ def test_refused_withdrawals_debit_nothing(
         (ccxt.InsufficientFunds('okx {"code":"58350","msg":"Insufficient balance"}'), InsufficientBalance),
         (ccxt.ExchangeError('binance {"code":-4026,"msg":"You have insufficient balance."}'), InsufficientBalance),
         (ccxt.RequestTimeout("timed out"), VenueUnavailable),
+        (ccxt.InvalidAddress('kraken {"error":["EFunding:Unknown withdraw key"]}'), AddressNotWhitelisted),
+        (ccxt.InsufficientFunds('kraken {"error":["EFunding:Invalid amount"]}'), BelowWithdrawalMinimum),
+        (ccxt.ExchangeError('kraken {"error":["EFunding:Insufficient funds"]}'), InsufficientBalance),
     ],
 )  # fmt: skip
 def test_refusals_are_named(exc: Exception, expected: type[Exception]) -> None:
     error = refusal(exc, "binance", "withdraw")
     assert type(error) is expected
     assert not (isinstance(error, VenueUnavailable) ^ error.retryable)
+
+
+def test_recent_matches_are_same_address_and_amount_since_the_request() -> None:
+    def tx(address: str, amount: str, fee: str, at_ms: int) -> dict[str, object]:
+        return {"address": address, "amount": float(amount), "fee": {"cost": float(fee)}, "timestamp": at_ms}
+
+    other = "0x" + "ab" * 20
+    rows = [
+        tx(TO.lower(), "99", "1", 5_000),  # ours: 100 asked, the fee taken out of it (stamped to the second)
+        tx(TO, "99", "1", 3_999),  # the same, before the request
+        tx(other, "99", "1", 6_000),  # elsewhere
+        tx(TO, "97", "1", 6_000),  # another amount
+    ]
+    assert recent_matches(rows, TO, Decimal(100), 5_400) == [rows[0]]
+    assert recent_matches(rows, TO, Decimal(99), 5_400) == [rows[0]]  # a fee on top: the amount itself
+    assert len(recent_matches([*rows, tx(TO, "99", "1", 7_000)], TO, Decimal(100), 5_000)) == 2  # ambiguous
+    assert recent_matches(rows, TO, Decimal(100), 6_000) == []

@@ -9,6 +9,7 @@ from connectors.cex.profiles.model import (
     PrecisionMode,
     UserStream,
     VenueProfile,
+    WithdrawalLookup,
 )
 from connectors.cex.profiles.seed import SEED_PROFILES
 
@@ -20,6 +21,7 @@ __all__ = [
     "SEED_PROFILES",
     "UserStream",
     "VenueProfile",
+    "WithdrawalLookup",
     "profile_for",
 ]
 

@@ -33,6 +33,13 @@ class PrecisionMode(StrEnum):
     SIGNIFICANT_DIGITS = "significant_digits"  # ccxt SIGNIFICANT_DIGITS: price digits, amount decimals
 
 
+class WithdrawalLookup(StrEnum):
+    """How a withdrawal whose answer was lost (or whose worker died) is found again."""
+
+    CLIENT_REF = "client_ref"  # the venue files it under our reference (withdrawal_ref_param)
+    RECENT_MATCH = "recent_match"  # no reference (Kraken): same destination and amount since our recorded request
+
+
 class UserStream(BaseModel):
     """How the venue pushes our orders' changes (fills, cancels) on its private stream: the
     ccxt.pro method giving ccxt unified orders with cumulative filled quantity and cost, its
@@ -69,12 +76,23 @@ class VenueProfile(BaseModel):
     recent_window_s: int = Field(default=3600, description="CLOSED_ORDERS: how far back a lost order is sought")
     user_stream: UserStream = Field(default_factory=UserStream)
     withdrawal_ref_param: str | None = Field(
-        default=None, description="the withdraw param naming our reference (none: no transfers on this venue)"
+        default=None, description="the withdraw param naming our reference (none: no transfers, unless RECENT_MATCH)"
+    )
+    withdrawal_lookup: WithdrawalLookup = WithdrawalLookup.CLIENT_REF
+    funding_methods: bool = Field(
+        default=False,
+        description="networks are named funding methods (`USDC (DEVNET-A)`) and withdrawals go to an address-book "
+        "key, not an address (Kraken: DepositMethods, WithdrawMethods, WithdrawAddresses)",
     )
     book_depths: tuple[int, ...] = Field(default=(), description="websocket book depths offered; empty: any")
     lists_filter_by_client_id: bool = Field(
         default=False, description="open/closed order lists take the client id param as a filter (Kraken)"
     )
+
+    @property
+    def transfers(self) -> bool:
+        """Whether withdrawals can be made here at most once (found again by our reference or by match)."""
+        return self.withdrawal_ref_param is not None or self.withdrawal_lookup is WithdrawalLookup.RECENT_MATCH
 
     def book_depth(self, wanted: int) -> int:
         """The depth to subscribe to for ``wanted`` levels: ``wanted``, else the next one offered."""

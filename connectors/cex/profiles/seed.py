@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from connectors.cex.config import SPOT_ONLY_OPTIONS
-from connectors.cex.profiles.model import CancelStrategy, ClientIdKind, FindStrategy, PrecisionMode, VenueProfile
+from connectors.cex.profiles.model import (
+    CancelStrategy,
+    ClientIdKind,
+    FindStrategy,
+    PrecisionMode,
+    VenueProfile,
+    WithdrawalLookup,
+)
 
 _SPOT_MARKETS: dict[str, Any] = {"fetchMarkets": {"types": ["spot"]}}
 _BY_LISTS = (FindStrategy.OPEN_ORDERS, FindStrategy.CLOSED_ORDERS)
@@ -51,6 +58,8 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
             lists_filter_by_client_id=True,  # OpenOrders/ClosedOrders take cl_ord_id: one order, not the book
             user_stream={"info_fields": _KRAKEN_EXECUTIONS, "fills_as_trades": True},  # type: ignore[arg-type]
+            withdrawal_lookup=WithdrawalLookup.RECENT_MATCH,  # a withdrawal carries no client reference
+            funding_methods=True,  # Withdraw takes a withdrawal key name; networks are methods
         ),
         VenueProfile(
             exchange="coinbase",  # ccxt substitutes its own id unless client_order_id is passed through

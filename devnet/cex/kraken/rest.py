@@ -97,6 +97,9 @@ class KrakenDialect:
             "TradesHistory": self.trades_history,
             "GetWebSocketsToken": self.websockets_token,
         }
+        from devnet.cex.kraken import funding  # it uses this module's reply
+
+        private.update(funding.routes(self))
         for name, handler in public.items():
             app.router.add_get(PUBLIC + name, self._guard(handler))
             app.router.add_post(PUBLIC + name, self._guard(handler))
