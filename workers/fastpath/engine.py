@@ -446,18 +446,13 @@ class OrderEngine:
         return reconciled
 
     async def find_strays(self, since_ms: int) -> int:
-        """After a restart: orders on the venues under a client id no journaled child has. A
-        power loss drops the journal's unsynced tail, and with it parents whose children were already sent (their
+        """After a restart: orders on the venues under a client id no journaled child has. A power loss drops the
+        journal's unsynced tail, and with it parents whose children were already sent (their
         sync runs while they travel); those orders are kept here, by venue client id, until the
         client retries their parent (see :meth:`_adopt`). Each venue's open orders and its
         closed ones since ``since_ms`` (the last journaled parent's time, less a margin), one
         page of each per symbol: Binance lists up to 500 from ``since_ms`` on, OKX its newest
-        100. The count found; each is logged.
-
-        Limits: a stray beyond that page is not seen (a retry of its parent would send again,
-        and a venue that refuses a repeated client id refuses it); strays are kept in memory
-        only, so one not claimed before the next restart is looked for again only if it is
-        newer than that restart's last journaled parent (less the margin)."""
+        100. The count found; each is logged."""
         for name, venue in self.venues.items():
             for symbol in self.symbols:
                 if symbol not in venue.markets:
@@ -484,7 +479,7 @@ class OrderEngine:
         date, sending nothing; None when no venue has any of them (a new parent)."""
         if not self.strays:
             return None
-        children, placed_ms = [], []
+        children = []
         for i in range(len(self.venues) + 1):  # a child per routed venue, and a resting remainder
             cid = client_order_id(f"{request.parent_id}/{i}")
             for name, venue in self.venues.items():
@@ -501,8 +496,6 @@ class OrderEngine:
                     limit_price=None if request.kind is OrderKind.MARKET or price is None else Decimal(str(price)),
                 )
                 children.append(apply_ccxt_order(child, order, self.notional_quantum(name, child.symbol)))
-                if order.get("timestamp"):
-                    placed_ms.append(int(order["timestamp"]))
         if not children:
             return None
         parent = ParentOrder(
@@ -513,7 +506,7 @@ class OrderEngine:
             kind=request.kind,
             limit_price=request.limit_price,
             children=children,
-            created_ns=min(placed_ms) * 1_000_000 if placed_ms else time.time_ns(),  # when it was sent
+            created_ns=time.time_ns(),
         )
         log.warning(
             "adopted %s from the venues: %s", parent.parent_id, [(c.venue, c.client_order_id) for c in children]
