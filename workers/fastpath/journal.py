@@ -2,6 +2,14 @@
 sent and after every change the fast path learns, so a restarted fast path knows every order
 it may have placed and reconciles each with its venue by client order id.
 
+Durability: a parent's record is fdatasync'ed before any of its children is sent; child
+updates are written (page cache) but synced only by the next parent's sync. A process crash
+(SIGKILL) loses nothing written: the page cache outlives the process. A power loss can lose
+child updates written since the last parent's sync, never a parent whose children were sent;
+recovery looks each journaled child not known final up at its venue by client order id. (An
+fdatasync overlapping the sends, the answer still waiting for it, measured no gain: see
+bench/README.md, order_to_ack.)
+
 Format: frames of a 4-byte big-endian length and a msgpack record. A torn last frame (crash
 mid-write) is ignored on replay.
 """
