@@ -24,6 +24,11 @@ from crosslane.config import Settings
 from crosslane.embedded.processes import pid_alive, spawn, stop_pid
 from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 
+# The embedded scanner watches the showcase's market, every 2 s: each pass evaluates every
+# pair of its sources, and a busy two-core dev machine has the rest of the stack to run.
+# `crosslane arb scan` with other options scans more.
+SCANNER_ARGS = ("--market", "WETH/USDC", "--interval", "2")
+
 
 @dataclass
 class StackState:
@@ -165,7 +170,12 @@ async def services_up(
     scanner_pid = await _ensure_running(
         current.scanner_pid if current else 0,
         StackService(
-            "workers.scanner", logs / "scanner.log", "scanning ", "the arbitrage scanner", "arbitrage scanner"
+            "workers.scanner",
+            logs / "scanner.log",
+            "scanning ",
+            "the arbitrage scanner",
+            "arbitrage scanner",
+            args=SCANNER_ARGS,
         ),
         env=base_env(cfg, env),
         cwd=cwd,
