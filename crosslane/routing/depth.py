@@ -104,13 +104,23 @@ class BinanceDepthUpdate(msgspec.Struct):
     a: list[list[str]]
 
 
+class ScaledLevel(msgspec.Struct, array_like=True, gc=False):
+    """A level's price and size read as floats (only after the frame's pattern matched), for
+    ``VenueBook.apply_scaled``. ``array_like``: decoded from the ``[price, size, ...]`` array
+    itself, its further fields (OKX's ``"0"`` and order count) skipped rather than kept as
+    strings; ``gc=False``: two floats cannot form a cycle, so the collector never scans them."""
+
+    price: float
+    qty: float
+
+
 class _BinanceDepthNumbers(msgspec.Struct):
     """The same event with its level strings read as numbers (only after :func:`_levels_pattern`)."""
 
     E: int
     u: int
-    b: list[tuple[float, float]]
-    a: list[tuple[float, float]]
+    b: list[ScaledLevel]
+    a: list[ScaledLevel]
 
 
 def _number_pattern(decimals: int) -> str:
@@ -128,7 +138,7 @@ def _side_pattern(scale: SymbolScale, extra: str = "") -> str | None:
     if scale.price_decimals > 14 or scale.qty_decimals > 14:
         return None
     level = f'\\["{_number_pattern(scale.price_decimals)}","{_number_pattern(scale.qty_decimals)}"{extra}\\]'
-    return f"\\[(?:{level}(?:,{level})*)?\\]"
+    return f"\\[(?:{level}(?:,{level})*+)?+\\]"
 
 
 def _levels_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
@@ -153,9 +163,9 @@ class OkxBooksMessage(msgspec.Struct):
 
 
 class _OkxBooksDataNumbers(msgspec.Struct):
-    asks: list[tuple[float, float, str, str]]
-    bids: list[tuple[float, float, str, str]]
-    ts: str
+    asks: list[ScaledLevel]
+    bids: list[ScaledLevel]
+    ts: int  # the digit string, read as a number (not strict); a leading zero is refused: string route
     seqId: int  # noqa: N815
 
 
@@ -169,10 +179,10 @@ class _OkxBooksNumbers(msgspec.Struct):
 def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
     """The end of a compact ``books`` push of one data entry, fields in OKX's order, whose every
     level takes the float route exactly."""
-    side = _side_pattern(scale, ',"[0-9]+","[0-9]+"')
+    side = _side_pattern(scale, ',"[0-9]++","[0-9]++"')
     if side is None:
         return None
-    tail = '"ts":"[0-9]+","checksum":-?[0-9]+,"prevSeqId":-?[0-9]+,"seqId":[0-9]+'
+    tail = '"ts":"[0-9]++","checksum":-?[0-9]++,"prevSeqId":-?[0-9]++,"seqId":[0-9]++'
     return re.compile(f'"data":\\[\\{{"asks":{side},"bids":{side},{tail}\\}}\\]\\}}$'.encode())
 
 
@@ -212,9 +222,7 @@ class DepthFeed:
                 numbers = self._binance_numbers.decode(raw)
             except msgspec.ValidationError:
                 pass  # a number msgspec will not read as one: the string route decides
-            else:
-                if numbers.u <= book.update_id:
-                    return False
+            else:  # apply_scaled refuses an update not newer than the book
                 price_scale, qty_scale = self._scales
                 when = numbers.E if ts_ms is None else ts_ms
                 return book.apply_scaled(numbers.b, numbers.a, numbers.u, when, price_scale, qty_scale)
@@ -233,23 +241,19 @@ class DepthFeed:
                 numbers = self._okx_numbers.decode(raw)
             except msgspec.ValidationError:
                 pass  # the string route decides
-            else:
+            else:  # one data entry: the pattern's (msgspec keeps the last of repeated keys, as it does)
                 price_scale, qty_scale = self._scales
-                applied = False
-                for data in numbers.data:
-                    when = int(data.ts) if ts_ms is None else ts_ms
-                    if numbers.action == "snapshot":
-                        book.replace(
-                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.bids],
-                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.asks],
-                            data.seqId,
-                            when,
-                        )
-                        applied = True
-                    else:
-                        scaled = book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
-                        applied = scaled or applied
-                return applied
+                data = numbers.data[0]
+                when = data.ts if ts_ms is None else ts_ms
+                if numbers.action != "snapshot":  # apply_scaled refuses an update not newer than the book
+                    return book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
+                book.replace(
+                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.bids],
+                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.asks],
+                    data.seqId,
+                    when,
+                )
+                return True
         message = self._okx.decode(raw)
         levels = self.parser.levels
         applied = False
