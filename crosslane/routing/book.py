@@ -83,10 +83,12 @@ class BookSide:
             elif levels.pop(price, None) is not None:
                 del ranks[bisect_left(ranks, price * sign)]
 
-    def apply_scaled(self, changes: Iterable[FloatLevel], price_scale: int, qty_scale: int) -> None:
+    def apply_scaled(self, changes: Iterable[FloatLevel], price_scale: float, qty_scale: float) -> None:
         """:meth:`apply` for levels read as floats whose units are exactly ``round(x * scale)``
         (the caller's guarantee: :mod:`crosslane.routing.depth` checks the text first). The loop
-        is :meth:`apply`'s with the conversion inlined: no list of tuples in between."""
+        is :meth:`apply`'s with the conversion inlined: no list of tuples in between. The scales
+        are floats (``10.0 ** decimals``, exact): a float times a float is the interpreter's
+        specialised multiply, the same product as times the ``int``, at half the cost."""
         levels, ranks, sign = self.levels, self.ranks, self.sign
         for level in changes:
             price, qty = round(level.price * price_scale), round(level.qty * qty_scale)
@@ -157,8 +159,8 @@ class VenueBook:
         asks: Iterable[FloatLevel],
         update_id: int,
         ts_ms: int,
-        price_scale: int,
-        qty_scale: int,
+        price_scale: float,
+        qty_scale: float,
     ) -> bool:
         """:meth:`apply` for float levels exactly ``round(x * scale)`` units (see :meth:`BookSide.apply_scaled`)."""
         if update_id <= self.update_id:

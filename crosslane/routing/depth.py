@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
@@ -114,8 +115,9 @@ class ScaledLevel(msgspec.Struct, array_like=True, gc=False):
     qty: float
 
 
-class _BinanceDepthNumbers(msgspec.Struct):
-    """The same event with its level strings read as numbers (only after :func:`_levels_pattern`)."""
+class _BinanceDepthNumbers(msgspec.Struct, gc=False):
+    """The same event with its level strings read as numbers (only after :func:`_levels_pattern`;
+    ``gc=False``: decoded values, no cycle, nothing for the collector to scan)."""
 
     E: int
     u: int
@@ -162,18 +164,19 @@ class OkxBooksMessage(msgspec.Struct):
     data: list[OkxBooksData]
 
 
-class _OkxBooksDataNumbers(msgspec.Struct):
+class _OkxBooksDataNumbers(msgspec.Struct, gc=False):
     asks: list[ScaledLevel]
     bids: list[ScaledLevel]
     ts: int  # the digit string, read as a number (not strict); a leading zero is refused: string route
     seqId: int  # noqa: N815
 
 
-class _OkxBooksNumbers(msgspec.Struct):
-    """The same push with its prices and sizes read as numbers (only after :func:`_okx_pattern`)."""
+class _OkxBooksNumbers(msgspec.Struct, gc=False):
+    """The same push with its prices and sizes read as numbers (only after :func:`_okx_pattern`).
+    Another action, or not exactly one data entry, is a ``ValidationError``: the string route."""
 
-    action: str
-    data: list[_OkxBooksDataNumbers]
+    action: Literal["snapshot", "update"]
+    data: tuple[_OkxBooksDataNumbers]
 
 
 def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
@@ -208,7 +211,9 @@ class DepthFeed:
         self.book = book
         self.parser = LevelParser(book.scale)
         self._exact_floats = _levels_pattern(book.scale)
-        self._scales = (_POW10[book.scale.price_decimals], _POW10[book.scale.qty_decimals])
+        # 10**d as a float is exact for the d <= 14 the patterns allow (float * int would multiply
+        # by this very double, only slower)
+        self._scales = (float(_POW10[book.scale.price_decimals]), float(_POW10[book.scale.qty_decimals]))
         self._binance = msgspec.json.Decoder(BinanceDepthUpdate)
         self._binance_numbers = msgspec.json.Decoder(_BinanceDepthNumbers, strict=False)
         self._okx = msgspec.json.Decoder(OkxBooksMessage)
@@ -241,11 +246,11 @@ class DepthFeed:
                 numbers = self._okx_numbers.decode(raw)
             except msgspec.ValidationError:
                 pass  # the string route decides
-            else:  # one data entry: the pattern's (msgspec keeps the last of repeated keys, as it does)
+            else:  # the pattern's data entry (msgspec keeps the last of repeated keys, as it does)
                 price_scale, qty_scale = self._scales
                 data = numbers.data[0]
                 when = data.ts if ts_ms is None else ts_ms
-                if numbers.action != "snapshot":  # apply_scaled refuses an update not newer than the book
+                if numbers.action == "update":  # apply_scaled refuses an update not newer than the book
                     return book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
                 book.replace(
                     [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.bids],
