@@ -189,6 +189,10 @@ def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
     return re.compile(f'"data":\\[\\{{"asks":{side},"bids":{side},{tail}\\}}\\]\\}}$'.encode())
 
 
+def _no_match(raw: bytes) -> None:
+    """The pattern of a scale too fine for floats: every frame takes the string route."""
+
+
 class DepthFeed:
     """One venue's depth messages for one :class:`VenueBook`: ``apply_binance`` /
     ``apply_okx`` decode a raw frame and apply it, returning what ``apply_text`` returns (False
@@ -200,11 +204,11 @@ class DepthFeed:
         "parser",
         "_exact_floats",
         "_okx_exact",
+        "_okx_decode",
         "_scales",
         "_binance",
         "_binance_numbers",
         "_okx",
-        "_okx_numbers",
     )
 
     def __init__(self, book: VenueBook) -> None:
@@ -217,8 +221,10 @@ class DepthFeed:
         self._binance = msgspec.json.Decoder(BinanceDepthUpdate)
         self._binance_numbers = msgspec.json.Decoder(_BinanceDepthNumbers, strict=False)
         self._okx = msgspec.json.Decoder(OkxBooksMessage)
-        self._okx_exact = _okx_pattern(book.scale)
-        self._okx_numbers = msgspec.json.Decoder(_OkxBooksNumbers, strict=False)
+        okx_pattern = _okx_pattern(book.scale)
+        # bound once: the hot path makes two calls a message, no attribute look-ups beyond these
+        self._okx_exact = _no_match if okx_pattern is None else okx_pattern.search
+        self._okx_decode = msgspec.json.Decoder(_OkxBooksNumbers, strict=False).decode
 
     def apply_binance(self, raw: bytes, ts_ms: int | None = None) -> bool:
         book = self.book
@@ -241,9 +247,9 @@ class DepthFeed:
         """A ``books`` push: a snapshot replaces the book, an update is applied (sequence gaps
         and checksums are the feed handler's to check, as for ``apply_text``)."""
         book = self.book
-        if self._okx_exact is not None and self._okx_exact.search(raw):
+        if self._okx_exact(raw):
             try:
-                numbers = self._okx_numbers.decode(raw)
+                numbers = self._okx_decode(raw)
             except msgspec.ValidationError:
                 pass  # the string route decides
             else:  # the pattern's data entry (msgspec keeps the last of repeated keys, as it does)
