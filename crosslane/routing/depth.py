@@ -6,13 +6,14 @@ parsing is most of the cost (the integer book alone takes ~1M a second). Here ms
 the frame into typed structs holding only what the book needs, and the level strings become
 integer units without ``Decimal``, by one of two exact routes:
 
-- plain frames (Binance writes every price and size as digits with 8 decimals): one regular
-  expression checks, in C, that every level string of the frame has at most 15 digits and no
-  non-zero digit past the symbol's scale; then msgspec decodes them as floats and the book
-  takes ``round(x * 10**decimals)`` (``VenueBook.apply_scaled``), which is exact: the scaled
-  value N is below 10**15, the float parsed from the text is within N * 2**-53 of it, and
-  the product's rounding adds as much again, far from 0.5;
-- anything else (OKX's shortest forms, or a frame the expression refuses): the strings, with
+- plain frames (Binance writes every price and size as digits with 8 decimals, OKX in
+  shortest form): one regular expression checks, in C, that every level string of the frame
+  has at most 15 digits and no non-zero digit past the symbol's scale; then msgspec decodes
+  each level as a :class:`ScaledLevel` of two floats (OKX's further fields skipped) and the
+  book takes ``round(x * 10.0**decimals)`` (``VenueBook.apply_scaled``), which is exact: the
+  scaled value N is below 10**15, the float parsed from the text is within N * 2**-53 of it,
+  and the product's rounding adds as much again, far from 0.5;
+- anything else (a frame the expression refuses, or msgspec will not read): the strings, with
   :class:`LevelParser`: a price string's units are remembered in a bounded dict (the same few
   hundred levels change over and over), a quantity is ``int`` of its digits without the dot,
   shifted to the scale; what is not plain digits, or is finer than the scale, is
