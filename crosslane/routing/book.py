@@ -18,15 +18,22 @@ Prices and quantities are ``int`` units of the symbol's :class:`SymbolScale`; th
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Protocol
 
 from crosslane.money import parse_base_units
 from crosslane.routing.scale import SymbolScale
 
 Level = tuple[int, int]  # (price units, quantity units)
 TextLevel = tuple[str, str] | list[str]  # ["65000.10", "0.25", ...] as a feed sends it
+
+
+class FloatLevel(Protocol):
+    """A level read as floats (``crosslane.routing.depth.ScaledLevel``): what ``apply_scaled`` takes."""
+
+    price: float
+    qty: float
 
 
 class BookSide:
@@ -76,13 +83,15 @@ class BookSide:
             elif levels.pop(price, None) is not None:
                 del ranks[bisect_left(ranks, price * sign)]
 
-    def apply_scaled(self, changes: Iterable[Sequence[Any]], price_scale: int, qty_scale: int) -> None:
+    def apply_scaled(self, changes: Iterable[FloatLevel], price_scale: float, qty_scale: float) -> None:
         """:meth:`apply` for levels read as floats whose units are exactly ``round(x * scale)``
         (the caller's guarantee: :mod:`crosslane.routing.depth` checks the text first). The loop
-        is :meth:`apply`'s with the conversion inlined: no list of tuples in between."""
+        is :meth:`apply`'s with the conversion inlined: no list of tuples in between. The scales
+        are floats (``10.0 ** decimals``, exact): a float times a float is the interpreter's
+        specialised multiply, the same product as times the ``int``, at half the cost."""
         levels, ranks, sign = self.levels, self.ranks, self.sign
-        for level in changes:  # (price, qty) or OKX's (price, qty, "0", orders)
-            price, qty = round(level[0] * price_scale), round(level[1] * qty_scale)
+        for level in changes:
+            price, qty = round(level.price * price_scale), round(level.qty * qty_scale)
             if price <= 0 or qty < 0:
                 raise ValueError(f"invalid level: price units {price}, qty units {qty}")
             if qty:
@@ -146,12 +155,12 @@ class VenueBook:
 
     def apply_scaled(
         self,
-        bids: Iterable[Sequence[Any]],
-        asks: Iterable[Sequence[Any]],
+        bids: Iterable[FloatLevel],
+        asks: Iterable[FloatLevel],
         update_id: int,
         ts_ms: int,
-        price_scale: int,
-        qty_scale: int,
+        price_scale: float,
+        qty_scale: float,
     ) -> bool:
         """:meth:`apply` for float levels exactly ``round(x * scale)`` units (see :meth:`BookSide.apply_scaled`)."""
         if update_id <= self.update_id:

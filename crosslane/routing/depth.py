@@ -6,13 +6,14 @@ parsing is most of the cost (the integer book alone takes ~1M a second). Here ms
 the frame into typed structs holding only what the book needs, and the level strings become
 integer units without ``Decimal``, by one of two exact routes:
 
-- plain frames (Binance writes every price and size as digits with 8 decimals): one regular
-  expression checks, in C, that every level string of the frame has at most 15 digits and no
-  non-zero digit past the symbol's scale; then msgspec decodes them as floats and the book
-  takes ``round(x * 10**decimals)`` (``VenueBook.apply_scaled``), which is exact: the scaled
-  value N is below 10**15, the float parsed from the text is within N * 2**-53 of it, and
-  the product's rounding adds as much again, far from 0.5;
-- anything else (OKX's shortest forms, or a frame the expression refuses): the strings, with
+- plain frames (Binance writes every price and size as digits with 8 decimals, OKX in
+  shortest form): one regular expression checks, in C, that every level string of the frame
+  has at most 15 digits and no non-zero digit past the symbol's scale; then msgspec decodes
+  each level as a :class:`ScaledLevel` of two floats (OKX's further fields skipped) and the
+  book takes ``round(x * 10.0**decimals)`` (``VenueBook.apply_scaled``), which is exact: the
+  scaled value N is below 10**15, the float parsed from the text is within N * 2**-53 of it,
+  and the product's rounding adds as much again, far from 0.5;
+- anything else (a frame the expression refuses, or msgspec will not read): the strings, with
   :class:`LevelParser`: a price string's units are remembered in a bounded dict (the same few
   hundred levels change over and over), a quantity is ``int`` of its digits without the dot,
   shifted to the scale; what is not plain digits, or is finer than the scale, is
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
@@ -104,13 +106,24 @@ class BinanceDepthUpdate(msgspec.Struct):
     a: list[list[str]]
 
 
-class _BinanceDepthNumbers(msgspec.Struct):
-    """The same event with its level strings read as numbers (only after :func:`_levels_pattern`)."""
+class ScaledLevel(msgspec.Struct, array_like=True, gc=False):
+    """A level's price and size read as floats (only after the frame's pattern matched), for
+    ``VenueBook.apply_scaled``. ``array_like``: decoded from the ``[price, size, ...]`` array
+    itself, its further fields (OKX's ``"0"`` and order count) skipped rather than kept as
+    strings; ``gc=False``: two floats cannot form a cycle, so the collector never scans them."""
+
+    price: float
+    qty: float
+
+
+class _BinanceDepthNumbers(msgspec.Struct, gc=False):
+    """The same event with its level strings read as numbers (only after :func:`_levels_pattern`;
+    ``gc=False``: decoded values, no cycle, nothing for the collector to scan)."""
 
     E: int
     u: int
-    b: list[tuple[float, float]]
-    a: list[tuple[float, float]]
+    b: list[ScaledLevel]
+    a: list[ScaledLevel]
 
 
 def _number_pattern(decimals: int) -> str:
@@ -128,7 +141,7 @@ def _side_pattern(scale: SymbolScale, extra: str = "") -> str | None:
     if scale.price_decimals > 14 or scale.qty_decimals > 14:
         return None
     level = f'\\["{_number_pattern(scale.price_decimals)}","{_number_pattern(scale.qty_decimals)}"{extra}\\]'
-    return f"\\[(?:{level}(?:,{level})*)?\\]"
+    return f"\\[(?:{level}(?:,{level})*+)?+\\]"
 
 
 def _levels_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
@@ -152,28 +165,33 @@ class OkxBooksMessage(msgspec.Struct):
     data: list[OkxBooksData]
 
 
-class _OkxBooksDataNumbers(msgspec.Struct):
-    asks: list[tuple[float, float, str, str]]
-    bids: list[tuple[float, float, str, str]]
-    ts: str
+class _OkxBooksDataNumbers(msgspec.Struct, gc=False):
+    asks: list[ScaledLevel]
+    bids: list[ScaledLevel]
+    ts: int  # the digit string, read as a number (not strict); a leading zero is refused: string route
     seqId: int  # noqa: N815
 
 
-class _OkxBooksNumbers(msgspec.Struct):
-    """The same push with its prices and sizes read as numbers (only after :func:`_okx_pattern`)."""
+class _OkxBooksNumbers(msgspec.Struct, gc=False):
+    """The same push with its prices and sizes read as numbers (only after :func:`_okx_pattern`).
+    Another action, or not exactly one data entry, is a ``ValidationError``: the string route."""
 
-    action: str
-    data: list[_OkxBooksDataNumbers]
+    action: Literal["snapshot", "update"]
+    data: tuple[_OkxBooksDataNumbers]
 
 
 def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
     """The end of a compact ``books`` push of one data entry, fields in OKX's order, whose every
     level takes the float route exactly."""
-    side = _side_pattern(scale, ',"[0-9]+","[0-9]+"')
+    side = _side_pattern(scale, ',"[0-9]++","[0-9]++"')
     if side is None:
         return None
-    tail = '"ts":"[0-9]+","checksum":-?[0-9]+,"prevSeqId":-?[0-9]+,"seqId":[0-9]+'
+    tail = '"ts":"[0-9]++","checksum":-?[0-9]++,"prevSeqId":-?[0-9]++,"seqId":[0-9]++'
     return re.compile(f'"data":\\[\\{{"asks":{side},"bids":{side},{tail}\\}}\\]\\}}$'.encode())
+
+
+def _no_match(raw: bytes) -> None:
+    """The pattern of a scale too fine for floats: every frame takes the string route."""
 
 
 class DepthFeed:
@@ -187,23 +205,27 @@ class DepthFeed:
         "parser",
         "_exact_floats",
         "_okx_exact",
+        "_okx_decode",
         "_scales",
         "_binance",
         "_binance_numbers",
         "_okx",
-        "_okx_numbers",
     )
 
     def __init__(self, book: VenueBook) -> None:
         self.book = book
         self.parser = LevelParser(book.scale)
         self._exact_floats = _levels_pattern(book.scale)
-        self._scales = (_POW10[book.scale.price_decimals], _POW10[book.scale.qty_decimals])
+        # 10**d as a float is exact for the d <= 14 the patterns allow (float * int would multiply
+        # by this very double, only slower)
+        self._scales = (float(_POW10[book.scale.price_decimals]), float(_POW10[book.scale.qty_decimals]))
         self._binance = msgspec.json.Decoder(BinanceDepthUpdate)
         self._binance_numbers = msgspec.json.Decoder(_BinanceDepthNumbers, strict=False)
         self._okx = msgspec.json.Decoder(OkxBooksMessage)
-        self._okx_exact = _okx_pattern(book.scale)
-        self._okx_numbers = msgspec.json.Decoder(_OkxBooksNumbers, strict=False)
+        okx_pattern = _okx_pattern(book.scale)
+        # bound once: the hot path makes two calls a message, no attribute look-ups beyond these
+        self._okx_exact = _no_match if okx_pattern is None else okx_pattern.search
+        self._okx_decode = msgspec.json.Decoder(_OkxBooksNumbers, strict=False).decode
 
     def apply_binance(self, raw: bytes, ts_ms: int | None = None) -> bool:
         book = self.book
@@ -212,9 +234,7 @@ class DepthFeed:
                 numbers = self._binance_numbers.decode(raw)
             except msgspec.ValidationError:
                 pass  # a number msgspec will not read as one: the string route decides
-            else:
-                if numbers.u <= book.update_id:
-                    return False
+            else:  # apply_scaled refuses an update not newer than the book
                 price_scale, qty_scale = self._scales
                 when = numbers.E if ts_ms is None else ts_ms
                 return book.apply_scaled(numbers.b, numbers.a, numbers.u, when, price_scale, qty_scale)
@@ -228,28 +248,24 @@ class DepthFeed:
         """A ``books`` push: a snapshot replaces the book, an update is applied (sequence gaps
         and checksums are the feed handler's to check, as for ``apply_text``)."""
         book = self.book
-        if self._okx_exact is not None and self._okx_exact.search(raw):
+        if self._okx_exact(raw):
             try:
-                numbers = self._okx_numbers.decode(raw)
+                numbers = self._okx_decode(raw)
             except msgspec.ValidationError:
                 pass  # the string route decides
-            else:
+            else:  # the pattern's data entry (msgspec keeps the last of repeated keys, as it does)
                 price_scale, qty_scale = self._scales
-                applied = False
-                for data in numbers.data:
-                    when = int(data.ts) if ts_ms is None else ts_ms
-                    if numbers.action == "snapshot":
-                        book.replace(
-                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.bids],
-                            [(round(lv[0] * price_scale), round(lv[1] * qty_scale)) for lv in data.asks],
-                            data.seqId,
-                            when,
-                        )
-                        applied = True
-                    else:
-                        scaled = book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
-                        applied = scaled or applied
-                return applied
+                data = numbers.data[0]
+                when = data.ts if ts_ms is None else ts_ms
+                if numbers.action == "update":  # apply_scaled refuses an update not newer than the book
+                    return book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
+                book.replace(
+                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.bids],
+                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.asks],
+                    data.seqId,
+                    when,
+                )
+                return True
         message = self._okx.decode(raw)
         levels = self.parser.levels
         applied = False
