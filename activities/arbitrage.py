@@ -26,13 +26,13 @@ from crosslane.domain.arb_steps import (
     ArbActivity,
     ArbitrageRequest,
     ArbQuote,
+    ArbQuoteInput,
     ArbResult,
     ArbRiskLimits,
     ArbVenue,
     FinishInput,
     LegName,
     LegQuote,
-    QuoteInput,
     realised_profit,
     summed_changes,
 )
@@ -107,7 +107,7 @@ class ArbActivities:
 
     @activity.defn(name=ArbActivity.QUOTE)
     @business_errors
-    async def arb_quote(self, inp: QuoteInput) -> ArbQuote:
+    async def arb_quote(self, inp: ArbQuoteInput) -> ArbQuote:
         request = inp.request
         native: dict[str, Decimal] = {}
         decimals: dict[str, int] = {}

@@ -45,10 +45,10 @@ from crosslane.domain.cex_transfer_steps import (
     CexTransferPlan,
     DepositStatusInput,
     PlanInput,
-    RecordFailureInput,
+    TransferFailureInput,
+    TransferVerifyInput,
     VenueDeposit,
     VenueWithdrawal,
-    VerifyInput,
     WithdrawInput,
 )
 from crosslane.domain.chains import ChainConfig, TokenInfo
@@ -252,7 +252,7 @@ class CexTransferActivities:
     # -- verify ------------------------------------------------------------------------------
     @activity.defn(name=CexTransferActivity.VERIFY)
     @business_errors
-    async def cex_transfer_verify(self, inp: VerifyInput) -> CexTransferResult:
+    async def cex_transfer_verify(self, inp: TransferVerifyInput) -> CexTransferResult:
         plan, request = inp.plan, inp.plan.request
         if request.direction is TransferDirection.WITHDRAW:
             withdrawal = inp.withdrawal
@@ -299,7 +299,7 @@ class CexTransferActivities:
 
     @activity.defn(name=CexTransferActivity.RECORD_FAILURE)
     @business_errors
-    async def cex_transfer_record_failure(self, inp: RecordFailureInput) -> None:
+    async def cex_transfer_record_failure(self, inp: TransferFailureInput) -> None:
         await self._record(inp.workflow_id, OperationStatus.FAILED, {"failure": inp.reason})
 
     async def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         ArbitrageRequest,
         ArbOutcome,
         ArbQuote,
+        ArbQuoteInput,
         ArbResult,
         ArbState,
         ArbStatus,
@@ -46,7 +47,6 @@ with workflow.unsafe.imports_passed_through():
         LegQuote,
         LegResult,
         LegState,
-        QuoteInput,
         cex_leg_result,
         dex_leg_result,
         realised_profit,
@@ -134,7 +134,7 @@ class Arbitrage:
         assert self._request is not None
         quote: ArbQuote = await workflow.execute_activity(
             ArbActivity.QUOTE,
-            QuoteInput(workflow_id=workflow.info().workflow_id, request=self._request, phase=phase),
+            ArbQuoteInput(workflow_id=workflow.info().workflow_id, request=self._request, phase=phase),
             summary=f"{phase}: both legs priced, profit floor",
             result_type=ArbQuote,
             start_to_close_timeout=SHORT,

@@ -38,11 +38,11 @@ with workflow.unsafe.imports_passed_through():
         CexTransferPlan,
         DepositStatusInput,
         PlanInput,
-        RecordFailureInput,
+        TransferFailureInput,
+        TransferVerifyInput,
         VenueDeposit,
         VenueTransferStatus,
         VenueWithdrawal,
-        VerifyInput,
         WithdrawInput,
     )
     from crosslane.domain.tx import TxOutcome, TxResult
@@ -100,7 +100,7 @@ class CexTransfer:
             reason = failure_reason(exc)
             await workflow.execute_activity(
                 CexTransferActivity.RECORD_FAILURE,
-                RecordFailureInput(workflow_id=wf_id, plan=plan, reason=reason),
+                TransferFailureInput(workflow_id=wf_id, plan=plan, reason=reason),
                 summary="record the failure in the ledger",
                 start_to_close_timeout=SHORT,
                 retry_policy=ACTIVITY_RETRY,
@@ -151,7 +151,7 @@ class CexTransfer:
                 start_to_close_timeout=SHORT,
                 retry_policy=ACTIVITY_RETRY,
             )
-        return await self._verify(VerifyInput(workflow_id=wf_id, plan=plan, withdrawal=withdrawal))
+        return await self._verify(TransferVerifyInput(workflow_id=wf_id, plan=plan, withdrawal=withdrawal))
 
     async def _deposit_in(self, plan: CexTransferPlan) -> CexTransferResult:
         request, wf_id = plan.request, workflow.info().workflow_id
@@ -198,9 +198,9 @@ class CexTransfer:
             )
             await workflow.sleep(delay)
             delay = min(delay * 1.5, MAX_POLL_S)
-        return await self._verify(VerifyInput(workflow_id=wf_id, plan=plan, deposit=deposit, deposit_tx=sent))
+        return await self._verify(TransferVerifyInput(workflow_id=wf_id, plan=plan, deposit=deposit, deposit_tx=sent))
 
-    async def _verify(self, inp: VerifyInput) -> CexTransferResult:
+    async def _verify(self, inp: TransferVerifyInput) -> CexTransferResult:
         result: CexTransferResult = await workflow.execute_activity(
             CexTransferActivity.VERIFY,
             inp,

@@ -210,7 +210,7 @@ class LegQuote(BaseModel):
     limit_price: Signed | None = None  # the limit as a fee-exclusive IOC price (CEX legs)
 
 
-class QuoteInput(BaseModel):
+class ArbQuoteInput(BaseModel):
     workflow_id: str
     request: ArbitrageRequest
     phase: Literal["plan", "recheck"]

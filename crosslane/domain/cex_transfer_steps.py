@@ -92,7 +92,7 @@ class DepositStatusInput(BaseModel):
     tx_hash: str
 
 
-class VerifyInput(BaseModel):
+class TransferVerifyInput(BaseModel):
     workflow_id: str
     plan: CexTransferPlan
     withdrawal: VenueWithdrawal | None = None
@@ -100,7 +100,7 @@ class VerifyInput(BaseModel):
     deposit_tx: TxResult | None = None
 
 
-class RecordFailureInput(BaseModel):
+class TransferFailureInput(BaseModel):
     workflow_id: str
     plan: CexTransferPlan
     reason: str

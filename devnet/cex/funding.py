@@ -125,7 +125,7 @@ class Withdrawal:
 
 
 @dataclass
-class Deposit:
+class CreditedDeposit:
     id: int
     account: str
     asset: str
@@ -180,7 +180,7 @@ class FundingDesk:
         # Kraken withdraws to a named address-book entry: account → key name → (address, network or None)
         self.withdraw_keys: dict[str, dict[str, tuple[str, str | None]]] = {}
         self.withdrawals: list[Withdrawal] = []
-        self.deposits: list[Deposit] = []
+        self.deposits: list[CreditedDeposit] = []
         self._deposit_keys: set[tuple[str, str, int]] = set()
         self._ids = itertools.count(1)
         self._cursors: dict[str, _ChainCursor] = {}
@@ -401,7 +401,7 @@ class FundingDesk:
             return
         self._deposit_keys.add(key)
         self.deposits.append(
-            Deposit(
+            CreditedDeposit(
                 id=next(self._ids) + 10_000,
                 account=account,
                 asset=spec.asset,

@@ -29,6 +29,7 @@ from crosslane.domain.arb_steps import (
     ArbitrageRequest,
     ArbOutcome,
     ArbQuote,
+    ArbQuoteInput,
     ArbResult,
     ArbRiskLimits,
     ArbStatus,
@@ -36,7 +37,6 @@ from crosslane.domain.arb_steps import (
     LegName,
     LegQuote,
     LegState,
-    QuoteInput,
 )
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexFill
 from crosslane.ledger import Ledger
@@ -86,7 +86,7 @@ class FakeMarket:
         market = self
 
         @activity.defn(name=ArbActivity.QUOTE)
-        async def arb_quote(inp: QuoteInput) -> ArbQuote:
+        async def arb_quote(inp: ArbQuoteInput) -> ArbQuote:
             if market.quote_error:
                 raise ApplicationError(market.quote_error, type="InvalidRequest", non_retryable=True)
             profit = Decimal(market.profits[inp.phase])

@@ -19,7 +19,7 @@ from aiohttp import web
 from devnet.cex.binance.errors import BinanceError
 from devnet.cex.binance.rest import reply  # imported by BinanceDialect.install, after rest loaded
 from devnet.cex.funding import (
-    Deposit,
+    CreditedDeposit,
     DepositStatus,
     FundingError,
     FundingRefusal,
@@ -87,7 +87,7 @@ def withdrawal_row(w: Withdrawal) -> dict[str, Any]:
     }
 
 
-def deposit_row(d: Deposit, required: int) -> dict[str, Any]:
+def deposit_row(d: CreditedDeposit, required: int) -> dict[str, Any]:
     return {
         "id": str(d.id),
         "amount": plain(d.amount),

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 
 from devnet.cex.auth import ApiKey
-from devnet.cex.funding import Deposit, DepositStatus, FundingError, FundingRefusal, Withdrawal, WithdrawalStatus
+from devnet.cex.funding import (
+    CreditedDeposit,
+    DepositStatus,
+    FundingError,
+    FundingRefusal,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from devnet.cex.kraken import errors, wire
 from devnet.cex.kraken.errors import KrakenError
 from devnet.cex.kraken.profile import ASSET_BY_ID, ASSET_IDS
@@ -31,7 +38,7 @@ if TYPE_CHECKING:
     from devnet.cex.kraken.rest import KrakenDialect
 
 Params = dict[str, Any]
-R = TypeVar("R", Deposit, Withdrawal)
+R = TypeVar("R", CreditedDeposit, Withdrawal)
 PrivateHandler = Callable[[web.Request, ApiKey, Params], Awaitable[web.Response]]
 UNKNOWN_KEY = "EFunding:Unknown withdraw key"
 INVALID_AMOUNT = "EFunding:Invalid amount"
@@ -85,7 +92,7 @@ def withdrawal_row(w: Withdrawal, key: str) -> dict[str, Any]:
     }
 
 
-def deposit_row(d: Deposit) -> dict[str, Any]:
+def deposit_row(d: CreditedDeposit) -> dict[str, Any]:
     return {
         "method": method_name(d.asset, d.network),
         "network": d.network,

@@ -75,7 +75,7 @@ class _BookView:
         return changes[0], changes[1]
 
 
-class _Connection:
+class _KrakenConnection:
     def __init__(
         self, venue: Venue, userref_of: Callable[[int], int], outbox: Outbox, token_account: Callable[[str], str | None]
     ) -> None:
@@ -277,7 +277,7 @@ class KrakenStreams:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         outbox = self.venue.open_outbox(ws, request)
-        conn = _Connection(self.venue, self.userref_of, outbox, self.token_account)
+        conn = _KrakenConnection(self.venue, self.userref_of, outbox, self.token_account)
         conn.greet()
         try:
             async for msg in ws:

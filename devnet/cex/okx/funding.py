@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from devnet.cex.funding import Deposit, DepositStatus, FundingError, FundingRefusal, Withdrawal, WithdrawalStatus
+from devnet.cex.funding import (
+    CreditedDeposit,
+    DepositStatus,
+    FundingError,
+    FundingRefusal,
+    Withdrawal,
+    WithdrawalStatus,
+)
 from devnet.cex.numbers import BadNumber, parse_decimal, plain
 from devnet.cex.okx import errors, wire
 from devnet.cex.okx.errors import OkxError
@@ -80,7 +87,7 @@ def withdrawal_row(w: Withdrawal) -> dict[str, Any]:
     }
 
 
-def deposit_row(d: Deposit, required: int) -> dict[str, Any]:
+def deposit_row(d: CreditedDeposit, required: int) -> dict[str, Any]:
     return {
         "actualDepBlkConfirm": str(min(d.confirmations, required)),
         "amt": plain(d.amount),

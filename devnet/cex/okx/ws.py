@@ -55,7 +55,7 @@ class _Subscription:
         return SYMBOL_BY_INST.get(inst) if inst else None
 
 
-class _Connection:
+class _OkxConnection:
     def __init__(self, venue: Venue, tags: dict[int, str], outbox: Outbox, access: str) -> None:
         self.venue = venue
         self.tags = tags
@@ -194,7 +194,7 @@ class OkxStreams:
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         outbox = self.venue.open_outbox(ws, request)
-        conn = _Connection(self.venue, self.tags, outbox, access)
+        conn = _OkxConnection(self.venue, self.tags, outbox, access)
         try:
             async for msg in ws:
                 if msg.type is WSMsgType.TEXT:
@@ -204,7 +204,7 @@ class OkxStreams:
             await self.venue.close_outbox(outbox)
         return ws
 
-    def _message(self, conn: _Connection, text: str) -> None:
+    def _message(self, conn: _OkxConnection, text: str) -> None:
         if text == "ping":
             conn.outbox.send("pong")
             return
