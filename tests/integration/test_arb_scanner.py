@@ -224,13 +224,14 @@ async def test_auto_execution_starts_one_run_per_gap(world: tuple[DevnetState, R
                         break
         finally:
             await thaw(state)
-    for_pair = [r for r in starter.requests if r["pair"] == OKX_TO_BINANCE]
-    assert len(for_pair) == 1  # five taken evaluations of one gap, one run
+        assert service.scanner is not None and service.scanner.auto is not None
+        runs = [run_id for pair, run_id in service.scanner.auto.started if pair == OKX_TO_BINANCE]
+    assert len(runs) == 1  # five taken evaluations of one gap, one run
     started = [s for s in taken if s.run_id is not None]
     assert len(started) <= 1 and all(s.run_id is None for s in taken[1:])
-    request = for_pair[0]
-    assert request["kind"] == "cex-cex" and request["buy"]["venue"] == "okx" and request["sell"]["venue"] == "binance"
-    assert int(request["size"]) > 0 and int(request["expected_net_profit"]) >= 20 * 10**6
+    (request,) = [r for r in starter.requests if f"wf-{r['request_id']}" == runs[0]]
+    arb = ArbitrageRequest.model_validate(request)
+    assert arb.kind is ArbKind.CEX_CEX and arb.size > 0 and arb.min_profit == Decimal(20)
 
 
 async def test_a_pool_moved_below_the_venues_is_bought_there_and_sold_on_a_venue(

@@ -91,11 +91,11 @@ async def test_a_resting_order_costs_one_call_when_the_caller_needs_no_read_back
     venue: tuple[CexVenue, VenueServer],
 ) -> None:
     """The fast path places a leg it knows will rest with ``read_back=False``: one request even
-    where the venue acknowledges with ids only (OKX), and the order is live at the venue. By
+    where the venue acknowledges with ids only (OKX, Kraken), and the order is live at the venue. By
     default an ids-only acknowledgement is read back (a second request) for the order's state."""
     connector, server = venue
     stats = server.venue.faults.stats
-    ids_only = connector.name == "okx"
+    ids_only = connector.name in ("okx", "kraken")  # they acknowledge a placement with its ids only
     before = stats.requests
     cid = client_order_id(f"{connector.name}/rests")
     placed = await connector.place(SYMBOL, "buy", "limit", Decimal("0.001"), far_below(connector), cid, read_back=False)

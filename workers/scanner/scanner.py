@@ -41,7 +41,7 @@ class AutoExecute:
     cooldown: Cooldown
     terms: RunTerms = field(default_factory=RunTerms)
     timeout_s: float = 10.0
-    started: list[str] = field(default_factory=list)
+    started: list[tuple[str, str]] = field(default_factory=list)  # (pair, run id), in order
 
     async def maybe_start(self, scanned: ScannedOpportunity) -> str | None:
         if not scanned.taken or not self.cooldown.claim(scanned.pair, scanned.opportunity.evaluated_at_ms):
@@ -52,7 +52,7 @@ class AutoExecute:
             self.cooldown.release(scanned.pair)
             log.warning("could not start a run for %s: %s", scanned.pair, exc)
             return None
-        self.started.append(run_id)
+        self.started.append((scanned.pair, run_id))
         log.info("started %s for %s", run_id, scanned.pair)
         return run_id
 
