@@ -89,12 +89,6 @@ class Settings:
         return _ports(self.cex_ports_spec)
 
     @property
-    def devnet_state_path(self) -> Path:
-        """The embedded stack's devnet state file. Only the stack commands read it (the
-        product reads :attr:`registry_path`); it leaves with them for the devnet package."""
-        return self.home / "devnet.json"
-
-    @property
     def registry_path(self) -> Path:
         """The registry file the product reads: ``CROSSLANE_REGISTRY``, else the one the
         embedded stack's devnet writes in the home (``registry.yaml``)."""

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from crosslane.atomic import write_text_atomic
-from crosslane.config import settings
+from crosslane.config import Settings, settings
 from crosslane.domain.bridge_endpoints import AcrossEndpoints, BridgeEndpoints, WormholeEndpoints
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.domain.solana import SolanaCluster
@@ -24,9 +24,10 @@ STATE_VERSION = 1
 STATE_FILE = "devnet.json"
 
 
-def default_state_path() -> Path:
-    """The embedded stack's devnet state file: ``devnet.json`` in the home."""
-    return settings().home / STATE_FILE
+def default_state_path(cfg: Settings | None = None) -> Path:
+    """The embedded stack's devnet state file: ``devnet.json`` in the home of ``cfg``
+    (default: the settings of this process). The product reads the registry, never this."""
+    return (cfg or settings()).home / STATE_FILE
 
 
 class ProcessInfo(BaseModel):

@@ -14,6 +14,7 @@ from crosslane.cli.tables import table as key_table
 from crosslane.config import Settings, resolve_home, settings
 from devnet.registry_export import registry_path
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
+from devnet.state import default_state_path
 
 dev = typer.Typer(help="The embedded stack: Temporal dev server, devnet, orchestrator worker.", no_args_is_help=True)
 devnet_app = typer.Typer(help="The local sandbox chains alone.", no_args_is_help=True)
@@ -52,7 +53,7 @@ async def dev_up() -> None:
         out.print(f"  {sol.name}: {sol.rpc_url}, mints " + ", ".join(f"{s} {m.mint}" for s, m in sol.mints.items()))
     out.print(f"  worker pid {state.worker_pid}, signers: {', '.join(stack.dev_signers())}")
     out.print(f"  Solana signers: {', '.join(solana_dev_signer_addresses())}")
-    out.print(f"  registry (chains, assets, venues, bridges): {registry_path(cfg.devnet_state_path)}")
+    out.print(f"  registry (chains, assets, venues, bridges): {registry_path(default_state_path(cfg))}")
 
 
 @dev.command("down")
@@ -94,7 +95,7 @@ async def devnet_up_cmd(
     cfg = settings()
     with out.status("starting devnet…"):
         state = await devnet_up(
-            cfg.devnet_state_path,
+            default_state_path(cfg),
             ports=cfg.devnet_ports,
             block_time=block_time,
             proxies=proxies,
@@ -104,7 +105,7 @@ async def devnet_up_cmd(
     for chain in state.chains.values():
         out.print(f"{chain.name} (chain id {chain.chain_id}): {', '.join(chain.rpc_urls)}")
         out.print("  " + ", ".join(f"{k} {v}" for k, v in sorted(chain.contracts.items())))
-    out.print(f"registry: {registry_path(cfg.devnet_state_path)}")
+    out.print(f"registry: {registry_path(default_state_path(cfg))}")
     for venue in state.cex.values():
         out.print(
             f"{venue.venue} simulator ({venue.exchange} dialect): REST {venue.rest_url}, websocket {venue.ws_url}"
@@ -116,7 +117,7 @@ def devnet_down_cmd() -> None:
     """Stop the devnet."""
     from devnet.manager import devnet_down
 
-    stopped = devnet_down(settings().devnet_state_path)
+    stopped = devnet_down(default_state_path())
     out.print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
 
 

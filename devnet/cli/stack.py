@@ -19,7 +19,7 @@ from crosslane.embedded.stack import StackService, StackState, ensure_keystore, 
 from devnet.anvil import REPO_ROOT, dev_account
 from devnet.manager import devnet_down, devnet_status, devnet_up
 from devnet.solana.accounts import dev_signer_keys as solana_dev_signer_keys
-from devnet.state import DevnetState
+from devnet.state import DevnetState, default_state_path
 
 DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 deploys)
 _STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
@@ -36,7 +36,7 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
     """Idempotent: what already runs is kept."""
     progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians, the Across relayer, Solana")
     devnet = await devnet_up(
-        cfg.devnet_state_path,
+        default_state_path(cfg),
         ports=cfg.devnet_ports,
         cex=True,
         cex_ports=cfg.cex_ports,
@@ -75,7 +75,7 @@ def _noise_trader(cfg: Settings) -> StackService:
 
 def stack_down(cfg: Settings) -> list[str]:
     stopped = services_down(cfg)
-    stopped += devnet_down(cfg.devnet_state_path)
+    stopped += devnet_down(default_state_path(cfg))
     if not cfg.db_url_override:
         # The embedded ledger describes the embedded chains, which are gone now: its nonce
         # cursors would open gaps on the next, fresh devnet.
@@ -95,11 +95,11 @@ def _probe_state(name: str, where: str, url: str) -> ComponentStatus:
 
 
 def _devnet(cfg: Settings) -> list[ComponentStatus]:
-    devnet = devnet_status(cfg.devnet_state_path)
+    devnet = devnet_status(default_state_path(cfg))
     if not devnet.processes:
-        return [ComponentStatus("devnet", False, str(cfg.devnet_state_path), "; ".join(devnet.problems))]
+        return [ComponentStatus("devnet", False, str(default_state_path(cfg)), "; ".join(devnet.problems))]
     chains = {c.name: c for c in devnet.chains}
-    state = DevnetState.load(cfg.devnet_state_path)
+    state = DevnetState.load(default_state_path(cfg))
     rows = []
     for proc in devnet.processes:
         where = f"127.0.0.1:{proc.port} (pid {proc.pid})"
