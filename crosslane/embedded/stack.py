@@ -97,14 +97,20 @@ class StackService:
 async def _ensure_running(
     pid: int, service: StackService, *, env: Mapping[str, str], cwd: Path | None, progress: Callable[[str], None]
 ) -> int:
-    """``pid`` if it still runs, else the pid of a fresh detached ``python -m <module>`` once it serves."""
+    """``pid`` if it still runs, else the pid of a fresh detached ``python -m <module>`` once it
+    serves. A process that does not come up is stopped before the error is raised: a failed
+    start leaves nothing running that no state file names."""
     if pid and pid_alive(pid):
         return pid
     progress(service.step)
     service.log.write_text("")
     cmd = [sys.executable, "-m", service.module, *service.args]
     proc = spawn(cmd, detached=True, log_path=service.log, cwd=cwd, env=dict(env))
-    await _wait_logged(service.log, proc.pid, service.marker, service.what)
+    try:
+        await _wait_logged(service.log, proc.pid, service.marker, service.what)
+    except BaseException:
+        stop_pid(proc.pid)
+        raise
     return proc.pid
 
 
@@ -139,7 +145,8 @@ async def services_up(
     (a caller's services by name, e.g. the devnet's noise trader)."""
     logs = cfg.home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    current = StackState.load(stack_path(cfg))
+    path = stack_path(cfg)
+    current = StackState.load(path)
     temporal_pid = current.temporal_pid if current and pid_alive(current.temporal_pid) else 0
     server = None
     if not temporal_pid:
@@ -151,24 +158,41 @@ async def services_up(
         await wait_ready(cfg.temporal_address, timeout_s=60.0, proc=server)
     except (RuntimeError, TimeoutError) as exc:
         log_tail = (logs / "temporal.log").read_text(errors="replace")[-1500:] if server else ""
+        if server:
+            stop_pid(server.pid)
         raise RuntimeError(f"{exc}\n{log_tail}") from None
     worker_log = logs / "worker.log"
-    worker_pid = await _ensure_running(
-        current.worker_pid if current else 0,
+    # Saved after every service that comes up, so a start that fails half way leaves a state
+    # file naming what runs, and `dev down` (services_down) stops it.
+    state = StackState(
+        temporal_pid=temporal_pid,
+        temporal_address=cfg.temporal_address,
+        ui_url=f"http://127.0.0.1:{cfg.ui_port}",
+        worker_pid=current.worker_pid if current else 0,
+        worker_log=str(worker_log),
+        fastpath_pid=current.fastpath_pid if current else 0,
+        scanner_pid=current.scanner_pid if current else 0,
+        extra_pids=dict(current.extra_pids) if current else {},
+    )
+    state.save(path)
+    state.worker_pid = await _ensure_running(
+        state.worker_pid,
         StackService("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
         env=base_env(cfg, {**env, **worker_env}),
         cwd=cwd,
         progress=progress,
     )
-    fastpath_pid = await _ensure_running(
-        current.fastpath_pid if current else 0,
+    state.save(path)
+    state.fastpath_pid = await _ensure_running(
+        state.fastpath_pid,
         StackService("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
         env=base_env(cfg, env),
         cwd=cwd,
         progress=progress,
     )
-    scanner_pid = await _ensure_running(
-        current.scanner_pid if current else 0,
+    state.save(path)
+    state.scanner_pid = await _ensure_running(
+        state.scanner_pid,
         StackService(
             "workers.scanner",
             logs / "scanner.log",
@@ -181,27 +205,12 @@ async def services_up(
         cwd=cwd,
         progress=progress,
     )
-    extra_pids = {
-        name: await _ensure_running(
-            current.extra_pids.get(name, 0) if current else 0,
-            service,
-            env=base_env(cfg, env),
-            cwd=cwd,
-            progress=progress,
+    state.save(path)
+    for name, service in extra.items():
+        state.extra_pids[name] = await _ensure_running(
+            state.extra_pids.get(name, 0), service, env=base_env(cfg, env), cwd=cwd, progress=progress
         )
-        for name, service in extra.items()
-    }
-    state = StackState(
-        temporal_pid=temporal_pid,
-        temporal_address=cfg.temporal_address,
-        ui_url=f"http://127.0.0.1:{cfg.ui_port}",
-        worker_pid=worker_pid,
-        worker_log=str(worker_log),
-        fastpath_pid=fastpath_pid,
-        scanner_pid=scanner_pid,
-        extra_pids=extra_pids,
-    )
-    state.save(stack_path(cfg))
+        state.save(path)
     return state
 
 
