@@ -23,7 +23,6 @@ from connectors.dex.errors import InsufficientLiquidity
 from connectors.dex.gas import estimate_swap_gas
 from connectors.dex.pricing import fee_retained, mid_price
 from connectors.dex.routing import RouteFinder
-from connectors.dex.uniswap_v3 import PoolSnapshot, UniswapV3
 from connectors.evm.client import EvmClient
 from connectors.evm.erc20 import Erc20
 from crosslane.arbitrage import CallableCurve, ChainGas
@@ -55,11 +54,8 @@ def _swap(side: Side, asset: str) -> Callable[[PoolState, int], PoolQuote]:
 async def _quote(dex: Dex, state: PoolState, swap: Callable[[PoolState, int], PoolQuote], size: int) -> PoolState:
     """``state`` able to quote ``size`` (a V3 snapshot widened as the swap needs, at its
     block); InsufficientLiquidity when the pool cannot fill it."""
-    if isinstance(dex, UniswapV3) and isinstance(state, PoolSnapshot):
-        _, widened = await dex.complete(state, lambda s: swap(s, size))
-        return widened
-    swap(state, size)
-    return state
+    _, widened = await dex.complete(state, lambda s: swap(s, size))
+    return widened
 
 
 async def pool_leg(

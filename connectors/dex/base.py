@@ -8,7 +8,9 @@ point, the unit Uniswap V3 uses: 3000 = 0.3%, the fee every Uniswap V2 pair char
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Protocol
 
 from eth_utils.address import to_checksum_address
@@ -82,6 +84,16 @@ class PoolState(Protocol):
 
     def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote: ...
 
+    def swap_exact_in(self, token_in: str, amount_in: int) -> tuple[PoolQuote, PoolState]:
+        """The quote and the pool's state after that swap (its own integer math)."""
+        ...
+
+    def swap_exact_out(self, token_out: str, amount_out: int) -> tuple[PoolQuote, PoolState]: ...
+
+    def one_per_zero(self) -> Fraction:
+        """The marginal price, token1 per token0 in base units, no fee (0: an empty pool)."""
+        ...
+
 
 def require_positive(amount: int, what: str) -> None:
     if isinstance(amount, bool) or not isinstance(amount, int):
@@ -132,3 +144,42 @@ class Dex(ABC):
     @abstractmethod
     async def onchain_quote_exact_out(self, pool: Pool, token_out: str, amount_out: int) -> PoolQuote:
         """The deployment's router or quoter, by eth_call, for the same exact-out request."""
+
+    @property
+    @abstractmethod
+    def swap_router(self) -> str | None:
+        """The router swaps go through (None: the deployment is configured without one)."""
+
+    @abstractmethod
+    def candidate_pools(self, token_a: str, token_b: str) -> list[Pool]:
+        """The pools the deployment could have for a pair, at their CREATE2 addresses,
+        whether or not they exist on chain (V2: the pair; V3: one per fee tier)."""
+
+    @abstractmethod
+    def listed_pool(self, token0: str, token1: str, fee: int) -> Pool | None:
+        """A pool a configuration lists (tokens, fee), as this adapter models it; None if it
+        cannot be one of this deployment's pools."""
+
+    @abstractmethod
+    def swap_calldata(
+        self,
+        path: Sequence[str],
+        fees: Sequence[int],
+        exact_in: bool,
+        *,
+        amount_in: int,
+        amount_out: int,
+        limit: int,
+        recipient: str,
+        deadline: int,
+    ) -> bytes:
+        """The router call swapping along ``path`` (``fees``: one per hop). Exact-in sells
+        ``amount_in`` for at least ``limit``; exact-out buys ``amount_out`` for at most ``limit``."""
+
+    async def complete(
+        self, state: PoolState, quote: Callable[[PoolState], PoolQuote]
+    ) -> tuple[PoolQuote, PoolState]:
+        """Run ``quote`` on ``state``; returns the quote and the state to quote the next sizes
+        on. Adapters whose states hold only part of a pool (V3: bitmap words near the price)
+        read more, at the same block, when a swap needs it."""
+        return quote(state), state

@@ -22,8 +22,4 @@ def build_dexes(client: EvmClient) -> dict[str, Dex]:
 
 def known_pool(dex: Dex, info: DexPoolInfo) -> Pool | None:
     """A pool the deployment's config lists, as its adapter models it (None: no model for it)."""
-    if isinstance(dex, UniswapV3):
-        return dex.pool_for(info.token0, info.token1, info.fee)
-    if isinstance(dex, UniswapV2):
-        return dex.pool_for(info.token0, info.token1)
-    return None
+    return dex.listed_pool(info.token0, info.token1, info.fee)

@@ -12,13 +12,10 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 from connectors.dex.base import PoolState
-from connectors.dex.uniswap_v2.pair import PairState
-from connectors.dex.uniswap_v3.swap import PoolSnapshot
 from crosslane.errors import InvalidRequest
 from crosslane.money import BPS
 
 FEE_DENOMINATOR = 1_000_000  # pips
-_Q192 = 2**192
 _CENTI_BP = Decimal("0.01")
 
 
@@ -28,14 +25,7 @@ def mid_price(state: PoolState, token_in: str) -> Fraction:
     V2: reserve_out / reserve_in. V3: sqrtPriceX96² / 2¹⁹² is token1 per token0.
     """
     zero_for_one = state.pool.zero_for_one(token_in)
-    if isinstance(state, PairState):
-        if state.reserve0 == 0 or state.reserve1 == 0:
-            return Fraction(0)
-        one_per_zero = Fraction(state.reserve1, state.reserve0)
-    elif isinstance(state, PoolSnapshot):
-        one_per_zero = Fraction(state.sqrt_price_x96**2, _Q192)
-    else:
-        raise TypeError(f"no mid price for {type(state).__name__}")
+    one_per_zero = state.one_per_zero()
     if one_per_zero == 0:
         return Fraction(0)
     return one_per_zero if zero_for_one else 1 / one_per_zero

@@ -40,9 +40,9 @@ from connectors.dex.pricing import (
     to_bps,
 )
 from connectors.dex.reads import read_batch
-from connectors.dex.uniswap_v2 import PairState, UniswapV2
+from connectors.dex.uniswap_v2 import PairState
 from connectors.dex.uniswap_v2.pair import reserves_read
-from connectors.dex.uniswap_v3 import PoolSnapshot, UniswapV3
+from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from connectors.evm.fees import suggest_fees
 from crosslane.errors import InvalidRequest
@@ -154,11 +154,11 @@ class RouteFinder:
         routes = []
         for name, dex in self.deployments(dex_names).items():
             routes += [
-                Route(name, dex.protocol, (p,), (token_in, token_out)) for p in _pools_for(dex, token_in, token_out)
+                Route(name, dex.protocol, (p,), (token_in, token_out)) for p in dex.candidate_pools(token_in, token_out)
             ]
             if max_hops >= 2 and self.weth not in (token_in, token_out):
-                for first in _pools_for(dex, token_in, self.weth):
-                    for second in _pools_for(dex, self.weth, token_out):
+                for first in dex.candidate_pools(token_in, self.weth):
+                    for second in dex.candidate_pools(self.weth, token_out):
                         routes.append(Route(name, dex.protocol, (first, second), (token_in, self.weth, token_out)))
         return routes
 
@@ -170,7 +170,7 @@ class RouteFinder:
             if token == self.weth:
                 continue
             for dex in self.deployments(dex_names).values():
-                pools += _pools_for(dex, self.weth, token)
+                pools += dex.candidate_pools(self.weth, token)
         return pools
 
     async def read(self, pools: Iterable[Pool]) -> MarketSnapshot:
@@ -277,14 +277,10 @@ class RouteFinder:
     async def _quote_pool(
         self, dex_name: str, market: MarketSnapshot, pool: Pool, quote: Callable[[PoolState], PoolQuote]
     ) -> PoolQuote:
-        state = market.states[pool.address]
-        dex = self.dexes[dex_name]
-        if isinstance(dex, UniswapV3) and isinstance(state, PoolSnapshot):
-            # A swap past the snapshot's bitmap words reads more of them, at the same block.
-            result, widened = await dex.complete(state, quote)  # type: ignore[arg-type]
-            market.states[pool.address] = widened
-            return result
-        return quote(state)
+        # A V3 swap past the snapshot's bitmap words reads more of them, at the same block.
+        result, widened = await self.dexes[dex_name].complete(market.states[pool.address], quote)
+        market.states[pool.address] = widened
+        return result
 
     def _price(
         self, route: Route, market: MarketSnapshot, trade_type: TradeType, hops: list[PoolQuote], gas_price_wei: int
@@ -332,15 +328,6 @@ class RouteFinder:
             return None
         price: Fraction = median_low(prices)
         return convert(wei, price)
-
-
-def _pools_for(dex: Dex, token_a: str, token_b: str) -> list[Pool]:
-    """The pools a deployment could have for a pair, at their CREATE2 addresses."""
-    if isinstance(dex, UniswapV2):
-        return [dex.pool_for(token_a, token_b)]
-    if isinstance(dex, UniswapV3):
-        return [dex.pool_for(token_a, token_b, fee) for fee in sorted(dex.config.fee_tiers)]
-    raise TypeError(f"no route candidates for {type(dex).__name__}")
 
 
 def _chain_weth(client: EvmClient) -> str:

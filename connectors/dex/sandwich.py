@@ -17,7 +17,7 @@ entering that segment.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
@@ -25,10 +25,8 @@ from connectors.dex.base import PoolState, TradeType
 from connectors.dex.errors import InsufficientLiquidity
 from connectors.dex.pricing import to_bps
 from connectors.dex.routing import MarketSnapshot, PricedRoute
-from connectors.dex.uniswap_v2.math import get_amount_in, get_amount_out
-from connectors.dex.uniswap_v2.pair import PairState
 from connectors.dex.uniswap_v3.math.errors import MathRevert
-from connectors.dex.uniswap_v3.swap import PoolSnapshot, TickDataMissing, simulate_swap
+from connectors.dex.uniswap_v3.swap import TickDataMissing
 
 _PROFIT_SAMPLES = 16
 _MAX_DOUBLINGS = 256
@@ -48,70 +46,32 @@ class SandwichExposure:
     hops: tuple[int, int]  # the segment attacked: route hops [start, end)
 
 
-def swap_exact_in(state: PoolState, token_in: str, amount_in: int) -> tuple[int, PoolState]:
+def _swap_exact_in(state: PoolState, token_in: str, amount_in: int) -> tuple[int, PoolState]:
     """(output, state after) of selling ``amount_in``; the pool's own integer math."""
-    zero_for_one = state.pool.zero_for_one(token_in)
-    if isinstance(state, PairState):
-        reserve_in, reserve_out = (state.reserve0, state.reserve1) if zero_for_one else (state.reserve1, state.reserve0)
-        try:
-            out = get_amount_out(amount_in, reserve_in, reserve_out, state.pool.fee)
-        except InsufficientLiquidity as exc:
-            raise _Infeasible(str(exc)) from None
-        if out >= reserve_out:
-            raise _Infeasible("reserve exhausted")
-        return out, _pair_after(state, zero_for_one, amount_in, out)
-    if isinstance(state, PoolSnapshot):
-        sim = _simulate(state, zero_for_one, amount_in)
-        paid, out = (sim.amount0, -sim.amount1) if zero_for_one else (sim.amount1, -sim.amount0)
-        if paid != amount_in:
-            raise _Infeasible("price range exhausted")
-        return out, _snapshot_after(state, sim)
-    raise TypeError(f"cannot simulate {type(state).__name__}")
-
-
-def swap_exact_out(state: PoolState, token_out: str, amount_out: int) -> tuple[int, PoolState]:
-    """(input needed, state after) for receiving exactly ``amount_out``."""
-    token_in = state.pool.other(token_out)
-    zero_for_one = state.pool.zero_for_one(token_in)
-    if isinstance(state, PairState):
-        reserve_in, reserve_out = (state.reserve0, state.reserve1) if zero_for_one else (state.reserve1, state.reserve0)
-        try:
-            paid = get_amount_in(amount_out, reserve_in, reserve_out, state.pool.fee)
-        except InsufficientLiquidity as exc:
-            raise _Infeasible(str(exc)) from None
-        return paid, _pair_after(state, zero_for_one, paid, amount_out)
-    if isinstance(state, PoolSnapshot):
-        sim = _simulate(state, zero_for_one, -amount_out)
-        paid, got = (sim.amount0, -sim.amount1) if zero_for_one else (sim.amount1, -sim.amount0)
-        if got != amount_out:
-            raise _Infeasible("price range exhausted")
-        return paid, _snapshot_after(state, sim)
-    raise TypeError(f"cannot simulate {type(state).__name__}")
-
-
-def _pair_after(state: PairState, zero_for_one: bool, amount_in: int, amount_out: int) -> PairState:
-    # V2 keeps the whole input (fee included) in the reserves.
-    if zero_for_one:
-        return replace(state, reserve0=state.reserve0 + amount_in, reserve1=state.reserve1 - amount_out)
-    return replace(state, reserve0=state.reserve0 - amount_out, reserve1=state.reserve1 + amount_in)
-
-
-def _simulate(state: PoolSnapshot, zero_for_one: bool, amount: int):  # type: ignore[no-untyped-def]
+    if amount_in <= 0:
+        raise _Infeasible("nothing to sell")
     try:
-        return simulate_swap(state, zero_for_one, amount)
-    except (MathRevert, TickDataMissing) as exc:
+        quote, after = state.swap_exact_in(token_in, amount_in)
+    except (InsufficientLiquidity, MathRevert, TickDataMissing) as exc:
         raise _Infeasible(str(exc)) from None
+    return quote.amount_out, after
 
 
-def _snapshot_after(state: PoolSnapshot, sim) -> PoolSnapshot:  # type: ignore[no-untyped-def]
-    # A swap moves price, tick and active liquidity; the ticks' liquidityNet stay as they are.
-    return replace(state, sqrt_price_x96=sim.sqrt_price_x96_after, tick=sim.tick_after, liquidity=sim.liquidity_after)
+def _swap_exact_out(state: PoolState, token_out: str, amount_out: int) -> tuple[int, PoolState]:
+    """(input needed, state after) for receiving exactly ``amount_out``."""
+    if amount_out <= 0:
+        raise _Infeasible("nothing to buy")
+    try:
+        quote, after = state.swap_exact_out(token_out, amount_out)
+    except (InsufficientLiquidity, MathRevert, TickDataMissing) as exc:
+        raise _Infeasible(str(exc)) from None
+    return quote.amount_in, after
 
 
 def _path_exact_in(states: list[PoolState], path: Sequence[str], amount: int) -> tuple[int, list[PoolState]]:
     after = []
     for state, token in zip(states, path, strict=False):
-        amount, new = swap_exact_in(state, token, amount)
+        amount, new = _swap_exact_in(state, token, amount)
         after.append(new)
     return amount, after
 
@@ -119,7 +79,7 @@ def _path_exact_in(states: list[PoolState], path: Sequence[str], amount: int) ->
 def _path_exact_out(states: list[PoolState], path: Sequence[str], amount: int) -> tuple[int, list[PoolState]]:
     after: list[PoolState] = []
     for state, token in zip(reversed(states), reversed(path), strict=False):
-        amount, new = swap_exact_out(state, token, amount)
+        amount, new = _swap_exact_out(state, token, amount)
         after.insert(0, new)
     return amount, after
 

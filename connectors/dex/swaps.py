@@ -15,10 +15,6 @@ from dataclasses import dataclass
 
 from connectors.dex.base import Dex, TradeType
 from connectors.dex.routing import Route
-from connectors.dex.uniswap_v2 import UniswapV2
-from connectors.dex.uniswap_v2 import router as v2_router
-from connectors.dex.uniswap_v3 import UniswapV3
-from connectors.dex.uniswap_v3 import router as v3_router
 from crosslane.errors import InvalidRequest
 
 
@@ -37,12 +33,7 @@ class SwapCall:
 
 def router_address(dex: Dex) -> str:
     """The deployment's swap router; refuses a deployment configured without one."""
-    if isinstance(dex, UniswapV2):
-        router = dex.config.router
-    elif isinstance(dex, UniswapV3):
-        router = dex.config.swap_router
-    else:
-        raise InvalidRequest(f"{dex.name}: no swap router for {type(dex).__name__}")
+    router = dex.swap_router
     if router is None:
         raise InvalidRequest(f"{dex.name}: no router configured, cannot swap")
     return router
@@ -67,20 +58,14 @@ def swap_call(
         raise InvalidRequest(f"limit must be non-negative, got {limit}")
     router = router_address(dex)
     exact_in = trade_type is TradeType.EXACT_IN
-    if isinstance(dex, UniswapV2):
-        if exact_in:
-            data = v2_router.swap_exact_tokens_for_tokens(amount_in, limit, route.path, recipient, deadline)
-        else:
-            data = v2_router.swap_tokens_for_exact_tokens(amount_out, limit, route.path, recipient, deadline)
-    elif len(route.pools) == 1:
-        token_in, token_out = route.path
-        fee = route.pools[0].fee
-        if exact_in:
-            data = v3_router.exact_input_single(token_in, token_out, fee, recipient, deadline, amount_in, limit)
-        else:
-            data = v3_router.exact_output_single(token_in, token_out, fee, recipient, deadline, amount_out, limit)
-    elif exact_in:
-        data = v3_router.exact_input(route.path, route.fees, recipient, deadline, amount_in, limit)
-    else:
-        data = v3_router.exact_output(route.path, route.fees, recipient, deadline, amount_out, limit)
+    data = dex.swap_calldata(
+        route.path,
+        route.fees,
+        exact_in,
+        amount_in=amount_in,
+        amount_out=amount_out,
+        limit=limit,
+        recipient=recipient,
+        deadline=deadline,
+    )
     return SwapCall(router, data, router, route.token_in, amount_in if exact_in else limit)

@@ -15,7 +15,7 @@ from connectors.dex.gas import estimate_swap_gas
 from connectors.dex.pricing import amount_in_max, amount_out_min, fee_retained, shortfall, to_bps
 from connectors.dex.reads import selector
 from connectors.dex.routing import MarketSnapshot, PricedRoute, Route
-from connectors.dex.sandwich import sandwich_exposure, swap_exact_in
+from connectors.dex.sandwich import sandwich_exposure
 from connectors.dex.swap_reverts import SwapRevert, classify_revert, decode_error_string
 from connectors.dex.uniswap_v2 import PairState
 from connectors.dex.uniswap_v2 import router as v2
@@ -151,7 +151,7 @@ def test_sandwich_profit_grows_with_the_room_the_limit_leaves() -> None:
     pair = _pair(1_000 * 10**18, 3_000_000 * 10**6)
     market = MarketSnapshot(1, {C: pair})
     amount = 10 * 10**18
-    out, _ = swap_exact_in(pair, A, amount)
+    out = pair.swap_exact_in(A, amount)[0].amount_out
     hop = pair.quote_exact_in(A, amount)
     quote = PricedRoute(
         route=Route("v2", DexProtocol.UNISWAP_V2, (pair.pool,), (A, B)), trade_type=TradeType.EXACT_IN,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
@@ -10,6 +12,7 @@ from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, TradeType, re
 from connectors.dex.create2 import sort_tokens, v2_pair_address
 from connectors.dex.errors import InsufficientLiquidity, PoolNotFound, QuoteFailed
 from connectors.dex.reads import CallReverted, call_contract, read_batch, selector
+from connectors.dex.uniswap_v2 import router as v2_router
 from connectors.dex.uniswap_v2.config import UniswapV2Config
 from connectors.dex.uniswap_v2.pair import PairState, reserves_read
 from connectors.evm.client import EvmClient
@@ -31,6 +34,33 @@ class UniswapV2(Dex):
         token0, token1 = sort_tokens(token_a, token_b)
         address = v2_pair_address(self.config.factory, self.config.init_code_hash, token0, token1)
         return Pool(DexProtocol.UNISWAP_V2, address, token0, token1, self.config.fee)
+
+    @property
+    def swap_router(self) -> str | None:
+        return self.config.router
+
+    def candidate_pools(self, token_a: str, token_b: str) -> list[Pool]:
+        return [self.pool_for(token_a, token_b)]
+
+    def listed_pool(self, token0: str, token1: str, fee: int) -> Pool | None:
+        return self.pool_for(token0, token1)
+
+    def swap_calldata(
+        self,
+        path: Sequence[str],
+        fees: Sequence[int],
+        exact_in: bool,
+        *,
+        amount_in: int,
+        amount_out: int,
+        limit: int,
+        recipient: str,
+        deadline: int,
+    ) -> bytes:
+        """Router02: every hop at the deployment's one fee, so ``fees`` is not encoded."""
+        if exact_in:
+            return v2_router.swap_exact_tokens_for_tokens(amount_in, limit, list(path), recipient, deadline)
+        return v2_router.swap_tokens_for_exact_tokens(amount_out, limit, list(path), recipient, deadline)
 
     async def pools(self, token_a: str, token_b: str) -> list[Pool]:
         """The pair if it has been created (code at its CREATE2 address), else nothing."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from eth_utils.address import to_checksum_address
 
@@ -57,3 +58,22 @@ class PairState:
             amount_out=amount_out,
             block_number=self.block_number,
         )
+
+    def swap_exact_in(self, token_in: str, amount_in: int) -> tuple[PoolQuote, PairState]:
+        quote = self.quote_exact_in(token_in, amount_in)
+        return quote, self._moved(quote)
+
+    def swap_exact_out(self, token_out: str, amount_out: int) -> tuple[PoolQuote, PairState]:
+        quote = self.quote_exact_out(token_out, amount_out)
+        return quote, self._moved(quote)
+
+    def _moved(self, quote: PoolQuote) -> PairState:
+        # V2 keeps the whole input (fee included) in the reserves.
+        if self.pool.zero_for_one(quote.token_in):
+            return replace(self, reserve0=self.reserve0 + quote.amount_in, reserve1=self.reserve1 - quote.amount_out)
+        return replace(self, reserve0=self.reserve0 - quote.amount_out, reserve1=self.reserve1 + quote.amount_in)
+
+    def one_per_zero(self) -> Fraction:
+        if self.reserve0 == 0 or self.reserve1 == 0:
+            return Fraction(0)
+        return Fraction(self.reserve1, self.reserve0)

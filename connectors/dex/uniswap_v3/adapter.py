@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import cast
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 
-from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, TradeType, require_positive
+from connectors.dex.base import Dex, DexProtocol, Pool, PoolQuote, PoolState, TradeType, require_positive
 from connectors.dex.create2 import sort_tokens, v3_pool_address
 from connectors.dex.errors import PoolNotFound, QuoteFailed
 from connectors.dex.reads import CallReverted, call_contract, read_batch, selector
+from connectors.dex.uniswap_v3 import router as v3_router
 from connectors.dex.uniswap_v3.config import UniswapV3Config
 from connectors.dex.uniswap_v3.pool_state import V3StateReader, slot0_read, word_window
 from connectors.dex.uniswap_v3.swap import PoolSnapshot, TickDataMissing
@@ -44,9 +46,41 @@ class UniswapV3(Dex):
         address = v3_pool_address(self.config.deployer, self.config.init_code_hash, token0, token1, fee)
         return Pool(DexProtocol.UNISWAP_V3, address, token0, token1, fee, spacing)
 
+    @property
+    def swap_router(self) -> str | None:
+        return self.config.swap_router
+
+    def candidate_pools(self, token_a: str, token_b: str) -> list[Pool]:
+        return [self.pool_for(token_a, token_b, fee) for fee in sorted(self.config.fee_tiers)]
+
+    def listed_pool(self, token0: str, token1: str, fee: int) -> Pool | None:
+        return self.pool_for(token0, token1, fee)
+
+    def swap_calldata(
+        self,
+        path: Sequence[str],
+        fees: Sequence[int],
+        exact_in: bool,
+        *,
+        amount_in: int,
+        amount_out: int,
+        limit: int,
+        recipient: str,
+        deadline: int,
+    ) -> bytes:
+        """SwapRouter: the single-pool calls for one hop, the packed-path calls for more."""
+        if len(fees) == 1:
+            token_in, token_out = path
+            if exact_in:
+                return v3_router.exact_input_single(token_in, token_out, fees[0], recipient, deadline, amount_in, limit)
+            return v3_router.exact_output_single(token_in, token_out, fees[0], recipient, deadline, amount_out, limit)
+        if exact_in:
+            return v3_router.exact_input(path, fees, recipient, deadline, amount_in, limit)
+        return v3_router.exact_output(path, fees, recipient, deadline, amount_out, limit)
+
     async def pools(self, token_a: str, token_b: str) -> list[Pool]:
         """Initialized pools of the pair across the configured fee tiers, in one round trip."""
-        candidates = [self.pool_for(token_a, token_b, fee) for fee in sorted(self.config.fee_tiers)]
+        candidates = self.candidate_pools(token_a, token_b)
         batch = await read_batch(
             self.client, [slot0_read(p.address) for p in candidates], multicall_address=self.config.multicall
         )
@@ -66,11 +100,12 @@ class UniswapV3(Dex):
         return quote
 
     async def complete(
-        self, snapshot: PoolSnapshot, quote: Callable[[PoolSnapshot], PoolQuote]
-    ) -> tuple[PoolQuote, PoolSnapshot]:
+        self, state: PoolState, quote: Callable[[PoolState], PoolQuote]
+    ) -> tuple[PoolQuote, PoolState]:
         """Run ``quote`` on the snapshot, reading further bitmap words (at the snapshot's
         block) whenever the swap walks past the ones held. Returns the quote and the snapshot
         as widened for it: quote the next sizes on that one."""
+        snapshot = cast(PoolSnapshot, state)  # this adapter's pool_states are snapshots
         window = len(word_window(0, snapshot.tick_spacing, self.config.tick_window))
         for attempt in range(_MAX_EXTENSIONS):
             try:

@@ -8,7 +8,8 @@ raises :class:`TickDataMissing` naming the word, so the reader can fetch it and 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 
 from eth_utils.address import to_checksum_address
 
@@ -67,6 +68,30 @@ class PoolSnapshot:
         Raises InsufficientLiquidity if the pool's whole price range cannot absorb the
         input, TickDataMissing if this snapshot is too narrow for the swap.
         """
+        return self._exact_in(token_in, amount_in)[0]
+
+    def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote:
+        """What receiving exactly ``amount_out`` (base units) costs, fee included."""
+        return self._exact_out(token_out, amount_out)[0]
+
+    def swap_exact_in(self, token_in: str, amount_in: int) -> tuple[PoolQuote, PoolSnapshot]:
+        quote, result = self._exact_in(token_in, amount_in)
+        return quote, self._moved(result)
+
+    def swap_exact_out(self, token_out: str, amount_out: int) -> tuple[PoolQuote, PoolSnapshot]:
+        quote, result = self._exact_out(token_out, amount_out)
+        return quote, self._moved(result)
+
+    def one_per_zero(self) -> Fraction:
+        return Fraction(self.sqrt_price_x96**2, 2**192)
+
+    def _moved(self, result: SwapSimulation) -> PoolSnapshot:
+        # A swap moves price, tick and active liquidity; the ticks' liquidityNet stay as they are.
+        return replace(
+            self, sqrt_price_x96=result.sqrt_price_x96_after, tick=result.tick_after, liquidity=result.liquidity_after
+        )
+
+    def _exact_in(self, token_in: str, amount_in: int) -> tuple[PoolQuote, SwapSimulation]:
         require_positive(amount_in, "amount_in")
         zero_for_one = self.pool.zero_for_one(token_in)
         result = self._simulate(zero_for_one, amount_in)
@@ -75,12 +100,10 @@ class PoolSnapshot:
             raise InsufficientLiquidity(
                 f"pool {self.pool.address} absorbs only {paid_in} of {amount_in} before its price limit"
             )
-        return self._quote(
-            TradeType.EXACT_IN, token_in, amount_in, -(result.amount1 if zero_for_one else result.amount0), result
-        )
+        received = -(result.amount1 if zero_for_one else result.amount0)
+        return self._quote(TradeType.EXACT_IN, token_in, amount_in, received, result), result
 
-    def quote_exact_out(self, token_out: str, amount_out: int) -> PoolQuote:
-        """What receiving exactly ``amount_out`` (base units) costs, fee included."""
+    def _exact_out(self, token_out: str, amount_out: int) -> tuple[PoolQuote, SwapSimulation]:
         require_positive(amount_out, "amount_out")
         token_in = self.pool.other(token_out)
         zero_for_one = self.pool.zero_for_one(token_in)
@@ -88,9 +111,8 @@ class PoolSnapshot:
         received = -(result.amount1 if zero_for_one else result.amount0)
         if received != amount_out:
             raise InsufficientLiquidity(f"pool {self.pool.address} holds only {received} of {amount_out} wanted")
-        return self._quote(
-            TradeType.EXACT_OUT, token_in, result.amount0 if zero_for_one else result.amount1, amount_out, result
-        )
+        paid = result.amount0 if zero_for_one else result.amount1
+        return self._quote(TradeType.EXACT_OUT, token_in, paid, amount_out, result), result
 
     def _simulate(self, zero_for_one: bool, amount_specified: int) -> SwapSimulation:
         if abs(amount_specified) > INT256_MAX:
