@@ -48,8 +48,19 @@ with workflow.unsafe.imports_passed_through():
     from crosslane.domain.tx import TxOutcome, TxResult
 
 SHORT = timedelta(seconds=30)
+# Polling backs off x1.5 from the request's poll_seconds: up to every 10 s while a transfer is
+# as quick as venues usually are, then up to every 10 min, so a withdrawal a venue holds for
+# review (hours, days) keeps its history small (a 10 s pace would hit Temporal's history limit
+# in about a day). The first 10 minutes poll exactly as before, so recorded histories replay.
 MAX_POLL_S = 10.0
+PATIENT_AFTER = timedelta(minutes=10)
+MAX_PATIENT_POLL_S = 600.0
 GONE = (VenueTransferStatus.FAILED, VenueTransferStatus.CANCELED)
+
+
+def next_poll_delay(delay: float, waited: timedelta) -> float:
+    """The next pause between two looks at the venue, after ``waited`` in this wait."""
+    return min(delay * 1.5, MAX_POLL_S if waited < PATIENT_AFTER else MAX_PATIENT_POLL_S)
 
 
 @workflow.defn(name="CexTransfer")
@@ -119,7 +130,7 @@ class CexTransfer:
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
         )
-        delay = request.poll_seconds
+        delay, since = request.poll_seconds, workflow.now()
         while True:
             self._withdrawal = withdrawal
             self._tx_hash = withdrawal.tx_hash
@@ -142,7 +153,7 @@ class CexTransfer:
                     f"withdrawal {withdrawal.id} accepted by {request.venue}; not sent yet",
                 )
             await workflow.sleep(delay)
-            delay = min(delay * 1.5, MAX_POLL_S)
+            delay = next_poll_delay(delay, workflow.now() - since)
             withdrawal = await workflow.execute_activity(
                 CexTransferActivity.WITHDRAWAL_STATUS,
                 step,
@@ -173,7 +184,7 @@ class CexTransfer:
             )
         self._tx_hash = sent.mined_tx_hash
         step = DepositStatusInput(workflow_id=wf_id, plan=plan, tx_hash=sent.mined_tx_hash)
-        delay = request.poll_seconds
+        delay, since = request.poll_seconds, workflow.now()
         while True:
             deposit: VenueDeposit | None = await workflow.execute_activity(
                 CexTransferActivity.DEPOSIT_STATUS,
@@ -197,7 +208,7 @@ class CexTransfer:
                 f"{sent.mined_tx_hash} mined; {request.venue}: {seen}, waiting for its confirmations",
             )
             await workflow.sleep(delay)
-            delay = min(delay * 1.5, MAX_POLL_S)
+            delay = next_poll_delay(delay, workflow.now() - since)
         return await self._verify(TransferVerifyInput(workflow_id=wf_id, plan=plan, deposit=deposit, deposit_tx=sent))
 
     async def _verify(self, inp: TransferVerifyInput) -> CexTransferResult:
