@@ -114,8 +114,7 @@ class BridgeActivities:
         if not self.adapters:
             raise InvalidRequest("no bridge route is configured (the chain registry has no bridges section)")
         client = self.rt.client(source.name)
-        latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
-        now = int(latest["timestamp"])
+        now = await client.latest_timestamp()
         check_deadline(request.deadline, now)
         check_recipient(destination, request.to)
         ctx = await context(self.rt.chains, self.rt.client, request, now)
@@ -278,9 +277,7 @@ class BridgeActivities:
                 if now.state is not BridgeState.COMPLETED:
                     client = self.rt.client(ref.destination_chain)
                     receipt = await receipt_logs(client, completion.mined_tx_hash)
-                    sent = await client.call(
-                        lambda w3: w3.eth.get_transaction(completion.mined_tx_hash), "eth_getTransactionByHash"
-                    )
+                    sent = await client.transaction(completion.mined_tx_hash)
                     reason = await revert_reason(client, receipt, "0x" + bytes(sent["input"]).hex(), 0)
                     raise RedeemFailed(
                         f"the redeem {completion.mined_tx_hash} was {completion.outcome} on {ref.destination_chain} "

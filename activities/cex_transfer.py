@@ -177,7 +177,7 @@ class CexTransferActivities:
         if plan.token is not None:
             held = await Erc20(client, plan.token.address).balance_of(request.address)
         else:
-            held = await client.call(lambda w3: w3.eth.get_balance(request.address), "eth_getBalance")
+            held = await client.native_balance(request.address)
         if held < units:
             raise InsufficientBalance(
                 f"{request.address} holds {held} base units of {request.asset} on {chain.name}; "
@@ -288,7 +288,7 @@ class CexTransferActivities:
             raise DeliveryMismatch(f"the venue's transaction {tx_hash} reverted on {request.chain}")
         recipient = to_checksum_address(request.address)
         if plan.token is None:
-            sent = await client.call(lambda w3: w3.eth.get_transaction(tx_hash), "eth_getTransactionByHash")
+            sent = await client.transaction(tx_hash)
             return int(sent["value"]) if to_checksum_address(sent["to"]) == recipient else 0
         token = to_checksum_address(plan.token.address)
         return sum(

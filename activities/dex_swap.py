@@ -71,8 +71,7 @@ MAX_GAS = 30_000_000
 async def chain_time(client: EvmClient) -> int:
     """The earliest timestamp the next block can carry (unix seconds): the later of the
     latest block's and the wall clock's, since anvil and real chains both stamp ~now."""
-    block = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
-    return next_block_time(int(block["timestamp"]))
+    return next_block_time(await client.latest_timestamp())
 
 
 class DexSwapActivities:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 import aiohttp
@@ -102,6 +102,19 @@ class EvmClient:
 
     async def block_number(self) -> int:
         return await self.call(lambda w3: w3.eth.block_number, "eth_blockNumber")
+
+    async def latest_timestamp(self) -> int:
+        """The latest block's timestamp (unix seconds): the chain's own clock."""
+        block = await self.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
+        return int(block["timestamp"])
+
+    async def native_balance(self, address: str) -> int:
+        """``address``'s balance of the chain's native coin, in wei."""
+        return int(await self.call(lambda w3: w3.eth.get_balance(address), "eth_getBalance"))  # type: ignore[arg-type]
+
+    async def transaction(self, tx_hash: str) -> Mapping[str, Any]:
+        """The transaction as the node returns it (``input``, ``value``, ``to``...)."""
+        return await self.call(lambda w3: w3.eth.get_transaction(tx_hash), "eth_getTransactionByHash")  # type: ignore[arg-type]
 
     async def nonce(self, address: str, block: str = "pending") -> int:
         return await self.call(

@@ -144,8 +144,7 @@ def _duration(seconds: int) -> str:
 
 
 async def _chain_time(client: EvmClient) -> int:
-    latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
-    return int(latest["timestamp"])
+    return await client.latest_timestamp()
 
 
 def _request(
