@@ -125,8 +125,9 @@ def _container(image: str) -> Iterator[SuitePostgres]:
         .with_command(["postgres", "-c", f"listen_addresses={HOST}"])
         .with_kwargs(network_mode="host")
     )
-    container.start()
     try:
+        container.start()  # inside the try: a container created but not started is removed too
+
         def alive() -> bool:
             return bool(container.status in ("created", "running"))
 
