@@ -15,7 +15,6 @@ workflow id), so a retry is harmless; the transactions are the workflow's childr
 from __future__ import annotations
 
 from collections.abc import Callable
-from decimal import Decimal
 from fractions import Fraction
 from math import isqrt
 from statistics import median_low
@@ -50,7 +49,7 @@ from connectors.dex.uniswap_v3.math.liquidity_amounts import amounts_owed_for_mi
 from connectors.dex.uniswap_v3.positions import UniswapV3Positions
 from connectors.evm.calls import ContractCall
 from connectors.evm.erc20 import approve_calldata
-from crosslane.compounding import break_even_seconds, gate_passes, observed_apr, optimal_interval_seconds
+from crosslane.compounding import decide_gate
 from crosslane.domain.chains import ChainConfig, DexDeployment, MasterChefInfo, V3Incentive
 from crosslane.domain.dex_liquidity import PlannedTx
 from crosslane.domain.yield_compound import (
@@ -61,7 +60,6 @@ from crosslane.domain.yield_compound import (
     CompoundRecordInput,
     CompoundRequest,
     FarmTarget,
-    Gate,
     Harvested,
     HarvestedInput,
     PoolTokens,
@@ -323,31 +321,16 @@ class YieldCompoundActivities:
             reward_value = reward
         swaps = sum(1 for t in (pool.token0, pool.token1) if to_checksum_address(t) != reward_token)
         gas_units += swaps * (swap_gas + COMPOUND_GAS["approve"])
-        gas_price = await finder.gas_price()
-        gas_cost = gas_units * gas_price
         last = self.book.last_compounded(request.chain, request.owner, request.position.key)
-        apr = observed_apr(reward_value, position_value, chain_time - last.chain_time) if last else None
-        fraction = request.gas_fraction
-        proceed = gate_passes(reward_value, gas_cost, fraction)
-        if proceed:
-            reason = f"gas {gas_cost} wei is within {fraction} of the rewards' {reward_value} wei: compounding"
-        else:
-            reason = (
-                f"skipped: gas to compound {gas_cost} wei exceeds {fraction} of the rewards' value"
-                f" {reward_value} wei ({reward} base units of {reward_token})"
-            )
-        gate = Gate(
-            proceed=proceed,
-            reason=reason,
+        gate = decide_gate(
             reward=reward,
-            reward_value_wei=reward_value,
-            gas_estimate=gas_units,
-            gas_price_wei=gas_price,
-            gas_cost_wei=gas_cost,
-            position_value_wei=position_value,
-            apr=None if apr is None else apr.quantize(Decimal("1e-6")),
-            break_even_seconds=break_even_seconds(gas_cost, position_value, apr, fraction),
-            optimal_interval_seconds=optimal_interval_seconds(gas_cost, position_value, apr),
+            reward_value=reward_value,
+            reward_label=reward_token,
+            gas_units=gas_units,
+            gas_price=await finder.gas_price(),
+            position_value=position_value,
+            elapsed_seconds=chain_time - last.chain_time if last else None,
+            fraction=request.gas_fraction,
         )
         return CompoundPlan(
             pool=pool,

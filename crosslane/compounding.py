@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 
+from crosslane.domain.yield_compound import Gate
+
 SECONDS_PER_YEAR = 365 * 24 * 3600
 
 
@@ -60,3 +62,42 @@ def apy(apr: Decimal | None, interval_seconds: int) -> Decimal | None:
         if base <= 0:
             return Decimal(-1)
         return (base.ln() * periods).exp() - 1
+
+
+def decide_gate(
+    *,
+    reward: int,
+    reward_value: int,
+    reward_label: str,
+    gas_units: int,
+    gas_price: int,
+    position_value: int,
+    elapsed_seconds: int | None,
+    fraction: Decimal,
+) -> Gate:
+    """The profit gate with its figures: APR from ``reward_value`` accrued over
+    ``elapsed_seconds`` (None: no earlier harvest to measure from), the break-even and the
+    optimal interval at that APR."""
+    gas_cost = gas_units * gas_price
+    rate = observed_apr(reward_value, position_value, elapsed_seconds) if elapsed_seconds else None
+    proceed = gate_passes(reward_value, gas_cost, fraction)
+    if proceed:
+        reason = f"gas {gas_cost} wei is within {fraction} of the rewards' value {reward_value} wei"
+    else:
+        reason = (
+            f"skipped: gas to compound {gas_cost} wei exceeds {fraction} of the rewards' value"
+            f" {reward_value} wei ({reward} base units of {reward_label})"
+        )
+    return Gate(
+        proceed=proceed,
+        reason=reason,
+        reward=reward,
+        reward_value_wei=reward_value,
+        gas_estimate=gas_units,
+        gas_price_wei=gas_price,
+        gas_cost_wei=gas_cost,
+        position_value_wei=position_value,
+        apr=None if rate is None else rate.quantize(Decimal("1e-9")),
+        break_even_seconds=break_even_seconds(gas_cost, position_value, rate, fraction),
+        optimal_interval_seconds=optimal_interval_seconds(gas_cost, position_value, rate),
+    )
