@@ -313,3 +313,43 @@ class CompoundSchedule(BaseModel):
                 f" {self.every_seconds}"
             )
         return self
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+
+
+def parse_duration(text: str) -> int:
+    """Seconds of ``90s``, ``15m``, ``6h``, ``1d``, ``1h30m`` (a bare number is seconds)."""
+    value = text.strip().lower()
+    if value.isdigit():
+        return int(value)
+    total, number = 0, ""
+    for char in value:
+        if char.isdigit():
+            number += char
+        elif char in _DURATION_UNITS and number:
+            total += int(number) * _DURATION_UNITS[char]
+            number = ""
+        else:
+            raise ValueError(f"duration {text!r} is not like 90s, 15m, 6h, 1d or 1h30m")
+    if number or not value:
+        raise ValueError(f"duration {text!r} is not like 90s, 15m, 6h, 1d or 1h30m")
+    return total
+
+
+def parse_position(text: str) -> FarmTarget | StakedTarget:
+    """``[dex:]masterchef:<pid>`` or ``[dex:]v3:<token_id>[:<incentive>]`` (the key a run reports)."""
+    parts = text.strip().split(":")
+    dex = None
+    if parts and parts[0] not in ("masterchef", "v3"):
+        dex, parts = parts[0], parts[1:]
+    usage = f"position {text!r} is not like masterchef:<pid>, v3:<token id> or sushiswap:masterchef:<pid>"
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[1:]):
+        raise ValueError(usage)
+    kind, numbers = parts[0], [int(p) for p in parts[1:]]
+    extra = {"dex": dex} if dex else {}
+    if kind == "masterchef" and len(numbers) == 1:
+        return FarmTarget(pid=numbers[0], **extra)
+    if kind == "v3" and len(numbers) in (1, 2):
+        return StakedTarget(token_id=numbers[0], incentive=numbers[1] if len(numbers) == 2 else 0, **extra)
+    raise ValueError(usage)
