@@ -54,6 +54,7 @@ from crosslane.domain.chains import ChainConfig, DexDeployment, MasterChefInfo, 
 from crosslane.domain.dex_liquidity import PlannedTx
 from crosslane.domain.yield_compound import (
     CompoundActivity,
+    CompoundOutcome,
     CompoundPlan,
     CompoundPlanInput,
     CompoundRecorded,
@@ -169,6 +170,7 @@ class YieldCompoundActivities:
         # value grows with it, so fees since the last run are value × (growth / now).
         mark = isqrt(pair.reserve0 * pair.reserve1) * _SCALE // pair.total_supply
         fees = _fee_growth_value(self._last_mark(request), mark, value)
+        carry = self.book.last_carry(request.chain, request.owner, target.key)
         harvest = [
             _planned(
                 "harvest",
@@ -189,7 +191,7 @@ class YieldCompoundActivities:
             request,
             tokens,
             chef.reward_token,
-            stake.pending_reward,
+            stake.pending_reward + carry,
             finder,
             valuer,
             value,
@@ -199,6 +201,7 @@ class YieldCompoundActivities:
             chain_time=chain_time,
             fee_mark=str(mark),
             fees=fees,
+            carry=carry,
         )
 
     async def _plan_staked(
@@ -273,6 +276,7 @@ class YieldCompoundActivities:
             chain_time=chain_time,
             fee_mark=str(uncollected),
             fees=fees,
+            carry=0,
         )
 
     def _last_mark(self, request: CompoundRequest) -> str | None:
@@ -306,6 +310,7 @@ class YieldCompoundActivities:
         chain_time: int,
         fee_mark: str,
         fees: int,
+        carry: int,
     ) -> CompoundPlan:
         """Reward value (what selling it for WETH would get), gas of the whole compound, and
         the gate; APR from the reward accrued since the last compounding run."""
@@ -341,6 +346,7 @@ class YieldCompoundActivities:
             chain_time=chain_time,
             fee_mark=fee_mark,
             fees_value_wei=fees,
+            carry=carry,
         )
 
     # --- after the harvest -------------------------------------------------------------
@@ -350,7 +356,7 @@ class YieldCompoundActivities:
     async def yield_compound_harvested(self, inp: HarvestedInput) -> Harvested:
         """The reward that reached the owner, split by the value the position takes of each token."""
         client = self.rt.client(inp.request.chain)
-        reward = 0
+        reward = inp.plan.carry
         for tx_hash in inp.harvest_tx_hashes:
             logs = await receipt_logs(client, tx_hash)
             reward += transferred(logs.logs, inp.plan.reward_token, to=inp.request.owner)
@@ -424,10 +430,12 @@ class YieldCompoundActivities:
     @business_errors
     async def yield_compound_record(self, inp: CompoundRecordInput) -> CompoundRecorded:
         client = self.rt.client(inp.request.chain)
-        gas = 0
-        for tx_hash in sorted(set(inp.tx_hashes.values())):
+        gas, carry = 0, inp.plan.carry if inp.outcome == CompoundOutcome.SKIPPED else 0
+        for step, tx_hash in sorted(inp.tx_hashes.items()):
             logs = await receipt_logs(client, tx_hash)
             gas += logs.gas_used * logs.effective_gas_price
+            if step == "stake":  # MasterChef's deposit pays what accrued since the harvest
+                carry += transferred(logs.logs, inp.plan.reward_token, to=inp.request.owner)
         plan, request = inp.plan, inp.request
         self.book.record(
             YieldRunRecord(
@@ -448,6 +456,7 @@ class YieldCompoundActivities:
                 chain_time=plan.chain_time,
                 block_number=plan.block_number,
                 tx_hashes=dict(inp.tx_hashes),
+                reward_carry=carry,
             )
         )
         recorded = self.book.position_yield(

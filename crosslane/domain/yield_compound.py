@@ -150,7 +150,7 @@ class Gate(BaseModel):
 
     proceed: bool
     reason: str
-    reward: int = Field(description="reward token base units claimable now")
+    reward: int = Field(description="reward token base units claimable now (with the last run's carry)")
     reward_value_wei: int
     gas_estimate: int = Field(description="gas units of the whole compound")
     gas_price_wei: int
@@ -177,6 +177,7 @@ class CompoundPlan(BaseModel):
     chain_time: int
     fee_mark: str | None = Field(default=None, description="fee-growth reading the next run measures fees from")
     fees_value_wei: int = Field(default=0, description="pool fees earned since the last run, wei of ETH")
+    carry: int = Field(default=0, description="reward the last run's restake paid out, compounded by this one")
 
 
 class HarvestedInput(BaseModel):

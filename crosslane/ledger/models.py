@@ -274,7 +274,8 @@ class YieldRun(Base):
     """One YieldCompound run of a position: compounded or skipped by the profit gate, with
     what it earned and spent in wei of ETH. ``fee_mark`` is the position's fee-growth
     reading at the run (V2: √k per LP token; V3: uncollected fees' value), which the next
-    run's fees are measured from."""
+    run's fees are measured from. ``reward_carry`` is reward the run's restake paid out
+    (MasterChef's deposit harvests too), which the next run compounds."""
 
     __tablename__ = "yield_runs"
     __table_args__ = (UniqueConstraint("workflow_id"), Index(None, "chain", "owner", "position"))
@@ -294,6 +295,7 @@ class YieldRun(Base):
     position_value_wei: Mapped[int] = mapped_column(Uint256)
     liquidity: Mapped[int] = mapped_column(Uint256)
     fee_mark: Mapped[str | None] = mapped_column(String(100))
+    reward_carry: Mapped[int] = mapped_column(Uint256)
     chain_time: Mapped[int] = mapped_column(BigInteger)
     block_number: Mapped[int] = mapped_column(BigInteger)
     tx_hashes: Mapped[dict[str, Any]] = mapped_column(Json)

@@ -42,6 +42,7 @@ class YieldRunRecord:
     chain_time: int
     block_number: int
     tx_hashes: dict[str, str] = field(default_factory=dict)
+    reward_carry: int = 0
 
 
 class YieldBook:
@@ -67,6 +68,11 @@ class YieldBook:
                 .order_by(YieldRun.chain_time, YieldRun.id)
             ).all()
             return [_record(r) for r in rows]
+
+    def last_carry(self, chain: str, owner: str, position: str) -> int:
+        """Reward the position's last run left in the owner's wallet, for the next to compound."""
+        runs = self.runs(chain, owner, position)
+        return runs[-1].reward_carry if runs else 0
 
     def last_compounded(self, chain: str, owner: str, position: str) -> YieldRunRecord | None:
         compounded = [r for r in self.runs(chain, owner, position) if r.outcome == CompoundOutcome.COMPOUNDED]
@@ -121,4 +127,5 @@ def _record(r: YieldRun) -> YieldRunRecord:
         chain_time=int(r.chain_time),
         block_number=int(r.block_number),
         tx_hashes=dict(r.tx_hashes or {}),
+        reward_carry=int(r.reward_carry),
     )

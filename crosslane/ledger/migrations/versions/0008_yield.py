@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("position_value_wei", Uint256(), nullable=False),
         sa.Column("liquidity", Uint256(), nullable=False),
         sa.Column("fee_mark", sa.String(100), nullable=True),
+        sa.Column("reward_carry", Uint256(), nullable=False),
         sa.Column("chain_time", sa.BigInteger(), nullable=False),
         sa.Column("block_number", sa.BigInteger(), nullable=False),
         sa.Column("tx_hashes", _json, nullable=False),
