@@ -159,7 +159,7 @@ class YieldCompoundActivities:
         stake = next(p for p in await masterchef_positions(client, chef, request.owner) if p.pid == target.pid)
         if stake.staked == 0:
             raise InvalidRequest(f"{request.owner} has no LP tokens staked in farm {target.pid} ({farm.label})")
-        pool = await self._v2_pool(dex, farm.lp_token)
+        pool = await self._v2_pool(dex, deployment, farm.lp_token)
         (pair,), _, chain_time = await UniswapV2Liquidity(dex).read([pool], request.owner)
         amount0 = stake.staked * pair.reserve0 // pair.total_supply
         amount1 = stake.staked * pair.reserve1 // pair.total_supply
@@ -283,8 +283,8 @@ class YieldCompoundActivities:
         runs = self.book.runs(request.chain, request.owner, request.position.key)
         return runs[-1].fee_mark if runs else None
 
-    async def _v2_pool(self, dex: UniswapV2, lp_token: str) -> Pool:
-        known = next((p for p in dex.config.pools if p.address == lp_token), None)
+    async def _v2_pool(self, dex: UniswapV2, deployment: DexDeployment, lp_token: str) -> Pool:
+        known = next((p for p in deployment.pools if p.address == lp_token), None)
         if known is not None:
             return dex.pool_for(known.token0, known.token1)
         batch = await read_batch(
