@@ -23,14 +23,14 @@ from workflows import search_attributes as sa
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
 from workflows.failures import failing_with_business_error
+from workflows.planned_tx import land_planned_tx
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
-from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.dex import SwapRequest, SwapResult
     from crosslane.domain.dex_liquidity import LiquidityRequest, LiquidityResult, PlannedTx, V2Add, V3Increase
-    from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+    from crosslane.domain.tx import TxOutcome, TxResult
     from crosslane.domain.yield_compound import (
         CompoundActivity,
         CompoundOutcome,
@@ -228,18 +228,8 @@ class YieldCompound:
         )
 
     async def _transact(self, request: CompoundRequest, tx: PlannedTx) -> TxResult:
-        child = TxRequest(
-            request_id=f"{workflow.info().workflow_id}.{tx.step}",
-            chain=request.chain,
-            signer=request.owner,
-            to=tx.to,
-            value=tx.value,
-            data=tx.data,
-            fees=request.fees,
-            policy=request.policy,
-        )
-        result: TxResult = await workflow.execute_child_workflow(
-            TransactionLifecycle.run, child, id=child.workflow_id, result_type=TxResult, static_summary=tx.purpose
+        result = await land_planned_tx(
+            tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
         )
         self._tx_hashes[tx.step] = result.mined_tx_hash
         if result.outcome is not TxOutcome.CONFIRMED:
