@@ -236,7 +236,8 @@ class YieldCompoundActivities:
                 f"position {target.token_id} is deposited but not staked in incentive {target.incentive}"
             )
         credited = await staker_claimable(client, staker, incentive.reward_token, owner)
-        reward = reward_info.reward + credited
+        carry = self.book.last_carry(request.chain, request.owner, target.key)  # left by a failed run
+        reward = reward_info.reward + credited + carry
         finder = self._finder(request.chain)
         pool = position.pool
         valuer = await _Valuer.read(finder, [pool.token0, pool.token1, incentive.reward_token])
@@ -276,7 +277,7 @@ class YieldCompoundActivities:
             chain_time=chain_time,
             fee_mark=str(uncollected),
             fees=fees,
-            carry=0,
+            carry=carry,
         )
 
     def _last_mark(self, request: CompoundRequest) -> str | None:
@@ -406,6 +407,8 @@ class YieldCompoundActivities:
         deployment, _ = self._dex(chain, target.dex)
         owner = to_checksum_address(inp.request.owner)
         if isinstance(target, FarmTarget):
+            if inp.added_liquidity == 0:
+                return []  # nothing added; the stake never left MasterChef
             chef: MasterChefInfo = deployment.masterchef  # type: ignore[assignment]
             approve = ContractCall(
                 to_checksum_address(inp.plan.pool.address), approve_calldata(chef.address, inp.added_liquidity)
@@ -430,7 +433,8 @@ class YieldCompoundActivities:
     @business_errors
     async def yield_compound_record(self, inp: CompoundRecordInput) -> CompoundRecorded:
         client = self.rt.client(inp.request.chain)
-        gas, carry = 0, inp.plan.carry if inp.outcome == CompoundOutcome.SKIPPED else 0
+        carry = {CompoundOutcome.SKIPPED: inp.plan.carry, CompoundOutcome.FAILED: inp.carry_forward}.get(inp.outcome, 0)
+        gas = 0
         for step, tx_hash in sorted(inp.tx_hashes.items()):
             logs = await receipt_logs(client, tx_hash)
             gas += logs.gas_used * logs.effective_gas_price

@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
 from workflows.dex_liquidity import DexLiquidity
@@ -57,6 +57,8 @@ class YieldCompound:
         self._request: CompoundRequest | None = None
         self._run = RunState(CompoundState.PLANNING)
         self._tx_hashes: dict[str, str] = {}
+        self._reward_spent = 0  # reward base units swapped so far
+        self._restaking = False
 
     @workflow.run
     async def run(self, request: CompoundRequest) -> CompoundResult:
@@ -103,6 +105,50 @@ class YieldCompound:
             "read what the harvest paid; split it by the position's ratio",
         )
 
+        try:
+            swapped, added = await self._compound(request, plan, harvested)
+        except (ActivityError, ChildWorkflowError, ApplicationError):
+            await self._put_back(request, plan, harvested)
+            raise
+        pool = plan.pool
+        amount0, amount1 = swapped.get(pool.token0, 0), swapped.get(pool.token1, 0)
+
+        reward_value = plan.gate.reward_value_wei * harvested.reward // plan.gate.reward if plan.gate.reward else 0
+        recorded = await self._record(
+            request,
+            plan,
+            CompoundOutcome.COMPOUNDED,
+            reward=harvested.reward,
+            reward_value_wei=reward_value,
+            added0=added.amount0,
+            added1=added.amount1,
+            liquidity=added.liquidity,
+        )
+        result = self._result(request, plan, CompoundOutcome.COMPOUNDED, recorded)
+        result = result.model_copy(
+            update={
+                "reason": f"compounded {harvested.reward} reward base units; {plan.gate.reason}",
+                "reward": harvested.reward,
+                "swapped": swapped,
+                "added0": added.amount0,
+                "added1": added.amount1,
+                "liquidity": added.liquidity,
+                "dust0": amount0 - added.amount0,
+                "dust1": amount1 - added.amount1,
+            }
+        )
+        self._run.set(
+            CompoundState.DONE,
+            f"compounded {harvested.reward} reward units into liquidity {added.liquidity};"
+            f" net APY {recorded.position_yield.net_apy}",
+        )
+        return result
+
+    async def _compound(
+        self, request: CompoundRequest, plan: CompoundPlan, harvested: Harvested
+    ) -> tuple[dict[str, int], LiquidityResult]:
+        """Swap the harvest to the pool's ratio, add it, stake again."""
+        workflow_id = workflow.info().workflow_id
         pool = plan.pool
         swapped = {pool.token0: harvested.kept0, pool.token1: harvested.kept1}
         for i, leg in enumerate(harvested.legs):
@@ -122,6 +168,7 @@ class YieldCompound:
                 DexSwap.run, swap, id=swap.workflow_id, result_type=SwapResult, static_summary=f"swap reward {i}"
             )
             swapped[leg.token_out] = swapped.get(leg.token_out, 0) + result.amount_out
+            self._reward_spent += leg.amount_in
             self._tx_hashes[f"swap{i}"] = result.swap_tx_hash
             if result.approve_tx_hash:
                 self._tx_hashes[f"swap{i}-approve"] = result.approve_tx_hash
@@ -157,40 +204,34 @@ class YieldCompound:
             list[PlannedTx],
             "plan staking again",
         )
+        self._restaking = True
         for tx in restake:
             self._run.set(CompoundState.STAKING, tx.purpose)
             await self._transact(request, tx)
 
-        reward_value = plan.gate.reward_value_wei * harvested.reward // plan.gate.reward if plan.gate.reward else 0
-        recorded = await self._record(
+        return swapped, added
+
+    async def _put_back(self, request: CompoundRequest, plan: CompoundPlan, harvested: Harvested) -> None:
+        """A step after the harvest failed: stake the position again if the harvest took it
+        out of the staker (V3), and record the run as failed with the reward still in the
+        owner's wallet carried to the next run. Every token stays in the owner's wallet."""
+        if not self._restaking:
+            restake: list[PlannedTx] = await self._activity(  # type: ignore[assignment]
+                CompoundActivity.RESTAKE,
+                RestakeInput(workflow_id=workflow.info().workflow_id, request=request, plan=plan, added_liquidity=0),
+                list[PlannedTx],
+                "plan staking the position again after a failed step",
+            )
+            for tx in restake:
+                self._run.set(CompoundState.STAKING, f"after a failed step: {tx.purpose}")
+                await self._transact(request, tx)
+        await self._record(
             request,
             plan,
-            CompoundOutcome.COMPOUNDED,
+            CompoundOutcome.FAILED,
             reward=harvested.reward,
-            reward_value_wei=reward_value,
-            added0=added.amount0,
-            added1=added.amount1,
-            liquidity=added.liquidity,
+            carry_forward=harvested.reward - self._reward_spent,
         )
-        result = self._result(request, plan, CompoundOutcome.COMPOUNDED, recorded)
-        result = result.model_copy(
-            update={
-                "reason": f"compounded {harvested.reward} reward base units; {plan.gate.reason}",
-                "reward": harvested.reward,
-                "swapped": swapped,
-                "added0": added.amount0,
-                "added1": added.amount1,
-                "liquidity": added.liquidity,
-                "dust0": amount0 - added.amount0,
-                "dust1": amount1 - added.amount1,
-            }
-        )
-        self._run.set(
-            CompoundState.DONE,
-            f"compounded {harvested.reward} reward units into liquidity {added.liquidity};"
-            f" net APY {recorded.position_yield.net_apy}",
-        )
-        return result
 
     async def _record(
         self, request: CompoundRequest, plan: CompoundPlan, outcome: CompoundOutcome, **amounts: int

@@ -211,6 +211,7 @@ class RestakeInput(BaseModel):
 class CompoundOutcome(StrEnum):
     COMPOUNDED = "compounded"
     SKIPPED = "skipped"
+    FAILED = "failed"  # a step after the harvest failed: position staked again, reward left in the wallet
 
 
 class CompoundRecordInput(BaseModel):
@@ -223,6 +224,7 @@ class CompoundRecordInput(BaseModel):
     added0: int = 0
     added1: int = 0
     liquidity: int = 0
+    carry_forward: int = Field(default=0, description="failed run: reward left in the wallet for the next run")
     tx_hashes: dict[str, str] = Field(default_factory=dict, description="step -> mined tx hash (gas is read from them)")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.chains import TokenInfo
@@ -121,3 +122,14 @@ class DepositAll:
             liquidity=amount0 + amount1,
             expected=expected,
         )
+
+
+@workflow.defn(name="DexSwap")
+class SecondSwapReverts:
+    """The first leg fills 1:1; the second reverts (its price moved past the limit)."""
+
+    @workflow.run
+    async def run(self, request: SwapRequest) -> SwapResult:
+        if request.request_id.endswith(".swap1"):
+            raise ApplicationError(f"the swap {request.request_id} reverted", type="SlippageExceeded")
+        return await OneToOneSwap().run(request)

@@ -15,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from temporalio import activity
+from temporalio.client import WorkflowFailureError
 from temporalio.worker import Worker
 
 from crosslane.compounding import SECONDS_PER_YEAR, apy, decide_gate
@@ -35,7 +36,7 @@ from crosslane.domain.yield_compound import (
     SwapLeg,
 )
 from crosslane.ledger.yield_runs import YieldRunRecord, position_yield
-from tests.support.compound_stubs import ConfirmingTx, DepositAll, OneToOneSwap
+from tests.support.compound_stubs import ConfirmingTx, DepositAll, OneToOneSwap, SecondSwapReverts
 from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
 from workflows.yield_compound import YieldCompound
@@ -144,6 +145,7 @@ class Farm:
                     fee_mark=None,
                     chain_time=inp.plan.chain_time,
                     block_number=1,
+                    reward_carry=inp.carry_forward,
                 )
             )
             figures = position_yield(inp.request.position.key, farm.rows, inp.request.interval_seconds)
@@ -222,3 +224,51 @@ async def test_eight_weeks_of_daily_compounding_skip_dear_gas_and_lose_no_reward
     assert final.net_apr == independent_apr
     assert final.net_apy == apy(independent_apr, DAY)
     assert final.net_apy is not None and Decimal("0.2") < final.net_apy < Decimal("0.35")
+
+
+async def test_a_swap_failing_after_the_harvest_stakes_the_position_again_and_carries_the_reward() -> None:
+    async with time_skipping_env() as env:
+        start = await env.get_current_time()
+        farm = Farm(start=start, now=start + timedelta(days=1), pending=10**18)
+        restaked: list[int] = []
+        plan, harvested, _, record = farm.activities()
+
+        @activity.defn(name=CompoundActivity.RESTAKE)
+        async def restake(inp: RestakeInput) -> list[PlannedTx]:
+            restaked.append(inp.added_liquidity)
+            return [PlannedTx(step="stake", to=CHEF, data="0x", purpose="NFT back into the staker")]
+
+        queue = f"compound-{uuid.uuid4()}"
+        request = CompoundRequest(
+            request_id="v3-fails",
+            chain="devnet-a",
+            owner=OWNER,
+            position={"kind": "v3_staker", "token_id": 7},  # type: ignore[arg-type]
+            fees={"max_fee_per_gas_cap": 100 * 10**9},  # type: ignore[arg-type]
+        )
+        async with Worker(
+            env.client,
+            task_queue=queue,
+            workflows=[YieldCompound, ConfirmingTx, SecondSwapReverts, DepositAll],
+            activities=[plan, harvested, restake, record],  # type: ignore[list-item]
+            workflow_runner=workflow_runner(),
+        ):
+            handle = await env.client.start_workflow(
+                "YieldCompound", request, id=request.workflow_id, task_queue=queue, result_type=CompoundResult
+            )
+            with pytest.raises(WorkflowFailureError) as failure:
+                await handle.result()
+            history = await handle.fetch_history()
+    assert "reverted" in str(failure.value.cause)
+    # Staked again (nothing added), the run recorded as failed with the unsold reward carried.
+    assert restaked == [0]
+    children = [
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in history.events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    ]
+    assert children[-1] == "tx-compound-v3-fails.stake" and not any(c.startswith("lp-") for c in children)
+    (row,) = farm.rows
+    half = 10**18 // 2
+    assert row.outcome == CompoundOutcome.FAILED and row.reward == 10**18
+    assert row.reward_carry == 10**18 - half  # the first leg's half was sold; the rest waits in the wallet
