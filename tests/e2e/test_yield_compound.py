@@ -37,7 +37,7 @@ from crosslane.domain.yield_compound import (
 from crosslane.ledger.yield_runs import YieldBook
 from devnet.uniswap_artifacts import artifact
 from tests.support.dex import approve, deal, send_tx, token, w3_for
-from tests.support.stack import ETH, Stack, running_worker, temporal_client, unique_queue
+from tests.support.stack import ETH, Stack, crosslane_client, running_worker, temporal_client, unique_queue
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -249,10 +249,12 @@ async def test_a_staked_v3_position_is_claimed_increased_and_staked_again(stack:
     _advance(stack, SIX_HOURS, 3)
 
     queue = unique_queue("compound-v3")
-    client = await temporal_client(stack)
     async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
         request = _request(owner.address, f"v3-{token_id}", StakedTarget(token_id=token_id))
-        result = await _run(client, queue, request)
+        result = await (await client.start_compound(request)).result()
+        status = await client.compound_status(request.request_id)
+    assert status.state == "done" and set(status.tx_hashes) >= {"unstake", "claim", "withdraw", "add", "stake"}
 
     assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
     assert result.reward > 0 and result.liquidity > 0
