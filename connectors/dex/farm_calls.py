@@ -59,16 +59,17 @@ def deposit_and_stake(manager: str, owner: str, staker: str, token_id: int, ince
     )
 
 
-# Gas units of each part of one compound, for the profit gate (measured on the devnet's
-# real contracts, rounded up): claiming, the add, staking again, one ERC20 approve; a swap's
-# own estimate comes from its route.
+# Gas units of each part of one compound, for the profit gate: from the devnet's receipts
+# (a SushiSwap farm run: harvest 117k, add 133k, LP approve 46k, stake 135k; the V3 parts
+# from the staker's and the manager's calls), rounded up. A swap's own estimate comes from
+# its route.
 COMPOUND_GAS: dict[str, int] = {
-    "masterchef_harvest": 90_000,  # deposit(pid, 0)
-    "masterchef_restake": 46_000 + 110_000,  # approve LP + deposit(pid, amount)
-    "v2_add": 2 * 46_000 + 170_000,  # approve both tokens + addLiquidity
+    "masterchef_harvest": 120_000,  # deposit(pid, 0)
+    "masterchef_restake": 47_000 + 140_000,  # approve LP + deposit(pid, amount)
+    "v2_add": 2 * 47_000 + 140_000,  # approve both tokens + addLiquidity
     "v3_harvest": 100_000 + 60_000 + 70_000,  # unstakeToken + claimReward + withdrawToken
-    "v3_increase": 2 * 46_000 + 160_000,  # approve both tokens + increaseLiquidity
+    "v3_increase": 2 * 47_000 + 160_000,  # approve both tokens + increaseLiquidity
     "v3_restake": 230_000,  # safeTransferFrom into the staker, staking in the incentive
-    "approve": 46_000,  # the swap's input approval
+    "approve": 47_000,  # the swap's input approval
     "swap": 150_000,  # when no route quote is at hand
 }
