@@ -60,8 +60,8 @@ def deposit_and_stake(manager: str, owner: str, staker: str, token_id: int, ince
 
 
 # Gas units of each part of one compound, for the profit gate: from the devnet's receipts
-# (a SushiSwap farm run: harvest 117k, add 133k, LP approve 46k, stake 135k; the V3 parts
-# from the staker's and the manager's calls), rounded up. A swap's own estimate comes from
+# (a SushiSwap farm run: harvest 117k, add 133k, LP approve 46k, stake 135k; the V3 parts are
+# estimates, not measured yet), rounded up. A swap's own estimate comes from
 # its route.
 COMPOUND_GAS: dict[str, int] = {
     "masterchef_harvest": 120_000,  # deposit(pid, 0)
