@@ -15,6 +15,7 @@ from activities.recovery import RecoveryActivities
 from activities.runtime import ChainRuntime
 from activities.solana import SolanaActivities
 from activities.tx import TxActivities
+from activities.yield_compound import YieldCompoundActivities
 
 
 def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
@@ -45,4 +46,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         *SolanaActivities(runtime).all(),
         *ArbActivities(runtime, limits_from_env()).all(),
         *CexTransferActivities(runtime).all(),
+        *YieldCompoundActivities(runtime).all(),
     ]

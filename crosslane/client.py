@@ -25,6 +25,7 @@ from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest,
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.solana import SolResult, SolStatus, SolTransferRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
+from crosslane.domain.yield_compound import COMPOUND_WORKFLOW, CompoundRequest, CompoundResult, CompoundStatus
 
 TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
@@ -61,7 +62,8 @@ class CrosslaneClient:
         | SolTransferRequest
         | CexOrderRequest
         | CexTransferRequest
-        | ArbitrageRequest,
+        | ArbitrageRequest
+        | CompoundRequest,
         result_type: type[R],
         summary: str,
     ) -> WorkflowHandle[object, R]:
@@ -185,6 +187,16 @@ class CrosslaneClient:
             f"sell {request.sell.describe()}, min profit {request.min_profit} {request.quote}"
         )
         return await self._start_once(ARBITRAGE_WORKFLOW, request, ArbResult, summary)
+
+    async def start_compound(self, request: CompoundRequest) -> WorkflowHandle[object, CompoundResult]:
+        """Compound a position once (workflow id ``compound-<id>``); schedules are in
+        ``crosslane.schedules``."""
+        summary = f"compound {request.position.key} of {request.owner} on {request.chain}"
+        return await self._start_once(COMPOUND_WORKFLOW, request, CompoundResult, summary)
+
+    async def compound_status(self, request_id: str) -> CompoundStatus:
+        handle = self._handle("compound-", request_id, CompoundResult)
+        return await handle.query("status", result_type=CompoundStatus)
 
     def arbitrage_handle(self, request_id: str) -> WorkflowHandle[object, ArbResult]:
         return self._handle("arb-", request_id, ArbResult)

@@ -54,6 +54,8 @@ from devnet.uniswap_seed import (
     MASTERCHEF_BONUS_BLOCKS,
     STAKER_MAX_DURATION,
     STAKER_MAX_START_LEAD,
+    SUSHI_MARKET_SUSHI,
+    SUSHI_MARKET_WETH,
     SUSHI_PER_BLOCK,
     SUSHISWAP_PAIRS,
     V2_PAIRS,
@@ -280,8 +282,9 @@ async def _deploy(w3: AsyncWeb3[Any], chain: ChainConfig, mnemonic: str, receipt
         for p, plan_ in zip(v3_pools, v3_plans, strict=True)
         if (plan_.seed.token_a, plan_.seed.token_b, plan_.seed.fee) == INCENTIVE_POOL
     )
+    sushi_market = _SushiMarket(sushi_factory, sushi_router, hashes["UniswapV2Pair"], deadline)
     staker, incentive, masterchef = _plan_liquidity_mining(
-        plan, block, weth, v3_factory, position_manager, incentive_pool, v2_pools[sushi_factory]
+        plan, block, weth, v3_factory, position_manager, incentive_pool, v2_pools[sushi_factory], sushi_market
     )
 
     await _send(w3, plan, key, await w3.eth.chain_id, base_fee, chain.name, receipt_timeout)
@@ -323,6 +326,7 @@ def _plan_liquidity_mining(
     position_manager: str,
     incentive_pool: DexPoolInfo,
     sushi_pools: list[DexPoolInfo],
+    sushi_market: _SushiMarket,
 ) -> tuple[str, V3Incentive, MasterChefInfo]:
     """V2->V3 migration, a V3 staker incentive and MasterChef farms, all rewarding SUSHI (the
     deployer mints the incentive's, then hands the token to MasterChef): the staker, the
@@ -342,6 +346,7 @@ def _plan_liquidity_mining(
     sushi = plan.create("SushiToken", creation_code("SushiToken"))
     plan.call("mint SUSHI", sushi, "mint(address,uint256)", [deployer, INCENTIVE_REWARD], GAS["call"])
     plan.call("approve SUSHI", sushi, "approve(address,uint256)", [staker, INCENTIVE_REWARD], GAS["call"])
+    sushi_pools.append(_plan_sushi_market(plan, sushi, weth, sushi_market))
     start = int(block["timestamp"]) + INCENTIVE_START_LEAD
     incentive = V3Incentive(
         reward_token=sushi,
@@ -386,6 +391,34 @@ def _plan_liquidity_mining(
         address=chef, reward_token=sushi, reward_per_block=SUSHI_PER_BLOCK, bonus_end_block=bonus_end, farms=farms
     )
     return staker, incentive, masterchef
+
+
+@dataclass(frozen=True)
+class _SushiMarket:
+    factory: str
+    router: str
+    pair_hash: str
+    deadline: int
+
+
+def _plan_sushi_market(plan: _Plan, sushi: str, weth: str, market: _SushiMarket) -> DexPoolInfo:
+    """SUSHI/WETH on SushiSwap (the deployer mints and wraps exactly what the pair takes):
+    where rewards paid in SUSHI are sold."""
+    deployer, router = plan.sender, market.router
+    amount_sushi, amount_weth = SUSHI_MARKET_SUSHI * 10**18, SUSHI_MARKET_WETH * 10**18
+    plan.call("mint SUSHI for its market", sushi, "mint(address,uint256)", [deployer, amount_sushi], GAS["call"])
+    plan.call("wrap ETH for the SUSHI market", weth, "deposit()", [], GAS["call"], value=amount_weth)
+    for token, amount in ((sushi, amount_sushi), (weth, amount_weth)):
+        plan.call(f"approve {token} to SushiSwap", token, "approve(address,uint256)", [router, amount], GAS["call"])
+    plan.call(
+        "addLiquidity SUSHI/WETH at SushiSwap",
+        router,
+        "addLiquidity(address,address,uint256,uint256,uint256,uint256,address,uint256)",
+        [sushi, weth, amount_sushi, amount_weth, amount_sushi, amount_weth, deployer, market.deadline],
+        GAS["v2_add_liquidity"],
+    )
+    address = v2_pair_address(market.factory, market.pair_hash, sushi, weth)
+    return _pool_info(address, sushi, weth, "SUSHI/WETH", V2_FEE_PIPS, None)
 
 
 def _pool_info(address: str, token_a: str, token_b: str, label: str, fee: int, spacing: int | None) -> DexPoolInfo:

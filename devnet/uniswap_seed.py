@@ -67,6 +67,11 @@ SUSHI_PER_BLOCK = 100 * 10**18
 MASTERCHEF_BONUS_BLOCKS = 100_000
 FARMS: tuple[FarmSeed, ...] = (FarmSeed(0, 300), FarmSeed(1, 100))
 
+# SUSHI's market, as on mainnet a SushiSwap SUSHI/WETH pair: what compounding sells the
+# farms' and the incentive's rewards on (1 SUSHI = 1 USDC here).
+SUSHI_MARKET_WETH = 100
+SUSHI_MARKET_SUSHI = 300_000
+
 # A UniswapV3Staker incentive on WETH/USDC 0.05%, paid in SUSHI: starts shortly after the
 # deployment (the staker refuses a start in the past), runs 30 days.
 INCENTIVE_POOL = ("WETH", "USDC", 500)

@@ -11,6 +11,7 @@ from workflows.dex_swap import DexSwap
 from workflows.solana_transaction import SolanaTransaction
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
+from workflows.yield_compound import YieldCompound
 
 WORKFLOWS: list[type] = [
     TransactionLifecycle,
@@ -22,4 +23,5 @@ WORKFLOWS: list[type] = [
     SolanaTransaction,
     Arbitrage,
     CexTransfer,
+    YieldCompound,
 ]

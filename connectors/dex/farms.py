@@ -10,11 +10,10 @@ from dataclasses import dataclass
 
 from eth_abi.abi import encode as abi_encode
 
+from connectors.dex.farm_calls import INCENTIVE_KEY, incentive_key
 from connectors.dex.reads import Read, read_batch, selector
 from connectors.evm.client import EvmClient
 from crosslane.domain.chains import MasterChefInfo, V3Incentive
-
-_INCENTIVE_KEY = "(address,address,uint256,uint256,address)"
 
 
 @dataclass(frozen=True)
@@ -60,18 +59,14 @@ async def masterchef_positions(client: EvmClient, chef: MasterChefInfo, owner: s
     return positions
 
 
-def _incentive_key(incentive: V3Incentive) -> tuple[str, str, int, int, str]:
-    return (incentive.reward_token, incentive.pool, incentive.start_time, incentive.end_time, incentive.refundee)
-
-
 async def staker_rewards(
     client: EvmClient, staker: str, incentive: V3Incentive, token_ids: list[int]
 ) -> list[StakedReward]:
     """``getRewardInfo`` of each position in ``incentive`` (it reverts for an unstaked one)."""
-    signature = selector(f"getRewardInfo({_INCENTIVE_KEY},uint256)")
-    key = _incentive_key(incentive)
+    signature = selector(f"getRewardInfo({INCENTIVE_KEY},uint256)")
+    key = incentive_key(incentive)
     reads = [
-        Read(staker, signature + abi_encode([_INCENTIVE_KEY, "uint256"], [key, token_id]), ("uint256", "uint160"))
+        Read(staker, signature + abi_encode([INCENTIVE_KEY, "uint256"], [key, token_id]), ("uint256", "uint160"))
         for token_id in token_ids
     ]
     batch = await read_batch(client, reads)

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from crosslane.cli import arb, arb_scan, bridge, cex, dex, registry, sol, tx
+from crosslane.cli import arb, arb_scan, bridge, cex, dex, registry, schedule, sol, tx
 from crosslane.cli.errors import fail
 from crosslane.cli.plugins import load_plugins
 
@@ -23,6 +23,7 @@ app.add_typer(cex.cex_app, name="cex")
 app.add_typer(cex.venues_app, name="venues")
 arb.app.command("scan")(arb_scan.scan)
 app.add_typer(arb.app, name="arb")
+app.add_typer(schedule.app, name="schedule")
 
 
 @app.command()

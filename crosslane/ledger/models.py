@@ -268,3 +268,35 @@ class ArbControls(Base):
     paused: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class YieldRun(Base):
+    """One YieldCompound run of a position: compounded or skipped by the profit gate, with
+    what it earned and spent in wei of ETH. ``fee_mark`` is the position's fee-growth
+    reading at the run (V2: √k per LP token; V3: uncollected fees' value), which the next
+    run's fees are measured from. ``reward_carry`` is reward the run's restake paid out
+    (MasterChef's deposit harvests too), which the next run compounds."""
+
+    __tablename__ = "yield_runs"
+    __table_args__ = (UniqueConstraint("workflow_id"), Index(None, "chain", "owner", "position"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(255))
+    chain: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(64))
+    position: Mapped[str] = mapped_column(String(128))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(1000))
+    reward: Mapped[int] = mapped_column(Uint256)
+    reward_value_wei: Mapped[int] = mapped_column(Uint256)
+    fees_value_wei: Mapped[int] = mapped_column(Uint256)
+    gas_wei: Mapped[int] = mapped_column(Uint256)
+    position_value_wei: Mapped[int] = mapped_column(Uint256)
+    liquidity: Mapped[int] = mapped_column(Uint256)
+    fee_mark: Mapped[str | None] = mapped_column(String(100))
+    reward_carry: Mapped[int] = mapped_column(Uint256)
+    chain_time: Mapped[int] = mapped_column(BigInteger)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+    tx_hashes: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

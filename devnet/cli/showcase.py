@@ -30,6 +30,7 @@ from devnet.cli.showcase_arbitrage import arbitrage_step
 from devnet.cli.showcase_cex_transfer import cex_transfer_step
 from devnet.cli.showcase_markets import cex_step, dex_steps
 from devnet.cli.showcase_solana import solana_step
+from devnet.cli.showcase_yield import yield_step
 from devnet.cli.stack import dev_signers, stack_up
 from devnet.mining import hold_base_fee, manual_mining, mine_until, next_base_fee
 
@@ -188,6 +189,7 @@ async def run_showcase(out: Console) -> None:
     await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)
     await arbitrage_step(out, client, devnet, dave, run)
+    await yield_step(out, client, devnet, bob, run)
 
     out.rule("watch it in the Temporal UI")
     out.print(f"  all runs: {stack.ui_url}/namespaces/{cfg.temporal_namespace}/workflows")

@@ -184,7 +184,7 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
             indexes = {ix["name"] for ix in inspect(conn).get_indexes("bridge_transfers")}
             assert {"ix_bridge_transfers_state", "ix_bridge_transfers_source_chain_destination_chain"} <= indexes
             mc = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert mc.get_current_revision() == "0006"
+            assert mc.get_current_revision() == "0008"
             assert compare_metadata(mc, Base.metadata) == []
         # one revision down drops only the Solana attempts; two, the bridge transfers too
         command.downgrade(led.alembic_config(), "0002")
@@ -197,7 +197,7 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
             assert "bridge_transfers" not in tables and "operations" in tables
         led.migrate()
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0006"
+            assert MigrationContext.configure(conn).get_current_revision() == "0008"
         # and the downgrade path works, so later revisions can be tested the same way
         command.downgrade(led.alembic_config(), "base")
         with led.engine.connect() as conn:
@@ -220,7 +220,7 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
     led = Ledger(db_url)
     try:
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0006"
+            assert MigrationContext.configure(conn).get_current_revision() == "0008"
     finally:
         led.close()
 

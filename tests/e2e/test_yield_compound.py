@@ -1,0 +1,286 @@
+"""YieldCompound on the devnet: real Temporal, worker, anvil, SushiSwap's MasterChef and the
+UniswapV3Staker, block time advanced between runs (evm_increaseTime + mined blocks).
+
+* A MasterChef farm compounded over several runs: each run's SUSHI is harvested, sold into
+  WETH and USDC, added to the pair and staked again; the stake on chain grows by exactly the
+  LP tokens the run reports, and no SUSHI is left behind beyond what the next run compounds.
+* The profit gate skips a run whose gas exceeds its rewards × the fraction: no transaction.
+* The net APY in the ledger matches one computed independently from the chain: SUSHI paid
+  (Transfer events), what it sold for at the pair's reserves, gas of every transaction the
+  owner sent, the stake's value at each run.
+* A V3 position staked in the incentive: unstaked, claimed, withdrawn, increased, staked again.
+* Bad input (unknown farm, position not owned) is refused with the reason, and nothing sent.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from temporalio.client import Client, WorkflowFailureError
+from web3 import Web3
+from web3.logs import DISCARD
+
+from connectors.dex.farm_calls import deposit_and_stake
+from crosslane.compounding import SECONDS_PER_YEAR, apy
+from crosslane.domain.tx import FeePolicy, ReplacementPolicy
+from crosslane.domain.yield_compound import (
+    COMPOUND_WORKFLOW,
+    CompoundOutcome,
+    CompoundRequest,
+    CompoundResult,
+    FarmTarget,
+    StakedTarget,
+)
+from crosslane.ledger.yield_runs import YieldBook
+from devnet.uniswap_artifacts import artifact
+from tests.support.dex import approve, deal, send_tx, token, w3_for
+from tests.support.stack import ETH, Stack, crosslane_client, running_worker, temporal_client, unique_queue
+
+pytestmark = pytest.mark.timeout(300)
+
+CHAIN = "devnet-a"
+GWEI = 10**9
+SIX_HOURS = 6 * 3600
+
+
+def _contract(w3: Web3, address: str, name: str) -> Any:
+    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact(name)["abi"])
+
+
+def _request(owner: str, request_id: str, position: FarmTarget | StakedTarget, **kw: Any) -> CompoundRequest:
+    return CompoundRequest(
+        request_id=request_id,
+        chain=CHAIN,
+        owner=owner,
+        position=position,
+        interval_seconds=SIX_HOURS,
+        slippage_bps=50,
+        fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
+        policy=ReplacementPolicy(poll_interval_ms=50),
+        **kw,
+    )
+
+
+async def _run(client: Client, queue: str, request: CompoundRequest) -> CompoundResult:
+    return await client.execute_workflow(
+        COMPOUND_WORKFLOW, request, id=request.workflow_id, task_queue=queue, result_type=CompoundResult
+    )
+
+
+def _advance(stack: Stack, seconds: int, blocks: int) -> None:
+    stack.anvil(CHAIN, "evm_increaseTime", seconds)
+    for _ in range(blocks):
+        stack.anvil(CHAIN, "evm_mine")
+
+
+def _farm_owner(stack: Stack) -> tuple[LocalAccount, int]:
+    """A fresh owner with WETH/USDC SushiSwap LP tokens staked in MasterChef farm 0."""
+    owner = stack.fund_signer()
+    w3 = w3_for(stack, CHAIN)
+    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
+    assert sushi.masterchef is not None and sushi.router is not None
+    deal(stack, CHAIN, owner.address, "WETH", 10 * ETH)
+    deal(stack, CHAIN, owner.address, "USDC", 30_000 * 10**6)
+    approve(stack, CHAIN, owner, "WETH", sushi.router)
+    approve(stack, CHAIN, owner, "USDC", sushi.router)
+    router = _contract(w3, sushi.router, "UniswapV2Router02")
+    weth, usdc = token(stack, CHAIN, "WETH"), token(stack, CHAIN, "USDC")
+    add = router.encode_abi("addLiquidity", [weth, usdc, 10 * ETH, 30_000 * 10**6, 0, 0, owner.address, 2**64])
+    send_tx(w3, owner, {"to": router.address, "data": add})
+    farm = sushi.masterchef.farms[0]
+    lp = _contract(w3, farm.lp_token, "UniswapV2Pair")
+    staked = int(lp.functions.balanceOf(owner.address).call())
+    chef = _contract(w3, sushi.masterchef.address, "MasterChef")
+    send_tx(w3, owner, {"to": lp.address, "data": lp.encode_abi("approve", [chef.address, staked])})
+    send_tx(w3, owner, {"to": chef.address, "data": chef.encode_abi("deposit", [farm.pid, staked])})
+    return owner, staked
+
+
+def _sold_for(reserves: tuple[int, int], amount_in: int) -> int:
+    """UniswapV2Library.getAmountOut."""
+    reserve_in, reserve_out = reserves
+    with_fee = amount_in * 997
+    return with_fee * reserve_out // (reserve_in * 1000 + with_fee)
+
+
+def _independent_net_apr(stack: Stack, owner: str, rows: list[Any]) -> Decimal:
+    """Net APR from the chain, over the runs after the first (the first's reward accrued
+    before tracking). Each compounded run's reward is the SUSHI MasterChef paid the owner
+    since the previous compounded run's harvest (its restake's deposit pays too), valued at
+    what the SUSHI/WETH pair gives for it at the run's block; gas is every transaction the
+    owner sent after the first run; the stake is valued at each run's block from the pair's
+    reserves, USDC at the Uniswap V2 WETH/USDC price (a pool these runs never trade)."""
+    w3 = w3_for(stack, CHAIN)
+    dexes = stack.chains.get(CHAIN).dexes
+    sushi = dexes["sushiswap"]
+    assert sushi.masterchef is not None
+    chef_address = sushi.masterchef.address
+    reward = _contract(w3, sushi.masterchef.reward_token, "SushiToken")
+    weth = Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
+    usdc = Web3.to_checksum_address(token(stack, CHAIN, "USDC"))
+    market = _contract(w3, next(p.address for p in sushi.pools if p.label.startswith("SUSHI/WETH")), "UniswapV2Pair")
+    farm_pair = _contract(w3, sushi.masterchef.farms[0].lp_token, "UniswapV2Pair")
+    reference = _contract(
+        w3, next(p.address for p in dexes["uniswap_v2"].pools if {p.token0, p.token1} == {weth, usdc}), "UniswapV2Pair"
+    )
+    chef = _contract(w3, chef_address, "MasterChef")
+
+    def reserves(pair: Any, block: int, token_in: str) -> tuple[int, int]:
+        r0, r1, _ = pair.functions.getReserves().call(block_identifier=block)
+        return (int(r0), int(r1)) if pair.functions.token0().call() == token_in else (int(r1), int(r0))
+
+    def block_of(tx_hash: str) -> int:
+        return int(w3.eth.get_transaction_receipt(tx_hash)["blockNumber"])
+
+    compounded = [r for r in rows if r.outcome == "compounded"]
+    paid = [
+        (int(log["blockNumber"]), int(log["args"]["value"]))
+        for log in reward.events.Transfer().get_logs(from_block=rows[0].block_number, to_block="latest")
+        if log["args"]["from"] == chef_address and log["args"]["to"] == owner
+    ]
+    earned = 0
+    for previous, run in zip(compounded, compounded[1:], strict=False):
+        since, until = block_of(previous.tx_hashes["harvest"]), block_of(run.tx_hashes["harvest"])
+        sushi_paid = sum(amount for block, amount in paid if since < block <= until)
+        earned += _sold_for(reserves(market, run.block_number, reward.address), sushi_paid)
+    first_end, last_end = block_of(compounded[0].tx_hashes["stake"]), block_of(compounded[-1].tx_hashes["stake"])
+    gas = 0
+    for number in range(first_end + 1, last_end + 1):
+        for tx in w3.eth.get_block(number, full_transactions=True)["transactions"]:
+            if tx["from"] == owner:
+                receipt = w3.eth.get_transaction_receipt(tx["hash"])
+                gas += int(receipt["gasUsed"]) * int(receipt["effectiveGasPrice"])
+    values = []
+    for row in rows:
+        weth_reserve, usdc_reserve = reserves(farm_pair, row.block_number, weth)
+        supply = int(farm_pair.functions.totalSupply().call(block_identifier=row.block_number))
+        staked = int(chef.functions.userInfo(0, owner).call(block_identifier=row.block_number)[0])
+        ref_weth, ref_usdc = reserves(reference, row.block_number, weth)
+        values.append(staked * weth_reserve // supply + staked * usdc_reserve * ref_weth // (supply * ref_usdc))
+    principal = sum(values) // len(values)
+    seconds = rows[-1].chain_time - rows[0].chain_time
+    return Decimal(earned - gas) / principal * SECONDS_PER_YEAR / seconds
+
+
+async def test_a_farm_compounds_over_runs_skips_when_gas_exceeds_value_and_the_ledger_apy_is_the_chains(
+    stack: Stack,
+) -> None:
+    owner, staked0 = _farm_owner(stack)
+    w3 = w3_for(stack, CHAIN)
+    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
+    assert sushi.masterchef is not None
+    chef = _contract(w3, sushi.masterchef.address, "MasterChef")
+    reward_token = _contract(w3, sushi.masterchef.reward_token, "SushiToken")
+    position = FarmTarget(pid=0)
+    queue = unique_queue("compound")
+    client = await temporal_client(stack)
+    results: list[CompoundResult] = []
+    async with running_worker(stack, queue):
+        for i in range(4):
+            _advance(stack, SIX_HOURS, 5)
+            stake_before = int(chef.functions.userInfo(0, owner.address).call()[0])
+            # Run 2 asks for gas within a billionth of the rewards: the gate must skip it.
+            fraction = Decimal("1e-9") if i == 2 else Decimal("0.5")
+            request = _request(owner.address, f"farm-{owner.address[2:10]}-{i}", position, gas_fraction=fraction)
+            result = await _run(client, queue, request)
+            results.append(result)
+            stake_after = int(chef.functions.userInfo(0, owner.address).call()[0])
+            if i == 2:
+                assert result.outcome is CompoundOutcome.SKIPPED and result.reason.startswith("skipped: gas")
+                assert result.gate.gas_cost_wei > result.gate.reward_value_wei * fraction
+                assert result.tx_hashes == {} and stake_after == stake_before  # nothing sent
+                continue
+            assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
+            # The stake on chain grew by exactly the LP tokens the run minted and staked.
+            assert result.liquidity > 0 and stake_after == stake_before + result.liquidity
+            # Every SUSHI harvested was sold into the pool; the only SUSHI the owner holds is
+            # what the restake's deposit paid, which the ledger carries into the next run.
+            carried = int(reward_token.functions.balanceOf(owner.address).call())
+            assert result.reward > 0 and carried > 0
+            assert YieldBook(stack.ledger()).last_carry(CHAIN, owner.address, position.key) == carried
+
+    assert stake_after > staked0
+    rows = YieldBook(stack.ledger()).runs(CHAIN, owner.address, position.key)
+    assert [r.outcome for r in rows] == ["compounded", "compounded", "skipped", "compounded"]
+    final = results[-1].position_yield
+    assert final is not None and final.runs == 4 and final.skipped == 1
+    independent = _independent_net_apr(stack, owner.address, rows)
+    assert final.net_apr is not None
+    # The ledger values at its quotes and the WETH pools' median: within 1 % of the chain's figure.
+    assert abs(final.net_apr - independent) <= abs(independent) * Decimal("0.01"), (final.net_apr, independent)
+    assert final.net_apy == apy(final.net_apr, SIX_HOURS)
+    print(f"net APR ledger {final.net_apr:.4f} vs chain {independent:.4f}; net APY {final.net_apy:.4f}")
+
+
+async def test_a_staked_v3_position_is_claimed_increased_and_staked_again(stack: Stack) -> None:
+    owner = stack.fund_signer()
+    w3 = w3_for(stack, CHAIN)
+    v3 = stack.chains.get(CHAIN).dexes["uniswap_v3"]
+    (incentive,) = v3.incentives
+    assert v3.position_manager is not None and v3.staker is not None
+    pool_info = next(p for p in v3.pools if p.address == incentive.pool)
+    npm = _contract(w3, v3.position_manager, "NonfungiblePositionManager")
+    staker = _contract(w3, v3.staker, "UniswapV3Staker")
+    deal(stack, CHAIN, owner.address, "WETH", 5 * ETH)
+    deal(stack, CHAIN, owner.address, "USDC", 15_000 * 10**6)
+    approve(stack, CHAIN, owner, "WETH", npm.address)
+    approve(stack, CHAIN, owner, "USDC", npm.address)
+    tick = int(_contract(w3, pool_info.address, "UniswapV3Pool").functions.slot0().call()[1])
+    spacing = pool_info.tick_spacing or 10
+    lower, upper = (tick // spacing - 30) * spacing, (tick // spacing + 30) * spacing
+    weth = Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
+    amounts = (ETH, 3_000 * 10**6) if pool_info.token0 == weth else (3_000 * 10**6, ETH)
+    mint = (pool_info.token0, pool_info.token1, pool_info.fee, lower, upper, *amounts, 0, 0, owner.address, 2**64)
+    receipt = w3.eth.get_transaction_receipt(
+        send_tx(w3, owner, {"to": npm.address, "data": npm.encode_abi("mint", [mint])})
+    )
+    (minted,) = [
+        e for e in npm.events.Transfer().process_receipt(receipt, errors=DISCARD) if int(e["args"]["from"], 16) == 0
+    ]
+    token_id = int(minted["args"]["tokenId"])
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    _advance(stack, max(0, incentive.start_time - now + 1), 1)
+    stake = deposit_and_stake(npm.address, owner.address, staker.address, token_id, incentive)
+    send_tx(w3, owner, {"to": stake.to, "data": stake.data, "gas": 500_000})
+    liquidity_before = int(npm.functions.positions(token_id).call()[7])
+    _advance(stack, SIX_HOURS, 3)
+
+    queue = unique_queue("compound-v3")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        request = _request(owner.address, f"v3-{token_id}", StakedTarget(token_id=token_id))
+        result = await (await client.start_compound(request)).result()
+        status = await client.compound_status(request.request_id)
+    assert status.state == "done" and set(status.tx_hashes) >= {"unstake", "claim", "withdraw", "add", "stake"}
+
+    assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
+    assert result.reward > 0 and result.liquidity > 0
+    position = npm.functions.positions(token_id).call()
+    assert int(position[7]) == liquidity_before + result.liquidity
+    # Staked again: the NFT is the staker's, deposited by the owner, in the incentive.
+    assert npm.functions.ownerOf(token_id).call() == staker.address
+    assert staker.functions.deposits(token_id).call()[0] == owner.address
+    key = (incentive.reward_token, incentive.pool, incentive.start_time, incentive.end_time, incentive.refundee)
+    incentive_id = Web3.keccak(w3.codec.encode(["(address,address,uint256,uint256,address)"], [key]))
+    assert int(staker.functions.stakes(token_id, incentive_id).call()[1]) == int(position[7])
+
+
+async def test_bad_positions_are_refused_with_the_reason_and_nothing_sent(stack: Stack) -> None:
+    owner = stack.fund_signer()
+    w3 = w3_for(stack, CHAIN)
+    queue = unique_queue("compound-bad")
+    client = await temporal_client(stack)
+    async with running_worker(stack, queue):
+        for request_id, position, expected in (
+            ("bad-pid", FarmTarget(pid=9), "unknown farm pid 9 in sushiswap's MasterChef; farms: 0"),
+            ("bad-stake", FarmTarget(pid=1), "has no LP tokens staked in farm 1"),
+            ("bad-nft", StakedTarget(token_id=1), "position 1 is not " + owner.address),
+            ("bad-dex", FarmTarget(dex="curve", pid=0), "no DEX deployment 'curve' on devnet-a"),
+        ):
+            with pytest.raises(WorkflowFailureError) as failure:
+                await _run(client, queue, _request(owner.address, f"{request_id}-{owner.address[2:8]}", position))
+            assert expected in str(failure.value.cause), failure.value.cause
+    assert w3.eth.get_transaction_count(owner.address) == 0
