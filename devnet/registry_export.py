@@ -45,6 +45,8 @@ def _evm_chain(chain: ChainConfig) -> EvmChain:
         contracts=chain.contracts,
         dexes=chain.dexes,
         private_relay_url=chain.private_relay_url,
+        fee_model=chain.fee_model,
+        settles_on=chain.settles_on,
     )
 
 
@@ -109,7 +111,8 @@ def devnet_registry(state: DevnetState) -> Registry:
     assets = _assets(state)
     endpoints = state.bridge_endpoints()
     bridges = Bridges(wormhole=endpoints.wormhole, across=endpoints.across)
-    routes = _routes(bridges, assets, list(state.chains))
+    # Wormhole and Across connect the L1-style chains; a rollup is reached over its canonical bridge.
+    routes = _routes(bridges, assets, [name for name, c in state.chains.items() if c.settles_on is None])
     return Registry(
         version=REGISTRY_VERSION,
         chains=chains,

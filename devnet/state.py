@@ -40,6 +40,7 @@ class ProcessInfo(BaseModel):
         "across_relayer",
         "across_dataworker",
         "solana",
+        "op_rollup",
     ]
     pid: int
     port: int
@@ -80,6 +81,8 @@ class DevnetOptions(BaseModel):
     wormhole: bool = False
     across: bool = False
     solana: bool = False
+    op_stack: bool = False
+    op_finalization_seconds: int | None = None
 
 
 class WormholeInfo(BaseModel):

@@ -157,7 +157,9 @@ async def as_depositor(rpc: Rpc, to: str, data: str, gas: int = GAS_INIT) -> dic
     """A system call on L2 from the depositor account (impersonated; the devnet's deposit path)."""
     await rpc.call("anvil_setBalance", [DEPOSITOR_ACCOUNT, hex(10**18)])
     await rpc.call("anvil_impersonateAccount", [DEPOSITOR_ACCOUNT])
-    tx_hash = await rpc.call("eth_sendTransaction", [{"from": DEPOSITOR_ACCOUNT, "to": to, "data": data, "gas": hex(gas)}])
+    tx_hash = await rpc.call(
+        "eth_sendTransaction", [{"from": DEPOSITOR_ACCOUNT, "to": to, "data": data, "gas": hex(gas)}]
+    )
     return await rpc.wait_receipt(tx_hash)
 
 
@@ -172,7 +174,9 @@ async def deploy_l2(l2: Rpc, l1: Rpc, l1_contracts: dict[str, str]) -> dict[str,
     messenger, bridge = PREDEPLOYS["L2CrossDomainMessenger"], PREDEPLOYS["L2StandardBridge"]
     init_messenger = calldata("L2CrossDomainMessenger", "initialize", l1_contracts["L1CrossDomainMessenger"])
     await l2.transact(key, messenger, init_messenger, GAS_INIT)
-    await l2.transact(key, bridge, calldata("L2StandardBridge", "initialize", l1_contracts["L1StandardBridge"]), GAS_INIT)
+    await l2.transact(
+        key, bridge, calldata("L2StandardBridge", "initialize", l1_contracts["L1StandardBridge"]), GAS_INIT
+    )
     await as_depositor(l2, PREDEPLOYS["GasPriceOracle"], calldata("GasPriceOracle", "setEcotone"))
     head = await l1.call("eth_getBlockByNumber", ["latest", False])
     await as_depositor(l2, PREDEPLOYS["L1Block"], l1_block_values(head))
@@ -201,29 +205,46 @@ async def deploy_bridged_tokens(l2: Rpc, l1_chain: ChainConfig) -> dict[str, Tok
 async def check_wiring(l1: Rpc, l1_contracts: dict[str, str]) -> None:
     """The portal knows its oracle, and the messenger its portal: initialize went through."""
     portal = l1_contracts["OptimismPortal"]
-    (oracle,) = decode_result("OptimismPortal", "l2Oracle", await l1.eth_call(portal, calldata("OptimismPortal", "l2Oracle")))
+    (oracle,) = decode_result(
+        "OptimismPortal", "l2Oracle", await l1.eth_call(portal, calldata("OptimismPortal", "l2Oracle"))
+    )
     if to_checksum_address(oracle) != l1_contracts["L2OutputOracle"]:
         raise DevnetError(f"OptimismPortal's l2Oracle is {oracle}, expected {l1_contracts['L2OutputOracle']}")
 
 
-async def deploy_rollup(
-    l1_url: str, l2_url: str, l1_chain: ChainConfig, l2_chain: ChainConfig, config: RollupConfig
-) -> tuple[ChainConfig, ChainConfig]:
-    """Deploy both sides; returns (L1 chain, L2 chain) with the rollup's contracts and tokens."""
+@dataclass(frozen=True)
+class RollupContracts:
+    l1: dict[str, str]  # contract name -> proxy address on the L1
+    l2: dict[str, str]  # predeploy name -> address on the L2
+
+
+async def deploy_rollup_contracts(l1_url: str, l2_url: str, config: RollupConfig) -> RollupContracts:
+    """Both sides' system contracts; independent of the L1's test tokens (runs beside their deploy)."""
     l1, l2 = Rpc(l1_url), Rpc(l2_url)
     try:
         l2_start = await l2.block_number()
         l1_contracts = await deploy_l1(l1, config, l2_start)
         await check_wiring(l1, l1_contracts)
-        l2_contracts = await deploy_l2(l2, l1, l1_contracts)
-        tokens = await deploy_bridged_tokens(l2, l1_chain)
+        return RollupContracts(l1_contracts, await deploy_l2(l2, l1, l1_contracts))
     finally:
         await l1.close()
         await l2.close()
-    prefixed = {f"{config.l2_chain}:{name}": address for name, address in l1_contracts.items()}
+
+
+async def deploy_rollup_tokens(
+    l2_url: str, l1_chain: ChainConfig, l2_chain: ChainConfig, contracts: RollupContracts, config: RollupConfig
+) -> tuple[ChainConfig, ChainConfig]:
+    """The L2 side of the bridged test tokens; returns (L1 chain, L2 chain) with the rollup's
+    contracts (on the L1 as ``<l2 name>:<contract>``) and the L2's tokens."""
+    l2 = Rpc(l2_url)
+    try:
+        tokens = await deploy_bridged_tokens(l2, l1_chain)
+    finally:
+        await l2.close()
+    prefixed = {f"{config.l2_chain}:{name}": address for name, address in contracts.l1.items()}
     l1_out = l1_chain.model_copy(update={"contracts": {**l1_chain.contracts, **prefixed}})
     l2_out = l2_chain.model_copy(
-        update={"contracts": {**l2_chain.contracts, **l2_contracts}, "tokens": {**l2_chain.tokens, **tokens}}
+        update={"contracts": {**l2_chain.contracts, **contracts.l2}, "tokens": {**l2_chain.tokens, **tokens}}
     )
     return l1_out, l2_out
 
@@ -233,4 +254,11 @@ def rollup_contract(l1_chain: ChainConfig, l2_name: str, contract: str) -> str:
     return l1_chain.contracts[f"{l2_name}:{contract}"]
 
 
-__all__: Sequence[str] = ("RollupConfig", "deploy_rollup", "operator_account", "rollup_contract")
+__all__: Sequence[str] = (
+    "RollupConfig",
+    "RollupContracts",
+    "deploy_rollup_contracts",
+    "deploy_rollup_tokens",
+    "operator_account",
+    "rollup_contract",
+)

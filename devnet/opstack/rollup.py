@@ -15,6 +15,8 @@ from ``eth_getProof`` of ``L2ToL1MessagePasser`` at that block.
 Executed deposits are remembered in ``--state-file`` (the L1 block scanned up to, and the
 deposits' L2 transactions), so a restart executes none twice.
 
+The service may start before the rollup is deployed: it serves once ``--config`` exists.
+
 Endpoints: ``GET /state``; ``POST /propose`` (propose what is due now, returns the outputs).
 
     python -m devnet.opstack.rollup --config rollup.json --port 8630 [--interval 2]
@@ -32,8 +34,8 @@ from typing import Any
 
 from aiohttp import web
 from eth_utils.address import to_checksum_address
-from eth_utils.crypto import keccak
 
+from connectors.bridges.op_withdrawals import output_root, output_root_proof
 from crosslane.atomic import write_text_atomic
 from devnet.across.services import serve_forever
 from devnet.across.spoke import Rpc
@@ -96,12 +98,6 @@ class DepositTx:
             is_creation=opaque[72] == 1,
             data=opaque[73:],
         )
-
-
-def output_root(state_root: str, storage_root: str, block_hash: str) -> bytes:
-    """Hashing.hashOutputRootProof for version 0."""
-    parts = [bytes(32)] + [bytes.fromhex(h.removeprefix("0x")) for h in (state_root, storage_root, block_hash)]
-    return keccak(b"".join(parts))
 
 
 class Rollup:
@@ -188,7 +184,9 @@ class Rollup:
         oracle = self.endpoints.oracle
         proposed = []
         (target,) = decode_result(
-            "L2OutputOracle", "nextBlockNumber", await self.l1.eth_call(oracle, calldata("L2OutputOracle", "nextBlockNumber"))
+            "L2OutputOracle",
+            "nextBlockNumber",
+            await self.l1.eth_call(oracle, calldata("L2OutputOracle", "nextBlockNumber")),
         )
         head = await self.l2.block_number()
         if head < target:
@@ -197,7 +195,7 @@ class Rollup:
         while target <= head:
             block = await self.l2.call("eth_getBlockByNumber", [hex(target), False])
             proof = await self.l2.call("eth_getProof", [PREDEPLOYS["L2ToL1MessagePasser"], [], hex(target)])
-            root = output_root(block["stateRoot"], proof["storageHash"], block["hash"])
+            root = output_root(output_root_proof(block, proof["storageHash"]))
             data = calldata("L2OutputOracle", "proposeL2Output", root, target, bytes(32), 0)
             receipt = await self.l1.transact(self.key, oracle, data, GAS_INIT)
             out = {"l2_block": target, "output_root": "0x" + root.hex(), "l1_tx": receipt["transactionHash"]}
@@ -256,6 +254,10 @@ def make_app(rollup: Rollup) -> web.Application:
 
 
 async def serve(config: Path, port: int, state_file: Path | None, interval: float) -> None:
+    # Started while the contracts are still being deployed (its imports take seconds on a busy
+    # machine): the config file appears once they are.
+    while not config.exists():
+        await asyncio.sleep(0.05)
     rollup = Rollup(read_config(config), state_file=state_file, interval=interval)
     await serve_forever(make_app(rollup), rollup.run(), port)
 
