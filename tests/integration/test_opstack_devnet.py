@@ -13,17 +13,28 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from eth_account import Account
 from eth_utils.address import to_checksum_address
+from temporalio.exceptions import ApplicationError
 
+from activities.runtime import ChainRuntime
+from activities.tx import TxActivities
 from connectors.bridges.op_withdrawals import output_root_proof, withdrawal_from_log
+from connectors.evm.client import EvmClient
+from connectors.evm.fee_models import priced
+from connectors.evm.signer import LocalKeySigner, SignerRegistry
+from connectors.evm.transactions import eip1559_tx
 from crosslane.domain.chains import ChainRegistry
+from crosslane.domain.tx import FeePolicy, TxRequest
+from crosslane.domain.tx_steps import PrepareInput
 from crosslane.embedded.processes import stop_pid
+from crosslane.ledger import Ledger
 from crosslane.registry import load_registry
 from devnet.across.spoke import AcrossRevert, Rpc
 from devnet.anvil import dev_account, find_free_port
 from devnet.manager import devnet_up
 from devnet.opstack.contracts import PREDEPLOYS, apply_l1_to_l2_alias, calldata, decode_result
-from devnet.opstack.deploy import rollup_contract
+from devnet.opstack.deploy import BASEFEE_SCALAR, BLOBBASEFEE_SCALAR, rollup_contract
 from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 
@@ -181,3 +192,85 @@ async def test_deposit_then_withdraw_through_the_real_portal(devnet: DevnetState
     finally:
         await l1.close()
         await l2.close()
+
+
+def _registry(state_path: Path) -> ChainRegistry:
+    return ChainRegistry.from_registry(load_registry(registry_path(state_path)))
+
+
+def _ecotone_l1_fee(raw: bytes, l1_base_fee: int, blob_base_fee: int) -> int:
+    """GasPriceOracle._getL1FeeEcotone, independently: calldata gas of the bytes plus a
+    68-byte signature allowance, priced at the L1 base and blob base fees times their scalars."""
+    calldata_gas = sum(4 if b == 0 else 16 for b in raw) + 68 * 16
+    scaled = 16 * l1_base_fee * BASEFEE_SCALAR + blob_base_fee * BLOBBASEFEE_SCALAR
+    return calldata_gas * scaled // (16 * 10**6)
+
+
+async def test_l1_data_fee_is_the_gas_price_oracles(devnet: DevnetState, state_path: Path) -> None:
+    chains = _registry(state_path)
+    account = Account.from_key(dev_account(5)[1])
+    tx = eip1559_tx(
+        chain_id=31339,
+        nonce=7,
+        to=dev_account(6)[0],
+        value=10**15,
+        data="0x" + "00ff" * 40,
+        gas=60_000,
+        max_fee_per_gas=2 * 10**9,
+        max_priority_fee_per_gas=10**8,
+    )
+    raw = bytes(account.sign_transaction(tx).raw_transaction)
+    op, l1 = EvmClient(chains.get(L2)), EvmClient(chains.get(L1))
+    try:
+        cost = await priced(op, "0x" + raw.hex(), 60_000, 2 * 10**9)
+        rpc = Rpc(devnet.anvil_url(L2))
+        try:
+            oracle = await rpc.eth_call(PREDEPLOYS["GasPriceOracle"], calldata("GasPriceOracle", "getL1Fee", raw))
+            base = await rpc.eth_call(PREDEPLOYS["L1Block"], calldata("L1Block", "basefee"))
+            blob = await rpc.eth_call(PREDEPLOYS["L1Block"], calldata("L1Block", "blobBaseFee"))
+        finally:
+            await rpc.close()
+        (from_oracle,) = decode_result("GasPriceOracle", "getL1Fee", oracle)
+        (l1_base_fee,) = decode_result("L1Block", "basefee", base)
+        (blob_base_fee,) = decode_result("L1Block", "blobBaseFee", blob)
+        assert cost.l1_data_fee == from_oracle == _ecotone_l1_fee(raw, l1_base_fee, blob_base_fee) > 0
+        assert cost.total == 60_000 * 2 * 10**9 + cost.l1_data_fee
+        assert (await priced(l1, "0x" + raw.hex(), 60_000, 2 * 10**9)).l1_data_fee == 0  # devnet-a: eip1559
+    finally:
+        await op.close()
+        await l1.close()
+
+
+async def test_total_fee_cap_counts_the_l1_data_fee(devnet: DevnetState, state_path: Path, tmp_path: Path) -> None:
+    """A cap that covers the L2 gas but not the L1 data fee is refused before anything is
+    recorded; one that covers both is taken."""
+    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
+    ledger.migrate()
+    signer, key = dev_account(5)
+    runtime = ChainRuntime(ledger=ledger, chains=_registry(state_path), signers=SignerRegistry([LocalKeySigner(key)]))
+    activities = TxActivities(runtime)
+    max_fee = 3 * 10**9
+    fees = {"max_fee_per_gas_cap": max_fee, "initial_max_fee_per_gas": max_fee}
+
+    def request(rid: str, cap: int) -> TxRequest:
+        return TxRequest(
+            request_id=rid,
+            chain=L2,
+            signer=signer,
+            to=dev_account(6)[0],
+            value=1,
+            gas_limit=21_000,
+            fees=FeePolicy(**fees, max_total_fee=cap),
+        )
+
+    try:
+        below = request("op-fee-cap-low", 21_000 * max_fee + 1)
+        with pytest.raises(ApplicationError, match="L1 data fee") as refused:
+            await activities.tx_prepare(PrepareInput(workflow_id=below.workflow_id, request=below))
+        assert "nothing was sent" in str(refused.value)
+        assert ledger.get_operation(below.workflow_id, "tx") is None
+        enough = request("op-fee-cap-ok", 21_000 * max_fee + 10**15)
+        attempt = await activities.tx_prepare(PrepareInput(workflow_id=enough.workflow_id, request=enough))
+        assert attempt.nonce >= 0 and ledger.get_operation(enough.workflow_id, "tx") is not None
+    finally:
+        await runtime.close()
