@@ -217,7 +217,6 @@ class TransactionLifecycle:
             attempts=self._attempts,
         )
 
-
     @workflow.signal
     def bump_now(self) -> None:
         """Replace the pending attempt now instead of at the end of the policy window."""

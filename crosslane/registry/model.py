@@ -23,8 +23,8 @@ from crosslane.domain.solana import Commitment, SolanaCluster, SolanaMint
 REGISTRY_VERSION = 1
 SPL_TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 
-BridgeName = Literal["wormhole", "across"]
-BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across")
+BridgeName = Literal["wormhole", "across", "op_canonical"]
+BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across", "op_canonical")
 
 
 class _Section(BaseModel):
@@ -153,7 +153,7 @@ class Bridges(BridgeEndpoints):
     routes: list[RouteCoverage] = Field(default_factory=list)
 
     def endpoints(self) -> BridgeEndpoints:
-        return BridgeEndpoints(wormhole=self.wormhole, across=self.across)
+        return BridgeEndpoints(wormhole=self.wormhole, across=self.across, op_canonical=self.op_canonical)
 
 
 class Registry(_Section):

@@ -1,0 +1,86 @@
+"""BridgeTransfer over an OP Stack rollup's canonical bridge on the devnet (real portal).
+
+USDC deposited devnet-a -> devnet-op (the sequencer stand-in relays it; the L2 token is the
+OptimismMintableERC20 of the L1 one), then withdrawn back: initiate, output root, proof
+against the real portal, the finalization period (3 s here) as a durable timer, finalize.
+Balances are checked on both chains, and the L1 bridge's escrow with the L2 supply.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from crosslane.domain.bridge import BridgeRoute, BridgeState, BridgeStatus
+from tests.support.bridge import bridge_request, holding
+from tests.support.dex import deal
+from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
+
+pytestmark = pytest.mark.timeout(120)
+
+L1, L2 = "devnet-a", "devnet-op"
+USDC = 10**6
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def _escrowed(stack: Stack) -> int:
+    bridge = stack.chains.get(L1).contracts[f"{L2}:L1StandardBridge"]
+    return holding(stack, L1, "USDC", bridge)
+
+
+async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) -> None:
+    stack = op_stack
+    signer = stack.fund_signer()
+    amount, back = 2_000 * USDC, 750 * USDC
+    deal(stack, L1, signer.address, "USDC", amount)
+    escrow_before = _escrowed(stack)
+    queue = unique_queue("op")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        deposit = bridge_request(
+            signer.address, _id("op-in"), source_chain=L1, destination_chain=L2, amount=amount, route="op-canonical"
+        )
+        result = await (await client.start_bridge(deposit)).result()
+        assert result.state is BridgeState.COMPLETED and result.route is BridgeRoute.OP_CANONICAL
+        assert result.received == amount
+        assert holding(stack, L1, "USDC", signer.address) == 0
+        assert holding(stack, L2, "USDC", signer.address) == amount
+        assert _escrowed(stack) == escrow_before + amount
+
+        withdrawal = bridge_request(
+            signer.address, _id("op-out"), source_chain=L2, destination_chain=L1, amount=back, route="op-canonical"
+        )
+        handle = await client.start_bridge(withdrawal)
+        result = await handle.result()
+        assert result.state is BridgeState.COMPLETED and result.received == back
+        assert holding(stack, L2, "USDC", signer.address) == amount - back
+        assert holding(stack, L1, "USDC", signer.address) == back
+        assert _escrowed(stack) == escrow_before + amount - back
+        status = await handle.query("status", result_type=BridgeStatus)
+        assert status.proven_at and status.finalizable_at and status.proven_at < status.finalizable_at
+        assert set(status.child_workflow_ids) >= {"deposit", "prove", "finalize"}
+
+
+async def test_withdrawal_to_a_predeploy_is_refused(op_stack: Stack) -> None:
+    stack = op_stack
+    signer = stack.fund_signer()
+    queue = unique_queue("op-bad")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        request = bridge_request(
+            signer.address,
+            _id("op-predeploy"),
+            source_chain=L2,
+            destination_chain=L1,
+            amount=USDC,
+            recipient="0x4200000000000000000000000000000000000016",
+            route="op-canonical",
+        )
+        with pytest.raises(WorkflowFailureError) as failed:
+            await (await client.start_bridge(request)).result()
+        assert "predeploy" in str(failed.value.cause)
