@@ -8,7 +8,9 @@ Balances are checked on both chains, and the L1 bridge's escrow with the L2 supp
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowFailureError
@@ -16,7 +18,7 @@ from temporalio.client import WorkflowFailureError
 from crosslane.domain.bridge import BridgeRoute, BridgeState, BridgeStatus
 from tests.support.bridge import bridge_request, holding
 from tests.support.dex import deal
-from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
+from tests.support.stack import Stack, crosslane_client, running_worker, temporal_client, unique_queue
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -64,6 +66,16 @@ async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) 
         status = await handle.query("status", result_type=BridgeStatus)
         assert status.proven_at and status.finalizable_at and status.proven_at < status.finalizable_at
         assert set(status.child_workflow_ids) >= {"deposit", "prove", "finalize"}
+        # "Withdrawals finalizable today": a range over the search attribute.
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        temporal = await temporal_client(stack)
+        query = f'CrosslaneFinalizableAt < "{tomorrow}" AND CrosslaneRoute = "op-canonical"'
+        for _ in range(50):
+            listed = [w.id async for w in temporal.list_workflows(query)]
+            if withdrawal.workflow_id in listed:
+                break
+            await asyncio.sleep(0.1)
+        assert withdrawal.workflow_id in listed and deposit.workflow_id not in listed
 
 
 async def test_withdrawal_to_a_predeploy_is_refused(op_stack: Stack) -> None:
