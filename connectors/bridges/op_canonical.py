@@ -22,6 +22,7 @@ from typing import Any
 
 from eth_abi.abi import decode as abi_decode
 from eth_abi.abi import encode as abi_encode
+from eth_account import Account
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
 from web3 import AsyncWeb3
@@ -50,6 +51,8 @@ from connectors.dex.reads import selector
 from connectors.dex.receipts import ReceiptLogs, event_topic
 from connectors.evm.calls import ContractCall
 from connectors.evm.client import EvmClient
+from connectors.evm.fee_models import fee_model
+from connectors.evm.transactions import eip1559_tx
 from crosslane.domain.bridge import (
     BridgePlan,
     BridgeProgress,
@@ -70,6 +73,7 @@ SENT_MESSAGE = event_topic("SentMessage(address,address,bytes,uint256,uint256)")
 SENT_MESSAGE_EXTENSION = event_topic("SentMessageExtension1(address,uint256)")
 RELAYED_MESSAGE = event_topic("RelayedMessage(bytes32)")
 WITHDRAWAL_FINALIZED = event_topic("WithdrawalFinalized(bytes32,bool)")
+_PRICING_KEY = "0x" + "01" * 32  # signs only the probe a fee quote prices; never funded, never sent
 MIN_GAS_LIMIT = 200_000  # for the relay on the other side
 # The portal burns L1 gas for the L2 gas a deposit buys, which eth_estimateGas underestimates.
 GAS_LIMIT = {"deposit": 1_500_000, "withdraw": 400_000, "prove": 800_000, "finalize": 800_000}
@@ -181,7 +185,9 @@ class OpCanonicalBridge:
             source_gas = await gas_in_asset(l1, l1_token.address, GAS_ESTIMATE["approve"] + GAS_ESTIMATE["deposit"])
             destination_gas, seconds = 0, self.endpoints.deposit_seconds
         else:
-            source_gas = 0  # the L2's execution gas is small next to the L1 steps (its L1 data fee: fee model)
+            # On the rollup the execution gas is small; its L1 data fee is what the L2 side costs.
+            l1_fee = await self._withdraw_l1_data_fee(ctx, l1_token)
+            source_gas = await gas_in_asset(l1, l1_token.address, 1, l1_fee) if l1_fee else 0
             destination_gas = await gas_in_asset(l1, l1_token.address, GAS_ESTIMATE["prove"] + GAS_ESTIMATE["finalize"])
             seconds = self.endpoints.output_interval_seconds + self.endpoints.finalization_seconds
         return RouteQuote(
@@ -193,6 +199,27 @@ class OpCanonicalBridge:
             security_score=self.endpoints.security_score,
             min_amount=1,
         )
+
+    async def _withdraw_l1_data_fee(self, ctx: TransferContext, l1_token: TokenSide) -> int:
+        """The rollup's L1 data fee for the withdrawal transaction (its fee model, on the same
+        calldata signed by a throwaway key: the fee depends on the bytes, not the signer)."""
+        data = _calldata(
+            "bridgeERC20To(address,address,address,uint256,uint32,bytes)",
+            ["address", "address", "address", "uint256", "uint32", "bytes"],
+            [ctx.token.address, l1_token.address, ctx.request.to, ctx.request.amount, MIN_GAS_LIMIT, b""],
+        )
+        probe = eip1559_tx(
+            chain_id=ctx.source.chain_id,
+            nonce=0,
+            to=L2_STANDARD_BRIDGE,
+            value=0,
+            data=data,
+            gas=GAS_LIMIT["withdraw"],
+            max_fee_per_gas=10**9,
+            max_priority_fee_per_gas=10**8,
+        )
+        raw = bytes(Account.from_key(_PRICING_KEY).sign_transaction(probe).raw_transaction)
+        return await fee_model(ctx.source).l1_data_fee(self.client(ctx.source.name), raw)
 
     async def plan_deposit(self, ctx: TransferContext, quote: RouteQuote) -> DepositPlan:
         direction, l1_token, l2_token = await self._pair(ctx)

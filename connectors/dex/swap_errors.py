@@ -20,5 +20,3 @@ class SwapReverted(CrosslaneError):
 
 class SandwichRisk(InvalidRequest):
     """The swap's limit leaves more to a sandwich than the request's bound allows."""
-
-
