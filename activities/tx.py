@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from temporalio import activity
 from web3 import AsyncWeb3
@@ -55,6 +56,21 @@ def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = No
         max_fee_per_gas=int(record.max_fee_per_gas),
         max_priority_fee_per_gas=int(record.max_priority_fee_per_gas),
         broadcast=broadcast,
+    )
+
+
+def _first_attempt(
+    request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int
+) -> dict[str, Any]:
+    return eip1559_tx(
+        chain_id=chain_id,
+        nonce=nonce,
+        to=request.to,
+        value=request.value,
+        data=request.data,
+        gas=gas,
+        max_fee_per_gas=max_fee,
+        max_priority_fee_per_gas=tip,
     )
 
 
@@ -112,16 +128,7 @@ class TxActivities:
         assert request.fees.max_total_fee is not None
         client = self.rt.client(request.chain)
         nonce = request.nonce if request.nonce is not None else await client.nonce(request.signer, "pending")
-        probe = eip1559_tx(
-            chain_id=client.chain.chain_id,
-            nonce=nonce,
-            to=request.to,
-            value=request.value,
-            data=request.data,
-            gas=gas,
-            max_fee_per_gas=max_fee,
-            max_priority_fee_per_gas=tip,
-        )
+        probe = _first_attempt(request, client.chain.chain_id, nonce, gas, max_fee, tip)
         cost = await priced(client, (await signer.sign_transaction(probe)).raw, gas, max_fee)
         if cost.total > request.fees.max_total_fee:
             raise InvalidRequest(
@@ -178,17 +185,7 @@ class TxActivities:
             nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
         crash_point("tx.after_nonce")
 
-        tx = eip1559_tx(
-            chain_id=chain.chain_id,
-            nonce=nonce,
-            to=request.to,
-            value=request.value,
-            data=request.data,
-            gas=gas,
-            max_fee_per_gas=max_fee,
-            max_priority_fee_per_gas=tip,
-        )
-        signed = await signer.sign_transaction(tx)
+        signed = await signer.sign_transaction(_first_attempt(request, chain.chain_id, nonce, gas, max_fee, tip))
         record = await asyncio.to_thread(
             ledger.record_attempt,
             op.id,

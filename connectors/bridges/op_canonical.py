@@ -335,18 +335,10 @@ class OpCanonicalBridge:
                 await eth_read(l1, oracle, "getL2Output(uint256)", ["(bytes32,uint128,uint128)"], index)
             )[0]
             ready = max(proven_at, output_at) + period
-            if now >= ready:
-                return BridgeProgress(
-                    state=BridgeState.PENDING_DESTINATION_TX,
-                    detail=f"proven at {_iso(proven_at)}, finalizable since {_iso(ready)}",
-                    step="finalize",
-                    ready_at=ready,
-                    proven_at=proven_at,
-                    chain_time=now,
-                )
+            due = now >= ready
             return BridgeProgress(
-                state=BridgeState.PENDING_FINALIZATION,
-                detail=f"proven at {_iso(proven_at)}, finalizable at {_iso(ready)}",
+                state=BridgeState.PENDING_DESTINATION_TX if due else BridgeState.PENDING_FINALIZATION,
+                detail=f"proven at {_iso(proven_at)}, finalizable {'since' if due else 'at'} {_iso(ready)}",
                 step="finalize",
                 ready_at=ready,
                 proven_at=proven_at,
