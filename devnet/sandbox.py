@@ -91,10 +91,11 @@ async def sandbox(
     bridges: bool = False,
     solana: bool = False,
     op_stack: bool = False,
+    op_finalization_seconds: int = 3,
 ) -> AsyncIterator[Sandbox]:
     """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
     ``solana``: the Solana node (seeded) on a free port; ``op_stack``: devnet-op, the OP Stack
-    L2 of devnet-a (finalization period 3 s, an output every 0.5 s)."""
+    L2 of devnet-a (finalization period ``op_finalization_seconds``, an output every 0.5 s)."""
     server, port = await _temporal_on_free_ports(home)
     state_path = home / STATE_FILE
     try:
@@ -114,7 +115,7 @@ async def sandbox(
             solana=solana,
             solana_port=find_free_port(),
             op_stack=op_stack,
-            op_finalization_seconds=3,
+            op_finalization_seconds=op_finalization_seconds,
             op_proposal_interval=0.5,
         )
         try:
