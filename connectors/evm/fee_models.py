@@ -55,7 +55,9 @@ class FeeModel(Protocol):
     async def cost(self, client: EvmClient, raw_tx: bytes, gas: int, max_fee_per_gas: int) -> TxCost: ...
 
 
-class _Base:
+class _ExecutionGasOnly:
+    """gas × max fee per gas; a rollup's model adds its L1 data fee."""
+
     name: EvmFeeModel
 
     async def l1_data_fee(self, client: EvmClient, raw_tx: bytes) -> int:
@@ -65,11 +67,11 @@ class _Base:
         return TxCost(execution=gas * max_fee_per_gas, l1_data_fee=await self.l1_data_fee(client, raw_tx))
 
 
-class Eip1559FeeModel(_Base):
+class Eip1559FeeModel(_ExecutionGasOnly):
     name: EvmFeeModel = "eip1559"
 
 
-class OpStackFeeModel(_Base):
+class OpStackFeeModel(_ExecutionGasOnly):
     name: EvmFeeModel = "op-stack"
 
     async def l1_data_fee(self, client: EvmClient, raw_tx: bytes) -> int:
@@ -83,7 +85,7 @@ class OpStackFeeModel(_Base):
         return int(fee)
 
 
-class ArbitrumFeeModel(_Base):
+class ArbitrumFeeModel(_ExecutionGasOnly):
     name: EvmFeeModel = "arbitrum"
 
     async def l1_data_fee(self, client: EvmClient, raw_tx: bytes) -> int:
