@@ -32,7 +32,7 @@ from crosslane.ledger import Ledger
 from crosslane.registry import load_registry
 from devnet.across.spoke import AcrossRevert, Rpc
 from devnet.anvil import dev_account, find_free_port
-from devnet.manager import devnet_up
+from devnet.manager import devnet_status, devnet_up
 from devnet.opstack.contracts import PREDEPLOYS, apply_l1_to_l2_alias, calldata, decode_result
 from devnet.opstack.deploy import BASEFEE_SCALAR, BLOBBASEFEE_SCALAR, rollup_contract
 from devnet.registry_export import registry_path
@@ -109,6 +109,10 @@ async def test_rollup_contracts_and_registry(devnet: DevnetState, state_path: Pa
     finally:
         await l1.close()
         await l2.close()
+    status = devnet_status(state_path)
+    assert status.up, status.problems
+    assert {p.name for p in status.processes} >= {"anvil-devnet-op", "op-rollup"}
+    assert await devnet_up(state_path, detached=False, op_stack=True) == devnet  # idempotent
     chains = ChainRegistry.from_registry(load_registry(registry_path(state_path)))
     op = chains.get(L2)
     assert (op.fee_model, op.settles_on, op.chain_id) == ("op-stack", L1, 31339)
