@@ -64,11 +64,8 @@ DecimalLevels = list[tuple[Decimal, Decimal]]
 
 def markets() -> list[VenueMarket]:
     return [
-        VenueMarket(
-            name,
-            VenueCosts(taker_bps=Decimal(taker)),
-            VenuePrecision(tick=Decimal(tick), step=Decimal(step), min_notional=Decimal(min_notional)),
-        )
+        VenueMarket(name, VenueCosts(taker_bps=Decimal(taker)),
+                    VenuePrecision(tick=Decimal(tick), step=Decimal(step), min_notional=Decimal(min_notional)))
         for name, taker, tick, step, min_notional in VENUES
     ]
 
@@ -109,16 +106,8 @@ def decisions(rng: random.Random, count: int, depth: int) -> list[Decision]:
     for n in range(count):
         size = Decimal(math.exp(rng.uniform(math.log(0.01), math.log(30)))).quantize(Decimal("0.0001"))
         name, _, _, step, _ = rng.choice(VENUES)
-        ops.append(
-            Decision(
-                Side.BUY if n % 2 == 0 else Side.SELL,
-                max(size, Decimal("0.001")),
-                name,
-                rng.random() < 0.5,
-                rng.randrange(depth),
-                random_qty(rng, Decimal(step)),
-            )
-        )
+        ops.append(Decision(Side.BUY if n % 2 == 0 else Side.SELL, max(size, Decimal("0.001")), name,
+                            rng.random() < 0.5, rng.randrange(depth), random_qty(rng, Decimal(step))))
     return ops
 
 
@@ -128,9 +117,8 @@ def decisions(rng: random.Random, count: int, depth: int) -> list[Decision]:
 def crosslane_router(books: dict) -> Router:
     consolidated = ConsolidatedBook.covering(SYMBOL, markets())
     for name, (bids, asks) in books.items():
-        consolidated.book(name).replace_text(
-            [(str(p), str(q)) for p, q in bids], [(str(p), str(q)) for p, q in asks], update_id=1, ts_ms=NOW_MS
-        )
+        consolidated.book(name).replace_text([(str(p), str(q)) for p, q in bids], [(str(p), str(q)) for p, q in asks],
+                                             update_id=1, ts_ms=NOW_MS)
     return Router([consolidated], clock_ms=lambda: NOW_MS)
 
 
@@ -140,10 +128,8 @@ def run_crosslane(books: dict, ops: list[Decision], plans: list | None = None) -
     router = crosslane_router(books)
     consolidated = router.book(SYMBOL)
     scale = consolidated.scale
-    level_prices = {
-        name: ([scale.price_units(p) for p, _ in bids], [scale.price_units(p) for p, _ in asks])
-        for name, (bids, asks) in books.items()
-    }
+    level_prices = {name: ([scale.price_units(p) for p, _ in bids], [scale.price_units(p) for p, _ in asks])
+                    for name, (bids, asks) in books.items()}
     latencies = []
     clock = time.perf_counter_ns
     for n, op in enumerate(ops, start=2):
@@ -335,21 +321,14 @@ def main() -> None:
     rng = random.Random(20261126)
     books = snapshot(rng, args.depth)
     ops = decisions(rng, args.decisions, args.depth)
-    print(
-        f"route decision: {len(VENUES)} venues x {args.depth} levels a side, {args.decisions} decisions a round, "
-        f"{args.rounds} rounds"
-    )
+    print(f"route decision: {len(VENUES)} venues x {args.depth} levels a side, {args.decisions} decisions a round, "
+          f"{args.rounds} rounds")
     compared, mismatched = same_children(books, ops)
     assert mismatched == 0, f"{mismatched} of {compared} decisions differ from the baseline"
     skipped = len(ops) - compared
-    print(
-        f"  same child orders as the baseline in {compared}/{compared} decisions compared"
-        + (
-            f" ({skipped} skipped: a share under a venue minimum, which only the router re-allocates)"
-            if skipped
-            else ""
-        )
-    )
+    print(f"  same child orders as the baseline in {compared}/{compared} decisions compared"
+          + (f" ({skipped} skipped: a share under a venue minimum, which only the router re-allocates)"
+             if skipped else ""))
     ours_p50, ours_p99, naive_p50, naive_p99 = [], [], [], []
     for round_no in range(1, args.rounds + 1):
         ours = run_crosslane(books, ops)
@@ -358,25 +337,19 @@ def main() -> None:
         ours_p99.append(percentile(ours, 99))
         naive_p50.append(median(naive))
         naive_p99.append(percentile(naive, 99))
-        print(
-            f"  round {round_no}: crosslane p50 {micros(ours_p50[-1])} p99 {micros(ours_p99[-1])} "
-            f"max {micros(max(ours))} | naive p50 {micros(naive_p50[-1])} p99 {micros(naive_p99[-1])}"
-        )
+        print(f"  round {round_no}: crosslane p50 {micros(ours_p50[-1])} p99 {micros(ours_p99[-1])} "
+              f"max {micros(max(ours))} | naive p50 {micros(naive_p50[-1])} p99 {micros(naive_p99[-1])}")
     p50, p99, base_p50, base_p99 = map(median, (ours_p50, ours_p99, naive_p50, naive_p99))
     print(f"{'path':<40} {'p50':>11} {'p99':>11}")
     print(f"{'crosslane.routing Router.route':<40} {micros(p50)} {micros(p99)}")
     print(f"{'naive Decimal merge-sort-walk':<40} {micros(base_p50)} {micros(base_p99)}")
-    print(
-        f"ratio (naive / crosslane): p50 {base_p50 / p50:.1f}x, p99 {base_p99 / p99:.1f}x; "
-        f"goal p99 < 100 us: {'met' if p99 < 100e-6 else 'NOT met'}"
-    )
+    print(f"ratio (naive / crosslane): p50 {base_p50 / p50:.1f}x, p99 {base_p99 / p99:.1f}x; "
+          f"goal p99 < 100 us: {'met' if p99 < 100e-6 else 'NOT met'}")
 
     snapshot_msg, messages = depth_stream(rng, args.messages)
     levels = sum(len(m["b"]) + len(m["a"]) for m in messages)
-    print(
-        f"\nbook-update ingestion: {len(messages)} depthUpdate messages ({levels} level changes), "
-        f"{args.rounds} rounds, one core"
-    )
+    print(f"\nbook-update ingestion: {len(messages)} depthUpdate messages ({levels} level changes), "
+          f"{args.rounds} rounds, one core")
     ours_rates, units_rates, ccxt_rates = [], [], []
     for _ in range(args.rounds):
         wall, book = ingest_crosslane(snapshot_msg, messages)

@@ -127,6 +127,7 @@ class DexLiquidity:
         self._tx_hashes[tx.step] = result.mined_tx_hash
         return result
 
+
     @workflow.query
     def status(self) -> LiquidityStatus:
         request = self._request

@@ -50,7 +50,9 @@ class DexSwap:
 
     @workflow.run
     async def run(self, request: SwapRequest) -> SwapResult:
-        return await failing_with_business_error(self._swap(request), lambda why: self._run.set(SwapState.FAILED, why))
+        return await failing_with_business_error(
+            self._swap(request), lambda why: self._run.set(SwapState.FAILED, why)
+        )
 
     async def _swap(self, request: SwapRequest) -> SwapResult:
         self._request = request
@@ -153,6 +155,7 @@ class DexSwap:
     def _stop_if_cancelled(self, when: str) -> None:
         if self._cancel_requested:
             raise ApplicationError(f"cancelled {when}: nothing was swapped", type="SwapCancelled", non_retryable=True)
+
 
     @workflow.signal
     async def bump_now(self) -> None:

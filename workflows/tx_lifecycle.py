@@ -217,6 +217,7 @@ class TransactionLifecycle:
             attempts=self._attempts,
         )
 
+
     @workflow.signal
     def bump_now(self) -> None:
         """Replace the pending attempt now instead of at the end of the policy window."""

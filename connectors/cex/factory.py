@@ -28,7 +28,7 @@ def rehost(urls: Any, rest: str | None, ws: str | None) -> Any:
         if match is None:
             return urls
         target = ws if match.group(1).startswith("ws") else rest
-        return target.rstrip("/") + urls[match.end() :] if target else urls
+        return target.rstrip("/") + urls[match.end():] if target else urls
     return urls
 
 

@@ -20,3 +20,5 @@ class SwapReverted(CrosslaneError):
 
 class SandwichRisk(InvalidRequest):
     """The swap's limit leaves more to a sandwich than the request's bound allows."""
+
+

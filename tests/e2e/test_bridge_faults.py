@@ -192,3 +192,4 @@ async def _child_tx(client: CrosslaneClient, workflow_id: str, step: str) -> str
     """The mined hash of one of the run's lifecycles (child id ``tx-<workflow id>.<step>``)."""
     result = await client.temporal.get_workflow_handle(f"tx-{workflow_id}.{step}").result()
     return str(result["mined_tx_hash"])
+

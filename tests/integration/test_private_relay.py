@@ -77,7 +77,9 @@ def pool_hashes(url: str) -> set[str]:
     return {tx["hash"] for section in content.values() for by_nonce in section.values() for tx in by_nonce.values()}
 
 
-async def test_held_transactions_stay_out_of_the_public_pool_until_included(anvil_url: str, relay: RelayServer) -> None:
+async def test_held_transactions_stay_out_of_the_public_pool_until_included(
+    anvil_url: str, relay: RelayServer
+) -> None:
     sender, public = funded(anvil_url), funded(anvil_url)
     w3 = Web3(Web3.HTTPProvider(anvil_url))
     with manual_mining(anvil_url):

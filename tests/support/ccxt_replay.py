@@ -104,42 +104,21 @@ def spot_market(
     """A minimal ccxt spot market (the recordings carry no fetchMarkets answer)."""
     base, quote = symbol.split("/")
     return {
-        "id": market_id,
-        "symbol": symbol,
-        "base": base,
-        "quote": quote,
-        "baseId": base,
-        "quoteId": quote,
-        "settle": None,
-        "settleId": None,
-        "type": "spot",
-        "spot": True,
-        "margin": False,
-        "swap": False,
-        "future": False,
-        "option": False,
-        "contract": False,
-        "linear": None,
-        "inverse": None,
-        "active": True,
-        "contractSize": None,
-        "taker": Decimal("0.001"),
-        "maker": Decimal("0.001"),
+        "id": market_id, "symbol": symbol, "base": base, "quote": quote, "baseId": base, "quoteId": quote,
+        "settle": None, "settleId": None, "type": "spot", "spot": True, "margin": False, "swap": False,
+        "future": False, "option": False, "contract": False, "linear": None, "inverse": None, "active": True,
+        "contractSize": None, "taker": Decimal("0.001"), "maker": Decimal("0.001"),
         "precision": {"amount": amount_precision, "price": price_precision},
-        "limits": {
-            "amount": {"min": None, "max": None},
-            "price": {"min": None, "max": None},
-            "cost": {"min": None, "max": None},
-        },
+        "limits": {"amount": {"min": None, "max": None}, "price": {"min": None, "max": None},
+                   "cost": {"min": None, "max": None}},
         "info": {"altname": market_id, "wsname": symbol},
     }
 
 
 def replay_venue(exchange_id: str, markets: list[dict[str, Any]], **config: Any) -> tuple[CexVenue, ReplayTransport]:
     """Our adapter over ccxt's ``exchange_id`` with markets set and HTTP replayed; nothing leaves the process."""
-    venue = CexVenue(
-        VenueConfig(name=exchange_id, exchange=exchange_id, enable_rate_limit=False, **config), TEST_CREDENTIALS
-    )
+    venue = CexVenue(VenueConfig(name=exchange_id, exchange=exchange_id, enable_rate_limit=False, **config),
+                     TEST_CREDENTIALS)
     transport = ReplayTransport(venue.exchange)
     venue.exchange.options.update(RECORDED_ACCOUNT_OPTIONS.get(exchange_id, {}))
     if exchange_id in RECORDED_ACCOUNTS:

@@ -46,9 +46,8 @@ BITFINEX_STYLE: dict[str, Any] = {
 
 @pytest.mark.parametrize("price", [Decimal("30001"), Decimal("30000"), Decimal("0.12345"), Decimal("29999000")])
 def test_significant_digit_prices_are_accepted_when_valid(price: Decimal) -> None:
-    check_order(
-        BITFINEX_STYLE, "buy", "limit", Decimal("0.00012345"), price, precision_mode=PrecisionMode.SIGNIFICANT_DIGITS
-    )
+    check_order(BITFINEX_STYLE, "buy", "limit", Decimal("0.00012345"), price,
+                precision_mode=PrecisionMode.SIGNIFICANT_DIGITS)
 
 
 def test_the_same_order_read_as_tick_sizes_would_be_refused() -> None:
@@ -73,11 +72,8 @@ def test_significant_digit_orders_outside_the_venues_rules_are_refused(
 
 
 def test_market_order_notional_is_checked_at_the_reference_price() -> None:
-    market = {
-        "symbol": "BTC/USDT",
-        "precision": {"amount": "0.00001", "price": "0.01"},
-        "limits": {"amount": {"min": "0.00001"}, "cost": {"min": "5"}},
-    }
+    market = {"symbol": "BTC/USDT", "precision": {"amount": "0.00001", "price": "0.01"},
+              "limits": {"amount": {"min": "0.00001"}, "cost": {"min": "5"}}}
     with pytest.raises(InvalidRequest, match="notional 3.0000 is below the venue minimum 5"):
         check_order(market, "buy", "market", Decimal("0.0001"), None, reference_price=Decimal("30000"))
     check_order(market, "buy", "market", Decimal("0.0002"), None, reference_price=Decimal("30000"))

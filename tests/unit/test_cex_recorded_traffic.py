@@ -37,16 +37,9 @@ VENUES: dict[str, tuple[list[dict[str, Any]], str]] = {
 }
 # Venues whose balance or book request is recorded but not its answer: the request is checked.
 REQUEST_ONLY = [
-    ("gate", "fetchBalance"),
-    ("kraken", "fetchBalance"),
-    ("bitfinex", "fetchBalance"),
-    ("bitstamp", "fetchBalance"),
-    ("gate", "fetchOrderBook"),
-    ("kraken", "fetchOrderBook"),
-    ("bitfinex", "fetchOrderBook"),
-    ("bitstamp", "fetchOrderBook"),
-    ("gemini", "fetchOrderBook"),
-    ("htx", "fetchOrderBook"),
+    ("gate", "fetchBalance"), ("kraken", "fetchBalance"), ("bitfinex", "fetchBalance"), ("bitstamp", "fetchBalance"),
+    ("gate", "fetchOrderBook"), ("kraken", "fetchOrderBook"), ("bitfinex", "fetchOrderBook"),
+    ("bitstamp", "fetchOrderBook"), ("gemini", "fetchOrderBook"), ("htx", "fetchOrderBook"),
 ]
 
 
@@ -224,7 +217,7 @@ async def test_kraken_order_is_found_by_our_id_in_the_recorded_open_orders() -> 
     venue, transport = replay_venue("kraken", markets)
     cid = client_order_id("kraken/find")
     answer = recorded("kraken", "response", "fetchOpenOrders")["httpResponse"]
-    ((order_id, order),) = answer["result"]["open"].items()
+    (order_id, order), = answer["result"]["open"].items()
     order["cl_ord_id"] = venue.profile.client_id(cid)
     transport.answer(path_of(recorded("kraken", "request", "fetchOpenOrders")["url"]), answer)
     found = await venue.find_order("LTC/USDT", cid)
@@ -243,9 +236,8 @@ async def test_bybit_market_buy_is_sized_in_quote_at_the_reference_price() -> No
     venue, transport = replay_venue("bybit", markets)
     create = recorded("bybit", "request", "createOrder")
     transport.answer(path_of(create["url"]), recorded("bybit", "response", "createOrder")["httpResponse"])
-    await venue.place(
-        "ADA/USDT", "buy", "market", Decimal("50"), None, client_order_id("bybit/mkt"), reference_price=Decimal("0.1")
-    )
+    await venue.place("ADA/USDT", "buy", "market", Decimal("50"), None, client_order_id("bybit/mkt"),
+                      reference_price=Decimal("0.1"))
     await venue.close()
     sent = transport.to(path_of(create["url"]))[0].fields()
     assert (sent["orderType"], Decimal(sent["qty"])) == ("Market", Decimal("5"))

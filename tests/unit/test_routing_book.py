@@ -109,7 +109,6 @@ def test_incremental_updates_match_a_model(snapshot: list[tuple[bool, int, int]]
 
 # -- the feed parser is to_base_units, only faster ---------------------------------------
 
-
 @given(
     value=st.decimals(min_value=0, max_value=10**12, places=8, allow_nan=False, allow_infinity=False),
     decimals=st.integers(min_value=0, max_value=10),
@@ -143,16 +142,8 @@ def test_parse_base_units_refuses_non_numbers(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("units", "decimals", "expected"),
-    [
-        (6_500_012_000_000, 8, "65000.12"),
-        (100, 0, "100"),
-        (100, 2, "1"),
-        (1_500, 3, "1.5"),
-        (0, 8, "0"),
-        (-1_500, 3, "-1.5"),
-        (10**30, 28, "100"),
-        (150_005 * 10**18, 24, "0.150005"),
-    ],
+    [(6_500_012_000_000, 8, "65000.12"), (100, 0, "100"), (100, 2, "1"), (1_500, 3, "1.5"), (0, 8, "0"),
+     (-1_500, 3, "-1.5"), (10**30, 28, "100"), (150_005 * 10**18, 24, "0.150005")],
 )
 def test_compact_decimals_drop_trailing_zeros_only(units: int, decimals: int, expected: str) -> None:
     value = from_base_units_compact(units, decimals)

@@ -45,13 +45,8 @@ def test_bad_costs_are_refused(kwargs: dict, message: str) -> None:
 
 
 def test_health_policy_penalties() -> None:
-    policy = HealthPolicy(
-        max_book_age_ms=1_000,
-        degraded_penalty_bps=D(5),
-        latency_free_ms=5,
-        latency_penalty_bps_per_ms=D("0.5"),
-        max_latency_ms=100,
-    )
+    policy = HealthPolicy(max_book_age_ms=1_000, degraded_penalty_bps=D(5), latency_free_ms=5,
+                          latency_penalty_bps_per_ms=D("0.5"), max_latency_ms=100)
     book = VenueBook("v", SymbolScale("X/Y", 2, 2))
     assert policy.assess(VenueHealth(), book, 0) == (0, "no book yet")
     book.replace([(100, 1)], [(101, 1)], update_id=1, ts_ms=10_000)

@@ -38,12 +38,9 @@ def venues(draw: st.DrawFn, *, with_precision: bool) -> list[tuple[VenueMarket, 
     drawn = []
     for n in range(count):
         step = draw(steps) if with_precision else D("0.001")
-        precision = VenuePrecision(
-            tick=D("0.01"),
-            step=step,
-            min_qty=draw(minimums) if with_precision else D(0),
-            min_notional=D(draw(st.sampled_from([0, 5, 50]))) if with_precision else D(0),
-        )
+        precision = VenuePrecision(tick=D("0.01"), step=step,
+                                   min_qty=draw(minimums) if with_precision else D(0),
+                                   min_notional=D(draw(st.sampled_from([0, 5, 50]))) if with_precision else D(0))
         prices = draw(st.lists(price_cents, min_size=0, max_size=12, unique=True))
         levels = [(f"{cents / 100:.2f}", f"{draw(st.integers(1, 400)) * step}") for cents in prices]
         drawn.append((VenueMarket(f"v{n}", VenueCosts(taker_bps=draw(fees)), precision), levels))

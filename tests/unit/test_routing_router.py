@@ -27,21 +27,10 @@ NOW_MS = 1_000_000
 Levels = list[tuple[str, str]]
 
 
-def market(
-    venue: str,
-    taker: str = "0",
-    *,
-    tick: str = "0.01",
-    step: str = "0.001",
-    min_qty: str = "0",
-    min_notional: str = "0",
-    fixed: str = "0",
-) -> VenueMarket:
-    return VenueMarket(
-        venue,
-        VenueCosts(taker_bps=D(taker), fixed_cost=D(fixed)),
-        VenuePrecision(tick=D(tick), step=D(step), min_qty=D(min_qty), min_notional=D(min_notional)),
-    )
+def market(venue: str, taker: str = "0", *, tick: str = "0.01", step: str = "0.001", min_qty: str = "0",
+           min_notional: str = "0", fixed: str = "0") -> VenueMarket:
+    return VenueMarket(venue, VenueCosts(taker_bps=D(taker), fixed_cost=D(fixed)),
+                       VenuePrecision(tick=D(tick), step=D(step), min_qty=D(min_qty), min_notional=D(min_notional)))
 
 
 def router(books: dict[VenueMarket, tuple[Levels, Levels]], policy: HealthPolicy | None = None) -> Router:
@@ -71,16 +60,13 @@ A, B = market("alpha", "10"), market("beta", "10")
 
 
 def two_venues() -> Router:
-    return router(
-        {
-            A: ([("99.90", "1"), ("99.40", "5")], [("100.00", "1"), ("100.50", "5")]),
-            B: ([("99.80", "1"), ("99.30", "5")], [("100.10", "1"), ("100.60", "5")]),
-        }
-    )
+    return router({
+        A: ([("99.90", "1"), ("99.40", "5")], [("100.00", "1"), ("100.50", "5")]),
+        B: ([("99.80", "1"), ("99.30", "5")], [("100.10", "1"), ("100.60", "5")]),
+    })
 
 
 # -- best execution and the split -----------------------------------------------------------
-
 
 def test_a_buy_larger_than_the_best_top_level_is_split_at_a_better_price_than_either_venue() -> None:
     r = two_venues()
@@ -90,9 +76,7 @@ def test_a_buy_larger_than_the_best_top_level_is_split_at_a_better_price_than_ei
     assert sum(child.qty for child in plan.children) == quote.filled == D(2)
     assert quote.unfilled == 0
     assert {(c.venue, c.side, c.qty, c.limit_price) for c in plan.children} == {
-        ("alpha", Side.BUY, D(1), D("100.00")),
-        ("beta", Side.BUY, D(1), D("100.10")),
-    }
+        ("alpha", Side.BUY, D(1), D("100.00")), ("beta", Side.BUY, D(1), D("100.10"))}
     assert quote.avg_price == D("100.05")
     assert quote.fees == D("0.20010")  # 10 bps of 200.10
     assert quote.avg_price_with_fees == D("100.150050")
@@ -129,7 +113,6 @@ def test_a_limit_price_bounds_the_levels_taken() -> None:
 
 # -- fees ---------------------------------------------------------------------------------
 
-
 def test_fees_change_the_preferred_venue() -> None:
     cheap_fee, dear_fee = market("cheapfee", "2"), market("dearfee", "10")
     books = {dear_fee: ([("100.00", "5")], [("100.01", "5")]), cheap_fee: ([("99.95", "5")], [("100.05", "5")])}
@@ -157,10 +140,7 @@ def test_consolidated_levels_are_fee_adjusted_and_attributed() -> None:
     book.book("y").apply_text([("99.93", "3"), ("99.90", "1")], [], 2, NOW_MS)
     # a seller receives the most at y's top, then y's second level still beats x after fees
     assert [(lv.venue, lv.effective_price) for lv in book.levels(Side.SELL)] == [
-        ("y", D("99.910014")),
-        ("y", D("99.88002")),
-        ("x", D("99.85005")),
-    ]
+        ("y", D("99.910014")), ("y", D("99.88002")), ("x", D("99.85005"))]
     assert VenueCosts(D("10")).effective_price(Side.SELL, D("100")) == D("99.9")
 
 
@@ -178,7 +158,6 @@ def test_a_fixed_cost_keeps_small_orders_off_the_venue() -> None:
 
 
 # -- precision ------------------------------------------------------------------------------
-
 
 def test_children_are_rounded_down_to_each_venue_step() -> None:
     coarse, fine = market("coarse", step="0.01"), market("fine", step="0.0001")
@@ -212,12 +191,10 @@ def test_a_share_below_the_venue_minimum_is_moved_to_other_venues() -> None:
 
 
 def test_a_size_below_every_venue_minimum_is_refused() -> None:
-    r = router(
-        {
-            market("a", min_qty="0.01"): ([], [("100.00", "0.004"), ("100.20", "1")]),
-            market("b", min_notional="10"): ([], [("100.10", "1")]),
-        }
-    )
+    r = router({
+        market("a", min_qty="0.01"): ([], [("100.00", "0.004"), ("100.20", "1")]),
+        market("b", min_notional="10"): ([], [("100.10", "1")]),
+    })
     with pytest.raises(InvalidRequest, match=r"0.005 BTC/USDT is below every venue's minimum \(a: qty 0.01"):
         r.quote("buy", "0.005", SYMBOL)
     # a's share of 0.004 would be under its 0.01 minimum: b takes it all
@@ -232,7 +209,6 @@ def test_a_size_below_every_venue_minimum_is_refused() -> None:
 
 
 # -- health ---------------------------------------------------------------------------------
-
 
 def test_down_and_stale_venues_are_excluded() -> None:
     r = two_venues()
@@ -260,9 +236,8 @@ def test_a_crossed_venue_book_is_excluded() -> None:
 
 
 def test_degraded_and_slow_venues_pay_a_penalty() -> None:
-    policy = HealthPolicy(
-        degraded_penalty_bps=D(5), latency_free_ms=5, latency_penalty_bps_per_ms=D("0.5"), max_latency_ms=500
-    )
+    policy = HealthPolicy(degraded_penalty_bps=D(5), latency_free_ms=5, latency_penalty_bps_per_ms=D("0.5"),
+                          max_latency_ms=500)
     books = {A: ([], [("100.00", "1")]), B: ([], [("100.04", "1")])}  # alpha 4 bps better
     r = router(books, policy)
     assert shares(r.quote("buy", "1", SYMBOL)) == {"alpha": D(1)}
@@ -291,7 +266,6 @@ def test_equal_prices_go_to_the_faster_venue() -> None:
 
 
 # -- bad requests ---------------------------------------------------------------------------
-
 
 @pytest.mark.parametrize(
     ("side", "qty", "symbol", "message"),
