@@ -245,7 +245,7 @@ class BridgeActivities:
         if call is None:
             return None
         return TxRequest(
-            request_id=f"{inp.workflow_id}.redeem",
+            request_id=f"{inp.workflow_id}.{inp.progress.step}",
             chain=ref.destination_chain,
             signer=request.signer,
             to=call.to,

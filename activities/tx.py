@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from temporalio import activity
 from web3 import AsyncWeb3
@@ -20,7 +21,9 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
+from connectors.evm.signer import Signer
 from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
@@ -53,6 +56,21 @@ def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = No
         max_fee_per_gas=int(record.max_fee_per_gas),
         max_priority_fee_per_gas=int(record.max_priority_fee_per_gas),
         broadcast=broadcast,
+    )
+
+
+def _first_attempt(
+    request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int
+) -> dict[str, Any]:
+    return eip1559_tx(
+        chain_id=chain_id,
+        nonce=nonce,
+        to=request.to,
+        value=request.value,
+        data=request.data,
+        gas=gas,
+        max_fee_per_gas=max_fee,
+        max_priority_fee_per_gas=tip,
     )
 
 
@@ -103,6 +121,21 @@ class TxActivities:
                 f"is {following}, and a later one waits in the pool until every nonce before it is used"
             )
 
+    async def _check_total_fee(self, request: TxRequest, signer: Signer, gas: int, max_fee: int, tip: int) -> None:
+        """Refuse, before anything is recorded, a transaction whose cost (with the chain's L1
+        data fee, priced on the transaction signed at the signer's pending nonce) exceeds the
+        request's ``max_total_fee``."""
+        assert request.fees.max_total_fee is not None
+        client = self.rt.client(request.chain)
+        nonce = request.nonce if request.nonce is not None else await client.nonce(request.signer, "pending")
+        probe = _first_attempt(request, client.chain.chain_id, nonce, gas, max_fee, tip)
+        cost = await priced(client, (await signer.sign_transaction(probe)).raw, gas, max_fee)
+        if cost.total > request.fees.max_total_fee:
+            raise InvalidRequest(
+                f"fees.max_total_fee {request.fees.max_total_fee} wei is below what this transaction may cost on "
+                f"{request.chain}: {cost_text(cost, gas, max_fee)}; nothing was sent"
+            )
+
     @activity.defn(name=TxActivity.PREPARE)
     @business_errors
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
@@ -130,6 +163,12 @@ class TxActivities:
         if request.nonce is not None:
             await self._check_explicit_nonce(request, chain.chain_id)
         gas = await self._estimate_gas(request)
+        # None means "not set": a tip of 0 is honoured, never replaced by the oracle's.
+        initial, initial_tip = request.fees.initial_max_fee_per_gas, request.fees.initial_max_priority_fee_per_gas
+        max_fee = min(fees.max_fee_per_gas, cap) if initial is None else initial
+        tip = min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
+        if request.fees.max_total_fee is not None:
+            await self._check_total_fee(request, signer, gas, max_fee, tip)
         op = await asyncio.to_thread(
             ledger.begin_operation,
             inp.workflow_id,
@@ -146,21 +185,7 @@ class TxActivities:
             nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
         crash_point("tx.after_nonce")
 
-        # None means "not set": a tip of 0 is honoured, never replaced by the oracle's.
-        initial, initial_tip = request.fees.initial_max_fee_per_gas, request.fees.initial_max_priority_fee_per_gas
-        max_fee = min(fees.max_fee_per_gas, cap) if initial is None else initial
-        tip = min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
-        tx = eip1559_tx(
-            chain_id=chain.chain_id,
-            nonce=nonce,
-            to=request.to,
-            value=request.value,
-            data=request.data,
-            gas=gas,
-            max_fee_per_gas=max_fee,
-            max_priority_fee_per_gas=tip,
-        )
-        signed = await signer.sign_transaction(tx)
+        signed = await signer.sign_transaction(_first_attempt(request, chain.chain_id, nonce, gas, max_fee, tip))
         record = await asyncio.to_thread(
             ledger.record_attempt,
             op.id,
@@ -290,9 +315,7 @@ class TxActivities:
                     unseen = 0 if known else unseen + 1
                 # Twice unseen, so a node that has not indexed a fresh broadcast yet is not a drop.
                 if unseen >= 2:
-                    await asyncio.to_thread(
-                        self.rt.ledger.mark_attempt, inp.tx_hashes[-1], AttemptStatus.DROPPED.value
-                    )
+                    await asyncio.to_thread(self.rt.ledger.mark_attempt, inp.tx_hashes[-1], AttemptStatus.DROPPED.value)
                     return WaitResult(outcome=WaitOutcome.DROPPED, blocks_waited=blocks_waited)
                 if _window_passed(inp, blocks_waited, time.monotonic() - started):
                     return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)

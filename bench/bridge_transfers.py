@@ -59,7 +59,7 @@ from devnet.wormhole import deploy as wormhole
 SOURCE, DESTINATION = "devnet-a", "devnet-b"
 ASSET = "USDC"
 AMOUNT = 100 * 10**6  # base units (6 decimals): 100 USDC per transfer
-ROUTES = tuple(BridgeRoute)
+ROUTES = (BridgeRoute.WORMHOLE, BridgeRoute.ACROSS)  # between devnet-a and devnet-b
 POLL_S = 0.1  # raw path's polls; the workflow's lifecycles poll receipts at the same interval
 GWEI = 10**9
 MAX_FEE = 100 * GWEI

@@ -51,6 +51,7 @@ from devnet.cex.kraken.profile import PROFILE as KRAKEN_PROFILE
 from devnet.cex.launcher import EXCHANGE_IDS, VenueProcess, admin_state, configure_wallet, spawn_venue, wait_venue
 from devnet.cex.okx.profile import PROFILE as OKX_PROFILE
 from devnet.deploy import deploy_chain
+from devnet.opstack import devnet as op_devnet
 from devnet.private_relay import relay_state_sync
 from devnet.registry_export import registry_path, write_devnet_registry
 from devnet.rpc_proxy import get_faults_sync
@@ -104,6 +105,7 @@ _PROCESS_MARKERS = {
     "across_relayer": "devnet.across.relayer",
     "across_dataworker": "devnet.across.dataworker",
     "solana": "devnet.solana",
+    "op_rollup": "devnet.opstack.rollup",
 }
 
 
@@ -159,6 +161,7 @@ _PROBES: dict[str, Callable[..., object]] = {
     "wormhole_guardian": get_guardian_health_sync,
     "rpc_proxy": get_faults_sync,
     "solana": solana_devnet.probe_health,
+    "op_rollup": op_devnet.probe_rollup,
 }
 
 
@@ -237,6 +240,8 @@ def _options_conflict(state: DevnetState, options: DevnetOptions, ports: Mapping
         return f"across={state.options.across}"
     if state.options.solana != options.solana:
         return f"solana={state.options.solana}"
+    if state.options.op_stack != options.op_stack:
+        return f"op_stack={state.options.op_stack}"
     for chain, port in (ports or {}).items():
         running = state.processes.get(f"anvil-{chain}")
         if running is None or running.port != port:
@@ -314,6 +319,9 @@ async def devnet_up(
     across: bool = False,
     solana: bool = False,
     solana_port: int = solana_devnet.DEFAULT_PORT,
+    op_stack: bool = False,
+    op_finalization_seconds: int = op_devnet.DEFAULT_FINALIZATION_SECONDS,
+    op_proposal_interval: float = op_devnet.DEFAULT_PROPOSAL_INTERVAL,
 ) -> DevnetState:
     """Start both anvils (and optional proxies), deploy contracts, write the state file.
 
@@ -330,7 +338,11 @@ async def devnet_up(
     (``contracts["AcrossSpokePool"]``) and starts its relayer and dataworker
     (:mod:`devnet.across`; processes ``across-relayer`` / ``across-dataworker``). ``solana``
     starts the Solana node on ``solana_port`` (:mod:`devnet.solana`), seeds its mints and
-    dev accounts and records it as ``state.solana``.
+    dev accounts and records it as ``state.solana``. ``op_stack`` adds ``devnet-op``, an OP
+    Stack L2 of ``devnet-a`` (port 8547 unless ``ports`` names it): contracts-bedrock's L1
+    contracts on devnet-a (``devnet-op:OptimismPortal``...), the predeploys on devnet-op, and the
+    rollup service (:mod:`devnet.opstack`), withdrawals finalizable after
+    ``op_finalization_seconds``, outputs proposed every ``op_proposal_interval`` seconds.
     """
     path = _state_path(state_path)
     options = DevnetOptions(
@@ -342,6 +354,8 @@ async def devnet_up(
         wormhole=wormhole,
         across=across,
         solana=solana,
+        op_stack=op_stack,
+        op_finalization_seconds=op_finalization_seconds if op_stack else None,
     )
     with _locked(path):
         existing = DevnetState.load(path)
@@ -363,7 +377,37 @@ async def devnet_up(
             if cex_ports is None
             else {**{venue: find_free_port() for venue in DEFAULT_CEX_PORTS}, **cex_ports}
         )
-        return await _start(path, ports or {}, options, proxy_seed, chains, timeout, venue_ports, cex_seed, solana_port)
+        op_spec = ChainSpec(op_devnet.L2_NAME, op_devnet.L2_CHAIN_ID, op_devnet.L2_PORT) if op_stack else None
+        return await _start(
+            path,
+            ports or {},
+            options,
+            proxy_seed,
+            chains,
+            timeout,
+            venue_ports,
+            cex_seed,
+            solana_port,
+            op_spec,
+            op_proposal_interval,
+        )
+
+
+async def _start_rollup(
+    deployed: list[ChainConfig],
+    anvils: Mapping[str, AnvilProcess],
+    spec: ChainSpec,
+    logs: Path,
+    seconds: int,
+    contracts: op_devnet.RollupContracts,
+    rpc_urls: list[str] | None,
+) -> list[ChainConfig]:
+    """The rollup's bridged tokens once devnet-a's exist, and the service's config; the chains updated."""
+    l1 = next(c for c in deployed if c.name == op_devnet.L1_NAME)
+    l1_url, l2_url = anvils[l1.name].url, anvils[spec.name].url
+    l1, l2 = await op_devnet.deploy_tokens(l1, l2_url, rpc_urls or [l2_url], contracts, seconds)
+    op_devnet.configure_rollup(l1, l1_url, l2_url, logs)
+    return [l1 if c.name == l1.name else c for c in deployed] + [l2]
 
 
 async def _start(
@@ -376,17 +420,20 @@ async def _start(
     cex_ports: Mapping[str, int] | None = None,
     cex_seed: int = 1,
     solana_port: int = solana_devnet.DEFAULT_PORT,
+    op_spec: ChainSpec | None = None,
+    op_proposal_interval: float = op_devnet.DEFAULT_PROPOSAL_INTERVAL,
 ) -> DevnetState:
-    unknown = set(ports) - {c.name for c in chains}
+    unknown = set(ports) - {c.name for c in chains} - ({op_spec.name} if op_spec else set())
     if unknown:
         raise DevnetError(f"ports given for unknown chains: {sorted(unknown)}")
     logs = path.parent / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     processes: dict[str, ProcessInfo] = {}
+    op_contracts: asyncio.Future[op_devnet.RollupContracts] | None = None
     try:
         anvils: dict[str, AnvilProcess] = {}
         # Spawn on this (the loop's) thread: attached children die with their spawner.
-        for spec in chains:
+        for spec in chains + ((op_spec,) if op_spec else ()):
             log = logs / f"anvil-{spec.name}.log"
             anvil = start_anvil(
                 ports.get(spec.name, spec.port),
@@ -442,7 +489,14 @@ async def _start(
             )
         if options.solana:
             processes["solana"] = solana_devnet.spawn_node(solana_port, logs / "solana.log", options.detached)
+        if op_spec is not None:
+            port = _fresh_port({p.port for p in processes.values()})
+            processes["op-rollup"] = op_devnet.spawn_rollup(port, logs, options.detached, op_proposal_interval)
         await asyncio.gather(*(asyncio.to_thread(a.wait_ready, timeout) for a in anvils.values()))
+        seconds = options.op_finalization_seconds or op_devnet.DEFAULT_FINALIZATION_SECONDS
+        if op_spec is not None:  # beside the chains' deploys: it needs none of their contracts
+            l1_url, l2_url = anvils[op_devnet.L1_NAME].url, anvils[op_spec.name].url
+            op_contracts = asyncio.ensure_future(op_devnet.deploy_contracts(l1_url, l2_url, seconds))
         deployed = await asyncio.gather(
             *(_deploy_contracts(spec, anvils[spec.name].url, proxy_urls.get(spec.name)) for spec in chains)
         )
@@ -488,6 +542,12 @@ async def _start(
                     kind=kind, pid=pid, port=port, url=url, log=str(log), detached=options.detached
                 )
             await asyncio.to_thread(across_devnet.wait_services, services, timeout)
+        if op_spec is not None:
+            assert op_contracts is not None
+            deployed = await _start_rollup(
+                deployed, anvils, op_spec, logs, seconds, await op_contracts, proxy_urls.get(op_spec.name)
+            )
+            await asyncio.to_thread(op_devnet.wait_rollup, processes["op-rollup"], timeout)
         solana_cluster = None
         if options.solana:
             await asyncio.to_thread(solana_devnet.wait_node, processes["solana"], timeout)
@@ -507,6 +567,8 @@ async def _start(
         write_devnet_registry(state, path)
         return state
     except BaseException:
+        if op_contracts is not None and not op_contracts.done():
+            op_contracts.cancel()
         for proc in processes.values():
             stop_pid(proc.pid, timeout=2.0)
         if options.cex:

@@ -45,6 +45,8 @@ def _evm_chain(chain: ChainConfig) -> EvmChain:
         contracts=chain.contracts,
         dexes=chain.dexes,
         private_relay_url=chain.private_relay_url,
+        fee_model=chain.fee_model,
+        settles_on=chain.settles_on,
     )
 
 
@@ -97,8 +99,20 @@ def _routes(bridges: Bridges, assets: dict[str, Asset], evm_chains: list[str]) -
     shared = [s for s, a in assets.items() if all(c in a.chains for c in evm_chains)]
     if not shared:
         return []
-    used = [name for name in BRIDGE_NAMES if getattr(bridges, name) is not None]
+    used = [name for name in BRIDGE_NAMES if name != "op_canonical" and getattr(bridges, name) is not None]
     return [RouteCoverage(bridge=name, chains=evm_chains, assets=shared) for name in used]
+
+
+def _rollup_routes(state: DevnetState, assets: dict[str, Asset]) -> list[RouteCoverage]:
+    """Each rollup's canonical bridge: it and its L1, for the assets on both."""
+    out = []
+    for name, chain in state.chains.items():
+        if chain.settles_on is None:
+            continue
+        both = [s for s, a in assets.items() if name in a.chains and chain.settles_on in a.chains]
+        if both:
+            out.append(RouteCoverage(bridge="op_canonical", chains=[chain.settles_on, name], assets=both))
+    return out
 
 
 def devnet_registry(state: DevnetState) -> Registry:
@@ -108,8 +122,11 @@ def devnet_registry(state: DevnetState) -> Registry:
         chains[state.solana.name] = _solana_chain(state.solana)
     assets = _assets(state)
     endpoints = state.bridge_endpoints()
-    bridges = Bridges(wormhole=endpoints.wormhole, across=endpoints.across)
-    routes = _routes(bridges, assets, list(state.chains))
+    bridges = Bridges(wormhole=endpoints.wormhole, across=endpoints.across, op_canonical=endpoints.op_canonical)
+    # Wormhole and Across connect the L1-style chains; a rollup is reached over its canonical bridge.
+    routes = _routes(bridges, assets, [name for name, c in state.chains.items() if c.settles_on is None])
+    if bridges.op_canonical is not None:
+        routes += _rollup_routes(state, assets)
     return Registry(
         version=REGISTRY_VERSION,
         chains=chains,

@@ -84,16 +84,28 @@ async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subpro
 
 @asynccontextmanager
 async def sandbox(
-    home: Path, *, proxies: bool = False, cex: bool = False, bridges: bool = False, solana: bool = False
+    home: Path,
+    *,
+    proxies: bool = False,
+    cex: bool = False,
+    bridges: bool = False,
+    solana: bool = False,
+    op_stack: bool = False,
+    op_finalization_seconds: int = 3,
 ) -> AsyncIterator[Sandbox]:
     """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
-    ``solana``: the Solana node (seeded) on a free port."""
+    ``solana``: the Solana node (seeded) on a free port; ``op_stack``: devnet-op, the OP Stack
+    L2 of devnet-a (finalization period ``op_finalization_seconds``, an output every 0.5 s)."""
     server, port = await _temporal_on_free_ports(home)
     state_path = home / STATE_FILE
     try:
         state = await devnet_up(
             state_path,
-            ports={"devnet-a": find_free_port(), "devnet-b": find_free_port()},
+            ports={
+                "devnet-a": find_free_port(),
+                "devnet-b": find_free_port(),
+                **({"devnet-op": find_free_port()} if op_stack else {}),
+            },
             detached=False,
             proxies=proxies,
             cex=cex,
@@ -102,6 +114,9 @@ async def sandbox(
             across=bridges,
             solana=solana,
             solana_port=find_free_port(),
+            op_stack=op_stack,
+            op_finalization_seconds=op_finalization_seconds,
+            op_proposal_interval=0.5,
         )
         try:
             yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")

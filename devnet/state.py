@@ -16,7 +16,12 @@ from pydantic import BaseModel, Field
 
 from crosslane.atomic import write_text_atomic
 from crosslane.config import Settings, settings
-from crosslane.domain.bridge_endpoints import AcrossEndpoints, BridgeEndpoints, WormholeEndpoints
+from crosslane.domain.bridge_endpoints import (
+    AcrossEndpoints,
+    BridgeEndpoints,
+    OpCanonicalEndpoints,
+    WormholeEndpoints,
+)
 from crosslane.domain.chains import ChainConfig, ChainRegistry
 from crosslane.domain.solana import SolanaCluster
 
@@ -40,6 +45,7 @@ class ProcessInfo(BaseModel):
         "across_relayer",
         "across_dataworker",
         "solana",
+        "op_rollup",
     ]
     pid: int
     port: int
@@ -80,6 +86,8 @@ class DevnetOptions(BaseModel):
     wormhole: bool = False
     across: bool = False
     solana: bool = False
+    op_stack: bool = False
+    op_finalization_seconds: int | None = None
 
 
 class WormholeInfo(BaseModel):
@@ -119,7 +127,14 @@ class DevnetState(BaseModel):
             )
         relayer = next((p for p in self.processes.values() if p.kind == "across_relayer"), None)
         across = AcrossEndpoints(api_url=relayer.url.rstrip("/") + "/api") if relayer else None
-        return BridgeEndpoints(wormhole=wormhole, across=across)
+        op_canonical = None
+        if self.options.op_finalization_seconds is not None:  # the devnet's rollup: seconds, not days
+            op_canonical = OpCanonicalEndpoints(
+                deposit_seconds=5,
+                finalization_seconds=self.options.op_finalization_seconds,
+                output_interval_seconds=5,
+            )
+        return BridgeEndpoints(wormhole=wormhole, across=across, op_canonical=op_canonical)
 
     def registry(self) -> ChainRegistry:
         """The devnet as the product sees it through the registry file it writes."""

@@ -47,6 +47,15 @@ async def bridge_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 
 @pytest.fixture(scope="session")
+async def op_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    """A stack whose devnet also runs devnet-op, the OP Stack L2 of devnet-a (finalization 3 s)."""
+    async with sandbox(tmp_path_factory.mktemp("crosslane-op"), op_stack=True) as services:
+        test_stack = Stack(services)
+        test_stack.ledger().migrate()
+        yield test_stack
+
+
+@pytest.fixture(scope="session")
 async def solana_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[SolanaStack]:
     """A stack whose devnet also runs the Solana node (seeded: USDC and T22 mints)."""
     async with sandbox(tmp_path_factory.mktemp("crosslane-solana"), solana=True) as services:

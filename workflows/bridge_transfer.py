@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
@@ -63,6 +63,7 @@ TRACK_WINDOW_S = 30.0
 # hour); a change of state still returns at once and operator_resume cancels the poll.
 WAITING_WINDOW_S = 300.0
 HEARTBEAT = timedelta(seconds=10)
+FINALIZATION_MARGIN_S = 2  # past the period by the chain's clock: its next block is after it
 READY = (BridgeState.PENDING_DESTINATION_TX, BridgeState.COMPLETED, BridgeState.REFUNDED)
 # States that may last forever without an operator: no VAA, no refund bundle.
 PATIENCE_APPLIES = (BridgeState.PENDING_ATTESTATION, BridgeState.PENDING_REFUND)
@@ -86,6 +87,10 @@ class BridgeTransfer:
         self._waiting_since: str | None = None
         self._stage_started = 0.0
         self._stages: dict[str, float] = {}
+        self._proven_at: str | None = None
+        self._finalizable_at: str | None = None
+        self._finalize_now = False
+        self._finalize_refused = False
 
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
@@ -177,19 +182,25 @@ class BridgeTransfer:
 
         progress = await self._follow(ref)
         completion: TxResult | None = None
-        if progress.state is BridgeState.PENDING_DESTINATION_TX:
+        # One destination transaction (Wormhole's redeem), or two with a wait between them (an
+        # OP Stack withdrawal: prove, the finalization period, finalize).
+        while progress.state is BridgeState.PENDING_DESTINATION_TX:
+            step = progress.step
             self._run.set(BridgeState.PENDING_DESTINATION_TX, progress.detail)
             redeem: TxRequest | None = await workflow.execute_activity(
                 BridgeActivity.COMPLETION,
                 CompletionInput(workflow_id=wf_id, request=request, ref=ref, progress=progress),
-                summary="check not yet redeemed; build the redeem",
+                summary=f"check not yet done; build the {step}",
                 result_type=TxRequest | None,  # type: ignore[arg-type]
                 start_to_close_timeout=SHORT,
                 retry_policy=ACTIVITY_RETRY,
             )
             if redeem is not None:
-                completion = await self._land("redeem", redeem, f"redeem on {ref.destination_chain}")
-            self._stage("redeem")
+                completion = await self._land(step, redeem, f"{step} on {ref.destination_chain}")
+            self._stage(step)
+            if step != "prove":
+                break
+            progress = await self._follow(ref)
 
         result: BridgeResult = await workflow.execute_activity(
             BridgeActivity.VERIFY,
@@ -251,6 +262,10 @@ class BridgeTransfer:
                         await track
                     continue
             progress = await track
+            if progress.state is BridgeState.PENDING_FINALIZATION:
+                state = progress.state
+                await self._wait_finalization(progress)
+                continue
             if progress.state in READY:
                 self._stage("wait")
                 if progress.state is BridgeState.REFUNDED:
@@ -268,6 +283,31 @@ class BridgeTransfer:
                 )
             else:
                 self._run.set(state, progress.detail)
+
+    async def _wait_finalization(self, progress: BridgeProgress) -> None:
+        """A durable timer until the withdrawal is finalizable (days on mainnet: no activity
+        polls meanwhile), cut short by ``finalize_now``; the chain is asked again after either."""
+        assert progress.ready_at is not None
+        ready = datetime.fromtimestamp(progress.ready_at, UTC)
+        self._finalizable_at = ready.isoformat()
+        if progress.proven_at is not None:
+            self._proven_at = datetime.fromtimestamp(progress.proven_at, UTC).isoformat()
+        workflow.upsert_search_attributes([sa.FINALIZABLE_AT.value_set(ready)])
+        detail = progress.detail
+        if self._finalize_refused:
+            detail += f"; finalize_now refused: the portal finalizes only from {ready.isoformat()}"
+            self._finalize_refused = False
+        self._run.set(BridgeState.PENDING_FINALIZATION, detail)
+        chain_now = progress.chain_time if progress.chain_time is not None else progress.ready_at
+        wait = timedelta(seconds=max(1, progress.ready_at - chain_now) + FINALIZATION_MARGIN_S)
+        self._finalize_now = False
+        try:
+            await workflow.wait_condition(
+                lambda: self._finalize_now, timeout=wait, timeout_summary="finalization period"
+            )
+            self._finalize_refused = True  # asked early: the next look at the chain says whether it was
+        except TimeoutError:
+            pass
 
     async def _land(self, step: str, tx: TxRequest, summary: str) -> TxResult:
         """Run one transaction as a child lifecycle (joined, not repeated, on replay)."""
@@ -313,6 +353,12 @@ class BridgeTransfer:
         """An operator says the cause is fixed: back to watching with the patience restarted."""
         self._resume_requested = True
 
+    @workflow.signal
+    def finalize_now(self) -> None:
+        """Look at a proven withdrawal now instead of at the end of its timer (a clock that ran
+        ahead); finalizing before the period ends is refused, the reason in ``status``."""
+        self._finalize_now = True
+
     @workflow.query
     def status(self) -> BridgeStatus:
         request, plan, ref = self._request, self._plan, self._ref
@@ -332,5 +378,7 @@ class BridgeTransfer:
             refund_tx=self._refund_tx,
             child_workflow_ids=dict(self._child_ids),
             waiting_since=self._waiting_since,
+            proven_at=self._proven_at,
+            finalizable_at=self._finalizable_at,
             cancel_refused=self._cancel_refused,
         )

@@ -13,6 +13,9 @@ ROUTE = SearchAttributeKey.for_keyword("CrosslaneRoute")
 ARB_KIND = SearchAttributeKey.for_keyword("CrosslaneArbKind")
 EXPECTED_PROFIT = SearchAttributeKey.for_float("CrosslaneExpectedProfit")  # quote, whole tokens
 REALISED_PROFIT = SearchAttributeKey.for_float("CrosslaneRealisedProfit")
+# A proven withdrawal's finalizable time: `CrosslaneFinalizableAt < "<tomorrow>"` lists those due today.
+FINALIZABLE_AT = SearchAttributeKey.for_datetime("CrosslaneFinalizableAt")
 
 ALL = (CHAIN, SIGNER, STATE, DESTINATION_CHAIN, ASSET, ROUTE, ARB_KIND)  # keywords
 NUMERIC = (EXPECTED_PROFIT, REALISED_PROFIT)  # doubles
+DATETIMES = (FINALIZABLE_AT,)

@@ -20,6 +20,7 @@ from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 class BridgeRoute(StrEnum):
     WORMHOLE = "wormhole"  # attested: guardians sign a VAA, the recipient side redeems it
     ACROSS = "across"  # intent: a relayer fills on the destination from its own inventory
+    OP_CANONICAL = "op-canonical"  # an OP Stack rollup's own bridge: deposits in minutes, withdrawals in days
 
 
 class BridgeState(StrEnum):
@@ -29,6 +30,7 @@ class BridgeState(StrEnum):
     PENDING_ATTESTATION = "pending_attestation"
     PENDING_FILL = "pending_fill"
     PENDING_DESTINATION_TX = "pending_destination_tx"
+    PENDING_FINALIZATION = "pending_finalization"  # a proven withdrawal waiting out its finalization period
     PENDING_REFUND = "pending_refund"
     WAITING_FOR_OPERATOR = "waiting_for_operator"
     COMPLETED = "completed"
@@ -196,6 +198,10 @@ class BridgeProgress(BaseModel):
     destination_tx: str | None = None
     destination_block: int | None = None
     refund_tx: str | None = None
+    step: str = Field(default="redeem", description="the destination transaction due: redeem, prove, finalize")
+    ready_at: int | None = Field(default=None, description="unix seconds (destination chain) the next step opens")
+    proven_at: int | None = Field(default=None, description="a withdrawal: when it was proven (chain time)")
+    chain_time: int | None = Field(default=None, description="the destination chain's time when this was read")
 
 
 class BridgeResult(BaseModel):
@@ -233,4 +239,6 @@ class BridgeStatus(BaseModel):
     refund_tx: str | None = None
     child_workflow_ids: dict[str, str] = Field(default_factory=dict)
     waiting_since: str | None = None
+    proven_at: str | None = Field(default=None, description="a withdrawal: proven at (ISO, chain time)")
+    finalizable_at: str | None = Field(default=None, description="a withdrawal: finalizable at (ISO, chain time)")
     cancel_refused: bool = Field(default=False, description="a cancel came after the deposit was sent")

@@ -112,6 +112,9 @@ class DexDeployment(BaseModel):
     masterchef: MasterChefInfo | None = Field(default=None, description="V2: LP farming with a reward token")
 
 
+EvmFeeModel = Literal["eip1559", "op-stack", "arbitrum"]
+
+
 class ChainConfig(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -127,6 +130,8 @@ class ChainConfig(BaseModel):
     private_relay_url: str | None = Field(
         default=None, description="JSON-RPC endpoint of a private relay for protected transactions"
     )
+    fee_model: EvmFeeModel = Field(default="eip1559", description="op-stack/arbitrum: an L1 data fee on top")
+    settles_on: str | None = Field(default=None, description="a rollup: the L1 chain it settles on (by name)")
 
 
 class ChainRegistry(BaseModel):

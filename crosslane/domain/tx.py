@@ -35,6 +35,11 @@ class FeePolicy(BaseModel):
     wait_for_base_fee: bool = Field(
         default=True, description="if false, refuse when the cap is below the current base fee"
     )
+    max_total_fee: Wei | None = Field(
+        default=None,
+        gt=0,
+        description="most the first attempt may cost in wei: gas × max fee, plus the L1 data fee on a rollup",
+    )
 
     @model_validator(mode="after")
     def _initial_within_cap(self) -> FeePolicy:

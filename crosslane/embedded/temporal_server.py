@@ -21,6 +21,7 @@ SEARCH_ATTRIBUTES = (
     "CrosslaneArbKind",
 )
 DOUBLE_SEARCH_ATTRIBUTES = ("CrosslaneExpectedProfit", "CrosslaneRealisedProfit")
+DATETIME_SEARCH_ATTRIBUTES = ("CrosslaneFinalizableAt",)  # a withdrawal's: "finalizable today" is a range
 
 
 def temporal_binary() -> Path:
@@ -62,6 +63,8 @@ def start_dev_server(
         args += ["--search-attribute", f"{name}=Keyword"]
     for name in DOUBLE_SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Double"]
+    for name in DATETIME_SEARCH_ATTRIBUTES:
+        args += ["--search-attribute", f"{name}=Datetime"]
     return spawn(args, detached=detached, log_path=log_file)
 
 

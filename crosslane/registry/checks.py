@@ -26,9 +26,12 @@ def secret_fields(raw: Any, path: str = "") -> Iterator[Problem]:
         for key, value in raw.items():
             here = f"{path}.{key}" if path else str(key)
             if str(key).lower().replace("-", "_") in REGISTRY_SECRET_FIELDS:
-                yield here, (
-                    "a secret does not belong in the registry (value not shown): reference it with "
-                    "credentials.env or credentials.secrets_file"
+                yield (
+                    here,
+                    (
+                        "a secret does not belong in the registry (value not shown): reference it with "
+                        "credentials.env or credentials.secrets_file"
+                    ),
                 )
             else:
                 yield from secret_fields(value, here)
@@ -68,6 +71,15 @@ def _chains(reg: Registry) -> Iterator[Problem]:
             continue
         if chain.chain_id in seen:
             yield f"chains.{name}.chain_id", f"duplicate chain id {chain.chain_id} (also chains.{seen[chain.chain_id]})"
+        if chain.settles_on is not None:
+            l1 = reg.chains.get(chain.settles_on)
+            if not isinstance(l1, EvmChain):
+                yield f"chains.{name}.settles_on", _known("EVM chain", chain.settles_on, reg.chains)
+            elif chain.settles_on == name or l1.settles_on is not None:
+                yield (
+                    f"chains.{name}.settles_on",
+                    f"{chain.settles_on!r} must be an L1: another chain that settles nowhere",
+                )
         seen.setdefault(chain.chain_id, name)
         for dex_name, dex in chain.dexes.items():
             at = f"chains.{name}.dexes.{dex_name}"

@@ -16,16 +16,15 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from crosslane.domain.bridge_endpoints import BridgeEndpoints
-from crosslane.domain.chains import ChainConfig, DexDeployment, TokenInfo
+from crosslane.domain.chains import ChainConfig, DexDeployment, EvmFeeModel, TokenInfo
 from crosslane.domain.evm import Address
 from crosslane.domain.solana import Commitment, SolanaCluster, SolanaMint
 
 REGISTRY_VERSION = 1
 SPL_TOKEN_PROGRAM = "TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"
 
-EvmFeeModel = Literal["eip1559", "op-stack", "arbitrum"]
-BridgeName = Literal["wormhole", "across"]
-BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across")
+BridgeName = Literal["wormhole", "across", "op_canonical"]
+BRIDGE_NAMES: tuple[BridgeName, ...] = ("wormhole", "across", "op_canonical")
 
 
 class _Section(BaseModel):
@@ -46,6 +45,7 @@ class EvmChain(_Section):
     contracts: dict[str, Address] = Field(default_factory=dict, description="name -> checksummed address")
     dexes: dict[str, DexDeployment] = Field(default_factory=dict, description="AMM deployments by name")
     private_relay_url: str | None = Field(default=None, description="private relay for protected transactions")
+    settles_on: str | None = Field(default=None, description="a rollup: the L1 chain it settles on (by name)")
 
     def chain_config(self, name: str, tokens: dict[str, TokenInfo]) -> ChainConfig:
         return ChainConfig(
@@ -57,6 +57,8 @@ class EvmChain(_Section):
             tokens=tokens,
             dexes=self.dexes,
             private_relay_url=self.private_relay_url,
+            fee_model=self.fee_model,
+            settles_on=self.settles_on,
         )
 
 
@@ -151,7 +153,7 @@ class Bridges(BridgeEndpoints):
     routes: list[RouteCoverage] = Field(default_factory=list)
 
     def endpoints(self) -> BridgeEndpoints:
-        return BridgeEndpoints(wormhole=self.wormhole, across=self.across)
+        return BridgeEndpoints(wormhole=self.wormhole, across=self.across, op_canonical=self.op_canonical)
 
 
 class Registry(_Section):

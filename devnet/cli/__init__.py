@@ -88,6 +88,9 @@ async def devnet_up_cmd(
     block_time: Annotated[float | None, typer.Option(help="seconds between blocks; default: automine")] = None,
     proxies: Annotated[bool, typer.Option(help="two fault-injecting RPC proxies per chain")] = False,
     cex: Annotated[bool, typer.Option(help="the Binance and OKX simulators with market makers")] = True,
+    op_stack: Annotated[
+        bool, typer.Option(help="devnet-op, an OP Stack L2 of devnet-a (rollup contracts, sequencer, proposer)")
+    ] = False,
 ) -> None:
     """Start the two anvil chains (contracts, Uniswap pools) and the exchange simulators."""
     from devnet.manager import devnet_up
@@ -101,6 +104,7 @@ async def devnet_up_cmd(
             proxies=proxies,
             cex=cex,
             cex_ports=cfg.cex_ports if cex else None,
+            op_stack=op_stack,
         )
     for chain in state.chains.values():
         out.print(f"{chain.name} (chain id {chain.chain_id}): {', '.join(chain.rpc_urls)}")

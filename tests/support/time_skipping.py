@@ -28,6 +28,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
                 search_attributes={
                     **{key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in sa.ALL},
                     **{key.name: IndexedValueType.INDEXED_VALUE_TYPE_DOUBLE for key in sa.NUMERIC},
+                    **{key.name: IndexedValueType.INDEXED_VALUE_TYPE_DATETIME for key in sa.DATETIMES},
                 },
             )
         )

@@ -158,6 +158,16 @@ def test_duplicate_chain_id() -> None:
     _one_error(raw, "chains.b.chain_id", "duplicate chain id 1", "chains.a")
 
 
+def test_a_rollup_settles_on_a_known_l1() -> None:
+    raw = _base()
+    raw["chains"]["b"]["settles_on"] = "nowhere"
+    _one_error(raw, "chains.b.settles_on", "unknown EVM chain 'nowhere'")
+    raw["chains"]["b"]["settles_on"] = "b"
+    _one_error(raw, "chains.b.settles_on", "must be an L1")
+    raw["chains"]["b"]["settles_on"] = "a"
+    assert parse_registry(yaml.safe_dump(raw), "reg.yaml").chains["b"].settles_on == "a"  # type: ignore[union-attr]
+
+
 def test_asset_on_an_unknown_chain() -> None:
     raw = _base()
     raw["assets"]["USDC"]["chains"]["nowhere"] = {"address": _addr(0xC3), "decimals": 6}
