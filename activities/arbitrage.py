@@ -15,10 +15,12 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from activities.tx import TX_STEP
 from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.routing import RouteFinder
 from connectors.dex.swap_plan import quote_swap
 from connectors.dex.tokens import resolve_token
+from connectors.evm.erc20 import Erc20
 from crosslane.crashpoints import crash_point
 from crosslane.domain.arb_steps import (
     Admission,
@@ -31,6 +33,8 @@ from crosslane.domain.arb_steps import (
     ArbRiskLimits,
     ArbVenue,
     FinishInput,
+    LegGas,
+    LegGasInput,
     LegName,
     LegQuote,
     realised_profit,
@@ -40,6 +44,7 @@ from crosslane.domain.dex import MAX_SLIPPAGE_BPS, TradeType
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook, NewRun
+from crosslane.ledger.records import AttemptStatus
 from crosslane.money import from_base_units
 from crosslane.routing.side import Side
 
@@ -68,7 +73,7 @@ class ArbActivities:
         self._finders: dict[str, RouteFinder] = {}
 
     def all(self) -> list[object]:
-        return [self.arb_admit, self.arb_quote, self.arb_finish]
+        return [self.arb_admit, self.arb_quote, self.arb_finish, self.arb_leg_gas]
 
     def _finder(self, chain: str) -> RouteFinder:
         if chain not in self._finders:
@@ -212,6 +217,16 @@ class ArbActivities:
             max_hops=1,
             dex_names=[venue.venue],
         )
+        spends = swap.amount_in
+        assert request.signer is not None
+        held = await Erc20(client, token_in.address).balance_of(request.signer)
+        if held < spends:  # what earlier runs left, read now: never sent to fail after the other leg filled
+            need, has = from_base_units(spends, token_in.decimals), from_base_units(held, token_in.decimals)
+            short = (
+                f"inventory: {request.signer} holds {has} {token_in.symbol} on {venue.chain}, "
+                f"the {side} leg needs {need}"
+            )
+            return Decimal(0), Decimal(0), Decimal(0), short
         gas = await chain_gas(client, quote.address)
         per_native = Decimal(0)
         if gas is not None:
@@ -222,6 +237,23 @@ class ArbActivities:
         gas_cost = from_base_units(swap.gas_cost_wei, 18) * per_native
         amount = swap.amount_out if side is Side.SELL else swap.amount_in
         return from_base_units(amount, quote.decimals), gas_cost, Decimal(0), ""
+
+    @activity.defn(name=ArbActivity.LEG_GAS)
+    @business_errors
+    async def arb_leg_gas(self, inp: LegGasInput) -> LegGas:
+        """What a failed DEX leg's mined transactions cost (the ledger records each attempt's
+        receipt): an approval mined before the swap was refused, a swap that reverted."""
+        wei, hashes = 0, []
+        for step in ("approve", "swap"):  # the DexSwap's transaction children: tx-<swap workflow id>.<step>
+            op = await asyncio.to_thread(self.rt.ledger.get_operation, f"tx-{inp.swap_workflow_id}.{step}", TX_STEP)
+            if op is None:
+                continue
+            for attempt in await asyncio.to_thread(self.rt.ledger.list_attempts, op.id):
+                mined = attempt.status in (AttemptStatus.MINED, AttemptStatus.REVERTED)
+                if mined and attempt.gas_used is not None and attempt.effective_gas_price is not None:
+                    wei += attempt.gas_used * attempt.effective_gas_price
+                    hashes.append(attempt.tx_hash)
+        return LegGas(native=from_base_units(wei, 18), tx_hashes=hashes)
 
     @activity.defn(name=ArbActivity.FINISH)
     @business_errors

@@ -42,7 +42,10 @@ with workflow.unsafe.imports_passed_through():
         ArbState,
         ArbStatus,
         ArbVenue,
+        BalanceChange,
         FinishInput,
+        LegGas,
+        LegGasInput,
         LegName,
         LegQuote,
         LegResult,
@@ -57,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
 
 SHORT = timedelta(seconds=20)  # ledger writes, batched reads, a fast-path quote
 CEX_LEG = timedelta(seconds=30)
+FAILED_LEG_GAS = "arb-failed-leg-gas"  # a failed DEX leg's gas is read back (runs recorded before: not)
 FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
 
 
@@ -160,8 +164,35 @@ class Arbitrage:
                 result = await self._dex(leg.leg, leg.venue, side, self._request.size, leg.slippage_bps)
         except (ActivityError, ChildWorkflowError) as exc:
             result = LegResult(leg=leg.leg, venue=leg.venue.describe(), state=LegState.FAILED, detail=_why(exc))
+            if not leg.venue.is_cex and workflow.patched(FAILED_LEG_GAS):
+                result = await self._burnt(result, leg.venue)
         self._leg_state(leg.leg, result.state, result.detail)
         return result
+
+    async def _burnt(self, failed: LegResult, venue: ArbVenue) -> LegResult:
+        """A failed DEX leg with the gas its mined transactions still cost (a reverted swap,
+        an approval mined before the swap was refused): part of the realised P&L."""
+        assert self._request is not None and self._quote is not None and venue.chain is not None
+        swap_id = SwapRequest.workflow_id_of(f"{self._request.workflow_id}.{failed.leg}")
+        gas: LegGas = await workflow.execute_activity(
+            ArbActivity.LEG_GAS,
+            LegGasInput(swap_workflow_id=swap_id),
+            summary=f"{failed.leg}: gas its mined transactions cost",
+            result_type=LegGas,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if not gas.native:
+            return failed
+        price = self._quote.native_price.get(venue.chain, Decimal(0))
+        return failed.model_copy(
+            update={
+                "gas_cost": gas.native * price,
+                "changes": [BalanceChange(place=venue.chain, currency="native", amount=-gas.native)],
+                "refs": gas.tx_hashes,
+                "detail": f"{failed.detail}; gas burnt {gas.native} (tx {', '.join(gas.tx_hashes)})",
+            }
+        )
 
     async def _cex(
         self, leg: LegName, venue: ArbVenue, side: Side, size: Decimal, limit_price: Decimal | None
@@ -184,7 +215,7 @@ class Arbitrage:
         decimals = self._quote.asset_decimals.get(venue.chain, 18)
         amount = int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
         swap = SwapRequest(
-            request_id=f"{request.workflow_id}.{leg}",
+            request_id=f"{request.workflow_id}.{leg}",  # workflow id: SwapRequest.workflow_id_of(request_id)
             chain=venue.chain,
             signer=request.signer,
             token_in=request.asset if side is Side.SELL else request.quote,
@@ -238,6 +269,8 @@ class Arbitrage:
                 state=LegState.FAILED,
                 detail=f"could not unwind within max loss {request.max_loss} {request.quote}: {why}",
             )
+            if venue is not None and not venue.is_cex and workflow.patched(FAILED_LEG_GAS):
+                result = await self._burnt(result, venue)
         self._leg_state(LegName.UNWIND, result.state, result.detail)
         return result
 

@@ -53,6 +53,7 @@ class ArbActivity(StrEnum):
     ADMIT = "arb_admit"  # risk controls: kill switch, concurrent runs, per-asset notional
     QUOTE = "arb_quote"  # both legs priced now, the profit floor re-checked, limits derived
     FINISH = "arb_finish"  # realised P&L recorded, the daily loss checked (may trip the kill switch)
+    LEG_GAS = "arb_leg_gas"  # the gas a failed DEX leg still burnt (its approval, a reverted swap)
 
 
 class LegName(StrEnum):
@@ -229,6 +230,17 @@ class ArbQuote(BaseModel):
     cex_fee_rate: Signed = Decimal(0)  # the fast path's taker fees as a share of the notional
     native_price: dict[str, Signed] = Field(default_factory=dict, description="chain -> quote per native coin")
     asset_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the asset token's decimals")
+
+
+class LegGasInput(BaseModel):
+    swap_workflow_id: str = Field(description="the failed leg's DexSwap child")
+
+
+class LegGas(BaseModel):
+    """Gas burnt by the transactions a failed DEX leg mined (reverted ones included), native coin."""
+
+    native: Signed = Decimal(0)
+    tx_hashes: list[str] = Field(default_factory=list)
 
 
 class LegState(StrEnum):
