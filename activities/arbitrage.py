@@ -45,7 +45,7 @@ from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
-from crosslane.money import from_base_units
+from crosslane.money import from_base_units, from_base_units_compact
 from crosslane.routing.side import Side
 
 
@@ -221,7 +221,7 @@ class ArbActivities:
         assert request.signer is not None
         held = await Erc20(client, token_in.address).balance_of(request.signer)
         if held < spends:  # what earlier runs left, read now: never sent to fail after the other leg filled
-            need, has = from_base_units(spends, token_in.decimals), from_base_units(held, token_in.decimals)
+            need, has = (from_base_units_compact(n, token_in.decimals) for n in (spends, held))
             short = (
                 f"inventory: {request.signer} holds {has} {token_in.symbol} on {venue.chain}, "
                 f"the {side} leg needs {need}"

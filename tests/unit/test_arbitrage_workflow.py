@@ -226,7 +226,8 @@ async def test_a_cex_leg_that_rested_and_was_cancelled_in_part_is_unwound_within
     unwind = next(leg for leg in result.legs if leg.leg is LegName.UNWIND)
     assert unwind.asset_delta == Decimal("0.6")
     # sold 1 at 3005 (- 3.005 fee), bought 0.4 at 3000 (+ 1.2) and 0.6 at 3010 (+ 1.806)
-    assert result.realised_profit == Decimal("3001.995") - Decimal("1201.2") - Decimal("1807.806") and -result.realised_profit <= req.max_loss
+    assert result.realised_profit == Decimal("3001.995") - Decimal("1201.2") - Decimal("1807.806")
+    assert -result.realised_profit <= req.max_loss
     assert sorted(market.orders) == sorted(f"{req.workflow_id}/{s}" for s in ("buy", "sell", "unwind"))
 
 
