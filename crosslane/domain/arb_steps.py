@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 from crosslane.arbitrage import ArbKind, ArbMode, LegOutcome, Opportunity
+from crosslane.domain.bridge import BridgeResult, BridgeRoute
 from crosslane.domain.cex import CexExecution
 from crosslane.domain.dex import SwapResult
 from crosslane.domain.evm import Address
@@ -60,6 +61,8 @@ class LegName(StrEnum):
     BUY = "buy"
     SELL = "sell"
     UNWIND = "unwind"
+    BRIDGE = "bridge"  # transfer mode: the asset from the buy chain to the sell chain
+    REBALANCE = "rebalance"  # transfer mode: the quote currency to the buy chain first
 
 
 class ArbVenue(BaseModel):
@@ -114,18 +117,24 @@ class ArbitrageRequest(SecretFreeRequest):
     max_loss: Money = Field(default=Decimal(0), description="bound on a compensation's loss, quote whole tokens")
     signer: Address | None = Field(default=None, description="holds the inventory of the DEX legs")
     fees: FeePolicy | None = Field(default=None, description="fee cap of the DEX legs' transactions")
-
-    @field_validator("mode")
-    @classmethod
-    def _inventory_only(cls, mode: ArbMode) -> ArbMode:
-        if mode is not ArbMode.INVENTORY:
-            raise ValueError("only inventory mode runs here; transfer mode is not available yet")
-        return mode
+    # transfer mode: buy on one chain, bridge the asset, sell on the other
+    bridge_route: BridgeRoute | None = Field(default=None, description="transfer: force one route")
+    risk_aversion: Money = Field(default=Decimal(1), description="transfer: weight of the price risk in flight")
+    volatility: Money = Field(
+        default=Decimal("0.0001"),
+        description="transfer: the asset's recent volatility per square-root second (0.0001: 1 bp per sqrt s)",
+    )
+    rebalance: bool = Field(default=True, description="transfer: bridge the quote over first when the buy is short")
 
     @model_validator(mode="after")
     def _consistent(self) -> ArbitrageRequest:
         if self.asset == self.quote:
             raise ValueError(f"asset and quote are the same ({self.asset})")
+        if self.mode is ArbMode.TRANSFER and (self.buy.is_cex or self.sell.is_cex or self.buy.chain == self.sell.chain):
+            raise ValueError(
+                "transfer mode buys on one chain's DEX, bridges the asset and sells on another chain's DEX: "
+                f"got buy {self.buy.describe()}, sell {self.sell.describe()}"
+            )
         if self.buy == self.sell and not self.buy.is_cex:  # the fast path routes each side to its best venue
             raise ValueError(f"buy and sell are the same venue ({self.buy.describe()})")
         if (not self.buy.is_cex or not self.sell.is_cex) and (self.signer is None or self.fees is None):
@@ -214,7 +223,21 @@ class LegQuote(BaseModel):
 class ArbQuoteInput(BaseModel):
     workflow_id: str
     request: ArbitrageRequest
-    phase: Literal["plan", "recheck"]
+    phase: Literal["plan", "recheck", "bridge", "sell"]  # transfer mode re-quotes before the bridge and the sale
+    size: Size | None = Field(default=None, description="what to price; default the request's size")
+
+
+class Shortfall(BaseModel):
+    """A DEX leg's inventory short of what it spends, read at the quote (whole tokens)."""
+
+    leg: LegName
+    chain: str
+    token: str
+    held: Signed
+    needed: Signed
+
+    def describe(self, signer: str) -> str:
+        return f"inventory: {signer} holds {self.held} {self.token} on {self.chain}, the {self.leg} leg needs {self.needed}"
 
 
 class ArbQuote(BaseModel):
@@ -230,16 +253,25 @@ class ArbQuote(BaseModel):
     cex_fee_rate: Signed = Decimal(0)  # the fast path's taker fees as a share of the notional
     native_price: dict[str, Signed] = Field(default_factory=dict, description="chain -> quote per native coin")
     asset_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the asset token's decimals")
+    quote_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the quote token's decimals")
+    shortfall: Shortfall | None = None
+    # transfer mode: the bridge's fee (asset, whole tokens), time in flight and the price risk over it (quote)
+    bridge_route: str | None = None
+    bridge_fee: Signed = Decimal(0)
+    bridge_seconds: int = 0
+    price_risk: Signed = Decimal(0)
 
 
 class LegGasInput(BaseModel):
-    swap_workflow_id: str = Field(description="the failed leg's DexSwap child")
+    swap_workflow_id: str = Field(description="the leg's child workflow (DexSwap, BridgeTransfer)")
+    steps: list[str] = Field(default_factory=lambda: ["approve", "swap"], description="its transactions' steps")
 
 
 class LegGas(BaseModel):
-    """Gas burnt by the transactions a failed DEX leg mined (reverted ones included), native coin."""
+    """Gas burnt by the transactions a leg mined (reverted ones included), native coin per chain."""
 
-    native: Signed = Decimal(0)
+    native: Signed = Decimal(0)  # on the leg's only chain (a swap); the sum over ``per_chain``
+    per_chain: dict[str, Signed] = Field(default_factory=dict)
     tx_hashes: list[str] = Field(default_factory=list)
 
 
