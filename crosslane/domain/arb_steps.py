@@ -13,10 +13,10 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from crosslane.arbitrage import ArbKind, ArbMode, LegOutcome, Opportunity
-from crosslane.domain.bridge import BridgeResult, BridgeRoute
+from crosslane.domain.bridge import BridgeResult, BridgeRoute, BridgeState
 from crosslane.domain.cex import CexExecution
 from crosslane.domain.dex import SwapResult
 from crosslane.domain.evm import Address
@@ -237,7 +237,8 @@ class Shortfall(BaseModel):
     needed: Signed
 
     def describe(self, signer: str) -> str:
-        return f"inventory: {signer} holds {self.held} {self.token} on {self.chain}, the {self.leg} leg needs {self.needed}"
+        held = f"{self.held} {self.token} on {self.chain}"
+        return f"inventory: {signer} holds {held}, the {self.leg} leg needs {self.needed}"
 
 
 class ArbQuote(BaseModel):
@@ -336,7 +337,9 @@ class ArbResult(BaseModel):
 class ArbState(StrEnum):
     ADMITTING = "admitting"
     QUOTING = "quoting"
+    REBALANCING = "rebalancing"  # transfer mode: the quote currency bridged to the buy chain
     EXECUTING = "executing"
+    BRIDGING = "bridging"  # transfer mode: the asset in flight
     COMPENSATING = "compensating"
     SETTLING = "settling"
     COMPLETED = "completed"
@@ -429,4 +432,33 @@ def dex_leg_result(leg: LegName, swap: SwapResult, *, asset_is_in: bool, native_
         ],
         refs=[swap.swap_tx_hash, *([swap.approve_tx_hash] if swap.approve_tx_hash else [])],
         detail=f"{amount_in} {tokens[0]} -> {amount_out} {tokens[1]} in block {swap.block_number}",
+    )
+
+
+def bridge_leg_result(
+    leg: LegName, bridge: BridgeResult, currency: str, *, is_asset: bool, decimals: int, gas: LegGas,
+    native_price: dict[str, Decimal],
+) -> LegResult:  # fmt: skip
+    """A ``BridgeTransfer`` as the inventory it moved: ``currency`` out of the source chain,
+    what arrived into the destination (or, refunded, back into the source), the difference
+    being its fee; the gas of its deposit and redeem on each chain, valued in quote."""
+    sent, got = from_base_units(bridge.amount, decimals), from_base_units(bridge.received, decimals)
+    completed = bridge.state is BridgeState.COMPLETED
+    into = bridge.destination_chain if completed else bridge.source_chain
+    changes = [
+        BalanceChange(place=bridge.source_chain, currency=currency, amount=-sent),
+        BalanceChange(place=into, currency=currency, amount=got),
+        *(BalanceChange(place=chain, currency="native", amount=-n) for chain, n in gas.per_chain.items() if n),
+    ]
+    fee = got - sent
+    return LegResult(
+        leg=leg,
+        venue=f"{bridge.route} {bridge.source_chain}->{bridge.destination_chain}",
+        state=LegState.FILLED if completed else LegState.FAILED,
+        asset_delta=fee if is_asset else Decimal(0),
+        quote_delta=Decimal(0) if is_asset else fee,
+        gas_cost=sum((n * native_price.get(chain, Decimal(0)) for chain, n in gas.per_chain.items()), Decimal(0)),
+        changes=[c for c in changes if c.amount],
+        refs=[bridge.deposit_tx, *([bridge.completion_tx] if bridge.completion_tx else []), *gas.tx_hashes],
+        detail=f"{sent} {currency} {bridge.state}: {got} arrived on {into}",
     )
