@@ -269,7 +269,7 @@ class Arbitrage:
         venue = at or next((v for v in (request.buy, request.sell) if v.is_cex), None)
         self._leg_state(LegName.UNWIND, LegState.RUNNING, f"{side} {size} {request.asset} within {bound}")
         try:
-            if venue is not None:
+            if venue is not None and venue.is_cex:
                 fee = Decimal(1) + quote.cex_fee_rate if side is Side.BUY else Decimal(1) - quote.cex_fee_rate
                 limit = venue.limit_price(max(bound, Decimal(0)) / size / fee, side)
                 result = await self._cex(LegName.UNWIND, venue, side, size, limit)
