@@ -191,10 +191,12 @@ async def run_arb(
     limits: ArbRiskLimits | None = None,
     offset_bps: int = -600,  # the first test leaves the pool lower (another trader's dump)
     during: Callable[[LocalAccount], Awaitable[None]] | None = None,
+    frozen: bool = True,
     **kw: object,
 ) -> tuple[ArbitrageRequest, ArbResult, Balances]:
     """One CEX-buy / DEX-sell run with a fresh signer holding ``weth`` base units of WETH (or
-    ``signer`` as earlier runs left it), the CEX quotes ``offset_bps`` off the pools and frozen;
+    ``signer`` as earlier runs left it), the CEX quotes ``offset_bps`` off the pools (``frozen``
+    unless the books may requote: a frozen book goes stale in 5 s, long on a loaded machine);
     ``during`` runs once the run started (e.g. another trader's move); the result and the
     balance changes measured."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
@@ -211,7 +213,7 @@ async def run_arb(
         await cex_cheaper(services, fp, offset_bps)
         for venue in services.devnet.cex.values():  # no quote moves between the quote and the fills
             # (a worker process restarting takes longer than the fast path keeps a silent book)
-            await admin.market_maker(venue.rest_url, running=crash_at is not None)
+            await admin.market_maker(venue.rest_url, running=crash_at is not None or not frozen)
         before = {**await cex_balances(services), **chain_balances(stack, signer.address)}
         fields: dict[str, object] = {
             "request_id": uuid.uuid4().hex[:12],
@@ -305,7 +307,13 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
     limits = ArbRiskLimits(daily_loss_limit=Decimal("0.01"))  # the module's first run: the day's P&L is 0 so far
     try:
         request, result, measured = await run_arb(
-            arb_stack, 5 * 10**18, limits=limits, during=another_trader_first, max_loss="20", offset_bps=-200
+            arb_stack,
+            5 * 10**18,
+            limits=limits,
+            during=another_trader_first,
+            max_loss="20",
+            offset_bps=-200,
+            frozen=False,
         )
         assert result.outcome is ArbOutcome.COMPENSATED, result.reason
         states = {leg.leg: leg.state for leg in result.legs}
@@ -322,7 +330,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
         assert -request.max_loss <= result.realised_profit < 0
         assert result.kill_switch is not None and "daily loss" in result.kill_switch
 
-        refused = await run_arb(arb_stack, 5 * 10**18, limits=limits)
+        refused = await run_arb(arb_stack, 5 * 10**18, limits=limits, frozen=False)
         assert refused[1].outcome is ArbOutcome.ABORTED and "arbitrage is paused" in refused[1].reason
         assert "daily loss" in refused[1].reason and refused[2] == {}  # no order, no swap
         with pytest.raises(InvalidRequest, match="no parent order"):
@@ -333,7 +341,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
         assert cli.returncode == 0, cli.stderr
         assert "arbitrage resumed (was: " in cli.stdout and "daily loss" in cli.stdout
         assert not book.controls().paused
-        admitted = await run_arb(arb_stack, 5 * 10**18)
+        admitted = await run_arb(arb_stack, 5 * 10**18, frozen=False)
         assert admitted[1].outcome is ArbOutcome.COMPLETED, admitted[1].reason
     finally:
         book.resume()
@@ -377,11 +385,11 @@ async def test_back_to_back_runs_on_the_same_inventory_the_second_sees_what_is_l
     signer = arb_stack.stack.fund_signer()
     info = arb_stack.stack.chains.get(CHAIN).tokens["WETH"]
     arb_stack.stack.anvil(CHAIN, "anvil_dealERC20", signer.address, info.address, hex(7 * 10**17))
-    _, first, measured = await run_arb(arb_stack, 0, signer=signer)
+    _, first, measured = await run_arb(arb_stack, 0, signer=signer, frozen=False)
     assert first.outcome is ArbOutcome.COMPLETED, first.reason
     assert measured[(CHAIN, "WETH")] == Decimal("-0.5")
 
-    second_request, second, measured = await run_arb(arb_stack, 0, signer=signer)
+    second_request, second, measured = await run_arb(arb_stack, 0, signer=signer, frozen=False)
     assert second.outcome is ArbOutcome.ABORTED, second.reason
     assert f"inventory: {signer.address} holds 0.2 WETH on {CHAIN}, the sell leg needs 0.5" in second.reason
     assert measured == {} and second.realised_profit == 0
@@ -397,7 +405,7 @@ async def test_a_cex_leg_whose_placement_answer_is_lost_is_counted_once(arb_stac
     try:
         for venue in services.devnet.cex.values():
             await admin.set_faults(venue.rest_url, lose_next_order_response=1)
-        request, result, measured = await run_arb(arb_stack, 5 * 10**18)
+        request, result, measured = await run_arb(arb_stack, 5 * 10**18, frozen=False)
         lost = [
             (await admin.set_faults(v.rest_url))["stats"]["lost_order_responses"] for v in services.devnet.cex.values()
         ]
