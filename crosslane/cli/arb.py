@@ -123,18 +123,25 @@ async def run(
     sell: Annotated[str, typer.Option(help="where to sell: cex:SYMBOL or CHAIN:DEX")],
     min_profit: Annotated[str, typer.Option(help="quote, whole tokens, after fees and gas; 0 or more")],
     max_loss: Annotated[str, typer.Option(help="bound on an unwind's loss, quote whole tokens")] = "0",
+    mode: Annotated[
+        str, typer.Option(help="inventory (both legs at once) or transfer (buy, bridge, sell)")
+    ] = "inventory",
+    bridge_route: Annotated[str | None, typer.Option(help="transfer: force one route (wormhole, across)")] = None,
     signer: Annotated[str | None, typer.Option(help="DEX legs: the address holding their inventory")] = None,
     max_fee_gwei: Annotated[str, typer.Option(help="DEX legs: cap on max fee per gas, gwei")] = "100",
     request_id: Annotated[str | None, typer.Option("--id", help="business key; default: generated")] = None,
     wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = True,
 ) -> None:
-    """Buy SIZE of ASSET on one venue and sell it on another at once, from inventory, if it
-    still earns MIN_PROFIT; progress leg by leg, then the outcome and the realised P&L."""
+    """Buy SIZE of ASSET on one venue and sell it on another (at once from inventory, or
+    bridged in between in transfer mode) if it still earns MIN_PROFIT; progress leg by leg,
+    then the outcome and the realised P&L."""
     buy_at, sell_at = venue_arg(buy, "buy"), venue_arg(sell, "sell")
     dex = not (buy_at.is_cex and sell_at.is_cex)
     request = ArbitrageRequest.model_validate(
         {
             "request_id": request_id or f"cli-{int(time.time() * 1000)}",
+            "mode": mode,
+            "bridge_route": bridge_route,
             "asset": asset,
             "quote": quote,
             "size": size,

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 from web3 import Web3
 
@@ -36,6 +37,7 @@ from crosslane.domain.arb_steps import (
     ArbOutcome,
     ArbResult,
     ArbRiskLimits,
+    ArbStatus,
     ArbVenue,
     LegName,
     LegState,
@@ -50,7 +52,7 @@ from devnet.cex import admin_client as admin
 from devnet.mining import manual_mining
 from devnet.registry_export import registry_path
 from devnet.sandbox import Sandbox, sandbox
-from tests.e2e.test_dex_swap_slippage import dump_weth, funded_trader, wait_pending
+from tests.e2e.test_dex_swap_slippage import dump_weth, funded_trader
 from tests.e2e.test_entry_points import temporal_start_with
 from tests.support.fastpath import FastPathProcess, fastpath_config
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
@@ -167,6 +169,22 @@ async def cex_cheaper(services: Sandbox, fp_client: object, offset_bps: int) -> 
 Balances = dict[tuple[str, str], Decimal]
 
 
+async def pending_while_running(
+    w3: Web3, address: str, count: int, handle: WorkflowHandle[object, ArbResult], timeout_s: float = 120
+) -> None:
+    """Until ``address`` has ``count`` transactions pending or mined; the run's state if it
+    ended first (or the machine is too slow)."""
+    for _ in range(int(timeout_s / 0.1)):
+        if w3.eth.get_transaction_count(address, "pending") >= count:
+            return
+        description = await handle.describe()
+        if description.status is not WorkflowExecutionStatus.RUNNING:
+            break
+        await asyncio.sleep(0.1)
+    status = await handle.query("status", result_type=ArbStatus)
+    raise AssertionError(f"{address} never reached {count} transactions; the run: {status.state}: {status.detail}")
+
+
 def receipt_status(w3: Web3, tx_hash: str) -> int:
     return int(w3.eth.get_transaction_receipt(tx_hash)["status"])
 
@@ -190,7 +208,7 @@ async def run_arb(
     signer: LocalAccount | None = None,
     limits: ArbRiskLimits | None = None,
     offset_bps: int = -600,  # the first test leaves the pool lower (another trader's dump)
-    during: Callable[[LocalAccount], Awaitable[None]] | None = None,
+    during: Callable[[LocalAccount, WorkflowHandle[object, ArbResult]], Awaitable[None]] | None = None,
     frozen: bool = True,
     **kw: object,
 ) -> tuple[ArbitrageRequest, ArbResult, Balances]:
@@ -239,7 +257,7 @@ async def run_arb(
                 else:
                     handle = await CrosslaneClient(client, queue).start_arbitrage(request)
                 if during is not None:
-                    await during(signer)
+                    await during(signer, handle)
                 result = await handle.result()
         else:
             result = await crashing_run(arb_stack, queue, request, crash_at, logs, crash_when)
@@ -296,11 +314,11 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
     w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
     book = ArbBook(stack.ledger())
 
-    async def another_trader_first(signer: LocalAccount) -> None:
+    async def another_trader_first(signer: LocalAccount, handle: WorkflowHandle[object, ArbResult]) -> None:
         with manual_mining(stack.anvil_urls[CHAIN]) as mine:
-            await wait_pending(w3, signer.address, 1)  # the approval
+            await pending_while_running(w3, signer.address, 1, handle)  # the approval
             mine()
-            await wait_pending(w3, signer.address, 2)  # the sale, quoted before the dump
+            await pending_while_running(w3, signer.address, 2, handle)  # the sale, quoted before the dump
             await dump_weth(stack, trader, 150 * 10**18)
             mine()  # one block: the dump (50 gwei tip) first, then our swap, which reverts
 

@@ -38,8 +38,13 @@ def arb_run(**changes: str | None) -> tuple[int, str]:
         ({"quote": "WETH"}, "asset and quote are the same (WETH)"),
         ({"buy": "devnet-a:uniswap_v3"}, "buy and sell are the same venue (devnet-a:uniswap_v3)"),
         ({"id": "has spaces"}, "request_id"),
+        ({"mode": "transfer"}, "transfer mode buys on one chain's DEX"),
+        ({"mode": "teleport"}, "mode"),
     ],
-    ids=["size-zero", "negative-min-profit", "bad-venue", "bad-symbol", "no-signer", "same-asset", "same-venue", "id"],
+    ids=[
+        "size-zero", "negative-min-profit", "bad-venue", "bad-symbol", "no-signer", "same-asset", "same-venue", "id",
+        "transfer-with-cex-leg", "unknown-mode",
+    ],  # fmt: skip
 )
 def test_bad_input_is_refused_with_what_is_wrong(changes: dict[str, str | None], message: str) -> None:
     code, output = arb_run(**changes)
