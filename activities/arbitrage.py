@@ -188,10 +188,8 @@ class ArbActivities:
         half = max(slack, Decimal(0)) / 2
         fee_rate = buy.fee_rate if request.buy.is_cex else sell.fee_rate
         return ArbQuote(
-            buy=self._limit(LegName.BUY, request.buy, buy.amount, buy.amount + half, buy.gas, buy.fee_rate, size),
-            sell=self._limit(
-                LegName.SELL, request.sell, sell.amount, sell.amount - half, sell.gas, sell.fee_rate, size
-            ),
+            buy=self._limit(LegName.BUY, request.buy, buy, buy.amount + half, size),
+            sell=self._limit(LegName.SELL, request.sell, sell, sell.amount - half, size),
             expected_profit=profit,
             viable=viable,
             reason=reason,
