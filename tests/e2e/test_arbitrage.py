@@ -169,6 +169,25 @@ async def cex_cheaper(services: Sandbox, fp_client: object, offset_bps: int) -> 
 Balances = dict[tuple[str, str], Decimal]
 
 
+async def cex_moved(services: Sandbox, arb_stack: ArbStack, offset_bps: int) -> None:
+    """Move every venue's quotes to ``offset_bps`` off the pools' price and wait until the
+    fast path's bids show it (at least 0.3 % lower than now)."""
+    fp = await arb_stack.fastpath.client()
+    try:
+        before = (await fp.quote(SYMBOL, Side.SELL, Decimal("0.5"))).avg_price
+        assert before is not None
+        for venue in services.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=True, offset_bps=offset_bps)
+        for _ in range(600):
+            now = (await fp.quote(SYMBOL, Side.SELL, Decimal("0.5"))).avg_price
+            if now is not None and now < before * Decimal("0.997"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"the CEX bids never fell from {before} in 60 s")
+    finally:
+        await fp.close()
+
+
 async def pending_while_running(
     w3: Web3, address: str, count: int, handle: WorkflowHandle[object, ArbResult], timeout_s: float = 120
 ) -> None:
@@ -309,7 +328,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
     reverts (its gas is spent) after the CEX bought; the ETH is sold back on the fast path,
     losing at most max_loss, the gas in the realised P&L. The day's loss passes the limit:
     the kill switch trips, the next run is refused with the reason, ``arb resume`` lets runs in."""
-    stack = arb_stack.stack
+    stack, services = arb_stack.stack, arb_stack.stack.sandbox
     trader = funded_trader(stack)
     w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[CHAIN]))
     book = ArbBook(stack.ledger())
@@ -320,6 +339,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
             mine()
             await pending_while_running(w3, signer.address, 2, handle)  # the sale, quoted before the dump
             await dump_weth(stack, trader, 150 * 10**18)
+            await cex_moved(services, arb_stack, -260)  # the venues fall too: selling back loses for sure
             mine()  # one block: the dump (50 gwei tip) first, then our swap, which reverts
 
     limits = ArbRiskLimits(daily_loss_limit=Decimal("0.01"))  # the module's first run: the day's P&L is 0 so far
