@@ -11,10 +11,8 @@ covers the buy before the bridge or when the bridge refunds, and bad input refus
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -43,7 +41,6 @@ from crosslane.domain.arb_steps import (
 from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
 from tests.support.arb_stubs import DeliveringBridge, FillingDexSwap, RefundingBridge
-from tests.support.time_skipping import time_skipping_env
 from tests.unit.test_arbitrage_workflow import LedgerOnly
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
@@ -52,20 +49,6 @@ SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 A = ArbVenue(venue="uniswap_v3", chain="devnet-a")
 B = ArbVenue(venue="uniswap_v3", chain="devnet-b")
 GAS = Decimal("0.0001") * 3000  # each stub swap: 100k gas at 1 gwei, the native coin at 3000 USDC
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.migrate()
-    yield led
-    led.close()
 
 
 @dataclass

@@ -9,14 +9,11 @@ refused by the kill switch after a day's loss, and every leg id derived from the
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-import pytest
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -43,27 +40,12 @@ from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
 from crosslane.routing.side import Side
 from tests.support.arb_stubs import RevertingDexSwap
-from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 CEX = ArbVenue(venue="cex", symbol="ETH/USDT")
 DEX = ArbVenue(venue="uniswap_v3", chain="devnet-a")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.migrate()
-    yield led
-    led.close()
 
 
 def leg_quote(leg: LegName, venue: ArbVenue, expected: str, limit: str) -> LegQuote:
