@@ -64,6 +64,8 @@ with workflow.unsafe.imports_passed_through():
 
 SHORT = timedelta(seconds=20)  # ledger writes, batched reads, a fast-path quote
 CEX_LEG = timedelta(seconds=30)
+# BridgeTransfer's failures after its deposit mined: the asset is no longer on the source chain
+DEPOSITED_FAILURES = frozenset({"DeliveryShortfall", "RedeemFailed"})
 REBALANCE_MARGIN = Decimal("0.01")  # a rebalance bridges this much more than missing: the bridge keeps a fee
 FAILED_LEG_GAS = "arb-failed-leg-gas"  # a failed DEX leg's gas is read back (runs recorded before: not)
 FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
@@ -342,6 +344,9 @@ class Arbitrage:
             if bridge.state is LegState.FILLED:
                 return await self._sell_arrived(held + bridge.asset_delta, legs)
             why = f"bridge {bridge.state}: {bridge.detail}"
+            if bridge.detail.split(":", 1)[0] in DEPOSITED_FAILURES:  # the asset left the buy chain
+                gone = f"{held} {request.asset} deposited into the bridge, not delivered as expected: for an operator"
+                return await self._finish(ArbOutcome.COMPENSATED, f"{why}; {gone}", legs)
         # the asset is still (or again) on the buy chain: sold back there
         self._run.set(ArbState.COMPENSATING, f"{why}; selling {held} {request.asset} back on {request.buy.describe()}")
         assert self._quote is not None

@@ -89,3 +89,16 @@ class RefundingBridge:
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
         return bridged(request, BridgeState.REFUNDED, request.amount)
+
+
+@workflow.defn(name="BridgeTransfer")
+class ShortDeliveringBridge:
+    """The deposit mined but the destination shows less than promised (e.g. paid out as another token)."""
+
+    @workflow.run
+    async def run(self, request: BridgeRequest) -> BridgeResult:
+        raise ApplicationError(
+            f"recipient {request.to} on {request.destination_chain}: received 0, expected at least {request.amount}",
+            type="DeliveryShortfall",
+            non_retryable=True,
+        )

@@ -40,7 +40,7 @@ from crosslane.domain.arb_steps import (
 )
 from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
-from tests.support.arb_stubs import DeliveringBridge, FillingDexSwap, RefundingBridge
+from tests.support.arb_stubs import DeliveringBridge, FillingDexSwap, RefundingBridge, ShortDeliveringBridge
 from tests.unit.test_arbitrage_workflow import LedgerOnly
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
@@ -196,6 +196,17 @@ async def test_a_refunded_bridge_is_sold_back_on_the_buy_chain(env: WorkflowEnvi
     assert [leg.leg for leg in result.legs] == [LegName.BUY, LegName.BRIDGE, LegName.UNWIND]
     assert ("devnet-a", "WETH") not in net(result) and ("devnet-b", "WETH") not in net(result)
     assert result.realised_profit == 2990 - 3000 - 2 * GAS
+
+
+async def test_a_bridge_that_took_the_deposit_but_did_not_deliver_is_left_for_an_operator(
+    env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """No sale back on the buy chain: the asset left it with the deposit."""
+    result = await run(env, TransferQuotes(), ledger, ShortDeliveringBridge, transfer_request())
+    assert result.outcome is ArbOutcome.COMPENSATED, result.reason
+    assert [leg.leg for leg in result.legs] == [LegName.BUY, LegName.BRIDGE]
+    assert "DeliveryShortfall" in result.reason and "deposited into the bridge" in result.reason
+    assert "for an operator" in result.reason
 
 
 @pytest.mark.parametrize(
