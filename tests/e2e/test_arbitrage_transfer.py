@@ -1,8 +1,10 @@
-"""Transfer-mode arbitrage on the devnet's real Across contracts: another trader dumps WETH
-into devnet-a's V3 pool; the run buys WETH there with USDC, bridges it to devnet-b and sells
-it into devnet-b's V3 pool, re-quoting before every step. The realised P&L is the fills, the
-bridge's fee and the gas of every transaction, and every balance change it reports is the
-one measured on both chains (the bridge stack is the session's, shared with the bridge tests)."""
+"""Transfer-mode arbitrage on the devnet's real Across contracts: another trader dumps WBTC
+into devnet-a's V3 WBTC/WETH pool; the run buys WBTC there with WETH, bridges it to devnet-b
+and sells it into devnet-b's pool, re-quoting before every step. The realised P&L is the
+fills and the gas of every transaction (the bridge's fee is the WBTC that did not arrive to
+be sold), and every balance change it reports is the one measured on both chains (the bridge
+stack is the session's, shared with the bridge tests). WBTC rather than WETH: Across pays a
+WETH fill out as native ETH, which BridgeTransfer does not count as delivered."""
 
 from __future__ import annotations
 
@@ -12,14 +14,17 @@ from decimal import Decimal
 import pytest
 from web3 import Web3
 
+from connectors.dex import TradeType
+from connectors.dex.routing import RouteFinder
+from connectors.dex.swaps import swap_call
+from connectors.evm.client import EvmClient
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbVenue, LegName, LegState
 from crosslane.domain.bridge import BridgeRoute
 from crosslane.domain.tx import FeePolicy
 from crosslane.money import from_base_units
 from devnet.across.services import http_json
-from tests.e2e.test_dex_swap_slippage import dump_weth, funded_trader
 from tests.support.bridge import dataworker_url
-from tests.support.dex import deal
+from tests.support.dex import approve, deal, router, send_tx, token, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 pytestmark = pytest.mark.timeout(180)
@@ -29,12 +34,31 @@ ERC20 = [{"type": "function", "name": "balanceOf", "stateMutability": "view",
           "inputs": [{"name": "o", "type": "address"}], "outputs": [{"name": "", "type": "uint256"}]}]  # fmt: skip
 
 
+async def dump(stack: Stack, chain: str, sold: str, bought: str, amount: int) -> None:
+    """Another trader sells ``amount`` base units of ``sold`` into ``chain``'s V3 pool, no limit."""
+    trader = stack.fund_signer()
+    deal(stack, chain, trader.address, sold, amount)
+    approve(stack, chain, trader, sold, router(stack, chain, "uniswap_v3"))
+    client = EvmClient(stack.chains.get(chain))
+    try:
+        finder = RouteFinder(client)
+        t_in, t_out = token(stack, chain, sold), token(stack, chain, bought)
+        best = (await finder.best(t_in, t_out, TradeType.EXACT_IN, amount, dex_names=["uniswap_v3"], max_hops=1)).best
+        call = swap_call(
+            finder.dexes["uniswap_v3"], best.route, TradeType.EXACT_IN,
+            amount_in=amount, amount_out=best.amount_out, limit=0, recipient=trader.address, deadline=2**40,
+        )  # fmt: skip
+    finally:
+        await client.close()
+    send_tx(w3_for(stack, chain), trader, {"to": call.router, "data": call.data, "gas": 600_000})
+
+
 def balances(stack: Stack, owner: str) -> dict[tuple[str, str], Decimal]:
     out: dict[tuple[str, str], Decimal] = {}
     for chain in CHAINS:
         w3 = Web3(Web3.HTTPProvider(stack.anvil_urls[chain]))
         out[(chain, "native")] = from_base_units(w3.eth.get_balance(owner), 18)
-        for symbol in ("WETH", "USDC"):
+        for symbol in ("WETH", "WBTC"):
             info = stack.chains.get(chain).tokens[symbol]
             contract = w3.eth.contract(address=Web3.to_checksum_address(info.address), abi=ERC20)
             out[(chain, symbol)] = from_base_units(int(contract.functions.balanceOf(owner).call()), info.decimals)
@@ -43,19 +67,19 @@ def balances(stack: Stack, owner: str) -> dict[tuple[str, str], Decimal]:
 
 async def test_buy_bridge_sell_across_chains_pnl_equals_balance_changes(bridge_stack: Stack) -> None:
     stack = bridge_stack
-    await dump_weth(stack, funded_trader(stack), 150 * 10**18)  # WETH cheap on devnet-a
+    await dump(stack, "devnet-a", "WBTC", "WETH", 15 * 10**8)  # WBTC ~5 % cheaper on devnet-a
     signer = stack.fund_signer()
-    deal(stack, "devnet-a", signer.address, "USDC", 5_000 * 10**6)
+    deal(stack, "devnet-a", signer.address, "WETH", 5 * 10**18)
     request = ArbitrageRequest(
         request_id=uuid.uuid4().hex[:12],
         mode="transfer",
-        asset="WETH",
-        quote="USDC",
-        size=Decimal("0.5"),
+        asset="WBTC",
+        quote="WETH",
+        size=Decimal("0.05"),
         buy=ArbVenue(venue="uniswap_v3", chain="devnet-a"),
         sell=ArbVenue(venue="uniswap_v3", chain="devnet-b"),
-        min_profit=Decimal(1),
-        max_loss=Decimal(30),
+        min_profit=Decimal("0.001"),
+        max_loss=Decimal("0.02"),
         signer=signer.address,
         fees=FeePolicy(max_fee_per_gas_cap=100 * 10**9),
         bridge_route=BridgeRoute.ACROSS,
@@ -75,11 +99,11 @@ async def test_buy_bridge_sell_across_chains_pnl_equals_balance_changes(bridge_s
     }  # fmt: skip
     assert {(c.place, c.currency): c.amount for c in result.changes} == measured
     # bought on devnet-a and bridged away; what arrived on devnet-b sold
-    assert ("devnet-a", "WETH") not in measured and ("devnet-b", "WETH") not in measured
+    assert ("devnet-a", "WBTC") not in measured and ("devnet-b", "WBTC") not in measured
     [bridge] = [leg for leg in result.legs if leg.leg is LegName.BRIDGE]
-    assert Decimal(0) < -bridge.asset_delta < request.size / 100  # the relayer's fee, in WETH
+    assert Decimal(0) < -bridge.asset_delta < request.size / 100  # the relayer's fee, in WBTC
     gas = sum((leg.gas_cost for leg in result.legs), start=Decimal(0))
     assert gas > 0 and measured[("devnet-a", "native")] < 0 and measured[("devnet-b", "native")] < 0
-    usdc = measured[("devnet-a", "USDC")] + measured[("devnet-b", "USDC")]
-    assert result.realised_profit == usdc - gas  # the bridge's fee: less WETH arrived to be sold
+    weth = measured[("devnet-a", "WETH")] + measured[("devnet-b", "WETH")]
+    assert result.realised_profit == weth - gas  # the bridge's fee: less WBTC arrived to be sold
     assert result.realised_profit > 0 and result.expected_profit is not None
