@@ -228,12 +228,12 @@ async def run_arb(
     limits: ArbRiskLimits | None = None,
     offset_bps: int = -600,  # the first test leaves the pool lower (another trader's dump)
     during: Callable[[LocalAccount, WorkflowHandle[object, ArbResult]], Awaitable[None]] | None = None,
-    frozen: bool = True,
+    frozen: bool = False,
     **kw: object,
 ) -> tuple[ArbitrageRequest, ArbResult, Balances]:
     """One CEX-buy / DEX-sell run with a fresh signer holding ``weth`` base units of WETH (or
-    ``signer`` as earlier runs left it), the CEX quotes ``offset_bps`` off the pools (``frozen``
-    unless the books may requote: a frozen book goes stale in 5 s, long on a loaded machine);
+    ``signer`` as earlier runs left it), the CEX quotes ``offset_bps`` off the pools (still
+    requoting unless ``frozen``: a frozen book goes stale in 5 s, long on a loaded machine);
     ``during`` runs once the run started (e.g. another trader's move); the result and the
     balance changes measured."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
@@ -351,7 +351,6 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
             during=another_trader_first,
             max_loss="20",
             offset_bps=-200,
-            frozen=False,
         )
         assert result.outcome is ArbOutcome.COMPENSATED, result.reason
         states = {leg.leg: leg.state for leg in result.legs}
@@ -368,7 +367,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
         assert -request.max_loss <= result.realised_profit < 0
         assert result.kill_switch is not None and "daily loss" in result.kill_switch
 
-        refused = await run_arb(arb_stack, 5 * 10**18, limits=limits, frozen=False)
+        refused = await run_arb(arb_stack, 5 * 10**18, limits=limits)
         assert refused[1].outcome is ArbOutcome.ABORTED and "arbitrage is paused" in refused[1].reason
         assert "daily loss" in refused[1].reason and refused[2] == {}  # no order, no swap
         with pytest.raises(InvalidRequest, match="no parent order"):
@@ -379,7 +378,7 @@ async def test_a_dex_leg_reverting_after_the_cex_leg_filled_is_unwound_its_gas_c
         assert cli.returncode == 0, cli.stderr
         assert "arbitrage resumed (was: " in cli.stdout and "daily loss" in cli.stdout
         assert not book.controls().paused
-        admitted = await run_arb(arb_stack, 5 * 10**18, frozen=False)
+        admitted = await run_arb(arb_stack, 5 * 10**18)
         assert admitted[1].outcome is ArbOutcome.COMPLETED, admitted[1].reason
     finally:
         book.resume()
@@ -423,11 +422,11 @@ async def test_back_to_back_runs_on_the_same_inventory_the_second_sees_what_is_l
     signer = arb_stack.stack.fund_signer()
     info = arb_stack.stack.chains.get(CHAIN).tokens["WETH"]
     arb_stack.stack.anvil(CHAIN, "anvil_dealERC20", signer.address, info.address, hex(7 * 10**17))
-    _, first, measured = await run_arb(arb_stack, 0, signer=signer, frozen=False)
+    _, first, measured = await run_arb(arb_stack, 0, signer=signer)
     assert first.outcome is ArbOutcome.COMPLETED, first.reason
     assert measured[(CHAIN, "WETH")] == Decimal("-0.5")
 
-    second_request, second, measured = await run_arb(arb_stack, 0, signer=signer, frozen=False)
+    second_request, second, measured = await run_arb(arb_stack, 0, signer=signer)
     assert second.outcome is ArbOutcome.ABORTED, second.reason
     assert f"inventory: {signer.address} holds 0.2 WETH on {CHAIN}, the sell leg needs 0.5" in second.reason
     assert measured == {} and second.realised_profit == 0
@@ -443,7 +442,7 @@ async def test_a_cex_leg_whose_placement_answer_is_lost_is_counted_once(arb_stac
     try:
         for venue in services.devnet.cex.values():
             await admin.set_faults(venue.rest_url, lose_next_order_response=1)
-        request, result, measured = await run_arb(arb_stack, 5 * 10**18, frozen=False)
+        request, result, measured = await run_arb(arb_stack, 5 * 10**18)
         lost = [
             (await admin.set_faults(v.rest_url))["stats"]["lost_order_responses"] for v in services.devnet.cex.values()
         ]
