@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -15,10 +16,16 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from activities.tx import TX_STEP
+from connectors.bridges.base import context
+from connectors.bridges.planning import quote_routes, transfer_cost
+from connectors.bridges.registry import bridge_adapters
 from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.routing import RouteFinder
 from connectors.dex.swap_plan import quote_swap
 from connectors.dex.tokens import resolve_token
+from connectors.evm.erc20 import Erc20
+from crosslane.arbitrage import ArbMode, PriceRisk
 from crosslane.crashpoints import crash_point
 from crosslane.domain.arb_steps import (
     Admission,
@@ -31,17 +38,47 @@ from crosslane.domain.arb_steps import (
     ArbRiskLimits,
     ArbVenue,
     FinishInput,
+    LegGas,
+    LegGasInput,
     LegName,
     LegQuote,
+    Shortfall,
     realised_profit,
     summed_changes,
 )
+from crosslane.domain.bridge import BridgeRequest
 from crosslane.domain.dex import MAX_SLIPPAGE_BPS, TradeType
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook, NewRun
-from crosslane.money import from_base_units
+from crosslane.ledger.records import AttemptStatus
+from crosslane.money import from_base_units, from_base_units_compact
 from crosslane.routing.side import Side
+
+
+@dataclass(frozen=True)
+class _Priced:
+    amount: Decimal  # quote received (sell) or paid (buy), fees included
+    gas: Decimal  # quote
+    fee_rate: Decimal
+    short: str = ""  # why it cannot fill (the CEX books)
+    shortfall: Shortfall | None = None  # the inventory it spends is short
+
+
+@dataclass(frozen=True)
+class _Bridged:
+    route: str | None = None
+    fee: Decimal = Decimal(0)  # asset, whole tokens
+    seconds: int = 0
+    risk: Decimal = Decimal(0)  # quote
+    short: str = ""
+
+
+_NO_BRIDGE = _Bridged()
+
+
+async def _done(priced: _Priced) -> _Priced:
+    return priced
 
 
 def limits_from_env() -> ArbRiskLimits:
@@ -68,7 +105,7 @@ class ArbActivities:
         self._finders: dict[str, RouteFinder] = {}
 
     def all(self) -> list[object]:
-        return [self.arb_admit, self.arb_quote, self.arb_finish]
+        return [self.arb_admit, self.arb_quote, self.arb_finish, self.arb_leg_gas]
 
     def _finder(self, chain: str) -> RouteFinder:
         if chain not in self._finders:
@@ -108,59 +145,102 @@ class ArbActivities:
     @activity.defn(name=ArbActivity.QUOTE)
     @business_errors
     async def arb_quote(self, inp: ArbQuoteInput) -> ArbQuote:
+        """Both legs priced now for the request's size (or ``inp.size``). Transfer mode also
+        charges the bridge's fee and the price risk while the asset is in flight; its later
+        phases price what is still to do: ``bridge`` the sale (the buy is done), ``sell`` the
+        sale of what arrived (its inventory checked: the bridge has delivered it)."""
         request = inp.request
+        size = inp.size or request.size
+        transfer = request.mode is ArbMode.TRANSFER
+        bought = transfer and inp.phase in ("bridge", "sell")
         native: dict[str, Decimal] = {}
         decimals: dict[str, int] = {}
+        quote_decimals: dict[str, int] = {}
+        places = (native, decimals, quote_decimals)
+        no_buy = _Priced(Decimal(0), Decimal(0), Decimal(0))
         buy, sell = await asyncio.gather(
-            self._price(request, request.buy, Side.BUY, native, decimals),
-            self._price(request, request.sell, Side.SELL, native, decimals),
+            _done(no_buy) if bought else self._price(request, request.buy, Side.BUY, size, places),
+            self._price(request, request.sell, Side.SELL, size, places, check=not transfer or inp.phase == "sell"),
         )
-        (buy_amount, buy_gas, buy_fee, buy_short), (sell_amount, sell_gas, sell_fee, sell_short) = buy, sell
-        profit = sell_amount - buy_amount - buy_gas - sell_gas
+        price = (buy.amount + sell.amount) / 2 / size if not bought else sell.amount / size
+        bridge = _NO_BRIDGE
+        if transfer and inp.phase != "sell":
+            bridge = await self._bridge_cost(request, size, decimals.get(str(request.buy.chain), 18), price)
+        profit = sell.amount - buy.amount - buy.gas - sell.gas - bridge.fee * price - bridge.risk
         slack = profit - request.min_profit
-        short = buy_short or sell_short
+        shortfall = buy.shortfall or sell.shortfall
+        short = (
+            buy.short or sell.short or bridge.short or (shortfall.describe(str(request.signer)) if shortfall else "")
+        )
         viable = not short and slack >= 0
         q = request.quote
+        costs = f"sell {sell.amount}, buy {buy.amount}, gas {buy.gas + sell.gas}"
+        if transfer and inp.phase != "sell":
+            costs += (
+                f", bridge {bridge.fee} {request.asset} via {bridge.route} in {bridge.seconds} s, risk {bridge.risk}"
+            )
         if short:
             reason = short
         elif viable:
-            reason = (
-                f"expected {profit} {q} (sell {sell_amount}, buy {buy_amount}, gas {buy_gas + sell_gas}), "
-                f"floor {request.min_profit} {q}"
-            )
+            reason = f"expected {profit} {q} ({costs}), floor {request.min_profit} {q}"
         else:
-            reason = (
-                f"expected {profit} {q} (sell {sell_amount}, buy {buy_amount}, gas {buy_gas + sell_gas}) is below "
-                f"the minimum profit {request.min_profit} {q}"
-            )
+            reason = f"expected {profit} {q} ({costs}) is below the minimum profit {request.min_profit} {q}"
         half = max(slack, Decimal(0)) / 2
-        fee_rate = buy_fee if request.buy.is_cex else sell_fee
+        fee_rate = buy.fee_rate if request.buy.is_cex else sell.fee_rate
         return ArbQuote(
-            buy=self._limit(LegName.BUY, request.buy, buy_amount, buy_amount + half, buy_gas, buy_fee, request),
-            sell=self._limit(LegName.SELL, request.sell, sell_amount, sell_amount - half, sell_gas, sell_fee, request),
+            buy=self._limit(LegName.BUY, request.buy, buy, buy.amount + half, size),
+            sell=self._limit(LegName.SELL, request.sell, sell, sell.amount - half, size),
             expected_profit=profit,
             viable=viable,
             reason=reason,
-            price=(buy_amount + sell_amount) / 2 / request.size,
+            price=price,
             cex_fee_rate=fee_rate,
             native_price=native,
             asset_decimals=decimals,
+            quote_decimals=quote_decimals,
+            shortfall=shortfall,
+            bridge_route=bridge.route,
+            bridge_fee=bridge.fee,
+            bridge_seconds=bridge.seconds,
+            price_risk=bridge.risk,
         )
 
+    async def _bridge_cost(self, request: ArbitrageRequest, size: Decimal, decimals: int, price: Decimal) -> _Bridged:
+        """The route the bridge selector takes for ``size`` of the asset from the buy chain to
+        the sell chain: its fee and gas (in the asset) and the price risk over its time in flight."""
+        assert request.buy.chain is not None and request.sell.chain is not None and request.fees is not None
+        amount = int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
+        bridge_request = BridgeRequest(
+            request_id=f"{request.workflow_id}.quote",
+            source_chain=request.buy.chain,
+            destination_chain=request.sell.chain,
+            asset=request.asset,
+            amount=amount,
+            signer=str(request.signer),
+            route=request.bridge_route,
+            fees=request.fees,
+        )
+        adapters = bridge_adapters(self.rt.chains.bridges, self.rt.client)
+        if not adapters:
+            return _Bridged(short="no bridge route is configured (the chain registry has no bridges section)")
+        client = self.rt.client(request.buy.chain)
+        latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
+        ctx = await context(self.rt.chains, self.rt.client, bridge_request, int(latest["timestamp"]))
+        offers = await quote_routes(adapters, ctx)
+        cost = transfer_cost(offers, amount, bridge_request.allowed_routes, ctx.token.amount_text)
+        if cost.bridge is None:
+            return _Bridged(short=f"no bridge can carry it: {cost.reason}")
+        fee = from_base_units(cost.bridge.cost_in_asset(amount), decimals)
+        risk = PriceRisk(request.risk_aversion, request.volatility).factor(cost.bridge.seconds) * size * price
+        return _Bridged(route=cost.bridge.route, fee=fee, seconds=cost.bridge.seconds, risk=risk)
+
     @staticmethod
-    def _limit(
-        leg: LegName,
-        venue: ArbVenue,
-        expected: Decimal,
-        limit: Decimal,
-        gas: Decimal,
-        fee_rate: Decimal,
-        request: ArbitrageRequest,
-    ) -> LegQuote:
+    def _limit(leg: LegName, venue: ArbVenue, priced: _Priced, limit: Decimal, size: Decimal) -> LegQuote:
         """The leg's limit as its executor takes it: a fee-exclusive IOC price on the fast path
         (rounded inside the limit), a slippage bound on DexSwap's own quote (rounded down)."""
+        expected, gas, fee_rate = priced.amount, priced.gas, priced.fee_rate
         if venue.is_cex:
-            per = limit / request.size
+            per = limit / size
             if leg is LegName.BUY:
                 price = venue.limit_price(per / (1 + fee_rate), Side.BUY)
             else:
@@ -177,29 +257,30 @@ class ArbActivities:
         request: ArbitrageRequest,
         venue: ArbVenue,
         side: Side,
-        native: dict[str, Decimal],
-        decimals: dict[str, int],
-    ) -> tuple[Decimal, Decimal, Decimal, str]:
-        """(quote received or paid with fees, gas in quote, fee rate, why it cannot fill or "")."""
+        size: Decimal,
+        places: tuple[dict[str, Decimal], dict[str, int], dict[str, int]],
+        *,
+        check: bool = True,
+    ) -> _Priced:
+        """The quote received or paid with fees, gas in quote, the fee rate, and why it cannot
+        fill; a DEX leg's inventory (what it spends) is read now unless ``check`` is off."""
+        native, decimals, quote_decimals = places
         if venue.is_cex:
             assert venue.symbol is not None
             async with await FastPathClient.connect(self.socket_path) as fp:
-                view = await fp.quote(venue.symbol, side, request.size)
-            if view.filled_qty < request.size:
-                return (
-                    Decimal(0),
-                    Decimal(0),
-                    Decimal(0),
-                    f"the CEX books hold only {view.filled_qty} of {request.size}",
+                view = await fp.quote(venue.symbol, side, size)
+            if view.filled_qty < size:
+                return _Priced(
+                    Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
                 )
             amount = view.notional + view.fees if side is Side.BUY else view.notional - view.fees
             rate = view.fees / view.notional if view.notional else Decimal(0)
-            return amount, Decimal(0), rate, ""
+            return _Priced(amount, Decimal(0), rate)
         assert venue.chain is not None
         client = self.rt.client(venue.chain)
         asset, quote = await asyncio.gather(resolve_token(client, request.asset), resolve_token(client, request.quote))
-        decimals[venue.chain] = asset.decimals
-        size = int((request.size * Decimal(10) ** asset.decimals).to_integral_value(rounding=ROUND_DOWN))
+        decimals[venue.chain], quote_decimals[venue.chain] = asset.decimals, quote.decimals
+        base_size = int((size * Decimal(10) ** asset.decimals).to_integral_value(rounding=ROUND_DOWN))
         token_in, token_out = (asset, quote) if side is Side.SELL else (quote, asset)
         trade = TradeType.EXACT_IN if side is Side.SELL else TradeType.EXACT_OUT
         swap, _ = await quote_swap(
@@ -207,11 +288,19 @@ class ArbActivities:
             token_in,
             token_out,
             trade,
-            size,
+            base_size,
             slippage_bps=0,
             max_hops=1,
             dex_names=[venue.venue],
         )
+        if check:  # what earlier runs left, read now: never sent to fail after the other leg filled
+            assert request.signer is not None
+            held = await Erc20(client, token_in.address).balance_of(request.signer)
+            if held < swap.amount_in:
+                leg = LegName.SELL if side is Side.SELL else LegName.BUY
+                need, has = (from_base_units_compact(n, token_in.decimals) for n in (swap.amount_in, held))
+                short = Shortfall(leg=leg, chain=venue.chain, token=token_in.symbol, held=has, needed=need)
+                return _Priced(Decimal(0), Decimal(0), Decimal(0), shortfall=short)
         gas = await chain_gas(client, quote.address)
         per_native = Decimal(0)
         if gas is not None:
@@ -221,7 +310,29 @@ class ArbActivities:
         native[venue.chain] = per_native
         gas_cost = from_base_units(swap.gas_cost_wei, 18) * per_native
         amount = swap.amount_out if side is Side.SELL else swap.amount_in
-        return from_base_units(amount, quote.decimals), gas_cost, Decimal(0), ""
+        return _Priced(from_base_units(amount, quote.decimals), gas_cost, Decimal(0))
+
+    @activity.defn(name=ArbActivity.LEG_GAS)
+    @business_errors
+    async def arb_leg_gas(self, inp: LegGasInput) -> LegGas:
+        """What a leg's mined transactions cost (the ledger records each attempt's receipt):
+        an approval mined before a swap was refused, a swap that reverted, a bridge's
+        deposit and redeem. Its children are ``tx-<leg's workflow id>.<step>``."""
+        wei: dict[int, int] = {}
+        hashes = []
+        for step in inp.steps:
+            op = await asyncio.to_thread(self.rt.ledger.get_operation, f"tx-{inp.swap_workflow_id}.{step}", TX_STEP)
+            if op is None:
+                continue
+            for attempt in await asyncio.to_thread(self.rt.ledger.list_attempts, op.id):
+                mined = attempt.status in (AttemptStatus.MINED, AttemptStatus.REVERTED)
+                if mined and attempt.gas_used is not None and attempt.effective_gas_price is not None:
+                    burnt = attempt.gas_used * attempt.effective_gas_price
+                    wei[attempt.chain_id] = wei.get(attempt.chain_id, 0) + burnt
+                    hashes.append(attempt.tx_hash)
+        names = {chain.chain_id: name for name, chain in self.rt.chains.chains.items()} if wei else {}
+        per_chain = {names.get(cid, str(cid)): from_base_units(amount, 18) for cid, amount in wei.items()}
+        return LegGas(native=sum(per_chain.values(), start=Decimal(0)), per_chain=per_chain, tx_hashes=hashes)
 
     @activity.defn(name=ArbActivity.FINISH)
     @business_errors

@@ -24,12 +24,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
+from workflows.bridge_transfer import BridgeTransfer
 from workflows.dex_swap import DexSwap
 from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 
 with workflow.unsafe.imports_passed_through():
+    from crosslane.arbitrage import ArbMode
     from crosslane.domain.arb_steps import (
         Admission,
         AdmitInput,
@@ -42,21 +44,30 @@ with workflow.unsafe.imports_passed_through():
         ArbState,
         ArbStatus,
         ArbVenue,
+        BalanceChange,
         FinishInput,
+        LegGas,
+        LegGasInput,
         LegName,
         LegQuote,
         LegResult,
         LegState,
+        bridge_leg_result,
         cex_leg_result,
         dex_leg_result,
         realised_profit,
     )
+    from crosslane.domain.bridge import BridgeRequest, BridgeResult
     from crosslane.domain.cex import CexExecuteInput, CexExecution
     from crosslane.domain.dex import MAX_SLIPPAGE_BPS, SwapRequest, SwapResult, TradeType
     from crosslane.routing.side import Side
 
 SHORT = timedelta(seconds=20)  # ledger writes, batched reads, a fast-path quote
 CEX_LEG = timedelta(seconds=30)
+# BridgeTransfer's failures after its deposit mined: the asset is no longer on the source chain
+DEPOSITED_FAILURES = frozenset({"DeliveryShortfall", "RedeemFailed"})
+REBALANCE_MARGIN = Decimal("0.01")  # a rebalance bridges this much more than missing: the bridge keeps a fee
+FAILED_LEG_GAS = "arb-failed-leg-gas"  # a failed DEX leg's gas is read back (runs recorded before: not)
 FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
 
 
@@ -68,6 +79,7 @@ class Arbitrage:
         self._quote: ArbQuote | None = None
         self._legs: dict[str, LegState] = {}
         self._leg_detail: dict[str, str] = {}
+        self._native: dict[str, Decimal] = {}
 
     @workflow.run
     async def run(self, request: ArbitrageRequest) -> ArbResult:
@@ -98,6 +110,8 @@ class Arbitrage:
         )
         if not admission.admitted:
             return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}", [])
+        if request.mode is ArbMode.TRANSFER:
+            return await self._transfer()
 
         self._run.set(ArbState.QUOTING, "pricing both legs")
         try:
@@ -130,17 +144,18 @@ class Arbitrage:
         why = f"{failed}; unwind {unwind.state}: {unwind.detail}{residual}"
         return await self._finish(ArbOutcome.COMPENSATED, why, legs)
 
-    async def _priced(self, phase: str) -> ArbQuote:
+    async def _priced(self, phase: str, size: Decimal | None = None) -> ArbQuote:
         assert self._request is not None
         quote: ArbQuote = await workflow.execute_activity(
             ArbActivity.QUOTE,
-            ArbQuoteInput(workflow_id=workflow.info().workflow_id, request=self._request, phase=phase),
+            ArbQuoteInput(workflow_id=workflow.info().workflow_id, request=self._request, phase=phase, size=size),
             summary=f"{phase}: both legs priced, profit floor",
             result_type=ArbQuote,
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
         )
         self._quote = quote
+        self._native.update(quote.native_price)  # a later phase prices fewer chains
         self._run.set(ArbState.QUOTING, f"{phase}: {quote.reason}")
         workflow.upsert_search_attributes([sa.EXPECTED_PROFIT.value_set(float(quote.expected_profit))])
         return quote
@@ -152,16 +167,50 @@ class Arbitrage:
     async def _leg(self, leg: LegQuote, side: Side) -> LegResult:
         """One leg to its end; a failure is this leg's result (the saga decides), not the run's."""
         assert self._request is not None
-        self._leg_state(leg.leg, LegState.RUNNING, f"{side} on {leg.venue.describe()} within {leg.limit}")
+        return await self._run_leg(leg.leg, leg.venue, side, self._request.size, leg)
+
+    async def _run_leg(self, name: LegName, venue: ArbVenue, side: Side, size: Decimal, limit: LegQuote) -> LegResult:
+        self._leg_state(name, LegState.RUNNING, f"{side} {size} on {venue.describe()} within {limit.limit}")
         try:
-            if leg.venue.is_cex:
-                result = await self._cex(leg.leg, leg.venue, side, self._request.size, leg.limit_price)
+            if venue.is_cex:
+                result = await self._cex(name, venue, side, size, limit.limit_price)
             else:
-                result = await self._dex(leg.leg, leg.venue, side, self._request.size, leg.slippage_bps)
+                result = await self._dex(name, venue, side, size, limit.slippage_bps)
         except (ActivityError, ChildWorkflowError) as exc:
-            result = LegResult(leg=leg.leg, venue=leg.venue.describe(), state=LegState.FAILED, detail=_why(exc))
-        self._leg_state(leg.leg, result.state, result.detail)
+            result = LegResult(leg=name, venue=venue.describe(), state=LegState.FAILED, detail=_why(exc))
+            if not venue.is_cex and workflow.patched(FAILED_LEG_GAS):
+                result = await self._burnt(result, venue)
+        self._leg_state(name, result.state, result.detail)
         return result
+
+    async def _burnt(self, failed: LegResult, venue: ArbVenue) -> LegResult:
+        """A failed DEX leg with the gas its mined transactions still cost (a reverted swap,
+        an approval mined before the swap was refused): part of the realised P&L."""
+        assert self._request is not None and self._quote is not None and venue.chain is not None
+        swap_id = SwapRequest.workflow_id_of(f"{self._request.workflow_id}.{failed.leg}")
+        gas = await self._gas(failed.leg, swap_id, ["approve", "swap"])
+        if not gas.native:
+            return failed
+        price = self._quote.native_price.get(venue.chain, self._native.get(venue.chain, Decimal(0)))
+        return failed.model_copy(
+            update={
+                "gas_cost": gas.native * price,
+                "changes": [BalanceChange(place=venue.chain, currency="native", amount=-gas.native)],
+                "refs": gas.tx_hashes,
+                "detail": f"{failed.detail}; gas burnt {gas.native} (tx {', '.join(gas.tx_hashes)})",
+            }
+        )
+
+    async def _gas(self, leg: LegName, child_id: str, steps: list[str]) -> LegGas:
+        gas: LegGas = await workflow.execute_activity(
+            ArbActivity.LEG_GAS,
+            LegGasInput(swap_workflow_id=child_id, steps=steps),
+            summary=f"{leg}: gas its mined transactions cost",
+            result_type=LegGas,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return gas
 
     async def _cex(
         self, leg: LegName, venue: ArbVenue, side: Side, size: Decimal, limit_price: Decimal | None
@@ -184,7 +233,7 @@ class Arbitrage:
         decimals = self._quote.asset_decimals.get(venue.chain, 18)
         amount = int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
         swap = SwapRequest(
-            request_id=f"{request.workflow_id}.{leg}",
+            request_id=f"{request.workflow_id}.{leg}",  # workflow id: SwapRequest.workflow_id_of(request_id)
             chain=venue.chain,
             signer=request.signer,
             token_in=request.asset if side is Side.SELL else request.quote,
@@ -207,24 +256,27 @@ class Arbitrage:
         price = self._quote.native_price.get(venue.chain, Decimal(0))
         return dex_leg_result(leg, result, asset_is_in=side is Side.SELL, native_price=price)
 
-    async def _unwind(self, exposure: Decimal, realised: Decimal, quote: ArbQuote) -> LegResult:
+    async def _unwind(
+        self, exposure: Decimal, realised: Decimal, quote: ArbQuote, at: ArbVenue | None = None
+    ) -> LegResult:
         """Trade ``exposure`` of the asset back (sell a surplus, buy a shortfall) so that the
-        run's loss stays within ``max_loss``: the bound becomes the unwind's limit."""
+        run's loss stays within ``max_loss``: the bound becomes the unwind's limit. ``at``: the
+        DEX where the asset is (transfer mode), else the most liquid venue the run trades."""
         request = self._request
         assert request is not None
         side = Side.SELL if exposure > 0 else Side.BUY
         size = abs(exposure)
         # sell: proceeds >= -max_loss - realised; buy: cost <= realised + max_loss
         bound = (-request.max_loss - realised) if side is Side.SELL else (realised + request.max_loss)
-        venue = next((v for v in (request.buy, request.sell) if v.is_cex), None)
+        venue = at or next((v for v in (request.buy, request.sell) if v.is_cex), None)
         self._leg_state(LegName.UNWIND, LegState.RUNNING, f"{side} {size} {request.asset} within {bound}")
         try:
-            if venue is not None:
+            if venue is not None and venue.is_cex:
                 fee = Decimal(1) + quote.cex_fee_rate if side is Side.BUY else Decimal(1) - quote.cex_fee_rate
                 limit = venue.limit_price(max(bound, Decimal(0)) / size / fee, side)
                 result = await self._cex(LegName.UNWIND, venue, side, size, limit)
             else:
-                venue = request.sell if side is Side.SELL else request.buy  # the DEX the failed leg meant
+                venue = at or (request.sell if side is Side.SELL else request.buy)  # the DEX the failed leg meant
                 market = size * quote.price
                 gas = (quote.buy if side is Side.BUY else quote.sell).gas_cost
                 room = market - bound - gas if side is Side.SELL else bound - market - gas
@@ -238,7 +290,162 @@ class Arbitrage:
                 state=LegState.FAILED,
                 detail=f"could not unwind within max loss {request.max_loss} {request.quote}: {why}",
             )
+            if venue is not None and not venue.is_cex and workflow.patched(FAILED_LEG_GAS):
+                result = await self._burnt(result, venue)
         self._leg_state(LegName.UNWIND, result.state, result.detail)
+        return result
+
+    async def _transfer(self) -> ArbResult:
+        """Transfer mode: buy on one chain, bridge the asset, sell on the other, re-quoting
+        before every step. The quote currency is bridged to the buy chain first when the buy
+        is short of it. Once bought, the run carries on only while the re-quoted sale keeps
+        the loss within ``max_loss``; otherwise (or if the bridge gives the asset back) the
+        asset is sold back where it was bought."""
+        request = self._request
+        assert request is not None and request.buy.chain is not None and request.sell.chain is not None
+        legs: list[LegResult] = []
+        self._run.set(ArbState.QUOTING, "pricing buy, bridge and sale")
+        try:
+            quote = await self._priced("plan")
+            short = quote.shortfall
+            if short is not None and short.leg is LegName.BUY and request.rebalance:
+                missing = (short.needed - short.held) * (1 + REBALANCE_MARGIN)
+                decimals = quote.quote_decimals.get(request.sell.chain, quote.quote_decimals.get(request.buy.chain, 6))
+                self._run.set(ArbState.REBALANCING, f"{short.describe(str(request.signer))}: bridging {missing} over")
+                moved = await self._bridge(
+                    LegName.REBALANCE, request.quote, request.sell.chain, request.buy.chain, missing, decimals
+                )
+                legs.append(moved)
+                if moved.state is not LegState.FILLED:
+                    return await self._finish(ArbOutcome.ABORTED, f"rebalance {moved.state}: {moved.detail}", legs)
+                quote = await self._priced("plan")
+            if quote.viable:
+                quote = await self._priced("recheck")
+        except ActivityError as exc:
+            return await self._finish(ArbOutcome.ABORTED, f"could not price the legs: {_why(exc)}", legs)
+        if not quote.viable:
+            return await self._finish(ArbOutcome.ABORTED, self._gone(), legs)
+
+        self._run.set(ArbState.EXECUTING, f"buying, expected {quote.expected_profit} {request.quote}")
+        buy = await self._leg(quote.buy, Side.BUY)
+        legs.append(buy)
+        if buy.state is not LegState.FILLED:
+            return await self._finish(ArbOutcome.ABORTED, f"buy {buy.state}: {buy.detail}", legs)
+
+        held = buy.asset_delta
+        why = await self._carry_on(held, legs, "bridge")
+        if why is None:
+            self._run.set(ArbState.BRIDGING, f"{held} {request.asset} {request.buy.chain} -> {request.sell.chain}")
+            decimals = quote.asset_decimals.get(request.buy.chain, 18)
+            bridge = await self._bridge(
+                LegName.BRIDGE, request.asset, request.buy.chain, request.sell.chain, held, decimals
+            )
+            legs.append(bridge)
+            if bridge.state is LegState.FILLED:
+                return await self._sell_arrived(held + bridge.asset_delta, legs)
+            why = f"bridge {bridge.state}: {bridge.detail}"
+            if bridge.detail.split(":", 1)[0] in DEPOSITED_FAILURES:  # the asset left the buy chain
+                gone = f"{held} {request.asset} deposited into the bridge, not delivered as expected: for an operator"
+                return await self._finish(ArbOutcome.COMPENSATED, f"{why}; {gone}", legs)
+        # the asset is still (or again) on the buy chain: sold back there
+        self._run.set(ArbState.COMPENSATING, f"{why}; selling {held} {request.asset} back on {request.buy.describe()}")
+        assert self._quote is not None
+        unwind = await self._unwind(held, realised_profit(legs, Decimal(0)), self._quote, at=request.buy)
+        legs.append(unwind)
+        left = held + unwind.asset_delta
+        residual = f"; {left} {request.asset} still held on {request.buy.chain}, for an operator" if left else ""
+        return await self._finish(
+            ArbOutcome.COMPENSATED, f"{why}; unwind {unwind.state}: {unwind.detail}{residual}", legs
+        )
+
+    async def _carry_on(self, held: Decimal, legs: list[LegResult], phase: str) -> str | None:
+        """None while the re-quoted rest of the run (bridge and sale) keeps the loss within
+        ``max_loss``; else why not."""
+        request = self._request
+        assert request is not None
+        try:
+            ahead = await self._priced(phase, size=held)
+        except ActivityError as exc:
+            return f"could not re-quote the sale: {_why(exc)}"
+        spent = realised_profit(legs, Decimal(0))
+        projected = (
+            spent + ahead.sell.expected - ahead.sell.gas_cost - ahead.bridge_fee * ahead.price - ahead.price_risk
+        )
+        if projected < -request.max_loss:
+            return f"the sale no longer covers the buy: projected {projected} {request.quote} ({ahead.reason})"
+        return None
+
+    async def _sell_arrived(self, arrived: Decimal, legs: list[LegResult]) -> ArbResult:
+        """Sell what the bridge delivered, no lower than the loss bound allows."""
+        request = self._request
+        assert request is not None and request.sell.chain is not None
+        try:
+            now = await self._priced("sell", size=arrived)
+        except ActivityError as exc:
+            now, why = None, f"could not re-quote the sale: {_why(exc)}"
+        floor = -request.max_loss - realised_profit(legs, Decimal(0))  # the least the sale may bring
+        if now is not None:
+            room = now.sell.expected - now.sell.gas_cost - floor
+            why = f"the sale would bring {now.sell.expected}, below the loss bound's {floor}" if room < 0 else ""
+            if now.shortfall is not None:
+                why = now.shortfall.describe(str(request.signer))
+        if now is not None and not why:
+            bps = int(room / now.sell.expected * 10_000) if now.sell.expected > 0 else 0
+            limit = now.sell.model_copy(update={"slippage_bps": min(bps, MAX_SLIPPAGE_BPS), "limit": floor})
+            self._run.set(ArbState.EXECUTING, f"selling {arrived} {request.asset} on {request.sell.describe()}")
+            sell = await self._run_leg(LegName.SELL, request.sell, Side.SELL, arrived, limit)
+            legs.append(sell)
+            if sell.state is LegState.FILLED:
+                return await self._finish(ArbOutcome.COMPLETED, "bought, bridged and sold", legs)
+            why = f"sell {sell.state}: {sell.detail}"
+        held = f"{arrived} {request.asset} still held on {request.sell.chain}, for an operator"
+        return await self._finish(ArbOutcome.COMPENSATED, f"{why}; {held}", legs)
+
+    async def _bridge(
+        self, leg: LegName, currency: str, source: str, destination: str, amount: Decimal, decimals: int
+    ) -> LegResult:
+        """``amount`` of ``currency`` moved by a ``BridgeTransfer`` child, as the leg it is."""
+        request = self._request
+        assert request is not None and request.signer is not None and request.fees is not None
+        bridge_request = BridgeRequest(
+            request_id=f"{request.workflow_id}.{leg}",
+            source_chain=source,
+            destination_chain=destination,
+            asset=currency,
+            amount=int((amount * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN)),
+            signer=request.signer,
+            route=request.bridge_route,
+            fees=request.fees,
+        )
+        self._leg_state(leg, LegState.RUNNING, f"{amount} {currency} {source} -> {destination}")
+        try:
+            bridged: BridgeResult = await workflow.execute_child_workflow(
+                BridgeTransfer.run,
+                bridge_request,
+                id=bridge_request.workflow_id,
+                result_type=BridgeResult,
+                static_summary=f"{leg} of {workflow.info().workflow_id}",
+            )
+            failure = None
+        except ChildWorkflowError as exc:
+            bridged, failure = None, _why(exc)
+        gas = await self._gas(leg, bridge_request.workflow_id, ["approve", "deposit", "redeem"])
+        if bridged is not None:
+            result = bridge_leg_result(
+                leg, bridged, currency, is_asset=currency == request.asset, decimals=decimals, gas=gas,
+                native_price=self._native,
+            )  # fmt: skip
+        else:
+            result = LegResult(
+                leg=leg,
+                venue=f"{source}->{destination}",
+                state=LegState.FAILED,
+                gas_cost=sum((n * self._native.get(c, Decimal(0)) for c, n in gas.per_chain.items()), Decimal(0)),
+                changes=[BalanceChange(place=c, currency="native", amount=-n) for c, n in gas.per_chain.items() if n],
+                refs=gas.tx_hashes,
+                detail=str(failure),
+            )
+        self._leg_state(leg, result.state, result.detail)
         return result
 
     async def _finish(self, outcome: ArbOutcome, reason: str, legs: list[LegResult]) -> ArbResult:

@@ -1,4 +1,9 @@
-"""`crosslane arb pause|resume|status|pnl`: arbitrage's risk controls and realised P&L.
+"""`crosslane arb run|pause|resume|status|pnl`: one arbitrage run, the risk controls and
+the realised P&L.
+
+``run`` starts an ``Arbitrage`` (inventory mode) from the command line and follows it: a leg
+is ``cex:SYMBOL`` (the fast path, e.g. ``cex:ETH/USDT``) or ``CHAIN:DEX`` (``devnet-a:uniswap_v3``);
+the kind (cex-cex, cex-dex, dex-dex) follows from the two legs.
 
 The controls live in the ledger, so they hold for every worker and across restarts:
 ``pause`` stops new runs from starting (runs in flight finish), ``resume`` lifts a pause or
@@ -9,14 +14,20 @@ a tripped kill switch. ``status`` shows the controls, or one run's leg-by-leg su
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from crosslane.cli.errors import run_async
+from crosslane.cli.amounts import gwei_arg
+from crosslane.cli.errors import fail, run_async
+from crosslane.cli.runs import follow_run, start_and_follow
 from crosslane.cli.tables import table
+from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
+from crosslane.domain.arb_steps import CEX, ArbitrageRequest, ArbResult, ArbVenue
+from crosslane.domain.tx import FeePolicy
 from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook, today
 
@@ -90,3 +101,88 @@ def pnl(day: Annotated[str | None, typer.Option(help="UTC day YYYY-MM-DD; defaul
     out.print(rows)
     total = sum((r.realised_profit or 0 for r in runs), start=0)
     out.print(f"realised on {day}: {total}", highlight=False)
+
+
+def venue_arg(text: str, leg: str) -> ArbVenue:
+    """``cex:ETH/USDT`` or ``devnet-a:uniswap_v3`` as the leg's venue."""
+    where, sep, what = text.partition(":")
+    if not sep or not where or not what:
+        raise fail(f"--{leg} {text!r}: give cex:SYMBOL (cex:ETH/USDT) or CHAIN:DEX (devnet-a:uniswap_v3)", 2)
+    if where == CEX:
+        return ArbVenue(venue=CEX, symbol=what)
+    return ArbVenue(venue=what, chain=where)
+
+
+@app.command("run")
+@run_async
+async def run(
+    asset: Annotated[str, typer.Option(help="canonical asset traded, e.g. WETH")],
+    quote: Annotated[str, typer.Option(help="canonical quote currency, e.g. USDC")],
+    size: Annotated[str, typer.Option(help="asset, whole tokens, more than 0")],
+    buy: Annotated[str, typer.Option(help="where to buy: cex:SYMBOL or CHAIN:DEX")],
+    sell: Annotated[str, typer.Option(help="where to sell: cex:SYMBOL or CHAIN:DEX")],
+    min_profit: Annotated[str, typer.Option(help="quote, whole tokens, after fees and gas; 0 or more")],
+    max_loss: Annotated[str, typer.Option(help="bound on an unwind's loss, quote whole tokens")] = "0",
+    mode: Annotated[
+        str, typer.Option(help="inventory (both legs at once) or transfer (buy, bridge, sell)")
+    ] = "inventory",
+    bridge_route: Annotated[str | None, typer.Option(help="transfer: force one route (wormhole, across)")] = None,
+    signer: Annotated[str | None, typer.Option(help="DEX legs: the address holding their inventory")] = None,
+    max_fee_gwei: Annotated[str, typer.Option(help="DEX legs: cap on max fee per gas, gwei")] = "100",
+    request_id: Annotated[str | None, typer.Option("--id", help="business key; default: generated")] = None,
+    wait: Annotated[bool, typer.Option(help="follow the run until it ends")] = True,
+) -> None:
+    """Buy SIZE of ASSET on one venue and sell it on another (at once from inventory, or
+    bridged in between in transfer mode) if it still earns MIN_PROFIT; progress leg by leg,
+    then the outcome and the realised P&L."""
+    buy_at, sell_at = venue_arg(buy, "buy"), venue_arg(sell, "sell")
+    dex = not (buy_at.is_cex and sell_at.is_cex)
+    request = ArbitrageRequest.model_validate(
+        {
+            "request_id": request_id or f"cli-{int(time.time() * 1000)}",
+            "mode": mode,
+            "bridge_route": bridge_route,
+            "asset": asset,
+            "quote": quote,
+            "size": size,
+            "buy": buy_at,
+            "sell": sell_at,
+            "min_profit": min_profit,
+            "max_loss": max_loss,
+            "signer": signer,
+            "fees": FeePolicy(max_fee_per_gas_cap=gwei_arg(max_fee_gwei, "max fee")) if dex else None,
+        }
+    )
+    client = await CrosslaneClient.connect()
+
+    async def progress() -> str:
+        st = await client.arbitrage_status(request.request_id)
+        legs = ", ".join(f"{leg} {state}" for leg, state in st.legs.items())
+        return f"{st.state}: {st.detail}" + (f" [{legs}]" if legs else "")
+
+    handle = client.arbitrage_handle(request.request_id)
+    result = await start_and_follow(
+        out, request.request_id, handle,
+        lambda: client.start_arbitrage(request), lambda: follow_run(out, handle.result(), progress),
+        known_id=request_id is not None, wait=wait, ui_url=ui_link(request.workflow_id),
+        what=f"{request.kind}: {request.size} {request.asset}, buy {buy_at.describe()}, sell {sell_at.describe()}",
+    )  # fmt: skip
+    if result is not None:
+        print_result(result)
+
+
+def print_result(result: ArbResult) -> None:
+    colour = {"completed": "green", "aborted": "yellow", "compensated": "red"}[str(result.outcome)]
+    out.print(f"[{colour}]{result.outcome}[/]: {result.reason}", highlight=False, soft_wrap=True)
+    legs = table("leg", "venue", "state", "asset", "quote", "gas", "detail")
+    for leg in result.legs:
+        legs.add_row(
+            str(leg.leg), leg.venue, str(leg.state), str(leg.asset_delta), str(leg.quote_delta), str(leg.gas_cost),
+            leg.detail,
+        )  # fmt: skip
+    if result.legs:
+        out.print(legs)
+    expected = "" if result.expected_profit is None else f" (expected {result.expected_profit})"
+    out.print(f"realised P&L: {result.realised_profit}{expected}", highlight=False)
+    if result.kill_switch:
+        out.print(f"[red]{result.kill_switch}[/]", highlight=False, soft_wrap=True)

@@ -13,9 +13,10 @@ from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
 
 from crosslane.arbitrage import ArbKind, ArbMode, LegOutcome, Opportunity
+from crosslane.domain.bridge import BridgeResult, BridgeRoute, BridgeState
 from crosslane.domain.cex import CexExecution
 from crosslane.domain.dex import SwapResult
 from crosslane.domain.evm import Address
@@ -53,12 +54,15 @@ class ArbActivity(StrEnum):
     ADMIT = "arb_admit"  # risk controls: kill switch, concurrent runs, per-asset notional
     QUOTE = "arb_quote"  # both legs priced now, the profit floor re-checked, limits derived
     FINISH = "arb_finish"  # realised P&L recorded, the daily loss checked (may trip the kill switch)
+    LEG_GAS = "arb_leg_gas"  # the gas a failed DEX leg still burnt (its approval, a reverted swap)
 
 
 class LegName(StrEnum):
     BUY = "buy"
     SELL = "sell"
     UNWIND = "unwind"
+    BRIDGE = "bridge"  # transfer mode: the asset from the buy chain to the sell chain
+    REBALANCE = "rebalance"  # transfer mode: the quote currency to the buy chain first
 
 
 class ArbVenue(BaseModel):
@@ -113,18 +117,24 @@ class ArbitrageRequest(SecretFreeRequest):
     max_loss: Money = Field(default=Decimal(0), description="bound on a compensation's loss, quote whole tokens")
     signer: Address | None = Field(default=None, description="holds the inventory of the DEX legs")
     fees: FeePolicy | None = Field(default=None, description="fee cap of the DEX legs' transactions")
-
-    @field_validator("mode")
-    @classmethod
-    def _inventory_only(cls, mode: ArbMode) -> ArbMode:
-        if mode is not ArbMode.INVENTORY:
-            raise ValueError("only inventory mode runs here; transfer mode is not available yet")
-        return mode
+    # transfer mode: buy on one chain, bridge the asset, sell on the other
+    bridge_route: BridgeRoute | None = Field(default=None, description="transfer: force one route")
+    risk_aversion: Money = Field(default=Decimal(1), description="transfer: weight of the price risk in flight")
+    volatility: Money = Field(
+        default=Decimal("0.0001"),
+        description="transfer: the asset's recent volatility per square-root second (0.0001: 1 bp per sqrt s)",
+    )
+    rebalance: bool = Field(default=True, description="transfer: bridge the quote over first when the buy is short")
 
     @model_validator(mode="after")
     def _consistent(self) -> ArbitrageRequest:
         if self.asset == self.quote:
             raise ValueError(f"asset and quote are the same ({self.asset})")
+        if self.mode is ArbMode.TRANSFER and (self.buy.is_cex or self.sell.is_cex or self.buy.chain == self.sell.chain):
+            raise ValueError(
+                "transfer mode buys on one chain's DEX, bridges the asset and sells on another chain's DEX: "
+                f"got buy {self.buy.describe()}, sell {self.sell.describe()}"
+            )
         if self.buy == self.sell and not self.buy.is_cex:  # the fast path routes each side to its best venue
             raise ValueError(f"buy and sell are the same venue ({self.buy.describe()})")
         if (not self.buy.is_cex or not self.sell.is_cex) and (self.signer is None or self.fees is None):
@@ -213,7 +223,22 @@ class LegQuote(BaseModel):
 class ArbQuoteInput(BaseModel):
     workflow_id: str
     request: ArbitrageRequest
-    phase: Literal["plan", "recheck"]
+    phase: Literal["plan", "recheck", "bridge", "sell"]  # transfer mode re-quotes before the bridge and the sale
+    size: Size | None = Field(default=None, description="what to price; default the request's size")
+
+
+class Shortfall(BaseModel):
+    """A DEX leg's inventory short of what it spends, read at the quote (whole tokens)."""
+
+    leg: LegName
+    chain: str
+    token: str
+    held: Signed
+    needed: Signed
+
+    def describe(self, signer: str) -> str:
+        held = f"{self.held} {self.token} on {self.chain}"
+        return f"inventory: {signer} holds {held}, the {self.leg} leg needs {self.needed}"
 
 
 class ArbQuote(BaseModel):
@@ -229,6 +254,26 @@ class ArbQuote(BaseModel):
     cex_fee_rate: Signed = Decimal(0)  # the fast path's taker fees as a share of the notional
     native_price: dict[str, Signed] = Field(default_factory=dict, description="chain -> quote per native coin")
     asset_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the asset token's decimals")
+    quote_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the quote token's decimals")
+    shortfall: Shortfall | None = None
+    # transfer mode: the bridge's fee (asset, whole tokens), time in flight and the price risk over it (quote)
+    bridge_route: str | None = None
+    bridge_fee: Signed = Decimal(0)
+    bridge_seconds: int = 0
+    price_risk: Signed = Decimal(0)
+
+
+class LegGasInput(BaseModel):
+    swap_workflow_id: str = Field(description="the leg's child workflow (DexSwap, BridgeTransfer)")
+    steps: list[str] = Field(default_factory=lambda: ["approve", "swap"], description="its transactions' steps")
+
+
+class LegGas(BaseModel):
+    """Gas burnt by the transactions a leg mined (reverted ones included), native coin per chain."""
+
+    native: Signed = Decimal(0)  # on the leg's only chain (a swap); the sum over ``per_chain``
+    per_chain: dict[str, Signed] = Field(default_factory=dict)
+    tx_hashes: list[str] = Field(default_factory=list)
 
 
 class LegState(StrEnum):
@@ -292,7 +337,9 @@ class ArbResult(BaseModel):
 class ArbState(StrEnum):
     ADMITTING = "admitting"
     QUOTING = "quoting"
+    REBALANCING = "rebalancing"  # transfer mode: the quote currency bridged to the buy chain
     EXECUTING = "executing"
+    BRIDGING = "bridging"  # transfer mode: the asset in flight
     COMPENSATING = "compensating"
     SETTLING = "settling"
     COMPLETED = "completed"
@@ -385,4 +432,33 @@ def dex_leg_result(leg: LegName, swap: SwapResult, *, asset_is_in: bool, native_
         ],
         refs=[swap.swap_tx_hash, *([swap.approve_tx_hash] if swap.approve_tx_hash else [])],
         detail=f"{amount_in} {tokens[0]} -> {amount_out} {tokens[1]} in block {swap.block_number}",
+    )
+
+
+def bridge_leg_result(
+    leg: LegName, bridge: BridgeResult, currency: str, *, is_asset: bool, decimals: int, gas: LegGas,
+    native_price: dict[str, Decimal],
+) -> LegResult:  # fmt: skip
+    """A ``BridgeTransfer`` as the inventory it moved: ``currency`` out of the source chain,
+    what arrived into the destination (or, refunded, back into the source), the difference
+    being its fee; the gas of its deposit and redeem on each chain, valued in quote."""
+    sent, got = from_base_units(bridge.amount, decimals), from_base_units(bridge.received, decimals)
+    completed = bridge.state is BridgeState.COMPLETED
+    into = bridge.destination_chain if completed else bridge.source_chain
+    changes = [
+        BalanceChange(place=bridge.source_chain, currency=currency, amount=-sent),
+        BalanceChange(place=into, currency=currency, amount=got),
+        *(BalanceChange(place=chain, currency="native", amount=-n) for chain, n in gas.per_chain.items() if n),
+    ]
+    fee = got - sent
+    return LegResult(
+        leg=leg,
+        venue=f"{bridge.route} {bridge.source_chain}->{bridge.destination_chain}",
+        state=LegState.FILLED if completed else LegState.FAILED,
+        asset_delta=fee if is_asset else Decimal(0),
+        quote_delta=Decimal(0) if is_asset else fee,
+        gas_cost=sum((n * native_price.get(chain, Decimal(0)) for chain, n in gas.per_chain.items()), Decimal(0)),
+        changes=[c for c in changes if c.amount],
+        refs=[bridge.deposit_tx, *([bridge.completion_tx] if bridge.completion_tx else []), *gas.tx_hashes],
+        detail=f"{sent} {currency} {bridge.state}: {got} arrived on {into}",
     )

@@ -132,7 +132,11 @@ class SwapRequest(SecretFreeRequest):
 
     @property
     def workflow_id(self) -> str:
-        return f"swap-{self.request_id}"
+        return self.workflow_id_of(self.request_id)
+
+    @staticmethod
+    def workflow_id_of(request_id: str) -> str:
+        return f"swap-{request_id}"
 
 
 class RouteHop(BaseModel):

@@ -71,7 +71,11 @@ def test_a_valid_request_reads_from_plain_json() -> None:
         ("size", "-2", "must be positive"),
         ("size", "abc", "is not a number"),
         ("max_loss", "-5", "must be zero or more"),
-        ("mode", "transfer", "transfer mode is not available yet"),
+        (
+            "mode",
+            "transfer",
+            "transfer mode buys on one chain's DEX, bridges the asset and sells on another chain's DEX",
+        ),
         ("buy", {"venue": "uniswap_v3", "chain": "devnet-a"}, "same venue"),
         ("sell", {"venue": "uniswap_v3"}, "needs its chain"),
         ("buy", {"venue": "cex"}, "needs the fast path's symbol"),

@@ -9,14 +9,11 @@ refused by the kill switch after a day's loss, and every leg id derived from the
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-import pytest
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -43,27 +40,12 @@ from crosslane.ledger import Ledger
 from crosslane.ledger.arbitrage import ArbBook
 from crosslane.routing.side import Side
 from tests.support.arb_stubs import RevertingDexSwap
-from tests.support.time_skipping import time_skipping_env
 from workers.orchestrator import workflow_runner
 from workflows.arbitrage import Arbitrage
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
 CEX = ArbVenue(venue="cex", symbol="ETH/USDT")
 DEX = ArbVenue(venue="uniswap_v3", chain="devnet-a")
-
-
-@pytest.fixture(scope="module")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    async with time_skipping_env() as environment:
-        yield environment
-
-
-@pytest.fixture
-def ledger(tmp_path: Path) -> Iterator[Ledger]:
-    led = Ledger(f"sqlite:///{tmp_path / 'ledger.db'}")
-    led.migrate()
-    yield led
-    led.close()
 
 
 def leg_quote(leg: LegName, venue: ArbVenue, expected: str, limit: str) -> LegQuote:
@@ -78,6 +60,7 @@ class FakeMarket:
     profits: dict[str, str] = field(default_factory=lambda: {"plan": "10", "recheck": "10"})
     cex_price: dict[str, Decimal] = field(default_factory=dict)  # step -> fill price (absent: fills at 3000)
     cex_fail: set[str] = field(default_factory=set)
+    cex_filled: dict[str, Decimal] = field(default_factory=dict)  # step -> qty filled (the rest cancelled)
     quote_error: str | None = None
     orders: list[str] = field(default_factory=list)
     swaps: list[str] = field(default_factory=list)
@@ -108,13 +91,15 @@ class FakeMarket:
             if inp.step in market.cex_fail:
                 raise ApplicationError(f"nothing routable for {inp.side} {inp.qty}", type="InvalidRequest")
             price = market.cex_price.get(inp.step, Decimal(3000))
-            fee = (price * inp.qty * Decimal("0.001")).quantize(Decimal("0.000001"))
+            filled = market.cex_filled.get(inp.step, inp.qty)
+            fee = (price * filled * Decimal("0.001")).quantize(Decimal("0.000001"))
             child = CexFill(
-                venue="binance", client_order_id=f"c-{inp.step}", venue_order_id="1", state="filled",
-                qty=inp.qty, filled=inp.qty, avg_price=price, fee=fee, fee_currency="USDT",
+                venue="binance", client_order_id=f"c-{inp.step}", venue_order_id="1",
+                state="filled" if filled == inp.qty else "cancelled",
+                qty=inp.qty, filled=filled, avg_price=price, fee=fee, fee_currency="USDT",
             )  # fmt: skip
             return CexExecution(
-                parent_id=parent, symbol=inp.symbol, side=inp.side, qty=inp.qty, filled=inp.qty,
+                parent_id=parent, symbol=inp.symbol, side=inp.side, qty=inp.qty, filled=filled,
                 avg_price=price, children=[child],
             )  # fmt: skip
 
@@ -152,7 +137,7 @@ async def run(
         env.client,
         task_queue=queue,
         workflows=[Arbitrage, RevertingDexSwap],
-        activities=[real.arb_admit, real.arb_finish, *market.activities()],
+        activities=[real.arb_admit, real.arb_finish, real.arb_leg_gas, *market.activities()],
         workflow_runner=workflow_runner(),
     ):
         handle = await env.client.start_workflow(
@@ -206,6 +191,26 @@ async def test_dex_leg_reverts_after_the_cex_leg_filled_is_unwound_within_the_bo
     assert sum(c.amount for c in result.changes if c.currency == "ETH") == 0
     unwind = next(o for o in market.orders if o.endswith("/unwind"))
     assert unwind == f"{req.workflow_id}/unwind"
+
+
+async def test_a_cex_leg_that_rested_and_was_cancelled_in_part_is_unwound_within_the_bound(
+    env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """Hummingbot #6195: the buy took 0.4 of 1 ETH, its remainder cancelled (never left
+    resting), while the sale filled in full: the 0.6 ETH short is bought back, within max_loss."""
+    market = FakeMarket(cex_filled={"buy": Decimal("0.4")}, cex_price={"sell": Decimal(3005), "unwind": Decimal(3010)})
+    req = request(max_loss="25")
+    result = await run(env, market, ledger, req, ArbRiskLimits())
+    assert result.outcome is ArbOutcome.COMPENSATED, result.reason
+    states = {leg.leg: leg.state for leg in result.legs}
+    assert states == {LegName.BUY: LegState.PARTIAL, LegName.SELL: LegState.FILLED, LegName.UNWIND: LegState.FILLED}
+    assert sum(c.amount for c in result.changes if c.currency == "ETH") == 0  # nothing left open
+    unwind = next(leg for leg in result.legs if leg.leg is LegName.UNWIND)
+    assert unwind.asset_delta == Decimal("0.6")
+    # sold 1 at 3005 (- 3.005 fee), bought 0.4 at 3000 (+ 1.2) and 0.6 at 3010 (+ 1.806)
+    assert result.realised_profit == Decimal("3001.995") - Decimal("1201.2") - Decimal("1807.806")
+    assert -result.realised_profit <= req.max_loss
+    assert sorted(market.orders) == sorted(f"{req.workflow_id}/{s}" for s in ("buy", "sell", "unwind"))
 
 
 async def test_the_unwind_limit_price_holds_the_loss_bound(env: WorkflowEnvironment, ledger: Ledger) -> None:
