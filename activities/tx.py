@@ -294,7 +294,7 @@ class TxActivities:
             head = await client.block_number()
             blocks_waited = head - start_block
             activity.heartbeat({"head": head, "blocks_waited": blocks_waited})
-            crash_point("tx.waiting")
+            crash_point("tx.waiting", inp.workflow_id)
             mined = await find_mined(client, inp.tx_hashes)
             if mined is not None:
                 if sighted is None or (sighted.tx_hash, sighted.block_hash) != (mined.tx_hash, mined.block_hash):

@@ -18,14 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from eth_account.signers.local import LocalAccount
 from temporalio.client import Client, WorkflowFailureError
 from web3 import Web3
 from web3.logs import DISCARD
 
 from connectors.dex.farm_calls import deposit_and_stake
 from crosslane.compounding import SECONDS_PER_YEAR, apy
-from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 from crosslane.domain.yield_compound import (
     COMPOUND_WORKFLOW,
     CompoundOutcome,
@@ -35,68 +33,17 @@ from crosslane.domain.yield_compound import (
     StakedTarget,
 )
 from crosslane.ledger.yield_runs import YieldBook
-from devnet.uniswap_artifacts import artifact
 from tests.support.dex import approve, deal, send_tx, token, w3_for
+from tests.support.farm import CHAIN, SIX_HOURS, advance, compound_request, contract, farm_owner
 from tests.support.stack import ETH, Stack, crosslane_client, running_worker, temporal_client, unique_queue
 
 pytestmark = pytest.mark.timeout(300)
-
-CHAIN = "devnet-a"
-GWEI = 10**9
-SIX_HOURS = 6 * 3600
-
-
-def _contract(w3: Web3, address: str, name: str) -> Any:
-    return w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact(name)["abi"])
-
-
-def _request(owner: str, request_id: str, position: FarmTarget | StakedTarget, **kw: Any) -> CompoundRequest:
-    return CompoundRequest(
-        request_id=request_id,
-        chain=CHAIN,
-        owner=owner,
-        position=position,
-        interval_seconds=SIX_HOURS,
-        slippage_bps=50,
-        fees=FeePolicy(max_fee_per_gas_cap=100 * GWEI),
-        policy=ReplacementPolicy(poll_interval_ms=50),
-        **kw,
-    )
 
 
 async def _run(client: Client, queue: str, request: CompoundRequest) -> CompoundResult:
     return await client.execute_workflow(
         COMPOUND_WORKFLOW, request, id=request.workflow_id, task_queue=queue, result_type=CompoundResult
     )
-
-
-def _advance(stack: Stack, seconds: int, blocks: int) -> None:
-    stack.anvil(CHAIN, "evm_increaseTime", seconds)
-    for _ in range(blocks):
-        stack.anvil(CHAIN, "evm_mine")
-
-
-def _farm_owner(stack: Stack) -> tuple[LocalAccount, int]:
-    """A fresh owner with WETH/USDC SushiSwap LP tokens staked in MasterChef farm 0."""
-    owner = stack.fund_signer()
-    w3 = w3_for(stack, CHAIN)
-    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
-    assert sushi.masterchef is not None and sushi.router is not None
-    deal(stack, CHAIN, owner.address, "WETH", 10 * ETH)
-    deal(stack, CHAIN, owner.address, "USDC", 30_000 * 10**6)
-    approve(stack, CHAIN, owner, "WETH", sushi.router)
-    approve(stack, CHAIN, owner, "USDC", sushi.router)
-    router = _contract(w3, sushi.router, "UniswapV2Router02")
-    weth, usdc = token(stack, CHAIN, "WETH"), token(stack, CHAIN, "USDC")
-    add = router.encode_abi("addLiquidity", [weth, usdc, 10 * ETH, 30_000 * 10**6, 0, 0, owner.address, 2**64])
-    send_tx(w3, owner, {"to": router.address, "data": add})
-    farm = sushi.masterchef.farms[0]
-    lp = _contract(w3, farm.lp_token, "UniswapV2Pair")
-    staked = int(lp.functions.balanceOf(owner.address).call())
-    chef = _contract(w3, sushi.masterchef.address, "MasterChef")
-    send_tx(w3, owner, {"to": lp.address, "data": lp.encode_abi("approve", [chef.address, staked])})
-    send_tx(w3, owner, {"to": chef.address, "data": chef.encode_abi("deposit", [farm.pid, staked])})
-    return owner, staked
 
 
 def _sold_for(reserves: tuple[int, int], amount_in: int) -> int:
@@ -118,15 +65,15 @@ def _independent_net_apr(stack: Stack, owner: str, rows: list[Any]) -> Decimal:
     sushi = dexes["sushiswap"]
     assert sushi.masterchef is not None
     chef_address = sushi.masterchef.address
-    reward = _contract(w3, sushi.masterchef.reward_token, "SushiToken")
+    reward = contract(w3, sushi.masterchef.reward_token, "SushiToken")
     weth = Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
     usdc = Web3.to_checksum_address(token(stack, CHAIN, "USDC"))
-    market = _contract(w3, next(p.address for p in sushi.pools if p.label.startswith("SUSHI/WETH")), "UniswapV2Pair")
-    farm_pair = _contract(w3, sushi.masterchef.farms[0].lp_token, "UniswapV2Pair")
-    reference = _contract(
+    market = contract(w3, next(p.address for p in sushi.pools if p.label.startswith("SUSHI/WETH")), "UniswapV2Pair")
+    farm_pair = contract(w3, sushi.masterchef.farms[0].lp_token, "UniswapV2Pair")
+    reference = contract(
         w3, next(p.address for p in dexes["uniswap_v2"].pools if {p.token0, p.token1} == {weth, usdc}), "UniswapV2Pair"
     )
-    chef = _contract(w3, chef_address, "MasterChef")
+    chef = contract(w3, chef_address, "MasterChef")
 
     def reserves(pair: Any, block: int, token_in: str) -> tuple[int, int]:
         r0, r1, _ = pair.functions.getReserves().call(block_identifier=block)
@@ -168,23 +115,25 @@ def _independent_net_apr(stack: Stack, owner: str, rows: list[Any]) -> Decimal:
 async def test_a_farm_compounds_over_runs_skips_when_gas_exceeds_value_and_the_ledger_apy_is_the_chains(
     stack: Stack,
 ) -> None:
-    owner, staked0 = _farm_owner(stack)
+    owner, staked0 = farm_owner(stack)
     w3 = w3_for(stack, CHAIN)
     sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
     assert sushi.masterchef is not None
-    chef = _contract(w3, sushi.masterchef.address, "MasterChef")
-    reward_token = _contract(w3, sushi.masterchef.reward_token, "SushiToken")
+    chef = contract(w3, sushi.masterchef.address, "MasterChef")
+    reward_token = contract(w3, sushi.masterchef.reward_token, "SushiToken")
     position = FarmTarget(pid=0)
     queue = unique_queue("compound")
     client = await temporal_client(stack)
     results: list[CompoundResult] = []
     async with running_worker(stack, queue):
         for i in range(4):
-            _advance(stack, SIX_HOURS, 5)
+            advance(stack, SIX_HOURS, 5)
             stake_before = int(chef.functions.userInfo(0, owner.address).call()[0])
             # Run 2 asks for gas within a billionth of the rewards: the gate must skip it.
             fraction = Decimal("1e-9") if i == 2 else Decimal("0.5")
-            request = _request(owner.address, f"farm-{owner.address[2:10]}-{i}", position, gas_fraction=fraction)
+            request = compound_request(
+                owner.address, f"farm-{owner.address[2:10]}-{i}", position, gas_fraction=fraction
+            )
             result = await _run(client, queue, request)
             results.append(result)
             stake_after = int(chef.functions.userInfo(0, owner.address).call()[0])
@@ -222,13 +171,13 @@ async def test_a_staked_v3_position_is_claimed_increased_and_staked_again(stack:
     (incentive,) = v3.incentives
     assert v3.position_manager is not None and v3.staker is not None
     pool_info = next(p for p in v3.pools if p.address == incentive.pool)
-    npm = _contract(w3, v3.position_manager, "NonfungiblePositionManager")
-    staker = _contract(w3, v3.staker, "UniswapV3Staker")
+    npm = contract(w3, v3.position_manager, "NonfungiblePositionManager")
+    staker = contract(w3, v3.staker, "UniswapV3Staker")
     deal(stack, CHAIN, owner.address, "WETH", 5 * ETH)
     deal(stack, CHAIN, owner.address, "USDC", 15_000 * 10**6)
     approve(stack, CHAIN, owner, "WETH", npm.address)
     approve(stack, CHAIN, owner, "USDC", npm.address)
-    tick = int(_contract(w3, pool_info.address, "UniswapV3Pool").functions.slot0().call()[1])
+    tick = int(contract(w3, pool_info.address, "UniswapV3Pool").functions.slot0().call()[1])
     spacing = pool_info.tick_spacing or 10
     lower, upper = (tick // spacing - 30) * spacing, (tick // spacing + 30) * spacing
     weth = Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
@@ -242,16 +191,16 @@ async def test_a_staked_v3_position_is_claimed_increased_and_staked_again(stack:
     ]
     token_id = int(minted["args"]["tokenId"])
     now = int(w3.eth.get_block("latest")["timestamp"])
-    _advance(stack, max(0, incentive.start_time - now + 1), 1)
+    advance(stack, max(0, incentive.start_time - now + 1), 1)
     stake = deposit_and_stake(npm.address, owner.address, staker.address, token_id, incentive)
     send_tx(w3, owner, {"to": stake.to, "data": stake.data, "gas": 500_000})
     liquidity_before = int(npm.functions.positions(token_id).call()[7])
-    _advance(stack, SIX_HOURS, 3)
+    advance(stack, SIX_HOURS, 3)
 
     queue = unique_queue("compound-v3")
     async with running_worker(stack, queue):
         client = await crosslane_client(stack, queue)
-        request = _request(owner.address, f"v3-{token_id}", StakedTarget(token_id=token_id))
+        request = compound_request(owner.address, f"v3-{token_id}", StakedTarget(token_id=token_id))
         result = await (await client.start_compound(request)).result()
         status = await client.compound_status(request.request_id)
     assert status.state == "done" and set(status.tx_hashes) >= {"unstake", "claim", "withdraw", "add", "stake"}
@@ -281,6 +230,8 @@ async def test_bad_positions_are_refused_with_the_reason_and_nothing_sent(stack:
             ("bad-dex", FarmTarget(dex="curve", pid=0), "no DEX deployment 'curve' on devnet-a"),
         ):
             with pytest.raises(WorkflowFailureError) as failure:
-                await _run(client, queue, _request(owner.address, f"{request_id}-{owner.address[2:8]}", position))
+                await _run(
+                    client, queue, compound_request(owner.address, f"{request_id}-{owner.address[2:8]}", position)
+                )
             assert expected in str(failure.value.cause), failure.value.cause
     assert w3.eth.get_transaction_count(owner.address) == 0
