@@ -27,6 +27,7 @@ from activities.errors import business_errors
 from activities.runtime import ChainRuntime
 from connectors.dex import Dex, build_dexes
 from connectors.dex.base import Pool, TradeType
+from connectors.dex.compound_target import check_farm, check_staked, deployment_of
 from connectors.dex.errors import InsufficientLiquidity, PoolNotFound
 from connectors.dex.farm_calls import (
     COMPOUND_GAS,
@@ -36,7 +37,7 @@ from connectors.dex.farm_calls import (
     staker_unstake,
     staker_withdraw,
 )
-from connectors.dex.farms import masterchef_positions, staker_claimable, staker_rewards
+from connectors.dex.farms import staker_claimable
 from connectors.dex.pricing import convert, mid_price
 from connectors.dex.reads import Read, read_batch
 from connectors.dex.receipts import receipt_logs
@@ -112,10 +113,7 @@ class YieldCompoundActivities:
         self.book = YieldBook(runtime.ledger)
 
     def _dex(self, chain: ChainConfig, name: str) -> tuple[DexDeployment, Dex]:
-        deployment = chain.dexes.get(name)
-        if deployment is None:
-            known = ", ".join(sorted(chain.dexes)) or "none"
-            raise InvalidRequest(f"no DEX deployment {name!r} on {chain.name}; known: {known}")
+        deployment = deployment_of(chain, name)
         if chain.name not in self._dexes:
             self._dexes[chain.name] = build_dexes(self.rt.client(chain.name))
         return deployment, self._dexes[chain.name][name]
@@ -148,19 +146,10 @@ class YieldCompoundActivities:
     async def _plan_farm(
         self, request: CompoundRequest, target: FarmTarget, deployment: DexDeployment, dex: Dex
     ) -> CompoundPlan:
-        chef = deployment.masterchef
-        if chef is None or not isinstance(dex, UniswapV2):
-            raise InvalidRequest(f"{target.dex} on {request.chain} has no MasterChef farms")
-        farm = next((f for f in chef.farms if f.pid == target.pid), None)
-        if farm is None:
-            known = ", ".join(f"{f.pid} ({f.label})" for f in chef.farms) or "none"
-            raise InvalidRequest(f"unknown farm pid {target.pid} in {target.dex}'s MasterChef; farms: {known}")
-        client = self.rt.client(request.chain)
-        stake = next(p for p in await masterchef_positions(client, chef, request.owner) if p.pid == target.pid)
-        if stake.staked == 0:
-            raise InvalidRequest(f"{request.owner} has no LP tokens staked in farm {target.pid} ({farm.label})")
-        pool = await self._v2_pool(dex, deployment, farm.lp_token)
-        (pair,), _, chain_time = await UniswapV2Liquidity(dex).read([pool], request.owner)
+        checked = await check_farm(self.rt.client(request.chain), deployment, dex, target, request.owner)
+        chef, farm, stake = checked.chef, checked.farm, checked.stake
+        pool = await self._v2_pool(checked.dex, deployment, farm.lp_token)
+        (pair,), _, chain_time = await UniswapV2Liquidity(checked.dex).read([pool], request.owner)
         amount0 = stake.staked * pair.reserve0 // pair.total_supply
         amount1 = stake.staked * pair.reserve1 // pair.total_supply
         finder = self._finder(request.chain)
@@ -207,37 +196,13 @@ class YieldCompoundActivities:
     async def _plan_staked(
         self, request: CompoundRequest, target: StakedTarget, deployment: DexDeployment, dex: Dex
     ) -> CompoundPlan:
-        if deployment.staker is None or not isinstance(dex, UniswapV3):
-            raise InvalidRequest(f"{target.dex} on {request.chain} has no UniswapV3Staker")
-        if target.incentive >= len(deployment.incentives):
-            raise InvalidRequest(
-                f"unknown incentive {target.incentive} of {target.dex}'s staker; it has {len(deployment.incentives)}"
-            )
-        incentive = deployment.incentives[target.incentive]
-        staker, owner = deployment.staker, to_checksum_address(request.owner)
         client = self.rt.client(request.chain)
-        positions = UniswapV3Positions(dex)
-        (position,), chain_time = await positions.read([target.token_id])
-        deposit = await read_batch(
-            client, [Read.of(staker, "deposits(uint256)", ("address", "uint48", "int24", "int24"), target.token_id)]
-        )
-        depositor = to_checksum_address(deposit.results[0][0]) if deposit.results[0] else None
-        if position.owner != to_checksum_address(staker) or depositor != owner:
-            holder = depositor if position.owner == to_checksum_address(staker) else position.owner
-            raise InvalidRequest(
-                f"position {target.token_id} is not {owner}'s in the staker (it is held by {holder});"
-                " deposit and stake it first"
-            )
-        if to_checksum_address(position.pool.address) != to_checksum_address(incentive.pool):
-            raise InvalidRequest(f"position {target.token_id} is not in incentive {target.incentive}'s pool")
-        (reward_info,) = await staker_rewards(client, staker, incentive, [target.token_id])
-        if reward_info.reward is None:
-            raise InvalidRequest(
-                f"position {target.token_id} is deposited but not staked in incentive {target.incentive}"
-            )
+        checked = await check_staked(client, deployment, dex, target, request.owner)
+        staker, owner = checked.staker, to_checksum_address(request.owner)
+        incentive, position, chain_time = checked.incentive, checked.position, checked.chain_time
         credited = await staker_claimable(client, staker, incentive.reward_token, owner)
         carry = self.book.last_carry(request.chain, request.owner, target.key)  # left by a failed run
-        reward = reward_info.reward + credited + carry
+        reward = checked.reward + credited + carry
         finder = self._finder(request.chain)
         pool = position.pool
         valuer = await _Valuer.read(finder, [pool.token0, pool.token1, incentive.reward_token])

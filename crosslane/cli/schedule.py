@@ -18,7 +18,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from connectors.dex.compound_target import check_position
+from connectors.evm.client import EvmClient
 from crosslane.cli.amounts import gwei_arg
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.tables import table
 from crosslane.client import connect_temporal
@@ -49,6 +52,16 @@ def default_schedule_id(chain: str, owner: str, position_key: str) -> str:
     return f"compound-{chain}-{position_key.replace(':', '-')}-{owner[2:10].lower()}"
 
 
+async def _check_on_chain(request: CompoundRequest) -> str:
+    """Refuse (nothing scheduled) a position the runs could not compound: unknown DEX, farm
+    or incentive, LP tokens not staked, NFT not the owner's or not staked."""
+    client = EvmClient(load_chains().get(request.chain))
+    try:
+        return await check_position(client, request.position, request.owner)
+    finally:
+        await client.close()
+
+
 @app.command("compound")
 @run_async
 async def compound(
@@ -63,7 +76,8 @@ async def compound(
     max_fee_gwei: Annotated[str, typer.Option(help="cap on max fee per gas, gwei")] = "100",
     schedule_id: Annotated[str | None, typer.Option("--id", help="default: from chain, position and owner")] = None,
 ) -> None:
-    """Create a schedule compounding the position every --every (overlapping runs skip)."""
+    """Create a schedule compounding the position every --every (overlapping runs skip), once
+    the chain shows the owner's position staked in that farm or incentive."""
     try:
         target = parse_position(position)
     except ValueError as exc:
@@ -87,9 +101,11 @@ async def compound(
         jitter_seconds=_seconds(jitter, "--jitter"),
         catchup_window_seconds=_seconds(catchup_window, "--catchup-window"),
     )
+    staked = await _check_on_chain(request)
     schedules = await _schedules()
     await schedules.create(spec)
     out.print(f"schedule [bold]{sid}[/] created: compounds {target.key} every {seconds} s", highlight=False)
+    out.print(f"  on chain now: {staked}", highlight=False)
     out.print(f"  temporal schedule describe --schedule-id {sid}", highlight=False)
 
 

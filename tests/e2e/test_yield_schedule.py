@@ -1,6 +1,8 @@
 """A compounding schedule made with `crosslane schedule compound`, managed from both CLIs:
 it fires on its interval, pauses with a note, skips a triggered run that would overlap one
-still going, backfills, and `temporal schedule list/describe` see it with its memo."""
+still going, backfills, and `temporal schedule list/describe` see it with its memo. A
+position the chain does not show staked (unknown farm, LP tokens not staked, NFT not the
+owner's) is refused with the reason, and no schedule is created."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from temporalio.service import RPCError, RPCStatusCode
 
 from devnet.anvil import REPO_ROOT
-from tests.e2e.test_yield_compound import CHAIN, _farm_owner
+from tests.support.farm import CHAIN, farm_owner
 from tests.support.stack import Stack, running_worker, temporal_client, unique_queue
 
 pytestmark = pytest.mark.timeout(240)
@@ -58,7 +61,7 @@ async def _wait_runs_closed(stack: Stack, schedule_id: str, at_least: int) -> li
 
 
 async def test_the_cli_schedule_fires_skips_overlaps_pauses_and_backfills(stack: Stack) -> None:
-    owner, _ = _farm_owner(stack)
+    owner, _ = farm_owner(stack)
     queue = unique_queue("schedule")
     sid = f"compound-test-{owner.address[2:10].lower()}"
     refused = subprocess.run(
@@ -112,3 +115,25 @@ async def test_the_cli_schedule_fires_skips_overlaps_pauses_and_backfills(stack:
         assert (await client.get_workflow_handle(run.id, run_id=run.run_id).describe()).status is not None
     _crosslane(stack, queue, "delete", sid)
     assert not any(s["scheduleId"] == sid for s in _temporal(stack, "list"))
+
+
+async def test_a_position_the_chain_does_not_show_staked_is_refused_and_nothing_is_scheduled(stack: Stack) -> None:
+    owner = stack.fund_signer()  # holds nothing: no stake, no NFT
+    staked, _ = farm_owner(stack)
+    client = await temporal_client(stack)
+    for position, who, expected in (
+        ("sushiswap:masterchef:9", staked.address, "unknown farm pid 9 in sushiswap's MasterChef; farms: 0"),
+        ("sushiswap:masterchef:0", owner.address, f"{owner.address} has no LP tokens staked in farm 0"),
+        ("v3:1", owner.address, f"position 1 is not {owner.address}'s in the staker"),
+    ):
+        sid = f"compound-refused-{who[2:10].lower()}-{position.replace(':', '-')}"
+        refused = subprocess.run(
+            [str(BIN / "crosslane"), "schedule", "compound", "--chain", CHAIN, "--owner", who,
+             "--position", position, "--every", "1h", "--id", sid],
+            env=stack.env("unused"), capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert refused.returncode != 0, refused.stdout
+        assert expected in " ".join(refused.stderr.split()), refused.stderr
+        with pytest.raises(RPCError) as missing:
+            await client.get_schedule_handle(sid).describe()
+        assert missing.value.status is RPCStatusCode.NOT_FOUND
