@@ -91,7 +91,10 @@ class TxActivities:
 
         async def _estimate(w3: AsyncWeb3) -> int:
             tx = {"from": request.signer, "to": request.to, "value": request.value, "data": request.data}
-            return int(await w3.eth.estimate_gas(tx))  # type: ignore[arg-type]
+            # Against the pending block, where the transaction will run: at the latest block a
+            # contract that works once per block (MasterChef's pool update, which mints the
+            # rewards) may already have run, and the estimate misses that work.
+            return int(await w3.eth.estimate_gas(tx, "pending"))  # type: ignore[arg-type]
 
         try:
             estimate = await client.call(_estimate, "eth_estimateGas")

@@ -235,3 +235,24 @@ async def test_bad_positions_are_refused_with_the_reason_and_nothing_sent(stack:
                 )
             assert expected in str(failure.value.cause), failure.value.cause
     assert w3.eth.get_transaction_count(owner.address) == 0
+
+
+async def test_a_harvest_right_after_another_owners_deposit_lands(stack: Stack) -> None:
+    """Another owner touched the farm in the latest block: estimated at that block, the
+    harvest would skip MasterChef's reward minting and run out of gas in the next one."""
+    owner, _ = farm_owner(stack)
+    other, _ = farm_owner(stack)
+    w3 = w3_for(stack, CHAIN)
+    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
+    assert sushi.masterchef is not None
+    chef = contract(w3, sushi.masterchef.address, "MasterChef")
+    advance(stack, SIX_HOURS, 5)
+    send_tx(w3, other, {"to": chef.address, "data": chef.encode_abi("deposit", [0, 0])})  # the pool updates here
+    queue = unique_queue("compound-next-block")
+    async with running_worker(stack, queue):
+        client = await temporal_client(stack)
+        result = await _run(
+            client, queue, compound_request(owner.address, f"next-{owner.address[2:10]}", FarmTarget(pid=0))
+        )
+    assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
+    assert result.reward > 0 and result.liquidity > 0
