@@ -33,7 +33,7 @@ from crosslane.domain.yield_compound import (
     StakedTarget,
 )
 from crosslane.ledger.yield_runs import YieldBook
-from tests.support.dex import approve, deal, send_tx, token, w3_for
+from tests.support.dex import approve, balance, deal, send_tx, token, w3_for
 from tests.support.farm import CHAIN, SIX_HOURS, advance, compound_request, contract, farm_owner
 from tests.support.stack import ETH, Stack, crosslane_client, running_worker, temporal_client, unique_queue
 
@@ -256,3 +256,66 @@ async def test_a_harvest_right_after_another_owners_deposit_lands(stack: Stack) 
         )
     assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
     assert result.reward > 0 and result.liquidity > 0
+
+
+def _lp_fees_earned(stack: Stack, owner: str, since: int, until: int) -> int:
+    """The owner's part, in wei, of the 0.3 % fee every swap through the farm's pair paid in
+    blocks (since, until]: each Swap event's input × 0.3 % × the owner's staked share of the
+    pair at that block, USDC valued at the pair's reserves at ``until``."""
+    w3 = w3_for(stack, CHAIN)
+    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
+    assert sushi.masterchef is not None
+    pair = contract(w3, sushi.masterchef.farms[0].lp_token, "UniswapV2Pair")
+    chef = contract(w3, sushi.masterchef.address, "MasterChef")
+    weth_is_0 = pair.functions.token0().call() == Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
+    r0, r1, _ = pair.functions.getReserves().call(block_identifier=until)
+    weth_reserve, usdc_reserve = (r0, r1) if weth_is_0 else (r1, r0)
+    earned = 0
+    for log in pair.events.Swap().get_logs(from_block=since + 1, to_block=until):
+        block = int(log["blockNumber"])
+        fee0, fee1 = int(log["args"]["amount0In"]) * 3 // 1000, int(log["args"]["amount1In"]) * 3 // 1000
+        fee_weth, fee_usdc = (fee0, fee1) if weth_is_0 else (fee1, fee0)
+        value = fee_weth + fee_usdc * weth_reserve // usdc_reserve
+        staked = int(chef.functions.userInfo(0, owner).call(block_identifier=block)[0])
+        supply = int(pair.functions.totalSupply().call(block_identifier=block))
+        earned += value * staked // supply
+    return earned
+
+
+async def test_the_ledger_counts_the_pairs_trading_fees_the_stake_earned(stack: Stack) -> None:
+    """V2 LP fees (√k per LP token growth) between two runs, against the fees the pair's Swap
+    events paid, shared by the stake at each swap."""
+    owner, _ = farm_owner(stack)
+    trader = stack.fund_signer()
+    w3 = w3_for(stack, CHAIN)
+    sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
+    assert sushi.router is not None
+    router = contract(w3, sushi.router, "UniswapV2Router02")
+    weth, usdc = token(stack, CHAIN, "WETH"), token(stack, CHAIN, "USDC")
+    deal(stack, CHAIN, trader.address, "WETH", 50 * ETH)
+    approve(stack, CHAIN, trader, "WETH", sushi.router)
+    approve(stack, CHAIN, trader, "USDC", sushi.router)
+    position = FarmTarget(pid=0)
+    queue = unique_queue("compound-fees")
+    client = await temporal_client(stack)
+    async with running_worker(stack, queue):
+        for i in range(2):
+            advance(stack, SIX_HOURS, 5)
+            if i == 1:  # trading volume both ways through the farm's pair between the runs
+                for _ in range(3):
+                    sell = router.encode_abi("swapExactTokensForTokens", [ETH, 0, [weth, usdc], trader.address, 2**64])
+                    send_tx(w3, trader, {"to": router.address, "data": sell})
+                    got = balance(stack, CHAIN, "USDC", trader.address)
+                    buy = router.encode_abi("swapExactTokensForTokens", [got, 0, [usdc, weth], trader.address, 2**64])
+                    send_tx(w3, trader, {"to": router.address, "data": buy})
+            request = compound_request(owner.address, f"fees-{owner.address[2:10]}-{i}", position)
+            result = await _run(client, queue, request)
+            assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
+    rows = YieldBook(stack.ledger()).runs(CHAIN, owner.address, position.key)
+    independent = _lp_fees_earned(stack, owner.address, rows[0].block_number, rows[1].block_number)
+    assert independent > 0 and rows[0].fees_value_wei == 0  # no mark before the first run
+    # √k grows by the fee over the reserves after each swap, the events' figure by it over the
+    # reserves before: with trades of ~1 % of the pair, within 1 % of each other.
+    assert abs(rows[1].fees_value_wei - independent) <= independent // 100, (rows[1].fees_value_wei, independent)
+    final = result.position_yield
+    assert final is not None and final.fees_value_wei == rows[1].fees_value_wei
