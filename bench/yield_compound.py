@@ -26,6 +26,7 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 from eth_account import Account
@@ -140,6 +141,28 @@ def funded(url: str) -> LocalAccount:
     return account
 
 
+async def step_seconds(handle: Any) -> dict[str, float]:
+    """Seconds from scheduling to completion of each activity and child workflow of one run,
+    by step (activity name; child workflow id's last part: harvest, swap0, add, stake...)."""
+    started: dict[int, tuple[str, float]] = {}
+    steps: dict[str, float] = {}
+    async for event in handle.fetch_history_events():
+        at = event.event_time.ToDatetime().timestamp()
+        kind = event.WhichOneof("attributes")
+        if kind == "activity_task_scheduled_event_attributes":
+            started[event.event_id] = (event.activity_task_scheduled_event_attributes.activity_type.name, at)
+        elif kind == "start_child_workflow_execution_initiated_event_attributes":
+            child_id = event.start_child_workflow_execution_initiated_event_attributes.workflow_id
+            started[event.event_id] = (child_id.rsplit(".", 1)[-1], at)
+        elif kind == "activity_task_completed_event_attributes":
+            name, t0 = started[event.activity_task_completed_event_attributes.scheduled_event_id]
+            steps[name] = steps.get(name, 0.0) + at - t0
+        elif kind == "child_workflow_execution_completed_event_attributes":
+            name, t0 = started[event.child_workflow_execution_completed_event_attributes.initiated_event_id]
+            steps[name] = steps.get(name, 0.0) + at - t0
+    return steps
+
+
 def summary(name: str, samples: list[float]) -> Run:
     return Run(name, len(samples), sum(samples), samples)
 
@@ -160,6 +183,7 @@ async def main(runs: int) -> None:
             )
             direct_s: list[float] = []
             workflow_s: list[float] = []
+            steps: list[dict[str, float]] = []
             try:
                 await worker.wait_polling()
                 client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
@@ -188,6 +212,7 @@ async def main(runs: int) -> None:
                     except WorkflowFailureError as exc:
                         raise SystemExit(f"round {r + 1}: the compound run failed: {exc.cause}") from None
                     workflow_s.append(time.perf_counter() - started)
+                    steps.append(await step_seconds(client.temporal.get_workflow_handle(request.workflow_id)))
                     assert result.outcome is CompoundOutcome.COMPOUNDED, result.reason
                     assert durable.staked() == stake_before + result.liquidity
                     print(
@@ -208,6 +233,12 @@ async def main(runs: int) -> None:
         f"p99 {workflow_run.p99_ms / chain_run.p99_ms:.2f}x; overhead share of p50 "
         f"{1 - chain_run.p50_ms / workflow_run.p50_ms:.0%}"
     )
+    print("  YieldCompound steps, p50 s (scheduled to completed, from the workflow's history):")
+    names = sorted({name for run in steps for name in run}, key=lambda n: -median(r.get(n, 0.0) for r in steps))
+    for name in names:
+        print(f"    {name:<28} {median(r.get(name, 0.0) for r in steps):6.2f}")
+    in_steps = [sum(r.values()) for r in steps]
+    print(f"    {'(sum of steps)':<28} {median(in_steps):6.2f}")
 
 
 if __name__ == "__main__":
