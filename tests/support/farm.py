@@ -7,7 +7,9 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
+from web3.logs import DISCARD
 
+from connectors.dex.farm_calls import deposit_and_stake
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 from crosslane.domain.yield_compound import CompoundRequest, FarmTarget, StakedTarget
 from devnet.uniswap_artifacts import artifact
@@ -64,3 +66,37 @@ def farm_owner(stack: Stack) -> tuple[LocalAccount, int]:
     send_tx(w3, owner, {"to": lp.address, "data": lp.encode_abi("approve", [chef.address, staked])})
     send_tx(w3, owner, {"to": chef.address, "data": chef.encode_abi("deposit", [farm.pid, staked])})
     return owner, staked
+
+
+def staked_v3_position(stack: Stack) -> tuple[LocalAccount, int]:
+    """A fresh owner's WETH/USDC V3 position (±30 tick spacings around the price) in the
+    staker's incentive pool, deposited and staked once the incentive has started."""
+    owner = stack.fund_signer()
+    w3 = w3_for(stack, CHAIN)
+    v3 = stack.chains.get(CHAIN).dexes["uniswap_v3"]
+    (incentive,) = v3.incentives
+    assert v3.position_manager is not None and v3.staker is not None
+    pool_info = next(p for p in v3.pools if p.address == incentive.pool)
+    npm = contract(w3, v3.position_manager, "NonfungiblePositionManager")
+    deal(stack, CHAIN, owner.address, "WETH", 5 * ETH)
+    deal(stack, CHAIN, owner.address, "USDC", 15_000 * 10**6)
+    approve(stack, CHAIN, owner, "WETH", npm.address)
+    approve(stack, CHAIN, owner, "USDC", npm.address)
+    tick = int(contract(w3, pool_info.address, "UniswapV3Pool").functions.slot0().call()[1])
+    spacing = pool_info.tick_spacing or 10
+    lower, upper = (tick // spacing - 30) * spacing, (tick // spacing + 30) * spacing
+    weth = Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
+    amounts = (ETH, 3_000 * 10**6) if pool_info.token0 == weth else (3_000 * 10**6, ETH)
+    mint = (pool_info.token0, pool_info.token1, pool_info.fee, lower, upper, *amounts, 0, 0, owner.address, 2**64)
+    receipt = w3.eth.get_transaction_receipt(
+        send_tx(w3, owner, {"to": npm.address, "data": npm.encode_abi("mint", [mint])})
+    )
+    (minted,) = [
+        e for e in npm.events.Transfer().process_receipt(receipt, errors=DISCARD) if int(e["args"]["from"], 16) == 0
+    ]
+    token_id = int(minted["args"]["tokenId"])
+    now = int(w3.eth.get_block("latest")["timestamp"])
+    advance(stack, max(0, incentive.start_time - now + 1), 1)
+    stake = deposit_and_stake(npm.address, owner.address, v3.staker, token_id, incentive)
+    send_tx(w3, owner, {"to": stake.to, "data": stake.data, "gas": 500_000})
+    return owner, token_id
