@@ -18,28 +18,29 @@ from pathlib import Path
 
 from crosslane.domain.yield_compound import FarmTarget
 from devnet.sandbox import sandbox
-from tests.e2e.test_yield_compound import SIX_HOURS, _advance, _farm_owner, _request, _run
+from tests.e2e.test_yield_compound import _run
 from tests.replay.record import save_histories
+from tests.support.farm import SIX_HOURS, advance, compound_request, farm_owner
 from tests.support.stack import Stack, running_worker, temporal_client
 
 
 async def record(stack: Stack) -> None:
     queue = "replay-compound"
-    owner, _ = _farm_owner(stack)
+    owner, _ = farm_owner(stack)
     farm = FarmTarget(pid=0)
     async with running_worker(stack, queue):
         temporal = await temporal_client(stack)
         saved: dict[str, str] = {}
-        _advance(stack, SIX_HOURS, 3)
-        compounded = _request(owner.address, "replay-farm-compounded", farm)
+        advance(stack, SIX_HOURS, 3)
+        compounded = compound_request(owner.address, "replay-farm-compounded", farm)
         await _run(temporal, queue, compounded)
         saved["compound_farm"] = compounded.workflow_id
 
-        skipped = _request(owner.address, "replay-farm-skipped", farm, gas_fraction=Decimal("1e-9"))
+        skipped = compound_request(owner.address, "replay-farm-skipped", farm, gas_fraction=Decimal("1e-9"))
         await _run(temporal, queue, skipped)
         saved["compound_skipped"] = skipped.workflow_id
 
-        refused = _request(owner.address, "replay-unknown-farm", FarmTarget(pid=9))
+        refused = compound_request(owner.address, "replay-unknown-farm", FarmTarget(pid=9))
         await asyncio.gather(_run(temporal, queue, refused), return_exceptions=True)
         saved["compound_refused"] = refused.workflow_id
 
