@@ -237,15 +237,24 @@ async def test_a_harvest_right_after_another_owners_deposit_lands(stack: Stack) 
 def _lp_fees_earned(stack: Stack, owner: str, since: int, until: int) -> int:
     """The owner's part, in wei, of the 0.3 % fee every swap through the farm's pair paid in
     blocks (since, until]: each Swap event's input × 0.3 % × the owner's staked share of the
-    pair at that block, USDC valued at the pair's reserves at ``until``."""
+    pair at that block, USDC valued at the Uniswap V2 WETH/USDC price at ``until`` (a pool
+    these runs never trade, as the ledger's median price of the WETH pools)."""
     w3 = w3_for(stack, CHAIN)
     sushi = stack.chains.get(CHAIN).dexes["sushiswap"]
     assert sushi.masterchef is not None
     pair = contract(w3, sushi.masterchef.farms[0].lp_token, "UniswapV2Pair")
     chef = contract(w3, sushi.masterchef.address, "MasterChef")
-    weth_is_0 = pair.functions.token0().call() == Web3.to_checksum_address(token(stack, CHAIN, "WETH"))
-    r0, r1, _ = pair.functions.getReserves().call(block_identifier=until)
-    weth_reserve, usdc_reserve = (r0, r1) if weth_is_0 else (r1, r0)
+    weth, usdc = (Web3.to_checksum_address(token(stack, CHAIN, s)) for s in ("WETH", "USDC"))
+    weth_is_0 = pair.functions.token0().call() == weth
+    reference = contract(
+        w3,
+        next(
+            p.address for p in stack.chains.get(CHAIN).dexes["uniswap_v2"].pools if {p.token0, p.token1} == {weth, usdc}
+        ),
+        "UniswapV2Pair",
+    )
+    r0, r1, _ = reference.functions.getReserves().call(block_identifier=until)
+    weth_reserve, usdc_reserve = (r0, r1) if reference.functions.token0().call() == weth else (r1, r0)
     earned = 0
     for log in pair.events.Swap().get_logs(from_block=since + 1, to_block=until):
         block = int(log["blockNumber"])
