@@ -178,11 +178,11 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
             tables = set(inspect(conn).get_table_names())
             assert {"operations", "tx_attempts", "nonce_cursors", "bridge_transfers", "alembic_version"} <= tables
             assert "solana_attempts" in tables
-            assert {"arb_runs", "arb_legs", "arb_controls"} <= tables
+            assert {"arb_runs", "arb_legs", "arb_controls", "lp_migrations"} <= tables
             indexes = {ix["name"] for ix in inspect(conn).get_indexes("bridge_transfers")}
             assert {"ix_bridge_transfers_state", "ix_bridge_transfers_source_chain_destination_chain"} <= indexes
             mc = MigrationContext.configure(conn, opts={"compare_type": True})
-            assert mc.get_current_revision() == "0006"
+            assert mc.get_current_revision() == "0007"
             assert compare_metadata(mc, Base.metadata) == []
         # one revision down drops only the Solana attempts; two, the bridge transfers too
         command.downgrade(led.alembic_config(), "0002")
@@ -195,7 +195,7 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
             assert "bridge_transfers" not in tables and "operations" in tables
         led.migrate()
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0006"
+            assert MigrationContext.configure(conn).get_current_revision() == "0007"
         # and the downgrade path works, so later revisions can be tested the same way
         command.downgrade(led.alembic_config(), "base")
         with led.engine.connect() as conn:
@@ -218,7 +218,7 @@ def test_two_processes_migrate_at_once(db_url: str) -> None:
     led = Ledger(db_url)
     try:
         with led.engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0006"
+            assert MigrationContext.configure(conn).get_current_revision() == "0007"
     finally:
         led.close()
 
