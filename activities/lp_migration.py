@@ -69,6 +69,7 @@ from crosslane.errors import InvalidRequest
 from crosslane.ledger.lp_migrations import LpMigrationBook
 
 _Q192 = 2**192
+STAKER_EXIT_GAS_ROOM = 100_000
 
 
 class LpMigrationActivities:
@@ -281,9 +282,11 @@ class LpMigrationActivities:
         if inp.step == "unstake":
             assert plan.staked is not None and isinstance(request.source, V3PositionSource)
             data = exit_calldata(request.source.token_id, request.owner, tuple(plan.staked.incentives))
-            return MigrationStepPlan(
-                txs=[_tx("unstake", plan.staked.staker, data, f"unstake {request.source.token_id}, claim, withdraw")]
-            )
+            tx = _tx("unstake", plan.staked.staker, data, f"unstake {request.source.token_id}, claim, withdraw")
+            # The reward (and so the storage the claim writes) grows each second: an estimate
+            # made a block earlier can fall short, so the limit carries room for those writes.
+            estimate = await self._estimate(request, tx)
+            return MigrationStepPlan(txs=[tx.model_copy(update={"gas_limit": estimate + STAKER_EXIT_GAS_ROOM})])
         if inp.step == "restake":
             assert plan.restake is not None and plan.staked is not None and inp.token_id is not None
             data = deposit_and_stake_calldata(request.owner, plan.staked.staker, inp.token_id, plan.restake)
@@ -373,6 +376,10 @@ class LpMigrationActivities:
         )
         txs.append(_tx("migrate", migrator, data, f"V3Migrator: {plan.source_liquidity} LP of {pair_address} to V3"))
         return MigrationStepPlan(txs=txs)
+
+    async def _estimate(self, request: LPMigrationRequest, tx: PlannedTx) -> int:
+        call = {"from": request.owner, "to": tx.to, "data": tx.data}
+        return int(await self.rt.client(request.chain).call(lambda w3: w3.eth.estimate_gas(call), "eth_estimateGas"))
 
     # --- zap ----------------------------------------------------------------------------
 

@@ -50,7 +50,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
 
-READ_TIMEOUT = timedelta(seconds=30)
+# Read-only steps; a killed worker's step is retried on another after this long.
+PLAN_TIMEOUT = timedelta(seconds=20)
+SHORT = timedelta(seconds=10)
 
 
 @workflow.defn(name="LPMigration")
@@ -338,6 +340,7 @@ class LPMigration:
             to=tx.to,
             value=tx.value,
             data=tx.data,
+            gas_limit=tx.gas_limit,
             fees=request.fees,
             policy=request.policy,
         )
@@ -358,7 +361,7 @@ class LPMigration:
             arg,
             summary=summary,
             result_type=result_type,
-            start_to_close_timeout=READ_TIMEOUT,
+            start_to_close_timeout=PLAN_TIMEOUT if name == MigrationActivity.PLAN else SHORT,
             retry_policy=ACTIVITY_RETRY,
         )
 
