@@ -23,6 +23,7 @@ from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 from temporalio import activity
 
+from activities.dex_liquidity import pool_ref
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
 from connectors.dex import Dex, build_dexes
@@ -47,7 +48,7 @@ from connectors.dex.uniswap_v3.zap import plan_zap
 from connectors.evm.erc20 import approve_calldata
 from crosslane.crashpoints import crash_point
 from crosslane.domain.chains import V3Incentive
-from crosslane.domain.dex_liquidity import PlannedTx, PoolRef
+from crosslane.domain.dex_liquidity import PlannedTx
 from crosslane.domain.lp_migration import (
     LPMigrationRequest,
     MigratedPosition,
@@ -156,8 +157,8 @@ class LpMigrationActivities:
         value_before = ((release[0] + fees[0]) * prices[0] + (release[1] + fees[1]) * prices[1]) / scale
         return MigrationPlan(
             kind=request.kind,
-            source_pool=_pool_ref(source.dex, source_pool),
-            target_pool=_pool_ref(target.dex, pool),
+            source_pool=pool_ref(source.dex, source_pool),
+            target_pool=pool_ref(target.dex, pool),
             source_liquidity=liquidity,
             release0=release[0],
             release1=release[1],
@@ -519,15 +520,3 @@ class LpMigrationActivities:
 
 def _tx(step: str, to: str, data: bytes | str, purpose: str) -> PlannedTx:
     return PlannedTx(step=step, to=to, data=data if isinstance(data, str) else "0x" + data.hex(), purpose=purpose)
-
-
-def _pool_ref(dex: str, pool: Pool) -> PoolRef:
-    return PoolRef(
-        dex=dex,
-        protocol=str(pool.protocol),
-        address=pool.address,
-        token0=pool.token0,
-        token1=pool.token1,
-        fee=pool.fee,
-        tick_spacing=pool.tick_spacing,
-    )

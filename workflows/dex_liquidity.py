@@ -18,10 +18,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows import search_attributes as sa
+from workflows.child_tx import send_planned_tx
 from workflows.failures import failing_with_business_error
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
-from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.dex_liquidity import (
@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         LiquidityStatus,
         PlannedTx,
     )
-    from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+    from crosslane.domain.tx import TxOutcome, TxResult
 
 READ_TIMEOUT = timedelta(seconds=30)
 
@@ -107,26 +107,11 @@ class DexLiquidity:
         return result
 
     async def _transact(self, request: LiquidityRequest, tx: PlannedTx) -> TxResult:
-        child = TxRequest(
-            request_id=f"{workflow.info().workflow_id}.{tx.step}",
-            chain=request.chain,
-            signer=request.owner,
-            to=tx.to,
-            value=tx.value,
-            data=tx.data,
-            fees=request.fees,
-            policy=request.policy,
-        )
-        result: TxResult = await workflow.execute_child_workflow(
-            TransactionLifecycle.run,
-            child,
-            id=child.workflow_id,
-            result_type=TxResult,
-            static_summary=tx.purpose,
+        result = await send_planned_tx(
+            tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
         )
         self._tx_hashes[tx.step] = result.mined_tx_hash
         return result
-
 
     @workflow.query
     def status(self) -> LiquidityStatus:

@@ -22,12 +22,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
+from workflows.child_tx import send_planned_tx
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
 from workflows.failures import failing_with_business_error, failure_reason
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
-from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.dex import SwapRequest, SwapResult
@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
         MigrationZapInput,
         ZapDecision,
     )
-    from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+    from crosslane.domain.tx import TxOutcome, TxResult
 
 # Read-only steps; a killed worker's step is retried on another after this long.
 PLAN_TIMEOUT = timedelta(seconds=20)
@@ -333,19 +333,8 @@ class LPMigration:
         return hashes
 
     async def _transact(self, request: LPMigrationRequest, tx: PlannedTx) -> TxResult:
-        child = TxRequest(
-            request_id=f"{workflow.info().workflow_id}.{tx.step}",
-            chain=request.chain,
-            signer=request.owner,
-            to=tx.to,
-            value=tx.value,
-            data=tx.data,
-            gas_limit=tx.gas_limit,
-            fees=request.fees,
-            policy=request.policy,
-        )
-        result: TxResult = await workflow.execute_child_workflow(
-            TransactionLifecycle.run, child, id=child.workflow_id, result_type=TxResult, static_summary=tx.purpose
+        result = await send_planned_tx(
+            tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
         )
         if result.outcome is not TxOutcome.CONFIRMED:
             raise ApplicationError(

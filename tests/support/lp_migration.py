@@ -11,6 +11,8 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.logs import DISCARD
 
+from connectors.dex.uniswap_v3.staker import INCENTIVE_KEY, incentive_key
+from connectors.dex.uniswap_v3.staker import incentive_id as incentive_id_of
 from connectors.evm.erc20 import ERC20_ABI
 from crosslane.domain.lp_migration import LPMigrationRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
@@ -115,28 +117,14 @@ def stake(stack: Stack, net: Devnet, owner: LocalAccount, token_id: int) -> None
     if now < net.incentive.start_time:
         stack.anvil(CHAIN, "evm_increaseTime", net.incentive.start_time - now + 1)
         stack.anvil(CHAIN, "evm_mine")
-    key = (
-        net.incentive.reward_token,
-        net.incentive.pool,
-        net.incentive.start_time,
-        net.incentive.end_time,
-        net.incentive.refundee,
-    )
-    data = net.w3.codec.encode(["(address,address,uint256,uint256,address)"], [key])
+    data = net.w3.codec.encode([INCENTIVE_KEY], [incentive_key(net.incentive)])
     call = net.npm.encode_abi("safeTransferFrom", [owner.address, net.staker.address, token_id, data])
     _send(net, owner, net.npm.address, call)
     assert net.staker.functions.stakes(token_id, incentive_id(net)).call()[1] > 0
 
 
 def incentive_id(net: Devnet) -> bytes:
-    key = (
-        net.incentive.reward_token,
-        net.incentive.pool,
-        net.incentive.start_time,
-        net.incentive.end_time,
-        net.incentive.refundee,
-    )
-    return Web3.keccak(net.w3.codec.encode(["(address,address,uint256,uint256,address)"], [key]))
+    return incentive_id_of(net.incentive)
 
 
 def position_gone(net: Devnet, token_id: int) -> bool:
