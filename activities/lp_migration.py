@@ -94,7 +94,8 @@ class LpMigrationActivities:
         return self._dexes[chain][name]
 
     def _v3(self, request: LPMigrationRequest) -> UniswapV3:
-        dex = self._dex(request.chain, request.target.dex, "uniswap_v3")
+        """The target deployment, on the target chain."""
+        dex = self._dex(request.target_chain, request.target.dex, "uniswap_v3")
         assert isinstance(dex, UniswapV3)
         return dex
 
@@ -106,6 +107,7 @@ class LpMigrationActivities:
         """Refuse bad input before anything is sent; read what the source holds now."""
         request = inp.request
         client = self.rt.client(request.chain)
+        target_client = self.rt.client(request.target_chain)
         v3 = self._v3(request)
         target = request.target
         source = request.source
@@ -115,7 +117,7 @@ class LpMigrationActivities:
             source_v3 = self._dex(request.chain, source.dex, "uniswap_v3")
             assert isinstance(source_v3, UniswapV3)
             (position,), _ = await UniswapV3Positions(source_v3).read([source.token_id])
-            staked = await self._staked(request, v3, position.owner)
+            staked = await self._staked(request, position.owner)
             if position.liquidity == 0:
                 raise InvalidRequest(f"position {source.token_id} holds no liquidity: nothing to migrate")
             token0, token1, source_pool = position.pool.token0, position.pool.token1, position.pool
@@ -139,13 +141,28 @@ class LpMigrationActivities:
                 )
             token0, token1, source_pool = pair.pool.token0, pair.pool.token1, pair.pool
             release, fees = pair.withdrawal(liquidity), (0, 0)
-        pool = v3.pool_for(token0, token1, target.fee)
+        bridge_source = bridge_target = None
+        if request.kind is MigrationKind.CROSS_CHAIN:
+            bridge_source = (await resolve_token(client, request.bridge_asset)).address
+            bridge_target = (await resolve_token(target_client, request.bridge_asset)).address
+            if bridge_source not in (token0, token1):
+                raise InvalidRequest(
+                    f"a cross-chain migration bridges {request.bridge_asset}: the source pair {token0}/{token1} "
+                    "does not hold it"
+                )
+        target_a = self._counterpart(request, token0)
+        target_b = self._counterpart(request, token1)
+        pool = v3.pool_for(target_a, target_b, target.fee)
         assert pool.tick_spacing is not None
         check_tick_range(target.tick_lower, target.tick_upper, pool.tick_spacing)
-        reference = await resolve_token(client, request.reference)
-        prices = await self._prices(request, v3, [token0, token1, self._weth(request)], reference.address)
+        reference = await resolve_token(target_client, request.reference)
+        prices = await self._prices(
+            request.target_chain, request, [pool.token0, pool.token1, self._weth(request)], reference.address
+        )
+        source_reference = (await resolve_token(client, request.reference)).address
+        source_prices = await self._prices(request.chain, request, [token0, token1], source_reference)
         slot0 = await read_batch(
-            client, [Read.of(pool.address, "slot0()", SLOT0_TYPES), timestamp_read(v3.config.multicall)]
+            target_client, [Read.of(pool.address, "slot0()", SLOT0_TYPES), timestamp_read(v3.config.multicall)]
         )
         if slot0.results[0] is None or int(slot0.results[0][0]) == 0:
             raise InvalidRequest(f"the target pool {pool.address} (fee {target.fee}) is not initialized")
@@ -154,9 +171,10 @@ class LpMigrationActivities:
         if staked is not None:
             restake, note = self._restake_incentive(request, pool, now)
         scale = Decimal(10) ** reference.decimals
-        value_before = ((release[0] + fees[0]) * prices[0] + (release[1] + fees[1]) * prices[1]) / scale
+        value_before = ((release[0] + fees[0]) * source_prices[0] + (release[1] + fees[1]) * source_prices[1]) / scale
         return MigrationPlan(
             kind=request.kind,
+            target_chain=request.target_chain,
             source_pool=pool_ref(source.dex, source_pool),
             target_pool=pool_ref(target.dex, pool),
             source_liquidity=liquidity,
@@ -171,6 +189,10 @@ class LpMigrationActivities:
             reference_decimals=reference.decimals,
             price0=prices[0],
             price1=prices[1],
+            source_price0=source_prices[0],
+            source_price1=source_prices[1],
+            bridge_token_source=bridge_source,
+            bridge_token_target=bridge_target,
             price_native=prices[2],
             value_before=value_before,
             entry0=entry[0] if entry else None,
@@ -178,17 +200,29 @@ class LpMigrationActivities:
             block_number=slot0.block_number,
         )
 
-    async def _staked(self, request: LPMigrationRequest, v3: UniswapV3, holder: str) -> StakedIn | None:
+    def _counterpart(self, request: LPMigrationRequest, token: str) -> str:
+        """The token on the target chain: itself on the same chain, else the same symbol there."""
+        if request.target_chain == request.chain:
+            return token
+        source, target = self.rt.chain(request.chain), self.rt.chain(request.target_chain)
+        symbol = next((t.symbol for t in source.tokens.values() if to_checksum_address(t.address) == token), None)
+        found = next((t for t in target.tokens.values() if t.symbol == symbol), None)
+        if symbol is None or found is None:
+            raise InvalidRequest(f"{token} on {request.chain} has no counterpart on {request.target_chain}")
+        return to_checksum_address(found.address)
+
+    async def _staked(self, request: LPMigrationRequest, holder: str) -> StakedIn | None:
         """None when the owner holds the NFT; where it is staked when the staker holds it for
         the owner; refused when anyone else holds it."""
         assert isinstance(request.source, V3PositionSource)
         token_id = request.source.token_id
         if holder == request.owner:
             return None
-        staker = self.rt.chain(request.chain).dexes[request.target.dex].staker
+        deployment = self.rt.chain(request.chain).dexes[request.source.dex]
+        staker = deployment.staker
         if staker is None or to_checksum_address(staker) != holder:
             raise InvalidRequest(f"position {token_id} is owned by {holder}, not {request.owner}")
-        incentives = list(self.rt.chain(request.chain).dexes[request.target.dex].incentives)
+        incentives = list(deployment.incentives)
         deposit = await read_deposit(self.rt.client(request.chain), holder, token_id, incentives)
         if deposit.owner != request.owner:
             raise InvalidRequest(
@@ -199,24 +233,24 @@ class LpMigrationActivities:
     def _restake_incentive(self, request: LPMigrationRequest, pool: Pool, now: int) -> tuple[V3Incentive | None, str]:
         if not request.restake:
             return None, "not restaked: the request says restake=false"
-        deployment = self.rt.chain(request.chain).dexes[request.target.dex]
+        deployment = self.rt.chain(request.target_chain).dexes[request.target.dex]
         live = [i for i in deployment.incentives if i.pool == pool.address and i.start_time <= now < i.end_time]
         if not live:
             return None, f"not restaked: no live staker incentive on the target pool {pool.address}"
         return live[0], f"restaked in the incentive on {pool.address} (reward {live[0].reward_token})"
 
     def _weth(self, request: LPMigrationRequest) -> str | None:
-        tokens = self.rt.chain(request.chain).tokens
+        tokens = self.rt.chain(request.target_chain).tokens
         weth = next((t for t in tokens.values() if t.symbol == "WETH"), None)
         return None if weth is None else to_checksum_address(weth.address)
 
     async def _prices(
-        self, request: LPMigrationRequest, v3: UniswapV3, tokens: list[str | None], reference: str
+        self, chain: str, request: LPMigrationRequest, tokens: list[str | None], reference: str
     ) -> list[Decimal]:
-        """Reference base units per base unit of each token: 1 for the reference itself,
-        else the mid price of the deepest known V3 pool pairing it with the reference."""
-        deployment = self.rt.chain(request.chain).dexes[request.target.dex]
-        client = self.rt.client(request.chain)
+        """Reference base units per base unit of each token on ``chain``: 1 for the reference
+        itself, else the mid price of the deepest known V3 pool pairing it with the reference."""
+        deployment = self.rt.chain(chain).dexes[request.target.dex]
+        client = self.rt.client(chain)
         prices = []
         for token in tokens:
             if token is None:
@@ -289,20 +323,23 @@ class LpMigrationActivities:
             estimate = await self._estimate(request, tx)
             return MigrationStepPlan(txs=[tx.model_copy(update={"gas_limit": estimate + STAKER_EXIT_GAS_ROOM})])
         if inp.step == "restake":
-            assert plan.restake is not None and plan.staked is not None and inp.token_id is not None
-            data = deposit_and_stake_calldata(request.owner, plan.staked.staker, inp.token_id, plan.restake)
+            staker = self.rt.chain(request.target_chain).dexes[request.target.dex].staker
+            assert plan.restake is not None and staker is not None and inp.token_id is not None
+            data = deposit_and_stake_calldata(request.owner, to_checksum_address(staker), inp.token_id, plan.restake)
             return MigrationStepPlan(
                 txs=[_tx("restake", manager, data, f"deposit {inp.token_id} in the staker and stake it")]
             )
-        if inp.step == "reset":
-            return await self._resets(request, inp.approval_tx_hashes)
+        if inp.step in ("reset", "reset-target"):
+            return await self._resets(request, inp.step, inp.chain or request.chain, inp.approval_tx_hashes)
         if inp.step == "migrate":
             return await self._migrate(request, plan, v3)
         raise InvalidRequest(f"unknown migration step {inp.step!r}")
 
-    async def _resets(self, request: LPMigrationRequest, approval_hashes: list[str]) -> MigrationStepPlan:
-        """approve(spender, 0) for every allowance this run's approvals left above zero."""
-        client = self.rt.client(request.chain)
+    async def _resets(
+        self, request: LPMigrationRequest, step: str, chain: str, approval_hashes: list[str]
+    ) -> MigrationStepPlan:
+        """approve(spender, 0) for every allowance this run's approvals on ``chain`` left above zero."""
+        client = self.rt.client(chain)
         granted: set[tuple[str, str]] = set()
         for tx_hash in approval_hashes:
             tx = await client.call(lambda w3, h=tx_hash: w3.eth.get_transaction(h), "eth_getTransactionByHash")  # type: ignore[misc]
@@ -318,7 +355,7 @@ class LpMigrationActivities:
             if left and int(left[0]) > 0:
                 txs.append(
                     _tx(
-                        f"reset-{token[-8:].lower()}",
+                        f"{step}-{token[-8:].lower()}",
                         token,
                         approve_calldata(spender, 0),
                         f"reset the {int(left[0])} left of {spender}'s allowance on {token}",
@@ -419,6 +456,7 @@ class LpMigrationActivities:
         v3 = self._v3(request)
         positions = UniswapV3Positions(v3)
         removed0, removed1 = inp.removed0, inp.removed1
+        got0, got1 = inp.have0, inp.have1
         deposited0, deposited1 = inp.deposited0, inp.deposited1
         token_id = inp.new_token_id
         if plan.kind is MigrationKind.V2_TO_V3_MIGRATOR and inp.minted_tx_hash is not None:
@@ -428,14 +466,13 @@ class LpMigrationActivities:
             token_id = events.minted_token_id(request.owner)
             (increase,) = [c for c in events.increases if c.token_id == token_id]
             removed0, removed1 = burns[0].amount0, burns[0].amount1
+            got0, got1 = removed0, removed1
             deposited0, deposited1 = increase.amount0, increase.amount1
         gas_wei = 0
         for leg in inp.legs:
             for tx_hash in leg.tx_hashes:
-                receipt = await receipt_logs(client, tx_hash)
+                receipt = await receipt_logs(self.rt.client(leg.chain or request.chain), tx_hash)
                 gas_wei += receipt.gas_used * receipt.effective_gas_price
-        got0 = removed0 + inp.collected_fees0
-        got1 = removed1 + inp.collected_fees1
         swap0 = swap1 = 0
         if inp.zap is not None and inp.zap.token_in is not None:
             if inp.zap.token_in == plan.target_pool.token0:
@@ -465,12 +502,14 @@ class LpMigrationActivities:
         fees_value = (plan.fees0 * plan.price0 + plan.fees1 * plan.price1) / scale
         il = None
         if plan.entry0 is not None and plan.entry1 is not None:
-            hold = plan.entry0 * plan.price0 + plan.entry1 * plan.price1
-            lp_value = plan.release0 * plan.price0 + plan.release1 * plan.price1
+            sp0, sp1 = plan.source_price0 or plan.price0, plan.source_price1 or plan.price1
+            hold = plan.entry0 * sp0 + plan.entry1 * sp1
+            lp_value = plan.release0 * sp0 + plan.release1 * sp1
             il = (lp_value / hold - 1) if hold > 0 else None
         where = (
-            f"in the owner's wallet {request.owner}: {got0 + swap0} of {plan.target_pool.token0} and "
-            f"{got1 + swap1} of {plan.target_pool.token1}"
+            inp.where_hint
+            or f"in the owner's wallet {request.owner} on {plan.target_chain}: {got0 + swap0} of "
+            f"{plan.target_pool.token0} and {got1 + swap1} of {plan.target_pool.token1}"
             if inp.failure is not None
             else f"position {token_id} held by {new_position.holder if new_position else '?'}; dust {dust0}/{dust1} "
             f"returned to {request.owner}"
@@ -485,6 +524,7 @@ class LpMigrationActivities:
             chain=request.chain,
             owner=request.owner,
             kind=plan.kind,
+            target_chain=plan.target_chain or request.chain,
             outcome="failed" if inp.failure is not None else "migrated",
             reason=inp.failure or "",
             token0=plan.target_pool.token0,
@@ -498,6 +538,8 @@ class LpMigrationActivities:
             deposited1=deposited1,
             dust0=dust0,
             dust1=dust1,
+            bridged=inp.bridged,
+            bridge_received=inp.bridge_received,
             zap_token_in=inp.zap.token_in if inp.zap else None,
             zap_amount_in=inp.swap_in,
             zap_amount_out=inp.swap_out,

@@ -22,6 +22,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
+from workflows.bridge_transfer import BridgeTransfer
 from workflows.child_tx import send_planned_tx
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
@@ -30,6 +31,7 @@ from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 
 with workflow.unsafe.imports_passed_through():
+    from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeState
     from crosslane.domain.dex import SwapRequest, SwapResult
     from crosslane.domain.dex_liquidity import LiquidityRequest, LiquidityResult, PlannedTx
     from crosslane.domain.lp_migration import (
@@ -61,7 +63,7 @@ class LPMigration:
         self._request: LPMigrationRequest | None = None
         self._run = RunState(MigrationState.PLANNING)
         self._legs: list[MigrationLeg] = []
-        self._approvals: list[str] = []  # this run's approval transactions, reset at the end
+        self._approvals: dict[str, list[str]] = {}  # chain -> this run's approvals, reset at the end
 
     @workflow.run
     async def run(self, request: LPMigrationRequest) -> MigrationResult:
@@ -98,16 +100,16 @@ class LPMigration:
             staked_in=None,
             restake_note=plan.restake_note,
         )
-        approvals = self._approvals
+        source_chain, target_chain = request.chain, plan.target_chain or request.chain
         removed = False
         try:
             if plan.staked is not None:
                 self._run.set(MigrationState.UNSTAKING, f"leaving the staker {plan.staked.staker}")
-                await self._raw_step(request, plan, "unstake")
+                await self._raw_step(request, plan, "unstake", source_chain)
             if plan.kind is MigrationKind.V2_TO_V3_MIGRATOR:
                 self._run.set(MigrationState.ADDING, "V3Migrator: burn the V2 LP tokens, mint the V3 position")
-                hashes = await self._raw_step(request, plan, "migrate")
-                approvals.extend(hashes[:-1])
+                hashes = await self._raw_step(request, plan, "migrate", source_chain)
+                self._approved(source_chain, hashes[:-1])
                 removed = True
                 done.minted_tx_hash = hashes[-1]
             else:
@@ -115,17 +117,25 @@ class LPMigration:
                     MigrationState.REMOVING, f"removing {plan.source_liquidity} from {plan.source_pool.address}"
                 )
                 removed = await self._remove(request, plan, done)
-                await self._zap_and_mint(request, plan, done, approvals)
+                done.have0 = done.removed0 + done.collected_fees0
+                done.have1 = done.removed1 + done.collected_fees1
+                if plan.kind is MigrationKind.CROSS_CHAIN:
+                    await self._bridge(request, plan, done)
+                await self._zap_and_mint(request, plan, done)
             self._run.set(MigrationState.ADDING, "resetting allowances left above zero")
-            await self._raw_step(request, plan, "reset", approval_tx_hashes=approvals)
+            for chain in dict.fromkeys([source_chain, target_chain]):
+                await self._raw_step(
+                    request, plan, "reset" if chain == source_chain else "reset-target", chain,
+                    approval_tx_hashes=self._approvals.get(chain, []),
+                )  # fmt: skip
             if plan.restake is not None and done.new_token_id is not None:
                 self._run.set(MigrationState.RESTAKING, plan.restake_note)
-                await self._raw_step(request, plan, "restake", token_id=done.new_token_id)
+                await self._raw_step(request, plan, "restake", target_chain, token_id=done.new_token_id)
                 done.staked_in = plan.staked.staker if plan.staked else None
         except (ActivityError, ChildWorkflowError, ApplicationError) as exc:
             if not removed:
                 raise
-            return await self._fail_after_removal(request, plan, done, approvals, failure_reason(exc))
+            return await self._fail_after_removal(request, plan, done, failure_reason(exc))
         self._run.set(MigrationState.RECORDING, "reading the outcome back from the chain")
         done.legs = list(self._legs)
         result: MigrationResult = await self._activity(MigrationActivity.FINISH, done, MigrationResult, "finish")
@@ -140,7 +150,7 @@ class LPMigration:
         """Take the source apart; True once any of its tokens left it."""
         if plan.kind is MigrationKind.V2_TO_V3:
             removed = await self._liquidity(request, plan.source_pool.dex, "remove", self._v2_remove(request, plan))
-            self._approvals.extend(removed.approval_tx_hashes)
+            self._approved(request.chain, removed.approval_tx_hashes)
             done.removed0, done.removed1 = removed.amount0, removed.amount1
             return True
         token_id = request.source.token_id  # type: ignore[union-attr]
@@ -171,11 +181,105 @@ class LPMigration:
             "liquidity": plan.source_liquidity,
         }
 
-    async def _zap_and_mint(
-        self, request: LPMigrationRequest, plan: MigrationPlan, done: MigrationFinishInput, approvals: list[str]
-    ) -> None:
+    def _approved(self, chain: str, tx_hashes: list[str]) -> None:
+        self._approvals.setdefault(chain, []).extend(tx_hashes)
+
+    async def _bridge(self, request: LPMigrationRequest, plan: MigrationPlan, done: MigrationFinishInput) -> None:
+        """Cross-chain: everything into the bridge asset on the source chain, then across."""
         wf_id = workflow.info().workflow_id
-        have0, have1 = done.removed0 + done.collected_fees0, done.removed1 + done.collected_fees1
+        bridge_token = plan.bridge_token_source
+        source = plan.source_pool
+        other = source.token1 if bridge_token == source.token0 else source.token0
+        have_bridge = done.have0 if bridge_token == source.token0 else done.have1
+        have_other = done.have1 if bridge_token == source.token0 else done.have0
+        if have_other > 0:
+            self._run.set(MigrationState.SWAPPING, f"swapping {have_other} of {other} to {request.bridge_asset}")
+            swapped = await self._swap(request, request.chain, "to-bridge-asset", other, bridge_token or "", have_other)
+            have_bridge += swapped.amount_out
+        bridge = BridgeRequest(
+            request_id=f"{wf_id}.bridge",
+            source_chain=request.chain,
+            destination_chain=plan.target_chain,
+            asset=request.bridge_asset,
+            amount=have_bridge,
+            signer=request.owner,
+            route=request.bridge_route,
+            fees=request.fees,
+            policy=request.policy,
+        )
+        self._run.set(MigrationState.BRIDGING, f"bridging {have_bridge} {request.bridge_asset} to {plan.target_chain}")
+        result: BridgeResult = await workflow.execute_child_workflow(
+            BridgeTransfer.run,
+            bridge,
+            id=bridge.workflow_id,
+            result_type=BridgeResult,
+            static_summary=f"{have_bridge} {request.bridge_asset} to {plan.target_chain}",
+        )
+        self._legs.append(
+            MigrationLeg(
+                step="bridge",
+                chain=request.chain,
+                child=bridge.workflow_id,
+                tx_hashes=[result.deposit_tx],
+                gas_wei=0,
+                note=f"{result.route}: {result.state}, {result.received} received",
+            )
+        )
+        done.bridged = have_bridge
+        if result.state is not BridgeState.COMPLETED:
+            raise ApplicationError(
+                f"the bridge transfer ended {result.state}: {result.detail}",
+                type="BridgeNotDelivered",
+                non_retryable=True,
+            )
+        if result.completion_tx and result.redeemed_by_us:
+            self._legs[-1].tx_hashes.append(result.completion_tx)
+        done.bridge_received = result.received
+        target_bridge_is_0 = plan.bridge_token_target == plan.target_pool.token0
+        done.have0, done.have1 = (result.received, 0) if target_bridge_is_0 else (0, result.received)
+
+    async def _swap(
+        self, request: LPMigrationRequest, chain: str, step: str, token_in: str, token_out: str, amount: int
+    ) -> SwapResult:
+        wf_id = workflow.info().workflow_id
+        swap_request = SwapRequest(
+            request_id=f"{wf_id}.{step}",
+            chain=chain,
+            signer=request.owner,
+            token_in=token_in,
+            token_out=token_out,
+            amount=amount,
+            slippage_bps=request.slippage_bps,
+            dexes=[request.target.dex],
+            max_hops=1,
+            fees=request.fees,
+            policy=request.policy,
+        )
+        swapped: SwapResult = await workflow.execute_child_workflow(
+            DexSwap.run,
+            swap_request,
+            id=swap_request.workflow_id,
+            result_type=SwapResult,
+            static_summary=f"{step}: {amount} of {token_in}",
+        )
+        if swapped.approve_tx_hash:
+            self._approved(chain, [swapped.approve_tx_hash])
+        self._legs.append(
+            MigrationLeg(
+                step=step,
+                chain=chain,
+                child=swap_request.workflow_id,
+                tx_hashes=[h for h in (swapped.approve_tx_hash, swapped.swap_tx_hash) if h],
+                gas_wei=swapped.gas_used * swapped.effective_gas_price,
+                note=f"{swapped.amount_in} of {token_in} -> {swapped.amount_out} of {token_out}",
+            )
+        )
+        return swapped
+
+    async def _zap_and_mint(self, request: LPMigrationRequest, plan: MigrationPlan, done: MigrationFinishInput) -> None:
+        wf_id = workflow.info().workflow_id
+        chain = plan.target_chain or request.chain
+        have0, have1 = done.have0, done.have1
         self._run.set(MigrationState.SWAPPING, f"sizing the ratio swap for {have0}/{have1}")
         zap: ZapDecision = await self._activity(
             MigrationActivity.ZAP,
@@ -185,40 +289,9 @@ class LPMigration:
         )
         done.zap = zap
         if zap.token_in is not None and zap.amount_in > 0:
-            swap_request = SwapRequest(
-                request_id=f"{wf_id}.zap",
-                chain=request.chain,
-                signer=request.owner,
-                token_in=zap.token_in,
-                token_out=zap.token_out or "",
-                amount=zap.amount_in,
-                slippage_bps=request.slippage_bps,
-                dexes=[request.target.dex],
-                max_hops=1,
-                fees=request.fees,
-                policy=request.policy,
-            )
             self._run.set(MigrationState.SWAPPING, f"swapping {zap.amount_in} of {zap.token_in}")
-            swapped: SwapResult = await workflow.execute_child_workflow(
-                DexSwap.run,
-                swap_request,
-                id=swap_request.workflow_id,
-                result_type=SwapResult,
-                static_summary=f"zap: {zap.amount_in} of {zap.token_in}",
-            )
+            swapped = await self._swap(request, chain, "zap", zap.token_in, zap.token_out or "", zap.amount_in)
             done.swap_in, done.swap_out = swapped.amount_in, swapped.amount_out
-            if swapped.approve_tx_hash:
-                approvals.append(swapped.approve_tx_hash)
-            self._legs.append(
-                MigrationLeg(
-                    step="zap",
-                    child=swap_request.workflow_id,
-                    tx_hashes=[h for h in (swapped.approve_tx_hash, swapped.swap_tx_hash) if h],
-                    gas_wei=swapped.gas_used * swapped.effective_gas_price,
-                    amount0=-swapped.amount_in if zap.token_in == plan.target_pool.token0 else swapped.amount_out,
-                    amount1=swapped.amount_out if zap.token_in == plan.target_pool.token0 else -swapped.amount_in,
-                )
-            )
         if zap.token_in == plan.target_pool.token0:
             mint0, mint1 = have0 - done.swap_in, have1 + done.swap_out
         else:
@@ -239,8 +312,9 @@ class LPMigration:
                 "amount_a": mint0,
                 "amount_b": mint1,
             },
+            chain=chain,
         )
-        approvals.extend(minted.approval_tx_hashes)
+        self._approved(chain, minted.approval_tx_hashes)
         done.new_token_id, done.minted_tx_hash = minted.token_id, minted.tx_hash
         done.deposited0, done.deposited1 = minted.amount0, minted.amount1
 
@@ -249,13 +323,23 @@ class LPMigration:
         request: LPMigrationRequest,
         plan: MigrationPlan,
         done: MigrationFinishInput,
-        approvals: list[str],
         reason: str,
     ) -> MigrationResult:
         """The tokens are the owner's, in the owner's wallet: reset what this run approved,
         record where every token is, and fail saying so."""
         self._run.set(MigrationState.FAILED, f"after the removal: {reason}; resetting approvals")
-        await self._raw_step(request, plan, "reset", approval_tx_hashes=approvals)
+        for chain in dict.fromkeys([request.chain, plan.target_chain or request.chain]):
+            await self._raw_step(
+                request, plan, "reset" if chain == request.chain else "reset-target", chain,
+                approval_tx_hashes=self._approvals.get(chain, []),
+            )  # fmt: skip
+        if plan.kind is MigrationKind.CROSS_CHAIN and not done.bridge_received:
+            done.where_hint = (
+                f"on {request.chain} in the owner's wallet {request.owner} (removed {done.removed0}/"
+                f"{done.removed1} of {plan.source_pool.token0}/{plan.source_pool.token1}, fees "
+                f"{done.collected_fees0}/{done.collected_fees1}; bridged {done.bridged} {request.bridge_asset}, "
+                "not delivered: see the bridge run)"
+            )
         done.failure = reason
         done.legs = list(self._legs)
         result: MigrationResult = await self._activity(MigrationActivity.FINISH, done, MigrationResult, "record")
@@ -267,12 +351,19 @@ class LPMigration:
         )
 
     async def _liquidity(
-        self, request: LPMigrationRequest, dex: str, step: str, operation: dict[str, object]
+        self,
+        request: LPMigrationRequest,
+        dex: str,
+        step: str,
+        operation: dict[str, object],
+        *,
+        chain: str | None = None,
     ) -> LiquidityResult:
+        chain = chain or request.chain
         child = LiquidityRequest.model_validate(
             {
                 "request_id": f"{workflow.info().workflow_id}.{step}",
-                "chain": request.chain,
+                "chain": chain,
                 "owner": request.owner,
                 "operation": operation,
                 "dex": dex,
@@ -289,6 +380,7 @@ class LPMigration:
         self._legs.append(
             MigrationLeg(
                 step=step,
+                chain=chain,
                 child=child.workflow_id,
                 tx_hashes=[*result.approval_tx_hashes, result.tx_hash],
                 gas_wei=result.gas_used * result.effective_gas_price,
@@ -303,6 +395,7 @@ class LPMigration:
         request: LPMigrationRequest,
         plan: MigrationPlan,
         step: str,
+        chain: str,
         *,
         token_id: int | None = None,
         approval_tx_hashes: list[str] | None = None,
@@ -316,6 +409,7 @@ class LPMigration:
                 request=request,
                 plan=plan,
                 step=step,
+                chain=chain,
                 token_id=token_id,
                 approval_tx_hashes=approval_tx_hashes or [],
             ),
@@ -324,18 +418,18 @@ class LPMigration:
         )
         hashes = []
         for tx in planned.txs:
-            sent = await self._transact(request, tx)
+            sent = await self._transact(request, chain, tx)
             hashes.append(sent.mined_tx_hash)
         if planned.txs or planned.note:
             self._legs.append(
-                MigrationLeg(step=step, child=f"{wf_id}.{step}", tx_hashes=hashes, gas_wei=0, note=planned.note)
+                MigrationLeg(
+                    step=step, chain=chain, child=f"{wf_id}.{step}", tx_hashes=hashes, gas_wei=0, note=planned.note
+                )
             )
         return hashes
 
-    async def _transact(self, request: LPMigrationRequest, tx: PlannedTx) -> TxResult:
-        result = await send_planned_tx(
-            tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
-        )
+    async def _transact(self, request: LPMigrationRequest, chain: str, tx: PlannedTx) -> TxResult:
+        result = await send_planned_tx(tx, chain=chain, signer=request.owner, fees=request.fees, policy=request.policy)
         if result.outcome is not TxOutcome.CONFIRMED:
             raise ApplicationError(
                 f"{tx.step} ended {result.outcome} ({result.mined_tx_hash}): {tx.purpose}",

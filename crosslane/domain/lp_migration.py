@@ -7,7 +7,9 @@ Kinds (from the request's source and ``via_migrator``):
   staked) → collect fees → decrease all → collect → burn → zap swap → mint → restake;
 * ``v2_to_v3``: V2 LP tokens into a V3 range: remove → zap swap → mint;
 * ``v2_to_v3_migrator``: the same through Uniswap's V3Migrator in one transaction (what
-  the range does not take is refunded, not swapped).
+  the range does not take is refunded, not swapped);
+* ``cross_chain`` (``target.chain`` another chain): remove on the source chain → swap to
+  the bridged asset → ``BridgeTransfer`` → zap swap → mint on the target chain.
 
 Every step is an existing workflow run as a child (``DexLiquidity``, ``DexSwap``,
 ``TransactionLifecycle``), min amounts from ``slippage_bps``. Amounts are int base units.
@@ -26,6 +28,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from crosslane.domain.bridge import BridgeRoute
 from crosslane.domain.chains import V3Incentive
 from crosslane.domain.dex_liquidity import MAX_SLIPPAGE_BPS, MAX_TICK, MIN_TICK, PlannedTx, PoolRef, TokenRef
 from crosslane.domain.evm import Address, Wei
@@ -49,6 +52,7 @@ class MigrationKind(StrEnum):
     V3_TO_V3 = "v3_to_v3"
     V2_TO_V3 = "v2_to_v3"
     V2_TO_V3_MIGRATOR = "v2_to_v3_migrator"
+    CROSS_CHAIN = "cross_chain"
 
 
 class _Side(BaseModel):
@@ -85,6 +89,7 @@ MigrationSource = Annotated[V2LpSource | V3PositionSource, Field(discriminator="
 class V3RangeTarget(_Side):
     """The new position: a [tick_lower, tick_upper) range of the pair's ``fee`` pool."""
 
+    chain: Name | None = Field(default=None, description="another chain: a cross-chain migration; None: the same")
     dex: Name = "uniswap_v3"
     fee: int = Field(gt=0, lt=1_000_000, description="pips: 500 = 0.05%")
     tick_lower: int = Field(ge=MIN_TICK, le=MAX_TICK)
@@ -107,6 +112,8 @@ class LPMigrationRequest(SecretFreeRequest):
     slippage_bps: int = Field(default=100, description="0-5000: every step's min amounts are this far under expected")
     reference: TokenRef = Field(default="USDC", description="values are reported in this token")
     restake: bool = Field(default=True, description="stake the new position again if the old one was staked")
+    bridge_asset: Name = Field(default="USDC", description="cross-chain: the token bridged (in both pairs)")
+    bridge_route: BridgeRoute | None = Field(default=None, description="cross-chain: force a route")
     deadline_ttl: int = Field(default=600, ge=10, le=86_400)
     fees: FeePolicy
     policy: ReplacementPolicy = Field(default_factory=ReplacementPolicy)
@@ -124,10 +131,18 @@ class LPMigrationRequest(SecretFreeRequest):
     def _migrator_needs_v2(self) -> LPMigrationRequest:
         if self.via_migrator and isinstance(self.source, V3PositionSource):
             raise ValueError("via_migrator moves V2 liquidity; the source is a V3 position")
+        if self.via_migrator and self.target_chain != self.chain:
+            raise ValueError("via_migrator works on one chain; the target is on another")
         return self
 
     @property
+    def target_chain(self) -> str:
+        return self.target.chain or self.chain
+
+    @property
     def kind(self) -> MigrationKind:
+        if self.target_chain != self.chain:
+            return MigrationKind.CROSS_CHAIN
         if isinstance(self.source, V3PositionSource):
             return MigrationKind.V3_TO_V3
         return MigrationKind.V2_TO_V3_MIGRATOR if self.via_migrator else MigrationKind.V2_TO_V3
@@ -159,6 +174,7 @@ class MigrationPlan(BaseModel):
     """
 
     kind: MigrationKind
+    target_chain: str = Field(default="", description="empty: the source chain (runs recorded before cross-chain)")
     source_pool: PoolRef
     target_pool: PoolRef
     source_liquidity: int
@@ -173,6 +189,10 @@ class MigrationPlan(BaseModel):
     reference_decimals: int
     price0: Decimal
     price1: Decimal
+    source_price0: Decimal | None = Field(default=None, description="the source pool's tokens, on its chain")
+    source_price1: Decimal | None = None
+    bridge_token_source: str | None = Field(default=None, description="cross-chain: the bridged token on each chain")
+    bridge_token_target: str | None = None
     price_native: Decimal = Field(description="reference base units per wei of the chain's native token (gas)")
     value_before: Decimal = Field(description="whole reference tokens: principal plus uncollected fees")
     entry0: int | None = Field(default=None, description="V3: what the position's deposits put in (IL's hold)")
@@ -188,6 +208,7 @@ class MigrationStepInput(BaseModel):
     request: LPMigrationRequest
     plan: MigrationPlan
     step: str
+    chain: str = ""
     token_id: int | None = None
     approval_tx_hashes: list[str] = Field(default_factory=list)
 
@@ -224,6 +245,7 @@ class MigrationLeg(BaseModel):
     """One step that ran: the child it ran as and what it moved (target pool order)."""
 
     step: str
+    chain: str = ""
     child: str
     tx_hashes: list[str]
     gas_wei: int
@@ -241,6 +263,10 @@ class MigrationFinishInput(BaseModel):
     removed1: int
     collected_fees0: int
     collected_fees1: int
+    have0: int = Field(default=0, description="target order, on the target chain: what the zap started from")
+    have1: int = 0
+    bridged: int = Field(default=0, description="cross-chain: bridge asset sent, and received on the target")
+    bridge_received: int = 0
     zap: ZapDecision | None
     swap_in: int
     swap_out: int
@@ -251,6 +277,7 @@ class MigrationFinishInput(BaseModel):
     staked_in: str | None
     restake_note: str
     failure: str | None = None
+    where_hint: str = Field(default="", description="on failure: where the tokens are, when the workflow knows better")
 
 
 class MigratedPosition(BaseModel):
@@ -273,6 +300,7 @@ class MigrationResult(BaseModel):
     chain: str
     owner: str
     kind: MigrationKind
+    target_chain: str = ""
     outcome: Literal["migrated", "failed"]
     reason: str = ""
     token0: str
@@ -286,6 +314,8 @@ class MigrationResult(BaseModel):
     deposited1: int
     dust0: int = Field(description="left in the owner's wallet (returned), token0 base units")
     dust1: int
+    bridged: int = Field(default=0, description="cross-chain: bridge asset sent from the source chain")
+    bridge_received: int = 0
     zap_token_in: str | None = None
     zap_amount_in: int = 0
     zap_amount_out: int = 0
@@ -308,6 +338,7 @@ class MigrationState(StrEnum):
     UNSTAKING = "unstaking"
     REMOVING = "removing"
     SWAPPING = "swapping"
+    BRIDGING = "bridging"
     ADDING = "adding"
     RESTAKING = "restaking"
     RECORDING = "recording"
