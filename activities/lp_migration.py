@@ -47,6 +47,7 @@ from connectors.dex.uniswap_v3.staker import deposit_and_stake_calldata, exit_ca
 from connectors.dex.uniswap_v3.zap import plan_zap
 from connectors.evm.erc20 import approve_calldata
 from crosslane.crashpoints import crash_point
+from crosslane.domain.bridge import BridgeRoute
 from crosslane.domain.chains import V3Incentive
 from crosslane.domain.dex_liquidity import PlannedTx
 from crosslane.domain.lp_migration import (
@@ -143,6 +144,11 @@ class LpMigrationActivities:
             release, fees = pair.withdrawal(liquidity), (0, 0)
         bridge_source = bridge_target = None
         if request.kind is MigrationKind.CROSS_CHAIN:
+            if request.bridge_route is BridgeRoute.WORMHOLE:
+                raise InvalidRequest(
+                    f"Wormhole delivers its wrapped {request.bridge_asset} on {request.target_chain}, which the "
+                    f"target pair does not hold; bridge over across"
+                )
             bridge_source = (await resolve_token(client, request.bridge_asset)).address
             bridge_target = (await resolve_token(target_client, request.bridge_asset)).address
             if bridge_source not in (token0, token1):

@@ -31,7 +31,7 @@ from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 
 with workflow.unsafe.imports_passed_through():
-    from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeState
+    from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeState
     from crosslane.domain.dex import SwapRequest, SwapResult
     from crosslane.domain.dex_liquidity import LiquidityRequest, LiquidityResult, PlannedTx
     from crosslane.domain.lp_migration import (
@@ -203,7 +203,7 @@ class LPMigration:
             asset=request.bridge_asset,
             amount=have_bridge,
             signer=request.owner,
-            route=request.bridge_route,
+            route=request.bridge_route or BridgeRoute.ACROSS,
             fees=request.fees,
             policy=request.policy,
         )
@@ -233,7 +233,15 @@ class LPMigration:
                 non_retryable=True,
             )
         if result.completion_tx and result.redeemed_by_us:
-            self._legs[-1].tx_hashes.append(result.completion_tx)
+            self._legs.append(
+                MigrationLeg(
+                    step="bridge-redeem",
+                    chain=plan.target_chain,
+                    child=bridge.workflow_id,
+                    tx_hashes=[result.completion_tx],
+                    gas_wei=0,
+                )
+            )
         done.bridge_received = result.received
         target_bridge_is_0 = plan.bridge_token_target == plan.target_pool.token0
         done.have0, done.have1 = (result.received, 0) if target_bridge_is_0 else (0, result.received)

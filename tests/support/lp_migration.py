@@ -31,6 +31,7 @@ UINT256_MAX = 2**256 - 1
 class Devnet:
     """The devnet-a contracts a migration touches, as web3 contracts."""
 
+    chain: str
     w3: Web3
     weth: str
     usdc: str
@@ -41,25 +42,26 @@ class Devnet:
     pools: dict[int, Any]  # fee -> UniswapV3Pool
 
 
-def devnet(stack: Stack) -> Devnet:
-    w3 = w3_for(stack, CHAIN)
-    config = stack.chains.get(CHAIN)
+def devnet(stack: Stack, chain: str = CHAIN) -> Devnet:
+    w3 = w3_for(stack, chain)
+    config = stack.chains.get(chain)
     v3, v2 = config.dexes["uniswap_v3"], config.dexes["uniswap_v2"]
-    weth, usdc = token(stack, CHAIN, "WETH"), token(stack, CHAIN, "USDC")
+    weth, usdc = token(stack, chain, "WETH"), token(stack, chain, "USDC")
     pools = {
         p.fee: w3.eth.contract(address=p.address, abi=artifact("UniswapV3Pool")["abi"])
         for p in v3.pools
         if {p.token0, p.token1} == {weth, usdc}
     }
     pair = next(p for p in v2.pools if {p.token0, p.token1} == {weth, usdc})
-    assert v3.position_manager and v3.staker
+    assert v3.position_manager
     return Devnet(
+        chain=chain,
         w3=w3,
         weth=weth,
         usdc=usdc,
         npm=w3.eth.contract(address=v3.position_manager, abi=artifact("NonfungiblePositionManager")["abi"]),
-        staker=w3.eth.contract(address=v3.staker, abi=artifact("UniswapV3Staker")["abi"]),
-        incentive=v3.incentives[0],
+        staker=w3.eth.contract(address=v3.staker, abi=artifact("UniswapV3Staker")["abi"]) if v3.staker else None,
+        incentive=v3.incentives[0] if v3.incentives else None,
         v2_pair=w3.eth.contract(address=pair.address, abi=artifact("UniswapV2Pair")["abi"]),
         pools=pools,
     )
@@ -95,8 +97,8 @@ def _send(net: Devnet, owner: LocalAccount, to: str, data: str, gas: int = 1_000
 
 def mint_position(stack: Stack, net: Devnet, owner: LocalAccount, fee: int, lower: int, upper: int) -> int:
     """A V3 position of the owner's own, 1 WETH and 3,000 USDC at most; its token id."""
-    deal(stack, CHAIN, owner.address, "WETH", 2 * ETH)
-    deal(stack, CHAIN, owner.address, "USDC", 6_000 * USDC)
+    deal(stack, net.chain, owner.address, "WETH", 2 * ETH)
+    deal(stack, net.chain, owner.address, "USDC", 6_000 * USDC)
     for t in (net.weth, net.usdc):
         _send(net, owner, t, erc20(net, t).encode_abi("approve", [net.npm.address, UINT256_MAX]), 100_000)
     t0, t1 = sorted([net.weth, net.usdc], key=lambda a: int(a, 16))
