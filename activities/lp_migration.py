@@ -26,6 +26,7 @@ from temporalio import activity
 from activities.dex_liquidity import pool_ref
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from activities.tx import TX_STEP
 from connectors.dex import Dex, build_dexes
 from connectors.dex.base import Pool
 from connectors.dex.liquidity_bounds import amount_min, resolve_deadline
@@ -69,9 +70,14 @@ from crosslane.domain.lp_migration import (
 )
 from crosslane.errors import InvalidRequest
 from crosslane.ledger.lp_migrations import LpMigrationBook
+from crosslane.ledger.records import AttemptStatus
 
 _Q192 = 2**192
 STAKER_EXIT_GAS_ROOM = 100_000
+# The children that approve: DexLiquidity steps (approve-token0/1, approve-lp) and DexSwap steps.
+LP_STEPS_THAT_APPROVE = ("remove", "mint")
+LP_APPROVALS = ("approve-token0", "approve-token1", "approve-lp")
+SWAP_STEPS = ("zap", "to-bridge-asset")
 
 
 class LpMigrationActivities:
@@ -336,10 +342,33 @@ class LpMigrationActivities:
                 txs=[_tx("restake", manager, data, f"deposit {inp.token_id} in the staker and stake it")]
             )
         if inp.step in ("reset", "reset-target"):
-            return await self._resets(request, inp.step, inp.chain or request.chain, inp.approval_tx_hashes)
+            hashes = [
+                *inp.approval_tx_hashes,
+                *await self._child_approvals(inp.workflow_id, inp.chain or request.chain),
+            ]
+            return await self._resets(request, inp.step, inp.chain or request.chain, hashes)
         if inp.step == "migrate":
             return await self._migrate(request, plan, v3)
         raise InvalidRequest(f"unknown migration step {inp.step!r}")
+
+    async def _child_approvals(self, workflow_id: str, chain: str) -> list[str]:
+        """Approvals the children of this run mined, from the ledger: also those of a child that
+        failed after its approval (its result, and so its hashes, never reached the workflow)."""
+        chain_id = self.rt.chain(chain).chain_id
+        candidates = [f"tx-lp-{workflow_id}.{s}.{a}" for s in LP_STEPS_THAT_APPROVE for a in LP_APPROVALS]
+        candidates += [f"tx-swap-{workflow_id}.{s}.approve" for s in SWAP_STEPS]
+        candidates += [f"tx-{workflow_id}.approve-lp"]
+
+        def mined() -> list[str]:
+            found = []
+            for candidate in candidates:
+                op = self.rt.ledger.get_operation(candidate, TX_STEP)
+                if op is None or op.chain_id != chain_id:
+                    continue
+                found += [a.tx_hash for a in self.rt.ledger.list_attempts(op.id) if a.status is AttemptStatus.MINED]
+            return found
+
+        return await asyncio.to_thread(mined)
 
     async def _resets(
         self, request: LPMigrationRequest, step: str, chain: str, approval_hashes: list[str]
@@ -347,7 +376,7 @@ class LpMigrationActivities:
         """approve(spender, 0) for every allowance this run's approvals on ``chain`` left above zero."""
         client = self.rt.client(chain)
         granted: set[tuple[str, str]] = set()
-        for tx_hash in approval_hashes:
+        for tx_hash in dict.fromkeys(approval_hashes):
             tx = await client.call(lambda w3, h=tx_hash: w3.eth.get_transaction(h), "eth_getTransactionByHash")  # type: ignore[misc]
             data = bytes(tx["input"])
             (spender, _amount) = abi_decode(["address", "uint256"], data[4:])

@@ -14,19 +14,25 @@ transaction.
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from pydantic import ValidationError
 from temporalio.client import WorkflowFailureError
+from temporalio.exceptions import ApplicationError
 
+from connectors.dex.uniswap_v3.router import exact_input_single
 from crosslane.domain.lp_migration import LPMigrationRequest, MigrationResult
 from crosslane.ledger.lp_migrations import LpMigrationBook
+from devnet.mining import manual_mining, mine_until
 from tests.support.dex import deal, send_tx
 from tests.support.lp_migration import (
     CHAIN,
     ETH,
+    GWEI,
     Devnet,
     around,
     devnet,
@@ -205,8 +211,8 @@ def give_lp(stack: Stack, net: Devnet, owner: LocalAccount) -> int:
     weth_is_0 = net.v2_pair.functions.token0().call() == net.weth
     weth_reserve, usdc_reserve = (reserve0, reserve1) if weth_is_0 else (reserve1, reserve0)
     weth, usdc = ETH // 2, ETH // 2 * usdc_reserve // weth_reserve
-    deal(stack, CHAIN, owner.address, "WETH", weth)
-    deal(stack, CHAIN, owner.address, "USDC", usdc)
+    deal(stack, net.chain, owner.address, "WETH", weth)
+    deal(stack, net.chain, owner.address, "USDC", usdc)
     for token, amount in ((net.weth, weth), (net.usdc, usdc)):
         call = erc20(net, token).encode_abi("transfer", [net.v2_pair.address, amount])
         send_tx(net.w3, owner, {"to": token, "data": call, "gas": 100_000})
@@ -247,3 +253,78 @@ async def test_bad_input_is_refused_before_any_transaction(stack: Stack) -> None
             assert message in str(failure.value.cause)
     assert {a: net.w3.eth.get_transaction_count(a) for a in nonces} == nonces
     assert net.npm.functions.ownerOf(token_id).call() == owner.address
+
+
+async def test_a_mint_that_reverts_after_the_removal_leaves_every_token_with_the_owner(stack: Stack) -> None:
+    """V2 LP tokens on devnet-b, 0.1% slippage; the mint waits in the mempool while a large
+    swap lands first and moves the price: the mint reverts. The run resets the allowances the
+    mint's approvals left (the failed child never reported them), records the failure, and
+    fails saying where the tokens are: in the owner's wallet, exactly what the removal and
+    the zap gave, with no allowance left and no position anywhere."""
+    net = devnet(stack, "devnet-b")
+    url = stack.anvil_urls["devnet-b"]
+    owner = stack.fund_signer()
+    give_lp(stack, net, owner)
+    wallet_before = wallet(net, owner.address)
+    trader = stack.fund_signer()
+    deal(stack, "devnet-b", trader.address, "WETH", 200 * ETH)
+    router = stack.chains.get("devnet-b").dexes["uniswap_v3"].router
+    assert router is not None
+    send_tx(net.w3, trader, {"to": net.weth, "data": erc20(net, net.weth).encode_abi("approve", [router, 2**256 - 1])})
+    lower, upper = around(net, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue("reverted"),
+        {"protocol": "uniswap_v2", "token_a": "WETH", "token_b": "USDC"},
+        {"chain": None, "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        chain="devnet-b",
+        slippage_bps=10,
+    )
+    mint_selector = net.npm.encode_abi("mint", [(net.t0, net.t1, 3000, lower, upper, 0, 0, 0, 0, owner.address, 0)])[
+        :10
+    ]
+    queue = unique_queue("lpm-revert")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        with manual_mining(url) as mine_block:
+            task = asyncio.ensure_future((await client.start_lp_migration(request)).result())
+            while True:  # mine everything until the mint itself waits in the pool
+                pending = list(_pending(stack, owner.address).values())
+                if any(tx["input"].startswith(mint_selector) for tx in pending):
+                    break
+                if pending:
+                    mine_block()
+                await asyncio.sleep(0.05)
+            swap = exact_input_single(net.weth, net.usdc, 3000, trader.address, 2**63, 100 * ETH, 0)
+            send_tx(net.w3, trader, {"to": router, "data": "0x" + swap.hex()}, tip=50 * GWEI, wait=False)
+            mine_block()
+            await asyncio.wait_for(mine_until(task.done, url, 0.2), 120)
+    with pytest.raises(WorkflowFailureError) as failure:
+        await task
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "MigrationFailed", cause
+    assert "Price slippage check" in cause.message and "in the owner's wallet" in cause.message
+    (recorded,) = cause.details
+    assert recorded["outcome"] == "failed" and recorded["new_position"] is None
+    wallet_after = wallet(net, owner.address)
+    assert (wallet_after[0] - wallet_before[0], wallet_after[1] - wallet_before[1]) == (
+        recorded["dust0"],
+        recorded["dust1"],
+    )
+    assert recorded["dust0"] > 0 and recorded["dust1"] > 0
+    assert net.v2_pair.functions.balanceOf(owner.address).call() == 0
+    assert net.npm.functions.balanceOf(owner.address).call() == 0
+    for token in (net.weth, net.usdc):
+        for spender in (net.npm.address, router):
+            assert erc20(net, token).functions.allowance(owner.address, spender).call() == 0
+    row = LpMigrationBook(stack.ledger()).get(request.workflow_id)
+    assert row is not None and row["outcome"] == "failed"
+
+
+def _pending(stack: Stack, address: str) -> dict[str, Any]:
+    """txpool_content's pending transactions of ``address``, by nonce."""
+    content: Any = stack.anvil("devnet-b", "txpool_content")
+    for sender, txs in (content.get("pending") or {}).items():
+        if sender.lower() == address.lower():
+            return dict(txs)
+    return {}

@@ -35,6 +35,8 @@ class Devnet:
     w3: Web3
     weth: str
     usdc: str
+    t0: str
+    t1: str
     npm: Any
     staker: Any
     incentive: Any
@@ -59,6 +61,8 @@ def devnet(stack: Stack, chain: str = CHAIN) -> Devnet:
         w3=w3,
         weth=weth,
         usdc=usdc,
+        t0=min(weth, usdc, key=lambda a: int(a, 16)),
+        t1=max(weth, usdc, key=lambda a: int(a, 16)),
         npm=w3.eth.contract(address=v3.position_manager, abi=artifact("NonfungiblePositionManager")["abi"]),
         staker=w3.eth.contract(address=v3.staker, abi=artifact("UniswapV3Staker")["abi"]) if v3.staker else None,
         incentive=v3.incentives[0] if v3.incentives else None,
@@ -161,7 +165,7 @@ def migration_request(
     return LPMigrationRequest.model_validate(
         {
             "request_id": rid,
-            "chain": CHAIN,
+            "chain": kw.pop("chain", CHAIN),
             "owner": owner,
             "source": source,
             "target": target,
