@@ -38,7 +38,7 @@ from connectors.dex.uniswap_v2 import UniswapV2
 from connectors.dex.uniswap_v2.events import pair_events
 from connectors.dex.uniswap_v2.lp import UniswapV2Liquidity
 from connectors.dex.uniswap_v3 import UniswapV3
-from connectors.dex.uniswap_v3.events import position_events
+from connectors.dex.uniswap_v3.events import DECREASE_LIQUIDITY, INCREASE_LIQUIDITY, position_events
 from connectors.dex.uniswap_v3.math.position_math import plan_liquidity
 from connectors.dex.uniswap_v3.migrator import migrate_calldata
 from connectors.dex.uniswap_v3.pool_state import SLOT0_TYPES
@@ -291,8 +291,7 @@ class LpMigrationActivities:
         events (the "hold" side of impermanent loss); None when the logs are not available."""
         manager = UniswapV3Positions(v3).manager
         topic_id = "0x" + token_id.to_bytes(32, "big").hex()
-        increase = "0x3067048beee31b25b2f1681f88dac838c8bba36af25bfb2b7cf7473a5847e35f"
-        decrease = "0x26f6a048ee9138f2c0ce266f322cb99228e8d619ae2bff30c67f8dcf9d2377b4"
+        increase, decrease = "0x" + INCREASE_LIQUIDITY.hex(), "0x" + DECREASE_LIQUIDITY.hex()
 
         async def logs(w3: object) -> list[dict[str, object]]:
             return list(
@@ -313,7 +312,7 @@ class LpMigrationActivities:
         amount0 = amount1 = 0
         for log in found:
             _liquidity, a0, a1 = abi_decode(["uint128", "uint256", "uint256"], bytes(log["data"]))  # type: ignore[arg-type]
-            sign = 1 if bytes(log["topics"][0]).hex().endswith(increase[-8:]) else -1  # type: ignore[index]
+            sign = 1 if bytes(log["topics"][0]) == INCREASE_LIQUIDITY else -1  # type: ignore[index]
             amount0, amount1 = amount0 + sign * a0, amount1 + sign * a1
         return (amount0, amount1) if found and amount0 >= 0 and amount1 >= 0 else None
 
