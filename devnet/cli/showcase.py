@@ -1,8 +1,9 @@
 """`crosslane demo`: the embedded stack up, then one run of every workflow Crosslane hosts:
 a batch of transfers (TransactionLifecycle), one stuck and replaced, the signer swept
 (StuckTxRecovery), a BTC buy split across venues (CexOrder), USDC swapped for WETH (DexSwap),
-a Uniswap V3 position minted with it (DexLiquidity), USDC bridged over Across and Wormhole
-(BridgeTransfer), and SOL and USDC sent on the Solana devnet (SolanaTransaction).
+a Uniswap V3 position minted with it (DexLiquidity) and moved to another pool and range
+(LPMigration), USDC bridged over Across and Wormhole (BridgeTransfer), and SOL and USDC
+sent on the Solana devnet (SolanaTransaction).
 
 Everything it starts keeps running so the runs can be explored in the Temporal UI;
 `crosslane dev down` stops it.
@@ -28,6 +29,7 @@ from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResul
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
 from devnet.cli.showcase_arbitrage import arbitrage_step
 from devnet.cli.showcase_cex_transfer import cex_transfer_step
+from devnet.cli.showcase_lp_migration import lp_migration_step
 from devnet.cli.showcase_markets import cex_step, dex_steps
 from devnet.cli.showcase_solana import solana_step
 from devnet.cli.showcase_yield import yield_step
@@ -147,6 +149,7 @@ async def run_showcase(out: Console) -> None:
 
     await cex_step(out, client, run)
     await dex_steps(out, client, devnet, carol, run)
+    await lp_migration_step(out, client, devnet, carol, run)
 
     out.rule("7. USDC bridged devnet-a -> devnet-b: the selector's choice, then Wormhole")
     bridges = [
