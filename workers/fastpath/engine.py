@@ -270,11 +270,14 @@ class OrderEngine:
             # drop it: the orders are then found on the venues and adopted when the client
             # retries this parent id (find_strays, _adopt; the contract: workers/fastpath/journal.py).
             self.journal.record_parent(parent)
-            self.journal.sync_soon()
             self._remember(parent)
             sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
             await asyncio.gather(*sends)
             crash_point("fastpath.after_send", parent.parent_id)
+            # The flush starts on the loop's next turn: once the server, resuming in this same
+            # step, has written the answer (a thread hand-off in between measurably delayed it);
+            # it covers the parent and its children's first updates in one fdatasync.
+            asyncio.get_running_loop().call_soon(self.journal.sync_soon)
             return parent
 
     def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:
