@@ -353,6 +353,13 @@ async def trader_orders(venue, client_order_id: str) -> list[dict]:  # noqa: ANN
     return [o for o in orders if o.get("clientOrderId") == client_order_id]
 
 
+async def far_below_market(fp: FastPathClient) -> Decimal:
+    """A bid price half the market's, once the books are in: resting bids there stay open."""
+    await asyncio.sleep(0.8)
+    quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
+    return (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+
+
 async def test_killed_fast_path_restarts_and_reports_every_open_order(
     venues: tuple[DevnetState, Path], tmp_path: Path
 ) -> None:
@@ -361,10 +368,7 @@ async def test_killed_fast_path_restarts_and_reports_every_open_order(
     first = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         fp = await first.client()
-        await asyncio.sleep(0.8)
-        # Resting bids far below the market stay open on the venues.
-        quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
-        low = (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+        low = await far_below_market(fp)
         placed = [
             await fp.route(f"t-rest-{i}", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=low)
             for i in range(3)
@@ -403,9 +407,7 @@ async def test_killed_right_after_sending_knows_its_order_and_a_retry_sends_noth
     first = FastPathProcess(config, tmp_path, env)
     try:
         fp = await first.client()
-        await asyncio.sleep(0.8)
-        quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
-        low = (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+        low = await far_below_market(fp)
 
         async def rest(client: FastPathClient) -> ParentOrder:
             qty = Decimal("0.001")
@@ -448,9 +450,7 @@ async def test_power_loss_journal_tail_is_found_on_the_venue_and_a_retry_sends_n
     first = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         fp = await first.client()
-        await asyncio.sleep(0.8)
-        quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
-        low = (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+        low = await far_below_market(fp)
 
         async def rest(parent_id: str) -> ParentOrder:
             return await fp.route(parent_id, SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=low)
