@@ -272,12 +272,14 @@ class OrderEngine:
             self.journal.record_parent(parent)
             self._remember(parent)
             sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
-            await asyncio.gather(*sends)
-            crash_point("fastpath.after_send", parent.parent_id)
-            # The flush starts on the loop's next turn: once the server, resuming in this same
-            # step, has written the answer (a thread hand-off in between measurably delayed it);
-            # it covers the parent and its children's first updates in one fdatasync.
-            asyncio.get_running_loop().call_soon(self.journal.sync_soon)
+            try:
+                await asyncio.gather(*sends)
+                crash_point("fastpath.after_send", parent.parent_id)
+            finally:
+                # The flush starts on the loop's next turn: once the server, resuming in this
+                # same step, has written the answer, so the thread hand-off does not compete
+                # with it; one fdatasync covers the parent and its children's first updates.
+                asyncio.get_running_loop().call_soon(self.journal.sync_soon)
             return parent
 
     def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:

@@ -5,14 +5,15 @@ placed and reconciles each with its venue by client order id.
 Durability contract (``fsync=True``, the default):
 
 - A parent's record reaches the OS (``write(2)`` into the page cache, no buffering in this
-  process) before any of its children is sent. Its ``fdatasync`` is a group commit started
-  right after the write and run in a thread off the send path (:meth:`Journal.sync_soon`): the
-  client's answer does **not** wait for it. An answer means "acknowledged by the venue, in
-  this host's page cache, on disk within one flush" (one ``fdatasync``, a few ms here).
+  process) before any of its children is sent. Its ``fdatasync`` is a group commit run in a
+  thread (:meth:`Journal.sync_soon`), which the engine starts once the answer is written, off
+  the send path: the client's answer does **not** wait for it. An answer means "acknowledged
+  by the venue, in this host's page cache, on disk within about one flush" (an ``fdatasync``
+  takes 0.2-4 ms on this machine's disk, more when it is busy).
 - A process crash (SIGKILL, OOM kill, a Python error) loses **nothing** written: the page cache
   outlives the process, and every write precedes the send it covers.
-- A power loss or kernel crash can lose the unsynced tail: parents written within the last
-  flush (possibly already answered) and child updates written since the last flush. Child
+- A power loss or kernel crash can lose the unsynced tail: parents written since the last
+  completed flush (possibly already answered) and child updates written since then. Child
   updates of journaled parents are re-learnt from the venues by client order id at restart
   (``OrderEngine.recover``). A lost parent's orders exist at their venues under deterministic
   client ids (``<parent id>/<child index>``): at restart the engine lists each venue's open and
@@ -21,7 +22,7 @@ Durability contract (``fsync=True``, the default):
   again (``OrderEngine._adopt``). Until that retry the lost parent is unknown to ``status``
   and ``cancel``; its orders are logged at startup. Limits of the scan: see ``find_strays``.
 - A failed ``fdatasync`` (EIO) is not retried (the kernel may have dropped the dirty pages):
-  the journal refuses every later record (:class:`JournalUnavailable`), so no order is sent
+  the journal refuses every later parent (:class:`JournalUnavailable`), so no order is sent
   whose parent might not reach the disk; restart the fast path.
 
 ``fsync=False`` (benches only): the same writes, never flushed.
