@@ -39,6 +39,7 @@ from statistics import median
 from typing import Any
 
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from web3 import AsyncHTTPProvider, AsyncWeb3
@@ -165,15 +166,19 @@ class Baseline:
         self.nonce = 0
         self.chain_id = stack.chains.get(CHAIN).chain_id
 
-    async def prepare(self, weth: str) -> None:
-        self.stack.anvil(CHAIN, "anvil_dealERC20", self.account.address, weth, hex(100 * 10**18))
+    async def prepare(self, weth: str, also: LocalAccount | None) -> None:
+        """WETH and a standing (unlimited) router approval for this path's signer, and for
+        ``also`` (the workflow's signer) if given."""
         self.weth, self.usdc = await asyncio.gather(
             resolve_token(self.client, "WETH"), resolve_token(self.client, "USDC")
         )
         call = await self._call(to_base_units(Decimal("0.01"), 18))
+        for account in [self.account] + ([also] if also else []):
+            self.stack.anvil(CHAIN, "anvil_dealERC20", account.address, weth, hex(100 * 10**18))
+            self.nonce = await self.w3.eth.get_transaction_count(account.address)
+            tx_hash = await self._send(self.weth.address, approve_calldata(call.spender, UINT256_MAX), account)
+            await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         self.nonce = await self.w3.eth.get_transaction_count(self.account.address)
-        tx_hash = await self._send(self.weth.address, approve_calldata(call.spender, UINT256_MAX))
-        await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
 
     async def _call(self, amount: int) -> Any:
         quote, selection = await quote_swap(
@@ -185,13 +190,13 @@ class Baseline:
             recipient=self.account.address, deadline=int(time.time()) + 600,
         )  # fmt: skip
 
-    async def _send(self, to: str, data: str, gas: int = 150_000) -> bytes:
+    async def _send(self, to: str, data: str, account: LocalAccount | None = None, gas: int = 150_000) -> bytes:
         tx = {
             "chainId": self.chain_id, "nonce": self.nonce, "to": to, "data": data, "value": 0, "gas": gas,
             "maxFeePerGas": FEES.max_fee_per_gas_cap, "maxPriorityFeePerGas": GWEI, "type": 2,
         }  # fmt: skip
         self.nonce += 1
-        signed = Account.sign_transaction(tx, self.account.key)
+        signed = Account.sign_transaction(tx, (account or self.account).key)
         return bytes(await self.w3.eth.send_raw_transaction(signed.raw_transaction))
 
     async def take(self, i: int, size: Decimal, price: Decimal, t0: float) -> GapResult:
@@ -322,7 +327,7 @@ def summarize(name: str, results: list[GapResult]) -> tuple[float | None, float 
     return (median(sent), percentile(sent, 99)) if sent else (None, None)
 
 
-async def main(gaps: int, size: Decimal, gap_bps: int) -> None:
+async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with arb_sandbox(Path(tmp)) as stacked:
             stack, fastpath = stacked.stack, stacked.fastpath
@@ -331,14 +336,15 @@ async def main(gaps: int, size: Decimal, gap_bps: int) -> None:
             temporal = await connect_temporal(stack.settings(queue))
             flow = Workflow(stack, temporal, queue, venues, fastpath.config.socket_path)
             weth = stack.chains.get(CHAIN).tokens["WETH"].address
-            stack.anvil(CHAIN, "anvil_dealERC20", flow.account.address, weth, hex(100 * 10**18))
+            if not standing_approval:  # the DexSwap leg approves exactly what it sells, every run
+                stack.anvil(CHAIN, "anvil_dealERC20", flow.account.address, weth, hex(100 * 10**18))
             signers = SignerRegistry([LocalKeySigner(flow.account.key)])
             runtime = ChainRuntime(ledger=stack.ledger(), chains=stack.chains, signers=signers)
             fp = await fastpath.client()
             base = Baseline(stack, runtime, fp, venues)
             results: dict[str, list[GapResult]] = {"baseline": [], "workflow": []}
             try:
-                await base.prepare(weth)
+                await base.prepare(weth, flow.account if standing_approval else None)
                 async with worker(flow.temporal, runtime, queue, fastpath.config.socket_path, ArbRiskLimits()):
                     for i in range(-1, gaps):  # gap -1: warm-up (approval, connections), not counted
                         for path in ("baseline", "workflow"):
@@ -368,7 +374,9 @@ async def main(gaps: int, size: Decimal, gap_bps: int) -> None:
                 await fp.close()
                 await venues.close()
                 await runtime.close()
-    print(f"\n{gaps} gaps of {gap_bps} bps per path, size {size} ETH, CEX buy / devnet-a {DEX} sell")
+                await base.w3.provider.disconnect()
+    approval = "standing approval" if standing_approval else "workflow signer approves per run"
+    print(f"\n{gaps} gaps of {gap_bps} bps per path, size {size} ETH, CEX buy / devnet-a {DEX} sell; {approval}")
     b50, b99 = summarize("baseline (fast path + connector, no Temporal)", results["baseline"])
     w50, w99 = summarize("Arbitrage workflow", results["workflow"])
     if b50 and w50 and b99 and w99:
@@ -387,5 +395,10 @@ if __name__ == "__main__":
     parser.add_argument("--gaps", type=int, default=20)
     parser.add_argument("--size", type=Decimal, default=Decimal("0.1"))
     parser.add_argument("--gap-bps", type=int, default=300)
+    parser.add_argument(
+        "--per-run-approval",
+        action="store_true",
+        help="no standing router approval for the workflow's signer: each DexSwap approves exactly its amount",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.gaps, args.size, args.gap_bps))
+    asyncio.run(main(args.gaps, args.size, args.gap_bps, standing_approval=not args.per_run_approval))
