@@ -45,7 +45,7 @@ from temporalio.client import Client
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from activities.runtime import ChainRuntime
-from bench.stats import percentile
+from bench.stats import percentile, phase_medians
 from connectors.cex.credentials import load_credentials
 from connectors.dex.routing import RouteFinder
 from connectors.dex.swap_plan import quote_swap
@@ -90,17 +90,6 @@ class GapResult:
         if self.cex_sent_ms is None or self.dex_sent_ms is None:
             return None
         return max(self.cex_sent_ms, self.dex_sent_ms)
-
-
-def phase_medians(runs: list[dict[str, float]]) -> list[tuple[str, float, int]]:
-    """Per milestone label: its median over the runs that reached it and how many did,
-    ordered by that median (the workflow's timeline)."""
-    labels: dict[str, list[float]] = {}
-    for run in runs:
-        for label, ms in run.items():
-            labels.setdefault(label, []).append(ms)
-    rows = [(label, median(values), len(values)) for label, values in labels.items()]
-    return sorted(rows, key=lambda row: row[1])
 
 
 def capture_rate(results: list[GapResult]) -> float:
