@@ -14,4 +14,3 @@ def test_phase_medians_orders_milestones_by_median_and_counts_the_runs_that_reac
 
 def test_phase_medians_of_no_runs_is_empty() -> None:
     assert phase_medians([]) == []
-
