@@ -42,6 +42,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from activities.runtime import ChainRuntime
@@ -201,7 +202,9 @@ class Baseline:
         cex_ms = await self.venues.first_sent_ms(parent, t0)
         receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         filled = sum((c.filled for c in parent.children), start=Decimal(0))
-        return GapResult(0.0, cex_ms, dex_ms, filled >= size and receipt["status"] == 1)
+        captured = filled >= size and receipt["status"] == 1
+        note = "" if captured else f"IOC filled {filled} of {size}; swap status {receipt['status']}"
+        return GapResult(0.0, cex_ms, dex_ms, captured, note=note)
 
 
 class Workflow:
@@ -269,9 +272,16 @@ class Workflow:
                 out.update(await self.milestones(child_id, t0, f"{prefix}{kind_name}: "))
         return out
 
-    async def take(self, i: int, size: Decimal, t0: float) -> GapResult:
-        request = self.request(f"bench-{self.run_id}-{i}", size)
-        handle = await self.sdk.start_arbitrage(request)
+    async def take(self, i: int, size: Decimal, t0: float, eager: bool = False) -> GapResult:
+        request = self.request(f"bench-{self.run_id}-{'e' if eager else ''}{i}", size)
+        if eager:  # what start_arbitrage sends, plus eager start: the first task comes back in the answer
+            handle = await self.temporal.start_workflow(
+                "Arbitrage", request, id=request.workflow_id, task_queue=self.sdk.task_queue,
+                result_type=ArbResult, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE, request_eager_start=True,
+            )  # fmt: skip
+        else:
+            handle = await self.sdk.start_arbitrage(request)
         result: ArbResult = await handle.result()
         wf_id = request.workflow_id
         fp = await FastPathClient.connect(self.socket)
@@ -316,7 +326,7 @@ def summarize(name: str, results: list[GapResult]) -> tuple[float | None, float 
     return (median(sent), percentile(sent, 99)) if sent else (None, None)
 
 
-async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool = True) -> None:
+async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool = True, eager: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with arb_sandbox(Path(tmp)) as stacked:
             stack, fastpath = stacked.stack, stacked.fastpath
@@ -331,12 +341,13 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
             runtime = ChainRuntime(ledger=stack.ledger(), chains=stack.chains, signers=signers)
             fp = await fastpath.client()
             base = Baseline(stack, runtime, fp, venues)
-            results: dict[str, list[GapResult]] = {"baseline": [], "workflow": []}
+            paths = ["baseline", "workflow"] + (["eager"] if eager else [])
+            results: dict[str, list[GapResult]] = {path: [] for path in paths}
             try:
                 await base.prepare(weth, flow.account if standing_approval else None)
                 async with worker(flow.temporal, runtime, queue, fastpath.config.socket_path, ArbRiskLimits()):
                     for i in range(-1, gaps):  # gap -1: warm-up (approval, connections), not counted
-                        for path in ("baseline", "workflow"):
+                        for path in paths:
                             before = (await fp.quote(SYMBOL, Side.BUY, size)).avg_price
                             assert before is not None
                             t_inject = time.time()
@@ -347,7 +358,7 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             if path == "baseline":
                                 got = await base.take(i, size, price, t0)
                             else:
-                                got = await flow.take(i, size, t0)
+                                got = await flow.take(i, size, t0, eager=path == "eager")
                             got.inject_to_detect_ms = (t0 - t_inject) * 1000
                             await venues.gap(0)
                             await cheaper(fp, size, -(before * Decimal("0.995")))
@@ -374,9 +385,14 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
         print(f"goal both legs sent <= {GOAL_P99_MS:g} ms p99: {'met' if met else 'NOT met'} ({w99:.1f} ms)")
     rate = capture_rate(results["workflow"])
     print(f"goal capture >= {GOAL_CAPTURE:.0%}: {'met' if rate >= GOAL_CAPTURE else 'NOT met'} ({rate:.0%})")
-    print("\nworkflow timeline, detection -> milestone (median ms, runs that reached it):")
-    for label, ms, n in phase_medians([r.milestones for r in results["workflow"]]):
-        print(f"  {ms:8.1f}  {label} ({n})")
+    if eager:
+        e50, e99 = summarize("Arbitrage workflow, eager start", results["eager"])
+        if w50 and e50 and w99 and e99:
+            print(f"ratio eager / plain start: p50 {e50 / w50:.2f}x, p99 {e99 / w99:.2f}x")
+    for path in paths[1:]:
+        print(f"\n{path} timeline, detection -> milestone (median ms, runs that reached it):")
+        for label, ms, n in phase_medians([r.milestones for r in results[path]]):
+            print(f"  {ms:8.1f}  {label} ({n})")
 
 
 if __name__ == "__main__":
@@ -389,5 +405,6 @@ if __name__ == "__main__":
         action="store_true",
         help="no standing router approval for the workflow's signer: each DexSwap approves exactly its amount",
     )
+    parser.add_argument("--eager", action="store_true", help="a third path: the workflow with eager start")
     args = parser.parse_args()
-    asyncio.run(main(args.gaps, args.size, args.gap_bps, standing_approval=not args.per_run_approval))
+    asyncio.run(main(args.gaps, args.size, args.gap_bps, not args.per_run_approval, args.eager))
