@@ -1,6 +1,6 @@
 """Detection → both legs sent, and capture rate, for CEX↔DEX arbitrage in inventory mode.
 
-    .venv/bin/python -m bench.arb_capture [--gaps 20] [--size 0.1] [--gap-bps 300]
+    .venv/bin/python -m bench.arb_capture [--gaps 20] [--size 0.1] [--gap-bps 300] [--eager] [--per-run-approval]
 
 On the embedded sandbox (Temporal dev server, devnet with the CEX simulators, a fast path on
 ETH/USDT): ``gaps`` times per path, one gap at a time, every simulated venue's ETH/USDT is
@@ -20,7 +20,10 @@ answered; for the workflow the ledger's ``broadcast_at`` of the swap's attempt, 
 after that answer). Capture: both legs filled (the run ``completed``; baseline: the IOC filled
 the size and the swap mined) while the gap was open (it is closed only after). Goal: both legs
 sent within 50 ms p99 of detection; capture >= 90 %. The workflow's time is broken down from
-its history (and its children's): detection → each milestone, medians.
+its history (and its children's): detection → each milestone, medians. Both signers hold a
+standing unlimited router approval (``--per-run-approval``: the workflow's signer has none,
+so each ``DexSwap`` approves exactly what it sells and waits for that to mine first);
+``--eager`` adds a third path, the same start with Temporal's eager workflow start.
 The scanner's own pass time (``bench.arb_scan``) comes before detection and is not counted.
 """
 
