@@ -14,6 +14,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.errors import business_errors
+from activities.metrics import gauge
 from activities.runtime import ChainRuntime
 from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.routing import RouteFinder
@@ -42,6 +43,7 @@ from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.money import from_base_units
 from crosslane.routing.side import Side
+from crosslane.telemetry.names import KILL_SWITCH
 
 
 def limits_from_env() -> ArbRiskLimits:
@@ -103,7 +105,13 @@ class ArbActivities:
             max_concurrent=self.limits.max_concurrent,
             max_size=self.limits.max_notional.get(request.asset),
         )
+        await self._report_paused()
         return Admission(admitted=admitted, reason=reason)
+
+    async def _report_paused(self) -> None:
+        """The kill switch's state as a gauge, read at every admission and finish."""
+        controls = await asyncio.to_thread(self.book.controls)
+        gauge(KILL_SWITCH, "1 while arbitrage is paused (kill switch or operator)", int(controls.paused))
 
     @activity.defn(name=ArbActivity.QUOTE)
     @business_errors
@@ -238,6 +246,7 @@ class ArbActivities:
             legs=[leg.model_dump(mode="json") for leg in inp.legs],
             daily_loss_limit=self.limits.daily_loss_limit,
         )
+        await self._report_paused()
         return ArbResult(
             request_id=inp.request.request_id,
             kind=inp.request.kind,

@@ -23,8 +23,6 @@ import os
 import secrets
 import tempfile
 import time
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from eth_account import Account
@@ -32,12 +30,12 @@ from web3 import AsyncHTTPProvider, AsyncWeb3
 
 from bench.cpu import CpuMeter
 from bench.stats import Run
+from bench.storage import STORAGES, servers
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
-from crosslane.embedded.temporal_server import DEFAULT_PRAGMAS, WAL_PRAGMAS
 from crosslane.ledger import Ledger
 from devnet.anvil import rpc_call
-from devnet.sandbox import Sandbox, WorkerProcess, other_temporal, sandbox
+from devnet.sandbox import Sandbox, WorkerProcess, sandbox
 
 CHAIN = "devnet-a"
 GWEI = 10**9
@@ -101,7 +99,7 @@ async def temporal_lifecycles(
     ]
     try:
         for worker in procs:
-            await worker.wait_polling()
+            await worker.wait_polling(timeout_s=180)
         meter = CpuMeter(cpu_groups(sb, procs))
         client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
 
@@ -128,22 +126,6 @@ async def temporal_lifecycles(
     finally:
         for worker in procs:
             worker.stop()
-
-
-STORAGES = {"default": DEFAULT_PRAGMAS, "wal": WAL_PRAGMAS}
-
-
-@asynccontextmanager
-async def servers(sb: Sandbox, storage: str) -> AsyncIterator[dict[str, Sandbox]]:
-    """The sandbox per storage setting compared: its own server runs WAL (``dev up``'s)."""
-    chosen = list(STORAGES) if storage == "both" else [storage]
-    async with AsyncExitStack() as stack:
-        yield {
-            name: sb
-            if STORAGES[name] == WAL_PRAGMAS
-            else await stack.enter_async_context(other_temporal(sb, f"temporal-{name}", STORAGES[name]))
-            for name in chosen
-        }
 
 
 def median_of(values: list[float]) -> float:

@@ -40,6 +40,8 @@ class StackState:
     fastpath_pid: int = 0
     scanner_pid: int = 0
     extra_pids: dict[str, int] = field(default_factory=dict)  # a caller's own services, by name
+    metrics: dict[str, str] = field(default_factory=dict)  # service -> its Prometheus endpoint URL
+    traces_file: str = ""  # the worker's OpenTelemetry spans, one JSON object a line
 
     @classmethod
     def load(cls, path: Path) -> StackState | None:
@@ -153,17 +155,23 @@ async def services_up(
         log_tail = (logs / "temporal.log").read_text(errors="replace")[-1500:] if server else ""
         raise RuntimeError(f"{exc}\n{log_tail}") from None
     worker_log = logs / "worker.log"
+    ports = cfg.metrics_ports
+    traces = logs / "traces.jsonl"
+
+    def telemetry(service: str) -> dict[str, str]:
+        return {"CROSSLANE_METRICS_PORT": str(ports[service])} if service in ports else {}
+
     worker_pid = await _ensure_running(
         current.worker_pid if current else 0,
         StackService("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
-        env=base_env(cfg, {**env, **worker_env}),
+        env=base_env(cfg, {**env, **worker_env, **telemetry("worker"), "CROSSLANE_TRACES_FILE": str(traces)}),
         cwd=cwd,
         progress=progress,
     )
     fastpath_pid = await _ensure_running(
         current.fastpath_pid if current else 0,
         StackService("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
-        env=base_env(cfg, env),
+        env=base_env(cfg, {**env, **telemetry("fastpath")}),
         cwd=cwd,
         progress=progress,
     )
@@ -177,7 +185,7 @@ async def services_up(
             "arbitrage scanner",
             args=SCANNER_ARGS,
         ),
-        env=base_env(cfg, env),
+        env=base_env(cfg, {**env, **telemetry("scanner")}),
         cwd=cwd,
         progress=progress,
     )
@@ -200,6 +208,8 @@ async def services_up(
         fastpath_pid=fastpath_pid,
         scanner_pid=scanner_pid,
         extra_pids=extra_pids,
+        metrics={service: f"http://127.0.0.1:{port}/metrics" for service, port in ports.items()},
+        traces_file=str(traces),
     )
     state.save(stack_path(cfg))
     return state
