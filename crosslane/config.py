@@ -78,6 +78,8 @@ class Settings:
     metrics_port: int | None = field(
         default_factory=lambda: int(port) if (port := os.environ.get("CROSSLANE_METRICS_PORT")) else None
     )
+    # 127.0.0.1 unless a container's scraper must reach it (docker-compose.yml sets 0.0.0.0).
+    metrics_host: str = field(default_factory=lambda: os.environ.get("CROSSLANE_METRICS_HOST", "127.0.0.1"))
     metrics_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_METRICS_PORTS", "worker=9471,fastpath=9472,scanner=9473")
     )

@@ -77,7 +77,7 @@ async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None
         cfg.task_queue,
         sorted(runtime.chains.chains),
         runtime.signers.addresses,
-        f"http://127.0.0.1:{cfg.metrics_port}/metrics" if cfg.metrics_port else "off",
+        f"http://{cfg.metrics_host}:{cfg.metrics_port}/metrics" if cfg.metrics_port else "off",
         cfg.traces_file or "off",
     )
     async with worker:

@@ -31,13 +31,17 @@ from crosslane.config import Settings
 
 
 def temporal_runtime(cfg: Settings) -> Runtime | None:
-    """A runtime serving Prometheus metrics on ``127.0.0.1:cfg.metrics_port``; None when unset
-    (the SDK's default runtime: no endpoint)."""
+    """A runtime serving Prometheus metrics on ``cfg.metrics_host:cfg.metrics_port``; None when
+    unset (the SDK's default runtime: no endpoint)."""
     if cfg.metrics_port is None:
         return None
     return Runtime(
         telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{cfg.metrics_port}", durations_as_seconds=True)
+            metrics=PrometheusConfig(
+                bind_address=f"{cfg.metrics_host}:{cfg.metrics_port}",
+                counters_total_suffix=True,  # as prometheus_client names them: one dashboard for both
+                durations_as_seconds=True,
+            )
         )
     )
 
