@@ -14,7 +14,7 @@ from crosslane.telemetry.temporal import read_spans
 from devnet.anvil import dev_account, find_free_port, rpc_call
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
-from tests.e2e.test_telemetry import scrape, total
+from tests.support.metrics import scrape, total
 from tests.support.stack import unique_queue
 from workflows.registry import WORKFLOWS
 

@@ -13,9 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from crosslane.domain.bridge import BridgeRoute, BridgeState
 from crosslane.telemetry.names import BRIDGE_STAGE_SECONDS, NONCE_ALLOCATIONS, TX_ATTEMPTS
@@ -23,29 +21,10 @@ from crosslane.telemetry.temporal import read_spans
 from devnet.anvil import find_free_port
 from tests.support.bridge import bridge_request
 from tests.support.dex import deal
+from tests.support.metrics import scrape, total
 from tests.support.stack import Stack, crosslane_client, unique_queue, worker_process
 
 pytestmark = pytest.mark.timeout(150)
-
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
-
-
-async def scrape(url: str) -> Samples:
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200, response.status
-        text = await response.text()
-    return {
-        (s.name, frozenset(s.labels.items())): s.value for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def total(samples: Samples, name: str, **labels: str) -> float:
-    """The sum of ``name``'s samples whose labels include ``labels`` (a counter's samples
-    may carry a ``_total`` suffix)."""
-    want = set(labels.items())
-    return sum(v for (n, ls), v in samples.items() if n in (name, f"{name}_total") and want <= ls)
-
 
 async def spans_of_trace(path: Path, workflow_id: str, timeout_s: float = 15.0) -> list[dict[str, Any]]:
     """The spans of the trace whose root runs ``workflow_id``, once the file holds its end
