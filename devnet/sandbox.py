@@ -66,7 +66,7 @@ class Sandbox:
         return env
 
 
-async def _temporal_on_free_ports(
+async def temporal_on_free_ports(
     home: Path, attempts: int = 3, *, name: str = "temporal", sqlite_pragmas: tuple[str, ...] = WAL_PRAGMAS
 ) -> tuple[subprocess.Popen[bytes], int]:
     """A dev server on free ports; another process may take a port between the pick and the
@@ -96,7 +96,7 @@ async def sandbox(
 ) -> AsyncIterator[Sandbox]:
     """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
     ``solana``: the Solana node (seeded) on a free port."""
-    server, port = await _temporal_on_free_ports(home)
+    server, port = await temporal_on_free_ports(home)
     state_path = home / STATE_FILE
     try:
         state = await devnet_up(
@@ -123,7 +123,7 @@ async def sandbox(
 async def other_temporal(sb: Sandbox, name: str, sqlite_pragmas: tuple[str, ...]) -> AsyncIterator[Sandbox]:
     """``sb`` with a second dev server of its own (own file, ``sqlite_pragmas``): for a bench
     comparing server settings in the same run on the same devnet."""
-    server, port = await _temporal_on_free_ports(sb.home, name=name, sqlite_pragmas=sqlite_pragmas)
+    server, port = await temporal_on_free_ports(sb.home, name=name, sqlite_pragmas=sqlite_pragmas)
     try:
         yield replace(sb, temporal_address=f"127.0.0.1:{port}", temporal_pid=server.pid)
     finally:
