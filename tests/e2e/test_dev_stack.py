@@ -10,11 +10,10 @@ from temporalio.client import Client
 
 from crosslane.embedded.processes import pid_alive, stop_pid
 from crosslane.telemetry.names import NONCE_ALLOCATIONS
-from crosslane.telemetry.temporal import read_spans
 from devnet.anvil import dev_account, find_free_port, rpc_call
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
-from tests.support.metrics import scrape, total
+from tests.support.metrics import scrape, span_names, total
 from tests.support.stack import unique_queue
 from workflows.registry import WORKFLOWS
 
@@ -122,8 +121,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         # The worker's metrics counted the transfer's nonce; its trace is in the traces file.
         metrics = await scrape(stack["metrics"]["worker"])
         assert total(metrics, NONCE_ALLOCATIONS, chain="devnet-a") >= 1
-        tx_spans = [s["name"] for s in read_spans(Path(stack["traces_file"])) if "tx_prepare" in s["name"]]
-        assert tx_spans, stack["traces_file"]
+        assert await span_names(Path(stack["traces_file"]), "tx_prepare"), stack["traces_file"]
         # ...and the devnet's Solana dev signers (CROSSLANE_SOLANA_KEYS).
         alice, bob = solana_dev_signer_addresses()[:2]
         sol_send = [crosslane, "sol", "send", "--from", alice, "--to", bob, "--asset", "USDC", "--amount", "2.5"]
