@@ -7,11 +7,13 @@ result: TxResult = await handle.result()
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, Interceptor, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.runtime import Runtime
 
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
@@ -43,9 +45,19 @@ ARBITRAGE_WORKFLOW = "Arbitrage"
 R = TypeVar("R")
 
 
-async def connect_temporal(cfg: Settings | None = None) -> Client:
+async def connect_temporal(
+    cfg: Settings | None = None, *, runtime: Runtime | None = None, interceptors: Sequence[Interceptor] = ()
+) -> Client:
+    """``runtime``: one with telemetry (the worker's); ``interceptors`` apply to the client's
+    calls and to the workers built on it."""
     cfg = cfg or settings()
-    return await Client.connect(cfg.temporal_address, namespace=cfg.temporal_namespace, data_converter=data_converter)
+    return await Client.connect(
+        cfg.temporal_address,
+        namespace=cfg.temporal_namespace,
+        data_converter=data_converter,
+        runtime=runtime,
+        interceptors=interceptors,
+    )
 
 
 @dataclass

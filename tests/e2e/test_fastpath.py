@@ -22,6 +22,7 @@ from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind, ParentOrder
 from crosslane.routing import Side
+from crosslane.telemetry.names import BOOK_AGE_SECONDS, ORDER_TO_ACK_SECONDS, VENUE_UP
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
@@ -34,6 +35,7 @@ from tests.support.fastpath import (
     frozen_books,
     resume_market_makers,
 )
+from tests.support.metrics import scrape, total
 from tests.support.stack import Stack, unique_queue
 from workers.fastpath.engine import recent_orders
 from workers.fastpath.server import FastPathConfig
@@ -589,3 +591,36 @@ async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[Devne
     assert all(o.startswith("refused") and "binance" in o for o in outcomes[limit_hit + 1 :]), outcomes
     after = (await admin.state(binance.rest_url))["rate_limited"]
     assert after - before == 1, "exactly one request met the limit; none was sent while backing off"
+
+
+async def test_metrics_endpoint_counts_acknowledgements_and_reports_venues(
+    venues: tuple[DevnetState, Path], tmp_path: Path
+) -> None:
+    """The fast path's /metrics: one order-to-ack sample per child sent (a repeat of the same
+    parent sends nothing), each venue up with its book's age."""
+    state, registry_file = venues
+    port = find_free_port()
+    process = FastPathProcess(
+        two_venue_config(registry_file, tmp_path), tmp_path, {**os.environ, "CROSSLANE_METRICS_PORT": str(port)}
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        fp = await process.client()
+        try:
+            await frozen_books(state, fp, SYMBOL)  # both books followed
+            before = await scrape(url)
+            parent = await fp.route("t-metrics-1", SYMBOL, Side.BUY, Decimal("0.02"), kind=OrderKind.IOC)
+            await fp.route("t-metrics-1", SYMBOL, Side.BUY, Decimal("0.02"), kind=OrderKind.IOC)
+            after = await scrape(url)
+        finally:
+            await resume_market_makers(state)
+            await fp.close()
+    finally:
+        process.stop()
+    for venue in TWO_VENUES:
+        sent = sum(1 for c in parent.children if c.venue == venue)
+        acks = total(after, ORDER_TO_ACK_SECONDS + "_count", venue=venue)
+        assert acks - total(before, ORDER_TO_ACK_SECONDS + "_count", venue=venue) == sent, venue
+        assert total(after, VENUE_UP, venue=venue) == 1, venue
+        assert 0 <= total(after, BOOK_AGE_SECONDS, venue=venue) < 60, venue
+    assert parent.children

@@ -35,6 +35,7 @@ from crosslane.fastpath.protocol import (
 from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.scale import decimals_of
 from workers.fastpath.journal import Journal
+from workers.fastpath.metrics import ORDER_TO_ACK
 
 log = logging.getLogger(__name__)
 _OPEN = {"pending", "open", "partially_filled", "unknown"}
@@ -382,6 +383,7 @@ class OrderEngine:
         venue = self.venues[child.venue]
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
         tif = "IOC" if parent.kind is OrderKind.IOC else None
+        sent = time.perf_counter()
         try:
             order = await venue.place(
                 child.symbol,
@@ -398,6 +400,7 @@ class OrderEngine:
         except CrosslaneError as exc:
             self._health_at = float("-inf")  # the venue's health may have changed: re-read before routing
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
+        ORDER_TO_ACK.labels(child.venue).observe(time.perf_counter() - sent)
         # A push may already have moved the child on (a fill before the placement's answer).
         return self._update(parent, updated)
 

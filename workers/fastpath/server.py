@@ -36,9 +36,11 @@ from crosslane.fastpath.protocol import (
 )
 from crosslane.registry import Registry, configured_registry
 from crosslane.routing import HealthPolicy, Router
+from crosslane.telemetry.prometheus import serve_metrics
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
+from workers.fastpath.metrics import register_engine
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
 log = logging.getLogger(__name__)
@@ -131,12 +133,15 @@ class FastPathServer:
         self.config.socket_path.unlink(missing_ok=True)
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.config.socket_path))
         os.chmod(self.config.socket_path, 0o600)
+        register_engine(self.engine)
+        metrics = serve_metrics(settings())
         log.info(
-            "fast path on %s: venues %s, symbols %s, %d open parent(s) recovered",
+            "fast path on %s: venues %s, symbols %s, %d open parent(s) recovered; metrics %s",
             self.config.socket_path,
             sorted(self.venues),
             self.config.symbols,
             len(recovered),
+            metrics or "off",
         )
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
