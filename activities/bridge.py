@@ -127,8 +127,10 @@ class BridgeActivities:
         deposit = await adapter.plan_deposit(ctx, choice.chosen)
 
         erc20 = Erc20(client, ctx.token.address)
+        spender = deposit.spender
         balance, allowance = await asyncio.gather(
-            erc20.balance_of(request.signer), erc20.allowance(request.signer, deposit.spender)
+            erc20.balance_of(request.signer),
+            erc20.allowance(request.signer, spender) if spender else asyncio.sleep(0, request.amount),
         )
         if balance < request.amount:
             raise InsufficientBalance(
@@ -136,13 +138,13 @@ class BridgeActivities:
                 f"the transfer needs {request.amount}"
             )
         approval = None
-        if allowance < request.amount:
+        if spender and allowance < request.amount:
             approval = TxRequest(
                 request_id=f"{inp.workflow_id}.approve",
                 chain=source.name,
                 signer=request.signer,
                 to=ctx.token.address,
-                data=approve_calldata(deposit.spender, request.amount),
+                data=approve_calldata(spender, request.amount),
                 fees=request.fees,
                 policy=request.policy,
             )

@@ -62,7 +62,7 @@ class DepositPlan:
 
     destination_token: TokenSide
     expected_output: int
-    spender: str  # what the source token must be approved to
+    spender: str | None  # what the source token must be approved to; None: the call pulls nothing (burns, pays value)
     call: ContractCall
     fill_deadline: int | None = None
     finality: int = 1  # source confirmations the route itself waits for (Wormhole's guardians)

@@ -246,9 +246,8 @@ class OpCanonicalBridge:
             [l2_token.address, l1_token.address, recipient, ctx.request.amount, MIN_GAS_LIMIT, b""],
         )
         call = ContractCall(to=L2_STANDARD_BRIDGE, data=data, gas_limit=GAS_LIMIT["withdraw"])
-        return DepositPlan(
-            destination_token=l1_token, expected_output=ctx.request.amount, spender=L2_STANDARD_BRIDGE, call=call
-        )
+        # The L2 bridge burns the OptimismMintableERC20 from the sender itself: no approval.
+        return DepositPlan(destination_token=l1_token, expected_output=ctx.request.amount, spender=None, call=call)
 
     async def deposit_ref(self, plan: BridgePlan, receipt: ReceiptLogs) -> DepositRef:
         source = self.client(plan.source_token.chain).chain

@@ -67,6 +67,8 @@ async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) 
         assert holding(stack, L2, "USDC", signer.address) == amount - back
         assert holding(stack, L1, "USDC", signer.address) == back
         assert _escrowed(stack) == escrow_before + amount - back
+        # The L2 bridge burns from the sender: the withdrawal is its only L2 transaction (no approval).
+        assert w3_for(stack, L2).eth.get_transaction_count(signer.address) == 1
         status = await handle.query("status", result_type=BridgeStatus)
         assert status.proven_at and status.finalizable_at and status.proven_at < status.finalizable_at
         assert set(status.child_workflow_ids) >= {"deposit", "prove", "finalize"}
