@@ -136,8 +136,8 @@ def _devnet(cfg: Settings) -> list[ComponentStatus]:
             else:
                 reason = next((p for p in devnet.problems if p.startswith(f"{chain.name}:")), "unreachable")
             rows.append(ComponentStatus(proc.name, chain.reachable, where, reason))
-        elif proc.alive and proc.kind == "op_rollup":
-            rows.append(_probe_rollup(proc.name, where, proc.url))
+        elif proc.alive and proc.kind == "op_rollup" and state is not None:
+            rows.append(_probe_rollup(proc.name, where, state.processes[proc.name].url))
         elif proc.alive and proc.kind in _STATE_ENDPOINTS and state is not None:
             rows.append(_probe_state(proc.name, where, state.processes[proc.name].url))
         elif proc.alive:
