@@ -66,7 +66,7 @@ class Settings:
     registry_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_REGISTRY"))
     ui_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_TEMPORAL_UI_PORT", "8233")))
     devnet_ports_spec: str = field(
-        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
+        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546,devnet-op=8547")
     )
     cex_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612,kraken=8613")

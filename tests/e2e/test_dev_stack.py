@@ -34,7 +34,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_HOME=str(tmp_path / "home"),
         CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
-        CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
+        CROSSLANE_DEVNET_PORTS=",".join(f"{c}={find_free_port()}" for c in ("devnet-a", "devnet-b", "devnet-op")),
         CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()},kraken={find_free_port()}",
         CROSSLANE_SOLANA_PORT=str(find_free_port()),
         CROSSLANE_ARB_STREAM=f"127.0.0.1:{find_free_port()}",
@@ -65,6 +65,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
             "across-relayer": "answers /state",
             "across-dataworker": "answers /state",
             "solana": "answers its solana endpoint",
+            "op-rollup": "rollup of devnet-a: L1 scanned to block ",
             "scanner": "publishing opportunities",
             "worker-metrics": "answers /metrics",
             "fastpath-metrics": "answers /metrics",
@@ -132,6 +133,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         demo = await run([crosslane, "demo"], env=env, timeout=240)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "position #" in demo.stdout and "route USDC -(" in demo.stdout, demo.stdout
+        assert "op-withdrawal via op-canonical: completed, 150 USDC received" in demo.stdout, demo.stdout
         temporal = await Client.connect(env["CROSSLANE_TEMPORAL_ADDRESS"])
         runs = [(w.workflow_type, w.status.name if w.status else "") async for w in temporal.list_workflows()]
         assert {t for t, state in runs if state == "COMPLETED"} == {w.__name__ for w in WORKFLOWS}, runs
