@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from crosslane.cli.amounts import gwei_arg
+from crosslane.cli.chains import load_chains
 from crosslane.cli.errors import fail, run_async
 from crosslane.cli.runs import follow_run, start_and_follow
 from crosslane.cli.tables import table
@@ -131,9 +133,23 @@ async def migrate(
         print_result(result)
 
 
+def _amounts(result: MigrationResult) -> Callable[[str, int, str | None], str]:
+    """``amount`` of ``token`` (an address on ``chain``) in whole tokens with its symbol, from
+    the registry; base units and the address when the registry does not list it."""
+    chains = load_chains()
+
+    def shown(token: str, amount: int, chain: str | None = None) -> str:
+        config = chains.chains.get(chain or result.target_chain or result.chain)
+        info = next((t for t in (config.tokens.values() if config else []) if t.address.lower() == token.lower()), None)
+        return f"{amount} of {token}" if info is None else info.amount_text(amount)
+
+    return shown
+
+
 def print_result(result: MigrationResult) -> None:
     colour = "green" if result.outcome == "migrated" else "red"
     out.print(f"[{colour}]{result.outcome}[/] ({result.kind}): {result.source}", highlight=False, soft_wrap=True)
+    amount = _amounts(result)
     new = result.new_position
     if new is not None:
         out.print(
@@ -143,19 +159,22 @@ def print_result(result: MigrationResult) -> None:
             soft_wrap=True,
         )
     rows = table("", "token0", "token1")
-    rows.add_row("token", result.token0, result.token1)
-    rows.add_row("removed", str(result.removed0), str(result.removed1))
-    rows.add_row("fees", str(result.fees0), str(result.fees1))
-    rows.add_row("deposited", str(result.deposited0), str(result.deposited1))
-    rows.add_row("dust returned", str(result.dust0), str(result.dust1))
+    for what, a0, a1 in (
+        ("removed", result.removed0, result.removed1),
+        ("fees collected", result.fees0, result.fees1),
+        ("deposited", result.deposited0, result.deposited1),
+        ("dust returned", result.dust0, result.dust1),
+    ):
+        rows.add_row(what, amount(result.token0, a0, None), amount(result.token1, a1, None))
     out.print(rows)
     if result.farm_reward_token is not None:
-        out.print(f"farm reward harvested: {result.farm_reward} of {result.farm_reward_token}", highlight=False)
+        reward = amount(result.farm_reward_token, result.farm_reward, result.chain)
+        out.print(f"farm reward harvested to the owner: {reward}", highlight=False)
     if result.restake_note:
         out.print(result.restake_note, highlight=False, soft_wrap=True)
     out.print(
-        f"value {result.value_before} -> {result.value_after} {result.reference}; cost {result.cost}, "
-        f"gas {result.gas_value} {result.reference}",
+        f"value {result.value_before:.6f} -> {result.value_after:.6f} {result.reference}; cost {result.cost:.6f}, "
+        f"gas {result.gas_value:.6f} {result.reference}",
         highlight=False,
         soft_wrap=True,
     )

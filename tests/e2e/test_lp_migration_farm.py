@@ -13,9 +13,10 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from crosslane.domain.lp_migration import MigrationKind, MigrationResult
+from tests.e2e.test_entry_points import BIN, run
 from tests.e2e.test_lp_migration import migrate
 from tests.support.lp_migration import CHAIN, Devnet, Farm, around, devnet, erc20, farm_lp, migration_request, wallet
-from tests.support.stack import Stack, unique_queue
+from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -100,3 +101,34 @@ async def test_more_lp_than_wallet_and_farm_hold_is_refused(stack: Stack) -> Non
     )
     assert net.w3.eth.get_transaction_count(owner.address) == nonce
     assert farm.chef.functions.userInfo(farm.pid, owner.address).call()[0] == farm.staked
+
+
+async def test_crosslane_lp_migrate_moves_a_farmed_position_and_prints_the_reward(stack: Stack) -> None:
+    """The same from the command line: progress, then the result with the harvested reward;
+    the same id again moves nothing and shows the recorded result."""
+    net = devnet(stack)
+    owner = stack.fund_signer()
+    farm = farm_lp(stack, net, owner)
+    stack.anvil(CHAIN, "evm_mine")
+    reward_before = int(farm.reward.functions.balanceOf(owner.address).call())
+    lower, upper = around(net, 3000, 10, 10)
+    queue, rid = unique_queue("lpcli"), unique_queue("lpcli")
+    env = stack.env(queue, COLUMNS="250")
+    cmd = [
+        str(BIN / "crosslane"), "lp", "migrate", "--kind", "v2_to_v3", "--from", f"{CHAIN}:sushiswap:WETH/USDC",
+        "--to", f"{CHAIN}:uniswap_v3:3000:{lower}:{upper}", "--owner", owner.address, "--slippage-bps", "100",
+        "--id", rid,
+    ]  # fmt: skip
+    async with running_worker(stack, queue):
+        done = await run(cmd, env=env)
+        assert done.returncode == 0, done.stderr
+        result = await (await crosslane_client(stack, queue)).lp_migration_handle(rid).result()
+        again = await run(cmd, env=env)
+    assert_unfarmed(net, farm, owner.address, result, reward_before)
+    assert result.new_position is not None
+    # SUSHI is not in the devnet's token registry: shown in base units, with its address.
+    reward_text = f"{result.farm_reward} of {farm.reward.address}"
+    for shown in (done.stdout, again.stdout):
+        assert "migrated (v2_to_v3)" in shown and f"new position {result.new_position.token_id} in" in shown
+        assert f"farm reward harvested to the owner: {reward_text}" in shown
+    assert again.returncode == 0 and f"request {rid} ran already (workflow lpm-{rid}" in again.stdout
