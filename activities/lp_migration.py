@@ -78,6 +78,7 @@ from crosslane.ledger.records import AttemptStatus
 
 _Q192 = 2**192
 STAKER_EXIT_GAS_ROOM = 100_000
+FARM_WITHDRAW_GAS_ROOM = 150_000
 # The children that approve: DexLiquidity steps (approve-token0/1, approve-lp) and DexSwap steps.
 LP_STEPS_THAT_APPROVE = ("remove", "mint")
 LP_APPROVALS = ("approve-token0", "approve-token1", "approve-lp")
@@ -371,7 +372,11 @@ class LpMigrationActivities:
             assert farm is not None
             call = masterchef_withdraw(farm.chef, farm.pid, farm.amount)
             purpose = f"withdraw {farm.amount} LP from farm {farm.pid}, harvesting its reward"
-            return MigrationStepPlan(txs=[_tx("unfarm", call.to, call.data, purpose)])
+            tx = _tx("unfarm", call.to, call.data, purpose)
+            # An estimate in the block of the stake's last update skips the farm's reward mint
+            # (nothing accrued yet); mined a block later it mints: room for those writes.
+            estimate = await self._estimate(request, tx)
+            return MigrationStepPlan(txs=[tx.model_copy(update={"gas_limit": estimate + FARM_WITHDRAW_GAS_ROOM})])
         if inp.step == "restake":
             staker = self.rt.chain(request.target_chain).dexes[request.target.dex].staker
             assert plan.restake is not None and staker is not None and inp.token_id is not None

@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         MigrationStepInput,
         MigrationStepPlan,
         MigrationZapInput,
+        V2LpSource,
         ZapDecision,
     )
     from crosslane.domain.tx import TxOutcome, TxResult
@@ -154,7 +155,7 @@ class LPMigration:
 
     async def _remove(self, request: LPMigrationRequest, plan: MigrationPlan, done: MigrationFinishInput) -> bool:
         """Take the source apart; True once any of its tokens left it."""
-        if plan.kind is MigrationKind.V2_TO_V3:
+        if isinstance(request.source, V2LpSource):  # v2_to_v3, or cross_chain from a V2 pair
             removed = await self._liquidity(request, plan.source_pool.dex, "remove", self._v2_remove(request, plan))
             self._approved(request.chain, removed.approval_tx_hashes)
             done.removed0, done.removed1 = removed.amount0, removed.amount1

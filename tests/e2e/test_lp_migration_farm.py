@@ -63,8 +63,9 @@ async def test_v2_lp_half_staked_moves_through_the_migrator_after_the_farm(stack
     """Half in the wallet, half in the farm: all of it goes, the staked half withdrawn first."""
     net = devnet(stack)
     owner = stack.fund_signer()
+    # No block since the stake: the plan's gas estimate skips the reward mint the withdrawal,
+    # mined a block later, does (the step's gas limit carries room for it).
     farm = farm_lp(stack, net, owner, Fraction(1, 2))
-    stack.anvil(CHAIN, "evm_mine")
     assert farm.held > 0 and farm.staked > 0
     reward_before = int(farm.reward.functions.balanceOf(owner.address).call())
     lower, upper = around(net, 3000, 20, 20)
