@@ -9,8 +9,9 @@ Kinds (from the request's source and ``via_migrator``):
   its reward] → remove → zap swap → mint;
 * ``v2_to_v3_migrator``: the same through Uniswap's V3Migrator in one transaction (what
   the range does not take is refunded, not swapped);
-* ``cross_chain`` (``target.chain`` another chain): remove on the source chain → swap to
-  the bridged asset → ``BridgeTransfer`` → zap swap → mint on the target chain.
+* ``cross_chain`` (``target.chain`` another chain; a V3 or a V2 source): remove on the
+  source chain → swap to the bridged asset → ``BridgeTransfer`` → zap swap → mint on the
+  target chain.
 
 Every step is an existing workflow run as a child (``DexLiquidity``, ``DexSwap``,
 ``TransactionLifecycle``), min amounts from ``slippage_bps``. Amounts are int base units.
