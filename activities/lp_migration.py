@@ -3,8 +3,8 @@
 * ``lp_migration_plan``  validates the request against the chain before any side effect
   (pools, tick spacing, ownership direct or through the staker, balances) and fixes the
   reference prices the values are measured with;
-* ``lp_migration_step``  builds one raw transaction step (staker exit, migrator approval
-  and call, approval reset, restake) from the chain state now;
+* ``lp_migration_step``  builds one raw transaction step (staker exit, MasterChef
+  withdrawal, migrator approval and call, approval reset, restake) from the chain state now;
 * ``lp_migration_zap``   sizes the ratio swap with the exact pool math;
 * ``lp_migration_finish`` reads the outcome back from the chain (new position, receipts'
   gas) and records it in the ledger.
@@ -29,10 +29,13 @@ from activities.runtime import ChainRuntime
 from activities.tx import TX_STEP
 from connectors.dex import Dex, build_dexes
 from connectors.dex.base import Pool
+from connectors.dex.farm_calls import masterchef_withdraw
+from connectors.dex.farms import masterchef_positions
 from connectors.dex.liquidity_bounds import amount_min, resolve_deadline
 from connectors.dex.liquidity_plan import TokenNeed, allowance_read, approvals_for, timestamp_read
 from connectors.dex.reads import Read, read_batch
 from connectors.dex.receipts import receipt_logs
+from connectors.dex.settlement import transferred
 from connectors.dex.tokens import resolve_token
 from connectors.dex.uniswap_v2 import UniswapV2
 from connectors.dex.uniswap_v2.events import pair_events
@@ -52,6 +55,7 @@ from crosslane.domain.bridge import BridgeRoute
 from crosslane.domain.chains import V3Incentive
 from crosslane.domain.dex_liquidity import PlannedTx
 from crosslane.domain.lp_migration import (
+    FarmStake,
     LPMigrationRequest,
     MigratedPosition,
     MigrationActivity,
@@ -74,6 +78,7 @@ from crosslane.ledger.records import AttemptStatus
 
 _Q192 = 2**192
 STAKER_EXIT_GAS_ROOM = 100_000
+FARM_WITHDRAW_GAS_ROOM = 150_000
 # The children that approve: DexLiquidity steps (approve-token0/1, approve-lp) and DexSwap steps.
 LP_STEPS_THAT_APPROVE = ("remove", "mint")
 LP_APPROVALS = ("approve-token0", "approve-token1", "approve-lp")
@@ -119,6 +124,7 @@ class LpMigrationActivities:
         target = request.target
         source = request.source
         staked: StakedIn | None = None
+        farm: FarmStake | None = None
         entry: tuple[int, int] | None = None
         if isinstance(source, V3PositionSource):
             source_v3 = self._dex(request.chain, source.dex, "uniswap_v3")
@@ -139,13 +145,20 @@ class LpMigrationActivities:
             b = (await resolve_token(client, source.token_b)).address
             lp = UniswapV2Liquidity(v2)
             (pair,), _, _ = await lp.read([lp.pool_for(a, b)], request.owner)
-            liquidity = pair.owner_lp if source.liquidity is None else source.liquidity
-            if pair.owner_lp == 0:
-                raise InvalidRequest(f"{request.owner} holds no LP tokens of pair {pair.pool.address}")
-            if liquidity > pair.owner_lp:
+            farmed = await self._farm_stake(request, source.dex, pair.pool.address)
+            held = pair.owner_lp + (farmed.staked if farmed else 0)
+            where = f" (in the wallet and staked in farm {farmed.pid})" if farmed else ""
+            liquidity = held if source.liquidity is None else source.liquidity
+            if held == 0:
                 raise InvalidRequest(
-                    f"{request.owner} holds {pair.owner_lp} LP tokens of {pair.pool.address}, not {liquidity}"
+                    f"{request.owner} holds no LP tokens of pair {pair.pool.address}, in the wallet or in a farm"
                 )
+            if liquidity > held:
+                raise InvalidRequest(
+                    f"{request.owner} holds {held} LP tokens of {pair.pool.address}{where}, not {liquidity}"
+                )
+            if farmed is not None and liquidity > pair.owner_lp:
+                farm = farmed.model_copy(update={"amount": liquidity - pair.owner_lp})
             token0, token1, source_pool = pair.pool.token0, pair.pool.token1, pair.pool
             release, fees = pair.withdrawal(liquidity), (0, 0)
         bridge_source = bridge_target = None
@@ -195,6 +208,7 @@ class LpMigrationActivities:
             fees0=fees[0],
             fees1=fees[1],
             staked=staked,
+            farm=farm,
             restake=restake,
             restake_note=note,
             reference=reference.symbol,
@@ -241,6 +255,26 @@ class LpMigrationActivities:
                 f"position {token_id} is deposited in the staker by {deposit.owner}, not {request.owner}"
             )
         return StakedIn(staker=holder, incentives=list(deposit.staked_in))
+
+    async def _farm_stake(self, request: LPMigrationRequest, dex: str, pair: str) -> FarmStake | None:
+        """The owner's stake of ``pair``'s LP tokens in the deployment's MasterChef, all of it
+        (``amount``; the plan trims it to what the migration needs), or None if none."""
+        chef = self.rt.chain(request.chain).dexes[dex].masterchef
+        farms = [f for f in chef.farms if to_checksum_address(f.lp_token) == pair] if chef else []
+        if chef is None or not farms:
+            return None
+        stakes = await masterchef_positions(self.rt.client(request.chain), chef, request.owner)
+        stake = next(s for s in stakes if s.pid == farms[0].pid)
+        if stake.staked == 0:
+            return None
+        return FarmStake(
+            chef=to_checksum_address(chef.address),
+            pid=stake.pid,
+            amount=stake.staked,
+            staked=stake.staked,
+            reward_token=to_checksum_address(chef.reward_token),
+            pending_reward=stake.pending_reward,
+        )
 
     def _restake_incentive(self, request: LPMigrationRequest, pool: Pool, now: int) -> tuple[V3Incentive | None, str]:
         if not request.restake:
@@ -333,6 +367,16 @@ class LpMigrationActivities:
             # made a block earlier can fall short, so the limit carries room for those writes.
             estimate = await self._estimate(request, tx)
             return MigrationStepPlan(txs=[tx.model_copy(update={"gas_limit": estimate + STAKER_EXIT_GAS_ROOM})])
+        if inp.step == "unfarm":
+            farm = plan.farm
+            assert farm is not None
+            call = masterchef_withdraw(farm.chef, farm.pid, farm.amount)
+            purpose = f"withdraw {farm.amount} LP from farm {farm.pid}, harvesting its reward"
+            tx = _tx("unfarm", call.to, call.data, purpose)
+            # An estimate in the block of the stake's last update skips the farm's reward mint
+            # (nothing accrued yet); mined a block later it mints: room for those writes.
+            estimate = await self._estimate(request, tx)
+            return MigrationStepPlan(txs=[tx.model_copy(update={"gas_limit": estimate + FARM_WITHDRAW_GAS_ROOM})])
         if inp.step == "restake":
             staker = self.rt.chain(request.target_chain).dexes[request.target.dex].staker
             assert plan.restake is not None and staker is not None and inp.token_id is not None
@@ -502,11 +546,15 @@ class LpMigrationActivities:
             removed0, removed1 = burns[0].amount0, burns[0].amount1
             got0, got1 = removed0, removed1
             deposited0, deposited1 = increase.amount0, increase.amount1
-        gas_wei = 0
+        gas_wei = farm_reward = 0
         for leg in inp.legs:
             for tx_hash in leg.tx_hashes:
                 receipt = await receipt_logs(self.rt.client(leg.chain or request.chain), tx_hash)
                 gas_wei += receipt.gas_used * receipt.effective_gas_price
+                if leg.step == "unfarm" and plan.farm is not None:
+                    farm_reward += transferred(
+                        receipt.logs, plan.farm.reward_token, sender=plan.farm.chef, to=request.owner
+                    )
         swap0 = swap1 = 0
         if inp.zap is not None and inp.zap.token_in is not None:
             if inp.zap.token_in == plan.target_pool.token0:
@@ -579,6 +627,8 @@ class LpMigrationActivities:
             zap_amount_out=inp.swap_out,
             new_position=new_position,
             restake_note=inp.restake_note,
+            farm_reward=farm_reward,
+            farm_reward_token=plan.farm.reward_token if plan.farm else None,
             reference=plan.reference,
             value_before=plan.value_before,
             value_after=value_after,

@@ -1,11 +1,11 @@
 """LPMigration: move one liquidity position into a Uniswap V3 range as one durable operation.
 
 plan (validate, read the source, fix reference prices) → [unstake, claim, withdraw from the
-V3 staker] → remove: V3 collect fees → decrease all → collect → burn, or V2 remove →
-zap: the ratio swap sized with the exact pool math (``DexSwap``) → mint (``DexLiquidity``)
-→ reset any allowance this run left above zero → [restake] → finish: read the outcome back
-from the chain and record it in the ledger. ``via_migrator`` replaces remove/zap/mint by
-one V3Migrator transaction.
+V3 staker | withdraw V2 LP from the MasterChef farm, harvesting its reward] → remove: V3
+collect fees → decrease all → collect → burn, or V2 remove → zap: the ratio swap sized
+with the exact pool math (``DexSwap``) → mint (``DexLiquidity``) → reset any allowance this
+run left above zero → [restake] → finish: read the outcome back from the chain and record
+it in the ledger. ``via_migrator`` replaces remove/zap/mint by one V3Migrator transaction.
 
 Every step is a child keyed by ``<workflow id>.<step>``: a replayed or retried step joins
 the same child (and its TransactionLifecycle the same signed bytes), so nothing runs twice.
@@ -48,6 +48,7 @@ with workflow.unsafe.imports_passed_through():
         MigrationStepInput,
         MigrationStepPlan,
         MigrationZapInput,
+        V2LpSource,
         ZapDecision,
     )
     from crosslane.domain.tx import TxOutcome, TxResult
@@ -106,6 +107,12 @@ class LPMigration:
             if plan.staked is not None:
                 self._run.set(MigrationState.UNSTAKING, f"leaving the staker {plan.staked.staker}")
                 await self._raw_step(request, plan, "unstake", source_chain)
+            if plan.farm is not None:
+                self._run.set(
+                    MigrationState.UNSTAKING,
+                    f"withdrawing {plan.farm.amount} LP from farm {plan.farm.pid}, harvesting its reward",
+                )
+                await self._raw_step(request, plan, "unfarm", source_chain)
             if plan.kind is MigrationKind.V2_TO_V3_MIGRATOR:
                 self._run.set(MigrationState.ADDING, "V3Migrator: burn the V2 LP tokens, mint the V3 position")
                 hashes = await self._raw_step(request, plan, "migrate", source_chain)
@@ -148,7 +155,7 @@ class LPMigration:
 
     async def _remove(self, request: LPMigrationRequest, plan: MigrationPlan, done: MigrationFinishInput) -> bool:
         """Take the source apart; True once any of its tokens left it."""
-        if plan.kind is MigrationKind.V2_TO_V3:
+        if isinstance(request.source, V2LpSource):  # v2_to_v3, or cross_chain from a V2 pair
             removed = await self._liquidity(request, plan.source_pool.dex, "remove", self._v2_remove(request, plan))
             self._approved(request.chain, removed.approval_tx_hashes)
             done.removed0, done.removed1 = removed.amount0, removed.amount1

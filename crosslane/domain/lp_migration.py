@@ -5,11 +5,13 @@ Kinds (from the request's source and ``via_migrator``):
 
 * ``v3_to_v3``: a V3 position to a new fee tier or range of the same pair: unstake (if
   staked) → collect fees → decrease all → collect → burn → zap swap → mint → restake;
-* ``v2_to_v3``: V2 LP tokens into a V3 range: remove → zap swap → mint;
+* ``v2_to_v3``: V2 LP tokens into a V3 range: [withdraw from the MasterChef farm, harvesting
+  its reward] → remove → zap swap → mint;
 * ``v2_to_v3_migrator``: the same through Uniswap's V3Migrator in one transaction (what
   the range does not take is refunded, not swapped);
-* ``cross_chain`` (``target.chain`` another chain): remove on the source chain → swap to
-  the bridged asset → ``BridgeTransfer`` → zap swap → mint on the target chain.
+* ``cross_chain`` (``target.chain`` another chain; a V3 or a V2 source): remove on the
+  source chain → swap to the bridged asset → ``BridgeTransfer`` → zap swap → mint on the
+  target chain.
 
 Every step is an existing workflow run as a child (``DexLiquidity``, ``DexSwap``,
 ``TransactionLifecycle``), min amounts from ``slippage_bps``. Amounts are int base units.
@@ -60,7 +62,8 @@ class _Side(BaseModel):
 
 
 class V2LpSource(_Side):
-    """LP tokens of a V2 pair (``liquidity`` None: all the owner holds)."""
+    """LP tokens of a V2 pair (``liquidity`` None: all the owner holds, in the wallet and
+    staked in the deployment's MasterChef farm; staked ones are withdrawn first)."""
 
     protocol: Literal["uniswap_v2"] = "uniswap_v2"
     dex: Name = "uniswap_v2"
@@ -159,6 +162,18 @@ class StakedIn(BaseModel):
     incentives: list[V3Incentive]
 
 
+class FarmStake(BaseModel):
+    """V2 LP tokens of the source staked in a MasterChef farm: ``amount`` is withdrawn first
+    (MasterChef's ``withdraw`` pays the farm's pending ``reward_token`` to the owner)."""
+
+    chef: str
+    pid: int
+    amount: int = Field(gt=0, description="LP base units withdrawn from the farm")
+    staked: int = Field(description="LP base units the owner had staked at the plan's block")
+    reward_token: str
+    pending_reward: int = Field(description="reward the withdrawal would harvest at the plan's block")
+
+
 class MigrationPlanInput(BaseModel):
     workflow_id: str
     request: LPMigrationRequest
@@ -183,6 +198,7 @@ class MigrationPlan(BaseModel):
     fees0: int
     fees1: int
     staked: StakedIn | None = None
+    farm: FarmStake | None = Field(default=None, description="V2: LP staked in a MasterChef farm, unstaked first")
     restake: V3Incentive | None = None
     restake_note: str = ""
     reference: str
@@ -321,6 +337,8 @@ class MigrationResult(BaseModel):
     zap_amount_out: int = 0
     new_position: MigratedPosition | None = None
     restake_note: str = ""
+    farm_reward: int = Field(default=0, description="V2 staked in a farm: reward harvested to the owner's wallet")
+    farm_reward_token: str | None = None
     reference: str
     value_before: Decimal
     value_after: Decimal

@@ -19,6 +19,7 @@ from tests.support.lp_migration import (
     around,
     devnet,
     erc20,
+    farm_lp,
     migration_request,
     mint_position,
     position_amounts,
@@ -88,3 +89,37 @@ async def test_wormhole_is_refused_before_any_transaction(bridge_stack: Stack) -
     assert "Wormhole delivers its wrapped USDC on devnet-b" in str(failure.value.cause)
     assert net_a.w3.eth.get_transaction_count(owner.address) == nonce
     assert net_a.npm.functions.ownerOf(token_id).call() == owner.address
+
+
+async def test_v2_lp_staked_in_a_farm_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
+    """SushiSwap LP staked in MasterChef on devnet-a: withdrawn (reward to the owner),
+    removed, the WETH swapped to USDC, bridged, minted into a devnet-b range."""
+    stack = bridge_stack
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    owner = stack.fund_signer()
+    farm = farm_lp(stack, net_a, owner)
+    reward_before = int(farm.reward.functions.balanceOf(owner.address).call())
+    wallet_a, wallet_b = wallet(net_a, owner.address), wallet(net_b, owner.address)
+    lower, upper = around(net_b, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue("xchain-farm"),
+        {"protocol": "uniswap_v2", "dex": "sushiswap", "token_a": "WETH", "token_b": "USDC"},
+        {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        bridge_route="across",
+    )
+    assert request.kind is MigrationKind.CROSS_CHAIN
+    result = await migrate(stack, request)
+
+    assert farm.chef.functions.userInfo(farm.pid, owner.address).call()[0] == 0
+    assert farm.pair.functions.balanceOf(owner.address).call() == 0
+    assert result.farm_reward > 0
+    assert farm.reward.functions.balanceOf(owner.address).call() - reward_before == result.farm_reward
+    new = result.new_position
+    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
+    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
+    after_b = wallet(net_b, owner.address)
+    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
+    assert 0 < result.bridge_received <= result.bridged
+    steps = [leg.step for leg in result.legs]
+    assert steps[:3] == ["unfarm", "remove", "to-bridge-asset"] and "bridge" in steps and "mint" in steps

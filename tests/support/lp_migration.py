@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -174,3 +175,44 @@ def migration_request(
             **kw,
         }
     )
+
+
+@dataclass
+class Farm:
+    """The owner's SushiSwap WETH/USDC LP: ``staked`` in MasterChef farm ``pid``, ``held`` in the wallet."""
+
+    chef: Any
+    pair: Any
+    reward: Any
+    pid: int
+    staked: int
+    held: int
+
+
+def farm_lp(stack: Stack, net: Devnet, owner: LocalAccount, stake_share: Fraction = Fraction(1)) -> Farm:
+    """SushiSwap WETH/USDC LP tokens for ``owner`` (0.5 WETH and the USDC the reserves ask
+    for, sent to the pair, then ``mint``), ``stake_share`` of them staked in MasterChef."""
+    chef_info = stack.chains.get(net.chain).dexes["sushiswap"].masterchef
+    assert chef_info is not None
+    farm = next(f for f in chef_info.farms if _is_pair_of(net, f.lp_token))
+    pair = net.w3.eth.contract(address=Web3.to_checksum_address(farm.lp_token), abi=artifact("UniswapV2Pair")["abi"])
+    chef = net.w3.eth.contract(address=Web3.to_checksum_address(chef_info.address), abi=artifact("MasterChef")["abi"])
+    reserve0, reserve1, _ = pair.functions.getReserves().call()
+    weth_is_0 = pair.functions.token0().call() == net.weth
+    weth_reserve, usdc_reserve = (reserve0, reserve1) if weth_is_0 else (reserve1, reserve0)
+    weth, usdc = ETH // 2, ETH // 2 * usdc_reserve // weth_reserve
+    deal(stack, net.chain, owner.address, "WETH", weth)
+    deal(stack, net.chain, owner.address, "USDC", usdc)
+    for t, amount in ((net.weth, weth), (net.usdc, usdc)):
+        _send(net, owner, t, erc20(net, t).encode_abi("transfer", [pair.address, amount]), 100_000)
+    _send(net, owner, pair.address, pair.encode_abi("mint", [owner.address]))
+    lp = int(pair.functions.balanceOf(owner.address).call())
+    staked = int(lp * stake_share)
+    _send(net, owner, pair.address, pair.encode_abi("approve", [chef.address, staked]), 100_000)
+    _send(net, owner, chef.address, chef.encode_abi("deposit", [farm.pid, staked]), 300_000)
+    return Farm(chef, pair, erc20(net, chef_info.reward_token), farm.pid, staked, lp - staked)
+
+
+def _is_pair_of(net: Devnet, lp_token: str) -> bool:
+    pair = net.w3.eth.contract(address=Web3.to_checksum_address(lp_token), abi=artifact("UniswapV2Pair")["abi"])
+    return {pair.functions.token0().call(), pair.functions.token1().call()} == {net.weth, net.usdc}
