@@ -15,6 +15,7 @@ from pathlib import Path
 from temporalio import activity
 
 from activities.errors import business_errors
+from activities.metrics import gauge
 from activities.runtime import ChainRuntime
 from activities.tx import TX_STEP
 from connectors.bridges.base import context
@@ -54,6 +55,7 @@ from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
 from crosslane.money import from_base_units, from_base_units_compact
 from crosslane.routing.side import Side
+from crosslane.telemetry.names import KILL_SWITCH
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,13 @@ class ArbActivities:
             max_concurrent=self.limits.max_concurrent,
             max_size=self.limits.max_notional.get(request.asset),
         )
+        await self._report_paused()
         return Admission(admitted=admitted, reason=reason)
+
+    async def _report_paused(self) -> None:
+        """The kill switch's state as a gauge, read at every admission and finish."""
+        controls = await asyncio.to_thread(self.book.controls)
+        gauge(KILL_SWITCH, "1 while arbitrage is paused (kill switch or operator)", int(controls.paused))
 
     @activity.defn(name=ArbActivity.QUOTE)
     @business_errors
@@ -349,6 +357,7 @@ class ArbActivities:
             legs=[leg.model_dump(mode="json") for leg in inp.legs],
             daily_loss_limit=self.limits.daily_loss_limit,
         )
+        await self._report_paused()
         return ArbResult(
             request_id=inp.request.request_id,
             kind=inp.request.kind,

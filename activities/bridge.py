@@ -33,7 +33,7 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
-from connectors.bridges.base import BridgeAdapter, Delivery, context
+from connectors.bridges.base import BridgeAdapter, Delivery, context, is_native
 from connectors.bridges.planning import check_deadline, choose, quote_routes, with_deadline
 from connectors.bridges.registry import bridge_adapters
 from connectors.dex.receipts import receipt_logs, revert_reason
@@ -126,23 +126,28 @@ class BridgeActivities:
         adapter = self.adapter(choice.chosen.route)
         deposit = await adapter.plan_deposit(ctx, choice.chosen)
 
-        erc20 = Erc20(client, ctx.token.address)
-        balance, allowance = await asyncio.gather(
-            erc20.balance_of(request.signer), erc20.allowance(request.signer, deposit.spender)
-        )
+        spender = deposit.spender
+        if is_native(ctx.token):  # sent as the deposit's value: nothing to approve
+            balance, allowance = await client.native_balance(request.signer), request.amount
+        else:
+            erc20 = Erc20(client, ctx.token.address)
+            balance, allowance = await asyncio.gather(
+                erc20.balance_of(request.signer),
+                erc20.allowance(request.signer, spender) if spender else asyncio.sleep(0, request.amount),
+            )
         if balance < request.amount:
             raise InsufficientBalance(
                 f"{request.signer} holds {balance} base units of {ctx.token.symbol} on {source.name}; "
                 f"the transfer needs {request.amount}"
             )
         approval = None
-        if allowance < request.amount:
+        if spender and allowance < request.amount:
             approval = TxRequest(
                 request_id=f"{inp.workflow_id}.approve",
                 chain=source.name,
                 signer=request.signer,
                 to=ctx.token.address,
-                data=approve_calldata(deposit.spender, request.amount),
+                data=approve_calldata(spender, request.amount),
                 fees=request.fees,
                 policy=request.policy,
             )

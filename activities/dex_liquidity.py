@@ -17,7 +17,7 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
-from connectors.dex import Dex, build_dexes
+from connectors.dex import Dex, Pool, build_dexes
 from connectors.dex.liquidity_plan import LiquidityCallPlan
 from connectors.dex.reads import Read, read_batch
 from connectors.dex.receipts import ReceiptLogs, receipt_logs, revert_reason
@@ -279,15 +279,7 @@ def _domain_plan(dex_name: str, action: LiquidityAction, plan: LiquidityCallPlan
         for a in plan.approvals
     ]
     return LiquidityPlan(
-        pool=PoolRef(
-            dex=dex_name,
-            protocol=str(pool.protocol),
-            address=pool.address,
-            token0=pool.token0,
-            token1=pool.token1,
-            fee=pool.fee,
-            tick_spacing=pool.tick_spacing,
-        ),
+        pool=pool_ref(dex_name, pool),
         approvals=approvals,
         action_tx=PlannedTx(
             step=str(action),
@@ -306,4 +298,17 @@ def _domain_plan(dex_name: str, action: LiquidityAction, plan: LiquidityCallPlan
         ),
         deadline=plan.deadline,
         token_id=plan.token_id,
+    )
+
+
+def pool_ref(dex_name: str, pool: Pool) -> PoolRef:
+    """The connector's pool as the workflows' model names it."""
+    return PoolRef(
+        dex=dex_name,
+        protocol=str(pool.protocol),
+        address=pool.address,
+        token0=pool.token0,
+        token1=pool.token1,
+        fee=pool.fee,
+        tick_spacing=pool.tick_spacing,
     )

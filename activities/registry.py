@@ -11,6 +11,7 @@ from activities.cex import CexActivities
 from activities.cex_transfer import CexTransferActivities
 from activities.dex_liquidity import DexLiquidityActivities
 from activities.dex_swap import DexSwapActivities
+from activities.lp_migration import LpMigrationActivities
 from activities.recovery import RecoveryActivities
 from activities.runtime import ChainRuntime
 from activities.solana import SolanaActivities
@@ -47,4 +48,5 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         *ArbActivities(runtime, limits_from_env()).all(),
         *CexTransferActivities(runtime).all(),
         *YieldCompoundActivities(runtime).all(),
+        *LpMigrationActivities(runtime).all(),
     ]

@@ -20,6 +20,7 @@ from web3 import AsyncWeb3
 from web3.exceptions import ContractLogicError, Web3RPCError
 
 from activities.errors import business_errors
+from activities.metrics import count
 from activities.runtime import ChainRuntime
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
@@ -41,6 +42,7 @@ from crosslane.domain.tx_steps import (
 from crosslane.errors import FeeCapBelowBaseFee, InvalidRequest
 from crosslane.ledger.records import AttemptRecord, AttemptStatus, OperationRecord
 from crosslane.money import BPS, bump, format_gwei
+from crosslane.telemetry.names import NONCE_ALLOCATIONS, TX_ATTEMPTS, TX_REPLACEMENTS
 
 TX_STEP = "tx"
 GAS_HEADROOM_BPS = 12_000
@@ -186,6 +188,7 @@ class TxActivities:
         else:
             pending = await client.nonce(request.signer, "pending")
             nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
+            count(NONCE_ALLOCATIONS, "nonces allocated by the ledger", chain=request.chain)
         crash_point("tx.after_nonce")
 
         signed = await signer.sign_transaction(_first_attempt(request, chain.chain_id, nonce, gas, max_fee, tip))
@@ -217,6 +220,7 @@ class TxActivities:
         if record is None:
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
         outcome = await self.rt.submitter(inp.chain, protected=inp.protected).submit(record.raw_tx)
+        count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=inp.chain, kind=record.kind.value)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
@@ -279,6 +283,7 @@ class TxActivities:
             max_fee_per_gas=max_fee,
             max_priority_fee_per_gas=tip,
         )
+        count(TX_REPLACEMENTS, "replacement and cancel attempts signed", chain=request.chain, kind=inp.kind.value)
         crash_point("tx.after_replace_sign")
         return ReplaceResult(attempt=_attempt_view(record))
 

@@ -1,6 +1,7 @@
 """Concurrent BridgeTransfer workflows on the devnet vs the same transfers by raw web3, same run.
 
     .venv/bin/python -m bench.bridge_transfers [--count 100] [--route wormhole|across|both] [--rounds 1]
+        [--storage both|wal|default]
 
 ``count`` USDC transfers devnet-a -> devnet-b, all started at once, over the devnet's real
 Wormhole (guardians sign the VAA, the signer redeems) or Across (the relayer fills) contracts.
@@ -11,7 +12,8 @@ Paths, per route and round, one after the other on the same stack:
   transfers, each signer with fresh nonces. No ledger, no retries, no durability.
 - Temporal: one ``BridgeTransfer`` per transfer (plan with quotes, child
   ``TransactionLifecycle`` per transaction, tracking activity, on-chain verification) on one
-  worker process, Temporal dev server on SQLite.
+  worker process, Temporal dev server on SQLite; ``--storage both`` (the default) runs it on
+  two dev servers, SQLite's default pragmas (before) and WAL (what ``crosslane dev up`` runs).
 
 Per transfer: end-to-end (start -> result) and the external time the services report
 themselves: Wormhole, the guardians' ``quorate_at - observed_at``; Across, the relayer's
@@ -43,7 +45,10 @@ from eth_account import Account
 from eth_utils.address import to_checksum_address
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from bench.cpu import CpuMeter
 from bench.stats import percentile
+from bench.storage import STORAGES, servers
+from bench.tx_lifecycle import cpu_groups
 from connectors.bridges.wormhole_api import fetch_signed_vaa
 from connectors.bridges.wormhole_vaa import emitter_bytes32
 from crosslane.client import CrosslaneClient, connect_temporal
@@ -339,7 +344,7 @@ async def raw_batch(dn: BridgeDevnet, route: str, count: int) -> Batch:
 
 
 async def temporal_batch(
-    dn: BridgeDevnet, client: CrosslaneClient, route: str, signers: Sequence[str], tag: str
+    dn: BridgeDevnet, client: CrosslaneClient, route: str, signers: Sequence[str], tag: str, path: str
 ) -> Batch:
     for key in signers:
         dn.fund(key)
@@ -368,9 +373,7 @@ async def temporal_batch(
     wall = time.perf_counter() - started
     receipts = await asyncio.gather(*(dn.w3[SOURCE].eth.get_transaction_receipt(r.deposit_tx) for _, r in done))
     external = await dn.external_seconds(route, [dn.deposit_key(route, rc) for rc in receipts])
-    return Batch(
-        "Temporal BridgeTransfer", route, wall, [e for e, _ in done], external, [r.stage_seconds for _, r in done]
-    )
+    return Batch(path, route, wall, [e for e, _ in done], external, [r.stage_seconds for _, r in done])
 
 
 # -- the run ----------------------------------------------------------------------------------
@@ -401,26 +404,40 @@ def stage_medians(batches: Sequence[Batch]) -> str:
     return ", ".join(f"{name} {statistics.median(v):.2f}" for name, v in stages.items())
 
 
-def report(route: str, count: int, rounds: int, results: dict[tuple[str, str, int], list[Batch]]) -> list[str]:
+def report(
+    route: str, count: int, rounds: int, results: dict[tuple[str, str, int], list[Batch]], storages: Sequence[str]
+) -> list[str]:
     """The route's summary lines; ``results`` keyed by (route, path, N)."""
     batched = f"N={count}: medians of {rounds} round(s); " if count > 1 else ""
     lines = [f"{route}: seconds per transfer; {batched}N=1: the single transfers of {rounds} round(s) pooled"]
     sizes = sorted({count, 1}, reverse=True)
     for n in sizes:
-        raw, durable = summary(results[(route, "raw", n)]), summary(results[(route, "temporal", n)])
+        raw = summary(results[(route, "raw", n)])
         lines.append("  " + row("raw web3", n, raw))
-        lines.append("  " + row("Temporal BridgeTransfer", n, durable))
-        lines.append(
-            f"    N={n}: Temporal / raw: e2e p50 {durable['e2e_p50'] / raw['e2e_p50']:.2f}x, "
-            f"p99 {durable['e2e_p99'] / raw['e2e_p99']:.2f}x; raw / Temporal throughput "
-            f"{raw['per_s'] / durable['per_s']:.2f}x; workflow overhead beyond raw's at p50 "
-            f"{durable['over_p50'] - raw['over_p50']:.2f} s"
-        )
-        lines.append(f"    N={n}: workflow stage medians (s): {stage_medians(results[(route, 'temporal', n)])}")
-    for n in sizes:
-        p99 = summary(results[(route, "temporal", n)])["over_p99"]
-        verdict = "met" if p99 < GOAL_P99_OVERHEAD_S else "NOT met"
-        lines.append(f"  goal p99 overhead < {GOAL_P99_OVERHEAD_S:.0f} s at N={n}: {verdict} ({p99:.2f} s)")
+        for storage in storages:
+            path = temporal_path(storage)
+            durable = summary(results[(route, path, n)])
+            lines.append("  " + row(path, n, durable))
+            lines.append(
+                f"    N={n}: Temporal / raw: e2e p50 {durable['e2e_p50'] / raw['e2e_p50']:.2f}x, "
+                f"p99 {durable['e2e_p99'] / raw['e2e_p99']:.2f}x; raw / Temporal throughput "
+                f"{raw['per_s'] / durable['per_s']:.2f}x; workflow overhead beyond raw's at p50 "
+                f"{durable['over_p50'] - raw['over_p50']:.2f} s"
+            )
+            lines.append(f"    N={n}: workflow stage medians (s): {stage_medians(results[(route, path, n)])}")
+        if len(storages) == 2:
+            before, after = (summary(results[(route, temporal_path(s), n)]) for s in ("default", "wal"))
+            lines.append(
+                f"    N={n}: WAL / default: throughput {after['per_s'] / before['per_s']:.2f}x, "
+                f"e2e p50 {after['e2e_p50'] / before['e2e_p50']:.2f}x"
+            )
+    for storage in storages:
+        for n in sizes:
+            p99 = summary(results[(route, temporal_path(storage), n)])["over_p99"]
+            verdict = "met" if p99 < GOAL_P99_OVERHEAD_S else "NOT met"
+            lines.append(
+                f"  goal p99 overhead < {GOAL_P99_OVERHEAD_S:.0f} s at N={n} ({storage}): {verdict} ({p99:.2f} s)"
+            )
     if count > 1:
         lines.append(
             f"  note: N={count} started at once on this machine measures mostly queueing (worker, Temporal "
@@ -429,9 +446,13 @@ def report(route: str, count: int, rounds: int, results: dict[tuple[str, str, in
     return lines
 
 
+def temporal_path(storage: str) -> str:
+    return f"Temporal BridgeTransfer ({storage})"
+
+
 async def run_rounds(
     dn: BridgeDevnet,
-    client: CrosslaneClient,
+    clients: dict[str, tuple[CrosslaneClient, CpuMeter]],
     count: int,
     routes: Sequence[str],
     rounds: int,
@@ -445,48 +466,67 @@ async def run_rounds(
         for route in routes:
             print(f"round {r + 1}/{rounds}, {route}")
             name = f"{tag}-{route}-{r}"
-            batches = [
-                ("raw", await raw_batch(dn, route, count)),
-                ("temporal", await temporal_batch(dn, client, route, wf_keys[route], name)),
-            ]
+            batches = [await raw_batch(dn, route, count)]
+            print(f"  {row(batches[0].path, count, batches[0].figures())}  wall {batches[0].wall_s:.1f} s")
+            for storage, (client, meter) in clients.items():
+                meter.start()
+                batch = await temporal_batch(
+                    dn, client, route, wf_keys[route], f"{name}-{storage}", temporal_path(storage)
+                )
+                meter.stop()
+                batches.append(batch)
+                print(f"  {row(batch.path, count, batch.figures())}  wall {batch.wall_s:.1f} s")
+                print("    " + meter.row(batch.wall_s, count))
             if count > 1:  # one transfer alone: the overhead without queueing
-                batches.append(("raw", await raw_batch(dn, route, 1)))
-                batches.append(("temporal", await temporal_batch(dn, client, route, wf_keys[route][:1], name + "-1")))
-            for path, batch in batches:
+                batches.append(await raw_batch(dn, route, 1))
+                for storage, (client, _) in clients.items():
+                    batches.append(
+                        await temporal_batch(
+                            dn, client, route, wf_keys[route][:1], f"{name}-{storage}-1", temporal_path(storage)
+                        )
+                    )
+            for batch in batches:
+                path = "raw" if batch.path == "raw web3" else batch.path
                 results.setdefault((route, path, len(batch.e2e_s)), []).append(batch)
-                print(f"  {row(batch.path, len(batch.e2e_s), batch.figures())}  wall {batch.wall_s:.1f} s")
     return results
 
 
-async def main(count: int, routes: Sequence[str], rounds: int) -> None:
+async def main(count: int, routes: Sequence[str], rounds: int, storage: str) -> None:
     run_started = time.perf_counter()
     tag = secrets.token_hex(3)
     # Workflow signers: the one worker holds their keys; reused across rounds (tokens re-dealt,
     # the ledger owns their nonces). The raw baseline takes fresh keys every batch.
     wf_keys = {route: ["0x" + secrets.token_hex(32) for _ in range(count)] for route in routes}
     with tempfile.TemporaryDirectory() as tmp:
-        async with sandbox(Path(tmp), bridges=True) as sb:
+        async with sandbox(Path(tmp), bridges=True) as sb, servers(sb, storage) as by_storage:
             Ledger(sb.db_url).migrate()
             dn = BridgeDevnet(sb)
             queue = f"bench-bridge-{tag}"
             keys = ",".join(k for ks in wf_keys.values() for k in ks)
-            worker = WorkerProcess(sb.env(queue, CROSSLANE_SIGNER_KEYS=keys), sb.home / "worker.log")
+            workers = {
+                name: WorkerProcess(server.env(queue, CROSSLANE_SIGNER_KEYS=keys), sb.home / f"worker-{name}.log")
+                for name, server in by_storage.items()
+            }
             try:
-                await worker.wait_polling()
+                clients: dict[str, tuple[CrosslaneClient, CpuMeter]] = {}
+                for name, server in by_storage.items():
+                    await workers[name].wait_polling(timeout_s=180)
+                    client = CrosslaneClient(await connect_temporal(server.settings(queue)), queue)
+                    clients[name] = (client, CpuMeter(cpu_groups(server, [workers[name]])))
                 if BridgeRoute.ACROSS in routes:
-                    await dn.top_up_relayer(rounds * 2 * (count + (1 if count > 1 else 0)))
-                client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
+                    await dn.top_up_relayer(len(clients) * rounds * 2 * (count + (1 if count > 1 else 0)))
                 print(
                     f"stack up in {time.perf_counter() - run_started:.1f} s; {count} transfers of "
                     f"{from_base_units_compact(AMOUNT, 6)} {ASSET} {SOURCE} -> {DESTINATION} per batch"
                 )
-                results = await run_rounds(dn, client, count, routes, rounds, wf_keys, tag)
+                results = await run_rounds(dn, clients, count, routes, rounds, wf_keys, tag)
             finally:
-                worker.stop()
+                for worker in workers.values():
+                    worker.stop()
                 await dn.close()
     print()
     for route in routes:
-        print("\n".join(report(route, count, rounds, results)))
+        print("\n".join(report(route, count, rounds, results, list(by_storage))))
     print(f"whole run {time.perf_counter() - run_started:.0f} s")
 
 
@@ -495,5 +535,6 @@ if __name__ == "__main__":
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--route", choices=[*ROUTES, "both"], default="both")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--storage", choices=["both", *STORAGES], default="both")
     args = parser.parse_args()
-    asyncio.run(main(args.count, ROUTES if args.route == "both" else (args.route,), args.rounds))
+    asyncio.run(main(args.count, ROUTES if args.route == "both" else (args.route,), args.rounds, args.storage))

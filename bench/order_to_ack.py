@@ -8,9 +8,13 @@ one is acknowledged, none fills), sent one after another:
 - raw ccxt: ``ccxt.async_support.<exchange>.create_order`` from the venue's second devnet
   account (the baseline);
 - fast path: ``FastPathClient.route`` over its Unix socket to a fast path serving only that
-  venue (journal write with fdatasync, deterministic client order id, ccxt to the venue;
-  where the venue acknowledges with ids only, as OKX does, the fast path also reads the
-  order's state back before it answers);
+  venue (journal write, deterministic client order id, ccxt to the venue; a resting leg takes
+  an ids-only acknowledgement, as OKX's, without reading the order back). The journal's
+  parent record reaches the OS before the order is sent; its fdatasync is a group commit in
+  a thread that the answer does not wait for (the durability contract:
+  ``workers/fastpath/journal.py``). What is timed is from the route request to an answer that
+  means "acknowledged by the venue and in this host's journal" (``--no-fsync``: the journal
+  is never flushed, to see what the flushing thread costs);
 - Temporal: a ``CexOrder`` workflow whose ``cex_execute`` activity calls the fast path (contrast).
 Goal, per venue: fast path within 1.5x of raw ccxt at p50 and at p99 (each judged on its own),
 and p99 under 10 ms. Figures are medians over rounds.

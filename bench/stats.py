@@ -13,6 +13,17 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[rank]
 
 
+def phase_medians(runs: list[dict[str, float]]) -> list[tuple[str, float, int]]:
+    """Per milestone label (e.g. "activity started"): its median over the runs that reached
+    it and how many did, ordered by that median, so the rows read as one run's timeline."""
+    labels: dict[str, list[float]] = {}
+    for run in runs:
+        for label, ms in run.items():
+            labels.setdefault(label, []).append(ms)
+    rows = [(label, median(values), len(values)) for label, values in labels.items()]
+    return sorted(rows, key=lambda row: row[1])
+
+
 @dataclass(frozen=True)
 class Run:
     name: str

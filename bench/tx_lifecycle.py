@@ -1,19 +1,25 @@
 """Transfers through TransactionLifecycle on Temporal vs raw web3 send-and-wait, same run.
 
-    .venv/bin/python -m bench.tx_lifecycle [--count 200] [--rounds 3]
+    .venv/bin/python -m bench.tx_lifecycle [--count 200] [--rounds 3] [--storage both|wal|default] [--workers 1]
 
 Both paths send the same ``count`` ETH transfers on a devnet chain, all concurrently, and
 poll for receipts every 50 ms. Raw web3 signs with a pre-assigned nonce, sends, and waits
 for the receipt; Crosslane starts one workflow per transfer (ledger nonce, signed bytes
 stored before broadcast, receipt and confirmation watched by an activity) on a worker in
-its own process. Latency is per transfer (start to confirmed result); the ratio is the
-price of durability.
+its own process (``--workers N``: N processes on the same queue). Latency is per transfer
+(start to confirmed result); the ratio is the price of durability.
+
+``--storage both`` runs the Temporal path twice per round, against two dev servers on the
+same devnet: SQLite's default pragmas (before) and WAL with ``synchronous=normal`` (what
+``crosslane dev up`` runs). Each Temporal run prints the CPU seconds of the dev server, the
+workers, anvil and this client over the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import tempfile
 import time
@@ -22,7 +28,9 @@ from pathlib import Path
 from eth_account import Account
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from bench.cpu import CpuMeter
 from bench.stats import Run
+from bench.storage import STORAGES, servers
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
 from crosslane.ledger import Ledger
@@ -68,13 +76,31 @@ async def raw_web3(url: str, chain_id: int, count: int, to: str) -> Run:
     return Run("raw web3 send + wait", count, wall, list(latencies))
 
 
-async def temporal_lifecycles(sb: Sandbox, url: str, count: int, to: str, round_no: int) -> Run:
+def cpu_groups(sb: Sandbox, workers: list[WorkerProcess]) -> dict[str, list[int]]:
+    """The processes a Temporal run spends CPU in, by component."""
+    anvils = [p.pid for p in sb.devnet.processes.values() if p.kind == "anvil"]
+    return {
+        "dev server": [sb.temporal_pid],
+        "workers": [w.proc.pid for w in workers],
+        "anvil": anvils,
+        "client": [os.getpid()],
+    }
+
+
+async def temporal_lifecycles(
+    sb: Sandbox, url: str, count: int, to: str, label: str, workers: int = 1
+) -> tuple[Run, CpuMeter]:
     key = funded_key(url)
     signer = Account.from_key(key).address
-    queue = f"bench-{round_no}-{secrets.token_hex(3)}"
-    worker = WorkerProcess(sb.env(queue, CROSSLANE_SIGNER_KEYS=key), sb.home / f"worker-{queue}.log")
+    queue = f"bench-{label}-{secrets.token_hex(3)}"
+    procs = [
+        WorkerProcess(sb.env(queue, CROSSLANE_SIGNER_KEYS=key), sb.home / f"worker-{queue}-{n}.log")
+        for n in range(workers)
+    ]
     try:
-        await worker.wait_polling()
+        for worker in procs:
+            await worker.wait_polling(timeout_s=180)
+        meter = CpuMeter(cpu_groups(sb, procs))
         client = CrosslaneClient(await connect_temporal(sb.settings(queue)), queue)
 
         async def transfer(i: int) -> float:
@@ -91,46 +117,63 @@ async def temporal_lifecycles(sb: Sandbox, url: str, count: int, to: str, round_
             await (await client.start_tx(request)).result()
             return time.perf_counter() - started
 
+        meter.start()
         started = time.perf_counter()
         latencies = await asyncio.gather(*(transfer(i) for i in range(count)))
-        return Run("Temporal TransactionLifecycle", count, time.perf_counter() - started, list(latencies))
+        wall = time.perf_counter() - started
+        meter.stop()
+        return Run(f"Temporal, {label}", count, wall, list(latencies)), meter
     finally:
-        worker.stop()
+        for worker in procs:
+            worker.stop()
 
 
-async def main(count: int, rounds: int) -> None:
+def median_of(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+async def main(count: int, rounds: int, storage: str, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        async with sandbox(Path(tmp)) as sb:
+        async with sandbox(Path(tmp)) as sb, servers(sb, storage) as by_storage:
             url = sb.devnet.anvil_url(CHAIN)
             chain_id = sb.devnet.chains[CHAIN].chain_id
             to = Account.from_key(funded_key(url)).address
             # The ledger's schema exists before the first worker starts.
             Ledger(sb.db_url).migrate()
-            runs: list[tuple[Run, Run]] = []
+            raws: list[Run] = []
+            durables: dict[str, list[Run]] = {name: [] for name in by_storage}
             for r in range(rounds):
-                raw = await raw_web3(url, chain_id, count, to)
-                durable = await temporal_lifecycles(sb, url, count, to, r)
-                runs.append((raw, durable))
                 print(f"round {r + 1}/{rounds}")
+                raw = await raw_web3(url, chain_id, count, to)
+                raws.append(raw)
                 print("  " + raw.row())
-                print("  " + durable.row())
-            raw_tps = sorted(r.per_second for r, _ in runs)[len(runs) // 2]
-            dur_tps = sorted(d.per_second for _, d in runs)[len(runs) // 2]
-            raw_p50 = sorted(r.p50_ms for r, _ in runs)[len(runs) // 2]
-            dur_p50 = sorted(d.p50_ms for _, d in runs)[len(runs) // 2]
-            dur_p99 = sorted(d.p99_ms for _, d in runs)[len(runs) // 2]
-            raw_p99 = sorted(r.p99_ms for r, _ in runs)[len(runs) // 2]
-            print(f"median of {rounds} rounds, {count} transfers each:")
+                for name, server in by_storage.items():
+                    run, meter = await temporal_lifecycles(server, url, count, to, f"{name}-{r}", workers)
+                    durables[name].append(run)
+                    print("  " + run.row())
+                    print("    " + meter.row(run.wall_s, count))
+            raw_tps = median_of([r.per_second for r in raws])
+            raw_p50 = median_of([r.p50_ms for r in raws])
+            raw_p99 = median_of([r.p99_ms for r in raws])
+            print(f"median of {rounds} rounds, {count} transfers each, {workers} worker process(es):")
             print(f"  raw web3:  {raw_tps:.1f} transfers/s, p50 {raw_p50:.1f} ms, p99 {raw_p99:.1f} ms")
-            print(f"  Temporal:  {dur_tps:.1f} lifecycles/s, p50 {dur_p50:.1f} ms, p99 {dur_p99:.1f} ms")
-            print(
-                f"  ratio (raw / Temporal): throughput {raw_tps / dur_tps:.2f}x, p50 latency {dur_p50 / raw_p50:.2f}x"
-            )
+            for name, runs in durables.items():
+                tps = median_of([d.per_second for d in runs])
+                p50 = median_of([d.p50_ms for d in runs])
+                p99 = median_of([d.p99_ms for d in runs])
+                print(f"  Temporal ({name} SQLite): {tps:.1f} lifecycles/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+                print(f"    ratio (raw / Temporal): throughput {raw_tps / tps:.2f}x, p50 latency {p50 / raw_p50:.2f}x")
+            if len(durables) == 2:
+                before = median_of([d.per_second for d in durables["default"]])
+                after = median_of([d.per_second for d in durables["wal"]])
+                print(f"  WAL / default throughput: {after / before:.2f}x")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--storage", choices=["both", *STORAGES], default="both")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    asyncio.run(main(args.count, args.rounds))
+    asyncio.run(main(args.count, args.rounds, args.storage, args.workers))

@@ -7,11 +7,13 @@ result: TxResult = await handle.result()
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, Interceptor, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.runtime import Runtime
 
 from crosslane.config import Settings, settings
 from crosslane.converter import data_converter
@@ -22,6 +24,12 @@ from crosslane.domain.cex_transfer import CexTransferRequest, CexTransferResult,
 from crosslane.domain.chain_requests import ChainRequestModel
 from crosslane.domain.dex import SwapRequest, SwapResult, SwapStatus
 from crosslane.domain.dex_liquidity import LIQUIDITY_WORKFLOW, LiquidityRequest, LiquidityResult, LiquidityStatus
+from crosslane.domain.lp_migration import (
+    LP_MIGRATION_WORKFLOW,
+    LPMigrationRequest,
+    MigrationResult,
+    MigrationStatus,
+)
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.solana import SolResult, SolStatus, SolTransferRequest
 from crosslane.domain.tx import TxRequest, TxResult, TxStatus
@@ -37,9 +45,19 @@ ARBITRAGE_WORKFLOW = "Arbitrage"
 R = TypeVar("R")
 
 
-async def connect_temporal(cfg: Settings | None = None) -> Client:
+async def connect_temporal(
+    cfg: Settings | None = None, *, runtime: Runtime | None = None, interceptors: Sequence[Interceptor] = ()
+) -> Client:
+    """``runtime``: one with telemetry (the worker's); ``interceptors`` apply to the client's
+    calls and to the workers built on it."""
     cfg = cfg or settings()
-    return await Client.connect(cfg.temporal_address, namespace=cfg.temporal_namespace, data_converter=data_converter)
+    return await Client.connect(
+        cfg.temporal_address,
+        namespace=cfg.temporal_namespace,
+        data_converter=data_converter,
+        runtime=runtime,
+        interceptors=interceptors,
+    )
 
 
 @dataclass
@@ -63,7 +81,8 @@ class CrosslaneClient:
         | CexOrderRequest
         | CexTransferRequest
         | ArbitrageRequest
-        | CompoundRequest,
+        | CompoundRequest
+        | LPMigrationRequest,
         result_type: type[R],
         summary: str,
     ) -> WorkflowHandle[object, R]:
@@ -128,6 +147,17 @@ class CrosslaneClient:
 
     async def liquidity_status(self, request_id: str) -> LiquidityStatus:
         return await self.liquidity_handle(request_id).query("status", result_type=LiquidityStatus)
+
+    async def start_lp_migration(self, request: LPMigrationRequest) -> WorkflowHandle[object, MigrationResult]:
+        """Start (or join) the LPMigration for ``request.request_id`` (workflow id ``lpm-<id>``)."""
+        summary = f"{request.kind} of {request.owner}'s liquidity on {request.chain}"
+        return await self._start_once(LP_MIGRATION_WORKFLOW, request, MigrationResult, summary)
+
+    def lp_migration_handle(self, request_id: str) -> WorkflowHandle[object, MigrationResult]:
+        return self._handle("lpm-", request_id, MigrationResult)
+
+    async def lp_migration_status(self, request_id: str) -> MigrationStatus:
+        return await self.lp_migration_handle(request_id).query("status", result_type=MigrationStatus)
 
     async def start_cex_order(self, request: CexOrderRequest) -> WorkflowHandle[object, CexExecution]:
         """Start (or join) the CexOrder for ``request.request_id`` (workflow id ``cex-<id>``);

@@ -66,13 +66,27 @@ class Settings:
     registry_override: str | None = field(default_factory=lambda: os.environ.get("CROSSLANE_REGISTRY"))
     ui_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_TEMPORAL_UI_PORT", "8233")))
     devnet_ports_spec: str = field(
-        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546")
+        default_factory=lambda: os.environ.get("CROSSLANE_DEVNET_PORTS", "devnet-a=8545,devnet-b=8546,devnet-op=8547")
     )
     cex_ports_spec: str = field(
         default_factory=lambda: os.environ.get("CROSSLANE_CEX_PORTS", "binance=8611,okx=8612,kraken=8613")
     )
     arb_stream: str = field(default_factory=lambda: os.environ.get("CROSSLANE_ARB_STREAM", DEFAULT_ARB_STREAM))
     solana_port: int = field(default_factory=lambda: int(os.environ.get("CROSSLANE_SOLANA_PORT", "8899")))
+    # This process's Prometheus endpoint on 127.0.0.1 (unset: no endpoint); `dev up` gives
+    # each service its own from ``metrics_ports_spec``.
+    metrics_port: int | None = field(
+        default_factory=lambda: int(port) if (port := os.environ.get("CROSSLANE_METRICS_PORT")) else None
+    )
+    # 127.0.0.1 unless a container's scraper must reach it (docker-compose.yml sets 0.0.0.0).
+    metrics_host: str = field(default_factory=lambda: os.environ.get("CROSSLANE_METRICS_HOST", "127.0.0.1"))
+    metrics_ports_spec: str = field(
+        default_factory=lambda: os.environ.get("CROSSLANE_METRICS_PORTS", "worker=9471,fastpath=9472,scanner=9473")
+    )
+    # OpenTelemetry spans of the worker's workflows and activities, one JSON object a line (unset: none).
+    traces_file: Path | None = field(
+        default_factory=lambda: Path(path) if (path := os.environ.get("CROSSLANE_TRACES_FILE")) else None
+    )
 
     @property
     def db_url(self) -> str:
@@ -87,6 +101,11 @@ class Settings:
     def cex_ports(self) -> dict[str, int]:
         """Simulated exchange port per venue for the embedded stack."""
         return _ports(self.cex_ports_spec)
+
+    @property
+    def metrics_ports(self) -> dict[str, int]:
+        """Prometheus port per embedded stack service (worker, fastpath, scanner)."""
+        return _ports(self.metrics_ports_spec)
 
     @property
     def registry_path(self) -> Path:

@@ -13,12 +13,12 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crosslane.config import Settings
 from crosslane.embedded.processes import spawn, stop_pid
-from crosslane.embedded.temporal_server import start_dev_server, wait_ready
+from crosslane.embedded.temporal_server import WAL_PRAGMAS, start_dev_server, wait_ready
 from crosslane.fastpath.client import FastPathClient, FastPathError
 from devnet.anvil import REPO_ROOT, find_free_port
 from devnet.manager import devnet_down, devnet_up
@@ -34,6 +34,7 @@ class Sandbox:
     devnet: DevnetState
     devnet_state_path: Path
     db_url: str
+    temporal_pid: int = 0
 
     @property
     def registry_path(self) -> Path:
@@ -65,13 +66,20 @@ class Sandbox:
         return env
 
 
-async def _temporal_on_free_ports(home: Path, attempts: int = 3) -> tuple[subprocess.Popen[bytes], int]:
+async def temporal_on_free_ports(
+    home: Path, attempts: int = 3, *, name: str = "temporal", sqlite_pragmas: tuple[str, ...] = WAL_PRAGMAS
+) -> tuple[subprocess.Popen[bytes], int]:
     """A dev server on free ports; another process may take a port between the pick and the
     bind, so a start that dies at once is retried on new ports."""
     for attempt in range(attempts):
         port = find_free_port()
         server = start_dev_server(
-            home / "temporal.db", home / "temporal.log", port=port, ui_port=find_free_port(), detached=False
+            home / f"{name}.db",
+            home / f"{name}.log",
+            port=port,
+            ui_port=find_free_port(),
+            detached=False,
+            sqlite_pragmas=sqlite_pragmas,
         )
         try:
             await wait_ready(f"127.0.0.1:{port}", proc=server)
@@ -96,7 +104,7 @@ async def sandbox(
     """``bridges``: Wormhole (guardians) and Across (relayer, dataworker) on the devnet too;
     ``solana``: the Solana node (seeded) on a free port; ``op_stack``: devnet-op, the OP Stack
     L2 of devnet-a (finalization period ``op_finalization_seconds``, an output every 0.5 s)."""
-    server, port = await _temporal_on_free_ports(home)
+    server, port = await temporal_on_free_ports(home)
     state_path = home / STATE_FILE
     try:
         state = await devnet_up(
@@ -119,9 +127,20 @@ async def sandbox(
             op_proposal_interval=0.5,
         )
         try:
-            yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}")
+            yield Sandbox(home, f"127.0.0.1:{port}", state, state_path, f"sqlite:///{home / 'ledger.db'}", server.pid)
         finally:
             devnet_down(state_path)
+    finally:
+        stop_pid(server.pid)
+
+
+@asynccontextmanager
+async def other_temporal(sb: Sandbox, name: str, sqlite_pragmas: tuple[str, ...]) -> AsyncIterator[Sandbox]:
+    """``sb`` with a second dev server of its own (own file, ``sqlite_pragmas``): for a bench
+    comparing server settings in the same run on the same devnet."""
+    server, port = await temporal_on_free_ports(sb.home, name=name, sqlite_pragmas=sqlite_pragmas)
+    try:
+        yield replace(sb, temporal_address=f"127.0.0.1:{port}", temporal_pid=server.pid)
     finally:
         stop_pid(server.pid)
 

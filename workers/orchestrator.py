@@ -20,6 +20,7 @@ from activities.runtime import ChainRuntime
 from crosslane.client import connect_temporal
 from crosslane.config import Settings, settings
 from crosslane.registry import RegistryError
+from crosslane.telemetry.temporal import temporal_runtime, tracing_interceptor
 from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
 
@@ -27,7 +28,17 @@ log = logging.getLogger(__name__)
 
 # Loaded once outside the sandbox: models are immutable data, and re-importing pydantic
 # and eth-utils for every workflow run would cost more than the run itself.
-PASSTHROUGH = ("pydantic", "pydantic_core", "eth_utils", "eth_typing", "eth_hash", "Crypto", "crosslane")
+# opentelemetry: the tracing interceptor's workflow side uses it, as Temporal's docs ask.
+PASSTHROUGH = (
+    "pydantic",
+    "pydantic_core",
+    "eth_utils",
+    "eth_typing",
+    "eth_hash",
+    "Crypto",
+    "crosslane",
+    "opentelemetry",
+)
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -53,18 +64,21 @@ async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None
     """Run until SIGINT/SIGTERM."""
     cfg = cfg or settings()
     runtime = ChainRuntime.from_settings(cfg)  # first: without a registry there is nothing to serve
-    client = await connect_temporal(cfg)
+    tracing = tracing_interceptor(cfg)
+    client = await connect_temporal(cfg, runtime=temporal_runtime(cfg), interceptors=[tracing] if tracing else [])
     worker = build_worker(client, runtime, cfg.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info(
-        "worker on %s queue %s; chains %s; signers %s",
+        "worker on %s queue %s; chains %s; signers %s; metrics %s; traces %s",
         cfg.temporal_address,
         cfg.task_queue,
         sorted(runtime.chains.chains),
         runtime.signers.addresses,
+        f"http://{cfg.metrics_host}:{cfg.metrics_port}/metrics" if cfg.metrics_port else "off",
+        cfg.traces_file or "off",
     )
     async with worker:
         if ready is not None:

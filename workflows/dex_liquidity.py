@@ -18,8 +18,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows import search_attributes as sa
+from workflows.child_tx import send_planned_tx
 from workflows.failures import failing_with_business_error
-from workflows.planned_tx import land_planned_tx
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 
@@ -107,12 +107,11 @@ class DexLiquidity:
         return result
 
     async def _transact(self, request: LiquidityRequest, tx: PlannedTx) -> TxResult:
-        result = await land_planned_tx(
+        result = await send_planned_tx(
             tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
         )
         self._tx_hashes[tx.step] = result.mined_tx_hash
         return result
-
 
     @workflow.query
     def status(self) -> LiquidityStatus:

@@ -8,6 +8,7 @@ from workflows.cex_order import CexOrder
 from workflows.cex_transfer import CexTransfer
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
+from workflows.lp_migration import LPMigration
 from workflows.solana_transaction import SolanaTransaction
 from workflows.stuck_tx_recovery import StuckTxRecovery
 from workflows.tx_lifecycle import TransactionLifecycle
@@ -24,4 +25,5 @@ WORKFLOWS: list[type] = [
     Arbitrage,
     CexTransfer,
     YieldCompound,
+    LPMigration,
 ]

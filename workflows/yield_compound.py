@@ -20,10 +20,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 from workflows import search_attributes as sa
+from workflows.child_tx import send_planned_tx
 from workflows.dex_liquidity import DexLiquidity
 from workflows.dex_swap import DexSwap
 from workflows.failures import failing_with_business_error
-from workflows.planned_tx import land_planned_tx
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
 
@@ -269,7 +269,7 @@ class YieldCompound:
         )
 
     async def _transact(self, request: CompoundRequest, tx: PlannedTx) -> TxResult:
-        result = await land_planned_tx(
+        result = await send_planned_tx(
             tx, chain=request.chain, signer=request.owner, fees=request.fees, policy=request.policy
         )
         self._tx_hashes[tx.step] = result.mined_tx_hash

@@ -31,8 +31,9 @@ from connectors.bridges.base import (
     transferred_in,
 )
 from connectors.dex.reads import Read, read_batch, selector
-from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.dex.receipts import ReceiptLogs, event_topic, receipt_logs
 from connectors.evm.calls import ContractCall
+from connectors.evm.client import EvmClient
 from crosslane.domain.bridge import (
     BridgePlan,
     BridgeProgress,
@@ -55,6 +56,9 @@ FILLED_RELAY = event_topic(
     "FilledRelay(bytes32,bytes32,uint256,uint256,uint256,uint256,uint256,uint32,uint32,bytes32,bytes32,bytes32,"
     "bytes32,bytes32,(bytes32,bytes32,uint256,uint8))"
 )
+FILL_DATA = ["bytes32", "bytes32", "uint256", "uint256", "uint256", "uint32", "uint32", "bytes32", "bytes32", "bytes32",
+             "bytes32", "(bytes32,bytes32,uint256,uint8)"]  # fmt: skip
+WETH_WITHDRAWAL = event_topic("Withdrawal(address,uint256)")  # WETH9's unwrap
 EXECUTED_REFUND_ROOT = event_topic(
     "ExecutedRelayerRefundRoot(uint256,uint256,uint256[],uint32,uint32,address,address[],bool,address)"
 )
@@ -366,12 +370,45 @@ class AcrossBridge:
             if found is None:
                 raise RpcUnavailable(f"{ref.destination_chain} shows no fill of {ref.id} yet")
             tx_hash = found[0]
-        return await transferred_in(
-            self.client(ref.destination_chain),
-            tx_hash,
-            str(ref.detail["destination_token"]),
-            str(ref.detail["recipient"]),
-        )
+        dest = self.client(ref.destination_chain)
+        token, recipient = str(ref.detail["destination_token"]), str(ref.detail["recipient"])
+        delivery = await transferred_in(dest, tx_hash, token, recipient)
+        if delivery.amount:
+            return delivery
+        native = await self._native_payout(dest, tx_hash, ref)
+        return Delivery(tx_hash=delivery.tx_hash, block_number=delivery.block_number, amount=native)
+
+    async def _native_payout(self, dest: EvmClient, tx_hash: str, ref: DepositRef) -> int:
+        """What the fill paid the recipient in native ETH: a SpokePool filling its wrapped native
+        token (WETH) to a plain recipient unwraps it and sends ETH, so no ``Transfer`` reaches
+        the recipient. Counted when this deposit's ``FilledRelay`` names the recipient and the
+        pool unwrapped exactly its output amount of the output token in the same transaction."""
+        receipt = await receipt_logs(dest, tx_hash)
+        if receipt.status != 1:
+            return 0
+        pool = self._pool(dest.chain)
+        token = to_checksum_address(str(ref.detail["destination_token"]))
+        recipient = to_checksum_address(str(ref.detail["recipient"]))
+        source_id = self.client(ref.source_chain).chain.chain_id
+        deposit_id = int(str(ref.detail["deposit_id"]))
+        unwrapped = [
+            log.decoded(["uint256"])[0]
+            for log in receipt.logs
+            if log.is_event(token, WETH_WITHDRAWAL, 2) and to_checksum_address(log.indexed(1, "address")) == pool
+        ]
+        paid = 0
+        for log in receipt.logs:
+            if not log.is_event(pool, FILLED_RELAY, 4) or log.indexed(1, "uint256") != source_id:
+                continue
+            if log.indexed(2, "uint256") != deposit_id:
+                continue
+            fields = log.decoded(FILL_DATA)
+            output_token, (updated_recipient, _message, updated_amount, _fill_type) = fields[1], fields[11]
+            ours = _address(output_token) == token and _address(updated_recipient) == recipient
+            if ours and updated_amount in unwrapped:
+                unwrapped.remove(updated_amount)
+                paid += updated_amount
+        return paid
 
     async def refunded(self, ref: DepositRef, progress: BridgeProgress) -> Delivery:
         """What the refund transaction (the relayer-refund leaf ``progress`` names) transferred
@@ -384,3 +421,8 @@ class AcrossBridge:
             str(ref.detail["input_token"]),
             str(ref.detail["depositor"]),
         )
+
+
+def _address(word: bytes) -> str:
+    """A bytes32 address field (Across V3 events) as a checksummed address."""
+    return to_checksum_address(word[-20:])

@@ -62,7 +62,7 @@ class DepositPlan:
 
     destination_token: TokenSide
     expected_output: int
-    spender: str  # what the source token must be approved to
+    spender: str | None  # what the source token must be approved to; None: the call pulls nothing (burns, pays value)
     call: ContractCall
     fill_deadline: int | None = None
     finality: int = 1  # source confirmations the route itself waits for (Wormhole's guardians)
@@ -110,10 +110,26 @@ class BridgeAdapter(Protocol):
         ...
 
 
+NATIVE_SYMBOL = "ETH"
+NATIVE_ADDRESS = "0xEeeeeEeeeEeEeeEeEeEeeEEEeeeeEeeeeeeeEEeE"  # the native coin as a token address (the usual sentinel)
+
+
+def native_token(chain: str) -> TokenSide:
+    """The chain's native coin as a transfer's asset (no contract: moved as the call's value)."""
+    return TokenSide(chain=chain, address=NATIVE_ADDRESS, symbol=NATIVE_SYMBOL, decimals=18)
+
+
+def is_native(token: TokenSide) -> bool:
+    return token.address == NATIVE_ADDRESS
+
+
 async def resolve_asset(client: EvmClient, asset: str) -> TokenSide:
-    """``asset`` on the client's chain: a registry symbol, or a Wormhole-wrapped asset held
-    there (``Wormhole:<origin>:<symbol>``, its decimals read from the token)."""
+    """``asset`` on the client's chain: ``ETH`` (the native coin), a registry symbol, or a
+    Wormhole-wrapped asset held there (``Wormhole:<origin>:<symbol>``, its decimals read from
+    the token)."""
     source = client.chain
+    if asset.upper() == NATIVE_SYMBOL:
+        return native_token(source.name)
     if asset.startswith(WRAPPED_PREFIX):
         address = source.contracts.get(asset)
         if address is None:
@@ -143,6 +159,8 @@ async def gas_in_asset(client: EvmClient, token: str, gas_units: int, gas_price_
     if gas_price_wei is None:
         gas_price_wei = await finder.gas_price()
     wei = gas_units * gas_price_wei
+    if token == NATIVE_ADDRESS:
+        return wei
     market = await finder.read(finder.pricing_pools([token]))
     return finder.wei_in(market, token, wei) or 0
 

@@ -36,7 +36,10 @@ from connectors.bridges.base import (
     TransferContext,
     gas_in_asset,
     get_logs,
+    is_native,
     log_tx_hash,
+    native_token,
+    topic,
     transferred_in,
 )
 from connectors.bridges.op_withdrawals import (
@@ -48,7 +51,7 @@ from connectors.bridges.op_withdrawals import (
     withdrawal_from_log,
 )
 from connectors.dex.reads import selector
-from connectors.dex.receipts import ReceiptLogs, event_topic
+from connectors.dex.receipts import ReceiptLogs, event_topic, receipt_logs
 from connectors.evm.calls import ContractCall
 from connectors.evm.client import EvmClient
 from connectors.evm.fee_models import fee_model
@@ -73,6 +76,7 @@ SENT_MESSAGE = event_topic("SentMessage(address,address,bytes,uint256,uint256)")
 SENT_MESSAGE_EXTENSION = event_topic("SentMessageExtension1(address,uint256)")
 RELAYED_MESSAGE = event_topic("RelayedMessage(bytes32)")
 WITHDRAWAL_FINALIZED = event_topic("WithdrawalFinalized(bytes32,bool)")
+ETH_BRIDGE_FINALIZED = event_topic("ETHBridgeFinalized(address,address,uint256,bytes)")  # either StandardBridge
 _PRICING_KEY = "0x" + "01" * 32  # signs only the probe a fee quote prices; never funded, never sent
 MIN_GAS_LIMIT = 200_000  # for the relay on the other side
 # The portal burns L1 gas for the L2 gas a deposit buys, which eth_estimateGas underestimates.
@@ -147,6 +151,10 @@ class OpCanonicalBridge:
         direction = self._direction(ctx.source, ctx.destination)
         rollup = ctx.destination if direction == "deposit" else ctx.source
         other = ctx.destination
+        if is_native(ctx.token):  # ETH is the rollup's native coin too: bridged as value
+            pair = (ctx.token, native_token(other.name))
+            l1_native, l2_native = pair if direction == "deposit" else pair[::-1]
+            return direction, l1_native, l2_native
         symbol = ctx.token.symbol
         mapped = next((t for t in other.tokens.values() if t.symbol.lower() == symbol.lower()), None)
         if mapped is None:
@@ -203,17 +211,13 @@ class OpCanonicalBridge:
     async def _withdraw_l1_data_fee(self, ctx: TransferContext, l1_token: TokenSide) -> int:
         """The rollup's L1 data fee for the withdrawal transaction (its fee model, on the same
         calldata signed by a throwaway key: the fee depends on the bytes, not the signer)."""
-        data = _calldata(
-            "bridgeERC20To(address,address,address,uint256,uint32,bytes)",
-            ["address", "address", "address", "uint256", "uint32", "bytes"],
-            [ctx.token.address, l1_token.address, ctx.request.to, ctx.request.amount, MIN_GAS_LIMIT, b""],
-        )
+        call = _withdraw_call(ctx.token, l1_token, ctx.request.to, ctx.request.amount)
         probe = eip1559_tx(
             chain_id=ctx.source.chain_id,
             nonce=0,
             to=L2_STANDARD_BRIDGE,
-            value=0,
-            data=data,
+            value=call.value,
+            data=call.data,
             gas=GAS_LIMIT["withdraw"],
             max_fee_per_gas=10**9,
             max_priority_fee_per_gas=10**8,
@@ -229,6 +233,12 @@ class OpCanonicalBridge:
                 f"recipient {recipient} is an OP Stack predeploy address (0x4200…): the tokens would be lost; "
                 "nothing was sent"
             )
+        if direction == "deposit" and is_native(l1_token):
+            bridge = self._l1_contract(ctx.source, ctx.destination.name, "L1StandardBridge")
+            data = _calldata("bridgeETHTo(address,uint32,bytes)", ["address", "uint32", "bytes"],
+                             [recipient, MIN_GAS_LIMIT, b""])  # fmt: skip
+            call = ContractCall(to=bridge, data=data, value=ctx.request.amount, gas_limit=GAS_LIMIT["deposit"])
+            return DepositPlan(destination_token=l2_token, expected_output=ctx.request.amount, spender=None, call=call)
         if direction == "deposit":
             bridge = self._l1_contract(ctx.source, ctx.destination.name, "L1StandardBridge")
             data = _calldata(
@@ -240,15 +250,9 @@ class OpCanonicalBridge:
             return DepositPlan(
                 destination_token=l2_token, expected_output=ctx.request.amount, spender=bridge, call=call
             )
-        data = _calldata(
-            "bridgeERC20To(address,address,address,uint256,uint32,bytes)",
-            ["address", "address", "address", "uint256", "uint32", "bytes"],
-            [l2_token.address, l1_token.address, recipient, ctx.request.amount, MIN_GAS_LIMIT, b""],
-        )
-        call = ContractCall(to=L2_STANDARD_BRIDGE, data=data, gas_limit=GAS_LIMIT["withdraw"])
-        return DepositPlan(
-            destination_token=l1_token, expected_output=ctx.request.amount, spender=L2_STANDARD_BRIDGE, call=call
-        )
+        call = _withdraw_call(l2_token, l1_token, recipient, ctx.request.amount)
+        # The L2 bridge burns the OptimismMintableERC20 from the sender itself: no approval.
+        return DepositPlan(destination_token=l1_token, expected_output=ctx.request.amount, spender=None, call=call)
 
     async def deposit_ref(self, plan: BridgePlan, receipt: ReceiptLogs) -> DepositRef:
         source = self.client(plan.source_token.chain).chain
@@ -423,12 +427,29 @@ class OpCanonicalBridge:
             )
             if tx_hash is None:
                 raise RpcUnavailable(f"{ref.destination_chain} does not show {ref.id} delivered yet")
-        return await transferred_in(
+        dest, token, recipient = (
             self.client(ref.destination_chain),
-            tx_hash,
             str(ref.detail["destination_token"]),
             str(ref.detail["recipient"]),
         )
+        if token != native_token(dest.chain.name).address:
+            return await transferred_in(dest, tx_hash, token, recipient)
+        # ETH arrives as value: the destination bridge's ETHBridgeFinalized to the recipient.
+        bridge = (
+            L2_STANDARD_BRIDGE
+            if ref.detail.get("direction") == "deposit"
+            else self._l1_contract(dest.chain, ref.source_chain, "L1StandardBridge")
+        )
+        receipt = await receipt_logs(dest, tx_hash)
+        to = topic("address", to_checksum_address(recipient))
+        amount = sum(
+            log.decoded(["uint256", "bytes"])[0]
+            for log in receipt.logs
+            if receipt.status == 1
+            and log.is_event(bridge, ETH_BRIDGE_FINALIZED, 3)
+            and "0x" + log.topics[2].hex() == to
+        )
+        return Delivery(tx_hash=receipt.tx_hash, block_number=receipt.block_number, amount=amount)
 
     async def refund(self, ref: DepositRef) -> BridgeProgress:
         raise _no_refund(ref)
@@ -439,3 +460,18 @@ class OpCanonicalBridge:
 
 def _no_refund(ref: DepositRef) -> RefundUnsupported:
     return RefundUnsupported(f"the canonical bridge has no refund: {ref.id} completes on {ref.destination_chain}")
+
+
+def _withdraw_call(l2_token: TokenSide, l1_token: TokenSide, recipient: str, amount: int) -> ContractCall:
+    """The L2StandardBridge call starting a withdrawal: ETH as the call's value, a token burnt
+    by the bridge from the sender (so nothing is approved)."""
+    if is_native(l2_token):
+        data = _calldata("bridgeETHTo(address,uint32,bytes)", ["address", "uint32", "bytes"],
+                         [recipient, MIN_GAS_LIMIT, b""])  # fmt: skip
+        return ContractCall(to=L2_STANDARD_BRIDGE, data=data, value=amount, gas_limit=GAS_LIMIT["withdraw"])
+    data = _calldata(
+        "bridgeERC20To(address,address,address,uint256,uint32,bytes)",
+        ["address", "address", "address", "uint256", "uint32", "bytes"],
+        [l2_token.address, l1_token.address, recipient, amount, MIN_GAS_LIMIT, b""],
+    )
+    return ContractCall(to=L2_STANDARD_BRIDGE, data=data, gas_limit=GAS_LIMIT["withdraw"])

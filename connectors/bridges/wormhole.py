@@ -24,6 +24,7 @@ from connectors.bridges.base import (
     TransferContext,
     gas_in_asset,
     get_logs,
+    is_native,
     log_tx_hash,
     topic,
     transferred_in,
@@ -137,6 +138,8 @@ class WormholeBridge:
         return amount - amount % step
 
     async def quote(self, ctx: TransferContext) -> RouteQuote:
+        if is_native(ctx.token):
+            raise RouteUnavailable(f"Wormhole's token bridge moves tokens, not native {ctx.token.symbol} (send WETH)")
         self._chain_id(ctx.destination)
         await self.destination_token(ctx)  # refuses an asset not attested on the destination
         decimals = ctx.token.decimals

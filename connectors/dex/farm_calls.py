@@ -1,6 +1,7 @@
-"""Calldata of the liquidity-mining transactions compounding sends: MasterChef harvest and
-deposit, UniswapV3Staker unstake/claim/withdraw, and the NFT transfer that deposits and
-stakes a position in one call (the staker's ``onERC721Received`` with an incentive key)."""
+"""Calldata of the liquidity-mining transactions compounding and migration send: MasterChef
+harvest, deposit and withdraw, UniswapV3Staker unstake/claim/withdraw, and the NFT transfer
+that deposits and stakes a position in one call (the staker's ``onERC721Received`` with an
+incentive key)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ def _call(to: str, signature: str, types: list[str], args: list[object]) -> Cont
 def masterchef_deposit(chef: str, pid: int, amount: int) -> ContractCall:
     """``deposit(pid, amount)``; with 0 it only harvests the pending reward."""
     return _call(chef, "deposit(uint256,uint256)", ["uint256", "uint256"], [pid, amount])
+
+
+def masterchef_withdraw(chef: str, pid: int, amount: int) -> ContractCall:
+    """``withdraw(pid, amount)``: the LP tokens back to the caller, the pending reward paid too."""
+    return _call(chef, "withdraw(uint256,uint256)", ["uint256", "uint256"], [pid, amount])
 
 
 def staker_unstake(staker: str, incentive: V3Incentive, token_id: int) -> ContractCall:

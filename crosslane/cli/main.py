@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from crosslane.cli import arb, arb_scan, bridge, cex, dex, registry, schedule, sol, tx
+from crosslane.cli import arb, arb_scan, bridge, cex, dex, lp, registry, schedule, sol, tx
 from crosslane.cli.errors import fail
 from crosslane.cli.plugins import load_plugins
 
@@ -18,6 +18,7 @@ app.add_typer(tx.app, name="tx")
 app.add_typer(registry.app, name="registry")
 app.add_typer(sol.app, name="sol")
 app.add_typer(dex.app, name="dex")
+app.add_typer(lp.app, name="lp")
 app.add_typer(bridge.app, name="bridge")
 app.add_typer(cex.cex_app, name="cex")
 app.add_typer(cex.venues_app, name="venues")

@@ -207,6 +207,7 @@ class PlannedTx(BaseModel):
     data: HexData
     value: Wei = 0
     purpose: str
+    gas_limit: int | None = Field(default=None, description="None: the lifecycle estimates it")
 
 
 class ExpectedAmounts(BaseModel):

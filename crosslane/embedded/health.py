@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import aiohttp
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
@@ -101,6 +103,29 @@ async def _scanner(cfg: Settings, pid: int | None) -> ComponentStatus:
     return ComponentStatus("scanner", True, where, seen)
 
 
+async def _metrics(service: str, url: str) -> ComponentStatus:
+    """A Prometheus endpoint answers with samples."""
+    name = f"{service}-metrics"
+    try:
+        timeout = aiohttp.ClientTimeout(total=PROBE_TIMEOUT_S)
+        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as response:
+            text = await response.text()
+    except Exception as exc:  # noqa: BLE001
+        return ComponentStatus(name, False, url, f"not answering: {exc!r}")
+    samples = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    if response.status != 200 or not samples:
+        return ComponentStatus(name, False, url, f"HTTP {response.status}, {samples} sample(s)")
+    return ComponentStatus(name, True, url, f"answers /metrics ({samples} samples)")
+
+
+def _traces(path: str) -> ComponentStatus:
+    if not path:
+        return ComponentStatus("traces", False, "-", "the stack was started without tracing")
+    file = Path(path)
+    spans = sum(1 for _ in file.open()) if file.exists() else 0
+    return ComponentStatus("traces", True, path, f"{spans} span(s) written" if spans else "no span yet")
+
+
 async def services_status(cfg: Settings) -> list[ComponentStatus]:
     """Temporal, the worker, the fast path and the scanner, each probed (never raises for a
     stack that is down)."""
@@ -111,4 +136,7 @@ async def services_status(cfg: Settings) -> list[ComponentStatus]:
         _fastpath(cfg, state.fastpath_pid if state and state.fastpath_pid else None),
         _scanner(cfg, state.scanner_pid if state and state.scanner_pid else None),
     )
-    return [temporal, worker, fastpath, scanner]
+    endpoints = state.metrics if state else {}
+    metrics = await asyncio.gather(*(_metrics(service, url) for service, url in endpoints.items()))
+    traces = [_traces(state.traces_file)] if state else []
+    return [temporal, worker, fastpath, scanner, *metrics, *traces]

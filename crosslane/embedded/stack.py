@@ -40,6 +40,8 @@ class StackState:
     fastpath_pid: int = 0
     scanner_pid: int = 0
     extra_pids: dict[str, int] = field(default_factory=dict)  # a caller's own services, by name
+    metrics: dict[str, str] = field(default_factory=dict)  # service -> its Prometheus endpoint URL
+    traces_file: str = ""  # the worker's OpenTelemetry spans, one JSON object a line
 
     @classmethod
     def load(cls, path: Path) -> StackState | None:
@@ -162,6 +164,12 @@ async def services_up(
             stop_pid(server.pid)
         raise RuntimeError(f"{exc}\n{log_tail}") from None
     worker_log = logs / "worker.log"
+    ports = cfg.metrics_ports
+    traces = logs / "traces.jsonl"
+
+    def telemetry(service: str) -> dict[str, str]:
+        return {"CROSSLANE_METRICS_PORT": str(ports[service])} if service in ports else {}
+
     # Saved after every service that comes up, so a start that fails half way leaves a state
     # file naming what runs, and `dev down` (services_down) stops it.
     state = StackState(
@@ -173,12 +181,14 @@ async def services_up(
         fastpath_pid=current.fastpath_pid if current else 0,
         scanner_pid=current.scanner_pid if current else 0,
         extra_pids=dict(current.extra_pids) if current else {},
+        metrics={service: f"http://127.0.0.1:{port}/metrics" for service, port in ports.items()},
+        traces_file=str(traces),
     )
     state.save(path)
     state.worker_pid = await _ensure_running(
         state.worker_pid,
         StackService("workers.orchestrator", worker_log, "worker on", "the worker", "orchestrator worker"),
-        env=base_env(cfg, {**env, **worker_env}),
+        env=base_env(cfg, {**env, **worker_env, **telemetry("worker"), "CROSSLANE_TRACES_FILE": str(traces)}),
         cwd=cwd,
         progress=progress,
     )
@@ -186,7 +196,7 @@ async def services_up(
     state.fastpath_pid = await _ensure_running(
         state.fastpath_pid,
         StackService("workers.fastpath", logs / "fastpath.log", "fast path on", "the fast path", "fast path"),
-        env=base_env(cfg, env),
+        env=base_env(cfg, {**env, **telemetry("fastpath")}),
         cwd=cwd,
         progress=progress,
     )
@@ -201,7 +211,7 @@ async def services_up(
             "arbitrage scanner",
             args=SCANNER_ARGS,
         ),
-        env=base_env(cfg, env),
+        env=base_env(cfg, {**env, **telemetry("scanner")}),
         cwd=cwd,
         progress=progress,
     )

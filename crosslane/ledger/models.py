@@ -300,3 +300,32 @@ class YieldRun(Base):
     block_number: Mapped[int] = mapped_column(BigInteger)
     tx_hashes: Mapped[dict[str, Any]] = mapped_column(Json)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class LpMigrationRow(Base):
+    """One LPMigration workflow's outcome: values are decimal text (whole reference tokens);
+    ``result`` is the workflow's whole MigrationResult (steps, transactions, amounts)."""
+
+    __tablename__ = "lp_migrations"
+    __table_args__ = (UniqueConstraint("workflow_id"), Index(None, "owner"))
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    request_id: Mapped[str] = mapped_column(String(255))
+    chain: Mapped[str] = mapped_column(String(64))
+    owner: Mapped[str] = mapped_column(String(42))
+    kind: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(255))
+    new_token_id: Mapped[str | None] = mapped_column(String(80))
+    new_pool: Mapped[str | None] = mapped_column(String(42))
+    reference: Mapped[str] = mapped_column(String(64))
+    value_before: Mapped[str] = mapped_column(String(80))
+    value_after: Mapped[str] = mapped_column(String(80))
+    fees_value: Mapped[str] = mapped_column(String(80))
+    gas_wei: Mapped[str] = mapped_column(String(80))
+    gas_value: Mapped[str] = mapped_column(String(80))
+    impermanent_loss: Mapped[str | None] = mapped_column(String(80))
+    result: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    detail: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -88,10 +88,12 @@ class BookSide:
         (the caller's guarantee: :mod:`crosslane.routing.depth` checks the text first). The loop
         is :meth:`apply`'s with the conversion inlined: no list of tuples in between. The scales
         are floats (``10.0 ** decimals``, exact): a float times a float is the interpreter's
-        specialised multiply, the same product as times the ``int``, at half the cost."""
+        specialised multiply, the same product as times the ``int``, at half the cost. The
+        rounding is ``float.__round__`` called as a method: what ``round(x)`` calls, without the
+        builtin's special-method lookup (about half the cost per level)."""
         levels, ranks, sign = self.levels, self.ranks, self.sign
         for level in changes:
-            price, qty = round(level.price * price_scale), round(level.qty * qty_scale)
+            price, qty = (level.price * price_scale).__round__(), (level.qty * qty_scale).__round__()
             if price <= 0 or qty < 0:
                 raise ValueError(f"invalid level: price units {price}, qty units {qty}")
             if qty:

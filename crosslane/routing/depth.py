@@ -182,8 +182,9 @@ class _OkxBooksNumbers(msgspec.Struct, gc=False):
 
 def _okx_pattern(scale: SymbolScale) -> re.Pattern[bytes] | None:
     """The end of a compact ``books`` push of one data entry, fields in OKX's order, whose every
-    level takes the float route exactly."""
-    side = _side_pattern(scale, ',"[0-9]++","[0-9]++"')
+    level takes the float route exactly. A level's third field is OKX's deprecated one, always
+    ``"0"``: matched as that literal (a little cheaper); any other value takes the string route."""
+    side = _side_pattern(scale, ',"0","[0-9]++"')
     if side is None:
         return None
     tail = '"ts":"[0-9]++","checksum":-?[0-9]++,"prevSeqId":-?[0-9]++,"seqId":[0-9]++'
@@ -260,8 +261,8 @@ class DepthFeed:
                 if numbers.action == "update":  # apply_scaled refuses an update not newer than the book
                     return book.apply_scaled(data.bids, data.asks, data.seqId, when, price_scale, qty_scale)
                 book.replace(
-                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.bids],
-                    [(round(lv.price * price_scale), round(lv.qty * qty_scale)) for lv in data.asks],
+                    [((lv.price * price_scale).__round__(), (lv.qty * qty_scale).__round__()) for lv in data.bids],
+                    [((lv.price * price_scale).__round__(), (lv.qty * qty_scale).__round__()) for lv in data.asks],
                     data.seqId,
                     when,
                 )

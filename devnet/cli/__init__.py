@@ -52,6 +52,8 @@ async def dev_up() -> None:
         sol = devnet.solana
         out.print(f"  {sol.name}: {sol.rpc_url}, mints " + ", ".join(f"{s} {m.mint}" for s, m in sol.mints.items()))
     out.print(f"  worker pid {state.worker_pid}, signers: {', '.join(stack.dev_signers())}")
+    out.print("  metrics: " + ", ".join(f"{service} {url}" for service, url in state.metrics.items()), soft_wrap=True)
+    out.print(f"  traces: {state.traces_file}", soft_wrap=True)
     out.print(f"  Solana signers: {', '.join(solana_dev_signer_addresses())}")
     out.print(f"  registry (chains, assets, venues, bridges): {registry_path(default_state_path(cfg))}")
 

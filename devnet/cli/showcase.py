@@ -1,8 +1,11 @@
 """`crosslane demo`: the embedded stack up, then one run of every workflow Crosslane hosts:
 a batch of transfers (TransactionLifecycle), one stuck and replaced, the signer swept
 (StuckTxRecovery), a BTC buy split across venues (CexOrder), USDC swapped for WETH (DexSwap),
-a Uniswap V3 position minted with it (DexLiquidity), USDC bridged over Across and Wormhole
-(BridgeTransfer), and SOL and USDC sent on the Solana devnet (SolanaTransaction).
+a Uniswap V3 position minted with it (DexLiquidity) and moved to another pool and range
+(LPMigration), USDC bridged over Across and Wormhole (BridgeTransfer), USDC deposited to the
+OP Stack rollup devnet-op and withdrawn back through its canonical bridge (BridgeTransfer:
+prove, the finalization period, finalize), and SOL and USDC sent on the Solana devnet
+(SolanaTransaction).
 
 Everything it starts keeps running so the runs can be explored in the Temporal UI;
 `crosslane dev down` stops it.
@@ -22,12 +25,13 @@ from crosslane.cli.tables import table as key_table
 from crosslane.cli.tx import ui_link
 from crosslane.client import CrosslaneClient
 from crosslane.config import settings
-from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeRoute, BridgeStatus, RoutePreferences
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult, TxState, TxStatus
 from crosslane.money import ETH_DECIMALS, GWEI, format_amount, format_gwei
 from devnet.cli.showcase_arbitrage import arbitrage_step
+from devnet.cli.showcase_bridges import bridge_step, op_canonical_step
 from devnet.cli.showcase_cex_transfer import cex_transfer_step
+from devnet.cli.showcase_lp_migration import lp_migration_step
 from devnet.cli.showcase_markets import cex_step, dex_steps
 from devnet.cli.showcase_solana import solana_step
 from devnet.cli.showcase_yield import yield_step
@@ -54,20 +58,6 @@ async def _follow(
 ) -> list[TxResult]:
     ids = [h.id.removeprefix("tx-") for h in handles]
     return await follow_runs(out, handles, ids, client.tx_status, lambda rows: _table(rows, title))
-
-
-def _bridge_table(rows: dict[str, BridgeStatus | None]) -> Table:
-    keys = {"request", "route", "state"}
-    table = key_table("request", "route", "state", "detail", keys=keys, title="bridge transfers")
-    for rid, s in rows.items():
-        table.add_row(rid, str(s.route or "") if s else "", s.state if s else "starting", s.detail if s else "")
-    return table
-
-
-async def _follow_bridges(out: Console, client: CrosslaneClient, requests: list[BridgeRequest]) -> list[BridgeResult]:
-    """Start the transfers and show each one's stage live until all are done."""
-    handles = [await client.start_bridge(r) for r in requests]
-    return await follow_runs(out, handles, [r.request_id for r in requests], client.bridge_status, _bridge_table)
 
 
 async def run_showcase(out: Console) -> None:
@@ -147,44 +137,10 @@ async def run_showcase(out: Console) -> None:
 
     await cex_step(out, client, run)
     await dex_steps(out, client, devnet, carol, run)
+    await lp_migration_step(out, client, devnet, carol, run)
 
-    out.rule("7. USDC bridged devnet-a -> devnet-b: the selector's choice, then Wormhole")
-    bridges = [
-        BridgeRequest(
-            request_id=f"demo-{run}-bridge-urgent",
-            source_chain="devnet-a",
-            destination_chain="devnet-b",
-            asset="USDC",
-            amount=250 * 10**6,
-            signer=bob,
-            recipient=carol,
-            preferences=RoutePreferences(max_seconds=120),
-            fees=FeePolicy(max_fee_per_gas_cap=CAP),
-            policy=ReplacementPolicy(poll_interval_ms=100),
-        ),
-        BridgeRequest(
-            request_id=f"demo-{run}-bridge-wormhole",
-            source_chain="devnet-a",
-            destination_chain="devnet-b",
-            asset="USDC",
-            amount=1_000 * 10**6,
-            signer=alice,
-            recipient=carol,
-            route=BridgeRoute.WORMHOLE,
-            fees=FeePolicy(max_fee_per_gas_cap=CAP),
-            policy=ReplacementPolicy(poll_interval_ms=100),
-        ),
-    ]
-    bridge_results = await _follow_bridges(out, client, bridges)
-    usdc = devnet.registry().get("devnet-a").tokens["USDC"]
-    for b in bridge_results:
-        received = format_amount(b.received, usdc.decimals, b.asset)
-        out.print(
-            f"  {b.request_id} via {b.route}: {b.state}, {received} received by {b.recipient}, "
-            f"deposit {b.deposit_tx}, {'redeem' if b.redeemed_by_us else 'fill'} {b.completion_tx}",
-            soft_wrap=True,
-        )
-        out.print(f"    why: {b.reason}", soft_wrap=True)
+    await bridge_step(out, client, devnet, (alice, bob), carol, run)
+    await op_canonical_step(out, client, devnet, bob, run)
 
     await cex_transfer_step(out, client, devnet, dave, run)
     await solana_step(out, client, devnet, run)

@@ -93,13 +93,13 @@ async def cex_step(out: Console, client: CrosslaneClient, run: str) -> None:
     out.print(f"  the run: {ui_link(request.workflow_id)}")
 
 
-async def _current_tick(chain: ChainConfig, token_a: str, token_b: str) -> tuple[int, int]:
-    """The (token_a, token_b, POOL_FEE) pool's current tick and its tick spacing."""
+async def current_tick(chain: ChainConfig, token_a: str, token_b: str, fee: int = POOL_FEE) -> tuple[int, int]:
+    """The (token_a, token_b, fee) pool's current tick and its tick spacing."""
     evm = EvmClient(chain)
     try:
         dex = build_dexes(evm)["uniswap_v3"]
         assert isinstance(dex, UniswapV3)
-        pool = dex.pool_for(chain.tokens[token_a].address, chain.tokens[token_b].address, POOL_FEE)
+        pool = dex.pool_for(chain.tokens[token_a].address, chain.tokens[token_b].address, fee)
         (snapshot,) = await dex.pool_states([pool])
     finally:
         await evm.close()
@@ -128,7 +128,7 @@ async def dex_steps(out: Console, client: CrosslaneClient, devnet: DevnetState, 
     out.print(f"  the run: {ui_link(swap.workflow_id)}")
 
     out.rule("6. that WETH and USDC into a Uniswap V3 position (WETH/USDC 0.3%) through DexLiquidity")
-    tick, spacing = await _current_tick(chain, "WETH", "USDC")
+    tick, spacing = await current_tick(chain, "WETH", "USDC")
     centre = tick // spacing * spacing
     position = V3Mint(
         token_a="WETH",

@@ -1,6 +1,8 @@
 """`crosslane dev up|down|status`: the devnet, then the product's embedded stack on it.
 
-The devnet comes first (chains, exchanges, Wormhole guardians, the Across relayer, Solana);
+The devnet comes first (chains, exchanges, Wormhole guardians, the Across relayer, Solana,
+and ``devnet-op``, an OP Stack rollup of devnet-a whose withdrawals finalize after
+:data:`OP_FINALIZATION_SECONDS`);
 then :mod:`crosslane.embedded.stack` starts Temporal, the worker (signing with the devnet's
 dev keys, from an encrypted keystore) and the fast path. Status adds a row per devnet
 process to the embedded stack's own.
@@ -18,6 +20,7 @@ from crosslane.embedded.health import PROBE_TIMEOUT_S, ComponentStatus, services
 from crosslane.embedded.stack import StackService, StackState, ensure_keystore, services_down, services_up
 from devnet.anvil import REPO_ROOT, dev_account
 from devnet.manager import devnet_down, devnet_status, devnet_up
+from devnet.opstack.devnet import probe_rollup
 from devnet.solana.accounts import dev_signer_keys as solana_dev_signer_keys
 from devnet.state import DevnetState, default_state_path
 
@@ -25,6 +28,7 @@ DEV_SIGNER_INDEXES = (1, 2, 3, 4)  # anvil accounts the dev worker signs for (0 
 _STATE_ENDPOINTS = ("across_relayer", "across_dataworker")  # devnet_status checks only their pids
 
 
+OP_FINALIZATION_SECONDS = 10  # the showcase's withdrawal wait; mainnet's is 7 days
 NOISE_INTERVAL_S = 10.0  # between the noise trader's swaps: prices move, blocks stay few
 
 
@@ -34,7 +38,7 @@ def dev_signers() -> list[str]:
 
 async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tuple[StackState, DevnetState]:
     """Idempotent: what already runs is kept."""
-    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians, the Across relayer, Solana")
+    progress("devnet: anvil chains, contracts, exchanges, Wormhole guardians, the Across relayer, Solana, an OP rollup")
     devnet = await devnet_up(
         default_state_path(cfg),
         ports=cfg.devnet_ports,
@@ -44,6 +48,8 @@ async def stack_up(cfg: Settings, progress: Callable[[str], None] = print) -> tu
         across=True,
         solana=True,
         solana_port=cfg.solana_port,
+        op_stack=True,
+        op_finalization_seconds=OP_FINALIZATION_SECONDS,
     )
     keystore_dir, password_file = ensure_keystore(cfg, dict(dev_account(i) for i in DEV_SIGNER_INDEXES))
     state = await services_up(
@@ -94,6 +100,25 @@ def _probe_state(name: str, where: str, url: str) -> ComponentStatus:
     return ComponentStatus(name, True, where, "answers /state")
 
 
+def _probe_rollup(name: str, where: str, url: str) -> ComponentStatus:
+    """The OP Stack rollup service: how far it derived L1 deposits and proposed outputs."""
+    try:
+        state = probe_rollup(url, timeout=PROBE_TIMEOUT_S)
+    except (OSError, ValueError) as exc:
+        return ComponentStatus(name, False, where, f"not answering /state: {exc}")
+    if not isinstance(state, dict):
+        return ComponentStatus(name, False, where, f"/state answered {state!r}")
+    outputs = state.get("outputs") or []
+    latest = f"latest output for L2 block {outputs[-1].get('l2_block')}" if outputs else "no output proposed yet"
+    return ComponentStatus(
+        name,
+        True,
+        where,
+        f"rollup of devnet-a: L1 scanned to block {state.get('scanned_l1_block')}, "
+        f"{len(state.get('deposits') or {})} deposit(s) executed, {latest}",
+    )
+
+
 def _devnet(cfg: Settings) -> list[ComponentStatus]:
     devnet = devnet_status(default_state_path(cfg))
     if not devnet.processes:
@@ -111,6 +136,8 @@ def _devnet(cfg: Settings) -> list[ComponentStatus]:
             else:
                 reason = next((p for p in devnet.problems if p.startswith(f"{chain.name}:")), "unreachable")
             rows.append(ComponentStatus(proc.name, chain.reachable, where, reason))
+        elif proc.alive and proc.kind == "op_rollup" and state is not None:
+            rows.append(_probe_rollup(proc.name, where, state.processes[proc.name].url))
         elif proc.alive and proc.kind in _STATE_ENDPOINTS and state is not None:
             rows.append(_probe_state(proc.name, where, state.processes[proc.name].url))
         elif proc.alive:

@@ -165,6 +165,29 @@ async def test_across_both_ways_relayer_repaid_once(
     assert row.recipient == recipient.address and row.signer == signer.address
 
 
+async def test_a_weth_fill_paid_out_as_native_eth_is_delivered(bridge_stack: Stack) -> None:
+    """The SpokePool unwraps a WETH fill and pays the recipient native ETH (no WETH Transfer to
+    them): the run completes with what arrived, and the recipient's ETH grew by exactly that."""
+    stack = bridge_stack
+    signer, recipient = stack.fund_signer(), stack.fund_signer()
+    amount = 2 * 10**18
+    deal(stack, "devnet-a", signer.address, "WETH", amount)
+    w3b = w3_for(stack, "devnet-b")
+    eth_before = w3b.eth.get_balance(recipient.address)
+    request = bridge_request(
+        signer.address, _id("weth"), asset="WETH", amount=amount, recipient=recipient.address, route="across"
+    )
+    queue = unique_queue("bridge")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        result = await (await client.start_bridge(request)).result()
+    assert result.state is BridgeState.COMPLETED and result.route is BridgeRoute.ACROSS
+    owed = across_output_amount(stack, "devnet-a", result.deposit_tx)
+    assert 0 < owed <= amount and result.received == owed
+    assert w3b.eth.get_balance(recipient.address) - eth_before == owed
+    assert holding(stack, "devnet-b", "WETH", recipient.address) == 0
+
+
 async def test_received_is_the_fill_not_other_transfers_in_its_block(bridge_stack: Stack) -> None:
     """Someone else's USDC transfer to the recipient, mined in the same block as the relayer's
     fill, is not counted: ``received`` is the fill's own Transfer, as the deposit promised."""

@@ -9,9 +9,11 @@ from pathlib import Path
 from temporalio.client import Client
 
 from crosslane.embedded.processes import pid_alive, stop_pid
+from crosslane.telemetry.names import NONCE_ALLOCATIONS
 from devnet.anvil import dev_account, find_free_port, rpc_call
 from devnet.solana.accounts import dev_signer_addresses as solana_dev_signer_addresses
 from tests.e2e.test_entry_points import BIN, run
+from tests.support.metrics import scrape, span_names, total
 from tests.support.stack import unique_queue
 from workflows.registry import WORKFLOWS
 
@@ -32,10 +34,11 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         CROSSLANE_HOME=str(tmp_path / "home"),
         CROSSLANE_TEMPORAL_ADDRESS=f"127.0.0.1:{find_free_port()}",
         CROSSLANE_TEMPORAL_UI_PORT=str(find_free_port()),
-        CROSSLANE_DEVNET_PORTS=f"devnet-a={find_free_port()},devnet-b={find_free_port()}",
+        CROSSLANE_DEVNET_PORTS=",".join(f"{c}={find_free_port()}" for c in ("devnet-a", "devnet-b", "devnet-op")),
         CROSSLANE_CEX_PORTS=f"binance={find_free_port()},okx={find_free_port()},kraken={find_free_port()}",
         CROSSLANE_SOLANA_PORT=str(find_free_port()),
         CROSSLANE_ARB_STREAM=f"127.0.0.1:{find_free_port()}",
+        CROSSLANE_METRICS_PORTS=",".join(f"{s}={find_free_port()}" for s in ("worker", "fastpath", "scanner")),
         CROSSLANE_TASK_QUEUE=unique_queue("dev"),
         COLUMNS="300",
     )
@@ -62,7 +65,12 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
             "across-relayer": "answers /state",
             "across-dataworker": "answers /state",
             "solana": "answers its solana endpoint",
+            "op-rollup": "rollup of devnet-a: L1 scanned to block ",
             "scanner": "publishing opportunities",
+            "worker-metrics": "answers /metrics",
+            "fastpath-metrics": "answers /metrics",
+            "scanner-metrics": "answers /metrics",
+            "traces": "span",  # "no span yet" or "N span(s) written"
         }
         for name, chain in devnet["chains"].items():
             expected[f"anvil-{name}"] = f"answers eth_chainId {chain['chain_id']}, block "
@@ -111,6 +119,10 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         )
         assert sent.returncode == 0, sent.stderr
         assert "confirmed" in sent.stdout and "0.5 ETH from" in sent.stdout
+        # The worker's metrics counted the transfer's nonce; its trace is in the traces file.
+        metrics = await scrape(stack["metrics"]["worker"])
+        assert total(metrics, NONCE_ALLOCATIONS, chain="devnet-a") >= 1
+        assert await span_names(Path(stack["traces_file"]), "tx_prepare"), stack["traces_file"]
         # ...and the devnet's Solana dev signers (CROSSLANE_SOLANA_KEYS).
         alice, bob = solana_dev_signer_addresses()[:2]
         sol_send = [crosslane, "sol", "send", "--from", alice, "--to", bob, "--asset", "USDC", "--amount", "2.5"]
@@ -121,6 +133,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         demo = await run([crosslane, "demo"], env=env, timeout=240)
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "position #" in demo.stdout and "route USDC -(" in demo.stdout, demo.stdout
+        assert "op-withdrawal via op-canonical: completed, 150 USDC received" in demo.stdout, demo.stdout
         temporal = await Client.connect(env["CROSSLANE_TEMPORAL_ADDRESS"])
         runs = [(w.workflow_type, w.status.name if w.status else "") async for w in temporal.list_workflows()]
         assert {t for t, state in runs if state == "COMPLETED"} == {w.__name__ for w in WORKFLOWS}, runs

@@ -19,8 +19,10 @@ from connectors.cex.factory import build_exchange
 from crosslane.client import connect_temporal
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
 from crosslane.errors import InvalidRequest
+from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind, ParentOrder
 from crosslane.routing import Side
+from crosslane.telemetry.names import BOOK_AGE_SECONDS, ORDER_TO_ACK_SECONDS, VENUE_UP
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
@@ -33,7 +35,9 @@ from tests.support.fastpath import (
     frozen_books,
     resume_market_makers,
 )
+from tests.support.metrics import scrape, total
 from tests.support.stack import Stack, unique_queue
+from workers.fastpath.engine import recent_orders
 from workers.fastpath.server import FastPathConfig
 
 SYMBOL = "BTC/USDT"
@@ -345,10 +349,17 @@ async def trader_orders(venue, client_order_id: str) -> list[dict]:  # noqa: ANN
         creds,
     )
     try:
-        orders = await ex.fetch_orders(SYMBOL) if venue.exchange == "binance" else await ex.fetch_closed_orders(SYMBOL)
+        orders = await recent_orders(ex, SYMBOL)  # open, filled and cancelled
     finally:
         await ex.close()
     return [o for o in orders if o.get("clientOrderId") == client_order_id]
+
+
+async def far_below_market(fp: FastPathClient) -> Decimal:
+    """A bid price half the market's, once the books are in: resting bids there stay open."""
+    await asyncio.sleep(0.8)
+    quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
+    return (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
 
 
 async def test_killed_fast_path_restarts_and_reports_every_open_order(
@@ -359,10 +370,7 @@ async def test_killed_fast_path_restarts_and_reports_every_open_order(
     first = FastPathProcess(config, tmp_path, dict(os.environ))
     try:
         fp = await first.client()
-        await asyncio.sleep(0.8)
-        # Resting bids far below the market stay open on the venues.
-        quote = await fp.quote(SYMBOL, Side.SELL, Decimal("0.001"))
-        low = (quote.avg_price * Decimal("0.5")).quantize(Decimal("0.1"))
+        low = await far_below_market(fp)
         placed = [
             await fp.route(f"t-rest-{i}", SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=low)
             for i in range(3)
@@ -386,6 +394,99 @@ async def test_killed_fast_path_restarts_and_reports_every_open_order(
     finally:
         second.stop()
     assert "3 open parent(s) recovered" in second.log.read_text()
+
+
+async def test_killed_right_after_sending_knows_its_order_and_a_retry_sends_nothing(
+    venues: tuple[DevnetState, Path], tmp_path: Path
+) -> None:
+    """SIGKILL once the venue has acknowledged, before the client is answered (the journal's
+    fdatasync is not waited for, so it may not have run): the parent reached the OS before
+    its child was sent, so the restarted fast path knows it and reports the order open; the
+    client's retry is answered with that order and exactly one order carries its client id."""
+    state, registry_file = venues
+    config = two_venue_config(registry_file, tmp_path)
+    env = dict(os.environ, CROSSLANE_CRASH_AT="fastpath.after_send", CROSSLANE_CRASH_WHEN="t-sent-")
+    first = FastPathProcess(config, tmp_path, env)
+    try:
+        fp = await first.client()
+        low = await far_below_market(fp)
+
+        async def rest(client: FastPathClient) -> ParentOrder:
+            qty = Decimal("0.001")
+            return await client.route("t-sent-0", SYMBOL, Side.BUY, qty, kind=OrderKind.LIMIT, limit_price=low)
+
+        with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+            await rest(fp)  # the process kills itself before answering
+    finally:
+        first.kill()
+    second = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        fp = await second.client()
+        [known] = await fp.status()
+        assert known.parent_id == "t-sent-0"
+        assert known.children and all(c.state == "open" and c.venue_order_id for c in known.children)
+        retried = await rest(fp)
+        assert [(c.venue, c.client_order_id, c.venue_order_id) for c in retried.children] == [
+            (c.venue, c.client_order_id, c.venue_order_id) for c in known.children
+        ]
+        cancelled = await fp.cancel("t-sent-0")
+        assert all(c.state == "cancelled" for c in cancelled.children)
+        await fp.close()
+    finally:
+        second.stop()
+    for child in known.children:
+        orders = await trader_orders(state.cex[child.venue], child.client_order_id)
+        assert len(orders) == 1, f"{child.venue}: the order sent before the kill exists exactly once"
+
+
+async def test_power_loss_journal_tail_is_found_on_the_venue_and_a_retry_sends_nothing(
+    venues: tuple[DevnetState, Path], tmp_path: Path
+) -> None:
+    """A power loss drops what the journal had not synced: here all of a parent whose child
+    was already on its venue (the journal cut back to its size before that parent, after a
+    SIGKILL). The restarted fast path does not know the parent; the client's retry of it is
+    answered with the order found on the venue, nothing is sent again, and the adopted parent
+    is the fast path's from then on (cancel, status)."""
+    state, registry_file = venues
+    config = two_venue_config(registry_file, tmp_path)
+    first = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        fp = await first.client()
+        low = await far_below_market(fp)
+
+        async def rest(parent_id: str) -> ParentOrder:
+            return await fp.route(parent_id, SYMBOL, Side.BUY, Decimal("0.001"), kind=OrderKind.LIMIT, limit_price=low)
+
+        kept = await rest("t-power-0")
+        synced_size = config.journal_path.stat().st_size  # the tail after this is lost below
+        lost = await rest("t-power-1")
+        await fp.close()
+    finally:
+        first.kill()
+    assert lost.children and all(c.state == "open" and c.venue_order_id for c in lost.children)
+    with config.journal_path.open("r+b") as journal:
+        journal.truncate(synced_size)  # the power loss: the page cache's unsynced tail is gone
+    second = FastPathProcess(config, tmp_path, dict(os.environ))
+    try:
+        fp = await second.client()
+        assert [p.parent_id for p in await fp.status()] == ["t-power-0"], "the lost parent is not journaled"
+        retried = await rest("t-power-1")
+        again = await rest("t-power-1")
+        for parent in (retried, again):
+            assert [(c.venue, c.client_order_id, c.venue_order_id, c.state) for c in parent.children] == [
+                (c.venue, c.client_order_id, c.venue_order_id, "open") for c in lost.children
+            ]
+        assert {p.parent_id for p in await fp.status()} == {"t-power-0", "t-power-1"}
+        for parent in (kept, lost):
+            cancelled = await fp.cancel(parent.parent_id)
+            assert all(c.state == "cancelled" for c in cancelled.children)
+        await fp.close()
+    finally:
+        second.stop()
+    assert "is not in the journal" in second.log.read_text()
+    for child in lost.children:
+        orders = await trader_orders(state.cex[child.venue], child.client_order_id)
+        assert len(orders) == 1, f"{child.venue}: the lost parent's order exists exactly once"
 
 
 async def test_cex_order_workflow_places_its_leg_once_through_the_fast_path(
@@ -490,3 +591,36 @@ async def test_rate_limited_venue_is_backed_off_not_hammered(venues: tuple[Devne
     assert all(o.startswith("refused") and "binance" in o for o in outcomes[limit_hit + 1 :]), outcomes
     after = (await admin.state(binance.rest_url))["rate_limited"]
     assert after - before == 1, "exactly one request met the limit; none was sent while backing off"
+
+
+async def test_metrics_endpoint_counts_acknowledgements_and_reports_venues(
+    venues: tuple[DevnetState, Path], tmp_path: Path
+) -> None:
+    """The fast path's /metrics: one order-to-ack sample per child sent (a repeat of the same
+    parent sends nothing), each venue up with its book's age."""
+    state, registry_file = venues
+    port = find_free_port()
+    process = FastPathProcess(
+        two_venue_config(registry_file, tmp_path), tmp_path, {**os.environ, "CROSSLANE_METRICS_PORT": str(port)}
+    )
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        fp = await process.client()
+        try:
+            await frozen_books(state, fp, SYMBOL)  # both books followed
+            before = await scrape(url)
+            parent = await fp.route("t-metrics-1", SYMBOL, Side.BUY, Decimal("0.02"), kind=OrderKind.IOC)
+            await fp.route("t-metrics-1", SYMBOL, Side.BUY, Decimal("0.02"), kind=OrderKind.IOC)
+            after = await scrape(url)
+        finally:
+            await resume_market_makers(state)
+            await fp.close()
+    finally:
+        process.stop()
+    for venue in TWO_VENUES:
+        sent = sum(1 for c in parent.children if c.venue == venue)
+        acks = total(after, ORDER_TO_ACK_SECONDS + "_count", venue=venue)
+        assert acks - total(before, ORDER_TO_ACK_SECONDS + "_count", venue=venue) == sent, venue
+        assert total(after, VENUE_UP, venue=venue) == 1, venue
+        assert 0 <= total(after, BOOK_AGE_SECONDS, venue=venue) < 60, venue
+    assert parent.children

@@ -22,7 +22,7 @@ from tests.e2e.test_dex_swap_slippage import wait_pending
 from tests.support.bridge import bridge_request, holding
 from tests.support.dex import deal, send_tx, w3_for
 from tests.support.op_stack import fund_l2_usdc, l1_contract, portal_events, withdrawal_of
-from tests.support.stack import Stack, crosslane_client, running_worker, temporal_client, unique_queue
+from tests.support.stack import ETH, Stack, crosslane_client, running_worker, temporal_client, unique_queue
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -67,6 +67,8 @@ async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) 
         assert holding(stack, L2, "USDC", signer.address) == amount - back
         assert holding(stack, L1, "USDC", signer.address) == back
         assert _escrowed(stack) == escrow_before + amount - back
+        # The L2 bridge burns from the sender: the withdrawal is its only L2 transaction (no approval).
+        assert w3_for(stack, L2).eth.get_transaction_count(signer.address) == 1
         status = await handle.query("status", result_type=BridgeStatus)
         assert status.proven_at and status.finalizable_at and status.proven_at < status.finalizable_at
         assert set(status.child_workflow_ids) >= {"deposit", "prove", "finalize"}
@@ -80,6 +82,41 @@ async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) 
                 break
             await asyncio.sleep(0.1)
         assert withdrawal.workflow_id in listed and deposit.workflow_id not in listed
+
+
+async def test_eth_deposit_then_withdrawal_as_value(op_stack: Stack) -> None:
+    """Native ETH through the bridges' bridgeETHTo: the portal holds the deposit on L1 and pays the
+    withdrawal back. Recipients that send nothing see exactly the amounts, on both chains."""
+    stack = op_stack
+    signer, l2_holder, l1_recipient = stack.fund_signer(), stack.fund_signer(), stack.fund_signer()
+    amount, back = 3 * ETH, ETH
+    w3a, w3op = w3_for(stack, L1), w3_for(stack, L2)
+    portal = l1_contract(stack, "OptimismPortal")
+    portal_before, held_before = w3a.eth.get_balance(portal), w3op.eth.get_balance(l2_holder.address)
+    queue = unique_queue("op-eth")
+    async with running_worker(stack, queue):
+        client = await crosslane_client(stack, queue)
+        deposit = bridge_request(
+            signer.address, _id("op-eth-in"), source_chain=L1, destination_chain=L2, asset="ETH", amount=amount,
+            recipient=l2_holder.address, route="op-canonical",
+        )  # fmt: skip
+        result = await (await client.start_bridge(deposit)).result()
+        assert result.state is BridgeState.COMPLETED and result.received == amount
+        assert w3op.eth.get_balance(l2_holder.address) == held_before + amount
+        assert w3a.eth.get_balance(portal) == portal_before + amount
+        assert w3a.eth.get_balance(signer.address) < 1000 * ETH - amount  # the amount and its gas
+
+        recipient_before = w3a.eth.get_balance(l1_recipient.address)
+        withdrawal = bridge_request(
+            l2_holder.address, _id("op-eth-out"), source_chain=L2, destination_chain=L1, asset="ETH", amount=back,
+            recipient=l1_recipient.address, route="op-canonical",
+        )  # fmt: skip
+        result = await (await client.start_bridge(withdrawal)).result()
+    assert result.state is BridgeState.COMPLETED and result.received == back
+    assert w3a.eth.get_balance(l1_recipient.address) == recipient_before + back
+    assert w3a.eth.get_balance(portal) == portal_before + amount - back
+    assert w3op.eth.get_balance(l2_holder.address) < held_before + amount - back  # the amount and its L2 fees
+    assert w3op.eth.get_transaction_count(l2_holder.address) == 1
 
 
 async def test_withdrawal_to_a_predeploy_is_refused(op_stack: Stack) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from connectors.dex import build_dexes
 from connectors.dex.arbitrage_curves import chain_gas, pool_leg
@@ -29,6 +30,7 @@ from crosslane.domain.chains import ChainRegistry
 from crosslane.registry import Registry, load_registry
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
+from crosslane.telemetry.names import OPPORTUNITIES_SEEN, OPPORTUNITIES_TAKEN, RUNS_STARTED
 from devnet.anvil import find_free_port
 from devnet.cex import admin_client as admin
 from devnet.manager import devnet_down, devnet_up
@@ -38,6 +40,8 @@ from devnet.registry_export import registry_path
 from devnet.state import DevnetState
 from workers.fastpath.feeds import DEPTH
 from workers.scanner.service import ScannerConfig, ScannerService
+
+COUNTERS = (OPPORTUNITIES_SEEN, OPPORTUNITIES_TAKEN, RUNS_STARTED)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -211,6 +215,7 @@ async def test_a_stopped_feed_makes_its_book_stale(world: tuple[DevnetState, Reg
 async def test_auto_execution_starts_one_run_per_gap(world: tuple[DevnetState, Registry]) -> None:
     state, registry = world
     starter = RecordingStarter()
+    before = {name: REGISTRY.get_sample_value(f"{name}_total") or 0.0 for name in COUNTERS}
     async with running(
         registry, starter, auto_execute=True, cooldown_s=3600, min_profit=Decimal(20), max_book_age_ms=3_600_000
     ) as service:
@@ -226,7 +231,12 @@ async def test_auto_execution_starts_one_run_per_gap(world: tuple[DevnetState, R
             await thaw(state)
         assert service.scanner is not None and service.scanner.auto is not None
         runs = [run_id for pair, run_id in service.scanner.auto.started if pair == OKX_TO_BINANCE]
+        all_started = len(service.scanner.auto.started)
     assert len(runs) == 1  # five taken evaluations of one gap, one run
+    # The scanner's /metrics counters moved with what it did.
+    moved = {name: (REGISTRY.get_sample_value(f"{name}_total") or 0.0) - before[name] for name in COUNTERS}
+    assert moved[RUNS_STARTED] == all_started
+    assert moved[OPPORTUNITIES_TAKEN] >= len(taken) and moved[OPPORTUNITIES_SEEN] > moved[OPPORTUNITIES_TAKEN]
     started = [s for s in taken if s.run_id is not None]
     assert len(started) <= 1 and all(s.run_id is None for s in taken[1:])
     (request,) = [r for r in starter.requests if f"wf-{r['request_id']}" == runs[0]]

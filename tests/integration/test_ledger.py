@@ -180,7 +180,7 @@ def test_migrations_apply_idempotently_and_match_models(db_url: str) -> None:
             tables = set(inspect(conn).get_table_names())
             assert {"operations", "tx_attempts", "nonce_cursors", "bridge_transfers", "alembic_version"} <= tables
             assert "solana_attempts" in tables
-            assert {"arb_runs", "arb_legs", "arb_controls"} <= tables
+            assert {"arb_runs", "arb_legs", "arb_controls", "lp_migrations"} <= tables
             indexes = {ix["name"] for ix in inspect(conn).get_indexes("bridge_transfers")}
             assert {"ix_bridge_transfers_state", "ix_bridge_transfers_source_chain_destination_chain"} <= indexes
             mc = MigrationContext.configure(conn, opts={"compare_type": True})

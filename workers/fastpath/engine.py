@@ -17,6 +17,7 @@ import msgspec
 
 from connectors.cex.client_order_id import client_order_id
 from connectors.cex.venue import CexVenue
+from crosslane.crashpoints import crash_point
 from crosslane.errors import CrosslaneError, InvalidRequest
 from crosslane.fastpath.protocol import (
     BookLevel,
@@ -34,6 +35,7 @@ from crosslane.fastpath.protocol import (
 from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.scale import decimals_of
 from workers.fastpath.journal import Journal
+from workers.fastpath.metrics import ORDER_TO_ACK
 
 log = logging.getLogger(__name__)
 _OPEN = {"pending", "open", "partially_filled", "unknown"}
@@ -123,6 +125,20 @@ def advance(current: ChildOrder, update: ChildOrder) -> ChildOrder:
     )
 
 
+async def recent_orders(exchange: Any, symbol: str, since_ms: int | None = None) -> list[dict[str, Any]]:
+    """A ccxt exchange's open orders on ``symbol`` and those closed (since ``since_ms``),
+    filled or cancelled: ccxt's "closed" is filled only on Binance and OKX, so cancelled ones
+    are asked for too where the venue lists them apart (Kraken's closed list holds both)."""
+    has = exchange.has
+    orders: list[dict[str, Any]] = await exchange.fetch_open_orders(symbol)
+    if has.get("fetchCanceledAndClosedOrders"):
+        return orders + await exchange.fetch_canceled_and_closed_orders(symbol, since_ms)
+    orders += await exchange.fetch_closed_orders(symbol, since_ms)
+    if has.get("fetchCanceledOrders"):
+        orders += await exchange.fetch_canceled_orders(symbol, since_ms)
+    return orders
+
+
 class OrderEngine:
     def __init__(self, venues: dict[str, CexVenue], symbols: list[str], journal: Journal, router: Router) -> None:
         self.venues = venues
@@ -134,6 +150,8 @@ class OrderEngine:
         self._locks: dict[str, asyncio.Lock] = {}
         # (venue, venue's client id or order id) -> (parent id, our client order id)
         self._children: dict[tuple[str, str], tuple[str, str]] = {}
+        # (venue, venue's client id) -> the venue's order: ours by id prefix, no journaled child (see find_strays)
+        self.strays: dict[tuple[str, str], dict[str, Any]] = {}
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
         books = {}
@@ -213,10 +231,13 @@ class OrderEngine:
         )
 
     async def route(self, request: RouteRequest) -> ParentOrder:
-        """Idempotent per ``parent_id``: a repeat returns the recorded parent, sends nothing."""
+        """Idempotent per ``parent_id``: a repeat returns the recorded parent (or, after a power
+        loss dropped it from the journal, the one adopted from its orders on the venues) and
+        sends nothing. The answer means "acknowledged by the venues and written to the
+        journal"; it does not wait for the journal's fdatasync."""
         lock = self._locks.setdefault(request.parent_id, asyncio.Lock())
         async with lock:
-            known = self.parents.get(request.parent_id)
+            known = self.parents.get(request.parent_id) or await self._adopt(request)
             if known is not None:
                 return known
             self.refresh_health()
@@ -245,10 +266,21 @@ class OrderEngine:
                 children=children,
                 created_ns=time.time_ns(),
             )
-            self.journal.record_parent(parent)  # durable before any child leaves
+            # In the page cache before any child leaves (a process crash keeps it); its fdatasync
+            # is a group commit in a thread that the answer does not wait for. A power loss may
+            # drop it: the orders are then found on the venues and adopted when the client
+            # retries this parent id (find_strays, _adopt; the contract: workers/fastpath/journal.py).
+            self.journal.record_parent(parent)
             self._remember(parent)
             sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
-            await asyncio.gather(*sends)
+            try:
+                await asyncio.gather(*sends)
+                crash_point("fastpath.after_send", parent.parent_id)
+            finally:
+                # The flush starts on the loop's next turn: once the server, resuming in this
+                # same step, has written the answer, so the thread hand-off does not compete
+                # with it; one fdatasync covers the parent and its children's first updates.
+                asyncio.get_running_loop().call_soon(self.journal.sync_soon)
             return parent
 
     def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:
@@ -316,6 +348,8 @@ class OrderEngine:
             client_id = str(order.get("clientOrderId") or "")
             ref = self._children.get((venue, client_id)) or self._children.get((venue, "#" + str(order.get("id"))))
             if ref is None:
+                if (venue, client_id) in self.strays:
+                    self.strays[(venue, client_id)] = order
                 continue
             parent = self.parents[ref[0]]
             child = next(c for c in parent.children if c.client_order_id == ref[1])
@@ -349,6 +383,7 @@ class OrderEngine:
         venue = self.venues[child.venue]
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
         tif = "IOC" if parent.kind is OrderKind.IOC else None
+        sent = time.perf_counter()
         try:
             order = await venue.place(
                 child.symbol,
@@ -365,6 +400,7 @@ class OrderEngine:
         except CrosslaneError as exc:
             self._health_at = float("-inf")  # the venue's health may have changed: re-read before routing
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
+        ORDER_TO_ACK.labels(child.venue).observe(time.perf_counter() - sent)
         # A push may already have moved the child on (a fill before the placement's answer).
         return self._update(parent, updated)
 
@@ -422,3 +458,83 @@ class OrderEngine:
                         self._replace(parent, child.client_order_id, state="cancelled", error="never reached the venue")
             reconciled.append(parent)
         return reconciled
+
+    async def find_strays(self, since_ms: int) -> int:
+        """After a restart: orders on the venues under a client id no journaled child has. A
+        power loss drops the journal's unsynced tail, and with it parents whose children were already sent (their
+        sync runs while they travel); those orders are kept here, by venue client id, until the
+        client retries their parent (see :meth:`_adopt`). Each venue's open orders and its
+        closed ones since ``since_ms`` (the last journaled parent's time, less a margin), one
+        page of each per symbol: Binance lists up to 500 from ``since_ms`` on, OKX its newest
+        100. The count found; each is logged.
+
+        Limits: a stray beyond that page is not seen (a retry of its parent would send again,
+        and a venue that refuses a repeated client id refuses it); strays are kept in memory
+        only, so one not claimed before the next restart is looked for again only if it is
+        newer than that restart's last journaled parent (less the margin)."""
+        for name, venue in self.venues.items():
+            for symbol in self.symbols:
+                if symbol not in venue.markets:
+                    continue
+                # A venue that cannot answer stops the start (as recover does): serving without
+                # knowing its strays could send a retried parent's children a second time.
+                for order in await recent_orders(venue.exchange, symbol, since_ms):
+                    client_id = str(order.get("clientOrderId") or "")
+                    if client_id and (name, client_id) not in self._children:
+                        self.strays[(name, client_id)] = order
+        for (name, client_id), order in self.strays.items():
+            log.warning(
+                "%s: order %s (client id %s, %s) is not in the journal: adopted when its parent is retried",
+                name,
+                order.get("id"),
+                client_id,
+                order.get("status"),
+            )
+        return len(self.strays)
+
+    async def _adopt(self, request: RouteRequest) -> ParentOrder | None:
+        """The parent ``request`` retries, rebuilt from its orders found on the venues
+        (:meth:`find_strays`) under its deterministic child ids, journaled and brought up to
+        date, sending nothing; None when no venue has any of them (a new parent)."""
+        if not self.strays:
+            return None
+        children, placed_ms = [], []
+        for i in range(len(self.venues) + 1):  # a child per routed venue, and a resting remainder
+            cid = client_order_id(f"{request.parent_id}/{i}")
+            for name, venue in self.venues.items():
+                order = self.strays.pop((name, venue.profile.client_id(cid)), None)
+                if order is None:
+                    continue
+                price = order.get("price")
+                child = ChildOrder(
+                    venue=name,
+                    client_order_id=cid,
+                    symbol=str(order.get("symbol") or request.symbol),
+                    side=request.side,
+                    qty=Decimal(str(order.get("amount") or 0)),
+                    limit_price=None if request.kind is OrderKind.MARKET or price is None else Decimal(str(price)),
+                )
+                children.append(apply_ccxt_order(child, order, self.notional_quantum(name, child.symbol)))
+                if order.get("timestamp"):
+                    placed_ms.append(int(order["timestamp"]))
+        if not children:
+            return None
+        parent = ParentOrder(
+            parent_id=request.parent_id,
+            symbol=request.symbol,
+            side=request.side,
+            qty=request.qty,
+            kind=request.kind,
+            limit_price=request.limit_price,
+            children=children,
+            created_ns=min(placed_ms) * 1_000_000 if placed_ms else time.time_ns(),  # when it was sent
+        )
+        log.warning(
+            "adopted %s from the venues: %s", parent.parent_id, [(c.venue, c.client_order_id) for c in children]
+        )
+        self.journal.record_parent(parent)
+        self._remember(parent)
+        await self.journal.sync()
+        for venue in {c.venue for c in children}:
+            await self.reconcile_venue(venue)  # what happened to them since they were listed
+        return parent

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import signal
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,14 +36,18 @@ from crosslane.fastpath.protocol import (
 )
 from crosslane.registry import Registry, configured_registry
 from crosslane.routing import HealthPolicy, Router
+from crosslane.telemetry.prometheus import serve_metrics
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
+from workers.fastpath.metrics import register_engine
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
 log = logging.getLogger(__name__)
 
 DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT")
+STRAY_LOOKBACK_MS = 3_600_000  # an empty journal: closed orders this far back are checked for strays
+STRAY_MARGIN_MS = 60_000  # clock skew between this host and the venues
 
 
 class FastPathConfig(BaseModel):
@@ -115,7 +120,12 @@ class FastPathServer:
             if user is not None:  # fills of resting children pushed as they happen
                 self._pro.append(user)
                 self._tasks.append(asyncio.create_task(follow_user_stream(user, venue, self.engine)))
-        recovered = await self.engine.recover(Journal.replay(self.config.journal_path))
+        journaled = Journal.replay(self.config.journal_path)
+        recovered = await self.engine.recover(journaled)
+        # A power loss may have dropped parents sent after the last journaled one: orders since then.
+        last_ms = max((p.created_ns // 1_000_000 for p in journaled.values()), default=None)
+        since_ms = (last_ms if last_ms is not None else int(time.time() * 1000) - STRAY_LOOKBACK_MS) - STRAY_MARGIN_MS
+        await self.engine.find_strays(since_ms)
         for parent in recovered:
             log.info(
                 "recovered %s: %s", parent.parent_id, [(c.venue, c.client_order_id, c.state) for c in parent.children]
@@ -123,12 +133,15 @@ class FastPathServer:
         self.config.socket_path.unlink(missing_ok=True)
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.config.socket_path))
         os.chmod(self.config.socket_path, 0o600)
+        register_engine(self.engine)
+        metrics = serve_metrics(settings())
         log.info(
-            "fast path on %s: venues %s, symbols %s, %d open parent(s) recovered",
+            "fast path on %s: venues %s, symbols %s, %d open parent(s) recovered; metrics %s",
             self.config.socket_path,
             sorted(self.venues),
             self.config.symbols,
             len(recovered),
+            metrics or "off",
         )
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -180,7 +193,7 @@ class FastPathServer:
             with contextlib.suppress(Exception):
                 await pro.close()  # type: ignore[attr-defined]
         await asyncio.gather(*(v.close() for v in self.venues.values()), return_exceptions=True)
-        self.engine.journal.close()
+        await self.engine.journal.aclose()
         self.config.socket_path.unlink(missing_ok=True)
 
 

@@ -15,6 +15,7 @@ from crosslane.arbitrage_runs import RunStarter, RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.pacing import every
 from crosslane.routing.side import Side
+from workers.scanner import metrics
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
 from workers.scanner.legs import MemoCurve, book_leg, pool_leg_of
@@ -155,10 +156,14 @@ class Scanner:
         legs = self.snapshot()
         evaluated = await asyncio.to_thread(self.evaluate_all, legs)  # the feeds keep running meanwhile
         self.pass_ms = [*self.pass_ms[-99:], (time.perf_counter() - started) * 1000]
+        metrics.SEEN.inc(len(evaluated))
         for scanned in evaluated:
+            if scanned.taken:
+                metrics.TAKEN.inc()
             if self.auto is not None and scanned.taken:
                 run_id = await self.auto.maybe_start(scanned)
                 if run_id is not None:
+                    metrics.STARTED.inc()
                     scanned = scanned.model_copy(update={"run_id": run_id})
             self.stream.publish(scanned)
             published.append(scanned)

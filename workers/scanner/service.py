@@ -15,10 +15,12 @@ from connectors.cex.config import VenueConfig
 from crosslane.arbitrage import ArbPolicy
 from crosslane.arbitrage_runs import RunStarter, RunTerms
 from crosslane.arbitrage_stream import DEFAULT_STREAM, split_address
+from crosslane.config import settings
 from crosslane.domain.chains import ChainRegistry
 from crosslane.domain.tx import FeePolicy
 from crosslane.money import to_base_units
 from crosslane.registry import Registry
+from crosslane.telemetry.prometheus import serve_metrics
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
 from workers.scanner.markets import ScanMarket, default_markets, scan_market
@@ -129,6 +131,7 @@ async def serve(registry: Registry, config: ScannerConfig, starter: RunStarter |
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await service.start()
+    log.info("scanner metrics %s", serve_metrics(settings()) or "off")
     try:
         await stop.wait()
     finally:

@@ -1,6 +1,5 @@
-"""A planned transaction landed as a child ``TransactionLifecycle`` whose request id is
-``<workflow id>.<step>``: a retried or replayed step joins the same child, so nothing is
-sent twice."""
+"""One planned transaction sent as a child TransactionLifecycle, keyed ``<workflow id>.<step>``:
+a replayed or retried step joins the same lifecycle, which re-sends the same signed bytes."""
 
 from __future__ import annotations
 
@@ -13,7 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest, TxResult
 
 
-async def land_planned_tx(
+async def send_planned_tx(
     tx: PlannedTx, *, chain: str, signer: str, fees: FeePolicy, policy: ReplacementPolicy
 ) -> TxResult:
     child = TxRequest(
@@ -23,9 +22,11 @@ async def land_planned_tx(
         to=tx.to,
         value=tx.value,
         data=tx.data,
+        gas_limit=tx.gas_limit,
         fees=fees,
         policy=policy,
     )
-    return await workflow.execute_child_workflow(
+    result: TxResult = await workflow.execute_child_workflow(
         TransactionLifecycle.run, child, id=child.workflow_id, result_type=TxResult, static_summary=tx.purpose
     )
+    return result

@@ -1,0 +1,125 @@
+"""A V3 position on devnet-a moved into a V3 range on devnet-b (``cross_chain``), over each
+bridge: removed on A, the WETH swapped to USDC there, USDC bridged (Wormhole: guardians'
+VAA and our redeem; Across: the relayer's fill), the zap swap and the mint on B. Checked on
+chain: the source NFT is burned, the new one is the owner's on B, nothing is left behind
+on A (the owner's balances there are as before), the owner's wallet on B changed by exactly
+the reported dust, no allowance is left on either chain, and value arrives short only of
+the bridge's fee and the two swaps."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from crosslane.domain.lp_migration import MigrationKind
+from tests.e2e.test_lp_migration import migrate
+from tests.support.lp_migration import (
+    around,
+    devnet,
+    erc20,
+    farm_lp,
+    migration_request,
+    mint_position,
+    position_amounts,
+    position_gone,
+    wallet,
+)
+from tests.support.stack import Stack, unique_queue
+
+pytestmark = pytest.mark.timeout(300)
+
+
+async def test_a_position_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
+    route = "across"
+    stack = bridge_stack
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    owner = stack.fund_signer()
+    token_id = mint_position(stack, net_a, owner, 500, *around(net_a, 500, 20, 20))
+    wallet_a, wallet_b = wallet(net_a, owner.address), wallet(net_b, owner.address)
+    lower, upper = around(net_b, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue(f"xchain-{route}"),
+        {"protocol": "uniswap_v3", "token_id": token_id},
+        {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        bridge_route=route,
+    )
+    assert request.kind is MigrationKind.CROSS_CHAIN
+    result = await migrate(stack, request)
+
+    assert position_gone(net_a, token_id)
+    new = result.new_position
+    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
+    assert net_b.npm.functions.positions(new.token_id).call()[4:7] == [3000, lower, upper]
+    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
+    after_b = wallet(net_b, owner.address)
+    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
+    for net in (net_a, net_b):
+        for token in (net.weth, net.usdc):
+            for spender in (net.npm.address, stack.chains.get(net.chain).dexes["uniswap_v3"].router):
+                assert erc20(net, token).functions.allowance(owner.address, spender).call() == 0
+    assert 0 < result.bridge_received <= result.bridged
+    steps = [leg.step for leg in result.legs]
+    assert steps[:4] == ["decrease", "collect", "burn", "to-bridge-asset"] and "bridge" in steps and "mint" in steps
+    # Value: B's position and dust against what A's position held, each at its chain's price.
+    held = position_amounts(net_b, new.token_id, owner.address)
+    assert (held[0], held[1]) == (new.amount0, new.amount1)
+    assert result.value_after > result.value_before * Decimal("0.97"), (result.value_before, result.value_after)
+
+
+async def test_wormhole_is_refused_before_any_transaction(bridge_stack: Stack) -> None:
+    """Wormhole mints its own wrapped USDC on devnet-b, which the target pool does not hold."""
+    stack = bridge_stack
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    owner = stack.fund_signer()
+    token_id = mint_position(stack, net_a, owner, 500, *around(net_a, 500, 20, 20))
+    nonce = net_a.w3.eth.get_transaction_count(owner.address)
+    lower, upper = around(net_b, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue("xchain-wh"),
+        {"protocol": "uniswap_v3", "token_id": token_id},
+        {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        bridge_route="wormhole",
+    )
+    with pytest.raises(WorkflowFailureError) as failure:
+        await migrate(stack, request)
+    assert "Wormhole delivers its wrapped USDC on devnet-b" in str(failure.value.cause)
+    assert net_a.w3.eth.get_transaction_count(owner.address) == nonce
+    assert net_a.npm.functions.ownerOf(token_id).call() == owner.address
+
+
+async def test_v2_lp_staked_in_a_farm_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
+    """SushiSwap LP staked in MasterChef on devnet-a: withdrawn (reward to the owner),
+    removed, the WETH swapped to USDC, bridged, minted into a devnet-b range."""
+    stack = bridge_stack
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    owner = stack.fund_signer()
+    farm = farm_lp(stack, net_a, owner)
+    reward_before = int(farm.reward.functions.balanceOf(owner.address).call())
+    wallet_a, wallet_b = wallet(net_a, owner.address), wallet(net_b, owner.address)
+    lower, upper = around(net_b, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue("xchain-farm"),
+        {"protocol": "uniswap_v2", "dex": "sushiswap", "token_a": "WETH", "token_b": "USDC"},
+        {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        bridge_route="across",
+    )
+    assert request.kind is MigrationKind.CROSS_CHAIN
+    result = await migrate(stack, request)
+
+    assert farm.chef.functions.userInfo(farm.pid, owner.address).call()[0] == 0
+    assert farm.pair.functions.balanceOf(owner.address).call() == 0
+    assert result.farm_reward > 0
+    assert farm.reward.functions.balanceOf(owner.address).call() - reward_before == result.farm_reward
+    new = result.new_position
+    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
+    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
+    after_b = wallet(net_b, owner.address)
+    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
+    assert 0 < result.bridge_received <= result.bridged
+    steps = [leg.step for leg in result.legs]
+    assert steps[:3] == ["unfarm", "remove", "to-bridge-asset"] and "bridge" in steps and "mint" in steps
