@@ -153,7 +153,7 @@ def print_result(result: MigrationResult) -> None:
     new = result.new_position
     if new is not None:
         out.print(
-            f"new position {new.token_id} in {new.pool} (fee {new.fee}, ticks {new.tick_lower}..{new.tick_upper}), "
+            f"new position {new.token_id} in {new.pool} (fee {new.fee}, ticks {new.tick_lower} to {new.tick_upper}), "
             f"liquidity {new.liquidity}, held by {new.holder}",
             highlight=False,
             soft_wrap=True,
