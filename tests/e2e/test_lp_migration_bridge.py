@@ -1,6 +1,7 @@
 """A V3 position on devnet-a moved into a V3 range on devnet-b (``cross_chain``), over each
 bridge: removed on A, the WETH swapped to USDC there, USDC bridged (Wormhole: guardians'
-VAA and our redeem; Across: the relayer's fill), the zap swap and the mint on B. Checked on
+VAA and our redeem, then its wrapped USDC swapped into devnet-b's USDC through the devnet's
+V2 pair; Across: the relayer's fill), the zap swap and the mint on B. Checked on
 chain: the source NFT is burned, the new one is the owner's on B, nothing is left behind
 on A (the owner's balances there are as before), the owner's wallet on B changed by exactly
 the reported dust, no allowance is left on either chain, and value arrives short only of
@@ -11,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from crosslane.domain.lp_migration import MigrationKind
 from tests.e2e.test_lp_migration import migrate
@@ -69,13 +69,17 @@ async def test_a_position_moves_to_another_chain_over_across(bridge_stack: Stack
     assert result.value_after > result.value_before * Decimal("0.97"), (result.value_before, result.value_after)
 
 
-async def test_wormhole_is_refused_before_any_transaction(bridge_stack: Stack) -> None:
-    """Wormhole mints its own wrapped USDC on devnet-b, which the target pool does not hold."""
+async def test_a_position_moves_to_another_chain_over_wormhole(bridge_stack: Stack) -> None:
+    """Wormhole delivers its wrapped USDC on devnet-b: swapped into devnet-b's USDC through the
+    seeded Uniswap V2 pair, then the zap and the mint. Nothing wrapped is left with the owner."""
     stack = bridge_stack
     net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    config_b = stack.chains.get("devnet-b")
+    wrapped = erc20(net_b, config_b.contracts["Wormhole:devnet-a:USDC"])
     owner = stack.fund_signer()
     token_id = mint_position(stack, net_a, owner, 500, *around(net_a, 500, 20, 20))
-    nonce = net_a.w3.eth.get_transaction_count(owner.address)
+    wallet_a, wallet_b = wallet(net_a, owner.address), wallet(net_b, owner.address)
+    wrapped_before = int(wrapped.functions.balanceOf(owner.address).call())
     lower, upper = around(net_b, 3000, 10, 10)
     request = migration_request(
         owner.address,
@@ -84,11 +88,29 @@ async def test_wormhole_is_refused_before_any_transaction(bridge_stack: Stack) -
         {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
         bridge_route="wormhole",
     )
-    with pytest.raises(WorkflowFailureError) as failure:
-        await migrate(stack, request)
-    assert "Wormhole delivers its wrapped USDC on devnet-b" in str(failure.value.cause)
-    assert net_a.w3.eth.get_transaction_count(owner.address) == nonce
-    assert net_a.npm.functions.ownerOf(token_id).call() == owner.address
+    result = await migrate(stack, request)
+
+    assert position_gone(net_a, token_id)
+    new = result.new_position
+    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
+    assert net_b.npm.functions.positions(new.token_id).call()[4:7] == [3000, lower, upper]
+    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
+    assert wrapped.functions.balanceOf(owner.address).call() == wrapped_before  # all swapped on B
+    after_b = wallet(net_b, owner.address)
+    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
+    v2_router = config_b.dexes["uniswap_v2"].router
+    assert wrapped.functions.allowance(owner.address, v2_router).call() == 0
+    for net in (net_a, net_b):
+        for token in (net.weth, net.usdc):
+            for spender in (net.npm.address, stack.chains.get(net.chain).dexes["uniswap_v3"].router, v2_router):
+                assert erc20(net, token).functions.allowance(owner.address, spender).call() == 0
+    assert 0 < result.bridge_received == result.bridged  # Wormhole charges no fee here
+    steps = [leg.step for leg in result.legs]
+    assert steps[:4] == ["decrease", "collect", "burn", "to-bridge-asset"]
+    assert steps.index("bridge") < steps.index("from-bridge-asset") < steps.index("mint")
+    held = position_amounts(net_b, new.token_id, owner.address)
+    assert (held[0], held[1]) == (new.amount0, new.amount1)
+    assert result.value_after > result.value_before * Decimal("0.97"), (result.value_before, result.value_after)
 
 
 async def test_v2_lp_staked_in_a_farm_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
