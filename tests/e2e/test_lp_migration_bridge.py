@@ -24,6 +24,7 @@ from tests.support.lp_migration import (
     mint_position,
     position_amounts,
     position_gone,
+    usdc_per_token,
     wallet,
 )
 from tests.support.stack import Stack, unique_queue
@@ -80,6 +81,7 @@ async def test_a_position_moves_to_another_chain_over_wormhole(bridge_stack: Sta
     token_id = mint_position(stack, net_a, owner, 500, *around(net_a, 500, 20, 20))
     wallet_a, wallet_b = wallet(net_a, owner.address), wallet(net_b, owner.address)
     wrapped_before = int(wrapped.functions.balanceOf(owner.address).call())
+    removed, prices_a = position_amounts(net_a, token_id, owner.address), usdc_per_token(net_a)
     lower, upper = around(net_b, 3000, 10, 10)
     request = migration_request(
         owner.address,
@@ -110,7 +112,23 @@ async def test_a_position_moves_to_another_chain_over_wormhole(bridge_stack: Sta
     assert steps.index("bridge") < steps.index("from-bridge-asset") < steps.index("mint")
     held = position_amounts(net_b, new.token_id, owner.address)
     assert (held[0], held[1]) == (new.amount0, new.amount1)
-    assert result.value_after > result.value_before * Decimal("0.97"), (result.value_before, result.value_after)
+    # Value, from the chain: A's position at A's price against B's position and dust at B's.
+    # Lost at most the three swaps' fees plus the 1% slippage bound each allows (A: WETH ->
+    # USDC in the 0.05% pool; B: wrapped -> USDC in the 0.3% V2 pair, the zap in the 0.3% pool).
+    prices_b = usdc_per_token(net_b)
+    before = removed[0] * prices_a[0] + removed[1] * prices_a[1]
+    after = (held[0] + result.dust0) * prices_b[0] + (held[1] + result.dust1) * prices_b[1]
+    weth_a = 0 if int(net_a.weth, 16) < int(net_a.usdc, 16) else 1
+    zap_in = 0 if result.zap_token_in == min(net_b.weth, net_b.usdc, key=lambda a: int(a, 16)) else 1
+    bound = (
+        removed[weth_a] * prices_a[weth_a] * Decimal("0.0105")
+        + result.bridge_received * Decimal("0.013")
+        + result.zap_amount_in * prices_b[zap_in] * Decimal("0.013")
+        + 4 * max(*prices_a, *prices_b)  # wei rounding of each step
+    )
+    lost = before - after
+    assert 0 < lost <= bound, (lost, bound)  # the wrapped pair's 0.3% alone is paid
+    assert abs(result.cost * 10**6 - lost) <= before * Decimal("0.001"), (result.cost, lost)
 
 
 async def test_v2_lp_staked_in_a_farm_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
