@@ -23,7 +23,7 @@ from connectors.dex.create2 import sort_tokens
 from connectors.evm.client import async_http_provider
 from crosslane.domain.chains import ChainConfig, DexPoolInfo
 from devnet.anvil import DevnetError
-from devnet.wormhole.deploy import GAS, TxSender, WormholeEndpoint, _publish_and_sign, calldata
+from devnet.wormhole.deploy import GAS, TxSender, WormholeEndpoint, calldata, publish_and_sign
 from devnet.wormhole.vaa import DEVNET_GUARDIAN_KEYS
 
 SOURCE, DESTINATION, SYMBOL = "devnet-a", "devnet-b", "USDC"
@@ -37,6 +37,18 @@ NO_DEADLINE = 2**63
 
 def _call(signature: str, types: Sequence[str], *args: Any) -> bytes:
     return function_signature_to_4byte_selector(signature) + abi_encode(list(types), list(args))
+
+
+async def _mint_and_approve(sender: TxSender, token: str, spender: str, amount: int) -> list[tuple[str, bytes]]:
+    """Mint ``amount`` of a test token to the sender and approve exactly that to ``spender``;
+    the sent transactions, not awaited."""
+    word = ["address", "uint256"]
+    mint = _call("mint(address,uint256)", word, sender.address, amount)
+    approve = _call("approve(address,uint256)", word, spender, amount)
+    return [
+        (f"mint {token}", await sender.send(f"mint {token}", token, mint, GAS["approve"])),
+        (f"approve {token}", await sender.send(f"approve {token}", token, approve, GAS["approve"])),
+    ]
 
 
 def wrapped_key(source: str = SOURCE, symbol: str = SYMBOL) -> str:
@@ -61,48 +73,8 @@ async def seed_wrapped_market(endpoints: Sequence[WormholeEndpoint], account: in
     router = to_checksum_address(deployment.router or "")
     try:
         # B: the native USDC side, minted and approved while A publishes the transfer.
-        pending_b = [
-            (
-                "mint USDC",
-                await b.send(
-                    "mint USDC",
-                    usdc_b,
-                    _call("mint(address,uint256)", ["address", "uint256"], b.address, amount),
-                    GAS["approve"],
-                ),
-            ),
-            (
-                "approve USDC",
-                await b.send(
-                    "approve USDC",
-                    usdc_b,
-                    _call("approve(address,uint256)", ["address", "uint256"], router, amount),
-                    GAS["approve"],
-                ),
-            ),
-        ]
-        await a.wait(
-            [
-                (
-                    "mint USDC",
-                    await a.send(
-                        "mint USDC",
-                        usdc_a,
-                        _call("mint(address,uint256)", ["address", "uint256"], a.address, amount),
-                        GAS["approve"],
-                    ),
-                ),
-                (
-                    "approve bridge",
-                    await a.send(
-                        "approve bridge",
-                        usdc_a,
-                        _call("approve(address,uint256)", ["address", "uint256"], src.token_bridge, amount),
-                        GAS["approve"],
-                    ),
-                ),
-            ]
-        )
+        pending_b = await _mint_and_approve(b, usdc_b, router, amount)
+        await a.wait(await _mint_and_approve(a, usdc_a, src.token_bridge, amount))
         transfer = calldata(
             "BridgeImplementation",
             "transferTokens",
@@ -113,7 +85,7 @@ async def seed_wrapped_market(endpoints: Sequence[WormholeEndpoint], account: in
             0,
             0,
         )
-        (vaa,) = await _publish_and_sign(
+        (vaa,) = await publish_and_sign(
             a,
             src,
             f"{SOURCE}: transferTokens(USDC)",

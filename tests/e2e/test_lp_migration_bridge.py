@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from temporalio.client import WorkflowFailureError
 
 from crosslane.domain.lp_migration import MigrationKind
 from tests.e2e.test_lp_migration import migrate
@@ -129,6 +130,31 @@ async def test_a_position_moves_to_another_chain_over_wormhole(bridge_stack: Sta
     lost = before - after
     assert 0 < lost <= bound, (lost, bound)  # the wrapped pair's 0.3% alone is paid
     assert abs(result.cost * 10**6 - lost) <= before * Decimal("0.001"), (result.cost, lost)
+
+
+async def test_wormhole_without_a_market_for_its_wrapped_asset_is_refused_before_any_transaction(
+    bridge_stack: Stack,
+) -> None:
+    """devnet-b → devnet-a: no pair on devnet-a trades the wrapped USDC Wormhole would deliver."""
+    stack = bridge_stack
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    owner = stack.fund_signer()
+    token_id = mint_position(stack, net_b, owner, 500, *around(net_b, 500, 20, 20))
+    nonce = net_b.w3.eth.get_transaction_count(owner.address)
+    lower, upper = around(net_a, 3000, 10, 10)
+    request = migration_request(
+        owner.address,
+        unique_queue("xchain-wh-none"),
+        {"protocol": "uniswap_v3", "token_id": token_id},
+        {"chain": "devnet-a", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
+        bridge_route="wormhole",
+        chain="devnet-b",
+    )
+    with pytest.raises(WorkflowFailureError) as failure:
+        await migrate(stack, request)
+    assert "no Uniswap V2 pair there swaps it into USDC" in str(failure.value.cause)
+    assert net_b.w3.eth.get_transaction_count(owner.address) == nonce
+    assert net_b.npm.functions.ownerOf(token_id).call() == owner.address
 
 
 async def test_v2_lp_staked_in_a_farm_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
