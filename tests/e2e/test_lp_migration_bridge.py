@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from crosslane.domain.lp_migration import MigrationKind
+from crosslane.domain.lp_migration import MigrationKind, MigrationResult
 from tests.e2e.test_lp_migration import migrate
 from tests.support.lp_migration import (
     around,
@@ -31,6 +31,35 @@ from tests.support.lp_migration import (
 from tests.support.stack import Stack, unique_queue
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def assert_moved(
+    stack: Stack,
+    owner: str,
+    token_id: int,
+    result: MigrationResult,
+    wallets: tuple[tuple[int, int], tuple[int, int]],
+    new_range: tuple[int, int],
+    *spenders: str,
+) -> tuple[int, int]:
+    """On chain: A's position burned, B's new one the owner's in the range asked, the owner's
+    A wallet as before, B's changed by the reported dust, no allowance left to the position
+    manager, the V3 router or ``spenders`` on either chain. B's position amounts."""
+    net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
+    assert position_gone(net_a, token_id)
+    new = result.new_position
+    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner
+    assert net_b.npm.functions.positions(new.token_id).call()[4:7] == [3000, *new_range]
+    assert wallet(net_a, owner) == wallets[0]  # everything removed on A was bridged
+    after_b = wallet(net_b, owner)
+    assert (after_b[0] - wallets[1][0], after_b[1] - wallets[1][1]) == (result.dust0, result.dust1)
+    for net in (net_a, net_b):
+        for token in (net.weth, net.usdc):
+            for spender in (net.npm.address, stack.chains.get(net.chain).dexes["uniswap_v3"].router, *spenders):
+                assert erc20(net, token).functions.allowance(owner, spender).call() == 0
+    held = position_amounts(net_b, new.token_id, owner)
+    assert (held[0], held[1]) == (new.amount0, new.amount1)
+    return held
 
 
 async def test_a_position_moves_to_another_chain_over_across(bridge_stack: Stack) -> None:
@@ -51,23 +80,11 @@ async def test_a_position_moves_to_another_chain_over_across(bridge_stack: Stack
     assert request.kind is MigrationKind.CROSS_CHAIN
     result = await migrate(stack, request)
 
-    assert position_gone(net_a, token_id)
-    new = result.new_position
-    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
-    assert net_b.npm.functions.positions(new.token_id).call()[4:7] == [3000, lower, upper]
-    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
-    after_b = wallet(net_b, owner.address)
-    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
-    for net in (net_a, net_b):
-        for token in (net.weth, net.usdc):
-            for spender in (net.npm.address, stack.chains.get(net.chain).dexes["uniswap_v3"].router):
-                assert erc20(net, token).functions.allowance(owner.address, spender).call() == 0
+    assert_moved(stack, owner.address, token_id, result, (wallet_a, wallet_b), (lower, upper))
     assert 0 < result.bridge_received <= result.bridged
     steps = [leg.step for leg in result.legs]
     assert steps[:4] == ["decrease", "collect", "burn", "to-bridge-asset"] and "bridge" in steps and "mint" in steps
     # Value: B's position and dust against what A's position held, each at its chain's price.
-    held = position_amounts(net_b, new.token_id, owner.address)
-    assert (held[0], held[1]) == (new.amount0, new.amount1)
     assert result.value_after > result.value_before * Decimal("0.97"), (result.value_before, result.value_after)
 
 
@@ -93,26 +110,14 @@ async def test_a_position_moves_to_another_chain_over_wormhole(bridge_stack: Sta
     )
     result = await migrate(stack, request)
 
-    assert position_gone(net_a, token_id)
-    new = result.new_position
-    assert new is not None and net_b.npm.functions.ownerOf(new.token_id).call() == owner.address
-    assert net_b.npm.functions.positions(new.token_id).call()[4:7] == [3000, lower, upper]
-    assert wallet(net_a, owner.address) == wallet_a  # everything removed on A was bridged
-    assert wrapped.functions.balanceOf(owner.address).call() == wrapped_before  # all swapped on B
-    after_b = wallet(net_b, owner.address)
-    assert (after_b[0] - wallet_b[0], after_b[1] - wallet_b[1]) == (result.dust0, result.dust1)
     v2_router = config_b.dexes["uniswap_v2"].router
+    held = assert_moved(stack, owner.address, token_id, result, (wallet_a, wallet_b), (lower, upper), v2_router)
+    assert wrapped.functions.balanceOf(owner.address).call() == wrapped_before  # all swapped on B
     assert wrapped.functions.allowance(owner.address, v2_router).call() == 0
-    for net in (net_a, net_b):
-        for token in (net.weth, net.usdc):
-            for spender in (net.npm.address, stack.chains.get(net.chain).dexes["uniswap_v3"].router, v2_router):
-                assert erc20(net, token).functions.allowance(owner.address, spender).call() == 0
     assert 0 < result.bridge_received == result.bridged  # Wormhole charges no fee here
     steps = [leg.step for leg in result.legs]
     assert steps[:4] == ["decrease", "collect", "burn", "to-bridge-asset"]
     assert steps.index("bridge") < steps.index("from-bridge-asset") < steps.index("mint")
-    held = position_amounts(net_b, new.token_id, owner.address)
-    assert (held[0], held[1]) == (new.amount0, new.amount1)
     # Value, from the chain: A's position at A's price against B's position and dust at B's.
     # Lost at most the three swaps' fees plus the 1% slippage bound each allows (A: WETH ->
     # USDC in the 0.05% pool; B: wrapped -> USDC in the 0.3% V2 pair, the zap in the 0.3% pool).
