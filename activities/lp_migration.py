@@ -161,15 +161,12 @@ class LpMigrationActivities:
                 farm = farmed.model_copy(update={"amount": liquidity - pair.owner_lp})
             token0, token1, source_pool = pair.pool.token0, pair.pool.token1, pair.pool
             release, fees = pair.withdrawal(liquidity), (0, 0)
-        bridge_source = bridge_target = None
+        bridge_source = bridge_target = delivered = delivered_dex = None
         if request.kind is MigrationKind.CROSS_CHAIN:
-            if request.bridge_route is BridgeRoute.WORMHOLE:
-                raise InvalidRequest(
-                    f"Wormhole delivers its wrapped {request.bridge_asset} on {request.target_chain}, which the "
-                    f"target pair does not hold; bridge over across"
-                )
             bridge_source = (await resolve_token(client, request.bridge_asset)).address
             bridge_target = (await resolve_token(target_client, request.bridge_asset)).address
+            if request.bridge_route is BridgeRoute.WORMHOLE:
+                delivered, delivered_dex = self._wormhole_delivery(request, bridge_target)
             if bridge_source not in (token0, token1):
                 raise InvalidRequest(
                     f"a cross-chain migration bridges {request.bridge_asset}: the source pair {token0}/{token1} "
@@ -219,11 +216,36 @@ class LpMigrationActivities:
             source_price1=source_prices[1],
             bridge_token_source=bridge_source,
             bridge_token_target=bridge_target,
+            bridge_token_delivered=delivered,
+            delivered_dex=delivered_dex,
             price_native=prices[2],
             value_before=value_before,
             entry0=entry[0] if entry else None,
             entry1=entry[1] if entry else None,
             block_number=slot0.block_number,
+        )
+
+    def _wormhole_delivery(self, request: LPMigrationRequest, native: str) -> tuple[str, str]:
+        """Wormhole delivers its wrapped asset on the target chain (recorded as contract
+        ``Wormhole:<source>:<asset>``): that token and a V2 DEX holding a wrapped/native pair to
+        swap it into the target's own; refused when either is missing."""
+        target = self.rt.chain(request.target_chain)
+        key = f"Wormhole:{request.chain}:{request.bridge_asset}"
+        wrapped = target.contracts.get(key)
+        if wrapped is None:
+            raise InvalidRequest(
+                f"Wormhole has no wrapped {request.bridge_asset} from {request.chain} on {request.target_chain}"
+            )
+        wrapped = to_checksum_address(wrapped)
+        pair = {wrapped, native}
+        for name, deployment in target.dexes.items():
+            if deployment.protocol == "uniswap_v2" and any(
+                {to_checksum_address(p.token0), to_checksum_address(p.token1)} == pair for p in deployment.pools
+            ):
+                return wrapped, name
+        raise InvalidRequest(
+            f"Wormhole delivers its wrapped {request.bridge_asset} ({wrapped}) on {request.target_chain} and no "
+            f"Uniswap V2 pair there swaps it into {request.bridge_asset}; bridge over across"
         )
 
     def _counterpart(self, request: LPMigrationRequest, token: str) -> str:

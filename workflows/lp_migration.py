@@ -250,11 +250,31 @@ class LPMigration:
                 )
             )
         done.bridge_received = result.received
+        arrived = result.received
+        if plan.bridge_token_delivered and arrived > 0:
+            self._run.set(MigrationState.SWAPPING, f"swapping {arrived} of the bridge's wrapped {request.bridge_asset}")
+            swapped = await self._swap(
+                request,
+                plan.target_chain or request.chain,
+                "from-bridge-asset",
+                plan.bridge_token_delivered,
+                plan.bridge_token_target or "",
+                arrived,
+                dex=plan.delivered_dex,
+            )
+            arrived = swapped.amount_out
         target_bridge_is_0 = plan.bridge_token_target == plan.target_pool.token0
-        done.have0, done.have1 = (result.received, 0) if target_bridge_is_0 else (0, result.received)
+        done.have0, done.have1 = (arrived, 0) if target_bridge_is_0 else (0, arrived)
 
     async def _swap(
-        self, request: LPMigrationRequest, chain: str, step: str, token_in: str, token_out: str, amount: int
+        self,
+        request: LPMigrationRequest,
+        chain: str,
+        step: str,
+        token_in: str,
+        token_out: str,
+        amount: int,
+        dex: str | None = None,
     ) -> SwapResult:
         wf_id = workflow.info().workflow_id
         swap_request = SwapRequest(
@@ -265,7 +285,7 @@ class LPMigration:
             token_out=token_out,
             amount=amount,
             slippage_bps=request.slippage_bps,
-            dexes=[request.target.dex],
+            dexes=[dex or request.target.dex],
             max_hops=1,
             fees=request.fees,
             policy=request.policy,

@@ -209,6 +209,12 @@ class MigrationPlan(BaseModel):
     source_price1: Decimal | None = None
     bridge_token_source: str | None = Field(default=None, description="cross-chain: the bridged token on each chain")
     bridge_token_target: str | None = None
+    bridge_token_delivered: str | None = Field(
+        default=None,
+        description="cross-chain: what the bridge delivers on the target chain when it is not "
+        "bridge_token_target (Wormhole's wrapped asset); swapped into it there on delivered_dex",
+    )
+    delivered_dex: str | None = None
     price_native: Decimal = Field(description="reference base units per wei of the chain's native token (gas)")
     value_before: Decimal = Field(description="whole reference tokens: principal plus uncollected fees")
     entry0: int | None = Field(default=None, description="V3: what the position's deposits put in (IL's hold)")

@@ -233,7 +233,7 @@ def messages_in(receipt: Any, core: str) -> list[VAABody]:
     return out
 
 
-async def _publish_and_sign(
+async def publish_and_sign(
     sender: TxSender, ep: WormholeEndpoint, label: str, to: str, data: bytes, gas: int, keys: Sequence[bytes]
 ) -> list[bytes]:
     receipt = await sender.call(label, to, data, gas)
@@ -292,7 +292,7 @@ async def register_peers(
                 data = calldata(
                     "BridgeImplementation", "attestToken", to_checksum_address(ep.chain.tokens[symbol].address), i
                 )
-                vaas += await _publish_and_sign(
+                vaas += await publish_and_sign(
                     senders[ep.chain.name],
                     ep,
                     f"{ep.chain.name}: attestToken({symbol})",

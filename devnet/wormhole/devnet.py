@@ -17,6 +17,7 @@ from devnet.wormhole.deploy import (
     with_wrapped,
 )
 from devnet.wormhole.guardian import WatchedChain, get_health_sync
+from devnet.wormhole.market import seed_wrapped_market
 from devnet.wormhole.vaa import devnet_guardian_addresses
 
 
@@ -26,14 +27,19 @@ def wormhole_chain_ids(names: Sequence[str]) -> dict[str, int]:
 
 
 async def deploy_all(chains: Sequence[ChainConfig], anvil_urls: Mapping[str, str]) -> list[ChainConfig]:
-    """Deploy core + token bridge on every chain, register them with each other, attest the test tokens."""
+    """Deploy core + token bridge on every chain, register them with each other, attest the test
+    tokens, and seed a market for the wrapped USDC Wormhole delivers on devnet-b."""
     ids = wormhole_chain_ids([c.name for c in chains])
     endpoints = []
     for chain in chains:  # one deployer account per chain: the chains are independent
         url = anvil_urls[chain.name]
         endpoints.append(WormholeEndpoint(url, await deploy_wormhole(url, chain, ids[chain.name]), ids[chain.name]))
     wrapped = await register_peers(endpoints)
-    return [with_wrapped(ep.chain, wrapped.get(ep.chain.name, {})) for ep in endpoints]
+    endpoints = [
+        WormholeEndpoint(ep.rpc_url, with_wrapped(ep.chain, wrapped.get(ep.chain.name, {})), ep.wormhole_chain_id)
+        for ep in endpoints
+    ]
+    return await seed_wrapped_market(endpoints)
 
 
 def spawn_guardians(

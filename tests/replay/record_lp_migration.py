@@ -1,13 +1,14 @@
 """Record LPMigration histories for tests/replay/test_replay.py (which replays every file in
 ``histories/``).
 
-    .venv/bin/python -m tests.replay.record_lp_migration [--cross-chain]
+    .venv/bin/python -m tests.replay.record_lp_migration [--cross-chain [--wormhole]]
 
 Own Temporal dev server and devnet; scenarios: a staked V3 position moved to a new range
 and restaked, V2 LP tokens into a V3 range of another fee tier (remove, zap, mint), the same
 through the V3Migrator, and a request the plan refuses (a position the owner does not hold);
 with ``--cross-chain`` (a devnet with the bridges): a V3 position on devnet-a moved to a
-devnet-b range over Across.
+devnet-b range over Across (``--wormhole``: over Wormhole, its wrapped USDC swapped into
+devnet-b's USDC through the devnet's V2 pair before the zap).
 After an intended change to workflows/lp_migration.py, record new histories under new
 workflow ids (saved ones are never overwritten).
 """
@@ -77,32 +78,33 @@ async def record(stack: Stack) -> None:
         await save_histories(client.temporal, saved, file_per_workflow_id=True)
 
 
-async def record_cross_chain(stack: Stack) -> None:
-    queue = "replay-lpm-x"
+async def record_cross_chain(stack: Stack, route: str) -> None:
+    queue = f"replay-lpm-x-{route}"
     net_a, net_b = devnet(stack, "devnet-a"), devnet(stack, "devnet-b")
     owner = stack.fund_signer()
     token_id = mint_position(stack, net_a, owner, 500, *around(net_a, 500, 20, 20))
     lower, upper = around(net_b, 3000, 10, 10)
     request = migration_request(
         owner.address,
-        "replay-cross-chain",
+        "replay-cross-chain" if route == "across" else f"replay-cross-chain-{route}",
         {"protocol": "uniswap_v3", "token_id": token_id},
         {"chain": "devnet-b", "fee": 3000, "tick_lower": lower, "tick_upper": upper},
-        bridge_route="across",
+        bridge_route=route,
     )
     async with running_worker(stack, queue):
         client = await crosslane_client(stack, queue)
         await (await client.start_lp_migration(request)).result()
-        await save_histories(client.temporal, {"lpm_cross_chain": request.workflow_id}, file_per_workflow_id=True)
+        name = "lpm_cross_chain" if route == "across" else f"lpm_cross_chain_{route}"
+        await save_histories(client.temporal, {name: request.workflow_id}, file_per_workflow_id=True)
 
 
-async def main(cross_chain: bool) -> None:
+async def main(cross_chain: bool, route: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with sandbox(Path(tmp), bridges=cross_chain) as services:
             stack = Stack(services)
             stack.ledger().migrate()
-            await (record_cross_chain(stack) if cross_chain else record(stack))
+            await (record_cross_chain(stack, route) if cross_chain else record(stack))
 
 
 if __name__ == "__main__":
-    asyncio.run(main("--cross-chain" in sys.argv))
+    asyncio.run(main("--cross-chain" in sys.argv, "wormhole" if "--wormhole" in sys.argv else "across"))
