@@ -19,7 +19,17 @@ def postgres(request: pytest.FixtureRequest) -> Iterator[SuitePostgres]:
     """The session's PostgreSQL server (tests/support/postgres.py says from where)."""
     with suite_postgres() as server:
         request.config.stash[POSTGRES_USED] = server.describe()
+        worker_output = getattr(request.config, "workeroutput", None)  # under pytest-xdist
+        if worker_output is not None:
+            worker_output["postgres_used"] = server.describe()
         yield server
+
+
+def pytest_testnodedown(node: object, error: object) -> None:
+    """pytest-xdist: a worker's PostgreSQL line reaches the summary of the run."""
+    used = getattr(node, "workeroutput", {}).get("postgres_used")
+    if used is not None:
+        node.config.stash[POSTGRES_USED] = used  # type: ignore[attr-defined]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
