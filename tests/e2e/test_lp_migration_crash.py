@@ -1,8 +1,9 @@
-"""A migration whose worker is SIGKILLed at a step boundary (after the removal, before the
-swap is sized; between the mint's broadcast and its receipt; before the outcome is
-recorded) finishes on a restarted worker: the old position is gone, the new one is staked,
-no token is stranded (the wallet changed by exactly the reported dust) and no step ran
-twice (the owner sent exactly the transactions the result lists, each once)."""
+"""A migration whose worker is SIGKILLed at every step boundary (between each transaction's
+broadcast and its receipt: unstake, decrease, burn, the zap swap, mint, restake; after the
+removal, before the swap is sized; before the outcome is recorded) finishes on a restarted
+worker: the old position is gone, the new one is staked, no token is stranded (the wallet
+changed by exactly the reported dust) and no step ran twice (the owner sent exactly the
+transactions the result lists, each once)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,16 @@ pytestmark = pytest.mark.timeout(180)
 
 @pytest.mark.parametrize(
     ("point", "when"),
-    [("lpm.before_zap", ""), ("tx.after_broadcast", ".mint."), ("lpm.before_finish", "")],
+    [
+        ("tx.after_broadcast", ".unstake"),
+        ("tx.after_broadcast", ".decrease"),
+        ("tx.after_broadcast", ".burn"),
+        ("lpm.before_zap", ""),
+        ("tx.after_broadcast", ".zap"),
+        ("tx.after_broadcast", ".mint."),
+        ("tx.after_broadcast", ".restake"),
+        ("lpm.before_finish", ""),
+    ],
 )
 async def test_killed_at_a_step_boundary_finishes_exactly_once(
     stack: Stack, tmp_path: Path, point: str, when: str

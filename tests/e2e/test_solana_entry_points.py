@@ -21,7 +21,10 @@ from tests.support.solana_stack import LAMPORTS, SolanaStack
 from tests.support.stack import crosslane_client, unique_queue
 
 SYSTEM_PROGRAM = Pubkey.from_string("11111111111111111111111111111111")  # an account, not a mint
-OFF_CURVE = str(associated_token_address(Keypair().pubkey(), Keypair().pubkey()))  # a PDA, not a wallet
+# A PDA, not a wallet; fixed keys, so test ids match across pytest-xdist workers.
+OFF_CURVE = str(
+    associated_token_address(Keypair.from_seed(bytes(32)).pubkey(), Keypair.from_seed(bytes(range(32))).pubkey())
+)
 
 
 async def test_crosslane_sol_send_sol_and_usdc(solana_stack: SolanaStack, monkeypatch: pytest.MonkeyPatch) -> None:

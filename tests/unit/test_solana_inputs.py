@@ -16,7 +16,7 @@ from connectors.solana.fees import PriorityFeePolicy, priority_fee_lamports, tra
 from connectors.solana.signer import LocalKeypairSigner, SolanaSignerRegistry, parse_keypair
 from crosslane.errors import InvalidRequest, SignerUnavailable, describe_validation_error
 
-WALLET = str(Keypair().pubkey())
+WALLET = str(Keypair.from_seed(bytes(range(32))).pubkey())  # fixed: test ids must match across pytest-xdist workers
 PDA = str(
     Pubkey.find_program_address([b"escrow"], Pubkey.from_string("TokenkegQfeZyiNwAJbNbGKPFXCWuBvf9Ss623VQ5DA"))[0]
 )
