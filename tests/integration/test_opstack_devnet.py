@@ -16,6 +16,7 @@ import pytest
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities.runtime import ChainRuntime
 from activities.tx import TxActivities
@@ -270,11 +271,15 @@ async def test_total_fee_cap_counts_the_l1_data_fee(devnet: DevnetState, state_p
     try:
         below = request("op-fee-cap-low", 21_000 * max_fee + 1)
         with pytest.raises(ApplicationError, match="L1 data fee") as refused:
-            await activities.tx_prepare(PrepareInput(workflow_id=below.workflow_id, request=below))
+            await ActivityEnvironment().run(
+                activities.tx_prepare, PrepareInput(workflow_id=below.workflow_id, request=below)
+            )
         assert "nothing was sent" in str(refused.value)
         assert ledger.get_operation(below.workflow_id, "tx") is None
         enough = request("op-fee-cap-ok", 21_000 * max_fee + 10**15)
-        attempt = await activities.tx_prepare(PrepareInput(workflow_id=enough.workflow_id, request=enough))
+        attempt = await ActivityEnvironment().run(
+            activities.tx_prepare, PrepareInput(workflow_id=enough.workflow_id, request=enough)
+        )
         assert attempt.nonce >= 0 and ledger.get_operation(enough.workflow_id, "tx") is not None
     finally:
         await runtime.close()
