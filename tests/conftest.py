@@ -58,8 +58,10 @@ async def bridge_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterato
 
 @pytest.fixture(scope="session")
 async def op_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
-    """A stack whose devnet also runs devnet-op, the OP Stack L2 of devnet-a (finalization 3 s)."""
-    async with sandbox(tmp_path_factory.mktemp("crosslane-op"), op_stack=True) as services:
+    """A stack whose devnet also runs devnet-op, the OP Stack L2 of devnet-a. Finalization 8 s:
+    long enough that a test can see a run waiting on the period (and kill its worker there) on
+    a loaded machine, where a status query can take seconds."""
+    async with sandbox(tmp_path_factory.mktemp("crosslane-op"), op_stack=True, op_finalization_seconds=8) as services:
         test_stack = Stack(services)
         test_stack.ledger().migrate()
         yield test_stack

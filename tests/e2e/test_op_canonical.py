@@ -2,7 +2,7 @@
 
 USDC deposited devnet-a -> devnet-op (the sequencer stand-in relays it; the L2 token is the
 OptimismMintableERC20 of the L1 one), then withdrawn back: initiate, output root, proof
-against the real portal, the finalization period (3 s here) as a durable timer, finalize.
+against the real portal, the finalization period (8 s here) as a durable timer, finalize.
 Balances are checked on both chains, and the L1 bridge's escrow with the L2 supply.
 """
 

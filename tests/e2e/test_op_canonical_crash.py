@@ -51,7 +51,7 @@ def _crashing(stack: Stack, queue: str, log: Path, point: str, once: Path) -> Wo
 @pytest.mark.parametrize(
     "points",
     [
-        ("tx.after_broadcast@.deposit", TIMER),  # the timer (3 s) only runs with a live worker after the proof
+        ("tx.after_broadcast@.deposit", TIMER),  # the timer (8 s) only runs with a live worker after the proof
         ("tx.after_broadcast@.prove", "tx.after_broadcast@.finalize"),
     ],
 )
