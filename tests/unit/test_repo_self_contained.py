@@ -243,8 +243,8 @@ def test_the_walk_covers_tests_scripts_and_ci() -> None:
 
 def test_checker_catches_python_escapes() -> None:
     test_file = REPO_ROOT / "tests" / "integration" / "test_x.py"
-    old_fidelity = 'FIXTURES = REPO_ROOT.parent / "shared" / "fixtures" / "binance.json"\n'
-    assert python_escapes(old_fidelity, test_file)
+    sibling_folder = 'FIXTURES = REPO_ROOT.parent / "elsewhere" / "fixtures" / "binance.json"\n'
+    assert python_escapes(sibling_folder, test_file)
     assert python_escapes("x = Path(__file__).resolve().parent.parent.parent.parent\n", test_file)
     assert python_escapes("x = Path(__file__).parents[3] / 'data'\n", test_file)
     assert python_escapes("HERE = Path(__file__).parent\nx = HERE / '../../../elsewhere'\n", test_file)
