@@ -51,6 +51,7 @@ from crosslane.domain.bridge import BridgeRequest
 from crosslane.domain.dex import MAX_SLIPPAGE_BPS, TradeType
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
+from crosslane.fastpath.protocol import QuoteView
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
 from crosslane.money import from_base_units, from_base_units_compact
@@ -77,6 +78,22 @@ class _Bridged:
 
 
 _NO_BRIDGE = _Bridged()
+
+
+async def cex_shortfall(fp: FastPathClient, symbol: str, side: Side, view: QuoteView) -> Shortfall | None:
+    """The first venue whose slice of ``view`` spends more than the account holds there
+    (a buy its quote currency, fees included; a sell the base); None when every slice is
+    covered. A venue whose balance cannot be read counts as holding nothing."""
+    base, quote = symbol.split("/", 1)
+    spent = quote if side is Side.BUY else base
+    held = {b.venue: b.free.get(spent, Decimal(0)) for b in await fp.balances([spent])}
+    leg = LegName.BUY if side is Side.BUY else LegName.SELL
+    for slice_ in view.legs:
+        need = slice_.qty * slice_.avg_price + slice_.fee if side is Side.BUY else slice_.qty
+        has = held.get(slice_.venue, Decimal(0))
+        if has < need:
+            return Shortfall(leg=leg, chain=f"cex:{slice_.venue}", token=spent, held=has, needed=need)
+    return None
 
 
 async def _done(priced: _Priced) -> _Priced:
@@ -277,12 +294,16 @@ class ArbActivities:
             assert venue.symbol is not None
             async with await FastPathClient.connect(self.socket_path) as fp:
                 view = await fp.quote(venue.symbol, side, size)
-            if view.filled_qty < size:
-                return _Priced(
-                    Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
-                )
+                if view.filled_qty < size:
+                    return _Priced(
+                        Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
+                    )
+                # what each venue's slice spends, against what the account holds there now
+                short = await cex_shortfall(fp, venue.symbol, side, view) if check else None
             amount = view.notional + view.fees if side is Side.BUY else view.notional - view.fees
             rate = view.fees / view.notional if view.notional else Decimal(0)
+            if short is not None:
+                return _Priced(Decimal(0), Decimal(0), Decimal(0), shortfall=short)
             return _Priced(amount, Decimal(0), rate)
         assert venue.chain is not None
         client = self.rt.client(venue.chain)

@@ -37,6 +37,7 @@ class ArbMode(StrEnum):
 
 class DropReason(StrEnum):
     BELOW_MIN_PROFIT = "below min profit"
+    TRANSFER_COST = "bridge fee and price risk exceed the gap"  # the legs alone would reach the floor
     EXPOSURE_LIMIT = "exposure limit"
     INVENTORY_LIMIT = "inventory limit"
     STALE_BOOK = "stale book"
@@ -409,7 +410,20 @@ def evaluate(
     size_text, net_text = market.asset_text(best.size), market.quote_text(net)
     at_limit = best.size + lot > high and binding != "the curves' capacity"
     where = f"buy on {buy.venue} {buy.market}, sell on {sell.venue} {sell.market}"
-    if net < policy.min_profit:
+    gap = _gap_before_transfer(pricer, low, high, lot) if transfer is not None and net < policy.min_profit else None
+    if gap is not None and gap.net + gap.bridge + gap.risk >= policy.min_profit:
+        seconds = transfer.bridge.seconds if transfer is not None and transfer.bridge is not None else 0
+        gap_size = market.asset_text(gap.buy.size)
+        drops.append(
+            (
+                DropReason.TRANSFER_COST,
+                f"the gap earns {market.quote_text(gap.net + gap.bridge + gap.risk)} at {gap_size} ({where}) but "
+                f"the bridge fee {market.quote_text(gap.bridge)} and the price risk {market.quote_text(gap.risk)} "
+                f"over {seconds} s in flight leave {market.quote_text(gap.net)} (best with them: {net_text} at "
+                f"{size_text}), below the minimum profit {market.quote_text(policy.min_profit)}",
+            )
+        )
+    elif net < policy.min_profit:
         drops.append(
             (
                 DropReason.BELOW_MIN_PROFIT,
@@ -435,6 +449,12 @@ def evaluate(
     )
     bridge = [f"bridge: {transfer.reason}"] if transfer is not None and transfer.reason else []
     return Opportunity(**filled, decision="taken", reasons=[why, *bridge])
+
+
+def _gap_before_transfer(pricer: _Pricer, low: int, high: int, lot: int) -> _Costed:
+    """Every term at the size that earns the most before the bridge fee and the price risk."""
+    best = maximise(lambda size: (c := pricer.at(size)).net + c.bridge + c.risk, low, high, lot)
+    return pricer.at(best.size)
 
 
 def _dropped(fields: dict[str, object], drops: list[tuple[DropReason, str]]) -> Opportunity:

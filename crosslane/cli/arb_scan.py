@@ -41,6 +41,13 @@ async def scan(
     signer: Annotated[str | None, typer.Option(help="auto-execution: address holding the DEX legs' inventory")] = None,
     max_fee_gwei: Annotated[str, typer.Option(help="auto-execution: the DEX legs' fee cap per gas")] = "100",
     max_loss: Annotated[str, typer.Option(help="auto-execution: loss an unwind may take (quote units)")] = "0",
+    cex_inventory: Annotated[
+        bool | None,
+        typer.Option(
+            help="size CEX legs by the account's free balances (read through the fast path); "
+            "default: on with --auto-execute"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
     from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
@@ -61,6 +68,7 @@ async def scan(
         signer=signer,
         fees=FeePolicy(max_fee_per_gas_cap=to_base_units(max_fee_gwei, 9)) if signer else None,
         max_loss=Decimal(max_loss),
+        cex_inventory=cex_inventory,
     )
     starter: RunStarter | None = None
     if auto_execute:

@@ -228,7 +228,8 @@ class ArbQuoteInput(BaseModel):
 
 
 class Shortfall(BaseModel):
-    """A DEX leg's inventory short of what it spends, read at the quote (whole tokens)."""
+    """A leg's inventory short of what it spends, read at the quote (whole tokens): a DEX
+    leg's signer on its ``chain``, or the account on a CEX venue (``chain`` ``cex:<venue>``)."""
 
     leg: LegName
     chain: str
@@ -238,7 +239,8 @@ class Shortfall(BaseModel):
 
     def describe(self, signer: str) -> str:
         held = f"{self.held} {self.token} on {self.chain}"
-        return f"inventory: {signer} holds {held}, the {self.leg} leg needs {self.needed}"
+        owner = "the account" if self.chain.startswith("cex:") else signer
+        return f"inventory: {owner} holds {held}, the {self.leg} leg needs {self.needed}"
 
 
 class ArbQuote(BaseModel):

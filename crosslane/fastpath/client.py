@@ -1,4 +1,4 @@
-"""``FastPathClient``: quote, route, cancel and status against a running ``crosslane fastpath``.
+"""``FastPathClient``: quote, balances, route, cancel and status against a running ``crosslane fastpath``.
 
 async with await FastPathClient.connect() as fp:
     quote = await fp.quote("ETH/USDT", Side.BUY, Decimal("2"))
@@ -19,6 +19,7 @@ from crosslane.fastpath.protocol import (
     HEADER,
     MAX_FRAME,
     REPLY_DECODER,
+    BalancesRequest,
     BookRequest,
     BookView,
     CancelRequest,
@@ -32,6 +33,7 @@ from crosslane.fastpath.protocol import (
     RouteRequest,
     Side,
     StatusRequest,
+    VenueBalanceView,
     VenueHealthView,
     frame,
 )
@@ -93,6 +95,10 @@ class FastPathClient:
         reply = await self.call(QuoteRequest(symbol=symbol, side=side, qty=qty))
         assert reply.quote is not None
         return reply.quote
+
+    async def balances(self, currencies: list[str]) -> list[VenueBalanceView]:
+        """Each venue's free balance of ``currencies``, read from the venues now."""
+        return (await self.call(BalancesRequest(currencies=currencies))).balances
 
     async def route(
         self,

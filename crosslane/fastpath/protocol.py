@@ -60,7 +60,13 @@ class HealthRequest(msgspec.Struct, tag="health", frozen=True):
     pass
 
 
-Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest | BookRequest | HealthRequest
+class BalancesRequest(msgspec.Struct, tag="balances", frozen=True):
+    """Each venue's free balance of ``currencies`` (as the venues name them: ``USDT``, ``ETH``)."""
+
+    currencies: list[str]
+
+
+Request = QuoteRequest | RouteRequest | CancelRequest | StatusRequest | BookRequest | HealthRequest | BalancesRequest
 
 
 class VenueHealthView(msgspec.Struct, frozen=True):
@@ -154,6 +160,15 @@ class ParentOrder(msgspec.Struct):
         return any(c.state in ("pending", "open", "partially_filled", "unknown") for c in self.children)
 
 
+class VenueBalanceView(msgspec.Struct, frozen=True):
+    """What the account can spend on one venue now (``free``: currency -> amount, 0 when not
+    held); ``error`` says why the venue did not answer (then ``free`` is empty)."""
+
+    venue: str
+    free: dict[str, Decimal]
+    error: str | None = None
+
+
 class Reply(msgspec.Struct):
     ok: bool
     error: str | None = None
@@ -163,6 +178,7 @@ class Reply(msgspec.Struct):
     health: list[VenueHealthView] = msgspec.field(default_factory=list)
     parent: ParentOrder | None = None
     parents: list[ParentOrder] = msgspec.field(default_factory=list)
+    balances: list[VenueBalanceView] = msgspec.field(default_factory=list)
 
 
 REQUEST_DECODER = msgspec.msgpack.Decoder(Request)

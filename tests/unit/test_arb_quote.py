@@ -1,7 +1,7 @@
 """``arb_quote``'s arithmetic over priced legs (the venues and chains stubbed at ``_price``
 and ``_bridge_cost``): profit = sale - buy - gas (- the bridge's fee at the asset's price and
 the price risk in transfer mode), the slack above the floor split into the legs' limits, an
-inventory shortfall refusing the run with what is held, and transfer mode's later phases
+inventory shortfall (on a chain or a CEX venue) refusing the run with what is held, and transfer mode's later phases
 pricing only what is still to do."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from activities import arbitrage
 from activities.arbitrage import ArbActivities
 from activities.runtime import ChainRuntime
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbQuoteInput, ArbRiskLimits, LegName, Shortfall
+from crosslane.fastpath.protocol import QuoteView, VenueBalanceView, VenueQuoteView
 from crosslane.routing.side import Side
 
 SIGNER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
@@ -102,3 +103,47 @@ async def test_transfer_mode_charges_bridge_and_risk_and_later_phases_price_what
     else:  # what arrived, its inventory checked, no bridge left to pay
         assert legs.asked == [(Side.SELL, Decimal("1.998"), True)]
         assert q.expected_profit == Decimal(6076) and q.bridge_fee == 0
+
+
+class Balances:
+    """A fast path answering fixed free balances per venue (a venue left out did not answer)."""
+
+    def __init__(self, free: dict[str, dict[str, str]]) -> None:
+        self.free = free
+
+    async def balances(self, currencies: list[str]) -> list[Any]:
+        return [
+            VenueBalanceView(venue=v, free={c: Decimal(held.get(c, "0")) for c in currencies})
+            for v, held in self.free.items()
+        ]
+
+
+def cex_view(side: Side, *slices: tuple[str, str, str, str]) -> QuoteView:
+    legs = [VenueQuoteView(venue=v, qty=Decimal(q), avg_price=Decimal(p), fee=Decimal(f)) for v, q, p, f in slices]
+    qty = sum((leg.qty for leg in legs), Decimal(0))
+    notional = sum((leg.qty * leg.avg_price for leg in legs), Decimal(0))
+    fees = sum((leg.fee for leg in legs), Decimal(0))
+    return QuoteView(
+        symbol="ETH/USDT", side=side, qty=qty, filled_qty=qty, avg_price=None, avg_price_with_fees=None,
+        notional=notional, fees=fees, legs=legs,
+    )  # fmt: skip
+
+
+async def test_a_cex_leg_spends_what_each_venue_holds_quote_to_buy_base_to_sell() -> None:
+    """A CEX buy needs its quote currency (fees included) on every venue its slices go to, a
+    sell its base: the first venue short of it is the shortfall, named as the account's."""
+    buy = cex_view(Side.BUY, ("binance", "1", "3000", "3"), ("okx", "1", "3001", "3.001"))
+    fp = cast(Any, Balances({"binance": {"USDT": "5000"}, "okx": {"USDT": "2000", "ETH": "9"}}))
+    short = await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.BUY, buy)
+    assert short == Shortfall(
+        leg=LegName.BUY, chain="cex:okx", token="USDT", held=Decimal(2000), needed=Decimal("3004.001")
+    )
+    assert short.describe(SIGNER) == "inventory: the account holds 2000 USDT on cex:okx, the buy leg needs 3004.001"
+    covered = cast(Any, Balances({"binance": {"USDT": "3003"}, "okx": {"USDT": "3004.001"}}))
+    assert await arbitrage.cex_shortfall(covered, "ETH/USDT", Side.BUY, buy) is None
+    sell = cex_view(Side.SELL, ("binance", "0.5", "3000", "1.5"))
+    assert await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.SELL, sell) == Shortfall(
+        leg=LegName.SELL, chain="cex:binance", token="ETH", held=Decimal(0), needed=Decimal("0.5")
+    )
+    unanswered = cast(Any, Balances({}))  # a venue whose balance cannot be read holds nothing
+    assert (await arbitrage.cex_shortfall(unanswered, "ETH/USDT", Side.SELL, sell)) is not None

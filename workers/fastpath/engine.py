@@ -29,6 +29,7 @@ from crosslane.fastpath.protocol import (
     QuoteRequest,
     QuoteView,
     RouteRequest,
+    VenueBalanceView,
     VenueHealthView,
     VenueQuoteView,
 )
@@ -229,6 +230,20 @@ class OrderEngine:
             legs=[VenueQuoteView(venue=v.venue, qty=v.qty, avg_price=v.avg_price, fee=v.fee) for v in q.venues],
             excluded=[f"{e.venue}: {e.reason}" for e in q.excluded],
         )
+
+    async def balances(self, currencies: list[str]) -> list[VenueBalanceView]:
+        """Each venue's free ``currencies``, read from every venue at once; a venue that fails
+        answers its error (the caller decides: unknown inventory is not inventory)."""
+
+        async def one(name: str, venue: CexVenue) -> VenueBalanceView:
+            try:
+                held = await venue.balances()
+            except Exception as exc:  # noqa: BLE001 - one venue down must not hide the others
+                return VenueBalanceView(venue=name, free={}, error=f"{type(exc).__name__}: {exc}")
+            free = held.get("free") or {}
+            return VenueBalanceView(venue=name, free={c: Decimal(str(free.get(c) or 0)) for c in currencies})
+
+        return list(await asyncio.gather(*(one(n, v) for n, v in sorted(self.venues.items()))))
 
     async def route(self, request: RouteRequest) -> ParentOrder:
         """Idempotent per ``parent_id``: a repeat returns the recorded parent (or, after a power

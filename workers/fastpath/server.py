@@ -26,6 +26,7 @@ from crosslane.fastpath.protocol import (
     HEADER,
     MAX_FRAME,
     REQUEST_DECODER,
+    BalancesRequest,
     BookRequest,
     CancelRequest,
     HealthRequest,
@@ -175,6 +176,8 @@ class FastPathServer:
                 return Reply(ok=True, book=self.engine.book(request))
             if isinstance(request, StatusRequest):
                 return Reply(ok=True, parents=self.engine.status(request.parent_id))
+            if isinstance(request, BalancesRequest):
+                return Reply(ok=True, balances=await self.engine.balances(request.currencies))
         except msgspec.ValidationError as exc:
             return Reply(ok=False, error=f"invalid request: {exc}", error_type="InvalidRequest")
         except CrosslaneError as exc:

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from crosslane.arbitrage import ArbLeg, ArbPolicy, evaluate
+from crosslane.arbitrage import ArbLeg, ArbMarket, ArbMode, ArbPolicy, Inventory, evaluate
 from crosslane.arbitrage_runs import RunStarter, RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.pacing import every
@@ -22,6 +22,7 @@ from workers.scanner.legs import MemoCurve, book_leg, pool_leg_of
 from workers.scanner.markets import PoolSource, ScanMarket, Source, kind_of
 from workers.scanner.pools import ChainFeed
 from workers.scanner.stream import OpportunityStream
+from workers.scanner.transfers import TransferMode, is_transfer_pair
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ class Scanner:
         *,
         auto: AutoExecute | None = None,
         clock: Callable[[], int] = now_ms,
+        inventory: Callable[[ArbMarket, Source, Source], Inventory] | None = None,
+        transfers: TransferMode | None = None,
     ) -> None:
         self.markets = markets
         self.books = books
@@ -77,6 +80,8 @@ class Scanner:
         self.policy = policy  # by the market's quote decimals (its amounts are base units)
         self.auto = auto
         self.clock = clock
+        self.inventory = inventory  # what each pair may spend (CEX balances); None: not limited here
+        self.transfers = transfers  # prices pool pairs across chains in transfer mode too; None: not
         self.seq = 0
         self.pass_ms: list[float] = []  # how long each evaluation pass took (the scanner's own pace)
         self._curves: dict[tuple[object, ...], tuple[object, MemoCurve]] = {}
@@ -125,28 +130,37 @@ class Scanner:
     def evaluate_all(
         self, legs: list[tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]] | None = None
     ) -> list[ScannedOpportunity]:
-        """One pass: every ordered pair of every market, as its inputs stand now."""
+        """One pass: every ordered pair of every market, as its inputs stand now; a pair of
+        pools on two chains also in transfer mode (when the scanner prices transfers)."""
         out = []
         now = self.clock()
         for market, buys, sells in self.snapshot() if legs is None else legs:
+            policy = self.policy(market.market.quote_decimals)
+            if self.transfers is not None:
+                self.transfers.volatility.observe(market, buys, sells, now)
             for buy_src, buy in buys.items():
                 for sell_src, sell in sells.items():
                     if buy_src == sell_src:
                         continue
-                    opportunity = evaluate(
-                        kind_of(buy_src, sell_src),
-                        market.market,
-                        buy,
-                        sell,
-                        now_ms=now,
-                        policy=self.policy(market.market.quote_decimals),
-                    )
-                    self.seq += 1
-                    out.append(
-                        ScannedOpportunity(
-                            seq=self.seq, pair=pair_key(buy, sell), market=market.name, opportunity=opportunity
+                    kind = kind_of(buy_src, sell_src)
+                    held = Inventory() if self.inventory is None else self.inventory(market.market, buy_src, sell_src)
+                    found = [
+                        (
+                            pair_key(buy, sell),
+                            evaluate(kind, market.market, buy, sell, now_ms=now, policy=policy, inventory=held),
                         )
-                    )
+                    ]
+                    if self.transfers is not None and is_transfer_pair(buy_src, sell_src):
+                        assert isinstance(buy_src, PoolSource) and isinstance(sell_src, PoolSource)
+                        transfer, risk = self.transfers.price(market, buy_src, sell_src)
+                        priced = replace(policy, risk=risk)
+                        opp = evaluate(kind, market.market, buy, sell, now_ms=now, policy=priced, transfer=transfer)
+                        found.append((f"{pair_key(buy, sell)} via bridge", opp))
+                    for pair, opportunity in found:
+                        self.seq += 1
+                        out.append(
+                            ScannedOpportunity(seq=self.seq, pair=pair, market=market.name, opportunity=opportunity)
+                        )
         return out
 
     async def scan_once(self) -> list[ScannedOpportunity]:
@@ -160,7 +174,7 @@ class Scanner:
         for scanned in evaluated:
             if scanned.taken:
                 metrics.TAKEN.inc()
-            if self.auto is not None and scanned.taken:
+            if self.auto is not None and scanned.taken and scanned.opportunity.mode is ArbMode.INVENTORY:
                 run_id = await self.auto.maybe_start(scanned)
                 if run_id is not None:
                     metrics.STARTED.inc()

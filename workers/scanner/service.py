@@ -10,6 +10,7 @@ import logging
 import signal
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from connectors.cex.config import VenueConfig
 from crosslane.arbitrage import ArbPolicy
@@ -23,10 +24,12 @@ from crosslane.registry import Registry
 from crosslane.telemetry.prometheus import serve_metrics
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
+from workers.scanner.inventory import CexBalances
 from workers.scanner.markets import ScanMarket, default_markets, scan_market
 from workers.scanner.pools import ChainFeed
 from workers.scanner.scanner import AutoExecute, Scanner
 from workers.scanner.stream import OpportunityStream
+from workers.scanner.transfers import BridgeQuotes, TransferMode, Volatilities
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +52,19 @@ class ScannerConfig:
     signer: str | None = None  # holds the DEX legs' inventory of auto-executed runs
     fees: FeePolicy | None = None  # their fee cap
     max_loss: Decimal = Decimal(0)  # what an auto-executed run's unwind may lose (quote units)
+    cex_inventory: bool | None = None  # size CEX legs by the account's balances; None: when auto-executing
+    inventory_poll_s: float = 2.0  # between reads of the CEX balances (through the fast path)
+    fastpath_socket: Path | None = None  # None: the fast path's default socket
+    transfer_mode: bool = True  # pool pairs across chains also priced as buy -> bridge -> sell
+    bridge_poll_s: float = 30.0  # between bridge quotes (per pair of chains)
+    risk_aversion: Decimal = Decimal(1)  # weight of the price risk while the asset is in flight
+    vol_half_life_s: float = 60.0  # of the volatility estimate (EWMA of mid-price log returns)
+    vol_min_returns: int = 10  # returns seen before the measured figure replaces the prior
+    vol_prior: Decimal = Decimal("0.0001")  # per sqrt second, until measured (1 bp per sqrt s)
+
+    @property
+    def sizes_by_cex_inventory(self) -> bool:
+        return self.auto_execute if self.cex_inventory is None else self.cex_inventory
 
     def run_terms(self) -> RunTerms:
         return RunTerms(min_profit=self.min_profit, max_loss=self.max_loss, signer=self.signer, fees=self.fees)
@@ -75,6 +91,8 @@ class ScannerService:
         self.chains: dict[str, ChainFeed] = {}
         self.markets: list[ScanMarket] = []
         self.scanner: Scanner | None = None
+        self.balances: CexBalances | None = None
+        self.bridges: BridgeQuotes | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> Scanner:
@@ -86,7 +104,8 @@ class ScannerService:
         if not markets:
             raise ValueError("no market to scan: the registry's asset map joins no venue or pool pair")
         self.markets = markets
-        chain_configs = ChainRegistry.from_registry(self.registry).chains
+        chain_registry = ChainRegistry.from_registry(self.registry)
+        chain_configs = chain_registry.chains
         per_chain: dict[str, list] = {}  # type: ignore[type-arg]
         for market in markets:
             for venue in market.venues:
@@ -99,16 +118,38 @@ class ScannerService:
         auto = None
         if self.config.auto_execute and self.starter is not None:
             auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)), self.config.run_terms())
-        self.scanner = Scanner(markets, self.books, self.chains, self.stream, self.config.policy, auto=auto)
+        inventory = None
+        if self.config.sizes_by_cex_inventory and any(m.venues for m in markets):
+            self.balances = CexBalances(markets, self.config.fastpath_socket)
+            self._tasks.append(asyncio.create_task(self.balances.run(self.config.inventory_poll_s), name="balances"))
+            inventory = self.balances.inventory
+        transfers = None
+        if self.config.transfer_mode and any(len({p.chain for p in m.pools}) > 1 for m in markets):
+            fees = self.config.fees or FeePolicy(max_fee_per_gas_cap=100 * 10**9)
+            self.bridges = BridgeQuotes(chain_registry, markets, fees)
+            self._tasks.append(asyncio.create_task(self.bridges.run(self.config.bridge_poll_s), name="bridges"))
+            volatility = Volatilities(self.config.vol_half_life_s, self.config.vol_min_returns, self.config.vol_prior)
+            transfers = TransferMode(self.bridges.cost, volatility, self.config.risk_aversion)
+        self.scanner = Scanner(
+            markets,
+            self.books,
+            self.chains,
+            self.stream,
+            self.config.policy,
+            auto=auto,
+            inventory=inventory,
+            transfers=transfers,
+        )
         for feed in self.chains.values():
             self._tasks.append(asyncio.create_task(feed.run(self.config.block_poll_s), name=f"pools-{feed.chain.name}"))
         self._tasks.append(asyncio.create_task(self.scanner.run(self.config.interval_s), name="scan"))
         log.info(
-            "scanning %s on %s: %d pair(s) per pass; auto-execution %s",
+            "scanning %s on %s: %d pair(s) per pass; auto-execution %s; CEX legs sized by balances %s",
             ", ".join(m.name for m in markets),
             self.stream.address,
             sum(len(m.sources) * (len(m.sources) - 1) for m in markets),
             "on" if auto else "off",
+            "on" if inventory else "off",
         )
         return self.scanner
 
@@ -121,6 +162,8 @@ class ScannerService:
         await self.stream.close()
         await self.books.close()
         await asyncio.gather(*(c.close() for c in self.chains.values()), return_exceptions=True)
+        if self.bridges is not None:
+            await self.bridges.close()
 
 
 async def serve(registry: Registry, config: ScannerConfig, starter: RunStarter | None = None) -> None:
