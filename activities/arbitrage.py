@@ -54,7 +54,7 @@ from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import QuoteView
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
-from crosslane.money import from_base_units, from_base_units_compact
+from crosslane.money import compact, from_base_units, from_base_units_compact
 from crosslane.routing.side import Side
 from crosslane.telemetry.names import KILL_SWITCH
 
@@ -92,7 +92,7 @@ async def cex_shortfall(fp: FastPathClient, symbol: str, side: Side, view: Quote
         need = slice_.qty * slice_.avg_price + slice_.fee if side is Side.BUY else slice_.qty
         has = held.get(slice_.venue, Decimal(0))
         if has < need:
-            return Shortfall(leg=leg, chain=f"cex:{slice_.venue}", token=spent, held=has, needed=need)
+            return Shortfall(leg=leg, chain=f"cex:{slice_.venue}", token=spent, held=compact(has), needed=compact(need))
     return None
 
 

@@ -87,6 +87,11 @@ def from_base_units_compact(amount: int, decimals: int) -> Decimal:
     return Decimal(amount).scaleb(-decimals, _EXACT).normalize(_EXACT)
 
 
+def compact(value: Decimal) -> Decimal:
+    """``value`` without trailing fractional zeros (``100``, not ``100.00000000`` or ``1E+2``)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
 def format_amount(amount: int, decimals: int, symbol: str) -> str:
     """``amount`` base units as exact whole tokens with their symbol: ``249.975 USDC``, ``0.01 ETH``."""
     return f"{from_base_units_compact(amount, decimals):f} {symbol}"

@@ -105,7 +105,8 @@ def install(app: web.Application, server: VenueServer) -> None:
         try:
             body = await _body(request)
             account = _account(body)
-            amount = parse_decimal(body["amount"])
+            text = str(body["amount"]).strip()  # negative: a withdrawal of free funds (never below zero)
+            amount = -parse_decimal(text[1:]) if text.startswith("-") else parse_decimal(text)
             venue.credit(account, str(body["asset"]), amount)
         except (TypeError, ValueError, KeyError, BadNumber, BalanceShortfall) as exc:
             return _error(f"bad credit request: {exc}")

@@ -59,6 +59,7 @@ async def add_account(rest_url: str, account: str, **fields: Any) -> dict[str, A
 async def credit(
     rest_url: str, asset: str, amount: str, *, account: str | None = None, api_key: str | None = None
 ) -> dict[str, Any]:
+    """Add ``amount`` (negative: take it) to the account's free ``asset``; never below zero."""
     body = {"asset": asset, "amount": amount, "account": account, "api_key": api_key}
     result: dict[str, Any] = await _call("POST", rest_url + "/__admin/credit", body)
     return result

@@ -217,7 +217,13 @@ async def test_auto_execution_starts_one_run_per_gap(world: tuple[DevnetState, R
     starter = RecordingStarter()
     before = {name: REGISTRY.get_sample_value(f"{name}_total") or 0.0 for name in COUNTERS}
     async with running(
-        registry, starter, auto_execute=True, cooldown_s=3600, min_profit=Decimal(20), max_book_age_ms=3_600_000
+        registry,
+        starter,
+        auto_execute=True,
+        cooldown_s=3600,
+        min_profit=Decimal(20),
+        max_book_age_ms=3_600_000,
+        cex_inventory=False,  # no fast path here to read the balances through (the runs are only recorded)
     ) as service:
         try:
             await freeze(state, {"binance": 150})
