@@ -3,6 +3,7 @@ file describes:
 
     python -m devnet.gaps venue binance ETH/USDC 150        # binance's ETH 1.5 % dearer
     python -m devnet.gaps venue binance ETH/USDC 0          # close it
+    python -m devnet.gaps venue binance ETH/USDC 150 --close-after-ms 3000  # closes itself after 3 s
     python -m devnet.gaps pool devnet-a "WETH/USDC 0.3%" -- -150   # the pool's WETH 1.5 % cheaper
 
 A venue gap shifts that venue's market maker (``/__admin/gap``: the answer comes once the
@@ -26,12 +27,14 @@ from devnet.cex.admin_client import inject_gap
 from devnet.pool_moves import PoolMove, move_pool
 
 
-async def venue_gap(registry: Registry, venue: str, symbol: str, bps: Decimal) -> dict[str, Any]:
-    """Shift ``venue``'s ``symbol`` quotes by ``bps``; its new top of book."""
+async def venue_gap(
+    registry: Registry, venue: str, symbol: str, bps: Decimal, close_after_ms: int | None = None
+) -> dict[str, Any]:
+    """Shift ``venue``'s ``symbol`` quotes by ``bps`` (closing by itself after ``close_after_ms``); its new top."""
     entry = registry.venues.get(venue)
     if entry is None or entry.rest_url is None:
         raise ValueError(f"no simulated venue {venue!r} in the registry (known: {', '.join(registry.venues)})")
-    return await inject_gap(entry.rest_url, symbol, str(bps))
+    return await inject_gap(entry.rest_url, symbol, str(bps), close_after_ms=close_after_ms)
 
 
 async def pool_gap(registry: Registry, chain: str, label: str, bps: Decimal, asset: str = "WETH") -> PoolMove:
@@ -59,6 +62,7 @@ def main() -> None:
     venue.add_argument("venue")
     venue.add_argument("symbol")
     venue.add_argument("bps", type=Decimal)
+    venue.add_argument("--close-after-ms", type=int, default=None, help="the gap closes itself this long after")
     pool = sub.add_parser("pool", help="move a devnet pool's price with one swap")
     pool.add_argument("chain")
     pool.add_argument("label", help='the pool\'s label, e.g. "WETH/USDC 0.3%%"')
@@ -67,7 +71,7 @@ def main() -> None:
     args = parser.parse_args()
     registry = configured_registry(settings())
     if args.where == "venue":
-        print(asyncio.run(venue_gap(registry, args.venue, args.symbol, args.bps)))
+        print(asyncio.run(venue_gap(registry, args.venue, args.symbol, args.bps, args.close_after_ms)))
     else:
         move = asyncio.run(pool_gap(registry, args.chain, args.label, args.bps, args.asset))
         print(f"moved {move.pool} by {move.moved_bps:.1f} bps (tx {move.tx_hash})")

@@ -105,8 +105,7 @@ def install(app: web.Application, server: VenueServer) -> None:
         try:
             body = await _body(request)
             account = _account(body)
-            text = str(body["amount"]).strip()  # negative: a withdrawal of free funds (never below zero)
-            amount = -parse_decimal(text[1:]) if text.startswith("-") else parse_decimal(text)
+            amount = parse_decimal(body["amount"])  # negative: a withdrawal of free funds (never below zero)
             venue.credit(account, str(body["asset"]), amount)
         except (TypeError, ValueError, KeyError, BadNumber, BalanceShortfall) as exc:
             return _error(f"bad credit request: {exc}")
@@ -157,7 +156,11 @@ def install(app: web.Application, server: VenueServer) -> None:
             return _error("this venue runs no market maker", 404)
         try:
             body = await _body(request)
-            return web.json_response(server.market_maker.inject_gap(str(body["symbol"]), parse_decimal(body["bps"])))
+            close_after = body.get("close_after_ms")
+            answer = server.market_maker.inject_gap(
+                str(body["symbol"]), parse_decimal(body["bps"]), None if close_after is None else int(close_after)
+            )
+            return web.json_response(answer)
         except (TypeError, ValueError, KeyError, BadNumber) as exc:
             return _error(f"bad gap request: {exc}")
 

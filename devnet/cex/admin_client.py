@@ -84,10 +84,16 @@ async def market_maker(rest_url: str, **changes: Any) -> dict[str, Any]:
     return result
 
 
-async def inject_gap(rest_url: str, symbol: str, bps: str | int) -> dict[str, Any]:
+async def inject_gap(
+    rest_url: str, symbol: str, bps: str | int, *, close_after_ms: int | None = None
+) -> dict[str, Any]:
     """Shift the venue's ``symbol`` quotes by ``bps`` basis points (negative: cheaper, 0: close
-    the gap); returns once the venue's book holds them, with its new top."""
-    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/gap", {"symbol": symbol, "bps": str(bps)})
+    the gap); returns once the venue's book holds them, with its new top. ``close_after_ms``:
+    the venue closes the gap itself that long after (its answer says when: ``closes_at_ms``)."""
+    body: dict[str, Any] = {"symbol": symbol, "bps": str(bps)}
+    if close_after_ms is not None:
+        body["close_after_ms"] = close_after_ms
+    result: dict[str, Any] = await _call("POST", rest_url + "/__admin/gap", body)
     return result
 
 

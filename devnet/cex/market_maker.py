@@ -77,6 +77,7 @@ class MarketMaker:
         self._quoted_step: dict[str, int] = {}
         self.quotes_placed = 0
         self._funded = False
+        self._closers: dict[str, asyncio.TimerHandle] = {}  # symbol -> the timer closing its gap
 
     def fund(self) -> None:
         """Deep pockets: enough of every asset to quote for the life of a devnet."""
@@ -137,25 +138,47 @@ class MarketMaker:
         self.quotes_placed += placed
         return placed
 
-    def inject_gap(self, symbol: str, bps: Decimal) -> dict[str, Any]:
+    def inject_gap(self, symbol: str, bps: Decimal, close_after_ms: int | None = None) -> dict[str, Any]:
         """Shift this venue's ``symbol`` quotes by ``bps`` (0 removes the gap) and requote now,
-        paused or not: when this returns the venue's book already holds the shifted ladder."""
+        paused or not: when this returns the venue's book already holds the shifted ladder.
+        ``close_after_ms``: the gap closes itself that long after (requoted unshifted, paused
+        or not), as a real gap closes on its own clock; a later injection replaces the timer."""
         if symbol not in self.venue.engine.markets:
             raise ValueError(f"unknown symbol {symbol!r}")
+        if close_after_ms is not None and close_after_ms <= 0:
+            raise ValueError(f"close_after_ms must be positive, not {close_after_ms}")
+        pending = self._closers.pop(symbol, None)
+        if pending is not None:
+            pending.cancel()
         if bps:
             self.config.gaps_bps[symbol] = bps
         else:
             self.config.gaps_bps.pop(symbol, None)
         self.quote()
+        closes_at_ms = None
+        if bps and close_after_ms is not None:
+            closes_at_ms = self.venue.now_ms() + close_after_ms
+            self._closers[symbol] = asyncio.get_running_loop().call_later(
+                close_after_ms / 1000, self._close_gap, symbol
+            )
         book = self.venue.engine.books[symbol]
         bids, asks = book.bids.levels(1), book.asks.levels(1)
         return {
             "symbol": symbol,
             "gap_bps": plain(bps),
+            "closes_at_ms": closes_at_ms,
             "best_bid": plain(bids[0][0]) if bids else None,
             "best_ask": plain(asks[0][0]) if asks else None,
             "sequence": book.sequence,
         }
+
+    def _close_gap(self, symbol: str) -> None:
+        self._closers.pop(symbol, None)
+        self.config.gaps_bps.pop(symbol, None)
+        try:
+            self.quote()
+        except Exception:  # noqa: BLE001 - the next tick requotes anyway
+            log.exception("closing the %s gap failed", symbol)
 
     def _step_now(self) -> int:
         return int(self.venue.now_ms() / 1000 / self.interval_s)

@@ -93,6 +93,7 @@ class ScannerService:
         self.scanner: Scanner | None = None
         self.balances: CexBalances | None = None
         self.bridges: BridgeQuotes | None = None
+        self._stopped = False
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> Scanner:
@@ -154,6 +155,10 @@ class ScannerService:
         return self.scanner
 
     async def stop(self) -> None:
+        """Once (a second call does nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

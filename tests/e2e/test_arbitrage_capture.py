@@ -1,0 +1,151 @@
+"""Capture against a gap that closes on its own clock: Binance's ETH/USDC quoted 1.5 % above
+the other venues, the venue closing the gap itself ``T`` ms later (``/__admin/gap`` with
+``close_after_ms``). The scanner, auto-executing, sees it and starts an ``Arbitrage`` run
+(CEX↔CEX through the fast path, sized within the account's balances); whatever the race
+between the run and the closing gap, the run is never half-done: it completes (its P&L the
+balance changes measured on every venue), aborts with nothing sent, or compensates (the
+asset unwound, the loss realised and equal to the balance changes). A gap that closes
+before any run starts sends nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from activities.runtime import ChainRuntime
+from connectors.cex.credentials import load_credentials
+from connectors.evm.signer import SignerRegistry
+from crosslane.arbitrage_runs import TemporalRunStarter
+from crosslane.client import connect_temporal
+from crosslane.domain.arb_steps import ArbOutcome, ArbResult, ArbRiskLimits
+from crosslane.registry import load_registry
+from devnet.cex import admin_client as admin
+from devnet.registry_export import registry_path
+from devnet.sandbox import FastPathProcess, Sandbox, sandbox
+from tests.e2e.test_arbitrage import worker
+from tests.support.fastpath import fastpath_config
+from tests.support.stack import Stack, unique_queue
+from workers.scanner.service import ScannerConfig, ScannerService
+
+pytestmark = pytest.mark.timeout(300)
+
+SYMBOL = "ETH/USDC"
+GAP_BPS = 150
+MAX_LOSS = Decimal(20)
+
+
+@dataclass
+class CaptureStack:
+    stack: Stack
+    fastpath: FastPathProcess
+
+
+@pytest.fixture(scope="module")
+async def capture_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[CaptureStack]:
+    home = tmp_path_factory.mktemp("arb-capture")
+    async with sandbox(home, cex=True) as services:
+        stack = Stack(services)
+        stack.ledger().migrate()
+        config = fastpath_config(registry_path(services.devnet_state_path), home, [SYMBOL]).model_copy(
+            update={"latency_penalty_bps_per_ms": Decimal(0)}
+        )
+        process = FastPathProcess(config, home, dict(os.environ))
+        try:
+            await (await process.client()).close()
+            yield CaptureStack(stack, process)
+        finally:
+            process.stop()
+
+
+async def venue_balances(services: Sandbox) -> dict[tuple[str, str], Decimal]:
+    out: dict[tuple[str, str], Decimal] = {}
+    for name, venue in services.devnet.cex.items():
+        creds = load_credentials(name, secrets_file=Path(venue.credentials_file), environ={})
+        assert creds is not None
+        held = (await admin.balances(venue.rest_url, api_key=creds.api_key))["balances"]
+        for ccy in ("ETH", "USDC"):
+            entry = held.get(ccy, {})
+            out[(f"cex:{name}", ccy)] = Decimal(entry.get("free", "0")) + Decimal(entry.get("used", "0"))
+    return out
+
+
+async def started_runs(service: ScannerService, wait_s: float) -> list[str]:
+    """The runs the scanner started within ``wait_s`` (one per pair the gap opened), the
+    scanner stopped then so that no run starts after."""
+    await asyncio.sleep(wait_s)
+    await service.stop()
+    assert service.scanner is not None and service.scanner.auto is not None
+    return [run_id for _, run_id in service.scanner.auto.started]
+
+
+@pytest.mark.parametrize("close_after_ms", [30_000, 1_500], ids=["open-30s", "closes-in-1.5s"])
+async def test_a_self_closing_gap_is_captured_or_cleanly_aborted_never_half_done(
+    capture_stack: CaptureStack, close_after_ms: int
+) -> None:
+    stack, services = capture_stack.stack, capture_stack.stack.sandbox
+    dear = services.devnet.cex["binance"]
+    queue = unique_queue("arb-capture")
+    client = await connect_temporal(stack.settings(queue))
+    runtime = ChainRuntime(ledger=stack.ledger(), chains=stack.chains, signers=SignerRegistry([]))
+    registry = load_registry(registry_path(services.devnet_state_path))
+    config = ScannerConfig(
+        markets=["WETH/USDC"],
+        stream="127.0.0.1:0",
+        interval_s=0.2,
+        block_poll_s=0.5,
+        min_profit=Decimal(5),
+        max_exposure=Decimal(1_500),  # about half an ETH per run
+        auto_execute=True,
+        cooldown_s=3_600,  # one run for this gap
+        max_loss=MAX_LOSS,
+        fastpath_socket=capture_stack.fastpath.config.socket_path,
+        transfer_mode=False,
+    )
+    service = ScannerService(registry, config, TemporalRunStarter(client, queue))
+    socket = capture_stack.fastpath.config.socket_path
+    try:
+        async with worker(client, runtime, queue, socket, ArbRiskLimits()):
+            await service.start()
+            await asyncio.sleep(2)  # the scanner's books and balances are in
+            before = await venue_balances(services)
+            opened = await admin.inject_gap(dear.rest_url, SYMBOL, GAP_BPS, close_after_ms=close_after_ms)
+            assert opened["closes_at_ms"] is not None
+            run_ids = await started_runs(service, min(close_after_ms / 1000, 5) + 5)
+            results = [await client.get_workflow_handle(run_id, result_type=ArbResult).result() for run_id in run_ids]
+            after = await venue_balances(services)
+    finally:
+        await service.stop()
+        await admin.inject_gap(dear.rest_url, SYMBOL, 0)
+        await runtime.close()
+    measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
+
+    if not results:  # closed before any run started: nothing was sent
+        assert close_after_ms < 30_000 and measured == {}
+        return
+    reported: dict[tuple[str, str], Decimal] = {}
+    for result in results:
+        for change in result.changes:
+            key = (change.place, change.currency)
+            reported[key] = reported.get(key, Decimal(0)) + change.amount
+        assert result.outcome in (ArbOutcome.COMPLETED, ArbOutcome.ABORTED, ArbOutcome.COMPENSATED)
+        if result.outcome is ArbOutcome.ABORTED:  # nothing sent, nothing moved
+            assert result.changes == [] and result.realised_profit == 0, result.reason
+        if result.outcome is ArbOutcome.COMPENSATED:  # unwound within the bound
+            assert result.realised_profit >= -MAX_LOSS, result.reason
+    # every run's changes together are exactly what moved on the venues, so is the P&L
+    assert {k: v for k, v in reported.items() if v} == measured
+    for result in results:  # each run's P&L: its quote moved plus its asset left, at its price (no gas off chain)
+        quote_moved = sum((c.amount for c in result.changes if c.currency == "USDC"), Decimal(0))
+        asset_net = sum((c.amount for c in result.changes if c.currency == "ETH"), Decimal(0))
+        assert result.realised_profit == quote_moved + asset_net * result.asset_price, result.reason
+    if close_after_ms >= 30_000:  # a gap open this long is captured
+        assert any(r.outcome is ArbOutcome.COMPLETED and r.realised_profit > 0 for r in results), [
+            r.reason for r in results
+        ]
+        assert measured[("cex:binance", "ETH")] < 0  # sold where it was dear
