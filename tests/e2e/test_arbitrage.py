@@ -75,12 +75,12 @@ class ArbStack:
 
 
 @asynccontextmanager
-async def arb_sandbox(home: Path) -> AsyncIterator[ArbStack]:
+async def arb_sandbox(home: Path, symbol: str = SYMBOL) -> AsyncIterator[ArbStack]:
     """A stack whose devnet runs the CEX simulators, and a fast path (price-only routing) on them."""
     async with sandbox(home, cex=True) as services:
         stack = Stack(services)
         stack.ledger().migrate()
-        config = fastpath_config(registry_path(services.devnet_state_path), home, [SYMBOL]).model_copy(
+        config = fastpath_config(registry_path(services.devnet_state_path), home, [symbol]).model_copy(
             update={"latency_penalty_bps_per_ms": Decimal(0)}
         )
         process = FastPathProcess(config, home, dict(os.environ))
@@ -117,13 +117,15 @@ def worker(client: object, runtime: ChainRuntime, queue: str, socket: Path, limi
     )
 
 
-async def cex_balances(services: Sandbox) -> dict[tuple[str, str], Decimal]:
+async def cex_balances(
+    services: Sandbox, currencies: tuple[str, ...] = ("ETH", "USDT")
+) -> dict[tuple[str, str], Decimal]:
     out: dict[tuple[str, str], Decimal] = {}
     for name, venue in services.devnet.cex.items():
         creds = load_credentials(name, secrets_file=Path(venue.credentials_file), environ={})
         assert creds is not None
         held = (await admin.balances(venue.rest_url, api_key=creds.api_key))["balances"]
-        for ccy in ("ETH", "USDT"):
+        for ccy in currencies:
             entry = held.get(ccy, {})
             out[(f"cex:{name}", ccy)] = Decimal(entry.get("free", "0")) + Decimal(entry.get("used", "0"))
     return out

@@ -10,9 +10,7 @@ before any run starts sends nothing."""
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,16 +19,16 @@ import pytest
 from activities.runtime import ChainRuntime
 from connectors.cex.credentials import load_credentials
 from connectors.evm.signer import SignerRegistry
+from crosslane.arbitrage import ArbKind
 from crosslane.arbitrage_runs import TemporalRunStarter
+from crosslane.arbitrage_stream import opportunities
 from crosslane.client import connect_temporal
 from crosslane.domain.arb_steps import ArbOutcome, ArbResult, ArbRiskLimits
 from crosslane.registry import load_registry
 from devnet.cex import admin_client as admin
 from devnet.registry_export import registry_path
-from devnet.sandbox import FastPathProcess, Sandbox, sandbox
-from tests.e2e.test_arbitrage import worker
-from tests.support.fastpath import fastpath_config
-from tests.support.stack import Stack, unique_queue
+from tests.e2e.test_arbitrage import ArbStack, arb_sandbox, cex_balances, worker
+from tests.support.stack import unique_queue
 from workers.scanner.service import ScannerConfig, ScannerService
 
 pytestmark = pytest.mark.timeout(300)
@@ -40,45 +38,29 @@ GAP_BPS = 150
 MAX_LOSS = Decimal(20)
 
 
-@dataclass
-class CaptureStack:
-    stack: Stack
-    fastpath: FastPathProcess
-
-
 @pytest.fixture(scope="module")
-async def capture_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[CaptureStack]:
-    home = tmp_path_factory.mktemp("arb-capture")
-    async with sandbox(home, cex=True) as services:
-        stack = Stack(services)
-        stack.ledger().migrate()
-        config = fastpath_config(registry_path(services.devnet_state_path), home, [SYMBOL]).model_copy(
-            update={"latency_penalty_bps_per_ms": Decimal(0)}
-        )
-        process = FastPathProcess(config, home, dict(os.environ))
-        try:
-            await (await process.client()).close()
-            yield CaptureStack(stack, process)
-        finally:
-            process.stop()
+async def capture_stack(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ArbStack]:
+    async with arb_sandbox(tmp_path_factory.mktemp("arb-capture"), SYMBOL) as stacked:
+        for name, venue in stacked.stack.sandbox.devnet.cex.items():  # the accounts start with no USDC
+            creds = load_credentials(name, secrets_file=Path(venue.credentials_file), environ={})
+            assert creds is not None
+            await admin.credit(venue.rest_url, "USDC", "20000", api_key=creds.api_key)
+        await (await stacked.fastpath.client()).close()  # its books are in
+        yield stacked
 
 
-async def venue_balances(services: Sandbox) -> dict[tuple[str, str], Decimal]:
-    out: dict[tuple[str, str], Decimal] = {}
-    for name, venue in services.devnet.cex.items():
-        creds = load_credentials(name, secrets_file=Path(venue.credentials_file), environ={})
-        assert creds is not None
-        held = (await admin.balances(venue.rest_url, api_key=creds.api_key))["balances"]
-        for ccy in ("ETH", "USDC"):
-            entry = held.get(ccy, {})
-            out[(f"cex:{name}", ccy)] = Decimal(entry.get("free", "0")) + Decimal(entry.get("used", "0"))
-    return out
-
-
-async def started_runs(service: ScannerService, wait_s: float) -> list[str]:
+async def started_runs(service: ScannerService, wait_s: float, seen: dict[str, list[str]]) -> list[str]:
     """The runs the scanner started within ``wait_s`` (one per pair the gap opened), the
-    scanner stopped then so that no run starts after."""
+    scanner stopped then so that no run starts after; ``seen``: each CEX pair's last reasons."""
+
+    async def watch() -> None:
+        async for scanned in opportunities(service.stream.address):
+            if scanned.opportunity.kind is ArbKind.CEX_CEX:
+                seen[scanned.pair] = [scanned.opportunity.decision, *scanned.opportunity.reasons]
+
+    watching = asyncio.create_task(watch())
     await asyncio.sleep(wait_s)
+    watching.cancel()
     await service.stop()
     assert service.scanner is not None and service.scanner.auto is not None
     return [run_id for _, run_id in service.scanner.auto.started]
@@ -86,7 +68,7 @@ async def started_runs(service: ScannerService, wait_s: float) -> list[str]:
 
 @pytest.mark.parametrize("close_after_ms", [30_000, 1_500], ids=["open-30s", "closes-in-1.5s"])
 async def test_a_self_closing_gap_is_captured_or_cleanly_aborted_never_half_done(
-    capture_stack: CaptureStack, close_after_ms: int
+    capture_stack: ArbStack, close_after_ms: int
 ) -> None:
     stack, services = capture_stack.stack, capture_stack.stack.sandbox
     dear = services.devnet.cex["binance"]
@@ -113,20 +95,22 @@ async def test_a_self_closing_gap_is_captured_or_cleanly_aborted_never_half_done
         async with worker(client, runtime, queue, socket, ArbRiskLimits()):
             await service.start()
             await asyncio.sleep(2)  # the scanner's books and balances are in
-            before = await venue_balances(services)
+            before = await cex_balances(services, ("ETH", "USDC"))
             opened = await admin.inject_gap(dear.rest_url, SYMBOL, GAP_BPS, close_after_ms=close_after_ms)
             assert opened["closes_at_ms"] is not None
-            run_ids = await started_runs(service, min(close_after_ms / 1000, 5) + 5)
+            seen: dict[str, list[str]] = {}
+            run_ids = await started_runs(service, min(close_after_ms / 1000, 5) + 5, seen)
             results = [await client.get_workflow_handle(run_id, result_type=ArbResult).result() for run_id in run_ids]
-            after = await venue_balances(services)
+            after = await cex_balances(services, ("ETH", "USDC"))
     finally:
         await service.stop()
         await admin.inject_gap(dear.rest_url, SYMBOL, 0)
         await runtime.close()
     measured = {key: after[key] - before[key] for key in after if after[key] != before[key]}
 
+    print(close_after_ms, "ms:", [(str(r.outcome), str(r.realised_profit), r.reason) for r in results])
     if not results:  # closed before any run started: nothing was sent
-        assert close_after_ms < 30_000 and measured == {}
+        assert close_after_ms < 30_000 and measured == {}, seen
         return
     reported: dict[tuple[str, str], Decimal] = {}
     for result in results:
