@@ -48,6 +48,10 @@ async def scan(
             "default: on with --auto-execute"
         ),
     ] = None,
+    transfer_mode: Annotated[
+        bool, typer.Option(help="also price pools on two chains as buy -> bridge -> sell (bridge fee, price risk)")
+    ] = True,
+    risk_aversion: Annotated[str, typer.Option(help="transfer mode: weight of the price risk in flight")] = "1",
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
     from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
@@ -69,6 +73,8 @@ async def scan(
         fees=FeePolicy(max_fee_per_gas_cap=to_base_units(max_fee_gwei, 9)) if signer else None,
         max_loss=Decimal(max_loss),
         cex_inventory=cex_inventory,
+        transfer_mode=transfer_mode,
+        risk_aversion=Decimal(risk_aversion),
     )
     starter: RunStarter | None = None
     if auto_execute:

@@ -7,7 +7,6 @@ asset is in flight, at the volatility measured from the mid prices the scanner s
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -148,7 +147,9 @@ class BridgeQuotes:
                     signer=QUOTER,
                     fees=self.fees,
                 )
-                ctx = await context(self.chains, self._client, request, int(time.time()))
+                client = self._client(source)
+                latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
+                ctx = await context(self.chains, self._client, request, int(latest["timestamp"]))
                 offers = await quote_routes(self.adapters, ctx)
                 self.costs[key] = transfer_cost(offers, amount, RoutePreferences(), ctx.token.amount_text)
             except Exception as exc:  # noqa: BLE001 - one pair failing must not stop the others
