@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -51,7 +52,7 @@ from crosslane.domain.bridge import BridgeRequest
 from crosslane.domain.dex import MAX_SLIPPAGE_BPS, TradeType
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
-from crosslane.fastpath.protocol import QuoteView
+from crosslane.fastpath.protocol import VenueQuoteView
 from crosslane.ledger.arbitrage import ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
 from crosslane.money import compact, from_base_units, from_base_units_compact
@@ -66,6 +67,7 @@ class _Priced:
     fee_rate: Decimal
     short: str = ""  # why it cannot fill (the CEX books)
     shortfall: Shortfall | None = None  # the inventory it spends is short
+    slices: tuple[VenueQuoteView, ...] = ()  # a CEX leg: what each venue would fill
 
 
 @dataclass(frozen=True)
@@ -80,15 +82,17 @@ class _Bridged:
 _NO_BRIDGE = _Bridged()
 
 
-async def cex_shortfall(fp: FastPathClient, symbol: str, side: Side, view: QuoteView) -> Shortfall | None:
-    """The first venue whose slice of ``view`` spends more than the account holds there
-    (a buy its quote currency, fees included; a sell the base); None when every slice is
-    covered. A venue whose balance cannot be read counts as holding nothing."""
+async def cex_shortfall(
+    fp: FastPathClient, symbol: str, side: Side, slices: Sequence[VenueQuoteView]
+) -> Shortfall | None:
+    """The first venue whose slice spends more than the account holds there (a buy its quote
+    currency, fees included; a sell the base); None when every slice is covered. A venue
+    whose balance cannot be read counts as holding nothing."""
     base, quote = symbol.split("/", 1)
     spent = quote if side is Side.BUY else base
     held = {b.venue: b.free.get(spent, Decimal(0)) for b in await fp.balances([spent])}
     leg = LegName.BUY if side is Side.BUY else LegName.SELL
-    for slice_ in view.legs:
+    for slice_ in slices:
         need = slice_.qty * slice_.avg_price + slice_.fee if side is Side.BUY else slice_.qty
         has = held.get(slice_.venue, Decimal(0))
         if has < need:
@@ -187,6 +191,10 @@ class ArbActivities:
             _done(no_buy) if bought else self._price(request, request.buy, Side.BUY, size, places),
             self._price(request, request.sell, Side.SELL, size, places, check=not transfer or inp.phase == "sell"),
         )
+        if inp.phase == "plan":  # the venues' balances: a REST call each, read once per run, before it decides
+            buy, sell = await asyncio.gather(
+                self._cex_covered(request.buy, Side.BUY, buy), self._cex_covered(request.sell, Side.SELL, sell)
+            )
         price = (buy.amount + sell.amount) / 2 / size if not bought else sell.amount / size
         bridge = _NO_BRIDGE
         if transfer and inp.phase != "sell":
@@ -229,6 +237,15 @@ class ArbActivities:
             bridge_seconds=bridge.seconds,
             price_risk=bridge.risk,
         )
+
+    async def _cex_covered(self, venue: ArbVenue, side: Side, priced: _Priced) -> _Priced:
+        """A CEX leg whose venues' slices the account cannot pay for, as its shortfall."""
+        if not venue.is_cex or not priced.slices:
+            return priced
+        assert venue.symbol is not None
+        async with await FastPathClient.connect(self.socket_path) as fp:
+            short = await cex_shortfall(fp, venue.symbol, side, priced.slices)
+        return priced if short is None else replace(priced, shortfall=short)
 
     async def _bridge_cost(self, request: ArbitrageRequest, size: Decimal, decimals: int, price: Decimal) -> _Bridged:
         """The route the bridge selector takes for ``size`` of the asset from the buy chain to
@@ -294,17 +311,13 @@ class ArbActivities:
             assert venue.symbol is not None
             async with await FastPathClient.connect(self.socket_path) as fp:
                 view = await fp.quote(venue.symbol, side, size)
-                if view.filled_qty < size:
-                    return _Priced(
-                        Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
-                    )
-                # what each venue's slice spends, against what the account holds there now
-                short = await cex_shortfall(fp, venue.symbol, side, view) if check else None
+            if view.filled_qty < size:
+                return _Priced(
+                    Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
+                )
             amount = view.notional + view.fees if side is Side.BUY else view.notional - view.fees
             rate = view.fees / view.notional if view.notional else Decimal(0)
-            if short is not None:
-                return _Priced(Decimal(0), Decimal(0), Decimal(0), shortfall=short)
-            return _Priced(amount, Decimal(0), rate)
+            return _Priced(amount, Decimal(0), rate, slices=tuple(view.legs))
         assert venue.chain is not None
         client = self.rt.client(venue.chain)
         asset, quote = await asyncio.gather(resolve_token(client, request.asset), resolve_token(client, request.quote))

@@ -6,6 +6,7 @@ pricing only what is still to do."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any, cast
@@ -134,16 +135,38 @@ async def test_a_cex_leg_spends_what_each_venue_holds_quote_to_buy_base_to_sell(
     sell its base: the first venue short of it is the shortfall, named as the account's."""
     buy = cex_view(Side.BUY, ("binance", "1", "3000", "3"), ("okx", "1", "3001", "3.001"))
     fp = cast(Any, Balances({"binance": {"USDT": "5000"}, "okx": {"USDT": "2000", "ETH": "9"}}))
-    short = await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.BUY, buy)
+    short = await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.BUY, buy.legs)
     assert short == Shortfall(
         leg=LegName.BUY, chain="cex:okx", token="USDT", held=Decimal(2000), needed=Decimal("3004.001")
     )
     assert short.describe(SIGNER) == "inventory: the account holds 2000 USDT on cex:okx, the buy leg needs 3004.001"
     covered = cast(Any, Balances({"binance": {"USDT": "3003"}, "okx": {"USDT": "3004.001"}}))
-    assert await arbitrage.cex_shortfall(covered, "ETH/USDT", Side.BUY, buy) is None
+    assert await arbitrage.cex_shortfall(covered, "ETH/USDT", Side.BUY, buy.legs) is None
     sell = cex_view(Side.SELL, ("binance", "0.5", "3000", "1.5"))
-    assert await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.SELL, sell) == Shortfall(
+    assert await arbitrage.cex_shortfall(fp, "ETH/USDT", Side.SELL, sell.legs) == Shortfall(
         leg=LegName.SELL, chain="cex:binance", token="ETH", held=Decimal(0), needed=Decimal("0.5")
     )
     unanswered = cast(Any, Balances({}))  # a venue whose balance cannot be read holds nothing
-    assert (await arbitrage.cex_shortfall(unanswered, "ETH/USDT", Side.SELL, sell)) is not None
+    assert (await arbitrage.cex_shortfall(unanswered, "ETH/USDT", Side.SELL, sell.legs)) is not None
+
+
+async def test_the_cex_balances_are_read_when_the_run_plans_not_on_the_recheck_before_the_legs() -> None:
+    """A REST call per venue: once per run, at the plan; the recheck right before the legs
+    only re-prices (it stays on the fast path's books)."""
+    short = Shortfall(leg=LegName.BUY, chain="cex:okx", token="USDT", held=Decimal(100), needed=Decimal(6006))
+
+    class Covered(Priced):
+        async def _cex_covered(self, venue: Any, side: Side, priced: Any) -> Any:  # type: ignore[override]
+            self.asked.append(("balances", side, venue.is_cex))
+            return replace(priced, shortfall=short) if venue.is_cex else priced
+
+    legs = Covered({Side.BUY: priced("6006"), Side.SELL: priced("6060")})
+    planned = await quote(legs, request())
+    assert ("balances", Side.BUY, True) in legs.asked
+    assert (
+        not planned.viable
+        and planned.reason == "inventory: the account holds 100 USDT on cex:okx, the buy leg needs 6006"
+    )
+    legs.asked.clear()
+    rechecked = await quote(legs, request(), "recheck")
+    assert rechecked.viable and not any(a[0] == "balances" for a in legs.asked)
