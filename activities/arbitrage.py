@@ -19,8 +19,7 @@ from activities.errors import business_errors
 from activities.metrics import gauge
 from activities.runtime import ChainRuntime
 from activities.tx import TX_STEP
-from connectors.bridges.base import context
-from connectors.bridges.planning import quote_routes, transfer_cost
+from connectors.bridges.planning import quote_transfer_cost
 from connectors.bridges.registry import bridge_adapters
 from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.routing import RouteFinder
@@ -265,11 +264,7 @@ class ArbActivities:
         adapters = bridge_adapters(self.rt.chains.bridges, self.rt.client)
         if not adapters:
             return _Bridged(short="no bridge route is configured (the chain registry has no bridges section)")
-        client = self.rt.client(request.buy.chain)
-        latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
-        ctx = await context(self.rt.chains, self.rt.client, bridge_request, int(latest["timestamp"]))
-        offers = await quote_routes(adapters, ctx)
-        cost = transfer_cost(offers, amount, bridge_request.allowed_routes, ctx.token.amount_text)
+        cost = await quote_transfer_cost(self.rt.chains, self.rt.client, adapters, bridge_request)
         if cost.bridge is None:
             return _Bridged(short=f"no bridge can carry it: {cost.reason}")
         fee = from_base_units(cost.bridge.cost_in_asset(amount), decimals)

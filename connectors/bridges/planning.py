@@ -12,10 +12,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from connectors.bridges.base import BridgeAdapter, RouteUnavailable, TransferContext
+from connectors.bridges.base import BridgeAdapter, ClientFor, RouteUnavailable, TransferContext, context
 from connectors.bridges.selector import AmountText, RouteChoice, choose_route, refusal
 from crosslane.arbitrage import BridgeCost, TransferCost
-from crosslane.domain.bridge import BridgeRoute, RoutePreferences, RouteQuote
+from crosslane.domain.bridge import BridgeRequest, BridgeRoute, RoutePreferences, RouteQuote
+from crosslane.domain.chains import ChainRegistry
 from crosslane.domain.deadlines import check_deadline_horizon
 from crosslane.errors import InvalidRequest
 
@@ -93,3 +94,15 @@ def transfer_cost(offers: RouteOffers, amount: int, prefs: RoutePreferences, uni
     except InvalidRequest as exc:
         return TransferCost(bridge=None, reason=str(exc))
     return TransferCost(bridge=BridgeCost.from_quote(choice.chosen, amount), reason=choice.reason)
+
+
+async def quote_transfer_cost(
+    chains: ChainRegistry, client: ClientFor, adapters: Mapping[BridgeRoute, BridgeAdapter], request: BridgeRequest
+) -> TransferCost:
+    """What the selector's route costs to carry ``request`` (at its source chain's time), as an
+    arbitrage's transfer cost: the run's quote and the scanner price transfer mode with it."""
+    source = client(request.source_chain)
+    latest = await source.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
+    ctx = await context(chains, client, request, int(latest["timestamp"]))
+    offers = await quote_routes(adapters, ctx)
+    return transfer_cost(offers, request.amount, request.allowed_routes, ctx.token.amount_text)

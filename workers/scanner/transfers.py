@@ -12,13 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from connectors.bridges.base import context
-from connectors.bridges.planning import quote_routes, transfer_cost
+from connectors.bridges.planning import quote_transfer_cost
 from connectors.bridges.registry import bridge_adapters
 from connectors.evm.client import EvmClient
 from crosslane.arbitrage import ArbLeg, ArbMarket, PriceRisk, TransferCost
 from crosslane.arbitrage.volatility import EwmaVolatility
-from crosslane.domain.bridge import BridgeRequest, RoutePreferences
+from crosslane.domain.bridge import BridgeRequest
 from crosslane.domain.chains import ChainRegistry
 from crosslane.domain.tx import FeePolicy
 from crosslane.pacing import every
@@ -147,11 +146,7 @@ class BridgeQuotes:
                     signer=QUOTER,
                     fees=self.fees,
                 )
-                client = self._client(source)
-                latest = await client.call(lambda w3: w3.eth.get_block("latest"), "eth_getBlockByNumber(latest)")
-                ctx = await context(self.chains, self._client, request, int(latest["timestamp"]))
-                offers = await quote_routes(self.adapters, ctx)
-                self.costs[key] = transfer_cost(offers, amount, RoutePreferences(), ctx.token.amount_text)
+                self.costs[key] = await quote_transfer_cost(self.chains, self._client, self.adapters, request)
             except Exception as exc:  # noqa: BLE001 - one pair failing must not stop the others
                 self.costs[key] = TransferCost(None, reason=f"bridge quote failed: {type(exc).__name__}: {exc}")
                 log.warning("%s %s -> %s: bridge quote failed: %s", asset, source, destination, exc)
