@@ -341,3 +341,22 @@ async def test_the_noise_trader_moves_pool_prices(world: tuple[DevnetState, Regi
         await trader.close()
     assert trader.steps >= 1
     assert sum(before[k] != after[k] for k in before) >= 1
+
+
+async def test_pool_legs_are_sized_within_what_the_signer_holds_on_chain(world: tuple[DevnetState, Registry]) -> None:
+    """With ``--signer`` the scanner reads that address's balances of the pools' tokens with
+    each block: a signer holding nothing has no WETH to sell into a pool (nor USDC to buy
+    with), and every such pair says so instead of sizing on inventory it does not have."""
+    _, registry = world
+    empty = "0x" + "ab" * 20
+    async with running(registry, signer=empty, max_book_age_ms=3_600_000) as service:
+        seen = await first(  # once the book and the pool are in
+            service,
+            lambda s: (
+                " / sell devnet-a:" in s.pair
+                and s.opportunity.kind is ArbKind.CEX_DEX
+                and DropReason.NO_ROUTE not in s.opportunity.dropped_for
+            ),
+        )
+    assert DropReason.INVENTORY_LIMIT in seen.opportunity.dropped_for, seen.opportunity.reasons
+    assert any("0 WETH held at devnet-a:" in r for r in seen.opportunity.reasons), seen.opportunity.reasons

@@ -55,6 +55,20 @@ def test_a_cex_sell_spends_the_base_held_on_its_venue_and_an_unread_venue_holds_
     held = inventory_for(MARKET, BINANCE, OKX, {"binance": {"USDC": Decimal(10**6)}, "okx": {"ETH": Decimal("0.25")}})
     assert held == Inventory(quote_at_buy=10**12, asset_at_sell=ETH // 4)
     assert inventory_for(MARKET, BINANCE, OKX, {}) == Inventory(quote_at_buy=0, asset_at_sell=0)
+    assert inventory_for(MARKET, BINANCE, OKX, None) == Inventory()  # balances not read: not limited here
+
+
+def test_a_pool_leg_spends_what_the_signer_holds_on_its_chain() -> None:
+    """The pool buy spends the quote token its owner holds on that chain, the pool sell the
+    asset token: a sale of more WETH than the signer holds is held at it, and says so."""
+    a, b = pool("devnet-a", 1), pool("devnet-b", 2)
+    chains = {"devnet-a": {a.quote_token: 5_000 * USDC}, "devnet-b": {b.asset_token: ETH // 2}}
+    assert inventory_for(MARKET, a, b, None, chains) == Inventory(quote_at_buy=5_000 * USDC, asset_at_sell=ETH // 2)
+    assert inventory_for(MARKET, BINANCE, b, None, {}) == Inventory(quote_at_buy=None, asset_at_sell=0)
+    held = inventory_for(MARKET, BINANCE, pool("devnet-a", 1), None, {"devnet-a": {a.asset_token: ETH // 2}})
+    opp = evaluate(ArbKind.CEX_DEX, MARKET, cex_buy(), dex_sell(), now_ms=NOW, inventory=held)
+    assert opp.decision == "taken" and opp.size == ETH // 2
+    assert "size held at the limit: 0.5 WETH held at devnet-a:uniswap_v2" in opp.reasons[0]
 
 
 def legs(cheap_usdc: int, dear_usdc: int) -> tuple[ScanMarket, dict[Source, ArbLeg], dict[Source, ArbLeg]]:

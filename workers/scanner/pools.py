@@ -9,14 +9,18 @@ whose reads fail (or fall behind) yields legs ``evaluate`` drops as stale pool s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
+
+from eth_utils.address import to_checksum_address
 
 from connectors.dex import Dex, InsufficientLiquidity, Pool, build_dexes
 from connectors.dex.arbitrage_curves import PoolLeg, chain_gas, pool_leg
 from connectors.dex.factories import known_pool
 from connectors.dex.routing import RouteFinder
 from connectors.evm.client import EvmClient
+from connectors.evm.erc20 import Erc20
 from crosslane.arbitrage import ChainGas
 from crosslane.domain.chains import ChainConfig
 from crosslane.errors import CrosslaneError
@@ -40,8 +44,10 @@ class PoolView:
 class ChainFeed:
     """One chain's scanned pools, re-read once per new block."""
 
-    def __init__(self, chain: ChainConfig, sources: list[tuple[PoolSource, int]]) -> None:
-        """``sources``: each pool with the largest size (asset base units) to build curves for."""
+    def __init__(self, chain: ChainConfig, sources: list[tuple[PoolSource, int]], owner: str | None = None) -> None:
+        """``sources``: each pool with the largest size (asset base units) to build curves for;
+        ``owner``: the address whose balances of the pools' tokens are read with each block
+        (what a DEX leg may spend; None: not read)."""
         self.chain = chain
         self.client = EvmClient(chain)
         self.dexes: dict[str, Dex] = build_dexes(self.client)
@@ -54,6 +60,8 @@ class ChainFeed:
         self.read_block: int | None = None
         self.reads = 0
         self.error = ""
+        self.owner = None if owner is None else to_checksum_address(owner)
+        self.held: dict[str, int] = {}  # token address -> what ``owner`` holds, base units
 
     def _pool(self, src: PoolSource) -> Pool:
         pool = known_pool(self.dexes[src.dex], src.pool)
@@ -85,6 +93,10 @@ class ChainFeed:
             views[pool.address] = PoolView(market.block_number, legs[Side.BUY], legs[Side.SELL], detail)
         for quote in {src.quote_token for src, _ in self.sources}:
             self.gas[quote] = await chain_gas(self.client, quote)
+        if self.owner is not None:
+            tokens = sorted({t for src, _ in self.sources for t in (src.asset_token, src.quote_token)})
+            amounts = await asyncio.gather(*(Erc20(self.client, t).balance_of(self.owner) for t in tokens))
+            self.held = dict(zip(tokens, amounts, strict=True))
         self.views = views
         self.read_block = market.block_number
         self.reads += 1

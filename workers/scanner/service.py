@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from connectors.cex.config import VenueConfig
-from crosslane.arbitrage import ArbPolicy
+from crosslane.arbitrage import ArbMarket, ArbPolicy, Inventory
 from crosslane.arbitrage_runs import RunStarter, RunTerms
 from crosslane.arbitrage_stream import DEFAULT_STREAM, split_address
 from crosslane.config import settings
@@ -24,8 +24,8 @@ from crosslane.registry import Registry
 from crosslane.telemetry.prometheus import serve_metrics
 from workers.scanner.books import BookFeed
 from workers.scanner.cooldown import Cooldown
-from workers.scanner.inventory import CexBalances
-from workers.scanner.markets import ScanMarket, default_markets, scan_market
+from workers.scanner.inventory import CexBalances, inventory_for
+from workers.scanner.markets import ScanMarket, Source, default_markets, scan_market
 from workers.scanner.pools import ChainFeed
 from workers.scanner.scanner import AutoExecute, Scanner
 from workers.scanner.stream import OpportunityStream
@@ -114,16 +114,16 @@ class ScannerService:
             max_size = to_base_units(self.config.max_size, market.market.asset_decimals)
             for pool in market.pools:
                 per_chain.setdefault(pool.chain, []).append((pool, max_size))
-        self.chains = {name: ChainFeed(chain_configs[name], sources) for name, sources in per_chain.items()}
+        owner = self.config.signer  # its token balances size the pool legs (read with each block)
+        self.chains = {name: ChainFeed(chain_configs[name], srcs, owner) for name, srcs in per_chain.items()}
         await self.stream.start()
         auto = None
         if self.config.auto_execute and self.starter is not None:
             auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)), self.config.run_terms())
-        inventory = None
         if self.config.sizes_by_cex_inventory and any(m.venues for m in markets):
             self.balances = CexBalances(markets, self.config.fastpath_socket)
             self._tasks.append(asyncio.create_task(self.balances.run(self.config.inventory_poll_s), name="balances"))
-            inventory = self.balances.inventory
+        inventory = self._inventory if self.balances is not None or owner is not None else None
         transfers = None
         if self.config.transfer_mode and any(len({p.chain for p in m.pools}) > 1 for m in markets):
             fees = self.config.fees or FeePolicy(max_fee_per_gas_cap=100 * 10**9)
@@ -145,14 +145,19 @@ class ScannerService:
             self._tasks.append(asyncio.create_task(feed.run(self.config.block_poll_s), name=f"pools-{feed.chain.name}"))
         self._tasks.append(asyncio.create_task(self.scanner.run(self.config.interval_s), name="scan"))
         log.info(
-            "scanning %s on %s: %d pair(s) per pass; auto-execution %s; CEX legs sized by balances %s",
+            "scanning %s on %s: %d pair(s) per pass; auto-execution %s; sized by balances: %s",
             ", ".join(m.name for m in markets),
             self.stream.address,
             sum(len(m.sources) * (len(m.sources) - 1) for m in markets),
             "on" if auto else "off",
-            "on" if inventory else "off",
+            ", ".join(k for k, on in (("CEX", self.balances), ("chains", owner)) if on) or "off",
         )
         return self.scanner
+
+    def _inventory(self, market: ArbMarket, buy: Source, sell: Source) -> Inventory:
+        cex = None if self.balances is None else self.balances.free
+        chains = None if self.config.signer is None else {name: feed.held for name, feed in self.chains.items()}
+        return inventory_for(market, buy, sell, cex, chains)
 
     async def stop(self) -> None:
         """Once (a second call does nothing)."""
