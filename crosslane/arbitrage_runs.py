@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from crosslane.arbitrage_stream import ScannedOpportunity
-from crosslane.client import CrosslaneClient
+from crosslane.client import CrosslaneClient, LegSender
 from crosslane.domain.arb_steps import ArbitrageRequest
 from crosslane.domain.tx import FeePolicy
 from crosslane.money import to_base_units
@@ -64,15 +64,21 @@ def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -
 class TemporalRunStarter:
     """Starts ``Arbitrage`` through the SDK (:meth:`CrosslaneClient.start_arbitrage`) on
     ``task_queue``: the workflow id is ``arb-<request_id>``, so a second start of the same
-    request answers the first run's id and starts nothing."""
+    request answers the first run's id and starts nothing. With a ``lane`` (the fast lane)
+    both legs are sent first and the run adopts them
+    (:meth:`CrosslaneClient.start_arbitrage_sent_first`)."""
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, lane: LegSender | None = None) -> None:
         self.sdk = CrosslaneClient(client, task_queue)
+        self.lane = lane
 
     async def start(self, request: dict[str, Any]) -> str:
         arb = ArbitrageRequest.model_validate(request)
         try:
-            handle = await self.sdk.start_arbitrage(arb)
+            if self.lane is not None:
+                handle = await self.sdk.start_arbitrage_sent_first(arb, self.lane)
+            else:
+                handle = await self.sdk.start_arbitrage(arb)
         except WorkflowAlreadyStartedError:  # closed already: never run twice
             return arb.workflow_id
         return handle.id

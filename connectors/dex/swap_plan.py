@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from connectors.dex.base import TradeType
 from connectors.dex.pricing import amount_in_max, amount_out_min
-from connectors.dex.routing import PricedRoute, RouteFinder, RouteSelection
+from connectors.dex.routing import MarketSnapshot, PricedRoute, RouteFinder, RouteSelection
 from connectors.dex.sandwich import sandwich_exposure
 from connectors.dex.swap_errors import SandwichRisk
 from crosslane.domain.chains import TokenInfo
@@ -52,16 +52,18 @@ async def quote_swap(
     max_sandwich_bps: int | None = None,
     protected: bool = False,
     gas_price_wei: int | None = None,
+    market: MarketSnapshot | None = None,
 ) -> tuple[SwapQuote, RouteSelection]:
     """The best route for the request and its limit, with the sandwich exposure of that limit
     simulated (``enforced`` for a public swap with a bound: see :func:`check_sandwich`).
 
-    Raises InvalidRequest (bad input), PoolNotFound, InsufficientLiquidity.
+    ``market``: pool state already read (no pool read). Raises InvalidRequest (bad input),
+    PoolNotFound, InsufficientLiquidity.
     """
     selection = await finder.best(
         token_in.address, token_out.address, trade_type, amount,
         max_hops=max_hops, dex_names=dex_names, gas_price_wei=gas_price_wei,
-        labels={token_in.address: token_in.symbol, token_out.address: token_out.symbol},
+        labels={token_in.address: token_in.symbol, token_out.address: token_out.symbol}, market=market,
     )  # fmt: skip
     labels = {t.address: t.symbol for t in finder.client.chain.tokens.values()}
     labels.update({token_in.address: token_in.symbol, token_out.address: token_out.symbol})
