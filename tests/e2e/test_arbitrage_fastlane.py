@@ -83,9 +83,10 @@ def lane_request(signer: str, **kw: object) -> ArbitrageRequest:
 
 
 async def lane_run(arb_stack: ArbStack, *, die_after_sending: bool) -> tuple[ArbitrageRequest, ArbResult, Balances]:
-    """One CEX-buy / DEX-sell run through the fast lane (the CEX quotes 6 % below the pools), the balance changes measured around it. ``die_after_sending``: a first sender
-    sends both legs and stops before starting the run; a second one (a new process: its own
-    lane) retries the same start."""
+    """One CEX-buy / DEX-sell run through the fast lane (the CEX quotes 6 % below the pools),
+    the balance changes measured around it. ``die_after_sending``: a first sender sends both
+    legs and stops before starting the run; a second one (a new process: its own lane)
+    retries the same start."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
     signer = approved_trader(stack, 5 * 10**18)
     socket = arb_stack.fastpath.config.socket_path
