@@ -2,22 +2,25 @@
 detection, then the ``Arbitrage`` run started to adopt them (``ArbitrageRequest.sent_first``).
 
 admit (the run's own admission, recorded) → price both legs on the pools and fees already
-read this block (:meth:`ArbFastLane.refresh`; no pool read on the hot path) and check the
-profit floor → plan each DEX leg as its ``DexSwap`` run would (``dex_quote``'s work,
-recorded under that run's id) → record the lane's quote → at once: each CEX leg routed by
-the fast path under the parent id the run's ``cex_execute`` uses, each DEX swap signed with
-a ledger nonce and recorded as attempt 0 of the lifecycle the run's ``DexSwap`` starts
-(``tx_prepare``'s work), then broadcast. The run then finds every leg where its own steps
-would have put it: the parent order (returned by id, placed once), the swap's plan, its
-signed transaction (``dex_build_swap`` returns it unchecked) and attempt 0 (re-sent, same
-bytes), and only waits, accounts, reconciles and compensates.
+read at the chain's head (:meth:`ArbFastLane.refresh`, called per block by a scanner or, when
+the head moved, by :meth:`send` itself) and check the profit floor → plan each DEX leg as
+its ``DexSwap`` run would (``dex_quote``'s work, recorded under that run's id) → record the
+lane's quote → at once: each CEX leg routed by the fast path under the parent id the run's
+``cex_execute`` uses; each DEX swap signed with a ledger nonce and recorded as attempt 0 of
+the lifecycle the run's ``DexSwap`` starts (``tx_prepare``'s work), then broadcast. The run
+then finds every leg where its own steps would have put it: the parent order (returned by
+id, placed once), the swap's plan, its signed transaction (``dex_build_swap`` returns it
+unchecked) and attempt 0 (re-sent, same bytes); it only waits, accounts, reconciles and
+compensates.
 
 Nothing is sent twice: every write is keyed by the run's ids, so sending the same request
 again (the process died before the run started) re-sends the recorded bytes and gets the
 recorded parent back, and starts the run at the recorded quote even if the profit is gone.
 When the lane cannot send both legs (not admitted, the floor not met, a DEX leg needing an
 approval first) it sends nothing and the run is started as usual (it quotes, and aborts or
-approves as it always does).
+approves as it always does). Gas: the swap's gas limit is the route's estimate plus
+``dex_build_swap``'s headroom (no ``eth_estimateGas`` on the hot path); its limit (the least
+it takes) still bounds what a moved pool can cost, the swap reverting past it.
 """
 
 from __future__ import annotations
@@ -77,6 +80,17 @@ class ArbFastLane:
             market, fees = await asyncio.gather(finder.read(pools), suggest_fees(client))
             self.blocks[venue.chain] = KnownBlock(market, fees)
 
+    async def _fresh(self, request: ArbitrageRequest) -> None:
+        """The pools read again when a DEX leg's chain has a block newer than the state held
+        (one ``eth_blockNumber`` when it has not: a scanner refreshing every block keeps it so)."""
+        for venue in (request.buy, request.sell):
+            if venue.chain is None:
+                continue
+            known = self.blocks.get(venue.chain)
+            if known is None or known.market.block_number < await self.rt.client(venue.chain).block_number():
+                await self.refresh(request)
+                return
+
     async def _fastpath(self) -> FastPathClient:
         if self._fp is None:
             self._fp = await FastPathClient.connect(self.socket_path)
@@ -94,11 +108,9 @@ class ArbFastLane:
             quote = ArbQuote.model_validate(recorded.detail["quote"])
             plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
         else:
-            admission = await self.arb.admit(wf_id, request)
+            admission, _ = await asyncio.gather(self.arb.admit(wf_id, request), self._fresh(request))
             if not admission.admitted:
                 return request
-            if any(v.chain not in self.blocks for v in (request.buy, request.sell) if not v.is_cex):
-                await self.refresh(request)
             quote = await self.arb.quote(request, "recheck", known=self.blocks)
             if not quote.viable:
                 return request
