@@ -108,13 +108,17 @@ class ArbFastLane:
             quote = ArbQuote.model_validate(recorded.detail["quote"])
             plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
         else:
-            admission, _ = await asyncio.gather(self.arb.admit(wf_id, request), self._fresh(request))
-            if not admission.admitted:
+            try:
+                admission, _ = await asyncio.gather(self.arb.admit(wf_id, request), self._fresh(request))
+                if not admission.admitted:
+                    return request
+                quote = await self.arb.quote(request, "recheck", known=self.blocks)
+                if not quote.viable:
+                    return request
+                plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
+            except Exception as exc:  # noqa: BLE001 - nothing sent: the run starts as usual and says why
+                log.warning("%s: the fast lane sent nothing (%s); the run quotes for itself", wf_id, exc)
                 return request
-            quote = await self.arb.quote(request, "recheck", known=self.blocks)
-            if not quote.viable:
-                return request
-            plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
             if any(plan.approval is not None for _, plan in plans):
                 log.info("%s: a DEX leg needs an approval first; started without the fast lane", wf_id)
                 return request
@@ -126,10 +130,14 @@ class ArbFastLane:
                 detail={"quote": quote.model_dump(mode="json")},
             )
             quote = ArbQuote.model_validate(op.detail["quote"])  # a concurrent sender that recorded first wins
-        await asyncio.gather(
+        sends = await asyncio.gather(
             *(self._send_cex(request, leg) for leg in (quote.buy, quote.sell) if leg.venue.is_cex),
             *(self._send_dex(swap, plan) for swap, plan in plans),
+            return_exceptions=True,
         )
+        for failed in (r for r in sends if isinstance(r, BaseException)):
+            # recorded as sent: the run's own steps place (or find) it by the same id
+            log.warning("%s: a leg's send failed (%s); the run's step sends it", wf_id, failed)
         crash_point("arb.fastlane.after_send", wf_id)  # legs out, run not started: a retry adopts them
         return request.model_copy(update={"sent_first": quote})
 
