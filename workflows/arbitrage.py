@@ -113,8 +113,9 @@ class Arbitrage:
             retry_policy=ACTIVITY_RETRY,
         )
         sent = request.sent_first if request.sent_first is not None and workflow.patched(SENT_FIRST) else None
-        if not admission.admitted and sent is None:  # (the fast lane sends only once admitted: same answer)
-            return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}", [])
+        if not admission.admitted:  # the fast lane sends only once admitted (the same, recorded answer)
+            left = "; sent_first given: any leg sent is left for an operator" if sent is not None else ""
+            return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}{left}", [])
         if request.mode is ArbMode.TRANSFER:
             return await self._transfer()
 

@@ -12,8 +12,6 @@ patch) and completes.
 from __future__ import annotations
 
 import asyncio
-import tempfile
-from pathlib import Path
 
 from activities.arb_fastlane import ArbFastLane
 from activities.runtime import ChainRuntime
@@ -21,10 +19,10 @@ from connectors.evm.signer import LocalKeySigner, SignerRegistry
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.arb_steps import ArbRiskLimits
 from devnet.sandbox import FastPathProcess
-from tests.e2e.test_arbitrage import arb_sandbox, cex_cheaper, worker
+from tests.e2e.test_arbitrage import cex_cheaper, worker
 from tests.e2e.test_arbitrage_fastlane import approved_trader
 from tests.replay.record import save_histories
-from tests.replay.record_arbitrage import arb_request
+from tests.replay.record_arbitrage import arb_request, main
 from tests.support.stack import Stack
 
 
@@ -52,11 +50,5 @@ async def record(stack: Stack, fastpath: FastPathProcess) -> None:
         await runtime.close()
 
 
-async def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        async with arb_sandbox(Path(tmp)) as stacked:
-            await record(stacked.stack, stacked.fastpath)
-
-
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(record))
