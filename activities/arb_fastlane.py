@@ -35,6 +35,7 @@ from activities.cex import cex_parent_id
 from activities.dex_swap import DexSwapActivities, swap_tx, swap_tx_id
 from activities.runtime import ChainRuntime
 from activities.tx import TxActivities
+from connectors.dex.arbitrage_curves import chain_gas
 from connectors.dex.tokens import resolve_token
 from connectors.evm.fees import suggest_fees
 from crosslane.arbitrage import ArbMode
@@ -60,7 +61,11 @@ class ArbFastLane:
         self.swaps = DexSwapActivities(runtime)
         self.txs = TxActivities(runtime)
         self.blocks: dict[str, KnownBlock] = {}
+        self.marks: dict[str, float] = {}  # the last send's steps, wall time each ended (bench.arb_capture)
         self._fp: FastPathClient | None = None
+
+    def _mark(self, step: str) -> None:
+        self.marks[step] = time.time()
 
     async def refresh(self, request: ArbitrageRequest) -> None:
         """Read, once per new block, the pools the request's DEX legs trade and price gas on,
@@ -78,7 +83,9 @@ class ArbFastLane:
             pools += finder.pricing_pools((asset.address, quote.address), [venue.venue])
             pools += finder.pricing_pools([quote.address])
             market, fees = await asyncio.gather(finder.read(pools), suggest_fees(client))
-            self.blocks[venue.chain] = KnownBlock(market, fees)
+            block = KnownBlock(market, fees)
+            block.gas[quote.address] = await chain_gas(client, quote.address, block.gas_price_wei, market)
+            self.blocks[venue.chain] = block
 
     async def _fresh(self, request: ArbitrageRequest) -> None:
         """The pools read again when a DEX leg's chain has a block newer than the state held
@@ -90,6 +97,14 @@ class ArbFastLane:
             if known is None or known.market.block_number < await self.rt.client(venue.chain).block_number():
                 await self.refresh(request)
                 return
+
+    async def _priced(self, request: ArbitrageRequest) -> ArbQuote:
+        """Both legs priced on the pools at the head (``arb_quote``'s work): no side effect,
+        so it runs beside the admission."""
+        await self._fresh(request)
+        quote = await self.arb.quote(request, "recheck", known=self.blocks)
+        self._mark("priced")
+        return quote
 
     async def _fastpath(self) -> FastPathClient:
         if self._fp is None:
@@ -103,19 +118,20 @@ class ArbFastLane:
             return request
         wf_id = request.workflow_id
         ledger = self.rt.ledger
+        self.marks = {}
         recorded = await asyncio.to_thread(ledger.get_operation, wf_id, LANE_STEP)
         if recorded is not None:  # sent (or being sent) already: the same legs, at the same quote
             quote = ArbQuote.model_validate(recorded.detail["quote"])
             plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
         else:
             try:
-                admission, _ = await asyncio.gather(self.arb.admit(wf_id, request), self._fresh(request))
+                admission, quote = await asyncio.gather(self.arb.admit(wf_id, request), self._priced(request))
                 if not admission.admitted:
                     return request
-                quote = await self.arb.quote(request, "recheck", known=self.blocks)
                 if not quote.viable:
                     return request
                 plans = [await self._plan(request, leg, quote) for leg in _dex_legs(quote)]
+                self._mark("DEX legs planned")
             except Exception as exc:  # noqa: BLE001 - nothing sent: the run starts as usual and says why
                 log.warning("%s: the fast lane sent nothing (%s); the run quotes for itself", wf_id, exc)
                 return request
@@ -130,6 +146,7 @@ class ArbFastLane:
                 detail={"quote": quote.model_dump(mode="json")},
             )
             quote = ArbQuote.model_validate(op.detail["quote"])  # a concurrent sender that recorded first wins
+            self._mark("quote recorded")
         sends = await asyncio.gather(
             *(self._send_cex(request, leg) for leg in (quote.buy, quote.sell) if leg.venue.is_cex),
             *(self._send_dex(swap, plan) for swap, plan in plans),
@@ -156,6 +173,7 @@ class ArbFastLane:
             market=block.market if block else None,
             gas_price_wei=block.gas_price_wei if block else None,
             now=int(time.time()),
+            simulate_sandwich=False,  # an arbitrage leg enforces no sandwich bound: not simulated on the hot path
         )
         return swap, plan
 
@@ -171,13 +189,16 @@ class ArbFastLane:
             kind=OrderKind.IOC,
             limit_price=leg.limit_price,
         )
+        self._mark(f"{leg.leg} routed")
 
     async def _send_dex(self, swap: SwapRequest, plan: SwapPlan) -> None:
         """Sign the swap as attempt 0 of its lifecycle (``tx_prepare``) and send it."""
         tx = swap_tx(swap.workflow_id, swap, plan, plan.quote.gas_estimate)
         block = self.blocks.get(swap.chain)
         record = await self.txs.prepare(swap_tx_id(swap.workflow_id), tx, fees=block.fees if block else None)
+        self._mark(f"{swap.request_id.rsplit('.', 1)[-1]} signed")
         await self.txs.send(record, tx.chain, protected=tx.protected)
+        self._mark(f"{swap.request_id.rsplit('.', 1)[-1]} broadcast")
 
     async def close(self) -> None:
         if self._fp is not None:

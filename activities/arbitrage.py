@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from connectors.dex.swap_plan import quote_swap
 from connectors.dex.tokens import resolve_token
 from connectors.evm.erc20 import Erc20
 from connectors.evm.fees import FeeSuggestion
-from crosslane.arbitrage import ArbMode, PriceRisk
+from crosslane.arbitrage import ArbMode, ChainGas, PriceRisk
 from crosslane.crashpoints import crash_point
 from crosslane.domain.arb_steps import (
     Admission,
@@ -88,6 +88,7 @@ class KnownBlock:
 
     market: MarketSnapshot
     fees: FeeSuggestion
+    gas: dict[str, ChainGas | None] = field(default_factory=dict)  # quote token address -> gas priced in it
 
     @property
     def gas_price_wei(self) -> int:
@@ -344,8 +345,8 @@ class ArbActivities:
                 need, has = (from_base_units_compact(n, token_in.decimals) for n in (swap.amount_in, held))
                 short = Shortfall(leg=leg, chain=venue.chain, token=token_in.symbol, held=has, needed=need)
                 return _Priced(Decimal(0), Decimal(0), Decimal(0), shortfall=short)
-        if block is not None:
-            gas = await chain_gas(client, quote.address, block.gas_price_wei, block.market)
+        if block is not None and quote.address in block.gas:
+            gas = block.gas[quote.address]
         else:
             gas = await chain_gas(client, quote.address)
         per_native = Decimal(0)

@@ -121,11 +121,12 @@ class DexSwapActivities:
         market: MarketSnapshot | None = None,
         gas_price_wei: int | None = None,
         now: int | None = None,
+        simulate_sandwich: bool = True,
     ) -> SwapPlan:
         """``dex_quote``'s work, also called by the arbitrage fast lane before the run starts
         (the run's ``dex_quote`` then returns the recorded plan): ``market`` and
         ``gas_price_wei`` already read this block, ``now`` the chain time to take the deadline
-        from (else read)."""
+        from (else read), ``simulate_sandwich`` as ``quote_swap`` takes it."""
         ledger = self.rt.ledger
         recorded = await asyncio.to_thread(ledger.get_operation, workflow_id, SWAP_STEP)
         if recorded is not None and "plan" in recorded.detail:
@@ -163,6 +164,7 @@ class DexSwapActivities:
             protected=request.protected,
             gas_price_wei=gas_price_wei,
             market=market,
+            simulate_sandwich=simulate_sandwich,
         )
         call = swap_call(
             finder.dexes[quote.route.dex],

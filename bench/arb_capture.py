@@ -291,6 +291,7 @@ class Workflow:
             lane_ms["fast lane: both legs sent" if sent.sent_first else "fast lane: sent nothing"] = (
                 time.time() - t0
             ) * 1000
+            lane_ms.update({f"fast lane: {step}": (at - t0) * 1000 for step, at in lane.marks.items()})
             handle = await self.sdk.start_arbitrage(sent)
         elif eager:  # what start_arbitrage sends, plus eager start: the first task comes back in the answer
             handle = await self.temporal.start_workflow(
