@@ -52,6 +52,13 @@ async def scan(
         bool, typer.Option(help="also price pools on two chains as buy -> bridge -> sell (bridge fee, price risk)")
     ] = True,
     risk_aversion: Annotated[str, typer.Option(help="transfer mode: weight of the price risk in flight")] = "1",
+    fast_lane: Annotated[
+        bool,
+        typer.Option(
+            help="auto-execution: send both legs from this process (signers and ledger as the worker's), "
+            "then start the run to adopt them"
+        ),
+    ] = False,
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
     from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
@@ -77,9 +84,21 @@ async def scan(
         risk_aversion=Decimal(risk_aversion),
     )
     starter: RunStarter | None = None
+    lane = None
+    if auto_execute and fast_lane:
+        from activities.arb_fastlane import ArbFastLane  # signing and the ledger load only for the fast lane
+        from activities.arbitrage import limits_from_env
+        from activities.runtime import ChainRuntime
+
+        lane = ArbFastLane(ChainRuntime.from_settings(cfg), limits_from_env())
     if auto_execute:
-        starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue)
-    await serve(configured_registry(cfg), config, starter)
+        starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue, lane)
+    try:
+        await serve(configured_registry(cfg), config, starter)
+    finally:
+        if lane is not None:
+            await lane.close()
+            await lane.rt.close()
 
 
 app.command("scan")(scan)
