@@ -93,10 +93,14 @@ def lifecycle_head(ledger: Any, wf: str) -> None:
                             effective_gas_price=10**9)
 
 
-def bridge(ledger: Any, wf: str) -> None:
-    """The ledger part of one BridgeTransfer (activities/bridge.py; the same calls on both sides)."""
-    ident = dict(request_id=wf, route="across", source_chain="devnet-a", destination_chain="devnet-b",
-                 asset="USDC", amount=50_000_000, signer=SIGNER, recipient=TO)
+def _bridge_ident(wf: str) -> dict[str, Any]:
+    return dict(request_id=wf, route="across", source_chain="devnet-a", destination_chain="devnet-b",
+                asset="USDC", amount=50_000_000, signer=SIGNER, recipient=TO)
+
+
+def bridge_base(ledger: Any, wf: str) -> None:
+    """The ledger part of one BridgeTransfer as activities/bridge.py made it before."""
+    ident = _bridge_ident(wf)
     # bridge_plan
     assert ledger.get_operation(wf, "bridge") is None
     ledger.begin_operation(wf, "bridge", "bridge_transfer", chain_id=CHAIN_ID, signer=SIGNER,
@@ -111,6 +115,26 @@ def bridge(ledger: Any, wf: str) -> None:
     ledger.update_operation(op.id, status="succeeded", detail={**op.detail, "result": {"received": 1}})
     ledger.upsert_bridge_transfer(wf, state="completed", deposit_tx="0x" + "cd" * 32, deposit_id="d-1",
                                   completion_tx="0x" + "ef" * 32, received=49_000_000, detail="delivered", **ident)
+
+
+def bridge_head(ledger: Any, wf: str) -> None:
+    """The same now: each step's records in one ledger transaction."""
+    ident = _bridge_ident(wf)
+    assert ledger.get_operation(wf, "bridge") is None
+    with ledger.atomic():
+        ledger.begin_operation(wf, "bridge", "bridge_transfer", chain_id=CHAIN_ID, signer=SIGNER,
+                               detail={"request": {"to": TO}, "plan": {"route": "across"}})
+        ledger.upsert_bridge_transfer(wf, create_only=True, state="planned", detail="cheapest", **ident)
+    with ledger.atomic():
+        ledger.get_operation(wf, "bridge")
+        ledger.upsert_bridge_transfer(wf, state="pending_source_confirmations", deposit_tx="0x" + "cd" * 32,
+                                      deposit_id="d-1", detail="deposit mined", **ident)
+    with ledger.atomic():
+        op = ledger.get_operation(wf, "bridge")
+        ledger.update_operation(op.id, status="succeeded", detail={**op.detail, "result": {"received": 1}})
+        ledger.upsert_bridge_transfer(wf, state="completed", deposit_tx="0x" + "cd" * 32, deposit_id="d-1",
+                                      completion_tx="0x" + "ef" * 32, received=49_000_000, detail="delivered",
+                                      **ident)
 
 
 # -- one side, in its own process ---------------------------------------------------------
@@ -134,6 +158,7 @@ def child(tree: str, side: str, url: str, count: int, profile: bool) -> None:
     ledger = Ledger(url)
     ledger.migrate()
     lifecycle = lifecycle_head if side == "head" else lifecycle_base
+    bridge = bridge_head if side == "head" else bridge_base
     for n in range(10):  # warm-up: pools, compiled statement caches
         lifecycle(ledger, f"warm-{n}")
         bridge(ledger, f"warm-{n}")
@@ -144,6 +169,7 @@ def child(tree: str, side: str, url: str, count: int, profile: bool) -> None:
         prof = cProfile.Profile()
         prof.enable()
         _timed(lifecycle, ledger, count, "lc")
+        _timed(bridge, ledger, count, "br")
         prof.disable()
         pstats.Stats(prof).sort_stats("tottime").print_stats(25)
         pstats.Stats(prof).sort_stats("cumulative").print_stats(45)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -188,24 +188,16 @@ class Ledger:
             finally:
                 self._atomic.conn = None
 
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self) -> AbstractContextManager[Connection]:
         """The open ``atomic`` block's connection, else a write transaction of its own."""
-        joined = getattr(self._atomic, "conn", None)
-        if joined is not None:
-            yield joined
-            return
-        with self._sessions.write_conn() as conn:
-            yield conn
+        return self._joined() or self._sessions.write_conn()
 
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        joined = getattr(self._atomic, "conn", None)
-        if joined is not None:
-            yield joined
-            return
-        with self._sessions.read_conn() as conn:
-            yield conn
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._joined() or self._sessions.read_conn()
+
+    def _joined(self) -> AbstractContextManager[Connection] | None:
+        conn = getattr(self._atomic, "conn", None)
+        return nullcontext(conn) if conn is not None else None
 
     # -- schema ---------------------------------------------------------------------------
 
