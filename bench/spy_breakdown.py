@@ -4,6 +4,9 @@
     .venv/bin/python -m bench.spy_breakdown spy.txt
 
 A sample counts for the first component (in the order below) any frame of its stack belongs to.
+Samples of the ``asyncio.to_thread`` pool's threads with no frame below the pool's own (waiting
+for work, or for the GIL on a busy machine: py-spy counts those as active) are shown apart and
+left out of the shares of the busy samples.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ COMPONENTS = (
 )
 
 
+POOL_WAIT = ("_worker (concurrent/futures/thread.py", "_WorkItem.run (concurrent/futures/thread.py")
+WAITING = "thread-pool threads waiting (work or GIL)"
+
+
 def breakdown(path: str) -> tuple[int, Counter[str]]:
     shares: Counter[str] = Counter()
     total = 0
@@ -30,6 +37,9 @@ def breakdown(path: str) -> tuple[int, Counter[str]]:
                 continue
             n = int(count)
             total += n
+            if stack.split(";")[-1].startswith(POOL_WAIT):
+                shares[WAITING] += n
+                continue
             name = next((name for name, marks in COMPONENTS if any(m in stack for m in marks)), "other")
             shares[name] += n
     return total, shares
@@ -37,6 +47,8 @@ def breakdown(path: str) -> tuple[int, Counter[str]]:
 
 if __name__ == "__main__":
     total, shares = breakdown(sys.argv[1])
-    print(f"{total} samples")
+    waiting = shares.pop(WAITING, 0)
+    busy = total - waiting
+    print(f"{total} samples; {waiting} ({100 * waiting / total:.0f} %) {WAITING}; shares of the {busy} others:")
     for name, n in shares.most_common():
-        print(f"  {name:40s} {100 * n / total:5.1f} %")
+        print(f"  {name:40s} {100 * n / busy:5.1f} %")
