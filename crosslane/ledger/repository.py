@@ -727,9 +727,13 @@ def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
 def _address(value: str | None, field: str) -> str:
     """Checksummed, so "0xabc…" and "0xABC…" never get two nonce cursors."""
     try:
-        return to_checksum_address(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+        return _checksummed(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:  # TypeError also for an unhashable value
         raise InvalidRequest(f"{field} is not an address: {value!r}") from exc
+
+
+# Every ledger call checksums its signer (a keccak): the few signers a worker has, cached.
+_checksummed = lru_cache(maxsize=1024)(to_checksum_address)
 
 
 def _tx_hash(value: str) -> str:
