@@ -145,19 +145,24 @@ class TxActivities:
     @business_errors
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
         """Record, take a nonce, sign attempt 0 and store it; idempotent per workflow id."""
-        request = inp.request
+        return _attempt_view(await self.prepare(inp.workflow_id, inp.request))
+
+    async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
+        """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to
+        sign a leg before its run starts: the run's lifecycle then finds attempt 0 recorded
+        under ``workflow_id``. ``fees``: the chain's suggestion already read this block."""
         chain = self.rt.chain(request.chain)
         signer = self.rt.signers.get(request.signer)
         ledger = self.rt.ledger
-        existing = await asyncio.to_thread(ledger.get_attempt_of, inp.workflow_id, TX_STEP, 0)
+        existing = await asyncio.to_thread(ledger.get_attempt_of, workflow_id, TX_STEP, 0)
         if existing is not None:
-            return _attempt_view(existing)
+            return existing
 
         # Refusals come before the ledger records anything, so bad input leaves no trace.
         if request.protected:
             self.rt.submitter(request.chain, protected=True)  # refuses a chain without a relay
         client = self.rt.client(request.chain)
-        fees = await suggest_fees(client)
+        fees = fees or await suggest_fees(client)
         cap = request.fees.max_fee_per_gas_cap
         if cap < fees.base_fee and not request.fees.wait_for_base_fee:
             raise FeeCapBelowBaseFee(
@@ -177,7 +182,7 @@ class TxActivities:
         pending = None if request.nonce is not None else await client.nonce(request.signer, "pending")
         op = await asyncio.to_thread(
             ledger.begin_operation,
-            inp.workflow_id,
+            workflow_id,
             TX_STEP,
             "tx",
             chain_id=chain.chain_id,
@@ -210,8 +215,8 @@ class TxActivities:
             max_fee_per_gas=max_fee,
             max_priority_fee_per_gas=tip,
         )
-        crash_point("tx.after_sign", inp.workflow_id)
-        return _attempt_view(record)
+        crash_point("tx.after_sign", workflow_id)
+        return record
 
     @activity.defn(name=TxActivity.BROADCAST)
     @business_errors
@@ -221,14 +226,19 @@ class TxActivities:
         if record is None:
             await self._operation(inp.workflow_id)  # says so if the operation itself is missing
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
-        outcome = await self.rt.submitter(inp.chain, protected=inp.protected).submit(record.raw_tx)
-        count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=inp.chain, kind=record.kind.value)
+        outcome = await self.send(record, inp.chain, protected=inp.protected)
+        crash_point("tx.after_broadcast", inp.workflow_id)
+        return BroadcastResult(outcome=outcome)
+
+    async def send(self, record: AttemptRecord, chain: str, *, protected: bool = False) -> BroadcastOutcome:
+        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane)."""
+        outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
+        count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
             )
-        crash_point("tx.after_broadcast", inp.workflow_id)
-        return BroadcastResult(outcome=outcome)
+        return outcome
 
     @activity.defn(name=TxActivity.REPLACE)
     @business_errors
