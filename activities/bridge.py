@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from temporalio import activity
 
@@ -79,6 +80,9 @@ class DeliveryShortfall(CrosslaneError):
     """The destination shows less than the route promised."""
 
 
+T = TypeVar("T")
+
+
 class BridgeActivities:
     def __init__(self, runtime: ChainRuntime) -> None:
         self.rt = runtime
@@ -105,7 +109,8 @@ class BridgeActivities:
         recorded = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, BRIDGE_STEP)
         if recorded is not None and "plan" in recorded.detail:
             plan = BridgePlan.model_validate(recorded.detail["plan"])
-            await self._planned(inp.workflow_id, request, plan)  # the first attempt may have stopped short
+            # The first attempt may have stopped short.
+            await self._in_ledger(lambda: self._planned(inp.workflow_id, request, plan))
             return plan
 
         source = self.rt.chain(request.source_chain)
@@ -178,22 +183,35 @@ class BridgeActivities:
                 ),
             ),
         )
-        op = await asyncio.to_thread(
-            ledger.begin_operation,
-            inp.workflow_id,
-            BRIDGE_STEP,
-            "bridge_transfer",
-            chain_id=source.chain_id,
-            signer=request.signer,
-            detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
-        )
-        plan = BridgePlan.model_validate(op.detail["plan"])  # a concurrent attempt that recorded first wins
-        await self._planned(inp.workflow_id, request, plan)
-        return plan
+        detail = {"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")}
 
-    async def _planned(self, workflow_id: str, request: BridgeRequest, plan: BridgePlan) -> None:
+        def record() -> BridgePlan:
+            op = ledger.begin_operation(
+                inp.workflow_id,
+                BRIDGE_STEP,
+                "bridge_transfer",
+                chain_id=source.chain_id,
+                signer=request.signer,
+                detail=detail,
+            )
+            recorded = BridgePlan.model_validate(op.detail["plan"])  # a concurrent attempt that recorded first wins
+            self._planned(inp.workflow_id, request, recorded)
+            return recorded
+
+        return await self._in_ledger(record)
+
+    async def _in_ledger(self, write: Callable[[], T]) -> T:
+        """Run ``write`` in a thread as one ledger transaction: a step's records commit together."""
+
+        def run() -> T:
+            with self.rt.ledger.atomic():
+                return write()
+
+        return await asyncio.to_thread(run)
+
+    def _planned(self, workflow_id: str, request: BridgeRequest, plan: BridgePlan) -> None:
         """Create the transfer's row; a later step's row is left as it is (a plan retried late)."""
-        await self._save_transfer(
+        self._save_transfer(
             workflow_id, request, plan, create_only=True, state=BRIDGE_TRANSFER_PLANNED, detail=plan.reason
         )
 
@@ -214,14 +232,16 @@ class BridgeActivities:
         crash_point("bridge.after_deposit", inp.workflow_id)
         ref = await self.adapter(plan.route).deposit_ref(plan, receipt)
         # The workflow follows the deposit from here, starting in this state.
-        await self._save_transfer(
-            inp.workflow_id,
-            None,
-            plan,
-            state=BridgeState.PENDING_SOURCE_CONFIRMATIONS,
-            deposit_tx=ref.tx_hash,
-            deposit_id=ref.id,
-            detail=f"deposit {ref.id} mined in block {ref.block_number} on {ref.source_chain}",
+        await self._in_ledger(
+            lambda: self._save_transfer(
+                inp.workflow_id,
+                None,
+                plan,
+                state=BridgeState.PENDING_SOURCE_CONFIRMATIONS,
+                deposit_tx=ref.tx_hash,
+                deposit_id=ref.id,
+                detail=f"deposit {ref.id} mined in block {ref.block_number} on {ref.source_chain}",
+            )
         )
         return ref
 
@@ -295,19 +315,24 @@ class BridgeActivities:
                 f"{who}: received {delivery.amount} in {delivery.tx_hash}, expected at least {owed}"
             )
         result = _result(request, plan, ref, progress, delivery, redeemed_by_us, inp.stage_seconds)
-        await self._record(inp.workflow_id, OperationStatus.SUCCEEDED, {"result": result.model_dump(mode="json")})
-        await self._save_transfer(
-            inp.workflow_id,
-            request,
-            plan,
-            state=result.state,
-            deposit_tx=result.deposit_tx,
-            deposit_id=ref.id,
-            completion_tx=result.completion_tx,
-            refund_tx=result.refund_tx,
-            received=result.received,
-            detail=result.detail,
-        )
+        outcome = {"result": result.model_dump(mode="json")}
+
+        def record() -> None:
+            self._record(inp.workflow_id, OperationStatus.SUCCEEDED, outcome)
+            self._save_transfer(
+                inp.workflow_id,
+                request,
+                plan,
+                state=result.state,
+                deposit_tx=result.deposit_tx,
+                deposit_id=ref.id,
+                completion_tx=result.completion_tx,
+                refund_tx=result.refund_tx,
+                received=result.received,
+                detail=result.detail,
+            )
+
+        await self._in_ledger(record)
         return result
 
     @activity.defn(name=BridgeActivity.RECORD_FAILURE)
@@ -316,17 +341,19 @@ class BridgeActivities:
         """A run that fails after its plan was recorded (cancelled, approval or deposit
         failed, redeem refused...) leaves its transfer ``failed`` with the reason; a
         transfer already completed or refunded keeps that state."""
-        await self._record(inp.workflow_id, OperationStatus.FAILED, {"failure": inp.reason})
-        await self._save_transfer(inp.workflow_id, inp.request, inp.plan, state=BridgeState.FAILED, detail=inp.reason)
 
-    async def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:
-        op = await asyncio.to_thread(self.rt.ledger.get_operation, workflow_id, BRIDGE_STEP)
+        def record() -> None:
+            self._record(inp.workflow_id, OperationStatus.FAILED, {"failure": inp.reason})
+            self._save_transfer(inp.workflow_id, inp.request, inp.plan, state=BridgeState.FAILED, detail=inp.reason)
+
+        await self._in_ledger(record)
+
+    def _record(self, workflow_id: str, status: OperationStatus, detail: dict[str, Any]) -> None:
+        op = self.rt.ledger.get_operation(workflow_id, BRIDGE_STEP)
         if op is not None:
-            await asyncio.to_thread(
-                self.rt.ledger.update_operation, op.id, status=status.value, detail={**op.detail, **detail}
-            )
+            self.rt.ledger.update_operation(op.id, status=status.value, detail={**op.detail, **detail})
 
-    async def _save_transfer(
+    def _save_transfer(
         self,
         workflow_id: str,
         request: BridgeRequest | None,
@@ -342,12 +369,11 @@ class BridgeActivities:
         """
         ledger = self.rt.ledger
         if request is None:
-            op = await asyncio.to_thread(ledger.get_operation, workflow_id, BRIDGE_STEP)
+            op = ledger.get_operation(workflow_id, BRIDGE_STEP)
             if op is None or "request" not in op.detail:
                 return
             request = BridgeRequest.model_validate(op.detail["request"])
-        await asyncio.to_thread(
-            ledger.upsert_bridge_transfer,
+        ledger.upsert_bridge_transfer(
             workflow_id,
             create_only=create_only,
             request_id=request.request_id,

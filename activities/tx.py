@@ -154,8 +154,7 @@ class TxActivities:
         chain = self.rt.chain(request.chain)
         signer = self.rt.signers.get(request.signer)
         ledger = self.rt.ledger
-        known = await asyncio.to_thread(ledger.get_operation, workflow_id, TX_STEP)
-        existing = await asyncio.to_thread(ledger.get_attempt, known.id, 0) if known else None
+        existing = await asyncio.to_thread(ledger.get_attempt_of, workflow_id, TX_STEP, 0)
         if existing is not None:
             return existing
 
@@ -179,6 +178,8 @@ class TxActivities:
         tip = min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
         if request.fees.max_total_fee is not None:
             await self._check_total_fee(request, signer, gas, max_fee, tip)
+        # The operation and its nonce in one ledger transaction (an explicit nonce is the caller's).
+        pending = None if request.nonce is not None else await client.nonce(request.signer, "pending")
         op = await asyncio.to_thread(
             ledger.begin_operation,
             workflow_id,
@@ -187,12 +188,13 @@ class TxActivities:
             chain_id=chain.chain_id,
             signer=request.signer,
             detail={"request": request.model_dump(mode="json")},
+            allocate_nonce_from=pending,
         )
         if request.nonce is not None:
             nonce = request.nonce
         else:
-            pending = await client.nonce(request.signer, "pending")
-            nonce = await asyncio.to_thread(ledger.allocate_nonce, op.id, chain.chain_id, request.signer, pending)
+            assert op.nonce is not None
+            nonce = op.nonce
             count(NONCE_ALLOCATIONS, "nonces allocated by the ledger", chain=request.chain)
         crash_point("tx.after_nonce")
 
@@ -220,9 +222,9 @@ class TxActivities:
     @business_errors
     async def tx_broadcast(self, inp: BroadcastInput) -> BroadcastResult:
         """Send the stored bytes of one attempt; never signs."""
-        op = await self._operation(inp.workflow_id)
-        record = await asyncio.to_thread(self.rt.ledger.get_attempt, op.id, inp.attempt_index)
+        record = await asyncio.to_thread(self.rt.ledger.get_attempt_of, inp.workflow_id, TX_STEP, inp.attempt_index)
         if record is None:
+            await self._operation(inp.workflow_id)  # says so if the operation itself is missing
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
         outcome = await self.send(record, inp.chain, protected=inp.protected)
         crash_point("tx.after_broadcast", inp.workflow_id)
@@ -315,11 +317,15 @@ class TxActivities:
             crash_point("tx.waiting", inp.workflow_id)
             mined = await find_mined(client, inp.tx_hashes)
             if mined is not None:
-                if sighted is None or (sighted.tx_hash, sighted.block_hash) != (mined.tx_hash, mined.block_hash):
-                    await self._record_sighting(inp.workflow_id, mined)
+                new_sighting = sighted is None or (sighted.tx_hash, sighted.block_hash) != (
+                    mined.tx_hash,
+                    mined.block_hash,
+                )
+                confirmed = head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined)
+                if new_sighting or confirmed:
+                    await asyncio.to_thread(self._record_receipt, inp, mined, new_sighting, confirmed)
                     sighted = mined
-                if head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined):
-                    await self._settle(inp, mined)
+                if confirmed:
                     return _mined_result(mined, blocks_waited)
             elif await client.nonce(inp.signer, "latest") > inp.nonce:
                 # The nonce is used; re-read receipts in case ours mined between the two calls.
@@ -339,23 +345,24 @@ class TxActivities:
                     return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
             await asyncio.sleep(poll_s)
 
-    async def _record_sighting(self, workflow_id: str, mined: MinedTx) -> None:
-        """Append where a receipt was seen to the operation's ``receipt_sightings``, so a reorg
-        shows in the ledger as the orphaned block followed by the canonical one."""
-        op = await self._operation(workflow_id)
-        sighting = {"tx_hash": mined.tx_hash, "block_number": mined.block_number, "block_hash": mined.block_hash}
-        sightings = list(op.detail.get("receipt_sightings", []))
-        if sightings[-1:] != [sighting]:  # a retried wait sees the same receipt again
-            await asyncio.to_thread(
-                self.rt.ledger.update_operation, op.id, detail={"receipt_sightings": [*sightings, sighting]}
-            )
+    def _record_receipt(self, inp: WaitInput, mined: MinedTx, sighting: bool, settle: bool) -> None:
+        """One ledger transaction (run in a thread) for what a poll saw: the sighting, appended
+        to the operation's ``receipt_sightings`` so a reorg shows in the ledger as the orphaned
+        block followed by the canonical one; and, once confirmed, every attempt's final status."""
+        ledger = self.rt.ledger
+        with ledger.atomic():
+            if sighting:
+                where = {"tx_hash": mined.tx_hash, "block_number": mined.block_number, "block_hash": mined.block_hash}
+                if ledger.append_operation_detail(inp.workflow_id, TX_STEP, "receipt_sightings", where) is None:
+                    raise InvalidRequest(f"no transaction operation recorded for workflow {inp.workflow_id}")
+            if settle:
+                self._settle(inp, mined)
 
-    async def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
+    def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
         status = AttemptStatus.MINED if mined.status == 1 else AttemptStatus.REVERTED
         for tx_hash in inp.tx_hashes:
             if tx_hash.lower() == mined.tx_hash:
-                await asyncio.to_thread(
-                    self.rt.ledger.mark_attempt,
+                self.rt.ledger.mark_attempt(
                     tx_hash,
                     status.value,
                     block_number=mined.block_number,
@@ -364,7 +371,7 @@ class TxActivities:
                     effective_gas_price=mined.effective_gas_price,
                 )
             else:
-                await asyncio.to_thread(self.rt.ledger.mark_attempt, tx_hash, AttemptStatus.REPLACED.value)
+                self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.REPLACED.value)
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -97,6 +97,9 @@ def _create_sqlite_engine(url: URL) -> Engine:
             if not memory:
                 _enable_wal(cur)
             cur.execute("PRAGMA foreign_keys = ON")
+            # SQLite's default, stated: with WAL, FULL syncs the log at every commit, so a
+            # committed nonce allocation survives a power loss too, not only a process crash.
+            cur.execute("PRAGMA synchronous = FULL")
         finally:
             cur.close()
 
@@ -123,13 +126,25 @@ def _enable_wal(cur: Any) -> None:
 
 
 class SessionFactory:
-    """Hands out short transactional sessions: one per public ledger call."""
+    """Hands out short transactions: one per public ledger call, as an ORM session or, on
+    the hot paths (Core statements, no unit of work), as a bare connection."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._write = sessionmaker(bind=engine, expire_on_commit=False)
-        reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
-        self._read = sessionmaker(bind=reader, expire_on_commit=False)
+        self._reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+        self._read = sessionmaker(bind=self._reader, expire_on_commit=False)
+
+    @contextmanager
+    def write_conn(self) -> Iterator[Connection]:
+        """Like ``write``, as a Core connection."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def read_conn(self) -> Iterator[Connection]:
+        with self._reader.begin() as conn:
+            yield conn
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -9,15 +9,18 @@ that read-then-write are serialised by a row lock on PostgreSQL and by the datab
 
 from __future__ import annotations
 
-import copy
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from eth_utils import keccak, to_checksum_address
-from sqlalchemy import URL, Engine, select
+from sqlalchemy import URL, Connection, Engine, Row, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -26,7 +29,7 @@ from sqlalchemy.orm import Session
 from crosslane.config import settings
 from crosslane.domain.families import ChainFamily, NonceExclusivity, chain_key
 from crosslane.errors import InvalidRequest
-from crosslane.ledger.coltypes import UINT256_MAX, utcnow
+from crosslane.ledger.coltypes import UINT256_MAX, UtcDateTime, utcnow
 from crosslane.ledger.db import SessionFactory, create_ledger_engine, normalize_url
 from crosslane.ledger.errors import AttemptNotFound, LedgerConflict, OperationNotFound
 from crosslane.ledger.models import BridgeTransferRow, NonceCursor, Operation, TxAttemptRow, neutral_columns
@@ -77,6 +80,60 @@ _BRIDGE_FIELDS = frozenset(
 )
 
 
+_OPS = Operation.__table__
+_ATTEMPTS = TxAttemptRow.__table__
+_CURSORS = NonceCursor.__table__
+_BRIDGES = BridgeTransferRow.__table__
+
+# The hot paths' statements, built once: a statement object reused keeps its cache key, so an
+# execution skips SQLAlchemy's statement construction and cache-key walk and goes straight to
+# the compiled form. Core, not the ORM: no session, identity map or unit-of-work flush per call.
+# (In an UPDATE, the WHERE's parameters are named b_* so they never collide with SET columns.)
+_OP_BY_KEY = select(_OPS).where(_OPS.c.workflow_id == bindparam("workflow_id"), _OPS.c.step == bindparam("step"))
+_OP_BY_KEY_LOCKED = _OP_BY_KEY.with_for_update()
+_OP_BY_ID = select(_OPS).where(_OPS.c.id == bindparam("id"))
+_OP_BY_ID_LOCKED = _OP_BY_ID.with_for_update()
+_SET_OP = update(_OPS).where(_OPS.c.id == bindparam("b_id"))
+_ATTEMPT_BY_INDEX = select(_ATTEMPTS).where(
+    _ATTEMPTS.c.operation_id == bindparam("operation_id"), _ATTEMPTS.c.attempt_index == bindparam("attempt_index")
+)
+_ATTEMPT_OF = (
+    select(_ATTEMPTS)
+    .join(_OPS, _OPS.c.id == _ATTEMPTS.c.operation_id)
+    .where(
+        _OPS.c.workflow_id == bindparam("workflow_id"),
+        _OPS.c.step == bindparam("step"),
+        _ATTEMPTS.c.attempt_index == bindparam("attempt_index"),
+    )
+)
+_CURSOR_LOCKED = (
+    select(_CURSORS.c.next_nonce)
+    .where(_CURSORS.c.chain_id == bindparam("chain_id"), _CURSORS.c.signer == bindparam("signer"))
+    .with_for_update()
+)
+_SET_CURSOR = update(_CURSORS).where(
+    _CURSORS.c.chain_id == bindparam("b_chain_id"), _CURSORS.c.signer == bindparam("b_signer")
+)
+_NONCES_HELD_FROM = select(_OPS.c.nonce).where(
+    _OPS.c.chain_id == bindparam("chain_id"), _OPS.c.signer == bindparam("signer"), _OPS.c.nonce >= bindparam("nonce")
+)
+_BRIDGE_LOCKED = select(_BRIDGES).where(_BRIDGES.c.workflow_id == bindparam("workflow_id")).with_for_update()
+_SET_BRIDGE = update(_BRIDGES).where(_BRIDGES.c.id == bindparam("b_id"))
+
+
+@lru_cache(maxsize=64)
+def _mark_statement(stamp_broadcast: bool, stamp_mined: bool, receipt: tuple[str, ...]) -> Update:
+    """``mark_attempt``'s single UPDATE (no read first); one cached statement per shape."""
+    values: dict[str, Any] = {"status": bindparam("status")}
+    if stamp_broadcast:
+        values["broadcast_at"] = func.coalesce(_ATTEMPTS.c.broadcast_at, bindparam("now", type_=UtcDateTime()))
+    if stamp_mined:
+        values["mined_at"] = func.coalesce(_ATTEMPTS.c.mined_at, bindparam("now", type_=UtcDateTime()))
+    for name in receipt:
+        values[name] = bindparam(name, type_=_ATTEMPTS.c[name].type)
+    return update(_ATTEMPTS).where(_ATTEMPTS.c.tx_hash == bindparam("b_tx_hash")).values(values)
+
+
 class Ledger:
     """Durable record of every side effect, its signed transactions and nonces."""
 
@@ -85,6 +142,19 @@ class Ledger:
         self.engine: Engine = create_ledger_engine(self.url)
         self._sessions = SessionFactory(self.engine)
         self._pg = self.engine.dialect.name == "postgresql"
+        self._atomic = threading.local()
+        self._insert_op = self._insert(Operation).on_conflict_do_nothing(index_elements=["workflow_id", "step"])
+        self._insert_cursor = self._insert(NonceCursor).on_conflict_do_nothing(index_elements=["chain_id", "signer"])
+        self._insert_attempt = (
+            self._insert(TxAttemptRow)
+            .on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"])
+            .returning(*_ATTEMPTS.c)
+        )
+        self._insert_bridge = (
+            self._insert(BridgeTransferRow)
+            .on_conflict_do_nothing(index_elements=["workflow_id"])
+            .returning(*_BRIDGES.c)
+        )
 
     @classmethod
     def from_settings(cls) -> Ledger:
@@ -98,6 +168,36 @@ class Ledger:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """One transaction for every call of this ledger made inside the block, in this
+        thread: they commit together (one commit, one fsync on SQLite) or not at all. Used by
+        activities that write several records at one step (``asyncio.to_thread`` of a
+        function that opens the block and makes the calls). Nested blocks join the outer one.
+        """
+        if getattr(self._atomic, "conn", None) is not None:
+            yield
+            return
+        with self._sessions.write_conn() as conn:
+            self._atomic.conn = conn
+            try:
+                yield
+            finally:
+                self._atomic.conn = None
+
+    def _write(self) -> AbstractContextManager[Connection]:
+        """The open ``atomic`` block's connection, else a write transaction of its own."""
+        return self._joined() or self._sessions.write_conn()
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._joined() or self._sessions.read_conn()
+
+    def _joined(self) -> AbstractContextManager[Connection] | None:
+        conn = getattr(self._atomic, "conn", None)
+        return nullcontext(conn) if conn is not None else None
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -132,6 +232,7 @@ class Ledger:
         family: ChainFamily | None = None,
         chain: str | None = None,
         account: str | None = None,
+        allocate_nonce_from: int | None = None,
     ) -> OperationRecord:
         """Record the intent of a side effect, or return the one already recorded.
 
@@ -141,32 +242,41 @@ class Ledger:
 
         ``family``/``chain``/``account`` are the family-neutral columns (``chain`` is a
         ``chain_key()``); an EVM caller gives ``chain_id``/``signer`` and they follow.
+
+        ``allocate_nonce_from`` (the chain's pending nonce; needs ``chain_id`` and ``signer``)
+        also allocates the operation's nonce, as ``allocate_nonce`` does, in the same
+        transaction: the returned record holds it.
         """
         if not workflow_id or not step or not kind:
             raise InvalidRequest("workflow_id, step and kind must be non-empty")
         signer_cs = _address(signer, "signer") if signer is not None else None
+        if allocate_nonce_from is not None and (chain_id is None or signer_cs is None or allocate_nonce_from < 0):
+            raise InvalidRequest("allocating a nonce needs chain_id, signer and a chain pending nonce >= 0")
         if chain_id is not None:
             family = family or "evm"
             chain = chain or chain_key("evm", chain_id)
         account = account or signer_cs
         now = utcnow()
-        with self._sessions.write() as s:
-            stmt = self._insert(Operation).values(
-                workflow_id=workflow_id,
-                step=step,
-                kind=kind,
-                family=family,
-                chain=chain,
-                account=account,
-                chain_id=chain_id,
-                signer=signer_cs,
-                status=OperationStatus.PENDING.value,
-                detail=dict(detail or {}),
-                created_at=now,
-                updated_at=now,
+        key = {"workflow_id": workflow_id, "step": step}
+        with self._write() as c:
+            c.execute(
+                self._insert_op,
+                {
+                    **key,
+                    "kind": kind,
+                    "family": family,
+                    "chain": chain,
+                    "account": account,
+                    "chain_id": chain_id,
+                    "signer": signer_cs,
+                    "status": OperationStatus.PENDING.value,
+                    "detail": dict(detail or {}),
+                    "created_at": now,
+                    "updated_at": now,
+                },
             )
-            s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id", "step"]))
-            op = s.scalars(select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)).one()
+            # Locked when a nonce follows: lock order is always operation, then cursor.
+            op = c.execute(_OP_BY_KEY_LOCKED if allocate_nonce_from is not None else _OP_BY_KEY, key).one()
             mismatch = [
                 name
                 for name, want, have in (
@@ -184,18 +294,19 @@ class Ledger:
                     f"operation {workflow_id}/{step} already recorded with different "
                     + ", ".join(f"{m} ({getattr(op, m)!r})" for m in mismatch)
                 )
-            return _op_record(op)
+            if allocate_nonce_from is None:
+                return _op_record(op)
+            assert chain_id is not None and signer_cs is not None
+            return self._allocate(c, op, chain_id, signer_cs, allocate_nonce_from)
 
     def get_operation(self, workflow_id: str, step: str) -> OperationRecord | None:
-        with self._sessions.read() as s:
-            op = s.scalars(
-                select(Operation).where(Operation.workflow_id == workflow_id, Operation.step == step)
-            ).one_or_none()
+        with self._read() as c:
+            op = c.execute(_OP_BY_KEY, {"workflow_id": workflow_id, "step": step}).one_or_none()
             return _op_record(op) if op is not None else None
 
     def get_operation_by_id(self, operation_id: int) -> OperationRecord | None:
-        with self._sessions.read() as s:
-            op = s.get(Operation, operation_id)
+        with self._read() as c:
+            op = c.execute(_OP_BY_ID, {"id": operation_id}).one_or_none()
             return _op_record(op) if op is not None else None
 
     def update_operation(
@@ -207,15 +318,33 @@ class Ledger:
     ) -> OperationRecord:
         """Set the status and shallow-merge ``detail`` into the stored one."""
         new_status = _enum(OperationStatus, status, "operation status") if status else None
-        with self._sessions.write() as s:
-            op = _lock_operation(s, operation_id)
-            if new_status is not None:
-                op.status = new_status.value
-            if detail:
-                op.detail = {**(op.detail or {}), **detail}
-            op.updated_at = utcnow()
-            s.flush()
-            return _op_record(op)
+        with self._write() as c:
+            op = _lock_op(c, operation_id)
+            return self._update_op(c, op, new_status, detail)
+
+    def append_operation_detail(self, workflow_id: str, step: str, key: str, item: Any) -> OperationRecord | None:
+        """Append ``item`` to the list ``detail[key]`` of an operation, unless it is already
+        the last item there (a retried step sees the same thing again); None if there is no
+        such operation. One locked read and at most one write."""
+        with self._write() as c:
+            op = c.execute(_OP_BY_KEY_LOCKED, {"workflow_id": workflow_id, "step": step}).one_or_none()
+            if op is None:
+                return None
+            items = list((op.detail or {}).get(key, []))
+            if items[-1:] == [item]:
+                return _op_record(op)
+            return self._update_op(c, op, None, {key: [*items, item]})
+
+    def _update_op(
+        self, c: Connection, op: Row[Any], status: OperationStatus | None, detail: dict[str, Any] | None
+    ) -> OperationRecord:
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if status is not None:
+            values["status"] = status.value
+        if detail:
+            values["detail"] = {**(op.detail or {}), **detail}
+        c.execute(_SET_OP, {"b_id": op.id, **values})
+        return _op_record(op, **values)
 
     # -- nonces ---------------------------------------------------------------------------
 
@@ -228,61 +357,54 @@ class Ledger:
         signer_cs = _address(signer, "signer")
         if chain_pending_nonce < 0:
             raise InvalidRequest("chain_pending_nonce must be >= 0")
-        with self._sessions.write() as s:
+        with self._write() as c:
             # Lock order is always operation, then cursor: no deadlock between allocators.
-            op = _lock_operation(s, operation_id)
-            if (op.chain_id is not None and op.chain_id != chain_id) or (
-                op.signer is not None and op.signer != signer_cs
-            ):
-                raise LedgerConflict(
-                    f"operation {operation_id} is for chain {op.chain_id} signer {op.signer}, "
-                    f"not chain {chain_id} signer {signer_cs}"
-                )
-            if op.nonce is not None:
-                return op.nonce
-            s.execute(
-                self._insert(NonceCursor)
-                .values(chain_id=chain_id, signer=signer_cs, next_nonce=0)
-                .on_conflict_do_nothing(index_elements=["chain_id", "signer"])
-            )
-            cursor = s.scalars(
-                select(NonceCursor)
-                .where(NonceCursor.chain_id == chain_id, NonceCursor.signer == signer_cs)
-                .with_for_update()
-            ).one()
-            nonce = max(cursor.next_nonce, chain_pending_nonce)
-            held = set(
-                s.scalars(
-                    select(Operation.nonce).where(
-                        Operation.chain_id == chain_id,
-                        Operation.signer == signer_cs,
-                        Operation.nonce >= nonce,
-                    )
-                )
-            )
-            while nonce in held:
-                nonce += 1
-            cursor.next_nonce = nonce + 1
-            op.chain_id, op.signer, op.nonce = chain_id, signer_cs, nonce
-            op.family, op.chain, op.account = "evm", chain_key("evm", chain_id), signer_cs
-            op.updated_at = utcnow()
-            s.flush()
+            op = _lock_op(c, operation_id)
+            nonce = self._allocate(c, op, chain_id, signer_cs, chain_pending_nonce).nonce
+            assert nonce is not None
             return nonce
+
+    def _allocate(
+        self, c: Connection, op: Row[Any], chain_id: int, signer_cs: str, chain_pending_nonce: int
+    ) -> OperationRecord:
+        """Allocate (once) the nonce of ``op``, already locked in ``c``; the updated record."""
+        if (op.chain_id is not None and op.chain_id != chain_id) or (
+            op.signer is not None and op.signer != signer_cs
+        ):
+            raise LedgerConflict(
+                f"operation {op.id} is for chain {op.chain_id} signer {op.signer}, "
+                f"not chain {chain_id} signer {signer_cs}"
+            )
+        if op.nonce is not None:
+            return _op_record(op)
+        who = {"chain_id": chain_id, "signer": signer_cs}
+        c.execute(self._insert_cursor, {**who, "next_nonce": 0})
+        nonce = max(c.execute(_CURSOR_LOCKED, who).scalar_one(), chain_pending_nonce)
+        held = set(c.execute(_NONCES_HELD_FROM, {**who, "nonce": nonce}).scalars())
+        while nonce in held:
+            nonce += 1
+        c.execute(_SET_CURSOR, {"b_chain_id": chain_id, "b_signer": signer_cs, "next_nonce": nonce + 1})
+        values = {
+            **who,
+            "nonce": nonce,
+            "family": "evm",
+            "chain": chain_key("evm", chain_id),
+            "account": signer_cs,
+            "updated_at": utcnow(),
+        }
+        c.execute(_SET_OP, {"b_id": op.id, **values})
+        return _op_record(op, **values)
 
     def nonces_held(self, chain_id: int, signer: str) -> dict[int, OperationRecord]:
         """Nonce -> the operation holding it, for reconciliation with the chain."""
         signer_cs = _address(signer, "signer")
-        with self._sessions.read() as s:
-            ops = s.scalars(
-                select(Operation)
-                .where(
-                    Operation.chain_id == chain_id,
-                    Operation.signer == signer_cs,
-                    Operation.nonce.is_not(None),
-                )
-                .order_by(Operation.nonce)
-            )
-            return {op.nonce: _op_record(op) for op in ops if op.nonce is not None}
+        query = (
+            select(_OPS)
+            .where(_OPS.c.chain_id == chain_id, _OPS.c.signer == signer_cs, _OPS.c.nonce.is_not(None))
+            .order_by(_OPS.c.nonce)
+        )
+        with self._read() as c:
+            return {op.nonce: _op_record(op) for op in c.execute(query) if op.nonce is not None}
 
     def next_nonce(self, chain_id: int, signer: str) -> int | None:
         """The cursor's value, or None before the first allocation (for tooling)."""
@@ -350,11 +472,13 @@ class Ledger:
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= UINT256_MAX:
                 raise InvalidRequest(f"{name} must be an int in uint256 range, got {v!r}")
 
-        with self._sessions.write() as s:
-            existing = _find_attempt(s, operation_id, attempt_index)
+        with self._write() as c:
+            existing = c.execute(
+                _ATTEMPT_BY_INDEX, {"operation_id": operation_id, "attempt_index": attempt_index}
+            ).one_or_none()
             if existing is not None:
                 return _attempt_record(existing)
-            op = _lock_operation(s, operation_id)
+            op = _lock_op(c, operation_id)
             if (
                 kind_e is not AttemptKind.GAP_FILL
                 and op.nonce is not None
@@ -364,62 +488,73 @@ class Ledger:
                     f"operation {operation_id} holds nonce {op.nonce} on chain {op.chain_id} "
                     f"for {op.signer}; a {kind_e} attempt must use it"
                 )
-            stmt = self._insert(TxAttemptRow).values(
-                operation_id=operation_id,
-                attempt_index=attempt_index,
-                kind=kind_e.value,
-                chain_id=chain_id,
-                signer=signer_cs,
-                nonce=nonce,
-                tx_hash=tx_hash_n,
-                raw_tx=raw,
-                to_address=to_cs,
-                value=value,
-                gas_limit=gas_limit,
-                max_fee_per_gas=max_fee_per_gas,
-                max_priority_fee_per_gas=max_priority_fee_per_gas,
-                status=AttemptStatus.SIGNED.value,
-                created_at=utcnow(),
+            values = {
+                "operation_id": operation_id,
+                "attempt_index": attempt_index,
+                "kind": kind_e.value,
+                "chain_id": chain_id,
+                "signer": signer_cs,
+                "nonce": nonce,
+                "tx_hash": tx_hash_n,
+                "raw_tx": raw,
+                "to_address": to_cs,
+                "value": value,
+                "gas_limit": gas_limit,
+                "max_fee_per_gas": max_fee_per_gas,
+                "max_priority_fee_per_gas": max_priority_fee_per_gas,
+                "status": AttemptStatus.SIGNED.value,
+                "created_at": utcnow(),
                 **neutral_columns(
                     "evm", chain_key("evm", chain_id), signer_cs, tx_hash_n, NonceExclusivity(nonce=nonce)
                 ),
-            )
+            }
             try:
-                s.execute(stmt.on_conflict_do_nothing(index_elements=["operation_id", "attempt_index"]))
+                # RETURNING hands back the row as stored: no read after the write.
+                row = c.execute(self._insert_attempt, values).one_or_none()
             except IntegrityError as exc:
                 raise LedgerConflict(f"tx {tx_hash_n} is already recorded under another attempt") from exc
-            row = _find_attempt(s, operation_id, attempt_index)
-            assert row is not None
+            if row is None:  # a concurrent writer recorded this attempt first
+                row = c.execute(
+                    _ATTEMPT_BY_INDEX, {"operation_id": operation_id, "attempt_index": attempt_index}
+                ).one()
             return _attempt_record(row)
 
     def get_attempt(self, operation_id: int, attempt_index: int) -> AttemptRecord | None:
-        with self._sessions.read() as s:
-            row = _find_attempt(s, operation_id, attempt_index)
+        with self._read() as c:
+            row = c.execute(
+                _ATTEMPT_BY_INDEX, {"operation_id": operation_id, "attempt_index": attempt_index}
+            ).one_or_none()
+            return _attempt_record(row) if row is not None else None
+
+    def get_attempt_of(self, workflow_id: str, step: str, attempt_index: int) -> AttemptRecord | None:
+        """``get_attempt`` of the operation (workflow_id, step), in one query."""
+        with self._read() as c:
+            row = c.execute(
+                _ATTEMPT_OF, {"workflow_id": workflow_id, "step": step, "attempt_index": attempt_index}
+            ).one_or_none()
             return _attempt_record(row) if row is not None else None
 
     def get_attempt_by_hash(self, tx_hash: str) -> AttemptRecord | None:
-        with self._sessions.read() as s:
-            row = s.scalars(select(TxAttemptRow).where(TxAttemptRow.tx_hash == _tx_hash(tx_hash))).one_or_none()
+        with self._read() as c:
+            row = c.execute(select(_ATTEMPTS).where(_ATTEMPTS.c.tx_hash == _tx_hash(tx_hash))).one_or_none()
             return _attempt_record(row) if row is not None else None
 
     def list_attempts(self, operation_id: int) -> list[AttemptRecord]:
-        with self._sessions.read() as s:
-            rows = s.scalars(
-                select(TxAttemptRow)
-                .where(TxAttemptRow.operation_id == operation_id)
-                .order_by(TxAttemptRow.attempt_index)
-            )
-            return [_attempt_record(r) for r in rows]
+        query = (
+            select(_ATTEMPTS).where(_ATTEMPTS.c.operation_id == operation_id).order_by(_ATTEMPTS.c.attempt_index)
+        )
+        with self._read() as c:
+            return [_attempt_record(r) for r in c.execute(query)]
 
     def attempts_for_signer(self, chain_id: int, signer: str, statuses: set[str] | None = None) -> list[AttemptRecord]:
         """Every attempt of one signer, by nonce: the view stuck-tx recovery works from."""
         signer_cs = _address(signer, "signer")
-        query = select(TxAttemptRow).where(TxAttemptRow.chain_id == chain_id, TxAttemptRow.signer == signer_cs)
+        query = select(_ATTEMPTS).where(_ATTEMPTS.c.chain_id == chain_id, _ATTEMPTS.c.signer == signer_cs)
         if statuses is not None:
             wanted = [_enum(AttemptStatus, st, "attempt status").value for st in statuses]
-            query = query.where(TxAttemptRow.status.in_(wanted))
-        with self._sessions.read() as s:
-            rows = s.scalars(query.order_by(TxAttemptRow.nonce, TxAttemptRow.attempt_index))
+            query = query.where(_ATTEMPTS.c.status.in_(wanted))
+        with self._read() as c:
+            rows = c.execute(query.order_by(_ATTEMPTS.c.nonce, _ATTEMPTS.c.attempt_index))
             return [_attempt_record(r) for r in rows]
 
     def mark_attempt(
@@ -437,31 +572,26 @@ class Ledger:
 
         ``broadcast=True`` (or status ``broadcast``) stamps ``broadcast_at`` once; status
         ``mined`` or ``reverted`` (both included in a block) stamps ``mined_at`` once.
-        Receipt fields are written only when given.
+        Receipt fields are written only when given. One UPDATE, no read.
         """
         new_status = _enum(AttemptStatus, status, "attempt status")
         tx_hash_n = _tx_hash(tx_hash)
-        block_hash_n = _tx_hash(block_hash) if block_hash is not None else None
-        with self._sessions.write() as s:
-            row = s.scalars(
-                select(TxAttemptRow).where(TxAttemptRow.tx_hash == tx_hash_n).with_for_update()
-            ).one_or_none()
-            if row is None:
+        receipt = {
+            "block_number": block_number,
+            "block_hash": _tx_hash(block_hash) if block_hash is not None else None,
+            "gas_used": gas_used,
+            "effective_gas_price": effective_gas_price,
+        }
+        given = {name: v for name, v in receipt.items() if v is not None}
+        stmt = _mark_statement(
+            broadcast or new_status is AttemptStatus.BROADCAST,
+            new_status in (AttemptStatus.MINED, AttemptStatus.REVERTED),
+            tuple(given),
+        )
+        with self._write() as c:
+            params = {"b_tx_hash": tx_hash_n, "status": new_status.value, "now": utcnow(), **given}
+            if c.execute(stmt, params).rowcount == 0:
                 raise AttemptNotFound(f"no recorded attempt has tx hash {tx_hash_n}")
-            now = utcnow()
-            row.status = new_status.value
-            if (broadcast or new_status is AttemptStatus.BROADCAST) and row.broadcast_at is None:
-                row.broadcast_at = now
-            if new_status in (AttemptStatus.MINED, AttemptStatus.REVERTED) and row.mined_at is None:
-                row.mined_at = now
-            if block_number is not None:
-                row.block_number = block_number
-            if block_hash_n is not None:
-                row.block_hash = block_hash_n
-            if gas_used is not None:
-                row.gas_used = gas_used
-            if effective_gas_price is not None:
-                row.effective_gas_price = effective_gas_price
 
     # -- bridge transfers -----------------------------------------------------------------
 
@@ -481,8 +611,8 @@ class Ledger:
         if not workflow_id:
             raise InvalidRequest("workflow_id must be non-empty")
         values = _bridge_values(fields)
-        with self._sessions.write() as s:
-            row = _lock_bridge_transfer(s, workflow_id)
+        with self._write() as c:
+            row = c.execute(_BRIDGE_LOCKED, {"workflow_id": workflow_id}).one_or_none()
             if row is None:
                 missing = [f for f in _BRIDGE_REQUIRED if f not in values]
                 if missing:
@@ -490,15 +620,13 @@ class Ledger:
                         f"bridge transfer {workflow_id} is not recorded yet; recording it needs " + ", ".join(missing)
                     )
                 now = utcnow()
-                stmt = self._insert(BridgeTransferRow).values(
-                    workflow_id=workflow_id, **values, created_at=now, updated_at=now
-                )
-                inserted = s.execute(stmt.on_conflict_do_nothing(index_elements=["workflow_id"])).rowcount
+                inserted = c.execute(
+                    self._insert_bridge, {"workflow_id": workflow_id, **values, "created_at": now, "updated_at": now}
+                ).one_or_none()
+                if inserted is not None:
+                    return _bridge_record(inserted)
                 # Lost a race with a concurrent first write: update the winner's row instead.
-                row = _lock_bridge_transfer(s, workflow_id)
-                assert row is not None
-                if inserted:
-                    return _bridge_record(row)
+                row = c.execute(_BRIDGE_LOCKED, {"workflow_id": workflow_id}).one()
             if create_only:
                 return _bridge_record(row)
             if row.state in BRIDGE_TRANSFER_FINAL_STATES and (
@@ -506,19 +634,16 @@ class Ledger:
             ):
                 values.pop("state")
                 values.pop("detail", None)
-            changed = False
-            for name, value in values.items():
-                if getattr(row, name) != value:
-                    setattr(row, name, value)
-                    changed = True
-            if changed:
-                row.updated_at = utcnow()
-            s.flush()
-            return _bridge_record(row)
+            changed = {name: value for name, value in values.items() if getattr(row, name) != value}
+            if not changed:
+                return _bridge_record(row)
+            changed["updated_at"] = utcnow()
+            c.execute(_SET_BRIDGE, {"b_id": row.id, **changed})
+            return _bridge_record(row, **changed)
 
     def get_bridge_transfer(self, workflow_id: str) -> BridgeTransferRecord | None:
-        with self._sessions.read() as s:
-            row = s.scalars(select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id)).one_or_none()
+        with self._read() as c:
+            row = c.execute(select(_BRIDGES).where(_BRIDGES.c.workflow_id == workflow_id)).one_or_none()
             return _bridge_record(row) if row is not None else None
 
     def list_bridge_transfers(
@@ -560,10 +685,11 @@ def _lock_operation(s: Session, operation_id: int) -> Operation:
     return op
 
 
-def _lock_bridge_transfer(s: Session, workflow_id: str) -> BridgeTransferRow | None:
-    return s.scalars(
-        select(BridgeTransferRow).where(BridgeTransferRow.workflow_id == workflow_id).with_for_update()
-    ).one_or_none()
+def _lock_op(c: Connection, operation_id: int) -> Row[Any]:
+    op = c.execute(_OP_BY_ID_LOCKED, {"id": operation_id}).one_or_none()
+    if op is None:
+        raise OperationNotFound(f"no operation with id {operation_id}")
+    return op
 
 
 def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
@@ -598,20 +724,16 @@ def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _find_attempt(s: Session, operation_id: int, attempt_index: int) -> TxAttemptRow | None:
-    return s.scalars(
-        select(TxAttemptRow).where(
-            TxAttemptRow.operation_id == operation_id, TxAttemptRow.attempt_index == attempt_index
-        )
-    ).one_or_none()
-
-
 def _address(value: str | None, field: str) -> str:
     """Checksummed, so "0xabc…" and "0xABC…" never get two nonce cursors."""
     try:
-        return to_checksum_address(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as exc:
+        return _checksummed(value)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:  # TypeError also for an unhashable value
         raise InvalidRequest(f"{field} is not an address: {value!r}") from exc
+
+
+# Every ledger call checksums its signer (a keccak): the few signers a worker has, cached.
+_checksummed = lru_cache(maxsize=1024)(to_checksum_address)
 
 
 def _tx_hash(value: str) -> str:
@@ -629,26 +751,29 @@ def _enum(enum: type[_E], value: str, what: str) -> _E:
         raise InvalidRequest(f"unknown {what} {value!r}; one of {allowed}") from exc
 
 
-def _op_record(op: Operation) -> OperationRecord:
+def _op_record(op: Any, **written: Any) -> OperationRecord:
+    """From a Core row (a fresh ``detail`` per fetch: nothing to copy) or a model instance;
+    ``written`` overrides the columns the caller has just updated."""
+    get = written.get
     return OperationRecord(
         id=op.id,
         workflow_id=op.workflow_id,
         step=op.step,
-        family=op.family,
-        chain=op.chain,
-        account=op.account,
+        family=get("family", op.family),
+        chain=get("chain", op.chain),
+        account=get("account", op.account),
         kind=op.kind,
-        chain_id=op.chain_id,
-        signer=op.signer,
-        nonce=op.nonce,
-        status=OperationStatus(op.status),
-        detail=copy.deepcopy(op.detail or {}),
+        chain_id=get("chain_id", op.chain_id),
+        signer=get("signer", op.signer),
+        nonce=get("nonce", op.nonce),
+        status=OperationStatus(get("status", op.status)),
+        detail=dict(get("detail", op.detail) or {}),
         created_at=op.created_at,
-        updated_at=op.updated_at,
+        updated_at=get("updated_at", op.updated_at),
     )
 
 
-def _attempt_record(a: TxAttemptRow) -> AttemptRecord:
+def _attempt_record(a: Any) -> AttemptRecord:
     return AttemptRecord(
         id=a.id,
         operation_id=a.operation_id,
@@ -675,25 +800,8 @@ def _attempt_record(a: TxAttemptRow) -> AttemptRecord:
     )
 
 
-def _bridge_record(t: BridgeTransferRow) -> BridgeTransferRecord:
+def _bridge_record(t: Any, **written: Any) -> BridgeTransferRecord:
+    """From a Core row or a model instance; ``written`` as in ``_op_record``."""
     return BridgeTransferRecord(
-        id=t.id,
-        workflow_id=t.workflow_id,
-        request_id=t.request_id,
-        route=t.route,
-        source_chain=t.source_chain,
-        destination_chain=t.destination_chain,
-        asset=t.asset,
-        amount=t.amount,
-        signer=t.signer,
-        recipient=t.recipient,
-        state=t.state,
-        deposit_tx=t.deposit_tx,
-        deposit_id=t.deposit_id,
-        completion_tx=t.completion_tx,
-        refund_tx=t.refund_tx,
-        received=t.received,
-        detail=t.detail,
-        created_at=t.created_at,
-        updated_at=t.updated_at,
+        **{name: written.get(name, getattr(t, name)) for name in BridgeTransferRecord.__dataclass_fields__}
     )

@@ -148,6 +148,13 @@ def _allocate_many(led: Ledger, prefix: str, threads: int, per_thread: int) -> l
     def work(t: int) -> list[int]:
         got = []
         for i in range(per_thread):
+            if t % 2:  # the one-transaction path activities take, interleaved with the two-call one
+                op = led.begin_operation(
+                    f"{prefix}-{t}-{i}", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER, allocate_nonce_from=0
+                )
+                assert op.nonce is not None
+                got.append(op.nonce)
+                continue
             op = led.begin_operation(f"{prefix}-{t}-{i}", "send", "evm_tx", chain_id=CHAIN, signer=SIGNER)
             got.append(led.allocate_nonce(op.id, CHAIN, SIGNER, 0))
         return got
@@ -489,6 +496,58 @@ def test_allocate_nonce_across_processes_consecutive(ledger: Ledger, db_url: str
     assert sorted(all_nonces) == list(range(90))
     assert sorted(ledger.nonces_held(CHAIN, SIGNER)) == list(range(90))
     assert ledger.next_nonce(CHAIN, SIGNER) == 90
+
+
+def test_begin_operation_with_nonce_allocates_once(ledger: Ledger) -> None:
+    """The operation and its nonce in one call: a retry (same call, or allocate_nonce) gets
+    the nonce already held, and 20 callers racing on one operation share it."""
+    barrier = threading.Barrier(20)
+
+    def begin(_: int) -> tuple[int, int | None]:
+        barrier.wait(timeout=30)
+        op = ledger.begin_operation("wf-n", "tx", "tx", chain_id=CHAIN, signer=SIGNER, allocate_nonce_from=4)
+        return op.id, op.nonce
+
+    with ThreadPoolExecutor(20) as pool:
+        assert set(pool.map(begin, range(20))) == {(ledger.get_operation("wf-n", "tx").id, 4)}  # type: ignore[union-attr]
+    op = ledger.get_operation("wf-n", "tx")
+    assert op is not None and (op.nonce, op.family, op.chain, op.account) == (4, "evm", f"eip155:{CHAIN}", SIGNER_CS)
+    assert ledger.allocate_nonce(op.id, CHAIN, SIGNER, 9) == 4
+    again = ledger.begin_operation("wf-n", "tx", "tx", chain_id=CHAIN, signer=SIGNER, allocate_nonce_from=9)
+    assert again == op
+    assert ledger.next_nonce(CHAIN, SIGNER) == 5
+    with pytest.raises(InvalidRequest):
+        ledger.begin_operation("wf-m", "tx", "tx", allocate_nonce_from=0)  # no chain, no signer
+    with pytest.raises(InvalidRequest):
+        ledger.begin_operation("wf-m", "tx", "tx", chain_id=CHAIN, signer=SIGNER, allocate_nonce_from=-1)
+    assert ledger.get_operation("wf-m", "tx") is None
+
+
+def test_atomic_block_commits_together_or_not_at_all(ledger: Ledger) -> None:
+    """What tx_wait writes at once (the receipt sighting, every attempt's status) lands whole."""
+    op = ledger.begin_operation("wf-a", "tx", "tx", chain_id=CHAIN, signer=SIGNER, allocate_nonce_from=0)
+    rec = ledger.record_attempt(op.id, 0, **attempt_kwargs("a", 0))
+    assert ledger.get_attempt_of("wf-a", "tx", 0) == rec
+    assert ledger.get_attempt_of("wf-a", "tx", 1) is None and ledger.get_attempt_of("wf-b", "tx", 0) is None
+    sighting = {"tx_hash": rec.tx_hash, "block_number": 5, "block_hash": "0x" + "22" * 32}
+
+    with pytest.raises(RuntimeError), ledger.atomic():
+        ledger.append_operation_detail("wf-a", "tx", "receipt_sightings", sighting)
+        ledger.mark_attempt(rec.tx_hash, "mined", block_number=5)
+        raise RuntimeError("crash before commit")
+    assert "receipt_sightings" not in ledger.get_operation("wf-a", "tx").detail  # type: ignore[union-attr]
+    assert ledger.get_attempt(op.id, 0).status is AttemptStatus.SIGNED  # type: ignore[union-attr]
+
+    with ledger.atomic():
+        ledger.append_operation_detail("wf-a", "tx", "receipt_sightings", sighting)
+        with ledger.atomic():  # nested: joins the outer block
+            ledger.mark_attempt(rec.tx_hash, "mined", block_number=5)
+        assert ledger.get_attempt(op.id, 0).status is AttemptStatus.MINED  # type: ignore[union-attr]
+    ledger.append_operation_detail("wf-a", "tx", "receipt_sightings", sighting)  # a retry: not twice
+    stored = ledger.get_operation("wf-a", "tx")
+    assert stored is not None and stored.detail["receipt_sightings"] == [sighting]
+    assert ledger.get_attempt(op.id, 0).block_number == 5  # type: ignore[union-attr]
+    assert ledger.append_operation_detail("wf-none", "tx", "receipt_sightings", sighting) is None
 
 
 # -- bridge transfers ---------------------------------------------------------------------
