@@ -6,7 +6,9 @@ For every simulator dialect the devnet runs (``state.cex``: binance, okx, and an
 devnet adds, e.g. kraken), each order is a resting limit buy far below the market (so each
 one is acknowledged, none fills), sent one after another:
 - raw ccxt: ``ccxt.async_support.<exchange>.create_order`` from the venue's second devnet
-  account (the baseline);
+  account (the baseline), built as the fast path builds its own (``build_exchange`` with the
+  fast path's venue config: same options, throttle, timeout and decimal-string parsing), its
+  connection warmed by ``load_markets`` as the fast path's is by its start;
 - fast path: ``FastPathClient.route`` over its Unix socket to a fast path serving only that
   venue (journal write, deterministic client order id, ccxt to the venue; a resting leg takes
   an ids-only acknowledgement, as OKX's, without reading the order back). The journal's
@@ -29,12 +31,14 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from temporalio.worker import Worker
 
 from activities.cex import CexActivities
 from bench.stats import Run
 from connectors.cex.credentials import load_credentials
+from connectors.cex.factory import build_exchange
 from crosslane.client import connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
@@ -42,7 +46,6 @@ from crosslane.fastpath.protocol import OrderKind
 from crosslane.registry import load_registry
 from crosslane.routing import Side
 from devnet.cex import admin_client as admin
-from devnet.cex.clients import ccxt_client
 from devnet.sandbox import FastPathProcess, Sandbox, sandbox
 from workers.fastpath.server import FastPathConfig
 from workers.orchestrator import workflow_runner
@@ -65,7 +68,14 @@ def verdict(ok: bool) -> str:
 
 
 async def bench_venue(
-    sb: Sandbox, dialect: str, home: Path, orders: int, rounds: int, temporal_orders: int, fsync: bool
+    sb: Sandbox,
+    dialect: str,
+    home: Path,
+    orders: int,
+    rounds: int,
+    temporal_orders: int,
+    fsync: bool,
+    fastpath_options: dict[str, Any],
 ) -> list[tuple[Run, ...]]:
     """``rounds`` x (raw ccxt, fast path[, Temporal]) runs on one venue."""
     venue = sb.devnet.cex[dialect]
@@ -74,19 +84,16 @@ async def bench_venue(
     book = await admin.book(venue.rest_url, SYMBOL, 1)
     price = (Decimal(book["bids"][0][0]) * Decimal("0.5")).quantize(Decimal("0.1"))
     config = FastPathConfig.from_registry(load_registry(sb.registry_path), home, [SYMBOL])
-    config = config.model_copy(update={"venues": [v for v in config.venues if v.name == dialect], "fsync": fsync})
+    config = config.model_copy(
+        update={"venues": [v for v in config.venues if v.name == dialect], "fsync": fsync, **fastpath_options}
+    )
     fastpath = FastPathProcess(config, home, dict(os.environ))
     baseline_account = venue.accounts[1]  # the fast path trades from the first
     creds = load_credentials(baseline_account, secrets_file=Path(venue.credentials_file))
     assert creds is not None, f"{dialect}: no credentials for {baseline_account}"
-    raw = ccxt_client(
-        venue.exchange,
-        venue.rest_url,
-        venue.ws_url,
-        api_key=creds.api_key,
-        secret=creds.secret,
-        password=creds.password,
-    )
+    # The fast path's own ccxt settings (options, throttle, timeout, decimal-string parsing):
+    # only the account differs, so the comparison measures the fast path, not a ccxt setting.
+    raw = build_exchange(config.venues[0], creds)
     queue = f"bench-cex-{dialect}"
     settings = Settings(home=home, temporal_address=sb.temporal_address, task_queue=queue)
     client = await connect_temporal(settings)
@@ -165,7 +172,12 @@ def summary(dialect: str, results: list[tuple[Run, ...]]) -> bool:
 
 
 async def main(
-    orders: int, rounds: int, temporal_orders: int, fsync: bool = True, only: list[str] | None = None
+    orders: int,
+    rounds: int,
+    temporal_orders: int,
+    fsync: bool = True,
+    only: list[str] | None = None,
+    fastpath_options: dict[str, Any] | None = None,
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -175,7 +187,7 @@ async def main(
             results = {}
             for dialect in dialects:
                 results[dialect] = await bench_venue(
-                    sb, dialect, home / dialect, orders, rounds, temporal_orders, fsync
+                    sb, dialect, home / dialect, orders, rounds, temporal_orders, fsync, fastpath_options or {}
                 )
     print(f"\nsummary ({orders} orders a round; fsync {'on' if fsync else 'off'})")
     verdicts = {dialect: summary(dialect, runs) for dialect, runs in results.items()}
@@ -189,6 +201,10 @@ if __name__ == "__main__":
     parser.add_argument("--temporal-orders", type=int, default=30, help="CexOrder workflows a round (0: none)")
     parser.add_argument("--venues", help="comma-separated subset of the devnet's simulated venues")
     parser.add_argument("--no-fsync", action="store_true", help="journal without fdatasync (to see its cost)")
+    parser.add_argument(
+        "--push-defer-ms", type=float, help="the fast path's push_defer_ms (0: websocket pushes as they arrive)"
+    )
     args = parser.parse_args()
     only = args.venues.split(",") if args.venues else None
-    asyncio.run(main(args.orders, args.rounds, args.temporal_orders, fsync=not args.no_fsync, only=only))
+    options = {} if args.push_defer_ms is None else {"push_defer_ms": args.push_defer_ms}
+    asyncio.run(main(args.orders, args.rounds, args.temporal_orders, not args.no_fsync, only, options))
