@@ -31,7 +31,6 @@ import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from temporalio.worker import Worker
 
@@ -68,14 +67,7 @@ def verdict(ok: bool) -> str:
 
 
 async def bench_venue(
-    sb: Sandbox,
-    dialect: str,
-    home: Path,
-    orders: int,
-    rounds: int,
-    temporal_orders: int,
-    fsync: bool,
-    fastpath_options: dict[str, Any],
+    sb: Sandbox, dialect: str, home: Path, orders: int, rounds: int, temporal_orders: int, fsync: bool
 ) -> list[tuple[Run, ...]]:
     """``rounds`` x (raw ccxt, fast path[, Temporal]) runs on one venue."""
     venue = sb.devnet.cex[dialect]
@@ -84,9 +76,7 @@ async def bench_venue(
     book = await admin.book(venue.rest_url, SYMBOL, 1)
     price = (Decimal(book["bids"][0][0]) * Decimal("0.5")).quantize(Decimal("0.1"))
     config = FastPathConfig.from_registry(load_registry(sb.registry_path), home, [SYMBOL])
-    config = config.model_copy(
-        update={"venues": [v for v in config.venues if v.name == dialect], "fsync": fsync, **fastpath_options}
-    )
+    config = config.model_copy(update={"venues": [v for v in config.venues if v.name == dialect], "fsync": fsync})
     fastpath = FastPathProcess(config, home, dict(os.environ))
     baseline_account = venue.accounts[1]  # the fast path trades from the first
     creds = load_credentials(baseline_account, secrets_file=Path(venue.credentials_file))
@@ -172,12 +162,7 @@ def summary(dialect: str, results: list[tuple[Run, ...]]) -> bool:
 
 
 async def main(
-    orders: int,
-    rounds: int,
-    temporal_orders: int,
-    fsync: bool = True,
-    only: list[str] | None = None,
-    fastpath_options: dict[str, Any] | None = None,
+    orders: int, rounds: int, temporal_orders: int, fsync: bool = True, only: list[str] | None = None
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
@@ -187,7 +172,7 @@ async def main(
             results = {}
             for dialect in dialects:
                 results[dialect] = await bench_venue(
-                    sb, dialect, home / dialect, orders, rounds, temporal_orders, fsync, fastpath_options or {}
+                    sb, dialect, home / dialect, orders, rounds, temporal_orders, fsync
                 )
     print(f"\nsummary ({orders} orders a round; fsync {'on' if fsync else 'off'})")
     verdicts = {dialect: summary(dialect, runs) for dialect, runs in results.items()}
@@ -201,10 +186,6 @@ if __name__ == "__main__":
     parser.add_argument("--temporal-orders", type=int, default=30, help="CexOrder workflows a round (0: none)")
     parser.add_argument("--venues", help="comma-separated subset of the devnet's simulated venues")
     parser.add_argument("--no-fsync", action="store_true", help="journal without fdatasync (to see its cost)")
-    parser.add_argument(
-        "--push-defer-ms", type=float, help="the fast path's push_defer_ms (0: websocket pushes as they arrive)"
-    )
     args = parser.parse_args()
     only = args.venues.split(",") if args.venues else None
-    options = {} if args.push_defer_ms is None else {"push_defer_ms": args.push_defer_ms}
-    asyncio.run(main(args.orders, args.rounds, args.temporal_orders, not args.no_fsync, only, options))
+    asyncio.run(main(args.orders, args.rounds, args.temporal_orders, fsync=not args.no_fsync, only=only))

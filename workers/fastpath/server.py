@@ -41,7 +41,6 @@ from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
 from workers.fastpath.journal import Journal
 from workers.fastpath.metrics import register_engine
-from workers.fastpath.priority import PushGate
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
 log = logging.getLogger(__name__)
@@ -59,9 +58,6 @@ class FastPathConfig(BaseModel):
     fsync: bool = True
     latency_penalty_bps_per_ms: Decimal = Decimal("0.2")  # see crosslane.routing.HealthPolicy
     degraded_penalty_bps: Decimal = Decimal(5)
-    # Websocket pushes arriving while a request is handled wait for its answer, at most this
-    # long (workers/fastpath/priority.py); 0: handled as they arrive.
-    push_defer_ms: float = Field(default=5.0, ge=0)
 
     @classmethod
     def load(cls, cfg: Settings | None = None) -> FastPathConfig:
@@ -107,7 +103,6 @@ class FastPathServer:
         )
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
-        self._gate = PushGate(config.push_defer_ms / 1000)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -115,7 +110,7 @@ class FastPathServer:
         books = self.engine.build_books()
         for venue in self.venues.values():
             pro = build_exchange(venue.config, None, pro=True)
-            self._gated(pro)
+            self._pro.append(pro)
             for symbol in self.config.symbols:
                 if symbol in venue.markets:
                     self._tasks.append(
@@ -123,7 +118,7 @@ class FastPathServer:
                     )
             user = user_stream_exchange(venue, load_credentials(venue.name, secrets_file=venue.config.secrets_file))
             if user is not None:  # fills of resting children pushed as they happen
-                self._gated(user)
+                self._pro.append(user)
                 self._tasks.append(asyncio.create_task(follow_user_stream(user, venue, self.engine)))
         journaled = Journal.replay(self.config.journal_path)
         recovered = await self.engine.recover(journaled)
@@ -149,11 +144,6 @@ class FastPathServer:
             metrics or "off",
         )
 
-    def _gated(self, pro: object) -> None:
-        if self.config.push_defer_ms > 0:
-            self._gate.wrap(pro)
-        self._pro.append(pro)
-
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
@@ -161,14 +151,9 @@ class FastPathServer:
                 (size,) = HEADER.unpack(header)
                 if size > MAX_FRAME:
                     break
-                body = await reader.readexactly(size)
-                self._gate.hold()  # websocket pushes wait until the answer is written
-                try:
-                    reply = await self._handle(body)
-                    payload = ENCODER.encode(reply)
-                    writer.write(HEADER.pack(len(payload)) + payload)
-                finally:
-                    self._gate.release()
+                reply = await self._handle(await reader.readexactly(size))
+                payload = ENCODER.encode(reply)
+                writer.write(HEADER.pack(len(payload)) + payload)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -199,7 +184,6 @@ class FastPathServer:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-        self._gate.clear()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
