@@ -6,7 +6,9 @@ For every simulator dialect the devnet runs (``state.cex``: binance, okx, and an
 devnet adds, e.g. kraken), each order is a resting limit buy far below the market (so each
 one is acknowledged, none fills), sent one after another:
 - raw ccxt: ``ccxt.async_support.<exchange>.create_order`` from the venue's second devnet
-  account (the baseline);
+  account (the baseline), built as the fast path builds its own (``build_exchange`` with the
+  fast path's venue config: same options, throttle, timeout and decimal-string parsing), its
+  connection warmed by ``load_markets`` as the fast path's is by its start;
 - fast path: ``FastPathClient.route`` over its Unix socket to a fast path serving only that
   venue (journal write, deterministic client order id, ccxt to the venue; a resting leg takes
   an ids-only acknowledgement, as OKX's, without reading the order back). The journal's
@@ -35,6 +37,7 @@ from temporalio.worker import Worker
 from activities.cex import CexActivities
 from bench.stats import Run
 from connectors.cex.credentials import load_credentials
+from connectors.cex.factory import build_exchange
 from crosslane.client import connect_temporal
 from crosslane.config import Settings
 from crosslane.domain.cex import CexExecuteInput, CexExecution, CexOrderRequest
@@ -42,7 +45,6 @@ from crosslane.fastpath.protocol import OrderKind
 from crosslane.registry import load_registry
 from crosslane.routing import Side
 from devnet.cex import admin_client as admin
-from devnet.cex.clients import ccxt_client
 from devnet.sandbox import FastPathProcess, Sandbox, sandbox
 from workers.fastpath.server import FastPathConfig
 from workers.orchestrator import workflow_runner
@@ -79,14 +81,9 @@ async def bench_venue(
     baseline_account = venue.accounts[1]  # the fast path trades from the first
     creds = load_credentials(baseline_account, secrets_file=Path(venue.credentials_file))
     assert creds is not None, f"{dialect}: no credentials for {baseline_account}"
-    raw = ccxt_client(
-        venue.exchange,
-        venue.rest_url,
-        venue.ws_url,
-        api_key=creds.api_key,
-        secret=creds.secret,
-        password=creds.password,
-    )
+    # The fast path's own ccxt settings (options, throttle, timeout, decimal-string parsing):
+    # only the account differs, so the comparison measures the fast path, not a ccxt setting.
+    raw = build_exchange(config.venues[0], creds)
     queue = f"bench-cex-{dialect}"
     settings = Settings(home=home, temporal_address=sb.temporal_address, task_queue=queue)
     client = await connect_temporal(settings)

@@ -287,13 +287,18 @@ class OrderEngine:
             # retries this parent id (find_strays, _adopt; the contract: workers/fastpath/journal.py).
             self.journal.record_parent(parent)
             self._remember(parent)
-            sends = (self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True))
+            sends = [self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True)]
             try:
-                await asyncio.gather(*sends)
+                if len(sends) == 1:
+                    # Awaited in this task: no task to schedule and no gather to wake, so nothing
+                    # queued on the loop (websocket pushes) runs between the acknowledgement and the answer.
+                    await sends[0]
+                else:
+                    await asyncio.gather(*sends)
                 crash_point("fastpath.after_send", parent.parent_id)
             finally:
                 # The flush starts on the loop's next turn: once the server, resuming in this
-                # same step, has written the answer, so the thread hand-off does not compete
+                # same step, has written the answer, so waking the flusher thread does not compete
                 # with it; one fdatasync covers the parent and its children's first updates.
                 asyncio.get_running_loop().call_soon(self.journal.sync_soon)
             return parent

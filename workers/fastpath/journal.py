@@ -5,9 +5,11 @@ placed and reconciles each with its venue by client order id.
 Durability contract (``fsync=True``, the default):
 
 - A parent's record reaches the OS (``write(2)`` into the page cache, no buffering in this
-  process) before any of its children is sent. Its ``fdatasync`` is a group commit run in a
-  thread (:meth:`Journal.sync_soon`), which the engine starts once the answer is written, off
-  the send path: the client's answer does **not** wait for it. An answer means "acknowledged
+  process) before any of its children is sent. Its ``fdatasync`` is a group commit run by the
+  journal's own flusher thread (:meth:`Journal.sync_soon` wakes it), which the engine wakes once
+  the answer is written, off the send path: the client's answer does **not** wait for it. A
+  flush that nobody awaits costs the event loop nothing more than that wake-up (no executor
+  future, no callback back into the loop). An answer means "acknowledged
   by the venue, in this host's page cache, on disk within about one flush" (an ``fdatasync``
   takes 0.2-4 ms on this machine's disk, more when it is busy).
 - A process crash (SIGKILL, OOM kill, a Python error) loses **nothing** written: the page cache
@@ -34,8 +36,10 @@ mid-write) is ignored on replay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
+import threading
 from pathlib import Path
 
 import msgspec
@@ -73,8 +77,11 @@ class Journal:
         if fsync:
             os.fdatasync(self._fd)  # what a previous run left in the page cache, on disk from here on
         self.written = self.synced = os.fstat(self._fd).st_size  # offsets: end of what is written, synced
-        self._flushing: asyncio.Task[None] | None = None
         self._failed: OSError | None = None
+        self._wake = threading.Condition(threading.Lock())
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []  # (offset, sync() waiting for it)
+        self._flusher: threading.Thread | None = None
+        self._closing = False
 
     def _append(self, record: Record) -> None:
         payload = _ENCODER.encode(record)
@@ -93,41 +100,70 @@ class Journal:
         self._append(ChildUpdated(parent_id=parent_id, child=child))
 
     def sync_soon(self) -> None:
-        """Starts a group commit unless one is running; never waits. The running one loops
+        """Wakes the flusher thread unless nothing is unsynced; never waits. The flusher loops
         until nothing written is left unsynced, so a record written during a flush is covered
         by the next one."""
-        if self._fsync and self._flushing is None and self.synced < self.written:
-            self._flushing = asyncio.get_running_loop().create_task(self._flush())
+        if self._fsync and self.synced < self.written and self._failed is None:
+            with self._wake:
+                if self._flusher is None:
+                    self._flusher = threading.Thread(target=self._flush, name="journal-flush", daemon=True)
+                    self._flusher.start()
+                self._wake.notify()
 
     async def sync(self) -> None:
         """Returns once everything written before the call is on disk (the group commit's)."""
         target = self.written
-        while self._fsync and self.synced < target:
+        if not self._fsync:
+            return
+        while self.synced < target:
             if self._failed is not None:
                 raise JournalUnavailable(f"the journal {self.path} could not be flushed to disk ({self._failed})")
+            done = asyncio.get_running_loop().create_future()
+            with self._wake:
+                if self.synced < target and self._failed is None:
+                    self._waiters.append((target, done))
+                else:
+                    done.set_result(None)
             self.sync_soon()
-            assert self._flushing is not None
-            await asyncio.shield(self._flushing)
+            await done
 
-    async def _flush(self) -> None:
-        try:
-            while self.synced < self.written:
+    def _flush(self) -> None:
+        """The flusher thread: one fdatasync at a time, each covering everything written before it began."""
+        while True:
+            with self._wake:
+                while not self._closing and self.synced >= self.written:
+                    self._wake.wait()
+                if self._closing:
+                    return
                 upto = self.written
-                await asyncio.to_thread(os.fdatasync, self._fd)
-                self.synced = upto
-        except OSError as exc:
-            self._failed = exc
-            log.error("journal %s: fdatasync failed (%s); refusing new orders until a restart", self.path, exc)
-        finally:
-            self._flushing = None
+            try:
+                os.fdatasync(self._fd)
+            except OSError as exc:
+                self._failed = exc
+                log.error("journal %s: fdatasync failed (%s); refusing new orders until a restart", self.path, exc)
+            with self._wake:
+                if self._failed is None:
+                    self.synced = upto
+                ready = [w for w in self._waiters if self._failed is not None or w[0] <= self.synced]
+                self._waiters = [w for w in self._waiters if w not in ready]
+            for _, done in ready:  # only a sync() caller is woken: an unawaited flush touches no loop
+                with contextlib.suppress(RuntimeError):  # its loop is closed: nobody is waiting any more
+                    done.get_loop().call_soon_threadsafe(_resolve, done)
+            if self._failed is not None:
+                return
 
     async def aclose(self) -> None:
         """Flushes what is written (after any running group commit), then closes."""
-        if self._flushing is not None:
-            await asyncio.shield(self._flushing)
+        if self._failed is None:
+            await self.sync()
         self.close()
 
     def close(self) -> None:
+        with self._wake:
+            self._closing = True
+            self._wake.notify()
+        if self._flusher is not None:
+            self._flusher.join()
         if self._fsync and self._failed is None:
             os.fdatasync(self._fd)
         os.close(self._fd)
@@ -157,3 +193,8 @@ class Journal:
                     record.child if c.client_order_id == record.child.client_order_id else c for c in parent.children
                 ]
         return parents
+
+
+def _resolve(done: asyncio.Future[None]) -> None:
+    if not done.done():
+        done.set_result(None)
