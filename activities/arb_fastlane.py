@@ -28,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from activities.arbitrage import ArbActivities, KnownBlock
@@ -143,7 +145,8 @@ class ArbFastLane:
                 wf_id,
                 LANE_STEP,
                 "arb_fastlane",
-                detail={"quote": quote.model_dump(mode="json")},
+                # the request too: a sender that dies here leaves what to start the run with (:meth:`orphans`)
+                detail={"quote": quote.model_dump(mode="json"), "request": request.model_dump(mode="json")},
             )
             quote = ArbQuote.model_validate(op.detail["quote"])  # a concurrent sender that recorded first wins
             self._mark("quote recorded")
@@ -199,6 +202,29 @@ class ArbFastLane:
         self._mark(f"{swap.request_id.rsplit('.', 1)[-1]} signed")
         await self.txs.send(record, tx.chain, protected=tx.protected)
         self._mark(f"{swap.request_id.rsplit('.', 1)[-1]} broadcast")
+
+    async def orphans(self, started: Callable[[str], Awaitable[bool]], min_age: timedelta) -> list[ArbitrageRequest]:
+        """Runs admitted at least ``min_age`` ago whose workflow was never ``started`` (a
+        sending process stopped between admitting and starting). Those whose legs the lane
+        recorded as sent are returned, to be started again (sending nothing twice, the run
+        adopts them); the others sent nothing (the quote is recorded before any leg is sent)
+        and are released as aborted, so they no longer hold a concurrency slot."""
+        book = self.arb.book
+        cutoff = datetime.now(UTC) - min_age
+        orphaned: list[ArbitrageRequest] = []
+        for wf_id in await asyncio.to_thread(book.running_since, cutoff):
+            if await started(wf_id):
+                continue
+            op = await asyncio.to_thread(self.rt.ledger.get_operation, wf_id, LANE_STEP)
+            if op is None:
+                detail = "admitted by the fast lane, which stopped before sending a leg; nothing sent, no run started"
+                await asyncio.to_thread(book.release, wf_id, detail)
+                log.warning("%s: released (%s)", wf_id, detail)
+            elif "request" in op.detail:
+                orphaned.append(ArbitrageRequest.model_validate(op.detail["request"]))
+            else:  # recorded by an older lane, without its request: an operator must start it
+                log.error("%s: legs sent by the fast lane, no run started and no request recorded", wf_id)
+        return orphaned
 
     async def close(self) -> None:
         if self._fp is not None:

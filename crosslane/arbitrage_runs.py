@@ -11,12 +11,13 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.client import CrosslaneClient, LegSender
@@ -26,6 +27,7 @@ from crosslane.money import to_base_units
 
 log = logging.getLogger(__name__)
 START_RETRY_S = 1.0
+ORPHAN_AGE = timedelta(minutes=1)  # a live sender starts its run well within this of admitting it
 
 
 class RunStarter(Protocol):
@@ -92,6 +94,24 @@ class TemporalRunStarter:
         except WorkflowAlreadyStartedError:  # closed already: never run twice
             return arb.workflow_id
         return handle.id
+
+    async def recover(self, min_age: timedelta = ORPHAN_AGE) -> list[str]:
+        """Runs a fast lane admitted but never started (its process stopped in between),
+        found in the ledger: those with legs out are started now and adopt them; those that
+        sent nothing are released. Run at the scanner's start. Returns the runs started."""
+        if self.lane is None:
+            return []
+        orphaned = await self.lane.orphans(self._started, min_age)
+        return [await self._sent_first(arb, self.lane) for arb in orphaned]
+
+    async def _started(self, workflow_id: str) -> bool:
+        try:
+            await self.sdk.temporal.get_workflow_handle(workflow_id).describe()
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     async def _sent_first(self, arb: ArbitrageRequest, lane: LegSender) -> str:
         """Both legs sent, then the run started; the start retried (same ids: nothing is

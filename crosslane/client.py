@@ -7,8 +7,9 @@ result: TxResult = await handle.result()
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from temporalio.client import Client, Interceptor, WorkflowHandle
@@ -64,6 +65,10 @@ class LegSender(Protocol):
     """Sends an arbitrage's legs before its run starts (``activities.arb_fastlane.ArbFastLane``)."""
 
     async def send(self, request: ArbitrageRequest) -> ArbitrageRequest: ...
+
+    async def orphans(
+        self, started: Callable[[str], Awaitable[bool]], min_age: timedelta
+    ) -> list[ArbitrageRequest]: ...
 
 
 @dataclass

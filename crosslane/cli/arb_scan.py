@@ -93,6 +93,8 @@ async def scan(
         lane = ArbFastLane(ChainRuntime.from_settings(cfg), limits_from_env())
     if auto_execute:
         starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue, lane)
+        for wf_id in await starter.recover():
+            typer.echo(f"started {wf_id}: its legs were sent by a fast lane that stopped before starting it")
     try:
         await serve(configured_registry(cfg), config, starter)
     finally:

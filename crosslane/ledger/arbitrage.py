@@ -26,6 +26,7 @@ from crosslane.ledger.repository import Ledger
 
 RUNNING = "running"
 REFUSED = "refused"
+ABORTED = "aborted"
 _DETAIL_MAX = 1000
 _CONTROLS_ID = 1
 
@@ -170,6 +171,23 @@ class ArbBook:
                 )
                 return controls.reason
             return None
+
+    def running_since(self, admitted_before: datetime) -> list[str]:
+        """Workflow ids of the runs still ``running`` that were admitted before ``admitted_before``."""
+        query = select(ArbRun.workflow_id).where(ArbRun.state == RUNNING, ArbRun.created_at < admitted_before)
+        with self._ledger._sessions.read() as s:
+            return list(s.scalars(query))
+
+    def release(self, workflow_id: str, detail: str) -> bool:
+        """End a ``running`` run whose workflow never started and that sent nothing (its
+        sender stopped between admitting it and sending) as ``aborted``, freeing its slot.
+        False when the run is not ``running`` (finished or released already)."""
+        with self._ledger._sessions.write() as s:
+            run = s.scalars(select(ArbRun).where(ArbRun.workflow_id == workflow_id)).one_or_none()
+            if run is None or run.state != RUNNING:
+                return False
+            run.state, run.detail, run.realised_profit = ABORTED, _cut(detail), "0"
+            return True
 
     def pause(self, reason: str) -> None:
         with self._ledger._sessions.write() as s:

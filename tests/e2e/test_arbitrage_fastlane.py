@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from activities.arb_fastlane import ArbFastLane
+from activities.arb_fastlane import LANE_STEP, ArbFastLane
 from activities.dex_swap import swap_tx_id
 from activities.runtime import ChainRuntime
 from activities.tx import TX_STEP
@@ -24,10 +25,12 @@ from connectors.dex.swaps import router_address
 from connectors.evm.client import EvmClient
 from connectors.evm.erc20 import approve_calldata
 from connectors.evm.signer import LocalKeySigner, SignerRegistry
+from crosslane.arbitrage_runs import TemporalRunStarter
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbResult, ArbRiskLimits, ArbVenue
 from crosslane.domain.dex import SwapRequest
 from crosslane.domain.tx import FeePolicy
+from crosslane.ledger.arbitrage import ArbBook
 from crosslane.money import UINT256_MAX
 from devnet.cex import admin_client as admin
 from tests.e2e.test_arbitrage import (
@@ -150,9 +153,11 @@ async def test_fast_lane_sends_both_legs_then_the_run_adopts_them_pnl_equals_bal
     [sell] = [leg for leg in result.legs if leg.leg == "sell"]
     assert swap_attempts(arb_stack, request)[0] in sell.refs
     assert await cex_children(arb_stack, request.workflow_id)
-    history = await (await connect_temporal(arb_stack.stack.settings("unused"))).get_workflow_handle(
-        request.workflow_id
-    ).fetch_history()
+    history = (
+        await (await connect_temporal(arb_stack.stack.settings("unused")))
+        .get_workflow_handle(request.workflow_id)
+        .fetch_history()
+    )
     scheduled = [
         e.activity_task_scheduled_event_attributes.activity_type.name
         for e in history.events
@@ -177,3 +182,47 @@ async def test_a_sender_dying_after_the_legs_went_out_is_retried_one_cex_order_o
     assert sorted(buy.refs[1:]) == sorted(c.client_order_id for c in parents[0].children)
     # the signer's WETH went out once: 0.5 sold, no second swap
     assert measured[(CHAIN, "WETH")] == Decimal("-0.5")
+
+
+async def test_runs_a_dead_sender_left_are_recovered_at_the_next_start_or_released(arb_stack: ArbStack) -> None:
+    """A sender that died with both legs out and no run started, and one that died after
+    admitting a run but before sending anything: the scanner's next start (``recover``)
+    starts the first (it adopts the legs: one CEX order, one swap, P&L reconciled) and
+    releases the second, whose concurrency slot is free again; nothing is sent for it."""
+    stack, services = arb_stack.stack, arb_stack.stack.sandbox
+    signer = approved_trader(stack, 5 * 10**18)
+    socket = arb_stack.fastpath.config.socket_path
+    queue = unique_queue("arb-recover")
+    temporal = await connect_temporal(stack.settings(queue))
+    runtime = ChainRuntime(
+        ledger=stack.ledger(), chains=stack.chains, signers=SignerRegistry([LocalKeySigner(signer.key)])
+    )
+    book = ArbBook(runtime.ledger)
+    fp = await arb_stack.fastpath.client()
+    dead, restarted = ArbFastLane(runtime, ArbRiskLimits(), socket), ArbFastLane(runtime, ArbRiskLimits(), socket)
+    try:
+        await cex_cheaper(services, fp, -600)
+        before = {**await cex_balances(services), **chain_balances(stack, signer.address)}
+        sent, unsent = lane_request(signer.address), lane_request(signer.address)
+        assert (await dead.send(sent)).sent_first is not None, "the fast lane sent nothing"
+        assert (await dead.arb.admit(unsent.workflow_id, unsent)).admitted  # died right after admitting
+        running = book.controls().running
+        starter = TemporalRunStarter(temporal, queue, restarted)
+        assert await starter.recover(min_age=timedelta(hours=1)) == []  # too recent: a live sender's
+        async with worker(temporal, runtime, queue, socket, ArbRiskLimits()):
+            assert await starter.recover(min_age=timedelta(0)) == [sent.workflow_id]
+            result = await CrosslaneClient(temporal, queue).arbitrage_handle(sent.request_id).result()
+        after = {**await cex_balances(services), **chain_balances(stack, signer.address)}
+    finally:
+        await fp.close()
+        for lane in (dead, restarted):
+            await lane.close()
+        for venue in services.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
+        await runtime.close()
+    assert_reconciled(result, {key: after[key] - before[key] for key in after if after[key] != before[key]})
+    assert len(swap_attempts(arb_stack, sent)) == 1
+    released = next(r for r in book.runs() if r.workflow_id == unsent.workflow_id)
+    assert released.state == "aborted" and "nothing sent" in (released.detail or "")
+    assert book.controls().running == running - 2  # both slots free: one run finished, one released
+    assert stack.ledger().get_operation(unsent.workflow_id, LANE_STEP) is None
