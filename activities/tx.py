@@ -7,6 +7,11 @@ Order of effects, so that any retry after a crash is safe:
    produce "already known";
 3. ``tx_replace``  signs attempt *i* (bump or cancel) once; a retry finds it in the ledger;
 4. ``tx_wait``     watches every attempt's hash, since any of them may be the one that mines.
+
+``TransactionLifecycle`` runs 1-3 as local activities (``tx_send`` is 1 then 2 in one step):
+a worker that dies before the workflow task that ran them completed, runs them all again from
+the start of that task. Each is idempotent on (workflow id, attempt index) in the ledger, so
+that re-run finds the stored nonce and bytes and re-sends the same hash.
 """
 
 from __future__ import annotations
@@ -145,6 +150,18 @@ class TxActivities:
     @business_errors
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
         """Record, take a nonce, sign attempt 0 and store it; idempotent per workflow id."""
+        return _attempt_view(await self._prepare(inp))
+
+    @activity.defn(name=TxActivity.SEND)
+    @business_errors
+    async def tx_send(self, inp: PrepareInput) -> TxAttempt:
+        """``tx_prepare`` then ``tx_broadcast`` of attempt 0, in the same order of effects (raw
+        bytes stored before the send), without reading back what the first half just wrote."""
+        record = await self._prepare(inp)
+        outcome = await self._submit(inp.workflow_id, inp.request.chain, record, protected=inp.request.protected)
+        return _attempt_view(record, outcome)
+
+    async def _prepare(self, inp: PrepareInput) -> AttemptRecord:
         request = inp.request
         chain = self.rt.chain(request.chain)
         signer = self.rt.signers.get(request.signer)
@@ -152,7 +169,7 @@ class TxActivities:
         known = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, TX_STEP)
         existing = await asyncio.to_thread(ledger.get_attempt, known.id, 0) if known else None
         if existing is not None:
-            return _attempt_view(existing)
+            return existing
 
         # Refusals come before the ledger records anything, so bad input leaves no trace.
         if request.protected:
@@ -209,7 +226,7 @@ class TxActivities:
             max_priority_fee_per_gas=tip,
         )
         crash_point("tx.after_sign", inp.workflow_id)
-        return _attempt_view(record)
+        return record
 
     @activity.defn(name=TxActivity.BROADCAST)
     @business_errors
@@ -219,14 +236,19 @@ class TxActivities:
         record = await asyncio.to_thread(self.rt.ledger.get_attempt, op.id, inp.attempt_index)
         if record is None:
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
-        outcome = await self.rt.submitter(inp.chain, protected=inp.protected).submit(record.raw_tx)
-        count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=inp.chain, kind=record.kind.value)
+        return BroadcastResult(outcome=await self._submit(inp.workflow_id, inp.chain, record, protected=inp.protected))
+
+    async def _submit(
+        self, workflow_id: str, chain: str, record: AttemptRecord, *, protected: bool
+    ) -> BroadcastOutcome:
+        outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
+        count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
             )
-        crash_point("tx.after_broadcast", inp.workflow_id)
-        return BroadcastResult(outcome=outcome)
+        crash_point("tx.after_broadcast", workflow_id)
+        return outcome
 
     @activity.defn(name=TxActivity.REPLACE)
     @business_errors
