@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
@@ -22,11 +23,12 @@ from connectors.bridges.base import context
 from connectors.bridges.planning import quote_routes, transfer_cost
 from connectors.bridges.registry import bridge_adapters
 from connectors.dex.arbitrage_curves import chain_gas
-from connectors.dex.routing import RouteFinder
+from connectors.dex.routing import MarketSnapshot, RouteFinder
 from connectors.dex.swap_plan import quote_swap
 from connectors.dex.tokens import resolve_token
 from connectors.evm.erc20 import Erc20
-from crosslane.arbitrage import ArbMode, PriceRisk
+from connectors.evm.fees import FeeSuggestion
+from crosslane.arbitrage import ArbMode, ChainGas, PriceRisk
 from crosslane.crashpoints import crash_point
 from crosslane.domain.arb_steps import (
     Admission,
@@ -77,6 +79,20 @@ class _Bridged:
 
 
 _NO_BRIDGE = _Bridged()
+
+
+@dataclass(frozen=True)
+class KnownBlock:
+    """One chain's state read once per block (the fast lane's, a scanner's): its pools
+    (those the legs trade and those that price gas) and the fees a transaction pays."""
+
+    market: MarketSnapshot
+    fees: FeeSuggestion
+    gas: dict[str, ChainGas | None] = field(default_factory=dict)  # quote token address -> gas priced in it
+
+    @property
+    def gas_price_wei(self) -> int:
+        return self.fees.base_fee + self.fees.max_priority_fee_per_gas
 
 
 async def _done(priced: _Priced) -> _Priced:
@@ -132,12 +148,15 @@ class ArbActivities:
     @activity.defn(name=ArbActivity.ADMIT)
     @business_errors
     async def arb_admit(self, inp: AdmitInput) -> Admission:
-        request = inp.request
+        return await self.admit(inp.workflow_id, inp.request)
+
+    async def admit(self, workflow_id: str, request: ArbitrageRequest) -> Admission:
+        """``arb_admit``'s work (the fast lane admits before it sends; the run then finds it admitted)."""
         await self._check(request)
         run = NewRun(request.request_id, str(request.kind), request.asset, request.quote, request.size)
         admitted, reason = await asyncio.to_thread(
             self.book.admit,
-            inp.workflow_id,
+            workflow_id,
             run,
             max_concurrent=self.limits.max_concurrent,
             max_size=self.limits.max_notional.get(request.asset),
@@ -157,22 +176,35 @@ class ArbActivities:
         charges the bridge's fee and the price risk while the asset is in flight; its later
         phases price what is still to do: ``bridge`` the sale (the buy is done), ``sell`` the
         sale of what arrived (its inventory checked: the bridge has delivered it)."""
-        request = inp.request
-        size = inp.size or request.size
+        return await self.quote(inp.request, inp.phase, inp.size)
+
+    async def quote(
+        self,
+        request: ArbitrageRequest,
+        phase: str,
+        size: Decimal | None = None,
+        known: Mapping[str, KnownBlock] | None = None,
+    ) -> ArbQuote:
+        """``arb_quote``'s work; the fast lane gives ``known``: each chain's pools and fees
+        already read this block, so a DEX leg is priced without reading them again."""
+        size = size or request.size
         transfer = request.mode is ArbMode.TRANSFER
-        bought = transfer and inp.phase in ("bridge", "sell")
+        bought = transfer and phase in ("bridge", "sell")
+        known = known or {}
         native: dict[str, Decimal] = {}
         decimals: dict[str, int] = {}
         quote_decimals: dict[str, int] = {}
         places = (native, decimals, quote_decimals)
         no_buy = _Priced(Decimal(0), Decimal(0), Decimal(0))
         buy, sell = await asyncio.gather(
-            _done(no_buy) if bought else self._price(request, request.buy, Side.BUY, size, places),
-            self._price(request, request.sell, Side.SELL, size, places, check=not transfer or inp.phase == "sell"),
+            _done(no_buy) if bought else self._price(request, request.buy, Side.BUY, size, places, known=known),
+            self._price(
+                request, request.sell, Side.SELL, size, places, check=not transfer or phase == "sell", known=known
+            ),
         )
         price = (buy.amount + sell.amount) / 2 / size if not bought else sell.amount / size
         bridge = _NO_BRIDGE
-        if transfer and inp.phase != "sell":
+        if transfer and phase != "sell":
             bridge = await self._bridge_cost(request, size, decimals.get(str(request.buy.chain), 18), price)
         profit = sell.amount - buy.amount - buy.gas - sell.gas - bridge.fee * price - bridge.risk
         slack = profit - request.min_profit
@@ -183,7 +215,7 @@ class ArbActivities:
         viable = not short and slack >= 0
         q = request.quote
         costs = f"sell {sell.amount}, buy {buy.amount}, gas {buy.gas + sell.gas}"
-        if transfer and inp.phase != "sell":
+        if transfer and phase != "sell":
             costs += (
                 f", bridge {bridge.fee} {request.asset} via {bridge.route} in {bridge.seconds} s, risk {bridge.risk}"
             )
@@ -269,6 +301,7 @@ class ArbActivities:
         places: tuple[dict[str, Decimal], dict[str, int], dict[str, int]],
         *,
         check: bool = True,
+        known: Mapping[str, KnownBlock] | None = None,
     ) -> _Priced:
         """The quote received or paid with fees, gas in quote, the fee rate, and why it cannot
         fill; a DEX leg's inventory (what it spends) is read now unless ``check`` is off."""
@@ -291,6 +324,7 @@ class ArbActivities:
         base_size = int((size * Decimal(10) ** asset.decimals).to_integral_value(rounding=ROUND_DOWN))
         token_in, token_out = (asset, quote) if side is Side.SELL else (quote, asset)
         trade = TradeType.EXACT_IN if side is Side.SELL else TradeType.EXACT_OUT
+        block = (known or {}).get(venue.chain)
         swap, _ = await quote_swap(
             self._finder(venue.chain),
             token_in,
@@ -300,6 +334,8 @@ class ArbActivities:
             slippage_bps=0,
             max_hops=1,
             dex_names=[venue.venue],
+            market=block.market if block else None,
+            gas_price_wei=block.gas_price_wei if block else None,
         )
         if check:  # what earlier runs left, read now: never sent to fail after the other leg filled
             assert request.signer is not None
@@ -309,7 +345,10 @@ class ArbActivities:
                 need, has = (from_base_units_compact(n, token_in.decimals) for n in (swap.amount_in, held))
                 short = Shortfall(leg=leg, chain=venue.chain, token=token_in.symbol, held=has, needed=need)
                 return _Priced(Decimal(0), Decimal(0), Decimal(0), shortfall=short)
-        gas = await chain_gas(client, quote.address)
+        if block is not None and quote.address in block.gas:
+            gas = block.gas[quote.address]
+        else:
+            gas = await chain_gas(client, quote.address)
         per_native = Decimal(0)
         if gas is not None:
             per_wei = gas.quote_per_wei

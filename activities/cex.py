@@ -48,6 +48,12 @@ async def settled(fp: FastPathClient, parent: ParentOrder) -> ParentOrder:
     raise LegNotFinal(f"{parent.parent_id} is not final after {SETTLE_WAIT_S:.0f} s: {states}")
 
 
+def cex_parent_id(workflow_id: str, step: str) -> str:
+    """The fast-path parent order of a run's CEX step: ``cex_execute`` (and the arbitrage fast
+    lane, which routes it before the run starts) place it under this id, so it is placed once."""
+    return f"{workflow_id}/{step}"
+
+
 class CexActivities:
     def __init__(self, socket_path: Path | None = None) -> None:
         self.socket_path = socket_path
@@ -55,7 +61,7 @@ class CexActivities:
     @activity.defn(name=CEX_EXECUTE)
     @business_errors
     async def cex_execute(self, inp: CexExecuteInput) -> CexExecution:
-        parent_id = f"{activity.info().workflow_id}/{inp.step}"
+        parent_id = cex_parent_id(activity.info().workflow_id, inp.step)
         async with await FastPathClient.connect(self.socket_path) as fp:
             parent = await fp.route(
                 parent_id, inp.symbol, inp.side, inp.qty, kind=OrderKind(inp.kind), limit_price=inp.limit_price

@@ -29,10 +29,11 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from activities.tx import TX_STEP
 from connectors.dex.liquidity_bounds import next_block_time
 from connectors.dex.pricing import to_bps
 from connectors.dex.receipts import receipt_logs
-from connectors.dex.routing import RouteFinder
+from connectors.dex.routing import MarketSnapshot, RouteFinder
 from connectors.dex.settlement import settle_swap
 from connectors.dex.swap_errors import (
     DeadlineExpired,
@@ -52,6 +53,7 @@ from crosslane.domain.dex import (
     ApprovalMode,
     HopFill,
     SwapPlan,
+    SwapRequest,
     SwapResult,
     TradeType,
 )
@@ -74,6 +76,27 @@ async def chain_time(client: EvmClient) -> int:
     return next_block_time(await client.latest_timestamp())
 
 
+def swap_tx(workflow_id: str, request: SwapRequest, plan: SwapPlan, gas_estimate: int) -> TxRequest:
+    """The swap's transaction (the ``DexSwap`` run's child ``<workflow id>.swap``), its gas
+    limit the estimate plus headroom."""
+    return TxRequest(
+        request_id=f"{workflow_id}.swap",
+        chain=request.chain,
+        signer=request.signer,
+        to=plan.router,
+        data=plan.swap_calldata,
+        gas_limit=min(MAX_GAS, gas_estimate * GAS_HEADROOM_BPS // BPS + GAS_HEADROOM_FIXED),
+        fees=request.fees,
+        policy=request.policy,
+        protected=request.protected,
+    )
+
+
+def swap_tx_id(workflow_id: str) -> str:
+    """The workflow id of a ``DexSwap`` run's swap lifecycle."""
+    return f"tx-{workflow_id}.swap"
+
+
 class DexSwapActivities:
     def __init__(self, runtime: ChainRuntime) -> None:
         self.rt = runtime
@@ -88,9 +111,24 @@ class DexSwapActivities:
     @business_errors
     async def dex_quote(self, inp: QuoteInput) -> SwapPlan:
         """Validate, route, price and plan the swap; idempotent per workflow id."""
-        request = inp.request
+        return await self.plan(inp.workflow_id, inp.request)
+
+    async def plan(
+        self,
+        workflow_id: str,
+        request: SwapRequest,
+        *,
+        market: MarketSnapshot | None = None,
+        gas_price_wei: int | None = None,
+        now: int | None = None,
+        simulate_sandwich: bool = True,
+    ) -> SwapPlan:
+        """``dex_quote``'s work, also called by the arbitrage fast lane before the run starts
+        (the run's ``dex_quote`` then returns the recorded plan): ``market`` and
+        ``gas_price_wei`` already read this block, ``now`` the chain time to take the deadline
+        from (else read), ``simulate_sandwich`` as ``quote_swap`` takes it."""
         ledger = self.rt.ledger
-        recorded = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, SWAP_STEP)
+        recorded = await asyncio.to_thread(ledger.get_operation, workflow_id, SWAP_STEP)
         if recorded is not None and "plan" in recorded.detail:
             return SwapPlan.model_validate(recorded.detail["plan"])
 
@@ -106,7 +144,7 @@ class DexSwapActivities:
             raise InvalidRequest(f"token_in and token_out are the same token ({token_in.symbol})")
         recipient = request.recipient or request.signer
         check_recipient(chain, recipient, tokens=(token_in.address, token_out.address))
-        now = await chain_time(client)
+        now = now if now is not None else await chain_time(client)
         deadline = request.deadline if request.deadline is not None else now + DEFAULT_DEADLINE_SECONDS
         if deadline <= now:
             raise InvalidRequest(f"deadline {deadline} has already passed (chain time {now})")
@@ -124,6 +162,9 @@ class DexSwapActivities:
             dex_names=request.dexes,
             max_sandwich_bps=request.max_sandwich_bps,
             protected=request.protected,
+            gas_price_wei=gas_price_wei,
+            market=market,
+            simulate_sandwich=simulate_sandwich,
         )
         call = swap_call(
             finder.dexes[quote.route.dex],
@@ -148,7 +189,7 @@ class DexSwapActivities:
         if allowance < call.max_pull:
             approve_amount = UINT256_MAX if request.approval is ApprovalMode.UNLIMITED else call.max_pull
             approval = TxRequest(
-                request_id=f"{inp.workflow_id}.approve",
+                request_id=f"{workflow_id}.approve",
                 chain=request.chain,
                 signer=request.signer,
                 to=token_in.address,
@@ -168,7 +209,7 @@ class DexSwapActivities:
         )
         op = await asyncio.to_thread(
             ledger.begin_operation,
-            inp.workflow_id,
+            workflow_id,
             SWAP_STEP,
             "dex_swap",
             chain_id=chain.chain_id,
@@ -185,6 +226,9 @@ class DexSwapActivities:
         succeed; gas limit from ``eth_estimateGas`` plus headroom."""
         crash_point("dex.before_swap")
         request, plan = inp.request, inp.plan
+        sent = await asyncio.to_thread(self.rt.ledger.get_operation, swap_tx_id(inp.workflow_id), TX_STEP)
+        if sent is not None:  # signed before this run started (the arbitrage fast lane): never re-checked
+            return TxRequest.model_validate(sent.detail["request"])
         client = self.rt.client(request.chain)
         erc20 = Erc20(client, plan.quote.token_in.address)
         needed = plan.quote.amount_in if plan.quote.trade_type is TradeType.EXACT_IN else plan.quote.limit
@@ -211,18 +255,7 @@ class DexSwapActivities:
                     f"the deadline {plan.deadline} passed before the swap was sent: {reason}"
                 ) from None
             raise InvalidRequest(f"the swap would revert on {request.chain}: {reason}") from None
-        gas_limit = min(MAX_GAS, estimate * GAS_HEADROOM_BPS // BPS + GAS_HEADROOM_FIXED)
-        return TxRequest(
-            request_id=f"{inp.workflow_id}.swap",
-            chain=request.chain,
-            signer=request.signer,
-            to=plan.router,
-            data=plan.swap_calldata,
-            gas_limit=gas_limit,
-            fees=request.fees,
-            policy=request.policy,
-            protected=request.protected,
-        )
+        return swap_tx(inp.workflow_id, request, plan, estimate)
 
     @activity.defn(name=DexActivity.SETTLE)
     @business_errors

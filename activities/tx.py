@@ -150,23 +150,26 @@ class TxActivities:
     @business_errors
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
         """Record, take a nonce, sign attempt 0 and store it; idempotent per workflow id."""
-        return _attempt_view(await self._prepare(inp))
+        return _attempt_view(await self.prepare(inp.workflow_id, inp.request))
 
     @activity.defn(name=TxActivity.SEND)
     @business_errors
     async def tx_send(self, inp: PrepareInput) -> TxAttempt:
         """``tx_prepare`` then ``tx_broadcast`` of attempt 0, in the same order of effects (raw
         bytes stored before the send), without reading back what the first half just wrote."""
-        record = await self._prepare(inp)
-        outcome = await self._submit(inp.workflow_id, inp.request.chain, record, protected=inp.request.protected)
+        record = await self.prepare(inp.workflow_id, inp.request)
+        outcome = await self.send(record, inp.request.chain, protected=inp.request.protected)
+        crash_point("tx.after_broadcast", inp.workflow_id)
         return _attempt_view(record, outcome)
 
-    async def _prepare(self, inp: PrepareInput) -> AttemptRecord:
-        request = inp.request
+    async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
+        """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to
+        sign a leg before its run starts: the run's lifecycle then finds attempt 0 recorded
+        under ``workflow_id``. ``fees``: the chain's suggestion already read this block."""
         chain = self.rt.chain(request.chain)
         signer = self.rt.signers.get(request.signer)
         ledger = self.rt.ledger
-        known = await asyncio.to_thread(ledger.get_operation, inp.workflow_id, TX_STEP)
+        known = await asyncio.to_thread(ledger.get_operation, workflow_id, TX_STEP)
         existing = await asyncio.to_thread(ledger.get_attempt, known.id, 0) if known else None
         if existing is not None:
             return existing
@@ -175,7 +178,7 @@ class TxActivities:
         if request.protected:
             self.rt.submitter(request.chain, protected=True)  # refuses a chain without a relay
         client = self.rt.client(request.chain)
-        fees = await suggest_fees(client)
+        fees = fees or await suggest_fees(client)
         cap = request.fees.max_fee_per_gas_cap
         if cap < fees.base_fee and not request.fees.wait_for_base_fee:
             raise FeeCapBelowBaseFee(
@@ -193,7 +196,7 @@ class TxActivities:
             await self._check_total_fee(request, signer, gas, max_fee, tip)
         op = await asyncio.to_thread(
             ledger.begin_operation,
-            inp.workflow_id,
+            workflow_id,
             TX_STEP,
             "tx",
             chain_id=chain.chain_id,
@@ -225,7 +228,7 @@ class TxActivities:
             max_fee_per_gas=max_fee,
             max_priority_fee_per_gas=tip,
         )
-        crash_point("tx.after_sign", inp.workflow_id)
+        crash_point("tx.after_sign", workflow_id)
         return record
 
     @activity.defn(name=TxActivity.BROADCAST)
@@ -236,18 +239,18 @@ class TxActivities:
         record = await asyncio.to_thread(self.rt.ledger.get_attempt, op.id, inp.attempt_index)
         if record is None:
             raise InvalidRequest(f"attempt {inp.attempt_index} of {inp.workflow_id} was never signed")
-        return BroadcastResult(outcome=await self._submit(inp.workflow_id, inp.chain, record, protected=inp.protected))
+        outcome = await self.send(record, inp.chain, protected=inp.protected)
+        crash_point("tx.after_broadcast", inp.workflow_id)
+        return BroadcastResult(outcome=outcome)
 
-    async def _submit(
-        self, workflow_id: str, chain: str, record: AttemptRecord, *, protected: bool
-    ) -> BroadcastOutcome:
+    async def send(self, record: AttemptRecord, chain: str, *, protected: bool = False) -> BroadcastOutcome:
+        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane)."""
         outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
         count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
             )
-        crash_point("tx.after_broadcast", workflow_id)
         return outcome
 
     @activity.defn(name=TxActivity.REPLACE)

@@ -14,6 +14,10 @@ by gap in the same run:
   ``send_raw_transaction``);
 - Crosslane: ``CrosslaneClient.start_arbitrage`` (what ``TemporalRunStarter`` calls for the
   scanner's auto-execution): the ``Arbitrage`` workflow on an in-process worker.
+- fast lane: ``ArbFastLane.send`` (what ``CrosslaneClient.start_arbitrage_sent_first`` and a
+  ``TemporalRunStarter`` with a lane call) sends both legs outside Temporal, priced on the
+  pools and fees read before the gap (the scanner's per-block read: ``refresh``), then the
+  run is started with ``sent_first`` and adopts them.
 A leg is *sent* when it reached the venue (the earliest child order's creation time, by the
 simulator's clock, read back through ccxt) or the chain (the swap's ``send_raw_transaction``
 answered; for the workflow the ledger's ``broadcast_at`` of the swap's attempt, stamped right
@@ -48,6 +52,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from web3 import AsyncHTTPProvider, AsyncWeb3
 
+from activities.arb_fastlane import ArbFastLane
 from activities.runtime import ChainRuntime
 from bench.stats import percentile, phase_medians
 from connectors.cex.credentials import load_credentials
@@ -275,9 +280,20 @@ class Workflow:
                 out.update(await self.milestones(child_id, t0, f"{prefix}{kind_name}: "))
         return out
 
-    async def take(self, i: int, size: Decimal, t0: float, eager: bool = False) -> GapResult:
-        request = self.request(f"bench-{self.run_id}-{'e' if eager else ''}{i}", size)
-        if eager:  # what start_arbitrage sends, plus eager start: the first task comes back in the answer
+    async def take(
+        self, i: int, size: Decimal, t0: float, eager: bool = False, lane: ArbFastLane | None = None
+    ) -> GapResult:
+        tag = "e" if eager else "f" if lane else ""
+        request = self.request(f"bench-{self.run_id}-{tag}{i}", size)
+        lane_ms: dict[str, float] = {}
+        if lane is not None:  # the fast lane: both legs sent, then the run started to adopt them
+            sent = await lane.send(request)
+            lane_ms["fast lane: both legs sent" if sent.sent_first else "fast lane: sent nothing"] = (
+                time.time() - t0
+            ) * 1000
+            lane_ms.update({f"fast lane: {step}": (at - t0) * 1000 for step, at in lane.marks.items()})
+            handle = await self.sdk.start_arbitrage(sent)
+        elif eager:  # what start_arbitrage sends, plus eager start: the first task comes back in the answer
             handle = await self.temporal.start_workflow(
                 "Arbitrage", request, id=request.workflow_id, task_queue=self.sdk.task_queue,
                 result_type=ArbResult, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -302,7 +318,7 @@ class Workflow:
             self.broadcast_ms(wf_id, t0),
             result.outcome is ArbOutcome.COMPLETED,
             ratio,
-            await self.milestones(wf_id, t0),
+            lane_ms | await self.milestones(wf_id, t0),
             "" if result.outcome is ArbOutcome.COMPLETED else f"{result.outcome}: {result.reason}",
         )
 
@@ -344,13 +360,17 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
             runtime = ChainRuntime(ledger=stack.ledger(), chains=stack.chains, signers=signers)
             fp = await fastpath.client()
             base = Baseline(stack, runtime, fp, venues)
-            paths = ["baseline", "workflow"] + (["eager"] if eager else [])
+            lane = ArbFastLane(runtime, ArbRiskLimits(), fastpath.config.socket_path)
+            template = flow.request("bench-template", size)
+            paths = ["baseline", "workflow", "fastlane"] + (["eager"] if eager else [])
             results: dict[str, list[GapResult]] = {path: [] for path in paths}
             try:
                 await base.prepare(weth, flow.account if standing_approval else None)
                 async with worker(flow.temporal, runtime, queue, fastpath.config.socket_path, ArbRiskLimits()):
                     for i in range(-1, gaps):  # gap -1: warm-up (approval, connections), not counted
                         for path in paths:
+                            if path == "fastlane":  # the pools and fees as of the latest block (the scanner's read)
+                                await lane.refresh(template)
                             before = (await fp.quote(SYMBOL, Side.BUY, size)).avg_price
                             assert before is not None
                             t_inject = time.time()
@@ -361,7 +381,9 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             if path == "baseline":
                                 got = await base.take(i, size, price, t0)
                             else:
-                                got = await flow.take(i, size, t0, eager=path == "eager")
+                                got = await flow.take(
+                                    i, size, t0, eager=path == "eager", lane=lane if path == "fastlane" else None
+                                )
                             got.inject_to_detect_ms = (t0 - t_inject) * 1000
                             await venues.gap(0)
                             await cheaper(fp, size, -(before * Decimal("0.995")))
@@ -375,6 +397,7 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             )
             finally:
                 await fp.close()
+                await lane.close()
                 await venues.close()
                 await runtime.close()
                 await base.w3.provider.disconnect()
@@ -388,6 +411,13 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
         print(f"goal both legs sent <= {GOAL_P99_MS:g} ms p99: {'met' if met else 'NOT met'} ({w99:.1f} ms)")
     rate = capture_rate(results["workflow"])
     print(f"goal capture >= {GOAL_CAPTURE:.0%}: {'met' if rate >= GOAL_CAPTURE else 'NOT met'} ({rate:.0%})")
+    f50, f99 = summarize("fast lane (legs sent outside Temporal, the Arbitrage run adopts them)", results["fastlane"])
+    if f50 and f99 and w50 and w99:
+        print(f"ratio fast lane / workflow: p50 {f50 / w50:.2f}x, p99 {f99 / w99:.2f}x")
+    if f99 is not None:
+        print(f"goal both legs sent <= {GOAL_P99_MS:g} ms p99, fast lane: {'met' if f99 <= GOAL_P99_MS else 'NOT met'}")
+    rate = capture_rate(results["fastlane"])
+    print(f"goal capture >= {GOAL_CAPTURE:.0%}, fast lane: {'met' if rate >= GOAL_CAPTURE else 'NOT met'} ({rate:.0%})")
     if eager:
         e50, e99 = summarize("Arbitrage workflow, eager start", results["eager"])
         if w50 and e50 and w99 and e99:

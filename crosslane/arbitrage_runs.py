@@ -7,19 +7,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from crosslane.arbitrage_stream import ScannedOpportunity
-from crosslane.client import CrosslaneClient
+from crosslane.client import CrosslaneClient, LegSender
 from crosslane.domain.arb_steps import ArbitrageRequest
 from crosslane.domain.tx import FeePolicy
 from crosslane.money import to_base_units
+
+log = logging.getLogger(__name__)
+START_RETRY_S = 1.0
 
 
 class RunStarter(Protocol):
@@ -64,15 +70,38 @@ def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -
 class TemporalRunStarter:
     """Starts ``Arbitrage`` through the SDK (:meth:`CrosslaneClient.start_arbitrage`) on
     ``task_queue``: the workflow id is ``arb-<request_id>``, so a second start of the same
-    request answers the first run's id and starts nothing."""
+    request answers the first run's id and starts nothing. With a ``lane`` (the fast lane)
+    both legs are sent first and the run adopts them
+    (:meth:`CrosslaneClient.start_arbitrage_sent_first`)."""
 
-    def __init__(self, client: Client, task_queue: str) -> None:
+    def __init__(self, client: Client, task_queue: str, lane: LegSender | None = None) -> None:
         self.sdk = CrosslaneClient(client, task_queue)
+        self.lane = lane
+        self._sending: set[asyncio.Task[str]] = set()
 
     async def start(self, request: dict[str, Any]) -> str:
         arb = ArbitrageRequest.model_validate(request)
+        if self.lane is not None:
+            # Shielded: a caller's timeout must not stop a run from starting once its legs are out.
+            task = asyncio.ensure_future(self._sent_first(arb, self.lane))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
+            return await asyncio.shield(task)
         try:
             handle = await self.sdk.start_arbitrage(arb)
         except WorkflowAlreadyStartedError:  # closed already: never run twice
             return arb.workflow_id
         return handle.id
+
+    async def _sent_first(self, arb: ArbitrageRequest, lane: LegSender) -> str:
+        """Both legs sent, then the run started; the start retried (same ids: nothing is
+        sent twice) until Temporal takes it, since legs may be out."""
+        sent = await lane.send(arb)
+        while True:
+            try:
+                return (await self.sdk.start_arbitrage(sent)).id
+            except WorkflowAlreadyStartedError:
+                return arb.workflow_id
+            except RPCError as exc:
+                log.warning("%s: legs sent, the run not started yet (%s); retrying", arb.workflow_id, exc)
+                await asyncio.sleep(START_RETRY_S)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from temporalio.client import Client, Interceptor, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -58,6 +58,12 @@ async def connect_temporal(
         runtime=runtime,
         interceptors=interceptors,
     )
+
+
+class LegSender(Protocol):
+    """Sends an arbitrage's legs before its run starts (``activities.arb_fastlane.ArbFastLane``)."""
+
+    async def send(self, request: ArbitrageRequest) -> ArbitrageRequest: ...
 
 
 @dataclass
@@ -217,6 +223,14 @@ class CrosslaneClient:
             f"sell {request.sell.describe()}, min profit {request.min_profit} {request.quote}"
         )
         return await self._start_once(ARBITRAGE_WORKFLOW, request, ArbResult, summary)
+
+    async def start_arbitrage_sent_first(
+        self, request: ArbitrageRequest, lane: LegSender
+    ) -> WorkflowHandle[object, ArbResult]:
+        """The fast lane: ``lane`` sends both legs outside Temporal, then the run is started
+        (or joined) to adopt them (``sent_first``); when the lane cannot send both it sends
+        nothing and the run starts as usual. Retrying the same request sends nothing twice."""
+        return await self.start_arbitrage(await lane.send(request))
 
     async def start_compound(self, request: CompoundRequest) -> WorkflowHandle[object, CompoundResult]:
         """Compound a position once (workflow id ``compound-<id>``); schedules are in

@@ -11,7 +11,10 @@ than ``max_loss`` → record the realised P&L (which may trip the daily-loss kil
 
 Every leg's id derives from the workflow id (fast-path parent ``arb-<id>/buy``, child
 ``swap-arb-<id>.sell``), so a retried activity or a restarted worker joins the leg it
-already started instead of placing it again. Query ``status`` (leg-by-leg sub-state).
+already started instead of placing it again. The same ids let a run adopt legs the fast
+lane (``activities.arb_fastlane``) sent before it started (``sent_first``): no quote, the
+legs joined, then accounted, reconciled and compensated as any run's. Query ``status``
+(leg-by-leg sub-state).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from crosslane.domain.bridge import BridgeRequest, BridgeResult
     from crosslane.domain.cex import CexExecuteInput, CexExecution
-    from crosslane.domain.dex import MAX_SLIPPAGE_BPS, SwapRequest, SwapResult, TradeType
+    from crosslane.domain.dex import MAX_SLIPPAGE_BPS, SwapRequest, SwapResult
     from crosslane.routing.side import Side
 
 SHORT = timedelta(seconds=20)  # ledger writes, batched reads, a fast-path quote
@@ -68,6 +71,7 @@ CEX_LEG = timedelta(seconds=30)
 DEPOSITED_FAILURES = frozenset({"DeliveryShortfall", "RedeemFailed"})
 REBALANCE_MARGIN = Decimal("0.01")  # a rebalance bridges this much more than missing: the bridge keeps a fee
 FAILED_LEG_GAS = "arb-failed-leg-gas"  # a failed DEX leg's gas is read back (runs recorded before: not)
+SENT_FIRST = "arb-sent-first"  # legs sent by the fast lane before the run: adopted, not quoted
 FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
 
 
@@ -108,20 +112,25 @@ class Arbitrage:
             start_to_close_timeout=SHORT,
             retry_policy=ACTIVITY_RETRY,
         )
-        if not admission.admitted:
-            return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}", [])
+        sent = request.sent_first if request.sent_first is not None and workflow.patched(SENT_FIRST) else None
+        if not admission.admitted:  # the fast lane sends only once admitted (the same, recorded answer)
+            left = "; sent_first given: any leg sent is left for an operator" if sent is not None else ""
+            return await self._finish(ArbOutcome.ABORTED, f"refused: {admission.reason}{left}", [])
         if request.mode is ArbMode.TRANSFER:
             return await self._transfer()
 
-        self._run.set(ArbState.QUOTING, "pricing both legs")
-        try:
-            if not (await self._priced("plan")).viable:
+        if sent is not None:  # both legs are out already: adopted by their ids, never re-quoted nor aborted
+            quote = self._adopt(sent)
+        else:
+            self._run.set(ArbState.QUOTING, "pricing both legs")
+            try:
+                if not (await self._priced("plan")).viable:
+                    return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
+                quote = await self._priced("recheck")  # right before the legs: the floor must still hold
+            except ActivityError as exc:  # a venue or chain that cannot quote: nothing was sent
+                return await self._finish(ArbOutcome.ABORTED, f"could not price the legs: {_why(exc)}", [])
+            if not quote.viable:
                 return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
-            quote = await self._priced("recheck")  # right before the legs: the floor must still hold
-        except ActivityError as exc:  # a venue or chain that cannot quote: nothing was sent
-            return await self._finish(ArbOutcome.ABORTED, f"could not price the legs: {_why(exc)}", [])
-        if not quote.viable:
-            return await self._finish(ArbOutcome.ABORTED, self._gone(), [])
 
         self._run.set(ArbState.EXECUTING, f"both legs at once, expected {quote.expected_profit} {request.quote}")
         legs = list(await asyncio.gather(self._leg(quote.buy, Side.BUY), self._leg(quote.sell, Side.SELL)))
@@ -159,6 +168,14 @@ class Arbitrage:
         self._run.set(ArbState.QUOTING, f"{phase}: {quote.reason}")
         workflow.upsert_search_attributes([sa.EXPECTED_PROFIT.value_set(float(quote.expected_profit))])
         return quote
+
+    def _adopt(self, sent: ArbQuote) -> ArbQuote:
+        """The quote the fast lane sent both legs at, as if this run had priced it."""
+        self._quote = sent
+        self._native.update(sent.native_price)
+        self._run.set(ArbState.QUOTING, f"legs sent before the run: {sent.reason}")
+        workflow.upsert_search_attributes([sa.EXPECTED_PROFIT.value_set(float(sent.expected_profit))])
+        return sent
 
     def _gone(self) -> str:
         assert self._quote is not None
@@ -228,24 +245,9 @@ class Arbitrage:
 
     async def _dex(self, leg: LegName, venue: ArbVenue, side: Side, size: Decimal, slippage_bps: int) -> LegResult:
         request = self._request
-        assert request is not None and request.signer is not None and request.fees is not None
-        assert venue.chain is not None and self._quote is not None
+        assert request is not None and venue.chain is not None and self._quote is not None
         decimals = self._quote.asset_decimals.get(venue.chain, 18)
-        amount = int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN))
-        swap = SwapRequest(
-            request_id=f"{request.workflow_id}.{leg}",  # workflow id: SwapRequest.workflow_id_of(request_id)
-            chain=venue.chain,
-            signer=request.signer,
-            token_in=request.asset if side is Side.SELL else request.quote,
-            token_out=request.quote if side is Side.SELL else request.asset,
-            trade_type=TradeType.EXACT_IN if side is Side.SELL else TradeType.EXACT_OUT,
-            amount=amount,
-            slippage_bps=slippage_bps,
-            dexes=[venue.venue],
-            max_hops=1,
-            max_sandwich_bps=None,
-            fees=request.fees,
-        )
+        swap = request.dex_leg(leg, venue, side, size, slippage_bps, decimals)
         result: SwapResult = await workflow.execute_child_workflow(
             DexSwap.run,
             swap,

@@ -22,7 +22,7 @@ from connectors.dex.base import Dex, Pool, PoolQuote, PoolState
 from connectors.dex.errors import InsufficientLiquidity
 from connectors.dex.gas import estimate_swap_gas
 from connectors.dex.pricing import fee_retained, mid_price
-from connectors.dex.routing import RouteFinder
+from connectors.dex.routing import MarketSnapshot, RouteFinder
 from connectors.evm.client import EvmClient
 from connectors.evm.erc20 import Erc20
 from crosslane.arbitrage import CallableCurve, ChainGas
@@ -101,13 +101,17 @@ async def pool_leg(
     return PoolLeg(curve, final, quote_token)
 
 
-async def chain_gas(client: EvmClient, quote_token: str, fee_per_gas: int | None = None) -> ChainGas | None:
+async def chain_gas(
+    client: EvmClient, quote_token: str, fee_per_gas: int | None = None, market: MarketSnapshot | None = None
+) -> ChainGas | None:
     """The chain's gas price (next base fee plus tip, unless given) with the native coin
-    priced in ``quote_token`` at its WETH pools' median mid price; None when no pool prices it."""
+    priced in ``quote_token`` at its WETH pools' median mid price (in ``market`` when it
+    holds them, else read now); None when no pool prices it."""
     finder = RouteFinder(client)
     if fee_per_gas is None:
         fee_per_gas = await finder.gas_price()
-    market = await finder.read(finder.pricing_pools([quote_token]))
+    if market is None:
+        market = await finder.read(finder.pricing_pools([quote_token]))
     per_ether = finder.wei_in(market, quote_token, _ONE_ETHER)
     if per_ether is None:
         return None

@@ -211,15 +211,19 @@ class RouteFinder:
         dex_names: Iterable[str] | None = None,
         gas_price_wei: int | None = None,
         labels: Mapping[str, str] | None = None,
+        market: MarketSnapshot | None = None,
     ) -> RouteSelection:
         """The best route for ``amount`` (base units of token_in for exact-in, of token_out
         for exact-out). Raises InvalidRequest (bad amount, tokens or DEX names),
         PoolNotFound (no route's pools exist) or InsufficientLiquidity (none can fill).
-        ``labels`` (address -> symbol) name the tokens in those errors."""
+        ``labels`` (address -> symbol) name the tokens in those errors. ``market``: pool
+        state already read at a block (a scanner's, a fast lane's): not read again."""
         require_positive(amount, "amount")
         routes = self.candidates(token_in, token_out, max_hops=max_hops, dex_names=dex_names)
         pools = [p for r in routes for p in r.pools] + self.pricing_pools((token_in, token_out), dex_names)
-        if gas_price_wei is None:
+        if market is not None:
+            gas_price_wei = gas_price_wei if gas_price_wei is not None else await self.gas_price()
+        elif gas_price_wei is None:
             market, gas_price_wei = await asyncio.gather(self.read(pools), self.gas_price())
         else:
             market = await self.read(pools)

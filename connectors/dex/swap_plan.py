@@ -7,10 +7,11 @@ thing about the same request.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from connectors.dex.base import TradeType
 from connectors.dex.pricing import amount_in_max, amount_out_min
-from connectors.dex.routing import PricedRoute, RouteFinder, RouteSelection
+from connectors.dex.routing import MarketSnapshot, PricedRoute, RouteFinder, RouteSelection
 from connectors.dex.sandwich import sandwich_exposure
 from connectors.dex.swap_errors import SandwichRisk
 from crosslane.domain.chains import TokenInfo
@@ -52,23 +53,33 @@ async def quote_swap(
     max_sandwich_bps: int | None = None,
     protected: bool = False,
     gas_price_wei: int | None = None,
+    market: MarketSnapshot | None = None,
+    simulate_sandwich: bool = True,
 ) -> tuple[SwapQuote, RouteSelection]:
     """The best route for the request and its limit, with the sandwich exposure of that limit
     simulated (``enforced`` for a public swap with a bound: see :func:`check_sandwich`).
 
-    Raises InvalidRequest (bad input), PoolNotFound, InsufficientLiquidity.
+    ``market``: pool state already read (no pool read). ``simulate_sandwich`` off: the
+    exposure of a swap that does not enforce a bound is not simulated (a fast lane's hot
+    path). Raises InvalidRequest (bad input),
+    PoolNotFound, InsufficientLiquidity.
     """
     selection = await finder.best(
         token_in.address, token_out.address, trade_type, amount,
         max_hops=max_hops, dex_names=dex_names, gas_price_wei=gas_price_wei,
-        labels={token_in.address: token_in.symbol, token_out.address: token_out.symbol},
+        labels={token_in.address: token_in.symbol, token_out.address: token_out.symbol}, market=market,
     )  # fmt: skip
     labels = {t.address: t.symbol for t in finder.client.chain.tokens.values()}
     labels.update({token_in.address: token_in.symbol, token_out.address: token_out.symbol})
     best = selection.best
     limit = swap_limit(best, slippage_bps)
-    exposure = sandwich_exposure(selection.market, best, limit)
     enforced = max_sandwich_bps is not None and not protected
+    simulated = enforced or simulate_sandwich
+    if simulated and slippage_bps > 0:
+        exposure = sandwich_exposure(selection.market, best, limit)
+        token, profit, profit_bps = exposure.token, exposure.profit, exposure.profit_bps
+    else:  # a limit at the quote leaves a front-run nothing: the swap would fail; or not asked for
+        token, profit, profit_bps = token_in.address, 0, Decimal(0)
     quote = SwapQuote(
         chain=finder.client.chain.name,
         block_number=best.block_number,
@@ -89,11 +100,12 @@ async def quote_swap(
         gas_cost_in_output=best.gas_cost_in_output,
         candidates=selection.candidates,
         sandwich=SandwichCheck(
-            token=exposure.token,
-            max_profit=exposure.profit,
-            profit_bps=exposure.profit_bps,
+            token=token,
+            max_profit=profit,
+            profit_bps=profit_bps,
             bound_bps=max_sandwich_bps,
             enforced=enforced,
+            simulated=simulated,
         ),
     )
     return quote, selection

@@ -41,6 +41,13 @@ async def scan(
     signer: Annotated[str | None, typer.Option(help="auto-execution: address holding the DEX legs' inventory")] = None,
     max_fee_gwei: Annotated[str, typer.Option(help="auto-execution: the DEX legs' fee cap per gas")] = "100",
     max_loss: Annotated[str, typer.Option(help="auto-execution: loss an unwind may take (quote units)")] = "0",
+    fast_lane: Annotated[
+        bool,
+        typer.Option(
+            help="auto-execution: send both legs from this process (signers and ledger as the worker's), "
+            "then start the run to adopt them"
+        ),
+    ] = False,
 ) -> None:
     """Evaluate every joined pair continuously and publish each opportunity (newline JSON)."""
     from workers.scanner.service import ScannerConfig, serve  # the scanner's feeds load only for this command
@@ -63,9 +70,21 @@ async def scan(
         max_loss=Decimal(max_loss),
     )
     starter: RunStarter | None = None
+    lane = None
+    if auto_execute and fast_lane:
+        from activities.arb_fastlane import ArbFastLane  # signing and the ledger load only for the fast lane
+        from activities.arbitrage import limits_from_env
+        from activities.runtime import ChainRuntime
+
+        lane = ArbFastLane(ChainRuntime.from_settings(cfg), limits_from_env())
     if auto_execute:
-        starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue)
-    await serve(configured_registry(cfg), config, starter)
+        starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue, lane)
+    try:
+        await serve(configured_registry(cfg), config, starter)
+    finally:
+        if lane is not None:
+            await lane.close()
+            await lane.rt.close()
 
 
 app.command("scan")(scan)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSeriali
 from crosslane.arbitrage import ArbKind, ArbMode, LegOutcome, Opportunity
 from crosslane.domain.bridge import BridgeResult, BridgeRoute, BridgeState
 from crosslane.domain.cex import CexExecution
-from crosslane.domain.dex import SwapResult
+from crosslane.domain.dex import SwapRequest, SwapResult, TradeType
 from crosslane.domain.evm import Address
 from crosslane.domain.names import Name
 from crosslane.domain.no_secrets import SecretFreeRequest
@@ -125,6 +125,11 @@ class ArbitrageRequest(SecretFreeRequest):
         description="transfer: the asset's recent volatility per square-root second (0.0001: 1 bp per sqrt s)",
     )
     rebalance: bool = Field(default=True, description="transfer: bridge the quote over first when the buy is short")
+    sent_first: ArbQuote | None = Field(
+        default=None,
+        description="inventory: both legs were sent at this quote before the run started (the fast lane); "
+        "the run adopts them by their ids, never re-quotes them",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ArbitrageRequest:
@@ -175,6 +180,26 @@ class ArbitrageRequest(SecretFreeRequest):
             max_loss=max_loss,
             signer=signer,
             fees=fees,
+        )
+
+    def dex_leg(
+        self, leg: LegName, venue: ArbVenue, side: Side, size: Decimal, slippage_bps: int, decimals: int
+    ) -> SwapRequest:
+        """A DEX leg as its ``DexSwap`` child runs it (workflow id ``swap-arb-<id>.<leg>``)."""
+        assert self.signer is not None and self.fees is not None and venue.chain is not None
+        return SwapRequest(
+            request_id=f"{self.workflow_id}.{leg}",
+            chain=venue.chain,
+            signer=self.signer,
+            token_in=self.asset if side is Side.SELL else self.quote,
+            token_out=self.quote if side is Side.SELL else self.asset,
+            trade_type=TradeType.EXACT_IN if side is Side.SELL else TradeType.EXACT_OUT,
+            amount=int((size * Decimal(10) ** decimals).to_integral_value(rounding=ROUND_DOWN)),
+            slippage_bps=slippage_bps,
+            dexes=[venue.venue],
+            max_hops=1,
+            max_sandwich_bps=None,
+            fees=self.fees,
         )
 
     @property
@@ -462,3 +487,7 @@ def bridge_leg_result(
         refs=[bridge.deposit_tx, *([bridge.completion_tx] if bridge.completion_tx else []), *gas.tx_hashes],
         detail=f"{sent} {currency} {bridge.state}: {got} arrived on {into}",
     )
+
+
+for _model in (ArbitrageRequest, AdmitInput, ArbQuoteInput, FinishInput):
+    _model.model_rebuild()  # ``sent_first`` refers to ArbQuote, defined after ArbitrageRequest

@@ -181,6 +181,7 @@ class SandwichCheck(BaseModel):
     profit_bps: Decimal
     bound_bps: int | None
     enforced: bool = Field(description="false for protected submissions or when the request disables it")
+    simulated: bool = Field(default=True, description="false: not enforced and not simulated (the arbitrage fast lane)")
 
 
 class SwapQuote(BaseModel):

@@ -14,7 +14,7 @@ from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, BookCurve, evaluate
 from crosslane.arbitrage_runs import RunTerms, TemporalRunStarter, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.converter import data_converter
-from crosslane.domain.arb_steps import ArbitrageRequest
+from crosslane.domain.arb_steps import ArbitrageRequest, ArbQuote, LegName, LegQuote
 from crosslane.embedded.processes import stop_pid
 from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
@@ -69,3 +69,30 @@ async def test_a_request_starts_one_arbitrage_workflow_with_its_plain_input(temp
     assert (arb.size, arb.min_profit, arb.kind) == (Decimal(1), Decimal(5), ArbKind.CEX_CEX)
     count = [w async for w in temporal.list_workflows(f"WorkflowId = '{first}'")]
     assert len(count) == 1
+
+
+class RecordingLane:
+    """A fast lane that 'sends' by marking the request sent at a fixed quote, and counts calls."""
+
+    def __init__(self, quote: ArbQuote) -> None:
+        self.quote, self.calls = quote, 0
+
+    async def send(self, request: ArbitrageRequest) -> ArbitrageRequest:
+        self.calls += 1
+        return request.model_copy(update={"sent_first": self.quote})
+
+
+async def test_with_a_fast_lane_the_legs_are_sent_first_and_the_run_starts_with_them(temporal: Client) -> None:
+    """Auto-execution through the fast lane: the lane sends, the run's input carries what it sent."""
+    request = arbitrage_input(scanned(), RunTerms(min_profit=Decimal(5)))
+    arb = ArbitrageRequest.model_validate(request)
+    leg = LegQuote(leg=LegName.BUY, venue=arb.buy, expected=Decimal(2900), limit=Decimal(2902))
+    sold = LegQuote(leg=LegName.SELL, venue=arb.sell, expected=Decimal(3000), limit=Decimal(2998))
+    quote = ArbQuote(buy=leg, sell=sold, expected_profit=Decimal(100), viable=True, reason="test", price=Decimal(2950))
+    lane = RecordingLane(quote)
+    started = await TemporalRunStarter(temporal, "arb-test", lane).start(request)
+    assert started == arb.workflow_id and lane.calls == 1
+    history = await temporal.get_workflow_handle(started).fetch_history()
+    attrs = history.events[0].workflow_execution_started_event_attributes
+    (payload,) = await data_converter.decode(attrs.input.payloads)
+    assert ArbitrageRequest.model_validate(payload).sent_first == quote

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from activities.runtime import ChainRuntime
@@ -74,10 +75,14 @@ async def record(stack: Stack, fastpath: FastPathProcess) -> None:
         await runtime.close()
 
 
-async def main() -> None:
+Scenarios = Callable[[Stack, FastPathProcess], Awaitable[None]]
+
+
+async def main(scenarios: Scenarios = record) -> None:
+    """``scenarios`` recorded on a fresh sandbox (another recorder's, e.g. the fast lane's)."""
     with tempfile.TemporaryDirectory() as tmp:
         async with arb_sandbox(Path(tmp)) as stacked:
-            await record(stacked.stack, stacked.fastpath)
+            await scenarios(stacked.stack, stacked.fastpath)
 
 
 if __name__ == "__main__":

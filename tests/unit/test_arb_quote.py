@@ -39,7 +39,7 @@ class Priced(ArbActivities):
         self.legs, self.bridge, self.asked = legs, bridge, []
 
     async def _price(
-        self, request: Any, venue: Any, side: Side, size: Decimal, places: Any, *, check: bool = True
+        self, request: Any, venue: Any, side: Side, size: Decimal, places: Any, *, check: bool = True, known: Any = None
     ) -> Any:  # type: ignore[override]
         self.asked.append((side, size, check))
         places[0][venue.chain or "cex"] = Decimal(3000)
