@@ -53,7 +53,7 @@ with workflow.unsafe.imports_passed_through():
 
 T = TypeVar("T")
 
-SHORT = timedelta(seconds=10)  # short steps; a killed worker's step is retried after this
+SHORT = timedelta(seconds=10)  # short steps; a local one killed with its worker re-runs after the task timeout
 WAIT_HEARTBEAT = timedelta(seconds=5)
 
 
