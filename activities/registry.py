@@ -29,6 +29,7 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
     return [
         tx.tx_prepare,
         tx.tx_broadcast,
+        tx.tx_send,
         tx.tx_replace,
         tx.tx_wait,
         recovery.tx_scan_signer,

@@ -7,6 +7,11 @@ Order of effects, so that any retry after a crash is safe:
    produce "already known";
 3. ``tx_replace``  signs attempt *i* (bump or cancel) once; a retry finds it in the ledger;
 4. ``tx_wait``     watches every attempt's hash, since any of them may be the one that mines.
+
+``TransactionLifecycle`` runs 1-3 as local activities (``tx_send`` is 1 then 2 in one step):
+a worker that dies before the workflow task that ran them completed, runs them all again from
+the start of that task. Each is idempotent on (workflow id, attempt index) in the ledger, so
+that re-run finds the stored nonce and bytes and re-sends the same hash.
 """
 
 from __future__ import annotations
@@ -146,6 +151,16 @@ class TxActivities:
     async def tx_prepare(self, inp: PrepareInput) -> TxAttempt:
         """Record, take a nonce, sign attempt 0 and store it; idempotent per workflow id."""
         return _attempt_view(await self.prepare(inp.workflow_id, inp.request))
+
+    @activity.defn(name=TxActivity.SEND)
+    @business_errors
+    async def tx_send(self, inp: PrepareInput) -> TxAttempt:
+        """``tx_prepare`` then ``tx_broadcast`` of attempt 0, in the same order of effects (raw
+        bytes stored before the send), without reading back what the first half just wrote."""
+        record = await self.prepare(inp.workflow_id, inp.request)
+        outcome = await self.send(record, inp.request.chain, protected=inp.request.protected)
+        crash_point("tx.after_broadcast", inp.workflow_id)
+        return _attempt_view(record, outcome)
 
     async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
         """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to

@@ -45,8 +45,20 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
 
 
+# Local activities (the lifecycle's short steps) beyond this wait in the SDK's queue, where
+# their start-to-close timeout does not run yet. With the SDK's 100, hundreds of lifecycles in
+# flight had their local steps queue behind the ledger's threads inside that timeout, time
+# out and run again (bench/README.md, tx_lifecycle).
+MAX_LOCAL_ACTIVITIES = 16
+
+
 def build_worker(
-    client: Client, runtime: ChainRuntime, task_queue: str, *, max_concurrent_activities: int = 200
+    client: Client,
+    runtime: ChainRuntime,
+    task_queue: str,
+    *,
+    max_concurrent_activities: int = 200,
+    max_concurrent_local_activities: int = MAX_LOCAL_ACTIVITIES,
 ) -> Worker:
     return Worker(
         client,
@@ -56,6 +68,7 @@ def build_worker(
         workflow_runner=workflow_runner(),
         interceptors=[WorkflowInputGuard()],
         max_concurrent_activities=max_concurrent_activities,
+        max_concurrent_local_activities=max_concurrent_local_activities,
         graceful_shutdown_timeout=timedelta(seconds=5),
     )
 

@@ -3,11 +3,20 @@
 submit → wait for inclusion and N confirmations → not included within the policy →
 replace with fees raised ≥ bump_bps, up to the cap → at the cap, cancel if asked →
 confirmed / cancelled / reverted, with every attempt listed.
+
+Server round trips (issue 15): a regular activity is three history events and a workflow task
+turn; a local activity is one marker inside the workflow task that runs it. Since the patch
+``tx-local-steps``, the short steps run as local activities, and attempt 0 is prepared and
+sent in one of them (``tx_send``), so the send happens in the run's first workflow task;
+only the receipt watch (``tx_wait``, heartbeating, possibly long) stays a regular activity.
+A run keeps the shape its history started with; a worker with ``CROSSLANE_TX_LOCAL_STEPS=0``
+starts new runs in the shape before the patch.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
@@ -29,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         TxStatus,
     )
     from crosslane.domain.tx_steps import (
+        LOCAL_STEPS_PATCH,
         BroadcastInput,
         BroadcastResult,
         PrepareInput,
@@ -38,10 +48,22 @@ with workflow.unsafe.imports_passed_through():
         WaitInput,
         WaitOutcome,
         WaitResult,
+        local_steps_offered,
     )
 
-SHORT = timedelta(seconds=10)  # short steps; a killed worker's step is retried after this
+T = TypeVar("T")
+
+SHORT = timedelta(seconds=10)  # short steps; a local one killed with its worker re-runs after the task timeout
 WAIT_HEARTBEAT = timedelta(seconds=5)
+
+
+def _local_steps() -> bool:
+    """Whether this run's short steps are local activities: a new run's if its worker offers
+    them (recording the patch marker); a replayed run's if its history has the marker,
+    whatever the replaying worker offers."""
+    if local_steps_offered() or workflow.unsafe.is_replaying():
+        return workflow.patched(LOCAL_STEPS_PATCH)
+    return False
 
 
 @workflow.defn(name="TransactionLifecycle")
@@ -52,6 +74,7 @@ class TransactionLifecycle:
         self._attempts: list[TxAttempt] = []
         self._bump_requested = False
         self._cancel_requested = False
+        self._local_steps = False
 
     @workflow.run
     async def run(self, request: TxRequest) -> TxResult:
@@ -67,6 +90,7 @@ class TransactionLifecycle:
     async def _land(self, request: TxRequest) -> TxResult:
         self._request = request
         wf_id = workflow.info().workflow_id
+        self._local_steps = _local_steps()
         workflow.upsert_search_attributes(
             [
                 sa.CHAIN.value_set(request.chain),
@@ -74,16 +98,17 @@ class TransactionLifecycle:
                 sa.STATE.value_set(self._run.state),
             ]
         )
-        first: TxAttempt = await workflow.execute_activity(
-            TxActivity.PREPARE,
-            PrepareInput(workflow_id=wf_id, request=request),
-            summary="validate, take a nonce, sign attempt 0",
-            result_type=TxAttempt,
-            start_to_close_timeout=SHORT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-        self._attempts.append(first)
-        await self._broadcast(first)
+        prepare = PrepareInput(workflow_id=wf_id, request=request)
+        if self._local_steps:
+            first: TxAttempt = await self._step(
+                TxActivity.SEND, prepare, TxAttempt, "validate, take a nonce, sign and send attempt 0"
+            )
+            self._attempts.append(first)
+            self._note_broadcast(first)
+        else:
+            first = await self._step(TxActivity.PREPARE, prepare, TxAttempt, "validate, take a nonce, sign attempt 0")
+            self._attempts.append(first)
+            await self._broadcast(first)
         self._run.set(TxState.PENDING, f"nonce {first.nonce} sent")
         while True:
             waited = await self._wait()
@@ -115,9 +140,22 @@ class TransactionLifecycle:
                 f"attempt {replaced.attempt.index} ({kind}) at {replaced.attempt.max_fee_per_gas} wei/gas",
             )
 
+    async def _step(self, name: TxActivity, arg: object, result_type: type[T], summary: str) -> T:
+        """One short step: a local activity since the patch, else a regular one."""
+        run = workflow.execute_local_activity if self._local_steps else workflow.execute_activity
+        result: T = await run(  # type: ignore[operator]
+            name,
+            arg,
+            summary=summary,
+            result_type=result_type,
+            start_to_close_timeout=SHORT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        return result
+
     async def _broadcast(self, attempt: TxAttempt) -> None:
         assert self._request is not None
-        sent: BroadcastResult = await workflow.execute_activity(
+        sent = await self._step(
             TxActivity.BROADCAST,
             BroadcastInput(
                 workflow_id=workflow.info().workflow_id,
@@ -125,20 +163,21 @@ class TransactionLifecycle:
                 attempt_index=attempt.index,
                 protected=self._request.protected,
             ),
-            summary=f"broadcast attempt {attempt.index}",
-            result_type=BroadcastResult,
-            start_to_close_timeout=SHORT,
-            retry_policy=ACTIVITY_RETRY,
+            BroadcastResult,
+            f"broadcast attempt {attempt.index}",
         )
         attempt.broadcast = sent.outcome
-        if sent.outcome is BroadcastOutcome.UNDERPRICED:
+        self._note_broadcast(attempt)
+
+    def _note_broadcast(self, attempt: TxAttempt) -> None:
+        if attempt.broadcast is BroadcastOutcome.UNDERPRICED:
             self._run.detail = f"attempt {attempt.index} refused as underpriced; the next bump goes higher"
-        elif sent.outcome is BroadcastOutcome.FEE_BELOW_BASE_FEE:
+        elif attempt.broadcast is BroadcastOutcome.FEE_BELOW_BASE_FEE:
             self._run.detail = f"attempt {attempt.index} is below the base fee; waiting, then re-pricing"
 
     async def _replace(self, kind: AttemptKind) -> ReplaceResult:
         assert self._request is not None
-        return await workflow.execute_activity(
+        return await self._step(
             TxActivity.REPLACE,
             ReplaceInput(
                 workflow_id=workflow.info().workflow_id,
@@ -146,10 +185,8 @@ class TransactionLifecycle:
                 attempt_index=len(self._attempts),
                 kind=kind,
             ),
-            summary=f"sign {kind} attempt {len(self._attempts)}",
-            result_type=ReplaceResult,
-            start_to_close_timeout=SHORT,
-            retry_policy=ACTIVITY_RETRY,
+            ReplaceResult,
+            f"sign {kind} attempt {len(self._attempts)}",
         )
 
     async def _wait(self) -> WaitResult | None:

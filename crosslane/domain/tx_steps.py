@@ -5,7 +5,9 @@ Workflows call activities by these names, so workflow code never imports a conne
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from functools import cache
 
 from pydantic import BaseModel, Field
 
@@ -16,8 +18,21 @@ class TxActivity(StrEnum):
     PREPARE = "tx_prepare"
     BROADCAST = "tx_broadcast"
     REPLACE = "tx_replace"
+    SEND = "tx_send"  # tx_prepare and tx_broadcast of attempt 0 in one step
     WAIT = "tx_wait"
     SCAN_SIGNER = "tx_scan_signer"
+
+
+LOCAL_STEPS_PATCH = "tx-local-steps"  # TransactionLifecycle's workflow.patched id (issue 15)
+LOCAL_STEPS_ENV = "CROSSLANE_TX_LOCAL_STEPS"
+
+
+@cache
+def local_steps_offered() -> bool:
+    """Whether this worker runs new lifecycles' short steps as local activities
+    (``$CROSSLANE_TX_LOCAL_STEPS``, on unless ``0``; ``0`` is the way back to regular
+    activities). A run already started keeps its shape whatever this says."""
+    return os.environ.get(LOCAL_STEPS_ENV, "1").strip() != "0"
 
 
 class PrepareInput(BaseModel):

@@ -105,6 +105,7 @@ def worker(client: object, runtime: ChainRuntime, queue: str, socket: Path, limi
         activities=[
             tx.tx_prepare,
             tx.tx_broadcast,
+            tx.tx_send,
             tx.tx_replace,
             tx.tx_wait,
             swap.dex_quote,

@@ -46,14 +46,13 @@ async def test_fifty_concurrent_lifecycles_across_two_worker_processes(stack: St
             )
         )
         results = await asyncio.wait_for(asyncio.gather(*(h.result() for h in handles)), 180)
+        # Workflow tasks too: a lifecycle's short steps run as local activities inside them.
         served_by = {
-            h.identity
+            started.identity
             for r in [await h.fetch_history() for h in handles]
-            for h in [
-                e.activity_task_started_event_attributes
-                for e in r.events
-                if e.HasField("activity_task_started_event_attributes")
-            ]
+            for e in r.events
+            for started in (e.activity_task_started_event_attributes, e.workflow_task_started_event_attributes)
+            if started.identity
         }
     finally:
         for w in workers:

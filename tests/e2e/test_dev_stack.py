@@ -122,7 +122,7 @@ async def test_dev_up_status_send_down(tmp_path: Path) -> None:
         # The worker's metrics counted the transfer's nonce; its trace is in the traces file.
         metrics = await scrape(stack["metrics"]["worker"])
         assert total(metrics, NONCE_ALLOCATIONS, chain="devnet-a") >= 1
-        assert await span_names(Path(stack["traces_file"]), "tx_prepare"), stack["traces_file"]
+        assert await span_names(Path(stack["traces_file"]), "tx_send"), stack["traces_file"]
         # ...and the devnet's Solana dev signers (CROSSLANE_SOLANA_KEYS).
         alice, bob = solana_dev_signer_addresses()[:2]
         sol_send = [crosslane, "sol", "send", "--from", alice, "--to", bob, "--asset", "USDC", "--amount", "2.5"]

@@ -1,15 +1,18 @@
 """Record the workflow histories that tests/replay/test_replay.py replays.
 
-    .venv/bin/python -m tests.replay.record
+    .venv/bin/python -m tests.replay.record [--suffix _local]
 
 Starts its own Temporal dev server and devnet, runs one scenario per history, and writes
 ``tests/replay/histories/<scenario>.json``. Saved histories are never overwritten: after an
 intended workflow change, record new ones under new names and keep the old files, which must
-still replay (see tests/replay/manifest.py).
+still replay (see tests/replay/manifest.py). ``--suffix`` records the lifecycle scenarios
+again under names ending with it (``tx_confirmed_local``: the lifecycle's short steps as
+local activities, issue 15), leaving the recovery run out.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import tempfile
 from pathlib import Path
@@ -37,7 +40,7 @@ async def wait_state(client, rid: str, state: TxState, attempts: int = 1) -> Non
         await asyncio.sleep(0.05)
 
 
-async def record(stack: Stack) -> None:
+async def record(stack: Stack, suffix: str = "") -> None:
     queue = "replay"
     a, b = stack.fund_signer(), stack.fund_signer()
     url = stack.anvil_urls["devnet-a"]
@@ -48,15 +51,21 @@ async def record(stack: Stack) -> None:
         saved: dict[str, str] = {}
 
         confirmed = TxRequest(
-            request_id="confirmed", chain="devnet-a", signer=a.address, to=b.address, value=1, fees=fees, policy=fast
+            request_id=f"confirmed{suffix}",
+            chain="devnet-a",
+            signer=a.address,
+            to=b.address,
+            value=1,
+            fees=fees,
+            policy=fast,
         )
         await (await client.start_tx(confirmed)).result()
-        saved["tx_confirmed"] = confirmed.workflow_id
+        saved[f"tx_confirmed{suffix}"] = confirmed.workflow_id
 
         with manual_mining(url):
             low = max(next_base_fee(url), 1)
             stuck = TxRequest(
-                request_id="stuck",
+                request_id=f"stuck{suffix}",
                 chain="devnet-a",
                 signer=a.address,
                 to=b.address,
@@ -71,11 +80,11 @@ async def record(stack: Stack) -> None:
             with hold_base_fee(url, max(50 * low, 5 * GWEI)):
                 task = asyncio.ensure_future(handle.result())
                 await mine_until(task.done, url)
-            saved["tx_stuck_replaced"] = stuck.workflow_id
+            saved[f"tx_stuck_replaced{suffix}"] = stuck.workflow_id
 
             cancel = stuck.model_copy(
                 update={
-                    "request_id": "cancelled",
+                    "request_id": f"cancelled{suffix}",
                     "policy": ReplacementPolicy(
                         replace_after_blocks=10_000, replace_after_seconds=None, poll_interval_ms=50
                     ),
@@ -96,22 +105,24 @@ async def record(stack: Stack) -> None:
             await handle.signal("cancel")
             task = asyncio.ensure_future(handle.result())
             await mine_until(task.done, url)
-            saved["tx_cancelled_by_signal"] = cancel.workflow_id
+            saved[f"tx_cancelled_by_signal{suffix}"] = cancel.workflow_id
 
-        unknown = confirmed.model_copy(update={"request_id": "unknown-chain", "chain": "nowhere"})
+        unknown = confirmed.model_copy(update={"request_id": f"unknown-chain{suffix}", "chain": "nowhere"})
         await asyncio.gather((await client.start_tx(unknown)).result(), return_exceptions=True)
-        saved["tx_unknown_chain"] = unknown.workflow_id
+        saved[f"tx_unknown_chain{suffix}"] = unknown.workflow_id
 
-        bad = confirmed.model_dump(mode="json") | {"request_id": "bad-json", "to": b.address.lower()}
-        handle = await client.temporal.start_workflow("TransactionLifecycle", bad, id="tx-bad-json", task_queue=queue)
+        bad = confirmed.model_dump(mode="json") | {"request_id": f"bad-json{suffix}", "to": b.address.lower()}
+        bad_id = f"tx-bad-json{suffix}"
+        handle = await client.temporal.start_workflow("TransactionLifecycle", bad, id=bad_id, task_queue=queue)
         await asyncio.gather(handle.result(), return_exceptions=True)
-        saved["tx_invalid_input"] = "tx-bad-json"
+        saved[f"tx_invalid_input{suffix}"] = bad_id
 
-        recovery = await client.start_recovery(
-            RecoveryRequest(chain="devnet-a", signer=a.address, max_fee_per_gas_cap=100 * GWEI), run_key="replay"
-        )
-        await recovery.result()
-        saved["recovery_clean"] = recovery.id
+        if not suffix:
+            recovery = await client.start_recovery(
+                RecoveryRequest(chain="devnet-a", signer=a.address, max_fee_per_gas_cap=100 * GWEI), run_key="replay"
+            )
+            await recovery.result()
+            saved["recovery_clean"] = recovery.id
 
         await save_histories(client.temporal, saved)
 
@@ -133,13 +144,15 @@ async def save_histories(temporal: Client, saved: dict[str, str], *, file_per_wo
         print(f"recorded {name}: {workflow_id} ({len(history.events)} events)")
 
 
-async def main() -> None:
+async def main(suffix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with sandbox(Path(tmp)) as services:
             stack = Stack(services)
             stack.ledger().migrate()
-            await record(stack)
+            await record(stack, suffix)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suffix", default="", help="record the lifecycle scenarios under names ending with it")
+    asyncio.run(main(parser.parse_args().suffix))
