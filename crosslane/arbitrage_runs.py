@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -76,6 +76,7 @@ class TemporalRunStarter:
 
     def __init__(self, client: Client, task_queue: str, lane: LegSender | None = None) -> None:
         self.sdk = CrosslaneClient(client, task_queue)
+        self.client = client
         self.lane = lane
         self._sending: set[asyncio.Task[str]] = set()
 
@@ -92,6 +93,11 @@ class TemporalRunStarter:
         except WorkflowAlreadyStartedError:  # closed already: never run twice
             return arb.workflow_id
         return handle.id
+
+    async def running(self, run_id: str) -> bool:
+        """True while the run has not closed (the scanner holds the book depth it takes until then)."""
+        described = await self.client.get_workflow_handle(run_id).describe()
+        return described.status == WorkflowExecutionStatus.RUNNING
 
     async def _sent_first(self, arb: ArbitrageRequest, lane: LegSender) -> str:
         """Both legs sent, then the run started; the start retried (same ids: nothing is
