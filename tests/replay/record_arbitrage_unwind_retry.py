@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from decimal import Decimal
 from pathlib import Path
 
 from crosslane.domain.arb_steps import ArbOutcome, ArbRiskLimits
 from crosslane.ledger import Ledger
 from tests.replay.record import save_histories
 from tests.support.time_skipping import time_skipping_env
-from tests.unit.test_arbitrage_workflow import FakeMarket, request, run
+from tests.unit.test_arbitrage_workflow import missed_unwind_market, request, run
 
 
 async def main() -> None:
-    market = FakeMarket(
-        cex_fail={"sell"},
-        cex_filled={"unwind": Decimal(0)},
-        cex_price={"unwind-2": Decimal(2995)},
-        cex_step=Decimal("0.0001"),
-        fee_in_asset={"buy"},
-    )
+    market = missed_unwind_market()
     req = request(request_id="replay-unwind-retry", max_loss="20")
     with tempfile.TemporaryDirectory() as tmp:
         ledger = Ledger(f"sqlite:///{Path(tmp) / 'ledger.db'}")

@@ -278,6 +278,17 @@ async def test_a_leg_that_cannot_be_priced_aborts_and_frees_its_slot(env: Workfl
     assert second.outcome is ArbOutcome.COMPLETED, second.reason
 
 
+def missed_unwind_market() -> FakeMarket:
+    """The buy's fee taken in ETH, the sale and the first unwind fill nothing, the second fills."""
+    return FakeMarket(
+        cex_fail={"sell"},
+        cex_filled={"unwind": Decimal(0)},
+        cex_price={"unwind-2": Decimal(2995)},
+        cex_step=Decimal("0.0001"),
+        fee_in_asset={"buy"},
+    )
+
+
 async def test_an_unwind_that_fills_nothing_is_retried_on_lots_within_the_bound(
     env: WorkflowEnvironment, ledger: Ledger
 ) -> None:
@@ -285,13 +296,7 @@ async def test_an_unwind_that_fills_nothing_is_retried_on_lots_within_the_bound(
     sale filled nothing, and so did the first unwind (the bids it was priced on were
     requoted): the unwind is sent again, on lot-size quantities and within what max_loss
     still allows; the dust below a lot is reported for an operator."""
-    market = FakeMarket(
-        cex_fail={"sell"},
-        cex_filled={"unwind": Decimal(0)},
-        cex_price={"unwind-2": Decimal(2995)},
-        cex_step=Decimal("0.0001"),
-        fee_in_asset={"buy"},
-    )
+    market = missed_unwind_market()
     req = request(max_loss="20")
     result = await run(env, market, ledger, req, ArbRiskLimits())
     assert result.outcome is ArbOutcome.COMPENSATED, result.reason
