@@ -68,6 +68,7 @@ class _Priced:
     short: str = ""  # why it cannot fill (the CEX books)
     shortfall: Shortfall | None = None  # the inventory it spends is short
     slices: tuple[VenueQuoteView, ...] = ()  # a CEX leg: what each venue would fill
+    step: Decimal | None = None  # a CEX leg: the finest quantity the fast path trades
 
 
 @dataclass(frozen=True)
@@ -258,6 +259,7 @@ class ArbActivities:
             reason=reason,
             price=price,
             cex_fee_rate=fee_rate,
+            cex_step=buy.step or sell.step,
             native_price=native,
             asset_decimals=decimals,
             quote_decimals=quote_decimals,
@@ -344,7 +346,7 @@ class ArbActivities:
                 )
             amount = view.notional + view.fees if side is Side.BUY else view.notional - view.fees
             rate = view.fees / view.notional if view.notional else Decimal(0)
-            return _Priced(amount, Decimal(0), rate, slices=tuple(view.legs))
+            return _Priced(amount, Decimal(0), rate, slices=tuple(view.legs), step=view.step)
         assert venue.chain is not None
         client = self.rt.client(venue.chain)
         asset, quote = await asyncio.gather(resolve_token(client, request.asset), resolve_token(client, request.quote))

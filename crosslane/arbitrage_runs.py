@@ -15,7 +15,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Protocol
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -78,6 +78,7 @@ class TemporalRunStarter:
 
     def __init__(self, client: Client, task_queue: str, lane: LegSender | None = None) -> None:
         self.sdk = CrosslaneClient(client, task_queue)
+        self.client = client
         self.lane = lane
         self._sending: set[asyncio.Task[str]] = set()
 
@@ -106,12 +107,17 @@ class TemporalRunStarter:
 
     async def _started(self, workflow_id: str) -> bool:
         try:
-            await self.sdk.temporal.get_workflow_handle(workflow_id).describe()
+            await self.client.get_workflow_handle(workflow_id).describe()
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
                 return False
             raise
         return True
+
+    async def running(self, run_id: str) -> bool:
+        """True while the run has not closed (the scanner holds the book depth it takes until then)."""
+        described = await self.client.get_workflow_handle(run_id).describe()
+        return described.status == WorkflowExecutionStatus.RUNNING
 
     async def _sent_first(self, arb: ArbitrageRequest, lane: LegSender) -> str:
         """Both legs sent, then the run started; the start retried (same ids: nothing is

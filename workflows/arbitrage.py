@@ -55,6 +55,7 @@ with workflow.unsafe.imports_passed_through():
         LegQuote,
         LegResult,
         LegState,
+        attempts_as_one,
         bridge_leg_result,
         cex_leg_result,
         dex_leg_result,
@@ -73,6 +74,10 @@ REBALANCE_MARGIN = Decimal("0.01")  # a rebalance bridges this much more than mi
 FAILED_LEG_GAS = "arb-failed-leg-gas"  # a failed DEX leg's gas is read back (runs recorded before: not)
 SENT_FIRST = "arb-sent-first"  # legs sent by the fast lane before the run: adopted, not quoted
 FEE_DUST = Decimal("0.005")  # both legs filled: an asset imbalance this small is fees paid in the asset
+# a CEX unwind on lot-size quantities, retried on fresh books while it fills nothing or in part
+UNWIND_RETRY = "arb-unwind-retry"
+UNWIND_ATTEMPTS = 3
+UNWIND_PAUSE = timedelta(seconds=1)
 
 
 @workflow.defn(name="Arbitrage")
@@ -146,12 +151,42 @@ class Arbitrage:
 
         failed = "; ".join(f"{leg.leg} {leg.state}: {leg.detail}" for leg in legs if leg.state is not LegState.FILLED)
         self._run.set(ArbState.COMPENSATING, f"{failed}; unwinding {exposure} {request.asset}")
-        unwind = await self._unwind(exposure, realised_profit(legs, Decimal(0)), quote)
+        if workflow.patched(UNWIND_RETRY):
+            unwind = attempts_as_one(await self._unwind_cex(exposure, legs, quote))
+            self._leg_state(LegName.UNWIND, unwind.state, unwind.detail)
+        else:
+            unwind = await self._unwind(exposure, realised_profit(legs, Decimal(0)), quote)
         legs.append(unwind)
         left = exposure + unwind.asset_delta
         residual = f"; {left} {request.asset} still held, for an operator" if left else ""
         why = f"{failed}; unwind {unwind.state}: {unwind.detail}{residual}"
         return await self._finish(ArbOutcome.COMPENSATED, why, legs)
+
+    async def _unwind_cex(self, exposure: Decimal, legs: list[LegResult], quote: ArbQuote) -> list[LegResult]:
+        """The unwind of an inventory run: on lot-size quantities (a venue's fee taken in the
+        asset leaves an exposure finer than any venue trades: that dust stays, reported), and
+        on a CEX again on fresh books while it fills nothing or in part (``unwind``,
+        ``unwind-2``...: each its own parent order), every attempt's limit within what
+        ``max_loss`` still allows after the earlier ones. A DEX unwind is tried once."""
+        request = self._request
+        assert request is not None
+        if not any(v.is_cex for v in (request.buy, request.sell)):
+            return [await self._unwind(exposure, realised_profit(legs, Decimal(0)), quote)]
+        quantum = quote.cex_step  # None: a quote from before the fast path told its step
+        unwinds: list[LegResult] = []
+        for attempt in range(1, UNWIND_ATTEMPTS + 1):
+            left = exposure + sum((u.asset_delta for u in unwinds), start=Decimal(0))
+            lots = left if quantum is None else (left / quantum).to_integral_value(rounding=ROUND_DOWN) * quantum
+            if not lots:
+                break
+            if attempt > 1:  # the books the last attempt missed on are requoted meanwhile
+                await workflow.sleep(UNWIND_PAUSE)
+            step = str(LegName.UNWIND) if attempt == 1 else f"{LegName.UNWIND}-{attempt}"
+            unwind = await self._unwind(lots, realised_profit([*legs, *unwinds], Decimal(0)), quote, step=step)
+            unwinds.append(unwind)
+            if unwind.state is LegState.FILLED:
+                break
+        return unwinds
 
     async def _priced(self, phase: str, size: Decimal | None = None) -> ArbQuote:
         assert self._request is not None
@@ -230,13 +265,20 @@ class Arbitrage:
         return gas
 
     async def _cex(
-        self, leg: LegName, venue: ArbVenue, side: Side, size: Decimal, limit_price: Decimal | None
+        self,
+        leg: LegName,
+        venue: ArbVenue,
+        side: Side,
+        size: Decimal,
+        limit_price: Decimal | None,
+        step: str | None = None,
     ) -> LegResult:
         assert venue.symbol is not None
+        step = step or str(leg)  # the parent order's id within the run (a retried unwind has its own)
         execution: CexExecution = await workflow.execute_activity(
             "cex_execute",
-            CexExecuteInput(step=str(leg), symbol=venue.symbol, side=side, qty=size, limit_price=limit_price),
-            summary=f"{leg}: {side} {size} {venue.symbol} IOC within {limit_price}",
+            CexExecuteInput(step=step, symbol=venue.symbol, side=side, qty=size, limit_price=limit_price),
+            summary=f"{step}: {side} {size} {venue.symbol} IOC within {limit_price}",
             result_type=CexExecution,
             start_to_close_timeout=CEX_LEG,
             retry_policy=ACTIVITY_RETRY,
@@ -259,7 +301,7 @@ class Arbitrage:
         return dex_leg_result(leg, result, asset_is_in=side is Side.SELL, native_price=price)
 
     async def _unwind(
-        self, exposure: Decimal, realised: Decimal, quote: ArbQuote, at: ArbVenue | None = None
+        self, exposure: Decimal, realised: Decimal, quote: ArbQuote, at: ArbVenue | None = None, step: str | None = None
     ) -> LegResult:
         """Trade ``exposure`` of the asset back (sell a surplus, buy a shortfall) so that the
         run's loss stays within ``max_loss``: the bound becomes the unwind's limit. ``at``: the
@@ -276,7 +318,7 @@ class Arbitrage:
             if venue is not None and venue.is_cex:
                 fee = Decimal(1) + quote.cex_fee_rate if side is Side.BUY else Decimal(1) - quote.cex_fee_rate
                 limit = venue.limit_price(max(bound, Decimal(0)) / size / fee, side)
-                result = await self._cex(LegName.UNWIND, venue, side, size, limit)
+                result = await self._cex(LegName.UNWIND, venue, side, size, limit, step)
             else:
                 venue = at or (request.sell if side is Side.SELL else request.buy)  # the DEX the failed leg meant
                 market = size * quote.price

@@ -279,6 +279,7 @@ class ArbQuote(BaseModel):
     reason: str
     price: Signed = Field(description="the asset's mid value, quote per asset (values an unwind's bound)")
     cex_fee_rate: Signed = Decimal(0)  # the fast path's taker fees as a share of the notional
+    cex_step: Size | None = None  # the finest quantity the fast path trades the CEX leg's symbol in
     native_price: dict[str, Signed] = Field(default_factory=dict, description="chain -> quote per native coin")
     asset_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the asset token's decimals")
     quote_decimals: dict[str, int] = Field(default_factory=dict, description="chain -> the quote token's decimals")
@@ -400,6 +401,27 @@ def summed_changes(legs: list[LegResult]) -> list[BalanceChange]:
             key = (change.place, change.currency)
             totals[key] = totals.get(key, Decimal(0)) + change.amount
     return [BalanceChange(place=p, currency=c, amount=a) for (p, c), a in sorted(totals.items()) if a]
+
+
+def attempts_as_one(attempts: list[LegResult]) -> LegResult:
+    """A leg sent more than once (an unwind retried on fresh books) as the one leg it is:
+    what every attempt moved, filled when the last one did."""
+    if len(attempts) == 1:
+        return attempts[0]
+    moved = any(a.asset_delta for a in attempts)
+    last = attempts[-1]
+    state = LegState.FILLED if last.state is LegState.FILLED else LegState.PARTIAL if moved else LegState.FAILED
+    return LegResult(
+        leg=last.leg,
+        venue=last.venue,
+        state=state,
+        asset_delta=sum((a.asset_delta for a in attempts), start=Decimal(0)),
+        quote_delta=sum((a.quote_delta for a in attempts), start=Decimal(0)),
+        gas_cost=sum((a.gas_cost for a in attempts), start=Decimal(0)),
+        changes=summed_changes(attempts),
+        refs=[ref for a in attempts for ref in a.refs],
+        detail="; ".join(f"attempt {i} {a.state}: {a.detail}" for i, a in enumerate(attempts, start=1)),
+    )
 
 
 def cex_leg_result(leg: LegName, execution: CexExecution) -> LegResult:

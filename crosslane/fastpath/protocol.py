@@ -118,6 +118,7 @@ class QuoteView(msgspec.Struct, frozen=True):
     fees: Decimal
     legs: list[VenueQuoteView]
     excluded: list[str] = msgspec.field(default_factory=list)  # "venue: why it was not used"
+    step: Decimal | None = None  # the finest quantity any venue trades the symbol in (a size's lot)
 
 
 ChildState = Literal["pending", "open", "partially_filled", "filled", "cancelled", "rejected", "unknown"]

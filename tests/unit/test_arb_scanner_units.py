@@ -241,3 +241,56 @@ def test_the_asset_map_joins_listed_venue_markets_and_pools_of_the_same_tokens()
     # by default: each market the pools trade, oriented as a venue lists it, with two sources or more
     assert [m.name for m in default_markets(registry, listed)] == ["WETH/USDC"]
     assert [m.name for m in default_markets(registry, {"binance": set(), "okx": set()})] == []
+
+
+async def test_auto_execution_starts_no_second_run_into_the_depth_a_run_in_flight_is_taking() -> None:
+    """One gap opens two CEX pairs (okx and kraken against binance) that both sell into the
+    same bids (a CEX leg routes over the consolidated book): the second starts only once the
+    first has ended; a pair taking other depth starts meanwhile."""
+    started: list[str] = []
+    live: set[str] = set()
+
+    class Starter:
+        async def start(self, request: dict[str, Any]) -> str:
+            run_id = f"wf-{len(started) + 1}"
+            started.append(run_id)
+            live.add(run_id)
+            return run_id
+
+    async def running(run_id: str) -> bool:
+        return run_id in live
+
+    def cex_pair(seq: int, buy: str, sell: str, market: str = "ETH/USDC") -> ScannedOpportunity:
+        opp = judge(NOW, block=10, head=10)
+        assert opp.buy is not None and opp.sell is not None
+        legs = {
+            "buy": opp.buy.model_copy(update={"venue": buy, "market": market, "chain": None}),
+            "sell": opp.sell.model_copy(update={"venue": sell, "market": market, "chain": None}),
+        }
+        opp = opp.model_copy(update={**legs, "evaluated_at_ms": NOW + seq})
+        return ScannedOpportunity(
+            seq=seq, pair=f"buy {buy} {market} / sell {sell} {market}", market=market, opportunity=opp
+        )
+
+    auto = AutoExecute(Starter(), Cooldown(60_000), RunTerms(), running=running)
+    assert await auto.maybe_start(cex_pair(1, "okx", "binance")) == "wf-1"
+    assert await auto.maybe_start(cex_pair(2, "kraken", "binance")) is None  # the same bids, wf-1 in flight
+    assert await auto.maybe_start(cex_pair(3, "okx", "binance", "BTC/USDC")) == "wf-2"  # other depth
+    live.discard("wf-1")
+    assert await auto.maybe_start(cex_pair(4, "kraken", "binance")) == "wf-3"  # wf-1 ended: its depth is free
+    assert started == ["wf-1", "wf-2", "wf-3"]
+
+
+async def test_without_a_way_to_ask_a_run_holds_its_depth_for_hold_ms() -> None:
+    class Starter:
+        async def start(self, request: dict[str, Any]) -> str:
+            return f"wf-{request['request_id']}"
+
+    now = [NOW]
+    terms = RunTerms(signer=SIGNER, fees=FeePolicy(max_fee_per_gas_cap=100 * 10**9))
+    auto = AutoExecute(Starter(), Cooldown(0), terms, hold_ms=5_000, clock=lambda: now[0])
+    first = await auto.maybe_start(scanned(1))
+    assert first is not None
+    assert await auto.maybe_start(scanned(2)) is None
+    now[0] += 5_000
+    assert await auto.maybe_start(scanned(3)) is not None

@@ -62,7 +62,10 @@ class FakeMarket:
     cex_fail: set[str] = field(default_factory=set)
     cex_filled: dict[str, Decimal] = field(default_factory=dict)  # step -> qty filled (the rest cancelled)
     quote_error: str | None = None
+    cex_step: Decimal | None = None  # the fast path's finest quantity, as arb_quote tells it
+    fee_in_asset: set[str] = field(default_factory=set)  # steps whose fee is taken in the asset (a Binance buy)
     orders: list[str] = field(default_factory=list)
+    sent: list[CexExecuteInput] = field(default_factory=list)  # every CEX order as asked
     swaps: list[str] = field(default_factory=list)
 
     def activities(self) -> list[Any]:
@@ -82,21 +85,26 @@ class FakeMarket:
                 reason=f"expected {profit} USDT, floor {floor}",
                 price=Decimal(3000),
                 cex_fee_rate=Decimal("0.001"),
+                cex_step=market.cex_step,
             )
 
         @activity.defn(name="cex_execute")
         async def cex_execute(inp: CexExecuteInput) -> CexExecution:
             parent = f"{activity.info().workflow_id}/{inp.step}"
             market.orders.append(parent)
+            market.sent.append(inp)
             if inp.step in market.cex_fail:
                 raise ApplicationError(f"nothing routable for {inp.side} {inp.qty}", type="InvalidRequest")
             price = market.cex_price.get(inp.step, Decimal(3000))
             filled = market.cex_filled.get(inp.step, inp.qty)
             fee = (price * filled * Decimal("0.001")).quantize(Decimal("0.000001"))
+            currency = "USDT"
+            if inp.step in market.fee_in_asset:
+                fee, currency = (filled * Decimal("0.0012345")).normalize(), inp.symbol.split("/")[0]
             child = CexFill(
                 venue="binance", client_order_id=f"c-{inp.step}", venue_order_id="1",
                 state="filled" if filled == inp.qty else "cancelled",
-                qty=inp.qty, filled=filled, avg_price=price, fee=fee, fee_currency="USDT",
+                qty=inp.qty, filled=filled, avg_price=price, fee=fee, fee_currency=currency,
             )  # fmt: skip
             return CexExecution(
                 parent_id=parent, symbol=inp.symbol, side=inp.side, qty=inp.qty, filled=filled,
@@ -216,19 +224,10 @@ async def test_a_cex_leg_that_rested_and_was_cancelled_in_part_is_unwound_within
 async def test_the_unwind_limit_price_holds_the_loss_bound(env: WorkflowEnvironment, ledger: Ledger) -> None:
     """The unwind's IOC price is the bound: selling 1 ETH bought for 3003 with max_loss 10
     may not go below (3003 - 10) / (1 - 0.001)."""
-    seen: list[CexExecuteInput] = []
     market = FakeMarket()
-    base = market.activities()
-
-    @activity.defn(name="cex_execute")
-    async def cex_execute(inp: CexExecuteInput) -> CexExecution:
-        seen.append(inp)
-        return await base[1](inp)
-
-    market.activities = lambda: [base[0], cex_execute]  # type: ignore[method-assign]
     req = request(sell=DEX, signer=SIGNER, fees={"max_fee_per_gas_cap": 10**11}, max_loss="10")
     await run(env, market, ledger, req, ArbRiskLimits())
-    unwind = next(i for i in seen if i.step == "unwind")
+    unwind = next(i for i in market.sent if i.step == "unwind")
     assert unwind.side is Side.SELL and unwind.limit_price is not None
     assert unwind.limit_price * (1 - Decimal("0.001")) >= Decimal(3003) - Decimal(10)
 
@@ -277,3 +276,42 @@ async def test_a_leg_that_cannot_be_priced_aborts_and_frees_its_slot(env: Workfl
     assert broken.orders == []
     second = await run(env, FakeMarket(), ledger, request(), limits)  # the one slot is free again
     assert second.outcome is ArbOutcome.COMPLETED, second.reason
+
+
+def missed_unwind_market() -> FakeMarket:
+    """The buy's fee taken in ETH, the sale and the first unwind fill nothing, the second fills."""
+    return FakeMarket(
+        cex_fail={"sell"},
+        cex_filled={"unwind": Decimal(0)},
+        cex_price={"unwind-2": Decimal(2995)},
+        cex_step=Decimal("0.0001"),
+        fee_in_asset={"buy"},
+    )
+
+
+async def test_an_unwind_that_fills_nothing_is_retried_on_lots_within_the_bound(
+    env: WorkflowEnvironment, ledger: Ledger
+) -> None:
+    """The buy's fee was taken in ETH (0.9987655 ETH held, finer than any venue trades), the
+    sale filled nothing, and so did the first unwind (the bids it was priced on were
+    requoted): the unwind is sent again, on lot-size quantities and within what max_loss
+    still allows; the dust below a lot is reported for an operator."""
+    market = missed_unwind_market()
+    req = request(max_loss="20")
+    result = await run(env, market, ledger, req, ArbRiskLimits())
+    assert result.outcome is ArbOutcome.COMPENSATED, result.reason
+    assert [(leg.leg, leg.state) for leg in result.legs] == [
+        (LegName.BUY, LegState.FILLED),
+        (LegName.SELL, LegState.FAILED),
+        (LegName.UNWIND, LegState.FILLED),  # its two attempts, as one leg
+    ]
+    unwinds = [i for i in market.sent if i.step.startswith("unwind")]
+    assert [(i.step, i.side, i.qty) for i in unwinds] == [
+        ("unwind", Side.SELL, Decimal("0.9987")),
+        ("unwind-2", Side.SELL, Decimal("0.9987")),
+    ]
+    for sent in unwinds:  # bought 1 ETH for 3000 (fee in ETH): no sale below (3000 - 20) / 0.9987 net of fees
+        assert sent.limit_price is not None
+        assert sent.limit_price * Decimal("0.9987") * (1 - Decimal("0.001")) >= Decimal(3000) - Decimal(20)
+    assert "0.0000655 ETH still held, for an operator" in result.reason
+    assert sorted(market.orders) == sorted(f"{req.workflow_id}/{s}" for s in ("buy", "sell", "unwind", "unwind-2"))

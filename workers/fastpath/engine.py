@@ -229,6 +229,7 @@ class OrderEngine:
             fees=q.fees,
             legs=[VenueQuoteView(venue=v.venue, qty=v.qty, avg_price=v.avg_price, fee=v.fee) for v in q.venues],
             excluded=[f"{e.venue}: {e.reason}" for e in q.excluded],
+            step=Decimal(1).scaleb(-self.router.book(request.symbol).scale.qty_decimals),
         )
 
     async def balances(self, currencies: list[str]) -> list[VenueBalanceView]:
@@ -309,7 +310,13 @@ class OrderEngine:
         maker fee (the router plans takers only; ``rests`` marks that leg). Every leg is checked
         against its venue's filters here, before anything is journaled or sent."""
         quote = self.router.quote(request.side, request.qty, request.symbol, limit_price=request.limit_price)
-        legs = [(v.venue, v.qty, v.worst_price, False) for v in quote.venues]
+        # An IOC child goes out at the parent's limit, not at the worst level the router saw:
+        # that level may be gone by the time the child arrives (a market maker requotes, the
+        # book is up to the health policy's age old, another parent took it), and an IOC at a
+        # price no longer quoted fills nothing though the book still holds fills inside the limit.
+        # The venue matches at its book's prices, so the limit only bounds the fill.
+        ioc_limit = request.limit_price if request.kind is OrderKind.IOC else None
+        legs = [(v.venue, v.qty, ioc_limit or v.worst_price, False) for v in quote.venues]
         if request.kind is OrderKind.LIMIT and quote.unfilled > 0:
             assert request.limit_price is not None
             venues = [v for v in self.venues.values() if request.symbol in v.markets]

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from crosslane.arbitrage import ArbLeg, ArbMarket, ArbMode, ArbPolicy, Inventory, evaluate
+from crosslane.arbitrage import ArbLeg, ArbMarket, ArbMode, ArbPolicy, Inventory, LegOutcome, evaluate
 from crosslane.arbitrage_runs import RunStarter, RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.pacing import every
@@ -35,18 +35,61 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def depth_key(leg: LegOutcome) -> str:
+    """The book depth a run's leg takes: a CEX leg is routed over the fast path's consolidated
+    book of its market (whichever venue the scanner saw it on), a pool leg takes its pool."""
+    where = "cex" if leg.chain is None else f"{leg.chain}:{leg.venue}"
+    return f"{leg.side} {where} {leg.market}"
+
+
 @dataclass
 class AutoExecute:
-    """Start a run for each taken opportunity, at most once per pair per ``cooldown``."""
+    """Start a run for each taken opportunity, at most once per pair per ``cooldown``, and
+    none that would take the book depth a run still in flight is taking (two pairs opened by
+    one gap sell into the same bids: the second, sized on the same levels, would find them
+    gone). A run holds its depth until ``running`` says it ended, or ``hold_ms`` after its
+    start when there is no way to ask."""
 
     starter: RunStarter
     cooldown: Cooldown
     terms: RunTerms = field(default_factory=RunTerms)
     timeout_s: float = 10.0
     started: list[tuple[str, str]] = field(default_factory=list)  # (pair, run id), in order
+    running: Callable[[str], Awaitable[bool]] | None = None
+    hold_ms: int = 60_000
+    clock: Callable[[], int] = now_ms
+    holding: dict[str, tuple[str, int]] = field(default_factory=dict)  # depth key -> (run id, started ms)
+
+    async def _held(self, keys: list[str]) -> str | None:
+        """The run in flight on any of ``keys`` (its depth released once it has ended)."""
+        for key in keys:
+            held = self.holding.get(key)
+            if held is None:
+                continue
+            run_id, since = held
+            if self.running is not None:
+                try:
+                    still = await self.running(run_id)
+                except Exception as exc:  # noqa: BLE001 - not known to have ended: still holding
+                    log.warning("could not tell whether %s still runs: %s", run_id, exc)
+                    still = True
+            else:
+                still = self.clock() - since < self.hold_ms
+            if still:
+                return run_id
+            del self.holding[key]
+        return None
 
     async def maybe_start(self, scanned: ScannedOpportunity) -> str | None:
-        if not scanned.taken or not self.cooldown.claim(scanned.pair, scanned.opportunity.evaluated_at_ms):
+        if not scanned.taken:
+            return None
+        legs = [leg for leg in (scanned.opportunity.buy, scanned.opportunity.sell) if leg is not None]
+        keys = [depth_key(leg) for leg in legs]
+        holder = await self._held(keys)
+        if holder is not None:
+            log.debug("not starting %s: %s is taking the same book depth", scanned.pair, holder)
+            return None
+        if not self.cooldown.claim(scanned.pair, scanned.opportunity.evaluated_at_ms):
             return None
         try:
             run_id = await asyncio.wait_for(self.starter.start(arbitrage_input(scanned, self.terms)), self.timeout_s)
@@ -55,6 +98,8 @@ class AutoExecute:
             log.warning("could not start a run for %s: %s", scanned.pair, exc)
             return None
         self.started.append((scanned.pair, run_id))
+        for key in keys:
+            self.holding[key] = (run_id, self.clock())
         log.info("started %s for %s", run_id, scanned.pair)
         return run_id
 

@@ -119,7 +119,12 @@ class ScannerService:
         await self.stream.start()
         auto = None
         if self.config.auto_execute and self.starter is not None:
-            auto = AutoExecute(self.starter, Cooldown(int(self.config.cooldown_s * 1000)), self.config.run_terms())
+            auto = AutoExecute(
+                self.starter,
+                Cooldown(int(self.config.cooldown_s * 1000)),
+                self.config.run_terms(),
+                running=getattr(self.starter, "running", None),  # a starter that can tell when a run ended
+            )
         if self.config.sizes_by_cex_inventory and any(m.venues for m in markets):
             self.balances = CexBalances(markets, self.config.fastpath_socket)
             self._tasks.append(asyncio.create_task(self.balances.run(self.config.inventory_poll_s), name="balances"))
