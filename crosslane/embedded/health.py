@@ -23,6 +23,9 @@ from crosslane.embedded.stack import StackState, stack_path
 from crosslane.fastpath.client import FastPathClient
 
 PROBE_TIMEOUT_S = 3.0
+# The scanner publishes once per pass (every 2 s in ``dev up``): a probe arriving just after a
+# pass waits the interval plus the next pass, which on a loaded machine took over 3 s.
+SCANNER_PROBE_S = 8.0
 POLLER_FRESH = timedelta(seconds=90)  # a worker long-polls for up to a minute
 
 
@@ -94,12 +97,12 @@ async def _scanner(cfg: Settings, pid: int | None) -> ComponentStatus:
     except Exception as exc:  # noqa: BLE001
         return ComponentStatus("scanner", False, where, f"not answering: {exc}")
     try:
-        line = await asyncio.wait_for(reader.readline(), PROBE_TIMEOUT_S)
+        line = await asyncio.wait_for(reader.readline(), SCANNER_PROBE_S)
     except TimeoutError:
         line = b""
     finally:
         writer.close()
-    seen = "publishing opportunities" if line else f"connected; nothing published in {PROBE_TIMEOUT_S:g} s"
+    seen = "publishing opportunities" if line else f"connected; nothing published in {SCANNER_PROBE_S:g} s"
     return ComponentStatus("scanner", True, where, seen)
 
 
