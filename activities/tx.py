@@ -325,11 +325,19 @@ class TxActivities:
         poll_s = inp.poll_interval_ms / 1000
         unseen = 0
         sighted: MinedTx | None = None  # the receipt last recorded in the ledger
+        looked: tuple[int, float] | None = None  # head and time of the last full look
         while True:
             head = await client.block_number()
             blocks_waited = head - start_block
             activity.heartbeat({"head": head, "blocks_waited": blocks_waited})
             crash_point("tx.waiting", inp.workflow_id)
+            now = time.monotonic()
+            if sighted is None and looked is not None and looked[0] == head and now - looked[1] < FULL_LOOK_S:
+                # Receipts and the account's nonce change only with a new block: look again when
+                # one comes (and at least every FULL_LOOK_S, for a dropped attempt or the window).
+                await asyncio.sleep(poll_s)
+                continue
+            looked = (head, now)
             mined = await find_mined(client, inp.tx_hashes)
             if mined is not None:
                 new_sighting = sighted is None or (sighted.tx_hash, sighted.block_hash) != (
@@ -387,6 +395,9 @@ class TxActivities:
                 )
             else:
                 self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.REPLACED.value)
+
+
+FULL_LOOK_S = 1.0  # tx_wait looks at receipts, nonce and mempool on a new head, else at this pace
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:

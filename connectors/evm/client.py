@@ -63,6 +63,7 @@ class EvmClient:
             for url in chain.rpc_urls
         ]
         self._failed_at: dict[int, float] = {}
+        self._head: asyncio.Future[int] | None = None  # the eth_blockNumber in flight
 
     @property
     def chain_id(self) -> int:
@@ -101,7 +102,12 @@ class EvmClient:
         return await self.call(_raw, method)
 
     async def block_number(self) -> int:
-        return await self.call(lambda w3: w3.eth.block_number, "eth_blockNumber")
+        """The head's number. Callers asking while a request is in flight share its answer
+        (hundreds of receipt waits poll the head at once; one ``eth_blockNumber`` serves them)."""
+        head = self._head
+        if head is None or head.done() or head.get_loop() is not asyncio.get_running_loop():
+            self._head = asyncio.ensure_future(self.call(lambda w3: w3.eth.block_number, "eth_blockNumber"))
+        return await asyncio.shield(self._head)
 
     async def latest_timestamp(self) -> int:
         """The latest block's timestamp (unix seconds): the chain's own clock."""
