@@ -16,22 +16,17 @@ from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.converter import data_converter
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbQuote, LegName, LegQuote
 from crosslane.embedded.processes import stop_pid
-from crosslane.embedded.temporal_server import start_dev_server, wait_ready
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
-from devnet.anvil import find_free_port
+from devnet.sandbox import temporal_on_free_ports
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 async def temporal(tmp_path: Path) -> AsyncIterator[Client]:
-    port = find_free_port()
-    server = start_dev_server(
-        tmp_path / "t.db", tmp_path / "t.log", port=port, ui_port=find_free_port(), detached=False
-    )
+    server, port = await temporal_on_free_ports(tmp_path)
     try:
-        await wait_ready(f"127.0.0.1:{port}", proc=server)
         yield await Client.connect(f"127.0.0.1:{port}", data_converter=data_converter)
     finally:
         stop_pid(server.pid)
