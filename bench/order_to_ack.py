@@ -35,6 +35,7 @@ from pathlib import Path
 from temporalio.worker import Worker
 
 from activities.cex import CexActivities
+from bench.cpu import thread_cpu_ns
 from bench.stats import Run
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
@@ -68,8 +69,9 @@ def verdict(ok: bool) -> str:
 
 async def bench_venue(
     sb: Sandbox, dialect: str, home: Path, orders: int, rounds: int, temporal_orders: int, fsync: bool
-) -> list[tuple[Run, ...]]:
-    """``rounds`` x (raw ccxt, fast path[, Temporal]) runs on one venue."""
+) -> tuple[list[tuple[Run, ...]], list[tuple[float, float]]]:
+    """``rounds`` x (raw ccxt, fast path[, Temporal]) runs on one venue, and per round the fast
+    path process's CPU microseconds an order during the raw phase and during its own."""
     venue = sb.devnet.cex[dialect]
     home.mkdir(parents=True, exist_ok=True)
     await admin.set_rate_limits(venue.rest_url, request_weight=10**9, orders=10**9)
@@ -95,21 +97,27 @@ async def bench_venue(
         workflow_runner=workflow_runner(),
     )
     results: list[tuple[Run, ...]] = []
+    cpu_us: list[tuple[float, float]] = []
     try:
         fp = await fastpath.client()
+        while not (await fp.book(SYMBOL, 1)).asks:  # the fast path listens before its book feed has data
+            await asyncio.sleep(0.1)
         await raw.load_markets()
         async with worker:
             for r in range(rounds):
                 raw_lat = []
+                cpu0, own0 = thread_cpu_ns(fastpath.proc.pid), time.process_time()
                 for _ in range(orders):
                     t = time.perf_counter()
                     await raw.create_order(SYMBOL, "limit", "buy", str(QTY), str(price))
                     raw_lat.append(time.perf_counter() - t)
+                cpu1, own1 = thread_cpu_ns(fastpath.proc.pid), time.process_time()
                 fp_lat = []
                 for i in range(orders):
                     t = time.perf_counter()
                     await fp.route(f"{dialect}{r}-{i}", SYMBOL, Side.BUY, QTY, kind=OrderKind.LIMIT, limit_price=price)
                     fp_lat.append(time.perf_counter() - t)
+                cpu2 = thread_cpu_ns(fastpath.proc.pid)
                 runs = [
                     Run(f"{dialect}: raw ccxt create_order", orders, sum(raw_lat), raw_lat),
                     Run(f"{dialect}: fast path route", orders, sum(fp_lat), fp_lat),
@@ -134,14 +142,21 @@ async def bench_venue(
                 print(f"{dialect} round {r + 1}/{rounds}")
                 for run in runs:
                     print("  " + run.row())
+                # The fast path's CPU an order: in the raw phase it only follows the book diffs the
+                # baseline's orders cause; in its own phase it also routes and takes the user stream.
+                cpu_us.append(((cpu1 - cpu0) / orders / 1000, (cpu2 - cpu1) / orders / 1000))
+                print(
+                    f"  CPU: raw ccxt (bench process) {(own1 - own0) / orders * 1e6:.0f} us/order; fast path process "
+                    f"{cpu_us[-1][0]:.0f} us/order during raw ccxt, {cpu_us[-1][1]:.0f} us/order during its own orders"
+                )
         await fp.close()
     finally:
         await raw.close()
         fastpath.stop()
-    return results
+    return results, cpu_us
 
 
-def summary(dialect: str, results: list[tuple[Run, ...]]) -> bool:
+def summary(dialect: str, results: list[tuple[Run, ...]], cpu_us: list[tuple[float, float]]) -> bool:
     """Print one venue's medians and a verdict per percentile; True when every goal is met."""
     names = [run.name for run in results[0]]
     p50 = [med([rs[i].p50_ms for rs in results]) for i in range(len(names))]
@@ -155,6 +170,10 @@ def summary(dialect: str, results: list[tuple[Run, ...]]) -> bool:
         f"  {dialect} fast path / raw ccxt: p50 {r50:.2f}x ({verdict(met[0])}, goal <= {GOAL_RATIO}x), "
         f"p99 {r99:.2f}x ({verdict(met[1])}, goal <= {GOAL_RATIO}x); "
         f"p99 {p99[1]:.2f} ms ({verdict(met[2])}, goal < {GOAL_P99_MS:g} ms)"
+    )
+    print(
+        f"  {dialect} fast path process CPU: {med([c[0] for c in cpu_us]):.0f} us/order during raw ccxt, "
+        f"{med([c[1] for c in cpu_us]):.0f} us/order during its own orders"
     )
     if len(names) > 2:
         print(f"  {dialect} Temporal / fast path: p50 {p50[2] / p50[1]:.1f}x")
@@ -175,7 +194,7 @@ async def main(
                     sb, dialect, home / dialect, orders, rounds, temporal_orders, fsync
                 )
     print(f"\nsummary ({orders} orders a round; fsync {'on' if fsync else 'off'})")
-    verdicts = {dialect: summary(dialect, runs) for dialect, runs in results.items()}
+    verdicts = {dialect: summary(dialect, runs, cpu) for dialect, (runs, cpu) in results.items()}
     print("all goals: " + ", ".join(f"{d} {verdict(ok)}" for d, ok in verdicts.items()))
 
 

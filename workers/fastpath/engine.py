@@ -385,6 +385,16 @@ class OrderEngine:
             changed += after is not before
         return changed
 
+    def knows_open(self, venue: str, client_id: str, order_id: str) -> bool:
+        """True when ``venue``'s order ``order_id`` under its client id ``client_id`` is a child
+        already known open with that id and nothing filled: a push saying "new, nothing filled"
+        about it changes nothing (:func:`advance` would keep the child as it is)."""
+        ref = self._children.get((venue, client_id))
+        if ref is None:
+            return False
+        child = next(c for c in self.parents[ref[0]].children if c.client_order_id == ref[1])
+        return child.state == "open" and child.filled == 0 and child.venue_order_id == order_id
+
     async def reconcile_venue(self, venue: str) -> int:
         """Every child on ``venue`` not known to be final, looked up by client id: what its user
         stream may have missed while it was down. The count that changed."""

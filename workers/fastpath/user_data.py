@@ -5,12 +5,18 @@ on the next status, cancel or restart.
 
 The stream is at-most-once: after every (re)subscription, once it has had ``settle_s`` to take
 effect, each open child on the venue is looked up by REST once, which covers whatever happened
-while it was down. Figures are cumulative, so the same fill seen both ways counts once."""
+while it was down. Figures are cumulative, so the same fill seen both ways counts once.
+
+Every placement makes the venue push "new, nothing filled" (Kraken twice: ``pending_new``, then
+``new``) just after the REST answer said as much; such a push about a child the engine already
+knows open is dropped before ccxt.pro parses it (:func:`skip_confirmations`), as are Binance's
+balance pushes on this connection, which nothing here watches."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import ccxt
@@ -61,8 +67,88 @@ def unified(order: dict[str, Any], stream: UserStream) -> dict[str, Any]:
     return patched
 
 
+NewOrders = list[tuple[str, str]]
+
+
+def _zero(value: Any) -> bool:
+    try:
+        return float(value or 0) == 0
+    except (TypeError, ValueError):
+        return False
+
+
+def _binance_event(message: dict[str, Any]) -> dict[str, Any]:
+    """The event a Binance push carries: bare (listen key stream), or under ``data`` (combined
+    stream) or ``event`` (WebSocket API subscription)."""
+    for wrapper in ("data", "event"):
+        inner = message.get(wrapper)
+        if isinstance(inner, dict):
+            message = inner
+    return message
+
+
+def _binance_new(message: dict[str, Any]) -> NewOrders | None:
+    message = _binance_event(message)
+    if message.get("e") != "executionReport" or message.get("x") != "NEW" or message.get("X") != "NEW":
+        return None
+    return [(str(message.get("c") or ""), str(message.get("i")))] if _zero(message.get("z")) else None
+
+
+def _okx_new(message: dict[str, Any]) -> NewOrders | None:
+    rows = message.get("data")
+    if (message.get("arg") or {}).get("channel") != "orders" or "event" in message or not rows:
+        return None
+    if not all(r.get("state") == "live" and _zero(r.get("accFillSz")) for r in rows):
+        return None
+    return [(str(r.get("clOrdId") or ""), str(r.get("ordId"))) for r in rows]
+
+
+def _kraken_new(message: dict[str, Any]) -> NewOrders | None:
+    rows = message.get("data")
+    if message.get("channel") != "executions" or message.get("type") != "update" or not rows:
+        return None
+    if not all(r.get("exec_type") in ("pending_new", "new") and _zero(r.get("cum_qty")) for r in rows):
+        return None
+    return [(str(r.get("cl_ord_id") or ""), str(r.get("order_id"))) for r in rows]
+
+
+# Per ccxt exchange id: the new-order acknowledgements a raw push is made of (None: it is something else).
+NEW_ORDER_PUSHES: dict[str, Callable[[dict[str, Any]], NewOrders | None]] = {
+    "binance": _binance_new,
+    "okx": _okx_new,
+    "kraken": _kraken_new,
+}
+# Balance pushes: watch_orders ignores them.
+_UNWATCHED: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "binance": lambda m: _binance_event(m).get("e") in ("outboundAccountPosition", "balanceUpdate"),
+}
+
+
+def skip_confirmations(pro: Any, venue: str, engine: OrderEngine) -> None:
+    """Drops, before ccxt.pro's parse, a push that only acknowledges orders the engine already
+    knows open under the same venue order id with nothing filled (applying it would change
+    nothing), and the balance pushes nobody watches on this connection. Any other push, and an
+    acknowledgement that arrives before the placement's answer, goes to ccxt.pro as before.
+    Installed before the first subscription: ccxt.pro binds ``handle_message`` per connection."""
+    recognise = NEW_ORDER_PUSHES.get(pro.id)
+    unwatched = _UNWATCHED.get(pro.id)
+    handle = pro.handle_message
+
+    def lean(client: Any, message: Any) -> Any:
+        if isinstance(message, dict):
+            if unwatched is not None and unwatched(message):
+                return None
+            new = recognise(message) if recognise is not None else None
+            if new is not None and all(engine.knows_open(venue, cid, oid) for cid, oid in new):
+                return None
+        return handle(client, message)
+
+    pro.handle_message = lean
+
+
 async def follow_user_stream(pro: Any, venue: CexVenue, engine: OrderEngine) -> None:
     """Runs until cancelled; never raises (a lost stream is a health fact, not a crash)."""
+    skip_confirmations(pro, venue.name, engine)
     stream = venue.profile.user_stream
     assert stream.method is not None
     watch_call = getattr(pro, stream.method)
