@@ -144,6 +144,7 @@ class FastPathServer:
             log.info(
                 "recovered %s: %s", parent.parent_id, [(c.venue, c.client_order_id, c.state) for c in parent.children]
             )
+        settle_heap()  # before clients can connect: its one full collection holds the loop
         self.config.socket_path.unlink(missing_ok=True)
         self._server = await asyncio.start_unix_server(self._serve, path=str(self.config.socket_path))
         os.chmod(self.config.socket_path, 0o600)
@@ -220,7 +221,6 @@ async def run(config: FastPathConfig) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await server.start()
-    settle_heap()
     try:
         await stop.wait()
     finally:
