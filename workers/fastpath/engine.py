@@ -153,6 +153,7 @@ class OrderEngine:
         self._children: dict[tuple[str, str], tuple[str, str]] = {}
         # (venue, venue's client id) -> the venue's order: ours by id prefix, no journaled child (see find_strays)
         self.strays: dict[tuple[str, str], dict[str, Any]] = {}
+        self._quanta: dict[tuple[Any, Any], Decimal] = {}  # see notional_quantum
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
         books = {}
@@ -165,9 +166,15 @@ class OrderEngine:
         return books
 
     def notional_quantum(self, venue: str, symbol: str) -> Decimal:
+        """tick x step's decimal places as a quantum, remembered per (tick, step): every placement,
+        push and lookup asks for it (~4 us to work out, ~0.1 us remembered)."""
         precision = self.venues[venue].market(symbol)["precision"]
-        exponent = decimals_of(Decimal(str(precision["price"]))) + decimals_of(Decimal(str(precision["amount"])))
-        return Decimal(1).scaleb(-exponent)
+        key = (precision["price"], precision["amount"])
+        quantum = self._quanta.get(key)
+        if quantum is None:
+            exponent = decimals_of(Decimal(str(key[0]))) + decimals_of(Decimal(str(key[1])))
+            quantum = self._quanta[key] = Decimal(1).scaleb(-exponent)
+        return quantum
 
     def refresh_health(self, max_age_s: float = 0.05) -> None:
         """Push venue health to the router, at most every ``max_age_s`` (latency percentiles
