@@ -408,10 +408,15 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             await cheaper(fp, size, -(before * Decimal("0.995")))
                             if i >= 0:
                                 results[path].append(got)
+                            steps = " | ".join(
+                                f"{label.removeprefix('fast lane: ')} {ms:.1f}"
+                                for label, ms in got.milestones.items()
+                                if label.startswith("fast lane: ")
+                            )
                             print(
                                 f"gap {i:>3} {path:<8} captured {got.captured!s:<5} both sent "
                                 f"{got.both_sent_ms if got.both_sent_ms is None else round(got.both_sent_ms, 1)} ms"
-                                f" {got.note}",
+                                f" {got.note}{' (' + steps + ')' if steps else ''}",
                                 flush=True,
                             )
             finally:
