@@ -355,18 +355,9 @@ class ArbFastLane:
         )
 
     async def _plan(self, request: ArbitrageRequest, leg: LegQuote, quote: ArbQuote) -> tuple[SwapRequest, SwapPlan]:
-        """A DEX leg's plan as its ``DexSwap`` run records it (the recorded one if any)."""
+        """A DEX leg's plan as recorded (with the lane's quote, in the same transaction)."""
         swap = self._swap(request, leg, quote)
-        block = self.blocks.get(swap.chain)
-        plan = await self.swaps.plan(
-            swap.workflow_id,
-            swap,
-            market=block.market if block else None,
-            gas_price_wei=block.gas_price_wei if block else None,
-            now=int(time.time()),
-            simulate_sandwich=False,
-        )
-        return swap, plan
+        return swap, await self.swaps.plan(swap.workflow_id, swap)
 
     async def _draft(self, request: ArbitrageRequest, leg: LegQuote, quote: ArbQuote) -> tuple[SwapRequest, SwapPlan]:
         """A DEX leg's plan as its ``DexSwap`` run would make it, on the state held for the

@@ -114,32 +114,15 @@ class DexSwapActivities:
         """Validate, route, price and plan the swap; idempotent per workflow id."""
         return await self.plan(inp.workflow_id, inp.request)
 
-    async def plan(
-        self,
-        workflow_id: str,
-        request: SwapRequest,
-        *,
-        market: MarketSnapshot | None = None,
-        gas_price_wei: int | None = None,
-        now: int | None = None,
-        simulate_sandwich: bool = True,
-    ) -> SwapPlan:
-        """``dex_quote``'s work, also called by the arbitrage fast lane before the run starts
-        (the run's ``dex_quote`` then returns the recorded plan): ``market`` and
-        ``gas_price_wei`` already read this block, ``now`` the chain time to take the deadline
-        from (else read), ``simulate_sandwich`` as ``quote_swap`` takes it."""
+    async def plan(self, workflow_id: str, request: SwapRequest) -> SwapPlan:
+        """``dex_quote``'s work: the recorded plan, else one drafted now (:meth:`draft`, every
+        read made now) and recorded (the arbitrage fast lane drafts on the state it holds for
+        the head and records in its own transaction, so the run's ``dex_quote`` finds it)."""
         ledger = self.rt.ledger
         recorded = await asyncio.to_thread(ledger.get_operation, workflow_id, SWAP_STEP)
         if recorded is not None and "plan" in recorded.detail:
             return SwapPlan.model_validate(recorded.detail["plan"])
-        plan = await self.draft(
-            workflow_id,
-            request,
-            market=market,
-            gas_price_wei=gas_price_wei,
-            now=now,
-            simulate_sandwich=simulate_sandwich,
-        )
+        plan = await self.draft(workflow_id, request)
         op = await asyncio.to_thread(self.record, workflow_id, request, plan)
         # A concurrent attempt that recorded first wins: every caller gets the same plan.
         return SwapPlan.model_validate(op.detail["plan"])
@@ -167,7 +150,9 @@ class DexSwapActivities:
         simulate_sandwich: bool = True,
         held: Mapping[str, tuple[int, int]] | None = None,
     ) -> SwapPlan:
-        """The plan :meth:`plan` records, nothing recorded. ``held``: spender (lowercase) ->
+        """The plan :meth:`plan` records, nothing recorded. ``market`` and ``gas_price_wei``:
+        already read this block; ``now``: the chain time to take the deadline from (else
+        read); ``simulate_sandwich`` as ``quote_swap`` takes it. ``held``: spender (lowercase) ->
         the signer's balance of the token sold and its allowance to that spender, already
         read this block (the fast lane's); else both are read now."""
         chain = self.rt.chain(request.chain)

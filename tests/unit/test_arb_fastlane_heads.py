@@ -47,13 +47,12 @@ def lane_on(chain: Chain, max_staleness_s: float = 0.25) -> tuple[ArbFastLane, l
 
 
 def request() -> ArbitrageRequest:
-    return ArbitrageRequest.model_validate(
-        {
-            "request_id": "heads", "asset": "WETH", "quote": "USDC", "size": "0.1",
-            "buy": ArbVenue(venue="cex", symbol="ETH/USDT"), "sell": ArbVenue(venue="uniswap_v3", chain=CHAIN),
-            "min_profit": "0", "max_loss": "1", "signer": SIGNER, "fees": FeePolicy(max_fee_per_gas_cap=10**11),
-        }  # fmt: skip
-    )
+    fields: dict[str, object] = {
+        "request_id": "heads", "asset": "WETH", "quote": "USDC", "size": "0.1",
+        "buy": ArbVenue(venue="cex", symbol="ETH/USDT"), "sell": ArbVenue(venue="uniswap_v3", chain=CHAIN),
+        "min_profit": "0", "max_loss": "1", "signer": SIGNER, "fees": FeePolicy(max_fee_per_gas_cap=10**11),
+    }  # fmt: skip
+    return ArbitrageRequest.model_validate(fields)
 
 
 async def test_without_a_recent_poll_the_head_is_asked_and_a_newer_block_is_read_again() -> None:
