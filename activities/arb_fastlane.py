@@ -238,6 +238,12 @@ class ArbFastLane:
             self._fp = await FastPathClient.connect(self.socket_path)
         return self._fp
 
+    async def _reset_fastpath(self) -> None:
+        fp, self._fp, self.arb.fastpath = self._fp, None, None
+        if fp is not None:
+            with contextlib.suppress(Exception):
+                await fp.close()
+
     async def send(self, request: ArbitrageRequest) -> ArbitrageRequest:
         """Both legs sent, and the request to start with ``sent_first`` set; or nothing sent
         and the request as given. Safe to call again for the same request (sends nothing twice)."""
@@ -257,6 +263,7 @@ class ArbFastLane:
             self._mark("swaps signed")
         except Exception as exc:  # noqa: BLE001 - nothing recorded, nothing sent: the run quotes for itself
             log.warning("%s: the fast lane sent nothing (%s); the run quotes for itself", wf_id, exc)
+            await self._reset_fastpath()  # a broken connection is opened again by the next send
             return request
         done = await asyncio.to_thread(self._commit, request, quote, drafts, signed)
         self._mark("admitted and recorded")
@@ -324,7 +331,8 @@ class ArbFastLane:
                         allocate_nonce_from=pre.pending,
                     )
                     assert tx_op.nonce is not None
-                    self._nonces[(tx.chain, tx.signer.lower())] = tx_op.nonce + 1
+                    key = (tx.chain, tx.signer.lower())
+                    self._nonces[key] = max(self._nonces.get(key, 0), tx_op.nonce + 1)
                     if tx_op.nonce == pre.first.nonce and tx_op.detail.get("request") == tx.model_dump(mode="json"):
                         attempt = self.txs.record_first(tx_op.id, pre.first, pre.signed)
                 legs.append(_DexLeg(swap, plan, tx, attempt))
@@ -424,14 +432,18 @@ class ArbFastLane:
         assert leg.venue.symbol is not None
         side = Side.BUY if leg.leg is LegName.BUY else Side.SELL
         fp = await self._fastpath()
-        await fp.route(
-            cex_parent_id(request.workflow_id, str(leg.leg)),
-            leg.venue.symbol,
-            side,
-            request.size,
-            kind=OrderKind.IOC,
-            limit_price=leg.limit_price,
-        )
+        try:
+            await fp.route(
+                cex_parent_id(request.workflow_id, str(leg.leg)),
+                leg.venue.symbol,
+                side,
+                request.size,
+                kind=OrderKind.IOC,
+                limit_price=leg.limit_price,
+            )
+        except Exception:
+            await self._reset_fastpath()
+            raise
         self._mark(f"{leg.leg} routed")
 
     async def _broadcast(self, leg: _DexLeg) -> None:
@@ -477,9 +489,7 @@ class ArbFastLane:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watcher
             self._watcher = None
-        if self._fp is not None:
-            await self._fp.close()
-            self._fp = None
+        await self._reset_fastpath()
 
 
 def _dex_legs(quote: ArbQuote) -> list[LegQuote]:
