@@ -53,7 +53,7 @@ from crosslane.domain.dex import MAX_SLIPPAGE_BPS, TradeType
 from crosslane.errors import InvalidRequest
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import VenueQuoteView
-from crosslane.ledger.arbitrage import ArbBook, NewRun
+from crosslane.ledger.arbitrage import Admitted, ArbBook, NewRun
 from crosslane.ledger.records import AttemptStatus
 from crosslane.money import compact, from_base_units, from_base_units_compact
 from crosslane.routing.side import Side
@@ -109,6 +109,11 @@ class KnownBlock:
     market: MarketSnapshot
     fees: FeeSuggestion
     gas: dict[str, ChainGas | None] = field(default_factory=dict)  # quote token address -> gas priced in it
+    # (token address, holder), lowercase -> base units held at this block, less what the fast lane has
+    # sent since (its swaps still pending): the inventory a DEX leg is checked against
+    balances: dict[tuple[str, str], int] = field(default_factory=dict)
+    allowances: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (token, holder, spender)
+    pending_nonce: dict[str, int] = field(default_factory=dict)  # holder -> its pending nonce at the read
 
     @property
     def gas_price_wei(self) -> int:
@@ -141,6 +146,7 @@ class ArbActivities:
         self.socket_path = socket_path
         self.book = ArbBook(runtime.ledger)
         self._finders: dict[str, RouteFinder] = {}
+        self.fastpath: FastPathClient | None = None  # a connection to price CEX legs on (else one per quote)
 
     def all(self) -> list[object]:
         return [self.arb_admit, self.arb_quote, self.arb_finish, self.arb_leg_gas]
@@ -173,21 +179,28 @@ class ArbActivities:
     async def admit(self, workflow_id: str, request: ArbitrageRequest) -> Admission:
         """``arb_admit``'s work (the fast lane admits before it sends; the run then finds it admitted)."""
         await self._check(request)
+        admitted = await asyncio.to_thread(self.admit_run, workflow_id, request)
+        self.report_paused(admitted.paused)
+        return Admission(admitted=admitted.admitted, reason=admitted.reason)
+
+    def admit_run(self, workflow_id: str, request: ArbitrageRequest) -> Admitted:
+        """The admission's ledger write (in a thread; joins an open ``Ledger.atomic`` block)."""
         run = NewRun(request.request_id, str(request.kind), request.asset, request.quote, request.size)
-        admitted, reason = await asyncio.to_thread(
-            self.book.admit,
+        return self.book.admit_run(
             workflow_id,
             run,
             max_concurrent=self.limits.max_concurrent,
             max_size=self.limits.max_notional.get(request.asset),
         )
-        await self._report_paused()
-        return Admission(admitted=admitted, reason=reason)
+
+    @staticmethod
+    def report_paused(paused: bool) -> None:
+        gauge(KILL_SWITCH, "1 while arbitrage is paused (kill switch or operator)", int(paused))
 
     async def _report_paused(self) -> None:
         """The kill switch's state as a gauge, read at every admission and finish."""
         controls = await asyncio.to_thread(self.book.controls)
-        gauge(KILL_SWITCH, "1 while arbitrage is paused (kill switch or operator)", int(controls.paused))
+        self.report_paused(controls.paused)
 
     @activity.defn(name=ArbActivity.QUOTE)
     @business_errors
@@ -338,8 +351,11 @@ class ArbActivities:
         native, decimals, quote_decimals = places
         if venue.is_cex:
             assert venue.symbol is not None
-            async with await FastPathClient.connect(self.socket_path) as fp:
-                view = await fp.quote(venue.symbol, side, size)
+            if self.fastpath is not None:  # the fast lane's connection, kept open
+                view = await self.fastpath.quote(venue.symbol, side, size)
+            else:
+                async with await FastPathClient.connect(self.socket_path) as fp:
+                    view = await fp.quote(venue.symbol, side, size)
             if view.filled_qty < size:
                 return _Priced(
                     Decimal(0), Decimal(0), Decimal(0), f"the CEX books hold only {view.filled_qty} of {size}"
@@ -369,7 +385,9 @@ class ArbActivities:
         )
         if check:  # what earlier runs left, read now: never sent to fail after the other leg filled
             assert request.signer is not None
-            held = await Erc20(client, token_in.address).balance_of(request.signer)
+            held = block.balances.get((token_in.address.lower(), request.signer.lower())) if block else None
+            if held is None:
+                held = await Erc20(client, token_in.address).balance_of(request.signer)
             if held < swap.amount_in:
                 leg = LegName.SELL if side is Side.SELL else LegName.BUY
                 need, has = (from_base_units_compact(n, token_in.decimals) for n in (swap.amount_in, held))

@@ -19,6 +19,7 @@ these activities has an on-chain side effect: the transactions are child lifecyc
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -61,7 +62,7 @@ from crosslane.domain.dex_steps import BuildSwapInput, DexActivity, QuoteInput, 
 from crosslane.domain.recipients import check_recipient
 from crosslane.domain.tx import TxOutcome, TxRequest
 from crosslane.errors import InsufficientBalance, InvalidRequest
-from crosslane.ledger.records import OperationStatus
+from crosslane.ledger.records import OperationRecord, OperationStatus
 from crosslane.money import BPS, UINT256_MAX
 
 SWAP_STEP = "swap"
@@ -113,7 +114,32 @@ class DexSwapActivities:
         """Validate, route, price and plan the swap; idempotent per workflow id."""
         return await self.plan(inp.workflow_id, inp.request)
 
-    async def plan(
+    async def plan(self, workflow_id: str, request: SwapRequest) -> SwapPlan:
+        """``dex_quote``'s work: the recorded plan, else one drafted now (:meth:`draft`, every
+        read made now) and recorded (the arbitrage fast lane drafts on the state it holds for
+        the head and records in its own transaction, so the run's ``dex_quote`` finds it)."""
+        ledger = self.rt.ledger
+        recorded = await asyncio.to_thread(ledger.get_operation, workflow_id, SWAP_STEP)
+        if recorded is not None and "plan" in recorded.detail:
+            return SwapPlan.model_validate(recorded.detail["plan"])
+        plan = await self.draft(workflow_id, request)
+        op = await asyncio.to_thread(self.record, workflow_id, request, plan)
+        # A concurrent attempt that recorded first wins: every caller gets the same plan.
+        return SwapPlan.model_validate(op.detail["plan"])
+
+    def record(self, workflow_id: str, request: SwapRequest, plan: SwapPlan) -> OperationRecord:
+        """The plan recorded under ``workflow_id`` (in a thread; joins an open ``Ledger.atomic``
+        block): the operation as stored, whose ``detail["plan"]`` is the first plan recorded."""
+        return self.rt.ledger.begin_operation(
+            workflow_id,
+            SWAP_STEP,
+            "dex_swap",
+            chain_id=self.rt.chain(request.chain).chain_id,
+            signer=request.signer,
+            detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
+        )
+
+    async def draft(
         self,
         workflow_id: str,
         request: SwapRequest,
@@ -122,16 +148,13 @@ class DexSwapActivities:
         gas_price_wei: int | None = None,
         now: int | None = None,
         simulate_sandwich: bool = True,
+        held: Mapping[str, tuple[int, int]] | None = None,
     ) -> SwapPlan:
-        """``dex_quote``'s work, also called by the arbitrage fast lane before the run starts
-        (the run's ``dex_quote`` then returns the recorded plan): ``market`` and
-        ``gas_price_wei`` already read this block, ``now`` the chain time to take the deadline
-        from (else read), ``simulate_sandwich`` as ``quote_swap`` takes it."""
-        ledger = self.rt.ledger
-        recorded = await asyncio.to_thread(ledger.get_operation, workflow_id, SWAP_STEP)
-        if recorded is not None and "plan" in recorded.detail:
-            return SwapPlan.model_validate(recorded.detail["plan"])
-
+        """The plan :meth:`plan` records, nothing recorded. ``market`` and ``gas_price_wei``:
+        already read this block; ``now``: the chain time to take the deadline from (else
+        read); ``simulate_sandwich`` as ``quote_swap`` takes it. ``held``: spender (lowercase) ->
+        the signer's balance of the token sold and its allowance to that spender, already
+        read this block (the fast lane's); else both are read now."""
         chain = self.rt.chain(request.chain)
         self.rt.signers.get(request.signer)  # SignerUnavailable before anything else
         if request.protected:
@@ -176,10 +199,14 @@ class DexSwapActivities:
             recipient=recipient,
             deadline=deadline,
         )
-        erc20 = Erc20(client, token_in.address)
-        balance, allowance = await asyncio.gather(
-            erc20.balance_of(request.signer), erc20.allowance(request.signer, call.spender)
-        )
+        known = (held or {}).get(call.spender.lower())
+        if known is None:
+            erc20 = Erc20(client, token_in.address)
+            balance, allowance = await asyncio.gather(
+                erc20.balance_of(request.signer), erc20.allowance(request.signer, call.spender)
+            )
+        else:
+            balance, allowance = known
         if balance < call.max_pull:
             raise InsufficientBalance(
                 f"{request.signer} holds {balance} base units of {token_in.symbol}; this swap may need {call.max_pull}"
@@ -198,7 +225,7 @@ class DexSwapActivities:
                 policy=request.policy,
                 protected=request.protected,
             )
-        plan = SwapPlan(
+        return SwapPlan(
             quote=quote,
             router=call.router,
             recipient=recipient,
@@ -207,17 +234,6 @@ class DexSwapActivities:
             allowance=allowance,
             approval=approval,
         )
-        op = await asyncio.to_thread(
-            ledger.begin_operation,
-            workflow_id,
-            SWAP_STEP,
-            "dex_swap",
-            chain_id=chain.chain_id,
-            signer=request.signer,
-            detail={"request": request.model_dump(mode="json"), "plan": plan.model_dump(mode="json")},
-        )
-        # A concurrent attempt that recorded first wins: every caller gets the same plan.
-        return SwapPlan.model_validate(op.detail["plan"])
 
     @activity.defn(name=DexActivity.BUILD_SWAP)
     @business_errors

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from temporalio import activity
@@ -29,7 +30,7 @@ from activities.metrics import count
 from activities.runtime import ChainRuntime
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
-from connectors.evm.signer import Signer
+from connectors.evm.signer import SignedTx, Signer
 from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
@@ -45,6 +46,7 @@ from crosslane.domain.tx_steps import (
     WaitResult,
 )
 from crosslane.errors import FeeCapBelowBaseFee, InvalidRequest
+from crosslane.ledger.coltypes import utcnow
 from crosslane.ledger.records import AttemptRecord, AttemptStatus, OperationRecord
 from crosslane.money import BPS, bump, format_gwei
 from crosslane.telemetry.names import NONCE_ALLOCATIONS, TX_ATTEMPTS, TX_REPLACEMENTS
@@ -66,19 +68,28 @@ def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = No
     )
 
 
-def _first_attempt(
-    request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int
-) -> dict[str, Any]:
-    return eip1559_tx(
-        chain_id=chain_id,
-        nonce=nonce,
-        to=request.to,
-        value=request.value,
-        data=request.data,
-        gas=gas,
-        max_fee_per_gas=max_fee,
-        max_priority_fee_per_gas=tip,
-    )
+@dataclass(frozen=True)
+class FirstAttempt:
+    """Attempt 0 of a request: what is signed, then stored before it is broadcast."""
+
+    request: TxRequest
+    chain_id: int
+    nonce: int
+    gas: int
+    max_fee: int
+    tip: int
+
+    def tx(self) -> dict[str, Any]:
+        return eip1559_tx(
+            chain_id=self.chain_id,
+            nonce=self.nonce,
+            to=self.request.to,
+            value=self.request.value,
+            data=self.request.data,
+            gas=self.gas,
+            max_fee_per_gas=self.max_fee,
+            max_priority_fee_per_gas=self.tip,
+        )
 
 
 class TxActivities:
@@ -138,7 +149,7 @@ class TxActivities:
         assert request.fees.max_total_fee is not None
         client = self.rt.client(request.chain)
         nonce = request.nonce if request.nonce is not None else await client.nonce(request.signer, "pending")
-        probe = _first_attempt(request, client.chain.chain_id, nonce, gas, max_fee, tip)
+        probe = FirstAttempt(request, client.chain.chain_id, nonce, gas, max_fee, tip).tx()
         cost = await priced(client, (await signer.sign_transaction(probe)).raw, gas, max_fee)
         if cost.total > request.fees.max_total_fee:
             raise InvalidRequest(
@@ -177,20 +188,10 @@ class TxActivities:
         if request.protected:
             self.rt.submitter(request.chain, protected=True)  # refuses a chain without a relay
         client = self.rt.client(request.chain)
-        fees = fees or await suggest_fees(client)
-        cap = request.fees.max_fee_per_gas_cap
-        if cap < fees.base_fee and not request.fees.wait_for_base_fee:
-            raise FeeCapBelowBaseFee(
-                f"max_fee_per_gas_cap {format_gwei(cap)} is below {chain.name}'s base fee "
-                f"{format_gwei(fees.base_fee)} and the request forbids waiting"
-            )
+        max_fee, tip = self.first_fees(request, fees or await suggest_fees(client))
         if request.nonce is not None:
             await self._check_explicit_nonce(request, chain.chain_id)
         gas = await self._estimate_gas(request)
-        # None means "not set": a tip of 0 is honoured, never replaced by the oracle's.
-        initial, initial_tip = request.fees.initial_max_fee_per_gas, request.fees.initial_max_priority_fee_per_gas
-        max_fee = min(fees.max_fee_per_gas, cap) if initial is None else initial
-        tip = min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
         if request.fees.max_total_fee is not None:
             await self._check_total_fee(request, signer, gas, max_fee, tip)
         # The operation and its nonce in one ledger transaction (an explicit nonce is the caller's).
@@ -213,25 +214,45 @@ class TxActivities:
             count(NONCE_ALLOCATIONS, "nonces allocated by the ledger", chain=request.chain)
         crash_point("tx.after_nonce")
 
-        signed = await signer.sign_transaction(_first_attempt(request, chain.chain_id, nonce, gas, max_fee, tip))
-        record = await asyncio.to_thread(
-            ledger.record_attempt,
-            op.id,
+        first = FirstAttempt(request, chain.chain_id, nonce, gas, max_fee, tip)
+        signed = await signer.sign_transaction(first.tx())
+        record = await asyncio.to_thread(self.record_first, op.id, first, signed)
+        crash_point("tx.after_sign", workflow_id)
+        return record
+
+    def first_fees(self, request: TxRequest, fees: FeeSuggestion) -> tuple[int, int]:
+        """Attempt 0's (max fee, tip) on the chain's ``fees``; FeeCapBelowBaseFee when the
+        request's cap is below the base fee and it forbids waiting."""
+        cap = request.fees.max_fee_per_gas_cap
+        if cap < fees.base_fee and not request.fees.wait_for_base_fee:
+            raise FeeCapBelowBaseFee(
+                f"max_fee_per_gas_cap {format_gwei(cap)} is below {self.rt.chain(request.chain).name}'s base fee "
+                f"{format_gwei(fees.base_fee)} and the request forbids waiting"
+            )
+        # None means "not set": a tip of 0 is honoured, never replaced by the oracle's.
+        initial, initial_tip = request.fees.initial_max_fee_per_gas, request.fees.initial_max_priority_fee_per_gas
+        max_fee = min(fees.max_fee_per_gas, cap) if initial is None else initial
+        return max_fee, min(fees.max_priority_fee_per_gas if initial_tip is None else initial_tip, max_fee)
+
+    def record_first(self, operation_id: int, first: FirstAttempt, signed: SignedTx) -> AttemptRecord:
+        """Attempt 0's signed bytes stored (in a thread; joins an open ``Ledger.atomic``
+        block): the attempt as stored (an earlier one's, if it was recorded first)."""
+        request = first.request
+        return self.rt.ledger.record_attempt(
+            operation_id,
             0,
             kind=AttemptKind.ORIGINAL.value,
-            chain_id=chain.chain_id,
+            chain_id=first.chain_id,
             signer=request.signer,
-            nonce=nonce,
+            nonce=first.nonce,
             tx_hash=signed.tx_hash,
             raw_tx=signed.raw,
             to_address=request.to,
             value=request.value,
-            gas_limit=gas,
-            max_fee_per_gas=max_fee,
-            max_priority_fee_per_gas=tip,
+            gas_limit=first.gas,
+            max_fee_per_gas=first.max_fee,
+            max_priority_fee_per_gas=first.tip,
         )
-        crash_point("tx.after_sign", workflow_id)
-        return record
 
     @activity.defn(name=TxActivity.BROADCAST)
     @business_errors
@@ -248,10 +269,11 @@ class TxActivities:
     async def send(self, record: AttemptRecord, chain: str, *, protected: bool = False) -> BroadcastOutcome:
         """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane)."""
         outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
+        answered = utcnow()  # broadcast_at: when the node answered, not when the ledger's thread got to it
         count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
         if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
             await asyncio.to_thread(
-                self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
+                self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True, at=answered
             )
         return outcome
 

@@ -11,13 +11,17 @@ Uniswap V3 pool, then the gap is closed and the books awaited back. Paths, alter
 by gap in the same run:
 - baseline (no Temporal): the fast path's ``route`` (IOC at the detected price + 0.5 %) and,
   at once, the DEX leg by its connector (``quote_swap`` + ``swap_call``, signed locally,
-  ``send_raw_transaction``);
+  ``send_raw_transaction``), the pools and gas price read at detection;
+- baseline-head: the same, on the pools and gas price read before the gap (at the head, as
+  the fast lane and a scanner hold them) and without the sandwich simulation (as the fast
+  lane: an arbitrage leg enforces no sandwich bound): no read at detection, only the send;
 - Crosslane: ``CrosslaneClient.start_arbitrage`` (what ``TemporalRunStarter`` calls for the
   scanner's auto-execution): the ``Arbitrage`` workflow on an in-process worker.
 - fast lane: ``ArbFastLane.send`` (what ``CrosslaneClient.start_arbitrage_sent_first`` and a
-  ``TemporalRunStarter`` with a lane call) sends both legs outside Temporal, priced on the
-  pools and fees read before the gap (the scanner's per-block read: ``refresh``), then the
-  run is started with ``sent_first`` and adopts them.
+  ``TemporalRunStarter`` with a lane call) sends both legs outside Temporal, on the state its
+  head watcher read at the chain's latest block (``watch``: pools, fees, the signer's
+  balances, allowance and pending nonce), then the run is started with ``sent_first`` and
+  adopts them.
 A leg is *sent* when it reached the venue (the earliest child order's creation time, by the
 simulator's clock, read back through ccxt) or the chain (the swap's ``send_raw_transaction``
 answered; for the workflow the ledger's ``broadcast_at`` of the swap's attempt, stamped right
@@ -56,7 +60,7 @@ from activities.arb_fastlane import ArbFastLane
 from activities.runtime import ChainRuntime
 from bench.stats import percentile, phase_medians
 from connectors.cex.credentials import load_credentials
-from connectors.dex.routing import RouteFinder
+from connectors.dex.routing import MarketSnapshot, RouteFinder
 from connectors.dex.swap_plan import quote_swap
 from connectors.dex.swaps import swap_call
 from connectors.dex.tokens import resolve_token
@@ -163,6 +167,16 @@ class Baseline:
         self.w3 = AsyncWeb3(AsyncHTTPProvider(stack.anvil_urls[CHAIN]))
         self.nonce = 0
         self.chain_id = stack.chains.get(CHAIN).chain_id
+        self.known: tuple[MarketSnapshot, int] | None = None  # baseline-head: pools and gas price at the head
+
+    async def read_head(self) -> None:
+        """The pools ``quote_swap`` routes on and the gas price, read at the head (before a gap)."""
+        routes = self.finder.candidates(self.weth.address, self.usdc.address, max_hops=1, dex_names=[DEX])
+        pools = [p for r in routes for p in r.pools] + self.finder.pricing_pools(
+            (self.weth.address, self.usdc.address), [DEX]
+        )
+        market, gas_price = await asyncio.gather(self.finder.read(pools), self.finder.gas_price())
+        self.known = (market, gas_price)
 
     async def prepare(self, weth: str, also: LocalAccount | None) -> None:
         """WETH and a standing (unlimited) router approval for this path's signer, and for
@@ -178,10 +192,12 @@ class Baseline:
             await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
         self.nonce = await self.w3.eth.get_transaction_count(self.account.address)
 
-    async def _call(self, amount: int) -> Any:
+    async def _call(self, amount: int, known: tuple[MarketSnapshot, int] | None = None) -> Any:
+        market, gas_price = known or (None, None)
         quote, selection = await quote_swap(
-            self.finder, self.weth, self.usdc, TradeType.EXACT_IN, amount, slippage_bps=100, dex_names=[DEX]
-        )
+            self.finder, self.weth, self.usdc, TradeType.EXACT_IN, amount, slippage_bps=100, dex_names=[DEX],
+            market=market, gas_price_wei=gas_price, simulate_sandwich=known is None,
+        )  # fmt: skip
         return swap_call(
             self.finder.dexes[quote.route.dex], selection.best.route, TradeType.EXACT_IN,
             amount_in=quote.amount_in, amount_out=quote.amount_out, limit=quote.limit,
@@ -197,15 +213,16 @@ class Baseline:
         signed = Account.sign_transaction(tx, (account or self.account).key)
         return bytes(await self.w3.eth.send_raw_transaction(signed.raw_transaction))
 
-    async def take(self, i: int, size: Decimal, price: Decimal, t0: float) -> GapResult:
+    async def take(self, i: int, size: Decimal, price: Decimal, t0: float, head: bool = False) -> GapResult:
         async def dex() -> tuple[float, bytes]:
-            call = await self._call(to_base_units(size, 18))
+            call = await self._call(to_base_units(size, 18), self.known if head else None)
             tx_hash = await self._send(call.router, call.data, gas=400_000)
             return (time.time() - t0) * 1000, tx_hash
 
         limit = (price * Decimal("1.005")).quantize(Decimal("0.01"))
+        parent_id = f"bench-base{'h' if head else ''}-{i}"
         parent, (dex_ms, tx_hash) = await asyncio.gather(
-            self.fp.route(f"bench-base-{i}", SYMBOL, Side.BUY, size, kind=OrderKind.IOC, limit_price=limit), dex()
+            self.fp.route(parent_id, SYMBOL, Side.BUY, size, kind=OrderKind.IOC, limit_price=limit), dex()
         )
         cex_ms = await self.venues.first_sent_ms(parent, t0)
         receipt = await self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60)
@@ -362,15 +379,17 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
             base = Baseline(stack, runtime, fp, venues)
             lane = ArbFastLane(runtime, ArbRiskLimits(), fastpath.config.socket_path)
             template = flow.request("bench-template", size)
-            paths = ["baseline", "workflow", "fastlane"] + (["eager"] if eager else [])
+            paths = ["baseline", "baseline-head", "workflow", "fastlane"] + (["eager"] if eager else [])
             results: dict[str, list[GapResult]] = {path: [] for path in paths}
             try:
                 await base.prepare(weth, flow.account if standing_approval else None)
+                await lane.refresh(template)  # what the lane reads, then per new head (its watcher)
+                lane.watch()
                 async with worker(flow.temporal, runtime, queue, fastpath.config.socket_path, ArbRiskLimits()):
                     for i in range(-1, gaps):  # gap -1: warm-up (approval, connections), not counted
                         for path in paths:
-                            if path == "fastlane":  # the pools and fees as of the latest block (the scanner's read)
-                                await lane.refresh(template)
+                            if path == "baseline-head":  # the pools and gas price at the head (a scanner's read)
+                                await base.read_head()
                             before = (await fp.quote(SYMBOL, Side.BUY, size)).avg_price
                             assert before is not None
                             t_inject = time.time()
@@ -378,8 +397,8 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             t0 = await cheaper(fp, size, before * (1 - Decimal(gap_bps) / 2 / 10_000))
                             price = (await fp.quote(SYMBOL, Side.BUY, size)).avg_price
                             assert price is not None
-                            if path == "baseline":
-                                got = await base.take(i, size, price, t0)
+                            if path.startswith("baseline"):
+                                got = await base.take(i, size, price, t0, head=path == "baseline-head")
                             else:
                                 got = await flow.take(
                                     i, size, t0, eager=path == "eager", lane=lane if path == "fastlane" else None
@@ -389,10 +408,15 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                             await cheaper(fp, size, -(before * Decimal("0.995")))
                             if i >= 0:
                                 results[path].append(got)
+                            steps = " | ".join(
+                                f"{label.removeprefix('fast lane: ')} {ms:.1f}"
+                                for label, ms in got.milestones.items()
+                                if label.startswith("fast lane: ")
+                            )
                             print(
                                 f"gap {i:>3} {path:<8} captured {got.captured!s:<5} both sent "
                                 f"{got.both_sent_ms if got.both_sent_ms is None else round(got.both_sent_ms, 1)} ms"
-                                f" {got.note}",
+                                f" {got.note}{' (' + steps + ')' if steps else ''}",
                                 flush=True,
                             )
             finally:
@@ -404,6 +428,7 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
     approval = "standing approval" if standing_approval else "workflow signer approves per run"
     print(f"\n{gaps} gaps of {gap_bps} bps per path, size {size} ETH, CEX buy / devnet-a {DEX} sell; {approval}")
     b50, b99 = summarize("baseline (fast path + connector, no Temporal)", results["baseline"])
+    summarize("baseline-head (the same on pools and gas price read at the head)", results["baseline-head"])
     w50, w99 = summarize("Arbitrage workflow", results["workflow"])
     if b50 and w50 and b99 and w99:
         print(f"ratio workflow / baseline: p50 {w50 / b50:.1f}x, p99 {w99 / b99:.1f}x")
@@ -422,7 +447,7 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
         e50, e99 = summarize("Arbitrage workflow, eager start", results["eager"])
         if w50 and e50 and w99 and e99:
             print(f"ratio eager / plain start: p50 {e50 / w50:.2f}x, p99 {e99 / w99:.2f}x")
-    for path in paths[1:]:
+    for path in paths[2:]:
         print(f"\n{path} timeline, detection -> milestone (median ms, runs that reached it):")
         for label, ms, n in phase_medians([r.milestones for r in results[path]]):
             print(f"  {ms:8.1f}  {label} ({n})")

@@ -145,6 +145,18 @@ async def other_temporal(sb: Sandbox, name: str, sqlite_pragmas: tuple[str, ...]
         stop_pid(server.pid)
 
 
+def log_excerpt(log: Path, limit: int = 3000) -> str:
+    """What a failed start says: its first traceback (the cause; the end of a log that crashed
+    is mostly clean-up noise, e.g. ccxt's unclosed-session warnings), else the log's end."""
+    if not log.exists():
+        return "(no log)"
+    text = log.read_text(errors="replace")
+    start = text.find("Traceback (most recent call last)")
+    if start < 0:
+        return text[-limit:] or "(empty log)"
+    return text[start : start + limit]
+
+
 class WorkerProcess:
     """``python -m workers.orchestrator`` as its own OS process, so it can be SIGKILLed."""
 
@@ -155,9 +167,9 @@ class WorkerProcess:
         )
 
     def _log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else "(no log)"
+        return log_excerpt(self.log)
 
-    async def wait_polling(self, timeout_s: float = 30.0) -> None:
+    async def wait_polling(self, timeout_s: float = 90.0) -> None:
         """Until the worker has logged that it runs (its pollers start right after)."""
         deadline = asyncio.get_running_loop().time() + timeout_s
         while asyncio.get_running_loop().time() < deadline:
@@ -203,7 +215,7 @@ class FastPathProcess:
         deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"fast path exited ({self.proc.returncode}):\n{self.log.read_text()[-3000:]}")
+                raise RuntimeError(f"fast path exited ({self.proc.returncode}):\n{log_excerpt(self.log)}")
             try:
                 return await FastPathClient.connect(self.config.socket_path)
             except FastPathError:

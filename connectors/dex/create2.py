@@ -7,9 +7,13 @@ pool addresses follow without asking the chain.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from eth_abi.abi import encode as abi_encode
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
+
+from crosslane.domain.evm import checksum_address
 
 
 def _address_bytes(address: str) -> bytes:
@@ -39,12 +43,13 @@ def init_code_hash(creation_code: str | bytes) -> str:
 
 def sort_tokens(token_a: str, token_b: str) -> tuple[str, str]:
     """(token0, token1): the pools' order, by address as a number. Refuses identical tokens."""
-    a, b = to_checksum_address(token_a), to_checksum_address(token_b)
+    a, b = checksum_address(token_a), checksum_address(token_b)
     if a == b:
         raise ValueError(f"identical tokens {a}")
     return (a, b) if int(a, 16) < int(b, 16) else (b, a)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every candidate pool of every quote
 def v2_pair_address(factory: str, init_code_hash: str, token_a: str, token_b: str) -> str:
     """UniswapV2Library.pairFor: salt = keccak256(abi.encodePacked(token0, token1))."""
     token0, token1 = sort_tokens(token_a, token_b)
@@ -52,6 +57,7 @@ def v2_pair_address(factory: str, init_code_hash: str, token_a: str, token_b: st
     return create2_address(factory, salt, init_code_hash)
 
 
+@lru_cache(maxsize=4096)  # pure, and asked for every candidate pool of every quote
 def v3_pool_address(deployer: str, init_code_hash: str, token_a: str, token_b: str, fee: int) -> str:
     """PoolAddress.computeAddress: salt = keccak256(abi.encode(token0, token1, fee))."""
     token0, token1 = sort_tokens(token_a, token_b)

@@ -45,6 +45,7 @@ from connectors.dex.uniswap_v2.pair import reserves_read
 from connectors.dex.uniswap_v3 import UniswapV3
 from connectors.evm.client import EvmClient
 from connectors.evm.fees import suggest_fees
+from crosslane.domain.evm import checksum_address
 from crosslane.errors import InvalidRequest
 
 
@@ -345,6 +346,6 @@ def _chain_weth(client: EvmClient) -> str:
 
 def _checksum(token: str) -> str:
     try:
-        return to_checksum_address(token)
+        return checksum_address(token)
     except (ValueError, TypeError):
         raise InvalidRequest(f"not a token address: {token!r}") from None

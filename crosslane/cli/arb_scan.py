@@ -91,6 +91,7 @@ async def scan(
         from activities.runtime import ChainRuntime
 
         lane = ArbFastLane(ChainRuntime.from_settings(cfg), limits_from_env())
+        lane.watch()  # each chain's state read again per new head: nothing read from it at detection
     if auto_execute:
         starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue, lane)
         for wf_id in await starter.recover():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Annotated, Any
 
 from eth_utils import is_checksum_address, to_checksum_address
@@ -15,11 +16,16 @@ _HEX_DATA = re.compile(r"^0x([0-9a-fA-F]{2})*$")
 _TX_HASH = re.compile(r"^0x[0-9a-f]{64}$")
 _INT_STRING = re.compile(r"^-?[0-9]+$")
 
+# EIP-55 costs a keccak per address; the same few addresses (tokens, pools, routers, signers)
+# are checksummed on every quote, plan and model validation, so both answers are remembered.
+checksum_address = lru_cache(maxsize=8192)(to_checksum_address)
+_is_checksummed = lru_cache(maxsize=8192)(is_checksum_address)
+
 
 def _checksummed(value: str) -> str:
     if not isinstance(value, str) or not _HEX_ADDRESS.match(value):
         raise ValueError(f"{value!r} is not a 0x-prefixed 20-byte hex address")
-    if not is_checksum_address(value):
+    if not _is_checksummed(value):
         raise ValueError(f"{value} fails the EIP-55 checksum (did you mean {to_checksum_address(value)}?)")
     return value
 

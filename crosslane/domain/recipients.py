@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from eth_utils import to_checksum_address
-
 from crosslane.domain.chains import ChainConfig
+from crosslane.domain.evm import checksum_address
 from crosslane.errors import InvalidRequest
 
 
@@ -19,7 +18,7 @@ def protocol_contracts(chain: ChainConfig) -> dict[str, str]:
     """Checksummed address -> what it is, for every contract the registry lists on ``chain``."""
     named: dict[str, str] = {}
     for name, address in chain.contracts.items():
-        named[to_checksum_address(address)] = f"the {name} contract"
+        named[checksum_address(address)] = f"the {name} contract"
     for dex_name, dex in chain.dexes.items():
         for role, address in (
             ("factory", dex.factory),
@@ -28,11 +27,11 @@ def protocol_contracts(chain: ChainConfig) -> dict[str, str]:
             ("position manager", dex.position_manager),
         ):
             if address:
-                named[to_checksum_address(address)] = f"the {dex_name} {role}"
+                named[checksum_address(address)] = f"the {dex_name} {role}"
         for pool in dex.pools:
-            named[to_checksum_address(pool.address)] = f"the {dex_name} pool {pool.label or pool.address}"
+            named[checksum_address(pool.address)] = f"the {dex_name} pool {pool.label or pool.address}"
     for symbol, token in chain.tokens.items():
-        named.setdefault(to_checksum_address(token.address), f"the {symbol} contract")
+        named.setdefault(checksum_address(token.address), f"the {symbol} contract")
     return named
 
 
@@ -51,8 +50,8 @@ def check_recipient(chain: ChainConfig, recipient: str, tokens: Iterable[str] = 
     refusal = zero_address_refusal(recipient, field)
     if refusal is not None:
         raise InvalidRequest(refusal)
-    to = to_checksum_address(recipient)
-    if any(to_checksum_address(t) == to for t in tokens):
+    to = checksum_address(recipient)
+    if any(checksum_address(t) == to for t in tokens):
         raise InvalidRequest(f"{field} {to} is a token this request moves: the tokens would be lost")
     what = protocol_contracts(chain).get(to)
     if what is not None:

@@ -13,6 +13,8 @@ the recorded answer back.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -58,6 +60,15 @@ class ArbControlsRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Admitted:
+    """An admission's answer, with the pause state it was decided under (the kill switch's gauge)."""
+
+    admitted: bool
+    reason: str
+    paused: bool
+
+
+@dataclass(frozen=True, slots=True)
 class NewRun:
     request_id: str
     kind: str
@@ -80,6 +91,19 @@ class ArbBook:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
 
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write session: on the open ``Ledger.atomic`` block's connection when there is one
+        (it commits with the block's other writes), else a transaction of its own."""
+        conn = self._ledger.joined_connection()
+        if conn is None:
+            with self._ledger._sessions.write() as s:
+                yield s
+            return
+        with Session(bind=conn, expire_on_commit=False, join_transaction_mode="rollback_only") as s:
+            yield s
+            s.flush()
+
     def _controls(self, s: Session) -> ArbControls:
         row = s.get(ArbControls, _CONTROLS_ID, with_for_update=True)
         if row is None:
@@ -93,13 +117,20 @@ class ArbBook:
     ) -> tuple[bool, str]:
         """Record the run as running, or as refused with the reason: paused (kill switch or
         operator), ``max_concurrent`` runs already in flight, or ``size`` above ``max_size``."""
-        with self._ledger._sessions.write() as s:
+        admitted = self.admit_run(workflow_id, run, max_concurrent=max_concurrent, max_size=max_size)
+        return admitted.admitted, admitted.reason
+
+    def admit_run(self, workflow_id: str, run: NewRun, *, max_concurrent: int, max_size: Decimal | None) -> Admitted:
+        """``admit``, with the pause state read under the same lock; joins an open
+        ``Ledger.atomic`` block (the fast lane admits and records its legs in one transaction)."""
+        with self._write() as s:
             controls = self._controls(s)
+            paused = bool(controls.paused)
             known = s.scalars(select(ArbRun).where(ArbRun.workflow_id == workflow_id)).one_or_none()
             if known is not None:  # a retried activity, or the id used again after its run ended
                 if known.state in (RUNNING, REFUSED):
-                    return known.state == RUNNING, known.detail or ""
-                return False, f"{workflow_id} already ran ({known.state}); start a new request id"
+                    return Admitted(known.state == RUNNING, known.detail or "", paused)
+                return Admitted(False, f"{workflow_id} already ran ({known.state}); start a new request id", paused)
             running = s.scalar(select(func.count()).select_from(ArbRun).where(ArbRun.state == RUNNING)) or 0
             reason = ""
             if controls.paused:
@@ -121,7 +152,7 @@ class ArbBook:
                     detail=_cut(reason or "admitted"),
                 )
             )
-            return not reason, reason or "admitted"
+            return Admitted(not reason, reason or "admitted", paused)
 
     def finish(
         self,

@@ -13,13 +13,14 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 from sqlalchemy import URL, Connection, Engine, Row, Update, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crosslane.config import settings
+from crosslane.domain.evm import checksum_address
 from crosslane.domain.families import ChainFamily, NonceExclusivity, chain_key
 from crosslane.errors import InvalidRequest
 from crosslane.ledger.coltypes import UINT256_MAX, UtcDateTime, utcnow
@@ -196,8 +198,13 @@ class Ledger:
         return self._joined() or self._sessions.read_conn()
 
     def _joined(self) -> AbstractContextManager[Connection] | None:
-        conn = getattr(self._atomic, "conn", None)
+        conn = self.joined_connection()
         return nullcontext(conn) if conn is not None else None
+
+    def joined_connection(self) -> Connection | None:
+        """The connection of the ``atomic`` block open in this thread, if any (for stores
+        beside the ledger, such as the arbitrage book, that write in the same transaction)."""
+        return getattr(self._atomic, "conn", None)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -368,9 +375,7 @@ class Ledger:
         self, c: Connection, op: Row[Any], chain_id: int, signer_cs: str, chain_pending_nonce: int
     ) -> OperationRecord:
         """Allocate (once) the nonce of ``op``, already locked in ``c``; the updated record."""
-        if (op.chain_id is not None and op.chain_id != chain_id) or (
-            op.signer is not None and op.signer != signer_cs
-        ):
+        if (op.chain_id is not None and op.chain_id != chain_id) or (op.signer is not None and op.signer != signer_cs):
             raise LedgerConflict(
                 f"operation {op.id} is for chain {op.chain_id} signer {op.signer}, "
                 f"not chain {chain_id} signer {signer_cs}"
@@ -514,9 +519,7 @@ class Ledger:
             except IntegrityError as exc:
                 raise LedgerConflict(f"tx {tx_hash_n} is already recorded under another attempt") from exc
             if row is None:  # a concurrent writer recorded this attempt first
-                row = c.execute(
-                    _ATTEMPT_BY_INDEX, {"operation_id": operation_id, "attempt_index": attempt_index}
-                ).one()
+                row = c.execute(_ATTEMPT_BY_INDEX, {"operation_id": operation_id, "attempt_index": attempt_index}).one()
             return _attempt_record(row)
 
     def get_attempt(self, operation_id: int, attempt_index: int) -> AttemptRecord | None:
@@ -540,9 +543,7 @@ class Ledger:
             return _attempt_record(row) if row is not None else None
 
     def list_attempts(self, operation_id: int) -> list[AttemptRecord]:
-        query = (
-            select(_ATTEMPTS).where(_ATTEMPTS.c.operation_id == operation_id).order_by(_ATTEMPTS.c.attempt_index)
-        )
+        query = select(_ATTEMPTS).where(_ATTEMPTS.c.operation_id == operation_id).order_by(_ATTEMPTS.c.attempt_index)
         with self._read() as c:
             return [_attempt_record(r) for r in c.execute(query)]
 
@@ -567,12 +568,14 @@ class Ledger:
         gas_used: int | None = None,
         effective_gas_price: int | None = None,
         broadcast: bool = False,
+        at: datetime | None = None,
     ) -> None:
         """Record what the chain said about a transaction; the status is last-writer-wins.
 
         ``broadcast=True`` (or status ``broadcast``) stamps ``broadcast_at`` once; status
-        ``mined`` or ``reverted`` (both included in a block) stamps ``mined_at`` once.
-        Receipt fields are written only when given. One UPDATE, no read.
+        ``mined`` or ``reverted`` (both included in a block) stamps ``mined_at`` once, at
+        ``at`` (when the caller heard it; default now). Receipt fields are written only when
+        given. One UPDATE, no read.
         """
         new_status = _enum(AttemptStatus, status, "attempt status")
         tx_hash_n = _tx_hash(tx_hash)
@@ -589,7 +592,7 @@ class Ledger:
             tuple(given),
         )
         with self._write() as c:
-            params = {"b_tx_hash": tx_hash_n, "status": new_status.value, "now": utcnow(), **given}
+            params = {"b_tx_hash": tx_hash_n, "status": new_status.value, "now": at or utcnow(), **given}
             if c.execute(stmt, params).rowcount == 0:
                 raise AttemptNotFound(f"no recorded attempt has tx hash {tx_hash_n}")
 
@@ -727,13 +730,9 @@ def _bridge_values(fields: dict[str, Any]) -> dict[str, Any]:
 def _address(value: str | None, field: str) -> str:
     """Checksummed, so "0xabc…" and "0xABC…" never get two nonce cursors."""
     try:
-        return _checksummed(value)  # type: ignore[arg-type]
+        return checksum_address(value)
     except (ValueError, TypeError) as exc:  # TypeError also for an unhashable value
         raise InvalidRequest(f"{field} is not an address: {value!r}") from exc
-
-
-# Every ledger call checksums its signer (a keccak): the few signers a worker has, cached.
-_checksummed = lru_cache(maxsize=1024)(to_checksum_address)
 
 
 def _tx_hash(value: str) -> str:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
@@ -30,6 +31,8 @@ from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbResult, ArbRiskLimits, ArbVenue
 from crosslane.domain.dex import SwapRequest
 from crosslane.domain.tx import FeePolicy
+from crosslane.errors import InvalidRequest, RpcUnavailable
+from crosslane.fastpath.client import FastPathClient
 from crosslane.ledger.arbitrage import ArbBook
 from crosslane.money import UINT256_MAX
 from devnet.cex import admin_client as admin
@@ -85,11 +88,14 @@ def lane_request(signer: str, **kw: object) -> ArbitrageRequest:
     return ArbitrageRequest.model_validate(fields)
 
 
-async def lane_run(arb_stack: ArbStack, *, die_after_sending: bool) -> tuple[ArbitrageRequest, ArbResult, Balances]:
+async def lane_run(
+    arb_stack: ArbStack, *, die_after_sending: bool = False, failing: str | None = None
+) -> tuple[ArbitrageRequest, ArbResult, Balances]:
     """One CEX-buy / DEX-sell run through the fast lane (the CEX quotes 6 % below the pools),
     the balance changes measured around it. ``die_after_sending``: a first sender sends both
     legs and stops before starting the run; a second one (a new process: its own lane)
-    retries the same start."""
+    retries the same start. ``failing`` (``cex`` or ``swap``): that leg's send fails in the
+    lane while the other goes out beside it; the run is started with what the lane recorded."""
     stack, services = arb_stack.stack, arb_stack.stack.sandbox
     signer = approved_trader(stack, 5 * 10**18)
     socket = arb_stack.fastpath.config.socket_path
@@ -106,13 +112,22 @@ async def lane_run(arb_stack: ArbStack, *, die_after_sending: bool) -> tuple[Arb
         sdk = CrosslaneClient(temporal, queue)
         async with worker(temporal, runtime, queue, socket, ArbRiskLimits()):
             lanes.append(ArbFastLane(runtime, ArbRiskLimits(), socket))
+            if failing is not None:
+                await fail_once(lanes[0], failing)
+                sent = await lanes[0].send(request)
+                assert sent.sent_first is not None, "the fast lane recorded nothing"
+                swaps_out = await lanes[0].txs.rt.client(CHAIN).nonce(signer.address, "pending") - 1  # less the approve
+                assert swaps_out == (0 if failing == "swap" else 1)
+                assert await parents_of(fp, request) == (0 if failing == "cex" else 1)
+                result = await (await sdk.start_arbitrage(sent)).result()  # the run's own step sends the failed leg
             if die_after_sending:
                 sent = await lanes[0].send(request)
                 assert sent.sent_first is not None, "the fast lane sent nothing"
                 assert await lanes[0].txs.rt.client(CHAIN).nonce(signer.address, "pending") == 2  # approve, swap
                 lanes.append(ArbFastLane(runtime, ArbRiskLimits(), socket))
-            handle = await sdk.start_arbitrage_sent_first(request, lanes[-1])
-            result = await handle.result()
+            if failing is None:
+                handle = await sdk.start_arbitrage_sent_first(request, lanes[-1])
+                result = await handle.result()
         after = {**await cex_balances(services), **chain_balances(stack, signer.address)}
     finally:
         await fp.close()
@@ -122,6 +137,42 @@ async def lane_run(arb_stack: ArbStack, *, die_after_sending: bool) -> tuple[Arb
             await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
         await runtime.close()
     return request, result, {key: after[key] - before[key] for key in after if after[key] != before[key]}
+
+
+async def parents_of(fp: FastPathClient, request: ArbitrageRequest) -> int:
+    """How many parent orders the fast path holds for the run's CEX buy."""
+    try:
+        return len(await fp.status(f"{request.workflow_id}/buy"))
+    except InvalidRequest:  # no such parent
+        return 0
+
+
+async def fail_once(lane: ArbFastLane, leg: str) -> None:
+    """The lane's next send of ``leg`` fails before it reaches the venue or the chain."""
+    failed: list[str] = []
+
+    def once(what: str) -> None:
+        if not failed:
+            failed.append(what)
+            raise RpcUnavailable(f"{what}: connection reset (injected)")
+
+    if leg == "cex":
+        fp = await lane._fastpath()
+        route = fp.route
+
+        async def failing_route(*args: Any, **kw: Any) -> Any:
+            once("the fast path")
+            return await route(*args, **kw)
+
+        fp.route = failing_route  # type: ignore[method-assign]
+    else:
+        send = lane.txs.send
+
+        async def failing_send(*args: Any, **kw: Any) -> Any:
+            once("eth_sendRawTransaction")
+            return await send(*args, **kw)
+
+        lane.txs.send = failing_send  # type: ignore[method-assign]
 
 
 def assert_reconciled(result: ArbResult, measured: Balances) -> None:
@@ -170,6 +221,13 @@ async def test_a_sender_dying_after_the_legs_went_out_is_retried_one_cex_order_o
     """Legs sent, no run started (the sender died), the same start retried by another sender:
     it adopts what was sent, sends nothing twice, and the P&L reconciles."""
     request, result, measured = await lane_run(arb_stack, die_after_sending=True)
+    await assert_each_leg_once(arb_stack, request, result, measured)
+
+
+async def assert_each_leg_once(
+    arb_stack: ArbStack, request: ArbitrageRequest, result: ArbResult, measured: Balances
+) -> None:
+    """The run reconciles, with one CEX parent order (its children the run's buy) and one swap."""
     assert_reconciled(result, measured)
     assert len(swap_attempts(arb_stack, request)) == 1
     fp = await arb_stack.fastpath.client()
@@ -226,3 +284,46 @@ async def test_runs_a_dead_sender_left_are_recovered_at_the_next_start_or_releas
     assert released.state == "aborted" and "nothing sent" in (released.detail or "")
     assert book.controls().running == running - 2  # both slots free: one run finished, one released
     assert stack.ledger().get_operation(unsent.workflow_id, LANE_STEP) is None
+
+
+@pytest.mark.parametrize("failing", ["cex", "swap"])
+async def test_one_leg_failing_beside_the_other_each_leg_goes_out_once(arb_stack: ArbStack, failing: str) -> None:
+    """The CEX leg and the swap are sent side by side once the lane's transaction committed:
+    when one send fails the other still goes out (once), and the run's own step sends the
+    failed one by the same id (the parent routed once; the swap's stored bytes, one attempt)."""
+    request, result, measured = await lane_run(arb_stack, failing=failing)
+    await assert_each_leg_once(arb_stack, request, result, measured)
+
+
+async def test_a_paused_arbitrage_is_refused_by_the_lane_with_nothing_sent_or_recorded(arb_stack: ArbStack) -> None:
+    """The kill switch holds for the fast lane: the admission (in the lane's one transaction)
+    is refused, so no quote, plan, nonce or signed swap is recorded and no leg is sent."""
+    stack = arb_stack.stack
+    signer = approved_trader(stack, 5 * 10**18)
+    socket = arb_stack.fastpath.config.socket_path
+    runtime = ChainRuntime(
+        ledger=stack.ledger(), chains=stack.chains, signers=SignerRegistry([LocalKeySigner(signer.key)])
+    )
+    book = ArbBook(runtime.ledger)
+    lane = ArbFastLane(runtime, ArbRiskLimits(), socket)
+    fp = await arb_stack.fastpath.client()
+    request = lane_request(signer.address)
+    book.pause("kill switch (test)")
+    try:
+        await cex_cheaper(stack.sandbox, fp, -600)
+        sent = await lane.send(request)
+        parents = await parents_of(fp, request)
+        nonce = await runtime.client(CHAIN).nonce(signer.address, "pending")
+    finally:
+        book.resume()
+        await fp.close()
+        await lane.close()
+        for venue in stack.sandbox.devnet.cex.values():
+            await admin.market_maker(venue.rest_url, running=True, offset_bps=0)
+        await runtime.close()
+    assert sent.sent_first is None and parents == 0 and nonce == 1  # the approval only
+    swap_id = SwapRequest.workflow_id_of(f"{request.workflow_id}.sell")
+    assert stack.ledger().get_operation(request.workflow_id, LANE_STEP) is None
+    assert stack.ledger().get_operation(swap_tx_id(swap_id), TX_STEP) is None
+    [run] = [r for r in book.runs() if r.workflow_id == request.workflow_id]
+    assert run.state == "refused" and "paused: kill switch (test)" in (run.detail or "")

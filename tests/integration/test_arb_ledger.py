@@ -64,3 +64,26 @@ def test_pnl_recorded_once_and_the_kill_switch_survives_a_restart(ledger: Ledger
         assert controls.paused and controls.day_pnl == Decimal("-12.5") and controls.running == 0
         refused, why = admit(again, "arb-b")
         assert not refused and why.startswith("arbitrage is paused: kill switch")
+
+
+def test_an_admission_inside_an_atomic_block_commits_or_rolls_back_with_the_block(ledger: Ledger) -> None:  # noqa: F811
+    """The fast lane admits a run and records its quote in one transaction: a failure after
+    the admission leaves neither (no slot held for a run that recorded nothing), a success both."""
+    book = ArbBook(ledger)
+    try:
+        with ledger.atomic():
+            admitted = book.admit_run("arb-a", ONE, max_concurrent=2, max_size=None)
+            assert admitted.admitted and not admitted.paused
+            ledger.begin_operation("arb-a", "fastlane", "arb_fastlane", detail={"quote": 1})
+            raise RuntimeError("the sender died before committing")
+    except RuntimeError:
+        pass
+    assert book.controls().running == 0 and ledger.get_operation("arb-a", "fastlane") is None
+    with ledger.atomic():
+        assert book.admit_run("arb-a", ONE, max_concurrent=2, max_size=None).admitted
+        ledger.begin_operation("arb-a", "fastlane", "arb_fastlane", detail={"quote": 1})
+    assert book.controls().running == 1 and ledger.get_operation("arb-a", "fastlane") is not None
+    book.pause("kill switch")
+    with ledger.atomic():
+        refused = book.admit_run("arb-b", ONE, max_concurrent=9, max_size=None)
+    assert not refused.admitted and refused.paused and "paused: kill switch" in refused.reason
