@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,14 +105,13 @@ class VenueProfile(BaseModel):
         """The venue's form of our canonical client id (``connectors.cex.client_order_id``):
         the canonical id itself when it fits, else derived from it deterministically, so a
         retry always sends the same venue id."""
-        if self.client_id_kind is ClientIdKind.INTEGER:
-            digest = hashlib.sha256(canonical_id.encode()).digest()
-            return str(int.from_bytes(digest[:8], "big") % (2**self.client_id_bits - 1) + 1)
-        if canonical_id.startswith(self.client_id_prefix) and len(canonical_id) <= self.client_id_length:
+        if self.client_id_kind is not ClientIdKind.INTEGER and (
+            canonical_id.startswith(self.client_id_prefix) and len(canonical_id) <= self.client_id_length
+        ):
             return canonical_id
-        digest = hashlib.sha256(canonical_id.encode()).digest()
-        body = base64.b32encode(digest).decode().rstrip("=").lower()
-        return self.client_id_prefix + body[: self.client_id_length - len(self.client_id_prefix)]
+        return _derived_client_id(
+            self.client_id_kind, self.client_id_prefix, self.client_id_length, self.client_id_bits, canonical_id
+        )
 
     def id_params(self, venue_client_id: str) -> dict[str, Any]:
         value: Any = int(venue_client_id) if self.client_id_kind is ClientIdKind.INTEGER else venue_client_id
@@ -124,3 +124,14 @@ class VenueProfile(BaseModel):
             return True
         info = order.get("info") or {}
         return isinstance(info, dict) and str(info.get(self.client_id_param)) == venue_client_id
+
+
+@lru_cache(maxsize=4096)
+def _derived_client_id(kind: ClientIdKind, prefix: str, length: int, bits: int, canonical_id: str) -> str:
+    """A venue client id derived from ours (see ``VenueProfile.client_id``), remembered: the fast
+    path asks for the same child's several times (placement, indexing, each update, each push)."""
+    digest = hashlib.sha256(canonical_id.encode()).digest()
+    if kind is ClientIdKind.INTEGER:
+        return str(int.from_bytes(digest[:8], "big") % (2**bits - 1) + 1)
+    body = base64.b32encode(digest).decode().rstrip("=").lower()
+    return prefix + body[: length - len(prefix)]
