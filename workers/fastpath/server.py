@@ -58,7 +58,8 @@ GC_GEN0_THRESHOLD = 5_000
 def settle_heap() -> None:
     """After the start: the ~240k objects of the imports and the loaded markets move to the
     collector's permanent generation (``gc.freeze``), so no collection scans them again (a full
-    one over them took ~65 ms, in the middle of some order), and young scans run less often."""
+    one over them took ~65 ms, in the middle of some order), and young scans run less often.
+    Process-wide: the fast path owns its process (``python -m workers.fastpath``)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
