@@ -70,6 +70,7 @@ from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.arb_steps import ArbitrageRequest, ArbOutcome, ArbResult, ArbRiskLimits, ArbVenue
 from crosslane.domain.dex import TradeType
 from crosslane.domain.tx import FeePolicy
+from crosslane.embedded.heap import settle_heap
 from crosslane.fastpath.client import FastPathClient
 from crosslane.fastpath.protocol import OrderKind, ParentOrder
 from crosslane.money import UINT256_MAX, to_base_units
@@ -385,6 +386,7 @@ async def main(gaps: int, size: Decimal, gap_bps: int, standing_approval: bool =
                 await base.prepare(weth, flow.account if standing_approval else None)
                 await lane.refresh(template)  # what the lane reads, then per new head (its watcher)
                 lane.watch()
+                settle_heap()  # as the scanner does once started (every path runs in this process)
                 async with worker(flow.temporal, runtime, queue, fastpath.config.socket_path, ArbRiskLimits()):
                     for i in range(-1, gaps):  # gap -1: warm-up (approval, connections), not counted
                         for path in paths:

@@ -16,6 +16,7 @@ from crosslane.cli.errors import run_async
 from crosslane.client import connect_temporal
 from crosslane.config import settings
 from crosslane.domain.tx import FeePolicy
+from crosslane.embedded.heap import settle_heap
 from crosslane.money import to_base_units
 from crosslane.registry import configured_registry
 
@@ -96,6 +97,7 @@ async def scan(
         starter = TemporalRunStarter(await connect_temporal(cfg), cfg.task_queue, lane)
         for wf_id in await starter.recover():
             typer.echo(f"started {wf_id}: its legs were sent by a fast lane that stopped before starting it")
+    settle_heap()  # what the start loaded is not scanned again mid-detection (crosslane.embedded.heap)
     try:
         await serve(configured_registry(cfg), config, starter)
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -21,6 +20,7 @@ from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
 from connectors.cex.venue import CexVenue
 from crosslane.config import Settings, settings
+from crosslane.embedded.heap import settle_heap
 from crosslane.errors import CrosslaneError
 from crosslane.fastpath.protocol import (
     ENCODER,
@@ -50,20 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT")
 STRAY_LOOKBACK_MS = 3_600_000  # an empty journal: closed orders this far back are checked for strays
 STRAY_MARGIN_MS = 60_000  # clock skew between this host and the venues
-# The collector's youngest generation is scanned every this many net allocations (CPython: 700).
-# ccxt allocates and drops many dicts per order: with the default, young scans ran far more often.
-GC_GEN0_THRESHOLD = 5_000
-
-
-def settle_heap() -> None:
-    """After the start: the ~240k objects of the imports and the loaded markets move to the
-    collector's permanent generation (``gc.freeze``), so no collection scans them again (a full
-    one over them took ~65 ms, in the middle of some order), and young scans run less often.
-    Process-wide: the fast path owns its process (``python -m workers.fastpath``)."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
-
 
 class FastPathConfig(BaseModel):
     venues: list[VenueConfig] = Field(min_length=1)
