@@ -27,10 +27,11 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from activities.errors import business_errors
 from activities.metrics import count
 from activities.runtime import ChainRuntime
+from connectors.evm.client import EvmClient
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
 from connectors.evm.signer import Signer
-from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical
+from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, get_receipt, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
 from crosslane.domain.tx_steps import (
@@ -39,6 +40,7 @@ from crosslane.domain.tx_steps import (
     PrepareInput,
     ReplaceInput,
     ReplaceResult,
+    SendResult,
     TxActivity,
     WaitInput,
     WaitOutcome,
@@ -66,9 +68,7 @@ def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = No
     )
 
 
-def _first_attempt(
-    request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int
-) -> dict[str, Any]:
+def _first_attempt(request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int) -> dict[str, Any]:
     return eip1559_tx(
         chain_id=chain_id,
         nonce=nonce,
@@ -157,10 +157,32 @@ class TxActivities:
     async def tx_send(self, inp: PrepareInput) -> TxAttempt:
         """``tx_prepare`` then ``tx_broadcast`` of attempt 0, in the same order of effects (raw
         bytes stored before the send), without reading back what the first half just wrote."""
+        return await self._send_first(inp)
+
+    async def _send_first(self, inp: PrepareInput) -> TxAttempt:
         record = await self.prepare(inp.workflow_id, inp.request)
         outcome = await self.send(record, inp.request.chain, protected=inp.request.protected)
         crash_point("tx.after_broadcast", inp.workflow_id)
         return _attempt_view(record, outcome)
+
+    @activity.defn(name=TxActivity.SEND_SETTLE)
+    @business_errors
+    async def tx_send_settle(self, inp: PrepareInput) -> SendResult:
+        """``tx_send``, then one look for the receipt (a devnet that automines has mined the
+        transaction during the send): mined with the request's confirmations on the canonical
+        chain, it is settled in the ledger as ``tx_wait`` settles it, and the lifecycle ends in
+        this workflow task; else the lifecycle goes on to ``tx_wait``. One look, no polling: a
+        step that waits holds a local-activity slot and the workflow task open. Re-run after a
+        crash, it re-sends the same bytes and finds the same receipt (the ledger writes are
+        idempotent)."""
+        attempt = await self._send_first(inp)
+        client = self.rt.client(inp.request.chain)
+        mined = await get_receipt(client, attempt.tx_hash)
+        if mined is None or not await _confirmed(client, mined, inp.request.policy.confirmations):
+            return SendResult(attempt=attempt)
+        await asyncio.to_thread(self._record_receipt, inp.workflow_id, [attempt.tx_hash], mined, True, True)
+        crash_point("tx.after_settle", inp.workflow_id)
+        return SendResult(attempt=attempt, mined=_mined_result(mined, 0))
 
     async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
         """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to
@@ -344,9 +366,11 @@ class TxActivities:
                     mined.tx_hash,
                     mined.block_hash,
                 )
-                confirmed = head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined)
+                confirmed = await _confirmed(client, mined, inp.confirmations, head)
                 if new_sighting or confirmed:
-                    await asyncio.to_thread(self._record_receipt, inp, mined, new_sighting, confirmed)
+                    await asyncio.to_thread(
+                        self._record_receipt, inp.workflow_id, inp.tx_hashes, mined, new_sighting, confirmed
+                    )
                     sighted = mined
                 if confirmed:
                     return _mined_result(mined, blocks_waited)
@@ -368,7 +392,9 @@ class TxActivities:
                     return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
             await asyncio.sleep(poll_s)
 
-    def _record_receipt(self, inp: WaitInput, mined: MinedTx, sighting: bool, settle: bool) -> None:
+    def _record_receipt(
+        self, workflow_id: str, tx_hashes: list[str], mined: MinedTx, sighting: bool, settle: bool
+    ) -> None:
         """One ledger transaction (run in a thread) for what a poll saw: the sighting, appended
         to the operation's ``receipt_sightings`` so a reorg shows in the ledger as the orphaned
         block followed by the canonical one; and, once confirmed, every attempt's final status."""
@@ -376,14 +402,14 @@ class TxActivities:
         with ledger.atomic():
             if sighting:
                 where = {"tx_hash": mined.tx_hash, "block_number": mined.block_number, "block_hash": mined.block_hash}
-                if ledger.append_operation_detail(inp.workflow_id, TX_STEP, "receipt_sightings", where) is None:
-                    raise InvalidRequest(f"no transaction operation recorded for workflow {inp.workflow_id}")
+                if ledger.append_operation_detail(workflow_id, TX_STEP, "receipt_sightings", where) is None:
+                    raise InvalidRequest(f"no transaction operation recorded for workflow {workflow_id}")
             if settle:
-                self._settle(inp, mined)
+                self._settle(tx_hashes, mined)
 
-    def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
+    def _settle(self, tx_hashes: list[str], mined: MinedTx) -> None:
         status = AttemptStatus.MINED if mined.status == 1 else AttemptStatus.REVERTED
-        for tx_hash in inp.tx_hashes:
+        for tx_hash in tx_hashes:
             if tx_hash.lower() == mined.tx_hash:
                 self.rt.ledger.mark_attempt(
                     tx_hash,
@@ -398,6 +424,13 @@ class TxActivities:
 
 
 FULL_LOOK_S = 1.0  # tx_wait looks at receipts, nonce and mempool on a new head, else at this pace
+
+
+async def _confirmed(client: EvmClient, mined: MinedTx, confirmations: int, head: int | None = None) -> bool:
+    """Whether a receipt has ``confirmations`` blocks (its own included) under ``head`` (read
+    now if not given) and its block is still the canonical one at that height."""
+    head = await client.block_number() if head is None else head
+    return head - mined.block_number + 1 >= confirmations and await is_canonical(client, mined)
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:
