@@ -157,9 +157,6 @@ class TxActivities:
     async def tx_send(self, inp: PrepareInput) -> TxAttempt:
         """``tx_prepare`` then ``tx_broadcast`` of attempt 0, in the same order of effects (raw
         bytes stored before the send), without reading back what the first half just wrote."""
-        return await self._send_first(inp)
-
-    async def _send_first(self, inp: PrepareInput) -> TxAttempt:
         record = await self.prepare(inp.workflow_id, inp.request)
         outcome = await self.send(record, inp.request.chain, protected=inp.request.protected)
         crash_point("tx.after_broadcast", inp.workflow_id)
@@ -174,15 +171,32 @@ class TxActivities:
         this workflow task; else the lifecycle goes on to ``tx_wait``. One look, no polling: a
         step that waits holds a local-activity slot and the workflow task open. Re-run after a
         crash, it re-sends the same bytes and finds the same receipt (the ledger writes are
-        idempotent)."""
-        attempt = await self._send_first(inp)
-        client = self.rt.client(inp.request.chain)
-        mined = await get_receipt(client, attempt.tx_hash)
-        if mined is None or not await _confirmed(client, mined, inp.request.policy.confirmations):
+        idempotent). The broadcast mark shares the settle's ledger transaction (one commit and
+        one thread hand-off fewer than ``tx_send`` then the settle)."""
+        request = inp.request
+        record = await self.prepare(inp.workflow_id, request)
+        outcome = await self.send(record, request.chain, protected=request.protected, mark=False)
+        crash_point("tx.after_broadcast", inp.workflow_id)
+        client = self.rt.client(request.chain)
+        mined = await get_receipt(client, record.tx_hash)
+        if mined is not None and not await _confirmed(client, mined, request.policy.confirmations):
+            mined = None  # tx_wait records the sighting and waits for the confirmations
+        if _delivered(outcome) or mined is not None:
+            await asyncio.to_thread(self._record_send, inp.workflow_id, record.tx_hash, outcome, mined)
+        attempt = _attempt_view(record, outcome)
+        if mined is None:
             return SendResult(attempt=attempt)
-        await asyncio.to_thread(self._record_receipt, inp.workflow_id, [attempt.tx_hash], mined, True, True)
         crash_point("tx.after_settle", inp.workflow_id)
         return SendResult(attempt=attempt, mined=_mined_result(mined, 0))
+
+    def _record_send(self, workflow_id: str, tx_hash: str, outcome: BroadcastOutcome, mined: MinedTx | None) -> None:
+        """One ledger transaction (run in a thread) for what ``tx_send_settle`` saw: the
+        broadcast mark and, when it found the receipt, the sighting and the settle."""
+        with self.rt.ledger.atomic():
+            if _delivered(outcome):
+                self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.BROADCAST.value, broadcast=True)
+            if mined is not None:
+                self._record_receipt(workflow_id, [tx_hash], mined, True, True)
 
     async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
         """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to
@@ -267,11 +281,14 @@ class TxActivities:
         crash_point("tx.after_broadcast", inp.workflow_id)
         return BroadcastResult(outcome=outcome)
 
-    async def send(self, record: AttemptRecord, chain: str, *, protected: bool = False) -> BroadcastOutcome:
-        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane)."""
+    async def send(
+        self, record: AttemptRecord, chain: str, *, protected: bool = False, mark: bool = True
+    ) -> BroadcastOutcome:
+        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane);
+        ``mark=False``: the caller marks it, in a ledger transaction of its own."""
         outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
         count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
-        if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
+        if mark and _delivered(outcome):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True
             )
@@ -421,6 +438,11 @@ class TxActivities:
                 )
             else:
                 self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.REPLACED.value)
+
+
+def _delivered(outcome: BroadcastOutcome) -> bool:
+    """The node has the attempt (sent now, or already): it is marked broadcast."""
+    return outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN)
 
 
 FULL_LOOK_S = 1.0  # tx_wait looks at receipts, nonce and mempool on a new head, else at this pace
