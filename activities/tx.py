@@ -230,7 +230,9 @@ class TxActivities:
         if request.fees.max_total_fee is not None:
             await self._check_total_fee(request, signer, gas, max_fee, tip)
         # The operation and its nonce in one ledger transaction (an explicit nonce is the caller's).
-        pending = None if request.nonce is not None else await client.nonce(request.signer, "pending")
+        # Shared with the lifecycles of the same signer reading it at once: the ledger hands out
+        # max(its cursor, this), so an answer from a moment ago allocates the same nonce.
+        pending = None if request.nonce is not None else await client.nonce(request.signer, "pending", shared=True)
         op = await asyncio.to_thread(
             ledger.begin_operation,
             workflow_id,
