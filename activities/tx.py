@@ -68,7 +68,9 @@ def _attempt_view(record: AttemptRecord, broadcast: BroadcastOutcome | None = No
     )
 
 
-def _first_attempt(request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int) -> dict[str, Any]:
+def _first_attempt(
+    request: TxRequest, chain_id: int, nonce: int, gas: int, max_fee: int, tip: int
+) -> dict[str, Any]:
     return eip1559_tx(
         chain_id=chain_id,
         nonce=nonce,

@@ -77,6 +77,18 @@ def _shape() -> tuple[bool, bool]:
     return False, False
 
 
+def _listed_at_start(request: TxRequest) -> bool:
+    """Whether the run's start carried its chain, signer and first state as search attributes
+    (``CrosslaneClient.start_tx`` sets them): a run in the ``tx-send-settles`` shape then skips
+    its own first upsert. Read from the start event, so a replay decides the same."""
+    listed = workflow.info().typed_search_attributes
+    return (listed.get(sa.CHAIN), listed.get(sa.SIGNER), listed.get(sa.STATE)) == (
+        request.chain,
+        request.signer,
+        TxState.PREPARING,
+    )
+
+
 @workflow.defn(name="TransactionLifecycle")
 class TransactionLifecycle:
     def __init__(self) -> None:
@@ -103,13 +115,14 @@ class TransactionLifecycle:
         self._request = request
         wf_id = workflow.info().workflow_id
         self._local_steps, self._send_settles = _shape()
-        workflow.upsert_search_attributes(
-            [
-                sa.CHAIN.value_set(request.chain),
-                sa.SIGNER.value_set(request.signer),
-                sa.STATE.value_set(self._run.state),
-            ]
-        )
+        if not (self._send_settles and _listed_at_start(request)):
+            workflow.upsert_search_attributes(
+                [
+                    sa.CHAIN.value_set(request.chain),
+                    sa.SIGNER.value_set(request.signer),
+                    sa.STATE.value_set(self._run.state),
+                ]
+            )
         prepare = PrepareInput(workflow_id=wf_id, request=request)
         if self._send_settles:
             sent = await self._step(
