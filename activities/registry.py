@@ -30,6 +30,7 @@ def build_activities(runtime: ChainRuntime) -> list[Callable[..., Any]]:
         tx.tx_prepare,
         tx.tx_broadcast,
         tx.tx_send,
+        tx.tx_send_settle,
         tx.tx_replace,
         tx.tx_wait,
         recovery.tx_scan_signer,

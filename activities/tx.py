@@ -28,10 +28,11 @@ from web3.exceptions import ContractLogicError, Web3RPCError
 from activities.errors import business_errors
 from activities.metrics import count
 from activities.runtime import ChainRuntime
+from connectors.evm.client import EvmClient
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
 from connectors.evm.signer import SignedTx, Signer
-from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, is_canonical
+from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, get_receipt, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
 from crosslane.domain.tx_steps import (
@@ -40,6 +41,7 @@ from crosslane.domain.tx_steps import (
     PrepareInput,
     ReplaceInput,
     ReplaceResult,
+    SendResult,
     TxActivity,
     WaitInput,
     WaitOutcome,
@@ -173,6 +175,42 @@ class TxActivities:
         crash_point("tx.after_broadcast", inp.workflow_id)
         return _attempt_view(record, outcome)
 
+    @activity.defn(name=TxActivity.SEND_SETTLE)
+    @business_errors
+    async def tx_send_settle(self, inp: PrepareInput) -> SendResult:
+        """``tx_send``, then one look for the receipt (a devnet that automines has mined the
+        transaction during the send): mined with the request's confirmations on the canonical
+        chain, it is settled in the ledger as ``tx_wait`` settles it, and the lifecycle ends in
+        this workflow task; else the lifecycle goes on to ``tx_wait``. One look, no polling: a
+        step that waits holds a local-activity slot and the workflow task open. Re-run after a
+        crash, it re-sends the same bytes and finds the same receipt (the ledger writes are
+        idempotent). The broadcast mark shares the settle's ledger transaction (one commit and
+        one thread hand-off fewer than ``tx_send`` then the settle)."""
+        request = inp.request
+        record = await self.prepare(inp.workflow_id, request)
+        outcome = await self.send(record, request.chain, protected=request.protected, mark=False)
+        crash_point("tx.after_broadcast", inp.workflow_id)
+        client = self.rt.client(request.chain)
+        mined = await get_receipt(client, record.tx_hash)
+        if mined is not None and not await _confirmed(client, mined, request.policy.confirmations):
+            mined = None  # tx_wait records the sighting and waits for the confirmations
+        if _delivered(outcome) or mined is not None:
+            await asyncio.to_thread(self._record_send, inp.workflow_id, record.tx_hash, outcome, mined)
+        attempt = _attempt_view(record, outcome)
+        if mined is None:
+            return SendResult(attempt=attempt)
+        crash_point("tx.after_settle", inp.workflow_id)
+        return SendResult(attempt=attempt, mined=_mined_result(mined, 0))
+
+    def _record_send(self, workflow_id: str, tx_hash: str, outcome: BroadcastOutcome, mined: MinedTx | None) -> None:
+        """One ledger transaction (run in a thread) for what ``tx_send_settle`` saw: the
+        broadcast mark and, when it found the receipt, the sighting and the settle."""
+        with self.rt.ledger.atomic():
+            if _delivered(outcome):
+                self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.BROADCAST.value, broadcast=True)
+            if mined is not None:
+                self._record_receipt(workflow_id, [tx_hash], mined, True, True)
+
     async def prepare(self, workflow_id: str, request: TxRequest, fees: FeeSuggestion | None = None) -> AttemptRecord:
         """``tx_prepare``'s work, also called outside Temporal by the arbitrage fast lane to
         sign a leg before its run starts: the run's lifecycle then finds attempt 0 recorded
@@ -195,7 +233,9 @@ class TxActivities:
         if request.fees.max_total_fee is not None:
             await self._check_total_fee(request, signer, gas, max_fee, tip)
         # The operation and its nonce in one ledger transaction (an explicit nonce is the caller's).
-        pending = None if request.nonce is not None else await client.nonce(request.signer, "pending")
+        # Shared with the lifecycles of the same signer reading it at once: the ledger hands out
+        # max(its cursor, this), so an answer from a moment ago allocates the same nonce.
+        pending = None if request.nonce is not None else await client.nonce(request.signer, "pending", shared=True)
         op = await asyncio.to_thread(
             ledger.begin_operation,
             workflow_id,
@@ -266,12 +306,15 @@ class TxActivities:
         crash_point("tx.after_broadcast", inp.workflow_id)
         return BroadcastResult(outcome=outcome)
 
-    async def send(self, record: AttemptRecord, chain: str, *, protected: bool = False) -> BroadcastOutcome:
-        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane)."""
+    async def send(
+        self, record: AttemptRecord, chain: str, *, protected: bool = False, mark: bool = True
+    ) -> BroadcastOutcome:
+        """Send an attempt's stored bytes and mark it broadcast (``tx_broadcast``, the fast lane);
+        ``mark=False``: the caller marks it, in a ledger transaction of its own."""
         outcome = await self.rt.submitter(chain, protected=protected).submit(record.raw_tx)
         answered = utcnow()  # broadcast_at: when the node answered, not when the ledger's thread got to it
         count(TX_ATTEMPTS, "attempts broadcast (each send of signed bytes)", chain=chain, kind=record.kind.value)
-        if outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN):
+        if mark and _delivered(outcome):
             await asyncio.to_thread(
                 self.rt.ledger.mark_attempt, record.tx_hash, AttemptStatus.BROADCAST.value, broadcast=True, at=answered
             )
@@ -366,9 +409,11 @@ class TxActivities:
                     mined.tx_hash,
                     mined.block_hash,
                 )
-                confirmed = head - mined.block_number + 1 >= inp.confirmations and await is_canonical(client, mined)
+                confirmed = await _confirmed(client, mined, inp.confirmations, head)
                 if new_sighting or confirmed:
-                    await asyncio.to_thread(self._record_receipt, inp, mined, new_sighting, confirmed)
+                    await asyncio.to_thread(
+                        self._record_receipt, inp.workflow_id, inp.tx_hashes, mined, new_sighting, confirmed
+                    )
                     sighted = mined
                 if confirmed:
                     return _mined_result(mined, blocks_waited)
@@ -390,7 +435,9 @@ class TxActivities:
                     return WaitResult(outcome=WaitOutcome.NOT_INCLUDED, blocks_waited=blocks_waited)
             await asyncio.sleep(poll_s)
 
-    def _record_receipt(self, inp: WaitInput, mined: MinedTx, sighting: bool, settle: bool) -> None:
+    def _record_receipt(
+        self, workflow_id: str, tx_hashes: list[str], mined: MinedTx, sighting: bool, settle: bool
+    ) -> None:
         """One ledger transaction (run in a thread) for what a poll saw: the sighting, appended
         to the operation's ``receipt_sightings`` so a reorg shows in the ledger as the orphaned
         block followed by the canonical one; and, once confirmed, every attempt's final status."""
@@ -398,14 +445,14 @@ class TxActivities:
         with ledger.atomic():
             if sighting:
                 where = {"tx_hash": mined.tx_hash, "block_number": mined.block_number, "block_hash": mined.block_hash}
-                if ledger.append_operation_detail(inp.workflow_id, TX_STEP, "receipt_sightings", where) is None:
-                    raise InvalidRequest(f"no transaction operation recorded for workflow {inp.workflow_id}")
+                if ledger.append_operation_detail(workflow_id, TX_STEP, "receipt_sightings", where) is None:
+                    raise InvalidRequest(f"no transaction operation recorded for workflow {workflow_id}")
             if settle:
-                self._settle(inp, mined)
+                self._settle(tx_hashes, mined)
 
-    def _settle(self, inp: WaitInput, mined: MinedTx) -> None:
+    def _settle(self, tx_hashes: list[str], mined: MinedTx) -> None:
         status = AttemptStatus.MINED if mined.status == 1 else AttemptStatus.REVERTED
-        for tx_hash in inp.tx_hashes:
+        for tx_hash in tx_hashes:
             if tx_hash.lower() == mined.tx_hash:
                 self.rt.ledger.mark_attempt(
                     tx_hash,
@@ -419,7 +466,19 @@ class TxActivities:
                 self.rt.ledger.mark_attempt(tx_hash, AttemptStatus.REPLACED.value)
 
 
+def _delivered(outcome: BroadcastOutcome) -> bool:
+    """The node has the attempt (sent now, or already): it is marked broadcast."""
+    return outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN)
+
+
 FULL_LOOK_S = 1.0  # tx_wait looks at receipts, nonce and mempool on a new head, else at this pace
+
+
+async def _confirmed(client: EvmClient, mined: MinedTx, confirmations: int, head: int | None = None) -> bool:
+    """Whether a receipt has ``confirmations`` blocks (its own included) under ``head`` (read
+    now if not given) and its block is still the canonical one at that height."""
+    head = await client.block_number() if head is None else head
+    return head - mined.block_number + 1 >= confirmations and await is_canonical(client, mined)
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:

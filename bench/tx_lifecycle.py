@@ -1,7 +1,7 @@
 """Transfers through TransactionLifecycle on Temporal vs raw web3 send-and-wait, same run.
 
     .venv/bin/python -m bench.tx_lifecycle [--count 200] [--rounds 3] [--storage wal|default|both]
-        [--path regular --path local] [--workers 1]
+        [--path regular --path local --path settle] [--workers 1]
 
 Both paths send the same ``count`` ETH transfers on a devnet chain, all concurrently, and
 poll for receipts every 50 ms. Raw web3 signs with a pre-assigned nonce, sends, and waits
@@ -10,12 +10,14 @@ stored before broadcast, receipt and confirmation watched by an activity) on a w
 its own process (``--workers N``: N processes on the same queue). Latency is per transfer
 (start to confirmed result); the ratio is the price of durability.
 
-``--path`` (repeatable; default both) runs the Temporal side once per round per path:
+``--path`` (repeatable; default all three) runs the Temporal side once per round per path:
 ``regular``, a worker with ``CROSSLANE_TX_LOCAL_STEPS=0`` (every step a regular activity, the
-lifecycle before issue 15), and ``local`` (the short steps as local activities, attempt 0
-prepared and sent in one); the order alternates between rounds, and each path is compared
-with the first. ``--storage`` picks the dev server's SQLite settings:
-``wal`` (``crosslane dev up``'s), ``default`` (SQLite's defaults, before), ``both``. Each
+lifecycle before issue 15), ``local`` (``CROSSLANE_TX_SEND_SETTLES=0``: the short steps as local
+activities, attempt 0 prepared and sent in one, then ``tx_wait``) and ``settle`` (today's
+default: the send also looks for the receipt once and settles there when it is already
+mined); the order alternates between rounds, and each path is compared with the first.
+``--storage`` picks the dev server's SQLite settings: ``wal`` (``crosslane dev up``'s),
+``default`` (SQLite's defaults, before), ``both``. Each
 Temporal run prints the CPU seconds of the dev server, the workers, anvil and this client.
 """
 
@@ -37,7 +39,7 @@ from bench.stats import Run
 from bench.storage import STORAGES, servers
 from crosslane.client import CrosslaneClient, connect_temporal
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy, TxRequest
-from crosslane.domain.tx_steps import LOCAL_STEPS_ENV
+from crosslane.domain.tx_steps import LOCAL_STEPS_ENV, SEND_SETTLES_ENV
 from crosslane.ledger import Ledger
 from devnet.anvil import rpc_call
 from devnet.sandbox import Sandbox, WorkerProcess, sandbox
@@ -98,7 +100,8 @@ async def temporal_lifecycles(
     key = funded_key(url)
     signer = Account.from_key(key).address
     queue = f"bench-{secrets.token_hex(3)}"
-    env = sb.env(queue, CROSSLANE_SIGNER_KEYS=key, **{LOCAL_STEPS_ENV: "1" if path == "local" else "0"})
+    switches = {LOCAL_STEPS_ENV: "0" if path == "regular" else "1", SEND_SETTLES_ENV: "1" if path == "settle" else "0"}
+    env = sb.env(queue, CROSSLANE_SIGNER_KEYS=key, **switches)
     procs = [WorkerProcess(env, sb.home / f"worker-{queue}-{n}.log") for n in range(workers)]
     try:
         for worker in procs:
@@ -135,6 +138,7 @@ def median_of(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
+PATHS = ("regular", "local", "settle")
 GOAL_PER_S, GOAL_P99_MS = 50.0, 5_000.0  # issue 15, at 200 in flight
 
 
@@ -197,6 +201,6 @@ if __name__ == "__main__":
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--storage", choices=["both", *STORAGES], default="wal")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--path", action="append", choices=["regular", "local"], help="default: both")
+    parser.add_argument("--path", action="append", choices=PATHS, help="default: all")
     args = parser.parse_args()
-    asyncio.run(main(args.count, args.rounds, args.storage, args.workers, args.path or ["regular", "local"]))
+    asyncio.run(main(args.count, args.rounds, args.storage, args.workers, args.path or list(PATHS)))

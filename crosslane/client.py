@@ -13,7 +13,12 @@ from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from temporalio.client import Client, Interceptor, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
 from temporalio.runtime import Runtime
 
 from crosslane.config import Settings, settings
@@ -33,8 +38,9 @@ from crosslane.domain.lp_migration import (
 )
 from crosslane.domain.recovery import RecoveryReport, RecoveryRequest
 from crosslane.domain.solana import SolResult, SolStatus, SolTransferRequest
-from crosslane.domain.tx import TxRequest, TxResult, TxStatus
+from crosslane.domain.tx import TxRequest, TxResult, TxState, TxStatus
 from crosslane.domain.yield_compound import COMPOUND_WORKFLOW, CompoundRequest, CompoundResult, CompoundStatus
+from workflows import search_attributes as sa
 
 TX_WORKFLOW = "TransactionLifecycle"
 RECOVERY_WORKFLOW = "StuckTxRecovery"
@@ -96,6 +102,7 @@ class CrosslaneClient:
         | LPMigrationRequest,
         result_type: type[R],
         summary: str,
+        search_attributes: TypedSearchAttributes | None = None,
     ) -> WorkflowHandle[object, R]:
         """Start (or join, if running) the run keyed by ``request.workflow_id``: the workflow
         id is the business key, so starting twice runs once; a closed run is not repeated."""
@@ -108,6 +115,7 @@ class CrosslaneClient:
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             static_summary=summary,
+            search_attributes=search_attributes,
         )
 
     def _handle(self, prefix: str, request_id: str, result_type: type[R]) -> WorkflowHandle[object, R]:
@@ -118,7 +126,16 @@ class CrosslaneClient:
     async def start_tx(self, request: TxRequest) -> WorkflowHandle[object, TxResult]:
         """Start (or join) the lifecycle for ``request.request_id`` (workflow id ``tx-<id>``)."""
         summary = f"{request.value} wei from {request.signer} to {request.to} on {request.chain}"
-        return await self._start_once(TX_WORKFLOW, request, TxResult, summary)
+        # Listed by chain, signer and state from its start; the lifecycle then skips its own
+        # first upsert (one history event and one visibility write fewer per run, issue 15).
+        listed = TypedSearchAttributes(
+            [
+                SearchAttributePair(sa.CHAIN, request.chain),
+                SearchAttributePair(sa.SIGNER, request.signer),
+                SearchAttributePair(sa.STATE, TxState.PREPARING.value),
+            ]
+        )
+        return await self._start_once(TX_WORKFLOW, request, TxResult, summary, listed)
 
     def tx_handle(self, request_id: str) -> WorkflowHandle[object, TxResult]:
         return self._handle("tx-", request_id, TxResult)

@@ -9,8 +9,13 @@ turn; a local activity is one marker inside the workflow task that runs it. Sinc
 ``tx-local-steps``, the short steps run as local activities, and attempt 0 is prepared and
 sent in one of them (``tx_send``), so the send happens in the run's first workflow task;
 only the receipt watch (``tx_wait``, heartbeating, possibly long) stays a regular activity.
-A run keeps the shape its history started with; a worker with ``CROSSLANE_TX_LOCAL_STEPS=0``
-starts new runs in the shape before the patch.
+Since the patch ``tx-send-settles`` (which implies the local steps, so a run records one patch
+marker, not two), attempt 0 is sent by ``tx_send_settle``, which then looks once for its
+receipt: a chain that mined it during the send (an automining devnet) with the confirmations
+asked for settles the run in that same workflow task, without ``tx_wait``.
+A run keeps the shape its history started with; a worker with ``CROSSLANE_TX_SEND_SETTLES=0``
+starts new runs in the shape of ``tx-local-steps``, one with ``CROSSLANE_TX_LOCAL_STEPS=0`` in
+the shape before both.
 """
 
 from __future__ import annotations
@@ -39,16 +44,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from crosslane.domain.tx_steps import (
         LOCAL_STEPS_PATCH,
+        SEND_SETTLES_PATCH,
         BroadcastInput,
         BroadcastResult,
         PrepareInput,
         ReplaceInput,
         ReplaceResult,
+        SendResult,
         TxActivity,
         WaitInput,
         WaitOutcome,
         WaitResult,
         local_steps_offered,
+        send_settles_offered,
     )
 
 T = TypeVar("T")
@@ -57,13 +65,28 @@ SHORT = timedelta(seconds=10)  # short steps; a local one killed with its worker
 WAIT_HEARTBEAT = timedelta(seconds=5)
 
 
-def _local_steps() -> bool:
-    """Whether this run's short steps are local activities: a new run's if its worker offers
-    them (recording the patch marker); a replayed run's if its history has the marker,
-    whatever the replaying worker offers."""
-    if local_steps_offered() or workflow.unsafe.is_replaying():
-        return workflow.patched(LOCAL_STEPS_PATCH)
-    return False
+def _shape() -> tuple[bool, bool]:
+    """(short steps as local activities, attempt 0's send settles when already mined): a new
+    run's as its worker offers them (recording one patch marker); a replayed run's as its
+    history's marker says, whatever the replaying worker offers."""
+    replaying = workflow.unsafe.is_replaying()
+    if (send_settles_offered() or replaying) and workflow.patched(SEND_SETTLES_PATCH):
+        return True, True
+    if local_steps_offered() or replaying:
+        return workflow.patched(LOCAL_STEPS_PATCH), False
+    return False, False
+
+
+def _listed_at_start(request: TxRequest) -> bool:
+    """Whether the run's start carried its chain, signer and first state as search attributes
+    (``CrosslaneClient.start_tx`` sets them): a run in the ``tx-send-settles`` shape then skips
+    its own first upsert. Read from the start event, so a replay decides the same."""
+    listed = workflow.info().typed_search_attributes
+    return (listed.get(sa.CHAIN), listed.get(sa.SIGNER), listed.get(sa.STATE)) == (
+        request.chain,
+        request.signer,
+        TxState.PREPARING,
+    )
 
 
 @workflow.defn(name="TransactionLifecycle")
@@ -75,6 +98,7 @@ class TransactionLifecycle:
         self._bump_requested = False
         self._cancel_requested = False
         self._local_steps = False
+        self._send_settles = False
 
     @workflow.run
     async def run(self, request: TxRequest) -> TxResult:
@@ -90,17 +114,27 @@ class TransactionLifecycle:
     async def _land(self, request: TxRequest) -> TxResult:
         self._request = request
         wf_id = workflow.info().workflow_id
-        self._local_steps = _local_steps()
-        workflow.upsert_search_attributes(
-            [
-                sa.CHAIN.value_set(request.chain),
-                sa.SIGNER.value_set(request.signer),
-                sa.STATE.value_set(self._run.state),
-            ]
-        )
+        self._local_steps, self._send_settles = _shape()
+        if not (self._send_settles and _listed_at_start(request)):
+            workflow.upsert_search_attributes(
+                [
+                    sa.CHAIN.value_set(request.chain),
+                    sa.SIGNER.value_set(request.signer),
+                    sa.STATE.value_set(self._run.state),
+                ]
+            )
         prepare = PrepareInput(workflow_id=wf_id, request=request)
-        if self._local_steps:
-            first: TxAttempt = await self._step(
+        if self._send_settles:
+            sent = await self._step(
+                TxActivity.SEND_SETTLE, prepare, SendResult, "validate, take a nonce, sign, send and look for attempt 0"
+            )
+            first = sent.attempt
+            self._attempts.append(first)
+            self._note_broadcast(first)
+            if sent.mined is not None:
+                return self._result(sent.mined)
+        elif self._local_steps:
+            first = await self._step(
                 TxActivity.SEND, prepare, TxAttempt, "validate, take a nonce, sign and send attempt 0"
             )
             self._attempts.append(first)
@@ -253,7 +287,6 @@ class TransactionLifecycle:
             effective_gas_price=waited.effective_gas_price or 0,
             attempts=self._attempts,
         )
-
 
     @workflow.signal
     def bump_now(self) -> None:

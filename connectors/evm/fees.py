@@ -27,8 +27,10 @@ class FeeOracleConfig:
 
 
 async def suggest_fees(client: EvmClient, config: FeeOracleConfig = FeeOracleConfig()) -> FeeSuggestion:
-    history = await client.call(
-        lambda w3: w3.eth.fee_history(config.blocks, "latest", [config.reward_percentile]), "eth_feeHistory"
+    history = await client.shared(
+        ("eth_feeHistory", config.blocks, config.reward_percentile),
+        lambda w3: w3.eth.fee_history(config.blocks, "latest", [config.reward_percentile]),
+        "eth_feeHistory",
     )
     next_base_fee = int(history["baseFeePerGas"][-1])
     rewards = [int(r[0]) for r in history.get("reward", []) if r and int(r[0]) > 0]

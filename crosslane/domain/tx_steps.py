@@ -19,12 +19,15 @@ class TxActivity(StrEnum):
     BROADCAST = "tx_broadcast"
     REPLACE = "tx_replace"
     SEND = "tx_send"  # tx_prepare and tx_broadcast of attempt 0 in one step
+    SEND_SETTLE = "tx_send_settle"  # tx_send, then settle at once if the receipt is already there
     WAIT = "tx_wait"
     SCAN_SIGNER = "tx_scan_signer"
 
 
 LOCAL_STEPS_PATCH = "tx-local-steps"  # TransactionLifecycle's workflow.patched id (issue 15)
 LOCAL_STEPS_ENV = "CROSSLANE_TX_LOCAL_STEPS"
+SEND_SETTLES_PATCH = "tx-send-settles"  # implies the local steps: one patch marker, not two
+SEND_SETTLES_ENV = "CROSSLANE_TX_SEND_SETTLES"
 
 
 @cache
@@ -33,6 +36,14 @@ def local_steps_offered() -> bool:
     (``$CROSSLANE_TX_LOCAL_STEPS``, on unless ``0``; ``0`` is the way back to regular
     activities). A run already started keeps its shape whatever this says."""
     return os.environ.get(LOCAL_STEPS_ENV, "1").strip() != "0"
+
+
+@cache
+def send_settles_offered() -> bool:
+    """Whether this worker's new lifecycles look for attempt 0's receipt right after sending
+    it, in the same local step, and settle there when it is already mined with the confirmations
+    asked for (``$CROSSLANE_TX_SEND_SETTLES``, on unless ``0``; needs the local steps)."""
+    return local_steps_offered() and os.environ.get(SEND_SETTLES_ENV, "1").strip() != "0"
 
 
 class PrepareInput(BaseModel):
@@ -95,6 +106,15 @@ class WaitResult(BaseModel):
     gas_used: int | None = None
     effective_gas_price: int | None = None
     blocks_waited: int = 0
+
+
+class SendResult(BaseModel):
+    """``tx_send_settle``'s answer: attempt 0 as sent, and its receipt when the same step
+    found it mined with enough confirmations (and settled it in the ledger); else ``None``
+    and the lifecycle watches for it with ``tx_wait``."""
+
+    attempt: TxAttempt
+    mined: WaitResult | None = None
 
 
 class ScanInput(BaseModel):

@@ -106,6 +106,7 @@ def worker(client: object, runtime: ChainRuntime, queue: str, socket: Path, limi
             tx.tx_prepare,
             tx.tx_broadcast,
             tx.tx_send,
+            tx.tx_send_settle,
             tx.tx_replace,
             tx.tx_wait,
             swap.dex_quote,

@@ -47,7 +47,7 @@ def assert_one_tx_per_nonce(w3: Web3, signer: str, results: list[TxResult]) -> N
         assert w3.eth.get_transaction(r.mined_tx_hash)["nonce"] == r.nonce
 
 
-@pytest.mark.parametrize("point", ["tx.after_nonce", "tx.after_sign", "tx.after_broadcast"])
+@pytest.mark.parametrize("point", ["tx.after_nonce", "tx.after_sign", "tx.after_broadcast", "tx.after_settle"])
 async def test_crash_before_and_after_broadcast(stack: Stack, tmp_path: Path, point: str) -> None:
     sender, recipient = stack.fund_signer(), stack.fund_signer()
     queue = unique_queue("crash")
@@ -81,6 +81,11 @@ async def test_crash_before_and_after_broadcast(stack: Stack, tmp_path: Path, po
     for request, result in zip(requests, results, strict=True):
         if request.workflow_id in signed:
             assert_mined_as_signed(stack, w3, request.workflow_id, result, signed[request.workflow_id])
+        # Settled once in the ledger, whichever step saw the receipt (the re-run sees it again).
+        op = stack.ledger().get_operation(request.workflow_id, "tx")
+        assert op is not None and len(op.detail["receipt_sightings"]) == 1, op
+        mined = stack.ledger().get_attempt(op.id, 0)
+        assert mined is not None and (mined.status, mined.block_number) == ("mined", result.block_number)
     assert w3.eth.get_balance(recipient.address) == 1000 * 10**18 + 5 * 10**15
 
 

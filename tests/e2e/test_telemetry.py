@@ -76,8 +76,8 @@ async def test_worker_metrics_and_a_bridge_transfer_trace(bridge_stack: Stack, t
     assert children >= 2, names  # deposit on devnet-a, redeem on devnet-b (and an approve if needed)
     assert names["StartChildWorkflow:TransactionLifecycle"] == children, names
     assert names["RunActivity:bridge_plan"] == 1, names
-    # Each lifecycle prepares and sends attempt 0 in one local activity (traced like any other).
-    assert names["RunActivity:tx_send"] == children, names
+    # Each lifecycle prepares, sends and looks for attempt 0 in one local activity (traced like any other).
+    assert names["RunActivity:tx_send_settle"] == children, names
     # One tree: every span hangs off a span of this trace or off the run's (virtual) root.
     root = next(s["parent_id"] for s in spans if s["name"] == "RunWorkflow:BridgeTransfer")
     known = {root} | {s["context"]["span_id"] for s in spans}
@@ -89,7 +89,7 @@ async def test_worker_metrics_and_a_bridge_transfer_trace(bridge_stack: Stack, t
 
     assert moved(NONCE_ALLOCATIONS) == children
     assert moved(NONCE_ALLOCATIONS, chain="devnet-b") == 1  # the redeem
-    sends = names["RunActivity:tx_send"] + names["RunActivity:tx_broadcast"]  # and any re-broadcast
+    sends = names["RunActivity:tx_send_settle"] + names["RunActivity:tx_broadcast"]  # and any re-broadcast
     assert moved(TX_ATTEMPTS, kind="original") == sends
     stages = moved(BRIDGE_STAGE_SECONDS + "_count", route="wormhole")
     assert stages == len(result.stage_seconds) > 0
