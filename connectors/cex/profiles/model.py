@@ -89,6 +89,11 @@ class VenueProfile(BaseModel):
     lists_filter_by_client_id: bool = Field(
         default=False, description="open/closed order lists take the client id param as a filter (Kraken)"
     )
+    nonce_per_key: bool = Field(
+        default=False,
+        description="private calls carry a nonce that must rise per API key (Kraken): one rising source "
+        "per key in the process, a call refused for its nonce signed again",
+    )
 
     @property
     def transfers(self) -> bool:
