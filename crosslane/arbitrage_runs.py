@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from crosslane.arbitrage import ArbMode
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.client import CrosslaneClient, LegSender
 from crosslane.domain.arb_steps import ArbitrageRequest
@@ -53,6 +54,7 @@ class RunTerms:
     max_loss: Decimal = Decimal(0)
     signer: str | None = None
     fees: FeePolicy | None = None
+    risk_aversion: Decimal = Decimal(1)  # transfer mode: weight of the price risk while bridging
 
 
 def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -> dict[str, Any]:  # noqa: B008
@@ -65,6 +67,7 @@ def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -
         max_loss=terms.max_loss,
         signer=terms.signer,
         fees=terms.fees,
+        risk_aversion=terms.risk_aversion,
     )
     return request.model_dump(mode="json")
 
@@ -84,7 +87,7 @@ class TemporalRunStarter:
 
     async def start(self, request: dict[str, Any]) -> str:
         arb = ArbitrageRequest.model_validate(request)
-        if self.lane is not None:
+        if self.lane is not None and arb.mode is ArbMode.INVENTORY:  # transfer mode: each step waits on the last
             # Shielded: a caller's timeout must not stop a run from starting once its legs are out.
             task = asyncio.ensure_future(self._sent_first(arb, self.lane))
             self._sending.add(task)

@@ -156,13 +156,16 @@ class ArbitrageRequest(SecretFreeRequest):
         max_loss: Decimal = Decimal(0),
         signer: str | None = None,
         fees: FeePolicy | None = None,
+        risk_aversion: Decimal = Decimal(1),
     ) -> ArbitrageRequest:
         """The run for a scanned opportunity (sizes and money in its base units): a CEX leg
         goes through the fast path under its market's symbol, a pool leg (``chain:dex``) to
-        that DEX on its chain; the DEX legs' ``signer`` and ``fees`` come from the caller."""
+        that DEX on its chain; the DEX legs' ``signer`` and ``fees`` come from the caller. A
+        transfer-mode opportunity becomes a transfer-mode run (buy, bridge, sell, each step
+        re-quoted with its bridge fee and price risk weighted by ``risk_aversion``)."""
         opp = opportunity
-        if opp.buy is None or opp.sell is None or opp.mode is not ArbMode.INVENTORY:
-            raise ValueError("only an inventory-mode opportunity with both legs can be started")
+        if opp.buy is None or opp.sell is None:
+            raise ValueError("only an opportunity with both legs can be started")
 
         def venue(leg: LegOutcome) -> ArbVenue:
             if leg.chain is None:
@@ -171,6 +174,7 @@ class ArbitrageRequest(SecretFreeRequest):
 
         return cls(
             request_id=request_id,
+            mode=opp.mode,
             asset=opp.asset,
             quote=opp.quote_asset,
             size=from_base_units(opp.size, opp.asset_decimals),
@@ -180,6 +184,7 @@ class ArbitrageRequest(SecretFreeRequest):
             max_loss=max_loss,
             signer=signer,
             fees=fees,
+            risk_aversion=risk_aversion,
         )
 
     def dex_leg(

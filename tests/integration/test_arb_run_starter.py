@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from temporalio.client import Client
 
-from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, BookCurve, evaluate
+from crosslane.arbitrage import ArbKind, ArbLeg, ArbMarket, ArbMode, BookCurve, evaluate
 from crosslane.arbitrage_runs import RunTerms, TemporalRunStarter, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.converter import data_converter
-from crosslane.domain.arb_steps import ArbitrageRequest, ArbQuote, LegName, LegQuote
+from crosslane.domain.arb_steps import ArbitrageRequest, ArbQuote, ArbVenue, LegName, LegQuote
+from crosslane.domain.tx import FeePolicy
 from crosslane.embedded.processes import stop_pid
 from crosslane.routing import SymbolScale, VenueBook, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.side import Side
@@ -91,3 +92,26 @@ async def test_with_a_fast_lane_the_legs_are_sent_first_and_the_run_starts_with_
     attrs = history.events[0].workflow_execution_started_event_attributes
     (payload,) = await data_converter.decode(attrs.input.payloads)
     assert ArbitrageRequest.model_validate(payload).sent_first == quote
+
+
+async def test_a_transfer_mode_run_is_started_plainly_even_with_a_fast_lane(temporal: Client) -> None:
+    """The lane sends both legs at once from inventory; a transfer run buys, bridges, then sells,
+    each step re-quoted after the last: the lane is not asked, the run starts without legs."""
+    arb = ArbitrageRequest.model_validate(arbitrage_input(scanned(), RunTerms(min_profit=Decimal(5)))).model_copy(
+        update={
+            "mode": ArbMode.TRANSFER,
+            "buy": ArbVenue(venue="uniswap_v3", chain="devnet-a"),
+            "sell": ArbVenue(venue="uniswap_v3", chain="devnet-b"),
+            "signer": "0x" + "11" * 20,
+            "fees": FeePolicy(max_fee_per_gas_cap=10**11),
+        }
+    )
+    request = ArbitrageRequest.model_validate(arb.model_dump(mode="json")).model_dump(mode="json")
+    lane = RecordingLane(None)  # type: ignore[arg-type]
+    started = await TemporalRunStarter(temporal, "arb-test", lane).start(request)
+    assert started == arb.workflow_id and lane.calls == 0
+    history = await temporal.get_workflow_handle(started).fetch_history()
+    attrs = history.events[0].workflow_execution_started_event_attributes
+    (payload,) = await data_converter.decode(attrs.input.payloads)
+    run = ArbitrageRequest.model_validate(payload)
+    assert run.mode is ArbMode.TRANSFER and run.sent_first is None

@@ -177,3 +177,27 @@ def test_a_scanned_opportunity_becomes_a_request() -> None:
     assert req.buy == ArbVenue(venue="cex", symbol="ETH/USDT")
     assert req.sell == ArbVenue(venue="uniswap_v3", chain="devnet-a")
     assert str(req.kind) == "cex-dex"
+
+
+def test_a_scanned_transfer_opportunity_becomes_a_transfer_run() -> None:
+    """The scanner's auto-execution starts transfer-mode opportunities too (buy on one chain,
+    bridge, sell on the other), with the risk aversion it priced them at."""
+    from crosslane.arbitrage import ArbKind, ArbMode, CostItem, LegOutcome, Opportunity
+    from crosslane.routing.side import Side
+
+    def leg(chain: str, side: Side) -> LegOutcome:
+        return LegOutcome(venue=f"{chain}:uniswap_v3", market="WETH/USDC 0.3%", side=side, chain=chain,
+                          size=5 * 10**17, quote=1, at_best=1, fee=0, impact=0)  # fmt: skip
+
+    opp = Opportunity(
+        kind=ArbKind.DEX_DEX, mode=ArbMode.TRANSFER, asset="WETH", quote_asset="USDC", asset_decimals=18,
+        quote_decimals=6, buy=leg("devnet-a", Side.BUY), sell=leg("devnet-b", Side.SELL), size=5 * 10**17,
+        items=[CostItem(name="sell at best price", amount=12_000_000)], net_profit=12_000_000, decision="taken",
+        reasons=["net 12 USDC"], evaluated_at_ms=1,
+    )  # fmt: skip
+    req = ArbitrageRequest.from_opportunity(
+        opp, "scan-2", signer=SIGNER, fees={"max_fee_per_gas_cap": 10**11}, risk_aversion=Decimal(2)
+    )
+    assert req.mode is ArbMode.TRANSFER and req.risk_aversion == Decimal(2)
+    assert req.buy == ArbVenue(venue="uniswap_v3", chain="devnet-a")
+    assert req.sell == ArbVenue(venue="uniswap_v3", chain="devnet-b")

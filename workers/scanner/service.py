@@ -67,7 +67,13 @@ class ScannerConfig:
         return self.auto_execute if self.cex_inventory is None else self.cex_inventory
 
     def run_terms(self) -> RunTerms:
-        return RunTerms(min_profit=self.min_profit, max_loss=self.max_loss, signer=self.signer, fees=self.fees)
+        return RunTerms(
+            min_profit=self.min_profit,
+            max_loss=self.max_loss,
+            signer=self.signer,
+            fees=self.fees,
+            risk_aversion=self.risk_aversion,
+        )
 
     def policy(self, quote_decimals: int) -> ArbPolicy:
         return ArbPolicy(
