@@ -68,6 +68,7 @@ def arbitrage_input(scanned: ScannedOpportunity, terms: RunTerms = RunTerms()) -
         signer=terms.signer,
         fees=terms.fees,
         risk_aversion=terms.risk_aversion,
+        volatility=scanned.volatility,
     )
     return request.model_dump(mode="json")
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from crosslane.arbitrage import Opportunity
 from crosslane.config import DEFAULT_ARB_STREAM
@@ -33,6 +34,9 @@ class ScannedOpportunity(BaseModel):
     market: str
     opportunity: Opportunity
     run_id: str | None = None
+    volatility: Decimal | None = Field(
+        default=None, description="transfer mode: the price risk's volatility per sqrt second it was charged at"
+    )
 
     @property
     def taken(self) -> bool:

@@ -157,12 +157,14 @@ class ArbitrageRequest(SecretFreeRequest):
         signer: str | None = None,
         fees: FeePolicy | None = None,
         risk_aversion: Decimal = Decimal(1),
+        volatility: Decimal | None = None,
     ) -> ArbitrageRequest:
         """The run for a scanned opportunity (sizes and money in its base units): a CEX leg
         goes through the fast path under its market's symbol, a pool leg (``chain:dex``) to
         that DEX on its chain; the DEX legs' ``signer`` and ``fees`` come from the caller. A
         transfer-mode opportunity becomes a transfer-mode run (buy, bridge, sell, each step
-        re-quoted with its bridge fee and price risk weighted by ``risk_aversion``)."""
+        re-quoted with its bridge fee and price risk weighted by ``risk_aversion``, at the
+        ``volatility`` the scanner charged, else the request's default)."""
         opp = opportunity
         if opp.buy is None or opp.sell is None:
             raise ValueError("only an opportunity with both legs can be started")
@@ -185,6 +187,7 @@ class ArbitrageRequest(SecretFreeRequest):
             signer=signer,
             fees=fees,
             risk_aversion=risk_aversion,
+            **({} if volatility is None else {"volatility": volatility}),
         )
 
     def dex_leg(

@@ -11,8 +11,11 @@ from typing import Any, cast
 
 from connectors.bridges.planning import transfer_cost
 from crosslane.arbitrage import ArbKind, ArbLeg, ArbMode, ArbPolicy, DropReason, Inventory, PriceRisk, evaluate
+from crosslane.arbitrage_runs import RunTerms, arbitrage_input
+from crosslane.domain.arb_steps import ArbitrageRequest
 from crosslane.domain.bridge import RoutePreferences
 from crosslane.domain.chains import DexPoolInfo
+from crosslane.domain.tx import FeePolicy
 from crosslane.routing.side import Side
 from tests.unit.test_arb_curves import v2_curve
 from tests.unit.test_arb_opportunity import ETH, NOW, bridge_offers, cex_buy, dex_sell
@@ -145,3 +148,19 @@ def test_the_price_risk_is_charged_at_the_volatility_measured_from_the_mids_seen
     # the asset's value as evaluate charges it: the size at the buy pool's pre-trade price
     assert -items["price risk in flight"] == PriceRisk(Decimal(1), sigma).cost(opp.buy.at_best, 60)
     assert f"price risk at {how}" in " ".join(opp.reasons)
+
+
+def test_a_transfer_opportunity_started_by_the_scanner_runs_at_the_volatility_it_was_charged() -> None:
+    """Auto-execution of a transfer-mode opportunity: the run's request is in transfer mode, at
+    the scanner's risk aversion and the volatility it priced the gap at (not the request's
+    default), so the run re-quotes each step as the scanner did."""
+    found = scanner(Volatilities(prior=Decimal("0.00003"))).evaluate_all([legs(2_940, 3_060)])
+    pair = "buy devnet-a:uniswap_v2 pool devnet-a / sell devnet-b:uniswap_v2 pool devnet-b via bridge"
+    [scanned] = [s for s in found if s.pair == pair]
+    assert scanned.volatility == Decimal("0.00003")
+    terms = RunTerms(signer="0x" + "22" * 20, fees=FeePolicy(max_fee_per_gas_cap=10**11), risk_aversion=Decimal(3))
+    request = ArbitrageRequest.model_validate(arbitrage_input(scanned, terms))
+    assert request.mode is ArbMode.TRANSFER
+    assert (request.volatility, request.risk_aversion) == (Decimal("0.00003"), Decimal(3))
+    inventory = [s for s in found if s.opportunity.mode is ArbMode.INVENTORY]
+    assert inventory and all(s.volatility is None for s in inventory)

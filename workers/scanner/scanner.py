@@ -9,8 +9,9 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
-from crosslane.arbitrage import ArbLeg, ArbMarket, ArbMode, ArbPolicy, Inventory, LegOutcome, evaluate
+from crosslane.arbitrage import ArbLeg, ArbMarket, ArbMode, ArbPolicy, Inventory, LegOutcome, Opportunity, evaluate
 from crosslane.arbitrage_runs import RunStarter, RunTerms, arbitrage_input
 from crosslane.arbitrage_stream import ScannedOpportunity
 from crosslane.pacing import every
@@ -189,10 +190,11 @@ class Scanner:
                         continue
                     kind = kind_of(buy_src, sell_src)
                     held = Inventory() if self.inventory is None else self.inventory(market.market, buy_src, sell_src)
-                    found = [
+                    found: list[tuple[str, Opportunity, Decimal | None]] = [
                         (
                             pair_key(buy, sell),
                             evaluate(kind, market.market, buy, sell, now_ms=now, policy=policy, inventory=held),
+                            None,
                         )
                     ]
                     if self.transfers is not None and is_transfer_pair(buy_src, sell_src):
@@ -200,11 +202,13 @@ class Scanner:
                         transfer, risk = self.transfers.price(market, buy_src, sell_src)
                         priced = replace(policy, risk=risk)
                         opp = evaluate(kind, market.market, buy, sell, now_ms=now, policy=priced, transfer=transfer)
-                        found.append((f"{pair_key(buy, sell)} via bridge", opp))
-                    for pair, opportunity in found:
+                        found.append((f"{pair_key(buy, sell)} via bridge", opp, risk.sigma_per_sqrt_s))
+                    for pair, opportunity, sigma in found:
                         self.seq += 1
                         out.append(
-                            ScannedOpportunity(seq=self.seq, pair=pair, market=market.name, opportunity=opportunity)
+                            ScannedOpportunity(
+                                seq=self.seq, pair=pair, market=market.name, opportunity=opportunity, volatility=sigma
+                            )
                         )
         return out
 
