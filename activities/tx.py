@@ -190,6 +190,7 @@ class TxActivities:
         record = await self.prepare(inp.workflow_id, request)
         outcome = await self.send(record, request.chain, protected=request.protected, mark=False)
         crash_point("tx.after_broadcast", inp.workflow_id)
+        crash_point("tx.waiting", inp.workflow_id)  # the one look for the receipt: this path's wait
         client = self.rt.client(request.chain)
         mined = await get_receipt(client, record.tx_hash)
         if mined is not None and not await _confirmed(client, mined, request.policy.confirmations):
@@ -416,6 +417,7 @@ class TxActivities:
                     )
                     sighted = mined
                 if confirmed:
+                    crash_point("tx.after_settle", inp.workflow_id)  # settled in the ledger, as in tx_send_settle
                     return _mined_result(mined, blocks_waited)
             elif await client.nonce(inp.signer, "latest") > inp.nonce:
                 # The nonce is used; re-read receipts in case ours mined between the two calls.
