@@ -43,7 +43,7 @@ from crosslane.domain.chains import (
     V3Incentive,
 )
 from devnet.anvil import DEFAULT_MNEMONIC, DevnetError, dev_account
-from devnet.deploy import PRIORITY_FEE_WEI
+from devnet.deploy import PRIORITY_FEE_WEI, mined_receipts
 from devnet.uniswap_artifacts import check_init_code_hashes, creation_code
 from devnet.uniswap_seed import (
     FARMS,
@@ -438,9 +438,7 @@ async def _send(
             {"chainId": chain_id, "nonce": plan.first_nonce + i, "value": 0, **tx, **fee_fields}, key
         )
         hashes.append(await w3.eth.send_raw_transaction(signed.raw_transaction))
-    receipts = await asyncio.gather(
-        *(w3.eth.wait_for_transaction_receipt(h, timeout=receipt_timeout, poll_latency=0.02) for h in hashes)
-    )
+    receipts = await mined_receipts(w3, hashes, receipt_timeout, chain_name)
     for (label, tx), receipt in zip(plan.txs, receipts, strict=True):
         if receipt["status"] != 1:
             raise DevnetError(
