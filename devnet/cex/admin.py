@@ -12,8 +12,9 @@
   :meth:`~devnet.cex.funding.FundingDesk.configure`); ``GET`` reports withdrawals and deposits;
 - ``POST /__admin/whitelist``: ``{api_key | account, addresses, keys}`` adds withdrawal addresses
   (``keys``: Kraken withdrawal key name → address or ``{address, network}``);
-- ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?}`` (``offset_bps`` shifts this
-  venue's quotes, to open a cross-venue gap on demand);
+- ``POST /__admin/market_maker``: ``{running?, interval_s?, offset_bps?, common_vol_bps?,
+  venue_vol_bps?}`` (``offset_bps`` shifts this venue's quotes, to open a cross-venue gap on
+  demand; the two vols scale the mid's random walk, e.g. calmed for a test that sets prices);
 - ``POST /__admin/gap``: ``{symbol, bps}`` shifts one market's quotes by ``bps`` (0 closes it) and
   answers once the book holds the shifted quotes (its new top).
 """
@@ -142,6 +143,12 @@ def install(app: web.Application, server: VenueServer) -> None:
                 server.market_maker.interval_s = float(Decimal(str(body["interval_s"])))
             if "offset_bps" in body:
                 server.market_maker.config.offset_bps = parse_decimal(body["offset_bps"])
+            for walk in ("common_vol_bps", "venue_vol_bps"):  # the mid's noise (a test may calm it)
+                if walk in body:
+                    vol = parse_decimal(body[walk])
+                    if vol < 0:
+                        raise ValueError(f"{walk} must not be negative, got {vol}")
+                    setattr(server.market_maker.config, walk, vol)
             if "running" in body:
                 if body["running"]:
                     server.market_maker.resume()

@@ -353,5 +353,13 @@ async def test_admin_endpoints(sim: VenueServer) -> None:
         assert shifted / sim.market_maker.mid(SYMBOL, 0) - 1 == pytest.approx(Decimal("0.0025"), rel=Decimal("0.01"))
     finally:
         await admin.market_maker(sim.rest_url, offset_bps="0")
+    reference = sim.venue.profile.reference_prices[SYMBOL]
+    await admin.market_maker(sim.rest_url, common_vol_bps="0", venue_vol_bps="0")  # a calm mid: the reference
+    try:
+        assert sim.market_maker.mid(SYMBOL, 12_345) == reference
+    finally:
+        await admin.market_maker(sim.rest_url, common_vol_bps="6", venue_vol_bps="1.5")
+    with pytest.raises(ValueError, match="common_vol_bps must not be negative"):
+        await admin.market_maker(sim.rest_url, common_vol_bps="-1")
     with pytest.raises(ValueError):
         await admin.set_faults(sim.rest_url, error_rate=2)
