@@ -149,6 +149,7 @@ class OrderEngine:
         self.parents: dict[str, ParentOrder] = {}
         self._health_at = float("-inf")
         self._locks: dict[str, asyncio.Lock] = {}
+        self._placing: set[tuple[str, str]] = set()  # (venue, client id) whose placement is awaited
         # (venue, venue's client id or order id) -> (parent id, our client order id)
         self._children: dict[tuple[str, str], tuple[str, str]] = {}
         # (venue, venue's client id) -> the venue's order: ours by id prefix, no journaled child (see find_strays)
@@ -392,6 +393,31 @@ class OrderEngine:
             changed += after is not before
         return changed
 
+    async def read_fees(self, venue: str, pushed: list[dict[str, Any]]) -> int:
+        """The venue's fee, read by REST, for each child ``pushed`` left done with a fill and no
+        fee (a venue whose push carries none in the asset charged). A child whose placement is
+        still awaited is left to :meth:`_send`, which looks once it has the answer. The count read."""
+        read = 0
+        for order in pushed:
+            ref = self._children.get((venue, str(order.get("clientOrderId") or "")))
+            if ref is not None and (venue, ref[1]) not in self._placing:
+                read += await self._read_fee(self.parents[ref[0]], ref[1])
+        return read
+
+    async def _read_fee(self, parent: ParentOrder, client_order_id: str) -> bool:
+        child = next(c for c in parent.children if c.client_order_id == client_order_id)
+        if child.state in _OPEN or not child.filled or child.fee_currency is not None:
+            return False
+        try:
+            found = await self.venues[child.venue].find_order(child.symbol, child.client_order_id)
+        except CrosslaneError as exc:
+            log.warning("%s: reading the fee of %s failed: %s", child.venue, child.client_order_id, exc)
+            return False
+        if found is None:
+            return False
+        self._update(parent, apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol)))
+        return True
+
     def knows_open(self, venue: str, client_id: str, order_id: str) -> bool:
         """True when ``venue``'s order ``order_id`` under its client id ``client_id`` is a child
         already known open with that id and nothing filled: a push saying "new, nothing filled"
@@ -428,6 +454,8 @@ class OrderEngine:
         order_type = "market" if parent.kind is OrderKind.MARKET else "limit"
         tif = "IOC" if parent.kind is OrderKind.IOC else None
         sent = time.perf_counter()
+        placing = (child.venue, child.client_order_id)
+        self._placing.add(placing)
         try:
             order = await venue.place(
                 child.symbol,
@@ -444,9 +472,15 @@ class OrderEngine:
         except CrosslaneError as exc:
             self._health_at = float("-inf")  # the venue's health may have changed: re-read before routing
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
+        finally:
+            self._placing.discard(placing)
         ORDER_TO_ACK.labels(child.venue).observe(time.perf_counter() - sent)
         # A push may already have moved the child on (a fill before the placement's answer).
-        return self._update(parent, updated)
+        merged = self._update(parent, updated)
+        if merged.fee_currency is None and merged.filled and not venue.profile.user_stream.fees_pushed:
+            await self._read_fee(parent, merged.client_order_id)  # the push said done; the answer said open
+            merged = next(c for c in parent.children if c.client_order_id == merged.client_order_id)
+        return merged
 
     async def cancel(self, parent_id: str) -> ParentOrder:
         parent = self._parent(parent_id)

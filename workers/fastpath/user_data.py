@@ -56,14 +56,18 @@ def _fills_update_orders(pro: Any) -> None:
 
 
 def unified(order: dict[str, Any], stream: UserStream) -> dict[str, Any]:
-    """A pushed ccxt order with the profile's ``info`` fields in place of lossy parses."""
-    if not stream.info_fields:
+    """A pushed ccxt order with the profile's ``info`` fields in place of lossy parses, and
+    without a fee that is not the venue's charge (Kraken's push values it in USD: booked as
+    such, a fee charged in ETH would be counted in the quote currency)."""
+    if not stream.info_fields and stream.fees_pushed:
         return order
     info = order.get("info") or {}
     patched = dict(order)
     for key, field in stream.info_fields.items():
         if info.get(field) is not None:
             patched[key] = info[field]
+    if not stream.fees_pushed:
+        patched["fee"] = None
     return patched
 
 
@@ -169,8 +173,11 @@ async def follow_user_stream(pro: Any, venue: CexVenue, engine: OrderEngine) -> 
             backoff = 0.1
             while True:
                 orders = await watch
-                engine.apply_pushed(venue.name, [unified(o, stream) for o in orders])
+                pushed = [unified(o, stream) for o in orders]
+                engine.apply_pushed(venue.name, pushed)
                 watch = asyncio.ensure_future(watch_call(params=dict(stream.params)))
+                if not stream.fees_pushed:
+                    await engine.read_fees(venue.name, pushed)
         except asyncio.CancelledError:
             watch.cancel()
             raise

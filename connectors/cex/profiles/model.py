@@ -57,6 +57,11 @@ class UserStream(BaseModel):
     fills_as_trades: bool = Field(
         default=False, description="ccxt.pro files fill pushes under my trades only (Kraken `trade` executions)"
     )
+    fees_pushed: bool = Field(
+        default=True,
+        description="the push's fee is the order's fee in the asset charged; False (Kraken: a USD valuation, "
+        "`fee_usd_equiv`): a filled order's fee is read by REST",
+    )
 
 
 class VenueProfile(BaseModel):

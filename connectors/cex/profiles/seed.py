@@ -58,7 +58,7 @@ SEED_PROFILES: dict[str, VenueProfile] = {
             book_depths=(10, 25, 100, 500, 1000),  # websocket v2 `book` refuses any other depth
             lists_filter_by_client_id=True,  # OpenOrders/ClosedOrders take cl_ord_id: one order, not the book
             nonce_per_key=True,  # EAPI:Invalid nonce for a nonce not above the key's last
-            user_stream={"info_fields": _KRAKEN_EXECUTIONS, "fills_as_trades": True},  # type: ignore[arg-type]
+            user_stream={"info_fields": _KRAKEN_EXECUTIONS, "fills_as_trades": True, "fees_pushed": False},  # type: ignore[arg-type]
             withdrawal_lookup=WithdrawalLookup.RECENT_MATCH,  # a withdrawal carries no client reference
             funding_methods=True,  # Withdraw takes a withdrawal key name; networks are methods
         ),
