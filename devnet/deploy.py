@@ -257,11 +257,26 @@ async def mined_receipts(w3: AsyncWeb3[Any], hashes: Sequence[bytes], timeout: f
             return found
         now = loop.time()
         if now > deadline:
-            missing = HexBytes(hashes[len(found)]).hex()
+            missing = HexBytes(hashes[len(found)])
             raise DevnetError(
-                f"{chain}: {len(hashes) - len(found)} transaction(s) not mined after {timeout}s, from {missing}"
+                f"{chain}: {len(hashes) - len(found)} transaction(s) not mined after {timeout}s, from "
+                f"{missing.hex()}: {await _node_view(w3, missing)}"
             )
         if now >= nudge_at:
             await w3.provider.make_request(RPCEndpoint("evm_mine"), [])
             nudge_at = now + NUDGE_S
         await asyncio.sleep(0.02)
+
+
+async def _node_view(w3: AsyncWeb3[Any], tx_hash: HexBytes) -> str:
+    """What the node knows of an unmined transaction, for the error: whether it holds it, its
+    nonce against the sender's mined one (a gap leaves it queued for good) and the pool's size."""
+    try:
+        tx = await w3.eth.get_transaction(tx_hash)
+    except TransactionNotFound:
+        return "the node does not hold it"
+    except Exception as exc:  # noqa: BLE001 - a diagnosis must not hide the error it explains
+        return f"the node did not say ({exc})"
+    mined = await w3.eth.get_transaction_count(tx["from"], "latest")
+    pool = await w3.provider.make_request(RPCEndpoint("txpool_status"), [])
+    return f"the node holds it at nonce {tx['nonce']}, the sender's mined nonce is {mined}, pool {pool.get('result')}"

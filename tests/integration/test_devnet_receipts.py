@@ -51,6 +51,17 @@ async def test_transactions_left_in_the_pool_are_mined_by_the_nudge(anvil: Anvil
 async def test_a_transaction_that_never_mines_is_an_error_naming_it(anvil: AnvilProcess) -> None:
     w3 = AsyncWeb3(async_http_provider(anvil.url))
     missing = b"\x11" * 32  # never sent
-    with pytest.raises(DevnetError, match="1 transaction\\(s\\) not mined after 4s, from 1111"):
+    with pytest.raises(DevnetError, match="1 transaction\\(s\\) not mined after 4s, from 1111.*does not hold it"):
         await mined_receipts(w3, [missing], timeout=4, chain="test")
+    await w3.provider.disconnect()
+
+
+async def test_a_nonce_gap_is_named_in_the_error(anvil: AnvilProcess) -> None:
+    w3 = AsyncWeb3(async_http_provider(anvil.url))
+    sender, key = dev_account(0)
+    tx = {"chainId": CHAIN_ID, "nonce": 5, "to": sender, "value": 1, "gas": 21_000,
+          "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}  # fmt: skip
+    queued = await w3.eth.send_raw_transaction(Account.sign_transaction(tx, key).raw_transaction)
+    with pytest.raises(DevnetError, match="holds it at nonce 5, the sender's mined nonce is 0"):
+        await mined_receipts(w3, [queued], timeout=4, chain="test")
     await w3.provider.disconnect()
