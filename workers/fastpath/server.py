@@ -41,7 +41,7 @@ from crosslane.routing import HealthPolicy, Router
 from crosslane.telemetry.prometheus import serve_metrics
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
-from workers.fastpath.journal import Journal
+from workers.fastpath.journal import COMMIT_WINDOW_S, Journal
 from workers.fastpath.metrics import register_engine
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
@@ -57,6 +57,7 @@ class FastPathConfig(BaseModel):
     socket_path: Path
     journal_path: Path
     fsync: bool = True
+    journal_commit_window_s: float = Field(default=COMMIT_WINDOW_S, ge=0)  # see workers/fastpath/journal.py
     latency_penalty_bps_per_ms: Decimal = Decimal("0.2")  # see crosslane.routing.HealthPolicy
     degraded_penalty_bps: Decimal = Decimal(5)
 
@@ -99,9 +100,8 @@ class FastPathServer:
             latency_penalty_bps_per_ms=config.latency_penalty_bps_per_ms,
             degraded_penalty_bps=config.degraded_penalty_bps,
         )
-        self.engine = OrderEngine(
-            self.venues, config.symbols, Journal(config.journal_path, fsync=config.fsync), Router(policy=policy)
-        )
+        journal = Journal(config.journal_path, fsync=config.fsync, commit_window_s=config.journal_commit_window_s)
+        self.engine = OrderEngine(self.venues, config.symbols, journal, Router(policy=policy))
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
         self._server: asyncio.Server | None = None
