@@ -145,12 +145,6 @@ class VenueBook:
         self.update_id = update_id
         self.ts_ms = ts_ms
 
-    def confirm(self, update_id: int, ts_ms: int) -> None:
-        """The levels held are still true as of ``update_id`` (an update that changed none of
-        them): :meth:`replace` with the same levels, without copying them."""
-        self.update_id = update_id
-        self.ts_ms = ts_ms
-
     def apply(self, bids: Iterable[Level], asks: Iterable[Level], update_id: int, ts_ms: int) -> bool:
         """Apply a diff; False (and nothing changes) if ``update_id`` is not newer than the book's."""
         if update_id <= self.update_id:

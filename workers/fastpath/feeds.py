@@ -1,9 +1,7 @@
 """Live books: one ccxt.pro ``watch_order_book`` loop per (venue, symbol), copied into the
 router's consolidated book. ccxt.pro checks update ids and resyncs from a REST snapshot on a
 gap; on top of that a crossed book or a reconnect marks the venue's book stale until a clean
-update arrives, and every reconnect is counted in the venue's health. An update that leaves
-the top ``DEPTH`` levels as last copied (a diff further down) only refreshes the book's update
-id and time: nothing is converted or copied."""
+update arrives, and every reconnect is counted in the venue's health."""
 
 from __future__ import annotations
 
@@ -46,11 +44,6 @@ def _units(levels: list[list[Any]], price_scale: float, qty_scale: float) -> lis
     return out
 
 
-def _top(levels: list[list[Any]]) -> list[tuple[float, float]]:
-    # values, not ccxt.pro's level lists: it may change those in place
-    return [(level[0], level[1]) for level in levels[:DEPTH]]
-
-
 def _crossed(health: HealthRecord, venue: str, symbol: str, ob: Any) -> None:
     health.book_stale = True
     best_bid, best_ask = ob["bids"][0][0], ob["asks"][0][0]
@@ -63,17 +56,10 @@ async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str,
     depth = profile_for(pro.id).book_depth(DEPTH)  # Kraken offers 10 or 25, not 20: ask 25, keep 20
     target = book.book(venue)
     price_scale, qty_scale = 10.0**target.scale.price_decimals, 10.0**target.scale.qty_decimals
-    copied: list[list[tuple[float, float]]] | None = None  # the top levels last copied into ``target``
     while True:
         try:
             ob = await pro.watch_order_book(symbol, depth)
             update_id, now_ms = int(ob.get("nonce") or 0), int(time.time() * 1000)
-            top = [_top(ob["bids"]), _top(ob["asks"])]
-            if top == copied:  # a diff below the top levels (e.g. an order resting far off): nothing to copy
-                target.confirm(update_id=update_id, ts_ms=now_ms)
-                health.record_book_update()
-                continue
-            copied = None
             bid_units, ask_units = (
                 _units(ob["bids"], price_scale, qty_scale),
                 _units(ob["asks"], price_scale, qty_scale),
@@ -89,13 +75,11 @@ async def follow_book(pro: Any, symbol: str, book: ConsolidatedBook, venue: str,
                     _crossed(health, venue, symbol, ob)
                     continue
                 target.replace_text(bids, asks, update_id=update_id, ts_ms=now_ms)
-            copied = top
             health.record_book_update()
             backoff = 0.1
         except asyncio.CancelledError:
             raise
         except (ccxt.NetworkError, ccxt.ExchangeError, OSError) as exc:
-            copied = None
             health.ws_reconnects += 1
             health.book_stale = True
             log.warning("%s %s book feed dropped (%s); reconnecting in %.1fs", venue, symbol, exc, backoff)
