@@ -144,9 +144,7 @@ async def until_synced(journal: Journal) -> None:
         await asyncio.sleep(0.001)
 
 
-async def test_records_written_within_the_commit_window_share_one_fdatasync(
-    tmp_path: Path, flushes: list[int]
-) -> None:
+async def test_records_written_within_the_commit_window_share_one_fdatasync(tmp_path: Path, flushes: list[int]) -> None:
     journal = Journal(tmp_path / "j", commit_window_s=60)
     opened = len(flushes)
     journal.record_parent(parent("p1"))
