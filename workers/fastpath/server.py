@@ -121,6 +121,7 @@ class _Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.resume_writing()
 
+
 class FastPathConfig(BaseModel):
     venues: list[VenueConfig] = Field(min_length=1)
     symbols: list[str] = Field(min_length=1)
