@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
+from typing import cast
 
 from crosslane.config import settings
 from crosslane.errors import CrosslaneError, InvalidRequest
 from crosslane.fastpath.protocol import (
-    HEADER,
-    MAX_FRAME,
     REPLY_DECODER,
     BalancesRequest,
     BookRequest,
     BookView,
     CancelRequest,
+    FrameReader,
+    FrameTooLarge,
     HealthRequest,
     OrderKind,
     ParentOrder,
@@ -49,20 +51,58 @@ def default_socket_path() -> Path:
     return settings().home / "fastpath.sock"
 
 
+class _Replies(asyncio.Protocol):
+    """The connection's reply frames, each handed to the oldest call still waiting (the server
+    answers one request at a time, in order). A call cancelled while waiting leaves its place
+    in line, so its reply, when it comes, is dropped rather than given to the next call."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.waiting: deque[asyncio.Future[bytes]] = deque()
+        self.lost: Exception | None = None
+        self._frames = FrameReader()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            payloads = self._frames.feed(data)
+        except FrameTooLarge as exc:
+            self._fail(FastPathError(f"reply {exc}"))
+            assert self.transport is not None
+            self.transport.close()
+            return
+        for payload in payloads:
+            if self.waiting:
+                waiter = self.waiting.popleft()
+                if not waiter.done():
+                    waiter.set_result(payload)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(ConnectionResetError("the fast path closed the connection"))
+
+    def _fail(self, exc: Exception) -> None:
+        self.lost = self.lost or exc
+        while self.waiting:
+            waiter = self.waiting.popleft()
+            if not waiter.done():
+                waiter.set_exception(exc)
+
+
 class FastPathClient:
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader = reader
-        self._writer = writer
-        self._lock = asyncio.Lock()
+    def __init__(self, transport: asyncio.Transport, replies: _Replies) -> None:
+        self._transport = transport
+        self._replies = replies
 
     @classmethod
     async def connect(cls, path: Path | None = None) -> FastPathClient:
         path = path or default_socket_path()
         try:
-            reader, writer = await asyncio.open_unix_connection(str(path))
+            transport, replies = await asyncio.get_running_loop().create_unix_connection(_Replies, str(path))
         except (FileNotFoundError, ConnectionRefusedError):
             raise FastPathError(f"the fast path is not running at {path} (start: crosslane fastpath)") from None
-        return cls(reader, writer)
+        return cls(cast(asyncio.Transport, transport), replies)
 
     async def __aenter__(self) -> FastPathClient:
         return self
@@ -71,13 +111,12 @@ class FastPathClient:
         await self.close()
 
     async def call(self, request: Request) -> Reply:
-        async with self._lock:
-            self._writer.write(frame(request))
-            await self._writer.drain()
-            (size,) = HEADER.unpack(await self._reader.readexactly(HEADER.size))
-            if size > MAX_FRAME:
-                raise FastPathError(f"reply frame of {size} bytes is over the limit")
-            reply = REPLY_DECODER.decode(await self._reader.readexactly(size))
+        if self._replies.lost is not None:
+            raise self._replies.lost
+        reply_frame = asyncio.get_running_loop().create_future()
+        self._transport.write(frame(request))
+        self._replies.waiting.append(reply_frame)
+        reply = REPLY_DECODER.decode(await reply_frame)
         if not reply.ok:
             error = InvalidRequest if reply.error_type == "InvalidRequest" else FastPathError
             raise error(reply.error or "unknown fast-path error")
@@ -126,6 +165,10 @@ class FastPathClient:
         return reply.parents
 
     async def close(self) -> None:
-        self._writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await self._writer.wait_closed()
+        if not self._transport.is_closing():
+            self._transport.close()
+        if self._replies.lost is None:
+            closed = asyncio.get_running_loop().create_future()
+            self._replies.waiting.append(closed)  # failed by connection_lost once the socket is closed
+            with contextlib.suppress(ConnectionResetError):
+                await closed

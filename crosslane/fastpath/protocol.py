@@ -190,3 +190,41 @@ ENCODER = msgspec.msgpack.Encoder(decimal_format="string")
 def frame(message: msgspec.Struct) -> bytes:
     payload = ENCODER.encode(message)
     return HEADER.pack(len(payload)) + payload
+
+
+class FrameTooLarge(ValueError):
+    """A frame's length is over :data:`MAX_FRAME`: the stream is not ours (or is corrupt)."""
+
+
+class FrameReader:
+    """Splits a byte stream, fed as it arrives (an ``asyncio.Protocol``'s ``data_received``),
+    into the payloads of its complete frames; a partial frame waits for the rest."""
+
+    __slots__ = ("_buffer",)
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The payloads completed by ``data``, in order. FrameTooLarge for an oversized frame."""
+        if not self._buffer and len(data) >= HEADER.size:  # the usual case: exactly one whole frame
+            (size,) = HEADER.unpack_from(data)
+            if size > MAX_FRAME:
+                raise FrameTooLarge(f"frame of {size} bytes is over the limit")
+            if len(data) == HEADER.size + size:
+                return [data[HEADER.size :]]
+        buffer = self._buffer
+        buffer += data
+        payloads = []
+        offset = 0
+        while len(buffer) - offset >= HEADER.size:
+            (size,) = HEADER.unpack_from(buffer, offset)
+            if size > MAX_FRAME:
+                raise FrameTooLarge(f"frame of {size} bytes is over the limit")
+            end = offset + HEADER.size + size
+            if end > len(buffer):
+                break
+            payloads.append(bytes(buffer[offset + HEADER.size : end]))
+            offset = end
+        del buffer[:offset]
+        return payloads

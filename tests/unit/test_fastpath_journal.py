@@ -7,6 +7,7 @@ import asyncio
 import errno
 import os
 import threading
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -135,3 +136,61 @@ async def test_a_failed_flush_refuses_every_later_parent(tmp_path: Path, monkeyp
         journal.record_parent(parent("p2"))  # no order is sent whose parent may never reach the disk
     journal.close()
     assert list(Journal.replay(tmp_path / "j")) == ["p1"]
+
+
+async def until_synced(journal: Journal) -> None:
+    """Polls (nobody calls sync()) until the flusher alone has covered everything written."""
+    while journal.synced < journal.written:
+        await asyncio.sleep(0.001)
+
+
+async def test_records_written_within_the_commit_window_share_one_fdatasync(tmp_path: Path, flushes: list[int]) -> None:
+    journal = Journal(tmp_path / "j", commit_window_s=60)
+    opened = len(flushes)
+    journal.record_parent(parent("p1"))
+    journal.sync_soon()  # the engine, after p1's answer: the flusher starts its window
+    for i in (2, 3):  # later orders within the window
+        journal.record_parent(parent(f"p{i}"))
+        journal.sync_soon()
+    await asyncio.sleep(0.05)
+    assert len(flushes) == opened, "no fdatasync before the window is over"
+    await asyncio.wait_for(journal.sync(), 30)  # a sync() caller cuts the window short
+    assert len(flushes) == opened + 1, "one fdatasync for the three parents"
+    assert flushes[-1] == journal.synced == journal.written
+    journal.close()
+    assert list(Journal.replay(tmp_path / "j")) == ["p1", "p2", "p3"]
+
+
+async def test_a_record_is_synced_once_the_window_is_over_without_a_sync_caller(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = 0.05
+    journal = Journal(tmp_path / "j", commit_window_s=window)
+    started: list[float] = []
+    real = os.fdatasync
+
+    def timed(fd: int) -> None:
+        started.append(time.monotonic())
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", timed)
+    journal.record_parent(parent("p1"))
+    woken = time.monotonic()
+    journal.sync_soon()
+    await until_synced(journal)
+    assert len(started) == 1
+    assert started[0] - woken >= window, "the flush waited for the window, gathering later records"
+    journal.record_parent(parent("p2"))  # the flusher is idle again: the next sync_soon wakes it
+    journal.sync_soon()
+    await until_synced(journal)
+    assert len(started) == 2
+    journal.close()
+
+
+async def test_close_during_a_window_flushes_at_once(tmp_path: Path, flushes: list[int]) -> None:
+    journal = Journal(tmp_path / "j", commit_window_s=60)
+    journal.record_parent(parent("p1"))
+    journal.sync_soon()
+    await asyncio.sleep(0.01)  # the flusher in its window
+    await asyncio.wait_for(asyncio.to_thread(journal.close), 30)  # not after the 60 s window
+    assert flushes[-1] == (tmp_path / "j").stat().st_size

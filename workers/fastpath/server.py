@@ -9,8 +9,11 @@ import logging
 import os
 import signal
 import time
+from collections import deque
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import cast
 
 import msgspec
 from pydantic import BaseModel, Field
@@ -25,11 +28,12 @@ from crosslane.errors import CrosslaneError
 from crosslane.fastpath.protocol import (
     ENCODER,
     HEADER,
-    MAX_FRAME,
     REQUEST_DECODER,
     BalancesRequest,
     BookRequest,
     CancelRequest,
+    FrameReader,
+    FrameTooLarge,
     HealthRequest,
     QuoteRequest,
     Reply,
@@ -41,7 +45,7 @@ from crosslane.routing import HealthPolicy, Router
 from crosslane.telemetry.prometheus import serve_metrics
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
-from workers.fastpath.journal import Journal
+from workers.fastpath.journal import COMMIT_WINDOW_S, Journal
 from workers.fastpath.metrics import register_engine
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
 
@@ -50,6 +54,73 @@ log = logging.getLogger(__name__)
 DEFAULT_SYMBOLS = ("BTC/USDT", "ETH/USDT")
 STRAY_LOOKBACK_MS = 3_600_000  # an empty journal: closed orders this far back are checked for strays
 STRAY_MARGIN_MS = 60_000  # clock skew between this host and the venues
+QUEUED_REQUESTS = 64  # a connection's requests read ahead of the one handled before reading pauses
+
+
+class _Connection(asyncio.Protocol):
+    """One client's connection: its requests handled one at a time, in order, each answered
+    before the next starts (a task runs only while requests are queued). A request already
+    read is handled and its effects kept even if the client goes away meanwhile; its answer is
+    then dropped. Reading pauses while ``QUEUED_REQUESTS`` wait, and answering while the
+    socket's write buffer is full."""
+
+    def __init__(self, handle: Callable[[bytes], Awaitable[Reply]]) -> None:
+        self._handle = handle
+        self._frames = FrameReader()
+        self._requests: deque[bytes] = deque()
+        self._transport: asyncio.Transport | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._writable: asyncio.Future[None] | None = None  # set while the write buffer is full
+        self._reading = True
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        assert self._transport is not None
+        try:
+            self._requests.extend(self._frames.feed(data))
+        except FrameTooLarge:
+            self._transport.close()
+            return
+        if len(self._requests) >= QUEUED_REQUESTS and self._reading:
+            self._reading = False
+            self._transport.pause_reading()
+        if self._task is None and self._requests:
+            self._task = asyncio.get_running_loop().create_task(self._answer())
+
+    async def _answer(self) -> None:
+        transport = self._transport
+        assert transport is not None
+        try:
+            while self._requests:
+                reply = await self._handle(self._requests.popleft())
+                if not self._reading and len(self._requests) < QUEUED_REQUESTS // 2 and not transport.is_closing():
+                    self._reading = True
+                    transport.resume_reading()
+                if transport.is_closing():
+                    continue  # the client went away: nothing to answer to
+                payload = ENCODER.encode(reply)
+                transport.write(HEADER.pack(len(payload)) + payload)
+                if self._writable is not None:
+                    await self._writable
+        except Exception:
+            log.exception("fast path connection: unexpected error; closing it")
+            transport.close()
+        finally:
+            self._task = None
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None:
+            self._writable.set_result(None)
+            self._writable = None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.resume_writing()
+
 
 class FastPathConfig(BaseModel):
     venues: list[VenueConfig] = Field(min_length=1)
@@ -57,6 +128,7 @@ class FastPathConfig(BaseModel):
     socket_path: Path
     journal_path: Path
     fsync: bool = True
+    journal_commit_window_s: float = Field(default=COMMIT_WINDOW_S, ge=0)  # see workers/fastpath/journal.py
     latency_penalty_bps_per_ms: Decimal = Decimal("0.2")  # see crosslane.routing.HealthPolicy
     degraded_penalty_bps: Decimal = Decimal(5)
 
@@ -99,9 +171,8 @@ class FastPathServer:
             latency_penalty_bps_per_ms=config.latency_penalty_bps_per_ms,
             degraded_penalty_bps=config.degraded_penalty_bps,
         )
-        self.engine = OrderEngine(
-            self.venues, config.symbols, Journal(config.journal_path, fsync=config.fsync), Router(policy=policy)
-        )
+        journal = Journal(config.journal_path, fsync=config.fsync, commit_window_s=config.journal_commit_window_s)
+        self.engine = OrderEngine(self.venues, config.symbols, journal, Router(policy=policy))
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
         self._server: asyncio.Server | None = None
@@ -132,8 +203,7 @@ class FastPathServer:
                 "recovered %s: %s", parent.parent_id, [(c.venue, c.client_order_id, c.state) for c in parent.children]
             )
         settle_heap()  # before clients can connect: its one full collection holds the loop
-        self.config.socket_path.unlink(missing_ok=True)
-        self._server = await asyncio.start_unix_server(self._serve, path=str(self.config.socket_path))
+        self._server = await self._listen(self.config.socket_path)
         os.chmod(self.config.socket_path, 0o600)
         register_engine(self.engine)
         metrics = serve_metrics(settings())
@@ -146,21 +216,9 @@ class FastPathServer:
             metrics or "off",
         )
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readexactly(HEADER.size)
-                (size,) = HEADER.unpack(header)
-                if size > MAX_FRAME:
-                    break
-                reply = await self._handle(await reader.readexactly(size))
-                payload = ENCODER.encode(reply)
-                writer.write(HEADER.pack(len(payload)) + payload)
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
+    async def _listen(self, path: Path) -> asyncio.Server:
+        path.unlink(missing_ok=True)
+        return await asyncio.get_running_loop().create_unix_server(lambda: _Connection(self._handle), path=str(path))
 
     async def _handle(self, data: bytes) -> Reply:
         try:
