@@ -193,7 +193,7 @@ class TxActivities:
         crash_point("tx.waiting", inp.workflow_id)  # the one look for the receipt: this path's wait
         client = self.rt.client(request.chain)
         mined = await get_receipt(client, record.tx_hash)
-        if mined is not None and not await _confirmed(client, mined, request.policy.confirmations):
+        if mined is not None and not await _settled_at_send(client, mined, request.policy.confirmations):
             mined = None  # tx_wait records the sighting and waits for the confirmations
         if _delivered(outcome) or mined is not None:
             await asyncio.to_thread(self._record_send, inp.workflow_id, record.tx_hash, outcome, mined)
@@ -481,6 +481,16 @@ async def _confirmed(client: EvmClient, mined: MinedTx, confirmations: int, head
     now if not given) and its block is still the canonical one at that height."""
     head = await client.block_number() if head is None else head
     return head - mined.block_number + 1 >= confirmations and await is_canonical(client, mined)
+
+
+async def _settled_at_send(client: EvmClient, mined: MinedTx, confirmations: int) -> bool:
+    """``_confirmed`` for the receipt ``tx_send_settle`` has just read. At one confirmation
+    that receipt answers both questions: a node answers a receipt only for a transaction in
+    its canonical chain, and its block is the confirmation. Reading the head and the block at
+    that height a moment later (two calls more per lifecycle) would only re-ask the same node
+    the same question. A reorg after the look can undo one confirmation either way: more
+    confirmations are what guard against it, and those still take both reads."""
+    return confirmations <= 1 or await _confirmed(client, mined, confirmations)
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:
