@@ -131,10 +131,6 @@ async def run_worker(cfg: Settings | None = None, *, ready: asyncio.Event | None
 
 
 def main() -> None:
-    import os  # XP TEMP
-
-    if v := os.environ.get("XP_SWITCH"):
-        sys.setswitchinterval(float(v))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(run_worker())
