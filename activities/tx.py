@@ -31,7 +31,7 @@ from activities.runtime import ChainRuntime
 from connectors.evm.client import EvmClient
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
-from connectors.evm.signer import SignedTx, Signer
+from connectors.evm.signer import LocalKeySigner, SignedTx, Signer
 from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, get_receipt, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
@@ -237,6 +237,13 @@ class TxActivities:
         # Shared with the lifecycles of the same signer reading it at once: the ledger hands out
         # max(its cursor, this), so an answer from a moment ago allocates the same nonce.
         pending = None if request.nonce is not None else await client.nonce(request.signer, "pending", shared=True)
+        if pending is not None and isinstance(signer, LocalKeySigner):
+            record = await asyncio.to_thread(
+                self._allocate_sign_record, workflow_id, request, chain.chain_id, signer, pending, (gas, max_fee, tip)
+            )
+            count(NONCE_ALLOCATIONS, "nonces allocated by the ledger", chain=request.chain)
+            crash_point("tx.after_sign", workflow_id)
+            return record
         op = await asyncio.to_thread(
             ledger.begin_operation,
             workflow_id,
@@ -260,6 +267,37 @@ class TxActivities:
         record = await asyncio.to_thread(self.record_first, op.id, first, signed)
         crash_point("tx.after_sign", workflow_id)
         return record
+
+    def _allocate_sign_record(
+        self,
+        workflow_id: str,
+        request: TxRequest,
+        chain_id: int,
+        signer: LocalKeySigner,
+        pending: int,
+        pricing: tuple[int, int, int],
+    ) -> AttemptRecord:
+        """The operation, its nonce and attempt 0's signed bytes in one ledger transaction (in
+        a thread), for a signer whose key is in this process: one commit where the two-step
+        path makes two, and nothing is broadcast before it (``tx_send`` sends what this
+        returns). A crash before the commit leaves nothing: no nonce was handed to anyone and
+        nothing signed left the process, so the re-run allocates the same nonce afresh."""
+        gas, max_fee, tip = pricing
+        ledger = self.rt.ledger
+        with ledger.atomic():
+            op = ledger.begin_operation(
+                workflow_id,
+                TX_STEP,
+                "tx",
+                chain_id=chain_id,
+                signer=request.signer,
+                detail={"request": request.model_dump(mode="json")},
+                allocate_nonce_from=pending,
+            )
+            assert op.nonce is not None
+            crash_point("tx.after_nonce")
+            first = FirstAttempt(request, chain_id, op.nonce, gas, max_fee, tip)
+            return self.record_first(op.id, first, signer.sign_transaction_here(first.tx()))
 
     def first_fees(self, request: TxRequest, fees: FeeSuggestion) -> tuple[int, int]:
         """Attempt 0's (max fee, tip) on the chain's ``fees``; FeeCapBelowBaseFee when the
