@@ -31,7 +31,7 @@ from activities.runtime import ChainRuntime
 from connectors.evm.client import EvmClient
 from connectors.evm.fee_models import cost_text, priced
 from connectors.evm.fees import FeeSuggestion, suggest_fees
-from connectors.evm.signer import SignedTx, Signer
+from connectors.evm.signer import LocalKeySigner, SignedTx, Signer
 from connectors.evm.transactions import MinedTx, eip1559_tx, find_mined, get_receipt, is_canonical
 from crosslane.crashpoints import crash_point
 from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
@@ -193,7 +193,7 @@ class TxActivities:
         crash_point("tx.waiting", inp.workflow_id)  # the one look for the receipt: this path's wait
         client = self.rt.client(request.chain)
         mined = await get_receipt(client, record.tx_hash)
-        if mined is not None and not await _confirmed(client, mined, request.policy.confirmations):
+        if mined is not None and not await _settled_at_send(client, mined, request.policy.confirmations):
             mined = None  # tx_wait records the sighting and waits for the confirmations
         if _delivered(outcome) or mined is not None:
             await asyncio.to_thread(self._record_send, inp.workflow_id, record.tx_hash, outcome, mined)
@@ -237,6 +237,13 @@ class TxActivities:
         # Shared with the lifecycles of the same signer reading it at once: the ledger hands out
         # max(its cursor, this), so an answer from a moment ago allocates the same nonce.
         pending = None if request.nonce is not None else await client.nonce(request.signer, "pending", shared=True)
+        if pending is not None and isinstance(signer, LocalKeySigner):
+            record = await asyncio.to_thread(
+                self._allocate_sign_record, workflow_id, request, chain.chain_id, signer, pending, (gas, max_fee, tip)
+            )
+            count(NONCE_ALLOCATIONS, "nonces allocated by the ledger", chain=request.chain)
+            crash_point("tx.after_sign", workflow_id)
+            return record
         op = await asyncio.to_thread(
             ledger.begin_operation,
             workflow_id,
@@ -260,6 +267,37 @@ class TxActivities:
         record = await asyncio.to_thread(self.record_first, op.id, first, signed)
         crash_point("tx.after_sign", workflow_id)
         return record
+
+    def _allocate_sign_record(
+        self,
+        workflow_id: str,
+        request: TxRequest,
+        chain_id: int,
+        signer: LocalKeySigner,
+        pending: int,
+        pricing: tuple[int, int, int],
+    ) -> AttemptRecord:
+        """The operation, its nonce and attempt 0's signed bytes in one ledger transaction (in
+        a thread), for a signer whose key is in this process: one commit where the two-step
+        path makes two, and nothing is broadcast before it (``tx_send`` sends what this
+        returns). A crash before the commit leaves nothing: no nonce was handed to anyone and
+        nothing signed left the process, so the re-run allocates the same nonce afresh."""
+        gas, max_fee, tip = pricing
+        ledger = self.rt.ledger
+        with ledger.atomic():
+            op = ledger.begin_operation(
+                workflow_id,
+                TX_STEP,
+                "tx",
+                chain_id=chain_id,
+                signer=request.signer,
+                detail={"request": request.model_dump(mode="json")},
+                allocate_nonce_from=pending,
+            )
+            assert op.nonce is not None
+            crash_point("tx.after_nonce")
+            first = FirstAttempt(request, chain_id, op.nonce, gas, max_fee, tip)
+            return self.record_first(op.id, first, signer.sign_transaction_here(first.tx()))
 
     def first_fees(self, request: TxRequest, fees: FeeSuggestion) -> tuple[int, int]:
         """Attempt 0's (max fee, tip) on the chain's ``fees``; FeeCapBelowBaseFee when the
@@ -481,6 +519,16 @@ async def _confirmed(client: EvmClient, mined: MinedTx, confirmations: int, head
     now if not given) and its block is still the canonical one at that height."""
     head = await client.block_number() if head is None else head
     return head - mined.block_number + 1 >= confirmations and await is_canonical(client, mined)
+
+
+async def _settled_at_send(client: EvmClient, mined: MinedTx, confirmations: int) -> bool:
+    """``_confirmed`` for the receipt ``tx_send_settle`` has just read. At one confirmation
+    that receipt answers both questions: a node answers a receipt only for a transaction in
+    its canonical chain, and its block is the confirmation. Reading the head and the block at
+    that height a moment later (two calls more per lifecycle) would only re-ask the same node
+    the same question. A reorg after the look can undo one confirmation either way: more
+    confirmations are what guard against it, and those still take both reads."""
+    return confirmations <= 1 or await _confirmed(client, mined, confirmations)
 
 
 def _window_passed(inp: WaitInput, blocks: int, seconds: float) -> bool:

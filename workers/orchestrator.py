@@ -15,7 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorSimpleMaximum, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.registry import build_activities
@@ -55,6 +55,14 @@ def workflow_runner() -> SandboxedWorkflowRunner:
 # out and run again (bench/README.md, tx_lifecycle).
 MAX_LOCAL_ACTIVITIES = 16
 
+# Workflow task pollers, and the share of them on the queue's normal (non-sticky) side. Every
+# new run's first workflow task arrives there, and a lifecycle that settles in its send has no
+# other: with the SDK's 5 pollers and 0.2, one poll at a time served hundreds of new runs
+# while four waited on sticky queues with nothing to hand out (bench/README.md, tx_lifecycle,
+# issue 15). An idle poll is a held gRPC call, not CPU.
+WORKFLOW_TASK_POLLERS = 10
+NONSTICKY_POLL_RATIO = 0.5
+
 
 def cache_workflow_bytecode(home: Path) -> bool:
     """Keep the workflows' bytecode under ``home`` when Python may not write it next to the
@@ -88,6 +96,8 @@ def build_worker(
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_local_activities=max_concurrent_local_activities,
         graceful_shutdown_timeout=timedelta(seconds=5),
+        workflow_task_poller_behavior=PollerBehaviorSimpleMaximum(WORKFLOW_TASK_POLLERS),
+        nonsticky_to_sticky_poll_ratio=NONSTICKY_POLL_RATIO,
     )
 
 

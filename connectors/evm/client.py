@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 from web3 import AsyncHTTPProvider, AsyncWeb3
+from web3._utils.http_session_manager import HTTPSessionManager
 from web3.exceptions import ProviderConnectionError
 
 from crosslane.domain.chains import ChainConfig
@@ -34,17 +35,59 @@ TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+class KeepAliveSessions(HTTPSessionManager):
+    """web3's session cache, one ``aiohttp`` session per event loop and endpoint as before,
+    with two costs of every request taken out (bench/README.md, tx_lifecycle, issue 15):
+
+    - web3's session runs ``force_close``: a TCP connect and close per JSON-RPC call, on both
+      sides (the worker and the node). Ours keeps connections alive and reuses them;
+    - web3 finds the session under a ``threading.Lock`` it takes on an executor thread: one
+      thread hand-off per call. Ours looks it up on the loop itself: a loop's session is only
+      created and used on that loop's thread, so there is nothing to lock against (other
+      loops have their own key).
+    """
+
+    async def async_cache_and_return_session(
+        self,
+        endpoint_uri: Any,
+        session: aiohttp.ClientSession | None = None,
+        request_timeout: aiohttp.ClientTimeout | None = None,
+    ) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        key = f"{id(loop)}:{endpoint_uri}"
+        cached = self.session_cache.get_cache_entry(key)
+        if cached is not None and not cached.closed and not cached._loop.is_closed():
+            return cached
+        fresh = session or aiohttp.ClientSession(
+            raise_for_status=True, connector=aiohttp.TCPConnector(limit=KEEP_ALIVE_CONNECTIONS)
+        )
+        _, evicted = self.session_cache.cache(key, fresh)
+        for stale in [*(evicted or {}).values(), *([cached] if cached is not None else [])]:
+            if not stale.closed and not stale._loop.is_closed() and stale._loop is loop:
+                loop.create_task(stale.close())
+        return fresh
+
+
+# Connections one worker keeps to one endpoint (aiohttp's default): hundreds of lifecycles in
+# flight queue for one rather than opening more.
+KEEP_ALIVE_CONNECTIONS = 100
+
+
 def async_http_provider(url: str, **kwargs: Any) -> AsyncHTTPProvider:
-    """An ``AsyncHTTPProvider`` whose session cache has a lock of its own.
+    """An ``AsyncHTTPProvider`` on ``KeepAliveSessions``, whose lock is its own.
 
     web3 8 guards every provider's session cache with one ``threading.Lock`` (a class
     attribute): an async provider takes it on an executor thread and releases it back on the
     event loop. A synchronous web3 call made on that loop in between blocks the loop on the
     same lock, so the release never runs and both hang (seen: a test's sync ``get_block``
-    while an in-process worker polled receipts, stuck until the 300 s timeout).
+    while an in-process worker polled receipts, stuck until the 300 s timeout). Our async
+    lookup takes no lock at all; the instance lock stays for anything else of web3's.
     """
     provider = AsyncHTTPProvider(url, **kwargs)
-    provider._request_session_manager._lock = threading.Lock()  # instance lock shadows the shared one
+    sessions = KeepAliveSessions()
+    sessions.logger = provider._request_session_manager.logger
+    provider._request_session_manager = sessions
+    sessions._lock = threading.Lock()  # instance lock shadows the shared one
     return provider
 
 

@@ -73,6 +73,10 @@ class LocalKeySigner(Signer):
         return keys.PrivateKey(self._account.key).sign_msg_hash(payload).to_bytes()
 
     async def sign_transaction(self, tx: dict[str, Any]) -> SignedTx:
+        return self.sign_transaction_here(tx)
+
+    def sign_transaction_here(self, tx: dict[str, Any]) -> SignedTx:
+        """``sign_transaction`` in the calling thread: the key is in this process (no I/O)."""
         signed = self._account.sign_transaction(tx)
         return SignedTx(raw="0x" + signed.raw_transaction.hex(), tx_hash="0x" + signed.hash.hex())
 

