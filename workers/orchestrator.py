@@ -24,6 +24,7 @@ from crosslane.client import connect_temporal
 from crosslane.config import Settings, settings
 from crosslane.registry import RegistryError
 from crosslane.telemetry.temporal import temporal_runtime, tracing_interceptor
+from workers.sandbox import CompiledSandboxRunner
 from workflows import registry as workflow_registry
 from workflows.input_guard import WorkflowInputGuard
 from workflows.registry import WORKFLOWS
@@ -44,9 +45,22 @@ PASSTHROUGH = (
     "opentelemetry",
 )
 
+# The workflows' stateless helpers (constants, functions, a class whose instances live in one
+# run), loaded once too: in the sandbox each was imported again for every run of every
+# workflow that uses it (bench/README.md, tx_lifecycle, "The sandbox's cost per run"). Only
+# modules without mutable module-level state a run could change (tests/unit/test_sandbox_passthrough.py);
+# the workflow modules themselves, and ``child_tx`` (it imports one), stay in the sandbox.
+WORKFLOW_HELPERS = (
+    "workflows.search_attributes",
+    "workflows.failures",
+    "workflows.retry",
+    "workflows.run_state",
+)
+
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH, *WORKFLOW_HELPERS)
+    return CompiledSandboxRunner(restrictions=restrictions)
 
 
 # Local activities (the lifecycle's short steps) beyond this wait in the SDK's queue, where

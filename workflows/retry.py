@@ -6,13 +6,13 @@ from datetime import timedelta
 
 from temporalio.common import RetryPolicy
 
-NON_RETRYABLE = [
+NON_RETRYABLE = (
     "InvalidRequest",
     "FeeCapBelowBaseFee",
     "NonceConsumed",
     "SignerUnavailable",
     "BroadcastRejected",
-]
+)
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(milliseconds=500),
