@@ -20,6 +20,10 @@ _POWERS_OF_TEN = tuple(10**n for n in range(_PRECISION + 1))
 
 def to_base_units(amount: Decimal | str, decimals: int) -> int:
     """Exact conversion of a human amount to base units; refuses sub-unit precision."""
+    if type(amount) is Decimal and amount.is_finite():  # the common case, without a localcontext (~4x faster)
+        scaled = amount.scaleb(decimals, _EXACT)
+        if scaled == scaled.to_integral_value(context=_EXACT):
+            return int(scaled)
     with localcontext() as ctx:
         ctx.prec = _PRECISION
         try:

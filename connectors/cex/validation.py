@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from connectors.cex.profiles import PrecisionMode
 from crosslane.errors import InvalidRequest
 
 
+@lru_cache(maxsize=4096, typed=True)  # a market's few filter values, parsed once (twice an order before)
 def _dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 

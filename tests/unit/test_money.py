@@ -157,3 +157,31 @@ def test_parse_amount_is_exact() -> None:
     with pytest.raises(ValueError, match="must be zero or more, got -5"):
         parse_amount("-5", 18, "ETH", allow_zero=True)
     assert parse_decimal("0.5") == Decimal("0.5")
+
+
+@pytest.mark.parametrize(
+    ("amount", "decimals"),
+    [
+        ("1", 18),
+        ("1.5", 6),
+        ("1e3", 6),
+        ("-2.25", 2),
+        ("12345678901.123456789012345678", 18),
+        ("115792089237316195423570985008687907853269984665640564039457.584007913129639935", 18),
+        ("0.0000001", 6),
+        ("12345678901.1234567890123456789", 18),  # the 19th decimal hides past 28 digits
+        ("NaN", 6),
+        ("Infinity", 6),
+    ],
+)
+def test_a_decimal_converts_as_its_text_does(amount: str, decimals: int) -> None:
+    """A Decimal takes a shorter route than text (no local context): same units, same refusals."""
+    try:
+        expected: int | str = to_base_units(amount, decimals)
+    except ValueError as exc:
+        expected = type(exc).__name__
+    try:
+        got: int | str = to_base_units(Decimal(amount), decimals)
+    except ValueError as exc:
+        got = type(exc).__name__
+    assert got == expected

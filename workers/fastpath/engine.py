@@ -155,6 +155,7 @@ class OrderEngine:
         # (venue, venue's client id) -> the venue's order: ours by id prefix, no journaled child (see find_strays)
         self.strays: dict[tuple[str, str], dict[str, Any]] = {}
         self._quanta: dict[tuple[Any, Any], Decimal] = {}  # see notional_quantum
+        self._acks = {name: ORDER_TO_ACK.labels(name) for name in venues}  # labels() looks up under a lock
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
         books = {}
@@ -261,7 +262,9 @@ class OrderEngine:
         journal"; it does not wait for the journal's fdatasync."""
         lock = self._locks.setdefault(request.parent_id, asyncio.Lock())
         async with lock:
-            known = self.parents.get(request.parent_id) or await self._adopt(request)
+            known = self.parents.get(request.parent_id)
+            if known is None and self.strays:  # only a restart leaves orders to adopt
+                known = await self._adopt(request)
             if known is not None:
                 return known
             self.refresh_health()
@@ -474,7 +477,7 @@ class OrderEngine:
             updated = msgspec.structs.replace(child, state="unknown" if exc.retryable else "rejected", error=str(exc))
         finally:
             self._placing.discard(placing)
-        ORDER_TO_ACK.labels(child.venue).observe(time.perf_counter() - sent)
+        self._acks[child.venue].observe(time.perf_counter() - sent)
         # A push may already have moved the child on (a fill before the placement's answer).
         merged = self._update(parent, updated)
         if merged.fee_currency is None and merged.filled and not venue.profile.user_stream.fees_pushed:
