@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
@@ -33,7 +34,6 @@ from workflows import search_attributes as sa
 from workflows.failures import failing_with_business_error, failure_reason
 from workflows.retry import ACTIVITY_RETRY
 from workflows.run_state import RunState
-from workflows.tx_lifecycle import TransactionLifecycle
 
 with workflow.unsafe.imports_passed_through():
     from crosslane.domain.bridge import (
@@ -46,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         DepositRef,
     )
     from crosslane.domain.bridge_steps import (
+        LOCAL_STEPS_PATCH,
         BridgeActivity,
         BridgePlanInput,
         CompletionInput,
@@ -53,10 +54,12 @@ with workflow.unsafe.imports_passed_through():
         RecordFailureInput,
         TrackInput,
         VerifyInput,
+        local_steps_offered,
     )
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
     from crosslane.telemetry.names import BRIDGE_STAGE_SECONDS
 
+CHILD_CANCEL = "cancel"  # TransactionLifecycle's signal
 PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to price gas
 SHORT = timedelta(seconds=15)
 TRACK_WINDOW_S = 30.0
@@ -77,7 +80,7 @@ class BridgeTransfer:
         self._plan: BridgePlan | None = None
         self._ref: DepositRef | None = None
         self._run = RunState(BridgeState.QUOTING)
-        self._child: workflow.ChildWorkflowHandle[TransactionLifecycle, TxResult] | None = None
+        self._child: workflow.ChildWorkflowHandle[Any, TxResult] | None = None
         self._child_ids: dict[str, str] = {}
         self._completion_tx: str | None = None
         self._refund_tx: str | None = None
@@ -92,6 +95,7 @@ class BridgeTransfer:
         self._finalizable_at: str | None = None
         self._finalize_now = False
         self._finalize_refused = False
+        self._local_steps = False
 
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
@@ -102,6 +106,10 @@ class BridgeTransfer:
     async def _transfer(self, request: BridgeRequest) -> BridgeResult:
         self._request = request
         wf_id = workflow.info().workflow_id
+        # A new run's shape as its worker offers it (one patch marker); a replayed run's as its
+        # history says, whatever the replaying worker offers.
+        if local_steps_offered() or workflow.unsafe.is_replaying():
+            self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
         self._stage_started = workflow.time()
         workflow.upsert_search_attributes(
             [
@@ -116,13 +124,12 @@ class BridgeTransfer:
             BridgeState.QUOTING,
             f"{request.amount} base units of {request.asset} {request.source_chain} -> {request.destination_chain}",
         )
-        plan: BridgePlan = await workflow.execute_activity(
+        plan: BridgePlan = await self._short(
             BridgeActivity.PLAN,
             BridgePlanInput(workflow_id=wf_id, request=request),
             summary="validate, quote every route, choose",
             result_type=BridgePlan,
-            start_to_close_timeout=PLAN_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+            timeout=PLAN_TIMEOUT,
         )
         self._plan = plan
         workflow.upsert_search_attributes([sa.ROUTE.value_set(plan.route)])
@@ -132,12 +139,11 @@ class BridgeTransfer:
         except (ActivityError, ChildWorkflowError, ApplicationError) as exc:
             # The plan is in the ledger: leave the transfer there as failed, with the reason.
             reason = failure_reason(exc)
-            await workflow.execute_activity(
+            await self._short(
                 BridgeActivity.RECORD_FAILURE,
                 RecordFailureInput(workflow_id=wf_id, request=request, plan=plan, reason=reason),
                 summary="record the failure in the ledger",
-                start_to_close_timeout=SHORT,
-                retry_policy=ACTIVITY_RETRY,
+                timeout=SHORT,
             )
             raise
 
@@ -170,13 +176,12 @@ class BridgeTransfer:
                 type="DepositFailed",
                 non_retryable=True,
             )
-        ref: DepositRef = await workflow.execute_activity(
+        ref: DepositRef = await self._short(
             BridgeActivity.DEPOSIT_REF,
             DepositRefInput(workflow_id=wf_id, plan=plan, deposit=deposit),
             summary="the deposit's id from its receipt",
             result_type=DepositRef,
-            start_to_close_timeout=SHORT,
-            retry_policy=ACTIVITY_RETRY,
+            timeout=SHORT,
         )
         self._ref = ref
         self._stage("deposit")
@@ -188,13 +193,12 @@ class BridgeTransfer:
         while progress.state is BridgeState.PENDING_DESTINATION_TX:
             step = progress.step
             self._run.set(BridgeState.PENDING_DESTINATION_TX, progress.detail)
-            redeem: TxRequest | None = await workflow.execute_activity(
+            redeem: TxRequest | None = await self._short(
                 BridgeActivity.COMPLETION,
                 CompletionInput(workflow_id=wf_id, request=request, ref=ref, progress=progress),
                 summary=f"check not yet done; build the {step}",
-                result_type=TxRequest | None,  # type: ignore[arg-type]
-                start_to_close_timeout=SHORT,
-                retry_policy=ACTIVITY_RETRY,
+                result_type=TxRequest | None,
+                timeout=SHORT,
             )
             if redeem is not None:
                 completion = await self._land(step, redeem, f"{step} on {ref.destination_chain}")
@@ -203,7 +207,7 @@ class BridgeTransfer:
                 break
             progress = await self._follow(ref)
 
-        result: BridgeResult = await workflow.execute_activity(
+        result: BridgeResult = await self._short(
             BridgeActivity.VERIFY,
             VerifyInput(
                 workflow_id=wf_id,
@@ -216,8 +220,7 @@ class BridgeTransfer:
             ),
             summary="verify the balance moved on-chain",
             result_type=BridgeResult,
-            start_to_close_timeout=SHORT,
-            retry_policy=ACTIVITY_RETRY,
+            timeout=SHORT,
         )
         self._completion_tx, self._refund_tx = result.completion_tx, result.refund_tx
         self._stage("verify")
@@ -310,18 +313,36 @@ class BridgeTransfer:
         except TimeoutError:
             pass
 
+    async def _short(
+        self, name: BridgeActivity, arg: object, *, summary: str, timeout: timedelta, result_type: Any = None
+    ) -> Any:
+        """One short step (not the heartbeating track): a local activity since the patch
+        ``bridge-local-steps`` (a marker in the workflow task that runs it, no activity task
+        through the server), else a regular one."""
+        run = workflow.execute_local_activity if self._local_steps else workflow.execute_activity
+        return await run(  # type: ignore[operator]
+            name,
+            arg,
+            summary=summary,
+            result_type=result_type,
+            start_to_close_timeout=timeout,
+            retry_policy=ACTIVITY_RETRY,
+        )
+
     async def _land(self, step: str, tx: TxRequest, summary: str) -> TxResult:
         """Run one transaction as a child lifecycle (joined, not repeated, on replay)."""
         self._child_ids[step] = tx.workflow_id
+        # By its type name: importing ``workflows.tx_lifecycle`` here made the sandbox import it
+        # again for every transfer's run (the same child type, the same history).
         self._child = await workflow.start_child_workflow(
-            TransactionLifecycle.run,
+            TxRequest.workflow_type,
             tx,
             id=tx.workflow_id,
             result_type=TxResult,
             static_summary=f"{summary} for {workflow.info().workflow_id}",
         )
         if self._cancel_requested and step == "approve":
-            await self._child.signal(TransactionLifecycle.cancel)
+            await self._child.signal(CHILD_CANCEL)
         try:
             return await self._child
         finally:
@@ -351,7 +372,7 @@ class BridgeTransfer:
             return
         self._cancel_requested = True
         if self._child is not None:
-            await self._child.signal(TransactionLifecycle.cancel)
+            await self._child.signal(CHILD_CANCEL)
 
     @workflow.signal
     def operator_resume(self) -> None:

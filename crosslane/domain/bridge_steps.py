@@ -5,7 +5,9 @@ The ``BridgeTransfer`` workflow calls activities by these names, so it never imp
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
+from functools import cache
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +22,18 @@ class BridgeActivity(StrEnum):
     COMPLETION = "bridge_completion"
     VERIFY = "bridge_verify"
     RECORD_FAILURE = "bridge_record_failure"
+
+
+LOCAL_STEPS_PATCH = "bridge-local-steps"  # BridgeTransfer's workflow.patched id (issue 15)
+LOCAL_STEPS_ENV = "CROSSLANE_BRIDGE_LOCAL_STEPS"
+
+
+@cache
+def local_steps_offered() -> bool:
+    """Whether this worker runs new transfers' short steps (plan, deposit id, completion check,
+    verify, failure record) as local activities (``$CROSSLANE_BRIDGE_LOCAL_STEPS``, on unless
+    ``0``; ``0`` is the way back to regular activities). A started run keeps its shape."""
+    return os.environ.get(LOCAL_STEPS_ENV, "1").strip() != "0"
 
 
 class BridgePlanInput(BaseModel):

@@ -9,11 +9,12 @@ never filled and refunded, a Wormhole transfer waiting for an operator while two
 are down (resumed, then completed), one cancelled during its approval (its failure recorded
 in the ledger), and a request refused before any deposit.
 Saved histories are never overwritten: after an intended change to workflows/bridge_transfer.py,
-record new ones under new names.
+record new ones under new names (``--suffix``; ``_local``: the patch ``bridge-local-steps``).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import tempfile
 import time
@@ -37,7 +38,7 @@ async def _wait_state(client: object, request_id: str, state: BridgeState) -> No
         await asyncio.sleep(0.2)
 
 
-async def record(stack: Stack) -> None:
+async def record(stack: Stack, suffix: str = "") -> None:
     queue = "replay-bridge"
     signer, canceller = stack.fund_signer(), stack.fund_signer()
     deal(stack, "devnet-a", signer.address, "USDC", 100_000 * 10**6)
@@ -48,11 +49,11 @@ async def record(stack: Stack) -> None:
 
         wormhole = bridge_request(signer.address, "replay-wormhole", amount=1_000 * 10**6, route="wormhole")
         await (await client.start_bridge(wormhole)).result()
-        saved["bridge_wormhole_completed"] = wormhole.workflow_id
+        saved[f"bridge_wormhole_completed{suffix}"] = wormhole.workflow_id
 
         across = bridge_request(signer.address, "replay-across", amount=2_000 * 10**6, route="across")
         await (await client.start_bridge(across)).result()
-        saved["bridge_across_filled"] = across.workflow_id
+        saved[f"bridge_across_filled{suffix}"] = across.workflow_id
 
         now = int(w3_for(stack, "devnet-a").eth.get_block("latest")["timestamp"])
         refund = bridge_request(
@@ -72,7 +73,7 @@ async def record(stack: Stack) -> None:
             await handle.result()
         finally:
             relayer(stack, stopped=False)
-        saved["bridge_across_refunded"] = refund.workflow_id
+        saved[f"bridge_across_refunded{suffix}"] = refund.workflow_id
 
         waiting = bridge_request(
             signer.address, "replay-operator", amount=500 * 10**6, route="wormhole", attestation_patience_seconds=2
@@ -87,7 +88,7 @@ async def record(stack: Stack) -> None:
             await handle.result()
         finally:
             guardians(stack, down=[])
-        saved["bridge_wormhole_waited_for_operator"] = waiting.workflow_id
+        saved[f"bridge_wormhole_waited_for_operator{suffix}"] = waiting.workflow_id
 
         cancelled = bridge_request(canceller.address, "replay-cancelled", amount=200 * 10**6, route="across")
         url = stack.anvil_urls["devnet-a"]
@@ -97,22 +98,24 @@ async def record(stack: Stack) -> None:
             await handle.signal("cancel")
             task = asyncio.ensure_future(asyncio.gather(handle.result(), return_exceptions=True))
             await asyncio.wait_for(mine_until(task.done, url, 0.3), 60)
-        saved["bridge_cancelled_before_deposit"] = cancelled.workflow_id
+        saved[f"bridge_cancelled_before_deposit{suffix}"] = cancelled.workflow_id
 
         refused = bridge_request(signer.address, "replay-refused", asset="FOO")
         await asyncio.gather((await client.start_bridge(refused)).result(), return_exceptions=True)
-        saved["bridge_refused"] = refused.workflow_id
+        saved[f"bridge_refused{suffix}"] = refused.workflow_id
 
         await save_histories(client.temporal, saved)
 
 
-async def main() -> None:
+async def main(suffix: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with sandbox(Path(tmp), bridges=True) as services:
             stack = Stack(services)
             stack.ledger().migrate()
-            await record(stack)
+            await record(stack, suffix)
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--suffix", default="", help="record the scenarios under names ending with it")
+    asyncio.run(main(parser.parse_args().suffix))
