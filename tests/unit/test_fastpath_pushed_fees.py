@@ -89,11 +89,17 @@ def booked(parent: ParentOrder) -> tuple[str, Decimal, Decimal, str | None]:
     return child.state, child.filled, child.fee, child.fee_currency
 
 
-async def test_a_fill_pushed_before_the_answer_keeps_the_venue_fee(tmp_path: Path) -> None:
+async def placing(tmp_path: Path) -> tuple[Venue, OrderEngine, ParentOrder, asyncio.Future[Any]]:
+    """The child's placement sent, its answer not yet come."""
     venue = Venue()
     engine, parent = engine_with_child(tmp_path, venue)
     sending = asyncio.ensure_future(engine._send(parent, parent.children[0]))
     await asyncio.sleep(0)
+    return venue, engine, parent, sending
+
+
+async def test_a_fill_pushed_before_the_answer_keeps_the_venue_fee(tmp_path: Path) -> None:
+    venue, engine, parent, sending = await placing(tmp_path)
     push = pushed_fill()
     engine.apply_pushed("kraken", [push])
     assert await engine.read_fees("kraken", [push]) == 0, "the placement's answer is awaited: it carries the fee"
@@ -105,10 +111,7 @@ async def test_a_fill_pushed_before_the_answer_keeps_the_venue_fee(tmp_path: Pat
 
 
 async def test_an_answer_read_before_the_fill_is_completed_by_a_lookup(tmp_path: Path) -> None:
-    venue = Venue()
-    engine, parent = engine_with_child(tmp_path, venue)
-    sending = asyncio.ensure_future(engine._send(parent, parent.children[0]))
-    await asyncio.sleep(0)
+    venue, engine, parent, sending = await placing(tmp_path)
     engine.apply_pushed("kraken", [pushed_fill()])
     venue.answer.set_result(rest_order("open", "0", None))  # the read-back raced the fill
     await sending

@@ -126,6 +126,10 @@ def advance(current: ChildOrder, update: ChildOrder) -> ChildOrder:
     )
 
 
+def _child(parent: ParentOrder, client_order_id: str) -> ChildOrder:
+    return next(c for c in parent.children if c.client_order_id == client_order_id)
+
+
 async def recent_orders(exchange: Any, symbol: str, since_ms: int | None = None) -> list[dict[str, Any]]:
     """A ccxt exchange's open orders on ``symbol`` and those closed (since ``since_ms``),
     filled or cancelled: ccxt's "closed" is filled only on Binance and OKX, so cancelled ones
@@ -390,7 +394,7 @@ class OrderEngine:
                     self.strays[(venue, client_id)] = order
                 continue
             parent = self.parents[ref[0]]
-            child = next(c for c in parent.children if c.client_order_id == ref[1])
+            child = _child(parent, ref[1])
             before = child
             after = self._update(parent, apply_ccxt_order(child, order, self.notional_quantum(venue, child.symbol)))
             changed += after is not before
@@ -408,18 +412,10 @@ class OrderEngine:
         return read
 
     async def _read_fee(self, parent: ParentOrder, client_order_id: str) -> bool:
-        child = next(c for c in parent.children if c.client_order_id == client_order_id)
+        child = _child(parent, client_order_id)
         if child.state in _OPEN or not child.filled or child.fee_currency is not None:
             return False
-        try:
-            found = await self.venues[child.venue].find_order(child.symbol, child.client_order_id)
-        except CrosslaneError as exc:
-            log.warning("%s: reading the fee of %s failed: %s", child.venue, child.client_order_id, exc)
-            return False
-        if found is None:
-            return False
-        self._update(parent, apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol)))
-        return True
+        return await self._look_up(parent, child, "reading the fee of") is not None
 
     def knows_open(self, venue: str, client_id: str, order_id: str) -> bool:
         """True when ``venue``'s order ``order_id`` under its client id ``client_id`` is a child
@@ -428,7 +424,7 @@ class OrderEngine:
         ref = self._children.get((venue, client_id))
         if ref is None:
             return False
-        child = next(c for c in self.parents[ref[0]].children if c.client_order_id == ref[1])
+        child = _child(self.parents[ref[0]], ref[1])
         return child.state == "open" and child.filled == 0 and child.venue_order_id == order_id
 
     async def reconcile_venue(self, venue: str) -> int:
@@ -439,15 +435,21 @@ class OrderEngine:
             for child in list(parent.children):
                 if child.venue != venue or child.state not in _OPEN or child.state == "pending":
                     continue
-                try:
-                    found = await self.venues[venue].find_order(child.symbol, child.client_order_id)
-                except CrosslaneError as exc:
-                    log.warning("%s: catching up on %s failed: %s", venue, child.client_order_id, exc)
-                    continue
-                if found is not None:
-                    update = apply_ccxt_order(child, found, self.notional_quantum(venue, child.symbol))
-                    changed += self._update(parent, update) is not child
+                merged = await self._look_up(parent, child, "catching up on")
+                changed += merged is not None and merged is not child
         return changed
+
+    async def _look_up(self, parent: ParentOrder, child: ChildOrder, purpose: str) -> ChildOrder | None:
+        """``child`` as its venue has it, by client id, applied (:func:`advance`); None when the
+        venue has no such order or could not answer (logged with ``purpose``)."""
+        try:
+            found = await self.venues[child.venue].find_order(child.symbol, child.client_order_id)
+        except CrosslaneError as exc:
+            log.warning("%s: %s %s failed: %s", child.venue, purpose, child.client_order_id, exc)
+            return None
+        if found is None:
+            return None
+        return self._update(parent, apply_ccxt_order(child, found, self.notional_quantum(child.venue, child.symbol)))
 
     async def _send(self, parent: ParentOrder, child: ChildOrder, rests: bool = False) -> ChildOrder:
         """Place one child. A leg that rests by construction (no marketable price within its
@@ -482,7 +484,7 @@ class OrderEngine:
         merged = self._update(parent, updated)
         if merged.fee_currency is None and merged.filled and not venue.profile.user_stream.fees_pushed:
             await self._read_fee(parent, merged.client_order_id)  # the push said done; the answer said open
-            merged = next(c for c in parent.children if c.client_order_id == merged.client_order_id)
+            merged = _child(parent, merged.client_order_id)
         return merged
 
     async def cancel(self, parent_id: str) -> ParentOrder:
