@@ -1,8 +1,8 @@
 """BridgeTransfer: move an asset between chains and always end in a known state.
 
-plan (quote every route, choose, say why) → approve if needed (child TransactionLifecycle)
-→ deposit (child TransactionLifecycle, which waits for the source confirmations and
-re-checks the block is canonical) → read the deposit's id from its receipt → follow it:
+plan (quote every route, choose, say why) → approve if needed → deposit (each a transaction
+landed as a TransactionLifecycle lands it, with the source confirmations on the canonical
+chain; see below) → read the deposit's id from its receipt → follow it:
 the VAA (Wormhole) or the relayer's fill (Across), polled by a heartbeating activity →
 redeem on the destination if the route needs it (not if the VAA was already redeemed) →
 verify on-chain that the recipient's balance moved → completed.
@@ -13,10 +13,16 @@ within ``attestation_patience_seconds`` (guardians down) puts the run in
 ``waiting_for_operator`` with the reason; it keeps watching and completes when they
 return; ``operator_resume`` restarts the patience clock. Nothing is ever abandoned.
 
-Child ids are ``<workflow id>.approve|deposit|redeem``: a replayed or retried step joins
-the same lifecycle, whose ledger re-sends the same signed bytes, so a worker killed at any
-point never deposits or redeems twice. ``cancel`` is honoured only before the deposit is
-sent. Query ``status``.
+Each transaction's ledger id (and child id) is ``tx-<workflow id>.approve|deposit|redeem``: a
+replayed or retried step finds attempt 0 in the ledger and re-sends the same signed bytes, so
+a worker killed at any point never deposits or redeems twice. Since the patch
+``bridge-inline-tx`` (issue 15) the transfer sends attempt 0 itself, as the lifecycle's own
+first step (a local ``tx_send_settle`` under that ledger id), and a transaction mined at once
+(an automining devnet) is done there: no child execution. One not mined yet is handed to a
+child lifecycle with that id, whose first step finds the same attempt 0 and re-sends its
+bytes, then waits, bumps or cancels it as always. ``cancel`` is honoured only before the
+deposit is sent. Query ``status`` (``transactions``: every step's hash; ``child_workflow_ids``:
+the lifecycles started).
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         DepositRef,
     )
     from crosslane.domain.bridge_steps import (
+        INLINE_TX_PATCH,
         LOCAL_STEPS_PATCH,
         BridgeActivity,
         BridgePlanInput,
@@ -54,14 +61,18 @@ with workflow.unsafe.imports_passed_through():
         RecordFailureInput,
         TrackInput,
         VerifyInput,
+        inline_tx_offered,
         local_steps_offered,
     )
     from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
+    from crosslane.domain.tx_steps import PrepareInput, SendResult, TxActivity, settled_result
     from crosslane.telemetry.names import BRIDGE_STAGE_SECONDS
 
 CHILD_CANCEL = "cancel"  # TransactionLifecycle's signal
 PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to price gas
 SHORT = timedelta(seconds=15)
+TX_SEND = timedelta(seconds=10)  # the lifecycle's own timeout for its short steps
+APPROVAL_BOUNDARY = timedelta(milliseconds=1)
 TRACK_WINDOW_S = 30.0
 # Waiting for an operator may last days: longer polls keep the history small (≈36 events an
 # hour); a change of state still returns at once and operator_resume cancels the poll.
@@ -82,6 +93,7 @@ class BridgeTransfer:
         self._run = RunState(BridgeState.QUOTING)
         self._child: workflow.ChildWorkflowHandle[Any, TxResult] | None = None
         self._child_ids: dict[str, str] = {}
+        self._transactions: dict[str, str] = {}  # step -> its transaction's hash (the mined one once known)
         self._completion_tx: str | None = None
         self._refund_tx: str | None = None
         self._cancel_requested = False
@@ -96,6 +108,7 @@ class BridgeTransfer:
         self._finalize_now = False
         self._finalize_refused = False
         self._local_steps = False
+        self._inline_tx = False
 
     @workflow.run
     async def run(self, request: BridgeRequest) -> BridgeResult:
@@ -108,7 +121,10 @@ class BridgeTransfer:
         wf_id = workflow.info().workflow_id
         # A new run's shape as its worker offers it (one patch marker); a replayed run's as its
         # history says, whatever the replaying worker offers.
-        if local_steps_offered() or workflow.unsafe.is_replaying():
+        replaying = workflow.unsafe.is_replaying()
+        if (inline_tx_offered() or replaying) and workflow.patched(INLINE_TX_PATCH):
+            self._local_steps = self._inline_tx = True
+        elif local_steps_offered() or replaying:
             self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
         self._stage_started = workflow.time()
         workflow.upsert_search_attributes(
@@ -162,6 +178,8 @@ class BridgeTransfer:
                     non_retryable=True,
                 )
             self._stage("approve")
+            if "approve" not in self._child_ids:
+                await self._signals_in()
 
         self._stop_if_cancelled("before the deposit")
         self._deposit_started = True
@@ -313,9 +331,7 @@ class BridgeTransfer:
         except TimeoutError:
             pass
 
-    async def _short(
-        self, name: BridgeActivity, arg: object, *, summary: str, timeout: timedelta, result_type: Any = None
-    ) -> Any:
+    async def _short(self, name: str, arg: object, *, summary: str, timeout: timedelta, result_type: Any = None) -> Any:
         """One short step (not the heartbeating track): a local activity since the patch
         ``bridge-local-steps`` (a marker in the workflow task that runs it, no activity task
         through the server), else a regular one."""
@@ -330,7 +346,26 @@ class BridgeTransfer:
         )
 
     async def _land(self, step: str, tx: TxRequest, summary: str) -> TxResult:
-        """Run one transaction as a child lifecycle (joined, not repeated, on replay)."""
+        """Land one transaction. Since ``bridge-inline-tx``: the lifecycle's first step here, done
+        when it is mined at once; else (and before the patch) a child lifecycle, joined, not
+        repeated, on replay."""
+        if self._inline_tx:
+            sent: SendResult = await self._short(
+                TxActivity.SEND_SETTLE,
+                PrepareInput(workflow_id=tx.workflow_id, request=tx),  # the child's ledger id: the same bytes
+                summary=f"{summary}: sign, send and look for the receipt",
+                result_type=SendResult,
+                timeout=TX_SEND,
+            )
+            self._transactions[step] = sent.attempt.tx_hash
+            if sent.mined is not None:
+                return settled_result(tx, [sent.attempt], sent.mined)
+        landed = await self._child_tx(step, tx, summary)
+        self._transactions[step] = landed.mined_tx_hash
+        return landed
+
+    async def _child_tx(self, step: str, tx: TxRequest, summary: str) -> TxResult:
+        """Run one transaction as a child lifecycle; an approval is cancelled if asked already."""
         self._child_ids[step] = tx.workflow_id
         # By its type name: importing ``workflows.tx_lifecycle`` here made the sandbox import it
         # again for every transfer's run (the same child type, the same history).
@@ -347,6 +382,12 @@ class BridgeTransfer:
             return await self._child
         finally:
             self._child = None
+
+    async def _signals_in(self) -> None:
+        """End the workflow task (a 1 ms timer): an approval sent inline ran in the workflow
+        task the deposit would run in too, and a signal sent meanwhile (``cancel``) reaches the
+        run only in the next one. A child's completion is such a boundary already."""
+        await workflow.sleep(APPROVAL_BOUNDARY, summary="take in a cancel sent during the approval")
 
     def _stop_if_cancelled(self, when: str) -> None:
         if self._cancel_requested:
@@ -403,6 +444,7 @@ class BridgeTransfer:
             completion_tx=self._completion_tx,
             refund_tx=self._refund_tx,
             child_workflow_ids=dict(self._child_ids),
+            transactions=dict(self._transactions),
             waiting_since=self._waiting_since,
             proven_at=self._proven_at,
             finalizable_at=self._finalizable_at,

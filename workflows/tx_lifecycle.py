@@ -36,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         AttemptKind,
         BroadcastOutcome,
         TxAttempt,
-        TxOutcome,
         TxRequest,
         TxResult,
         TxState,
@@ -57,6 +56,7 @@ with workflow.unsafe.imports_passed_through():
         WaitResult,
         local_steps_offered,
         send_settles_offered,
+        settled_result,
     )
 
 T = TypeVar("T")
@@ -263,30 +263,12 @@ class TransactionLifecycle:
         return self._cancel_requested and not any(a.kind is AttemptKind.CANCEL for a in self._attempts)
 
     def _result(self, waited: WaitResult) -> TxResult:
-        request = self._request
-        assert request is not None and waited.tx_hash is not None
-        mined = next(a for a in self._attempts if a.tx_hash == waited.tx_hash)
-        if waited.status != 1:
-            outcome = TxOutcome.REVERTED
-        elif mined.kind is AttemptKind.CANCEL:
-            outcome = TxOutcome.CANCELLED
-        else:
-            outcome = TxOutcome.CONFIRMED
-        self._run.set(TxState(outcome.value), f"attempt {mined.index} mined in block {waited.block_number}")
-        return TxResult(
-            request_id=request.request_id,
-            chain=request.chain,
-            signer=request.signer,
-            nonce=mined.nonce,
-            outcome=outcome,
-            mined_tx_hash=waited.tx_hash,
-            mined_attempt_index=mined.index,
-            block_number=waited.block_number or 0,
-            block_hash=waited.block_hash or "",
-            gas_used=waited.gas_used or 0,
-            effective_gas_price=waited.effective_gas_price or 0,
-            attempts=self._attempts,
+        assert self._request is not None
+        result = settled_result(self._request, self._attempts, waited)
+        self._run.set(
+            TxState(result.outcome.value), f"attempt {result.mined_attempt_index} mined in block {result.block_number}"
         )
+        return result
 
     @workflow.signal
     def bump_now(self) -> None:

@@ -436,7 +436,8 @@ async def _decimals(asset: str, chain: str) -> int | None:
 @run_async
 @_bridge_errors
 async def status(request_id: IdArg) -> None:
-    """One look at a transfer, running or closed: state, route and why, transactions, child runs."""
+    """One look at a transfer, running or closed: state, route and why, every step's transaction,
+    the child lifecycles started (only for a transaction not mined at once)."""
     client = await CrosslaneClient.connect()
     s = await _read(client, request_id)
     workflow_id = client.bridge_handle(request_id).id
@@ -446,6 +447,7 @@ async def status(request_id: IdArg) -> None:
     transfer = "-"
     if s.asset:
         transfer = f"{_human(s.amount, decimals, s.asset)} {s.source_chain} -> {s.destination_chain}"
+    transactions = ", ".join(f"{step} {tx_hash}" for step, tx_hash in s.transactions.items())
     children = ", ".join(f"{step} {wid}" for step, wid in s.child_workflow_ids.items())
     for name, value in (
         ("transfer", transfer),
@@ -455,6 +457,7 @@ async def status(request_id: IdArg) -> None:
         ("deposit id", s.deposit_id),
         ("completion tx", s.completion_tx),
         ("refund tx", s.refund_tx),
+        ("transactions", transactions),
         ("child workflows", children),
         ("waiting since", s.waiting_since),
     ):

@@ -237,7 +237,12 @@ class BridgeStatus(BaseModel):
     deposit_id: str | None = None
     completion_tx: str | None = None
     refund_tx: str | None = None
-    child_workflow_ids: dict[str, str] = Field(default_factory=dict)
+    child_workflow_ids: dict[str, str] = Field(
+        default_factory=dict, description="step -> the child lifecycle's workflow id, for the steps that started one"
+    )
+    transactions: dict[str, str] = Field(
+        default_factory=dict, description="step -> its transaction's hash (the mined attempt's once it is mined)"
+    )
     waiting_since: str | None = None
     proven_at: str | None = Field(default=None, description="a withdrawal: proven at (ISO, chain time)")
     finalizable_at: str | None = Field(default=None, description="a withdrawal: finalizable at (ISO, chain time)")

@@ -26,6 +26,8 @@ class BridgeActivity(StrEnum):
 
 LOCAL_STEPS_PATCH = "bridge-local-steps"  # BridgeTransfer's workflow.patched id (issue 15)
 LOCAL_STEPS_ENV = "CROSSLANE_BRIDGE_LOCAL_STEPS"
+INLINE_TX_PATCH = "bridge-inline-tx"  # implies the local steps: one patch marker, not two
+INLINE_TX_ENV = "CROSSLANE_BRIDGE_INLINE_TX"
 
 
 @cache
@@ -34,6 +36,15 @@ def local_steps_offered() -> bool:
     verify, failure record) as local activities (``$CROSSLANE_BRIDGE_LOCAL_STEPS``, on unless
     ``0``; ``0`` is the way back to regular activities). A started run keeps its shape."""
     return os.environ.get(LOCAL_STEPS_ENV, "1").strip() != "0"
+
+
+@cache
+def inline_tx_offered() -> bool:
+    """Whether this worker's new transfers send each transaction's attempt 0 themselves, as a
+    local ``tx_send_settle`` under the lifecycle's own ledger id, and start a child
+    ``TransactionLifecycle`` only when it is not mined at once (``$CROSSLANE_BRIDGE_INLINE_TX``,
+    on unless ``0``; needs the local steps). A started run keeps its shape."""
+    return local_steps_offered() and os.environ.get(INLINE_TX_ENV, "1").strip() != "0"
 
 
 class BridgePlanInput(BaseModel):

@@ -11,7 +11,7 @@ from functools import cache
 
 from pydantic import BaseModel, Field
 
-from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxRequest
+from crosslane.domain.tx import AttemptKind, BroadcastOutcome, TxAttempt, TxOutcome, TxRequest, TxResult
 
 
 class TxActivity(StrEnum):
@@ -115,6 +115,35 @@ class SendResult(BaseModel):
 
     attempt: TxAttempt
     mined: WaitResult | None = None
+
+
+def settled_result(request: TxRequest, attempts: list[TxAttempt], mined: WaitResult) -> TxResult:
+    """The lifecycle's result for the receipt ``mined`` (``WaitOutcome.MINED``) of one of
+    ``attempts``: confirmed, cancelled (the cancel attempt mined) or reverted. One function for
+    ``TransactionLifecycle`` and for a workflow that sends attempt 0 itself (``BridgeTransfer``
+    since ``bridge-inline-tx``), so both answer the same result for the same receipt."""
+    assert mined.tx_hash is not None
+    attempt = next(a for a in attempts if a.tx_hash == mined.tx_hash)
+    if mined.status != 1:
+        outcome = TxOutcome.REVERTED
+    elif attempt.kind is AttemptKind.CANCEL:
+        outcome = TxOutcome.CANCELLED
+    else:
+        outcome = TxOutcome.CONFIRMED
+    return TxResult(
+        request_id=request.request_id,
+        chain=request.chain,
+        signer=request.signer,
+        nonce=attempt.nonce,
+        outcome=outcome,
+        mined_tx_hash=mined.tx_hash,
+        mined_attempt_index=attempt.index,
+        block_number=mined.block_number or 0,
+        block_hash=mined.block_hash or "",
+        gas_used=mined.gas_used or 0,
+        effective_gas_price=mined.effective_gas_price or 0,
+        attempts=attempts,
+    )
 
 
 class ScanInput(BaseModel):

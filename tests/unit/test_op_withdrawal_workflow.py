@@ -1,8 +1,9 @@
 """An OP Stack withdrawal's week in BridgeTransfer, on Temporal's time-skipping server with
-the bridge activities mocked under their real names (and every transaction a stub lifecycle
-that confirms): initiate -> output root -> prove -> 7 days as one durable timer (no activity
-runs meanwhile) -> finalize. ``finalize_now`` before the period is refused with the reason
-and nothing is sent; the run is listed by ``CrosslaneFinalizableAt``."""
+the bridge activities mocked under their real names (and every transaction mined at its
+send, which the transfer runs itself; a stub lifecycle confirms any it hands on): initiate ->
+output root -> prove -> 7 days as one durable timer (no activity runs meanwhile) -> finalize.
+``finalize_now`` before the period is refused with the reason and nothing is sent; the run is
+listed by ``CrosslaneFinalizableAt``."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ from crosslane.domain.bridge_steps import (
 from crosslane.domain.tx import TxRequest
 from tests.support.bridge import bridge_request
 from tests.support.time_skipping import time_skipping_env
-from tests.support.tx_stubs import ConfirmingLifecycle
+from tests.support.tx_stubs import ConfirmingLifecycle, StubSends
 from workers.orchestrator import workflow_runner
 from workflows import search_attributes as sa
 from workflows.bridge_transfer import BridgeTransfer
@@ -170,7 +171,7 @@ class FakeRollup:
         async def record_failure(inp: RecordFailureInput) -> None:
             return None
 
-        return [plan, deposit_ref, track, completion, verify, record_failure]
+        return [plan, deposit_ref, track, completion, verify, record_failure, StubSends().tx_send_settle]
 
 
 async def _status(handle: WorkflowHandle[Any, Any]) -> BridgeStatus:
@@ -216,7 +217,8 @@ async def test_a_week_long_withdrawal_is_one_timer_and_finalizes_once(env: Workf
         assert status.proven_at is not None and status.finalizable_at is not None
         proven, finalizable = datetime.fromisoformat(status.proven_at), datetime.fromisoformat(status.finalizable_at)
         assert finalizable - proven == timedelta(days=7)
-        assert set(status.child_workflow_ids) == {"deposit", "prove", "finalize"}
+        assert set(status.transactions) == {"deposit", "prove", "finalize"}
+        assert status.child_workflow_ids == {}  # each mined at its send: no lifecycle started
         timers = [e for e in (await handle.fetch_history()).events if e.HasField("timer_started_event_attributes")]
         assert len(timers) == 1
 
