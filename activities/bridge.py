@@ -34,6 +34,7 @@ from temporalio import activity
 
 from activities.errors import business_errors
 from activities.runtime import ChainRuntime
+from activities.tx import TX_STEP
 from connectors.bridges.base import BridgeAdapter, Delivery, context, is_native
 from connectors.bridges.planning import check_deadline, choose, quote_routes, with_deadline
 from connectors.bridges.registry import bridge_adapters
@@ -265,7 +266,18 @@ class BridgeActivities:
     @activity.defn(name=BridgeActivity.COMPLETION)
     @business_errors
     async def bridge_completion(self, inp: CompletionInput) -> TxRequest | None:
+        """The destination transaction due (a redeem, a proof, a finalize), or None when the
+        chain says it is done. Once that transaction's lifecycle has recorded it in the ledger,
+        a repeat answers it again whatever the chain says now: since ``bridge-inline-tx`` the
+        transfer sends it in the same workflow task as this check, so a worker killed after
+        the send re-runs this check against a chain the send itself changed (or someone else's
+        redeem did), and the nonce signed for it must still be used, its receipt still read."""
         request, ref = inp.request, inp.ref
+        recorded = await asyncio.to_thread(
+            self.rt.ledger.get_operation, f"tx-{inp.workflow_id}.{inp.progress.step}", TX_STEP
+        )
+        if recorded is not None:
+            return TxRequest.model_validate(recorded.detail["request"])
         call = await self.adapter(ref.route).completion_call(ref, inp.progress)
         if call is None:
             return None

@@ -1,7 +1,7 @@
 """Concurrent BridgeTransfer workflows on the devnet vs the same transfers by raw web3, same run.
 
     .venv/bin/python -m bench.bridge_transfers [--count 100] [--route wormhole|across|both] [--rounds 1]
-        [--storage both|wal|default]
+        [--storage both|wal|default] [--worker-env NAME=VALUE ...]
 
 ``count`` USDC transfers devnet-a -> devnet-b, all started at once, over the devnet's real
 Wormhole (guardians sign the VAA, the signer redeems) or Across (the relayer fills) contracts.
@@ -23,7 +23,9 @@ subtracted: they count as overhead (conservative). Each round also times one tra
 alone per path (N=1): with ``count`` started at once on two cores, most of the N=100
 figure is queueing. Batch figures are medians across rounds; the single transfers of all
 rounds are pooled. The run ends with whether the goal (workflow overhead p99 < 2 s per
-transfer) is met at N=1 and at N=``count``.
+transfer) is met at N=1 and at N=``count``. ``--worker-env`` sets a variable in the worker's
+environment (the sandbox passes it none of the caller's ``CROSSLANE_*``), e.g.
+``CROSSLANE_BRIDGE_INLINE_TX=0`` for the shape before that patch.
 """
 
 from __future__ import annotations
@@ -491,7 +493,9 @@ async def run_rounds(
     return results
 
 
-async def main(count: int, routes: Sequence[str], rounds: int, storage: str) -> None:
+async def main(
+    count: int, routes: Sequence[str], rounds: int, storage: str, worker_env: dict[str, str] | None = None
+) -> None:
     run_started = time.perf_counter()
     tag = secrets.token_hex(3)
     # Workflow signers: the one worker holds their keys; reused across rounds (tokens re-dealt,
@@ -504,7 +508,9 @@ async def main(count: int, routes: Sequence[str], rounds: int, storage: str) -> 
             queue = f"bench-bridge-{tag}"
             keys = ",".join(k for ks in wf_keys.values() for k in ks)
             workers = {
-                name: WorkerProcess(server.env(queue, CROSSLANE_SIGNER_KEYS=keys), sb.home / f"worker-{name}.log")
+                name: WorkerProcess(
+                    server.env(queue, CROSSLANE_SIGNER_KEYS=keys, **(worker_env or {})), sb.home / f"worker-{name}.log"
+                )
                 for name, server in by_storage.items()
             }
             try:
@@ -536,5 +542,10 @@ if __name__ == "__main__":
     parser.add_argument("--route", choices=[*ROUTES, "both"], default="both")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--storage", choices=["both", *STORAGES], default="both")
+    parser.add_argument(
+        "--worker-env", action="append", default=[], metavar="NAME=VALUE", help="set in the worker's environment"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.count, ROUTES if args.route == "both" else (args.route,), args.rounds, args.storage))
+    worker_env = dict(item.split("=", 1) for item in args.worker_env)
+    routes = ROUTES if args.route == "both" else (args.route,)
+    asyncio.run(main(args.count, routes, args.rounds, args.storage, worker_env))

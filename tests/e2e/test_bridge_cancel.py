@@ -44,7 +44,9 @@ async def test_cancel_before_the_deposit_sends_nothing(bridge_stack: Stack) -> N
     assert isinstance(cause, ApplicationError) and cause.type == "BridgeCancelled", cause
     assert "nothing was deposited" in cause.message
     assert status.state is BridgeState.FAILED and status.deposit_tx is None
-    assert "deposit" not in status.child_workflow_ids
+    assert "deposit" not in status.transactions and "deposit" not in status.child_workflow_ids
+    # The held approval went on in a lifecycle, which sent the cancel for its nonce.
+    assert set(status.transactions) == set(status.child_workflow_ids) == {"approve"}
     assert w3.eth.get_transaction_count(signer.address) == 1  # the nonce went to the cancel
     assert holding(stack, "devnet-a", "USDC", signer.address) == 500 * 10**6
     row = stack.ledger().get_bridge_transfer(request.workflow_id)

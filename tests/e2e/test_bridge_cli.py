@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.test_entry_points import BIN, run
 from tests.support.bridge import across_output_amount, holding
-from tests.support.dex import deal
+from tests.support.dex import deal, w3_for
 from tests.support.stack import Stack, crosslane_client, running_worker, unique_queue
 
 pytestmark = pytest.mark.timeout(120)
@@ -78,7 +78,10 @@ async def test_crosslane_bridge_quote_send_status_refund(bridge_stack: Stack) ->
     assert status.returncode == 0, status.stderr
     assert f"bridge-{rid}: completed" in status.stdout
     assert result.deposit_tx in status.stdout and result.completion_tx in status.stdout
-    assert f"deposit tx-bridge-{rid}.deposit" in status.stdout  # the child lifecycles by step
+    # Every step's transaction by step (sent by the transfer itself, or by a child lifecycle).
+    txs = re.search(r"^transactions +approve (0x[0-9a-f]{64}), deposit (0x[0-9a-f]{64})$", status.stdout, re.M)
+    assert txs and txs[2] == result.deposit_tx, status.stdout
+    assert w3_for(stack, "devnet-a").eth.get_transaction_receipt(txs[1])["status"] == 1
 
     assert refund.returncode == 2
     assert f"bridge-{rid} was already delivered: nothing to refund" in one_line_error(refund)

@@ -19,6 +19,7 @@ from web3 import Web3
 from connectors.bridges.wormhole_api import fetch_signed_vaa
 from crosslane.client import CrosslaneClient
 from crosslane.domain.bridge import BridgeResult, BridgeState, BridgeStatus
+from crosslane.ledger.records import AttemptStatus
 from devnet.sandbox import WorkerProcess
 from devnet.wormhole.deploy import messages_in
 from tests.support.bridge import bridge_request, guardian_url, guardians, holding, relayer
@@ -152,7 +153,7 @@ async def test_vaa_redeemed_twice_rejected_and_treated_as_done(bridge_stack: Sta
         client = await crosslane_client(stack, queue)
         handle = await client.start_bridge(request)
         assert await crashing.wait_killed() == -9
-        deposit = await _child_tx(client, request.workflow_id, "deposit")  # the worker is down: no query
+        deposit = _landed_tx(stack, request.workflow_id, "deposit")  # the worker is down: no query
         receipt = w3_for(stack, "devnet-a").eth.get_transaction_receipt(deposit)
         (message,) = messages_in(receipt, stack.chains.get("devnet-a").contracts["WormholeCore"])
         vaa = await fetch_signed_vaa(guardian_url(stack), 2, message.emitter_address, message.sequence)
@@ -160,6 +161,7 @@ async def test_vaa_redeemed_twice_rejected_and_treated_as_done(bridge_stack: Sta
         theirs = _redeem(stack, outsider.key.hex(), vaa)
         replacement = worker_process(stack, queue, tmp_path / "worker-2.log")
         result: BridgeResult = await asyncio.wait_for(handle.result(), 90)
+        status = await client.bridge_status(request.request_id)
     finally:
         crashing.stop()
         if replacement:
@@ -167,7 +169,8 @@ async def test_vaa_redeemed_twice_rejected_and_treated_as_done(bridge_stack: Sta
     assert result.state is BridgeState.COMPLETED
     assert not result.redeemed_by_us and result.completion_tx == theirs
     assert result.received == amount  # read from their redeem's receipt
-    ours = await _child_tx(client, request.workflow_id, "redeem")
+    ours = _landed_tx(stack, request.workflow_id, "redeem")
+    assert status.transactions["redeem"] == ours
     receipt = w3_for(stack, "devnet-b").eth.get_transaction_receipt(ours)
     assert receipt["status"] == 0  # the contract refused the second redeem
     assert holding(stack, "devnet-b", "Wormhole:devnet-a:USDC", signer.address) == amount  # delivered once
@@ -188,8 +191,12 @@ def _redeem(stack: Stack, key: str, vaa: bytes) -> str:
     return "0x" + bytes(tx_hash).hex().removeprefix("0x")
 
 
-async def _child_tx(client: CrosslaneClient, workflow_id: str, step: str) -> str:
-    """The mined hash of one of the run's lifecycles (child id ``tx-<workflow id>.<step>``)."""
-    result = await client.temporal.get_workflow_handle(f"tx-{workflow_id}.{step}").result()
-    return str(result["mined_tx_hash"])
-
+def _landed_tx(stack: Stack, workflow_id: str, step: str) -> str:
+    """The hash of the one mined attempt of a step's transaction, from the ledger: its operation
+    is ``tx-<workflow id>.<step>`` whether the transfer sent it itself or a child lifecycle did."""
+    with stack.ledger() as ledger:
+        op = ledger.get_operation(f"tx-{workflow_id}.{step}", "tx")
+        assert op is not None
+        attempts = ledger.list_attempts(op.id)
+    (landed,) = [a for a in attempts if a.status in (AttemptStatus.MINED, AttemptStatus.REVERTED)]
+    return landed.tx_hash

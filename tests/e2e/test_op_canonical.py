@@ -71,7 +71,10 @@ async def test_usdc_deposit_then_withdrawal_through_the_portal(op_stack: Stack) 
         assert w3_for(stack, L2).eth.get_transaction_count(signer.address) == 1
         status = await handle.query("status", result_type=BridgeStatus)
         assert status.proven_at and status.finalizable_at and status.proven_at < status.finalizable_at
-        assert set(status.child_workflow_ids) >= {"deposit", "prove", "finalize"}
+        assert set(status.transactions) == {"deposit", "prove", "finalize"}
+        assert status.transactions["deposit"] == result.deposit_tx
+        for step in ("prove", "finalize"):  # each mined on L1
+            assert w3_for(stack, L1).eth.get_transaction_receipt(status.transactions[step])["status"] == 1
         # "Withdrawals finalizable today": a range over the search attribute.
         tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         temporal = await temporal_client(stack)

@@ -9,7 +9,8 @@ from typing import Any
 from web3 import Web3
 from web3.logs import DISCARD
 
-from crosslane.domain.bridge import BridgeRequest
+from crosslane.domain.bridge import BridgeRequest, BridgeResult, BridgeState
+from crosslane.domain.bridge_steps import VerifyInput
 from crosslane.domain.tx import FeePolicy, ReplacementPolicy
 from devnet.across.artifacts import abi as across_abi
 from devnet.across.services import http_json
@@ -110,6 +111,25 @@ def bridge_request(signer: str, request_id: str, **overrides: Any) -> BridgeRequ
         **overrides,
     }
     return BridgeRequest.model_validate(body)
+
+
+def delivered(inp: VerifyInput) -> BridgeResult:
+    """A mocked ``bridge_verify``'s answer: the whole amount received by the redeem (or the last
+    destination transaction) the run landed, or by no transaction of ours if it landed none."""
+    return BridgeResult(
+        request_id=inp.request.request_id,
+        route=inp.plan.route,
+        state=BridgeState.COMPLETED,
+        source_chain=inp.ref.source_chain,
+        destination_chain=inp.ref.destination_chain,
+        asset=inp.request.asset,
+        amount=inp.plan.amount,
+        received=inp.plan.amount,
+        recipient=inp.plan.recipient,
+        deposit_tx=inp.ref.tx_hash,
+        completion_tx=inp.completion.mined_tx_hash if inp.completion else None,
+        redeemed_by_us=inp.completion is not None,
+    )
 
 
 def relayer_url(stack: Stack) -> str:

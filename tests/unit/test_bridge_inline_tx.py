@@ -50,7 +50,7 @@ from crosslane.domain.bridge_steps import (
 )
 from crosslane.domain.tx import TxOutcome, TxRequest, TxResult
 from crosslane.domain.tx_steps import PrepareInput, SendResult, TxActivity
-from tests.support.bridge import bridge_request
+from tests.support.bridge import bridge_request, delivered
 from tests.support.time_skipping import time_skipping_env
 from tests.support.tx_stubs import ConfirmingLifecycle, StubSends, stub_hash
 from workers.orchestrator import workflow_runner
@@ -136,20 +136,7 @@ class FakeWormhole:
         @activity.defn(name=BridgeActivity.VERIFY)
         async def verify(inp: VerifyInput) -> BridgeResult:
             route.completions.append(inp.completion)
-            return BridgeResult(
-                request_id=inp.request.request_id,
-                route=inp.plan.route,
-                state=BridgeState.COMPLETED,
-                source_chain="devnet-a",
-                destination_chain="devnet-b",
-                asset="USDC",
-                amount=inp.plan.amount,
-                received=inp.plan.amount,
-                recipient=inp.plan.recipient,
-                deposit_tx=inp.ref.tx_hash,
-                completion_tx=inp.completion.mined_tx_hash if inp.completion else None,
-                redeemed_by_us=True,
-            )
+            return delivered(inp)
 
         @activity.defn(name=BridgeActivity.RECORD_FAILURE)
         async def record_failure(inp: RecordFailureInput) -> None:
@@ -180,8 +167,24 @@ async def _status(handle: WorkflowHandle[Any, Any]) -> BridgeStatus:
     return status
 
 
-async def _shape(handle: WorkflowHandle[Any, Any]) -> tuple[list[str], int]:
-    """(the child workflow ids the run started, its timers)."""
+@dataclass
+class Run:
+    """One completed transfer: its result, last status and shape."""
+
+    id: str
+    result: BridgeResult
+    status: BridgeStatus
+    children: list[str]  # the child workflow ids it started
+    timers: int
+    patches: list[str]  # its patch markers' ids
+
+
+async def _run(env: WorkflowEnvironment, route: FakeWormhole, sends: StubSends) -> Run:
+    queue = f"inline-{uuid.uuid4().hex[:6]}"
+    async with _worker(env, queue, [*route.activities(), sends.tx_send_settle]):
+        handle = await _start(env, queue)
+        result = await handle.result()
+        status = await _status(handle)
     events = (await handle.fetch_history()).events
     children = [
         e.start_child_workflow_execution_initiated_event_attributes.workflow_id
@@ -189,59 +192,44 @@ async def _shape(handle: WorkflowHandle[Any, Any]) -> tuple[list[str], int]:
         if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
     ]
     timers = sum(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
-    return children, timers
-
-
-async def _patches(handle: WorkflowHandle[Any, Any]) -> list[str]:
-    events = (await handle.fetch_history()).events
-    return [
+    patches = [
         json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
         for e in events
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         and e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
+    return Run(handle.id, result, status, children, timers, patches)
 
 
 async def test_transactions_mined_at_their_send_start_no_child(env: WorkflowEnvironment) -> None:
     route, sends = FakeWormhole(), StubSends()
-    queue = f"inline-{uuid.uuid4().hex[:6]}"
-    async with _worker(env, queue, [*route.activities(), sends.tx_send_settle]):
-        handle = await _start(env, queue)
-        result = await handle.result()
-        status = await _status(handle)
-        children, timers = await _shape(handle)
-        patches = await _patches(handle)
-    wf = handle.id
-    assert result.state is BridgeState.COMPLETED
+    run = await _run(env, route, sends)
+    wf = run.id
+    assert run.result.state is BridgeState.COMPLETED
     # Each sent once, under the id its lifecycle would have had (the same ledger operation).
     assert sends.sent == [f"tx-{wf}.{step}" for step in STEPS]
-    assert status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
-    assert status.child_workflow_ids == {} and children == []
-    assert timers == 1  # the approval's workflow-task boundary
-    assert patches == [INLINE_TX_PATCH]  # implies the local steps: one marker
+    assert run.status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
+    assert run.status.child_workflow_ids == {} and run.children == []
+    assert run.timers == 1  # the approval's workflow-task boundary
+    assert run.patches == [INLINE_TX_PATCH]  # implies the local steps: one marker
     (deposit,) = route.deposits
     assert deposit.outcome is TxOutcome.CONFIRMED and deposit.mined_tx_hash == stub_hash(f"{wf}.deposit")
     assert deposit.request_id == f"{wf}.deposit" and [a.index for a in deposit.attempts] == [0]
-    assert result.completion_tx == stub_hash(f"{wf}.redeem")
+    assert run.result.completion_tx == stub_hash(f"{wf}.redeem")
 
 
 async def test_a_transaction_not_mined_at_its_send_goes_to_a_child_with_its_ledger_id(
     env: WorkflowEnvironment,
 ) -> None:
     route, sends = FakeWormhole(), StubSends(held=(".deposit",))
-    queue = f"inline-held-{uuid.uuid4().hex[:6]}"
-    async with _worker(env, queue, [*route.activities(), sends.tx_send_settle]):
-        handle = await _start(env, queue)
-        result = await handle.result()
-        status = await _status(handle)
-        children, _ = await _shape(handle)
-        child = await env.client.get_workflow_handle(f"tx-{handle.id}.deposit", result_type=TxResult).result()
-    wf = handle.id
-    assert result.state is BridgeState.COMPLETED
+    run = await _run(env, route, sends)
+    wf = run.id
+    child = await env.client.get_workflow_handle(f"tx-{wf}.deposit", result_type=TxResult).result()
+    assert run.result.state is BridgeState.COMPLETED
     assert sends.sent == [f"tx-{wf}.{step}" for step in STEPS]  # the child's own first step re-sends it
-    assert children == [f"tx-{wf}.deposit"]
-    assert status.child_workflow_ids == {"deposit": f"tx-{wf}.deposit"}
-    assert status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
+    assert run.children == [f"tx-{wf}.deposit"]
+    assert run.status.child_workflow_ids == {"deposit": f"tx-{wf}.deposit"}
+    assert run.status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
     assert route.deposits == [child]  # the child's result is the deposit's
 
 
@@ -256,7 +244,7 @@ async def test_cancel_during_an_inline_approval_stops_before_the_deposit(env: Wo
             await release.wait()
         return await sends.tx_send_settle(inp)
 
-    queue = f"inline-cancel-{uuid.uuid4().hex[:6]}"
+    queue = f"inline-{uuid.uuid4().hex[:6]}"
     async with _worker(env, queue, [*route.activities(), gated]):
         with env.auto_time_skipping_disabled():
             handle = await _start(env, queue)
@@ -274,20 +262,14 @@ async def test_cancel_during_an_inline_approval_stops_before_the_deposit(env: Wo
 
 
 async def test_the_old_shape_starts_a_child_per_transaction(env: WorkflowEnvironment, old_shape: None) -> None:
-    route, sends = FakeWormhole(), StubSends()
-    queue = f"inline-off-{uuid.uuid4().hex[:6]}"
-    async with _worker(env, queue, [*route.activities(), sends.tx_send_settle]):
-        handle = await _start(env, queue)
-        result = await handle.result()
-        status = await _status(handle)
-        children, timers = await _shape(handle)
-        patches = await _patches(handle)
-    wf = handle.id
-    assert result.state is BridgeState.COMPLETED and sends.sent == []
-    assert children == [f"tx-{wf}.{step}" for step in STEPS] and timers == 0
-    assert status.child_workflow_ids == {step: f"tx-{wf}.{step}" for step in STEPS}
-    assert status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
-    assert patches == [LOCAL_STEPS_PATCH]
+    sends = StubSends()
+    run = await _run(env, FakeWormhole(), sends)
+    wf = run.id
+    assert run.result.state is BridgeState.COMPLETED and sends.sent == []
+    assert run.children == [f"tx-{wf}.{step}" for step in STEPS] and run.timers == 0
+    assert run.status.child_workflow_ids == {step: f"tx-{wf}.{step}" for step in STEPS}
+    assert run.status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
+    assert run.patches == [LOCAL_STEPS_PATCH]
 
 
 def test_inline_transactions_are_offered_unless_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:

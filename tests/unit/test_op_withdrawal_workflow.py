@@ -40,7 +40,7 @@ from crosslane.domain.bridge_steps import (
     VerifyInput,
 )
 from crosslane.domain.tx import TxRequest
-from tests.support.bridge import bridge_request
+from tests.support.bridge import bridge_request, delivered
 from tests.support.time_skipping import time_skipping_env
 from tests.support.tx_stubs import ConfirmingLifecycle, StubSends
 from workers.orchestrator import workflow_runner
@@ -152,20 +152,7 @@ class FakeRollup:
         @activity.defn(name=BridgeActivity.VERIFY)
         async def verify(inp: VerifyInput) -> BridgeResult:
             assert inp.completion is not None
-            return BridgeResult(
-                request_id=inp.request.request_id,
-                route=inp.plan.route,
-                state=BridgeState.COMPLETED,
-                source_chain="devnet-op",
-                destination_chain="devnet-a",
-                asset="USDC",
-                amount=inp.plan.amount,
-                received=inp.plan.amount,
-                recipient=inp.plan.recipient,
-                deposit_tx=inp.ref.tx_hash,
-                completion_tx=inp.completion.mined_tx_hash,
-                redeemed_by_us=True,
-            )
+            return delivered(inp)
 
         @activity.defn(name=BridgeActivity.RECORD_FAILURE)
         async def record_failure(inp: RecordFailureInput) -> None:
