@@ -182,7 +182,9 @@ class TxActivities:
         transaction during the send): mined with the request's confirmations on the canonical
         chain, it is settled in the ledger as ``tx_wait`` settles it, and the lifecycle ends in
         this workflow task; else the lifecycle goes on to ``tx_wait``. One look, no polling: a
-        step that waits holds a local-activity slot and the workflow task open. Re-run after a
+        step that waits holds a local-activity slot and the workflow task open; a caller may
+        ask for more looks for ``settle_within_ms`` (``BridgeTransfer`` does: its fallback, a
+        child lifecycle, costs more than a few looks). Re-run after a
         crash, it re-sends the same bytes and finds the same receipt (the ledger writes are
         idempotent). The broadcast mark shares the settle's ledger transaction (one commit and
         one thread hand-off fewer than ``tx_send`` then the settle)."""
@@ -193,6 +195,12 @@ class TxActivities:
         crash_point("tx.waiting", inp.workflow_id)  # the one look for the receipt: this path's wait
         client = self.rt.client(request.chain)
         mined = await get_receipt(client, record.tx_hash)
+        # A node that mines on arrival (anvil's automine) may answer the send before the block
+        # with a contract call in it is sealed: a caller may ask for a few more looks.
+        until = time.monotonic() + inp.settle_within_ms / 1000
+        while mined is None and _delivered(outcome) and time.monotonic() < until:
+            await asyncio.sleep(SETTLE_LOOK_S)
+            mined = await get_receipt(client, record.tx_hash)
         if mined is not None and not await _settled_at_send(client, mined, request.policy.confirmations):
             mined = None  # tx_wait records the sighting and waits for the confirmations
         if _delivered(outcome) or mined is not None:
@@ -511,6 +519,7 @@ def _delivered(outcome: BroadcastOutcome) -> bool:
     return outcome in (BroadcastOutcome.SENT, BroadcastOutcome.ALREADY_KNOWN)
 
 
+SETTLE_LOOK_S = 0.02  # tx_send_settle's further looks for the receipt, when its caller allows them
 FULL_LOOK_S = 1.0  # tx_wait looks at receipts, nonce and mempool on a new head, else at this pace
 
 

@@ -73,6 +73,10 @@ PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to pr
 SHORT = timedelta(seconds=15)
 TX_SEND = timedelta(seconds=10)  # the lifecycle's own timeout for its short steps
 APPROVAL_BOUNDARY = timedelta(milliseconds=1)
+# How long an inline send looks for its receipt before a child lifecycle takes over: on an
+# automining devnet a contract call is mined within milliseconds of the send, but not always
+# before the node answers it; on a chain with block times this is the cost of the fallback.
+TX_SETTLE_WITHIN_MS = 1_000
 TRACK_WINDOW_S = 30.0
 # Waiting for an operator may last days: longer polls keep the history small (≈36 events an
 # hour); a change of state still returns at once and operator_resume cancels the poll.
@@ -352,7 +356,8 @@ class BridgeTransfer:
         if self._inline_tx:
             sent: SendResult = await self._short(
                 TxActivity.SEND_SETTLE,
-                PrepareInput(workflow_id=tx.workflow_id, request=tx),  # the child's ledger id: the same bytes
+                # The child's ledger id: the same nonce and bytes if it takes over.
+                PrepareInput(workflow_id=tx.workflow_id, request=tx, settle_within_ms=TX_SETTLE_WITHIN_MS),
                 summary=f"{summary}: sign, send and look for the receipt",
                 result_type=SendResult,
                 timeout=TX_SEND,

@@ -49,6 +49,12 @@ def send_settles_offered() -> bool:
 class PrepareInput(BaseModel):
     workflow_id: str
     request: TxRequest
+    settle_within_ms: int = Field(
+        default=0,
+        ge=0,
+        le=5_000,
+        description="tx_send_settle: keep looking for the receipt this long after the send (0: one look)",
+    )
 
 
 class BroadcastInput(BaseModel):

@@ -33,7 +33,10 @@ async def test_cancel_before_the_deposit_sends_nothing(bridge_stack: Stack) -> N
         with manual_mining(url):
             handle = await client.start_bridge(request)
             await wait_pending(w3, signer.address, 1)  # the approval, held in the pool
-            assert (await client.bridge_status(request.request_id)).state is BridgeState.APPROVING
+            # Not mined at its send: a lifecycle takes it over (at once before bridge-inline-tx).
+            while "approve" not in (held := await client.bridge_status(request.request_id)).child_workflow_ids:
+                await asyncio.sleep(0.1)
+            assert held.state is BridgeState.APPROVING
             await handle.signal("cancel")
             task = asyncio.ensure_future(handle.result())
             await asyncio.wait_for(mine_until(task.done, url, 0.3), 60)

@@ -9,7 +9,9 @@ never filled and refunded, a Wormhole transfer waiting for an operator while two
 are down (resumed, then completed), one cancelled during its approval (its failure recorded
 in the ledger), and a request refused before any deposit.
 Saved histories are never overwritten: after an intended change to workflows/bridge_transfer.py,
-record new ones under new names (``--suffix``; ``_local``: the patch ``bridge-local-steps``).
+record new ones under new names (``--suffix``; ``_local``: the patch ``bridge-local-steps``;
+``_inline``: the patch ``bridge-inline-tx``, whose cancelled run hands its held approval to a
+child lifecycle, which sends the cancel).
 """
 
 from __future__ import annotations
@@ -36,6 +38,16 @@ async def _wait_state(client: object, request_id: str, state: BridgeState) -> No
         if time.monotonic() > deadline:
             raise RuntimeError(f"{request_id} never reached {state}")
         await asyncio.sleep(0.2)
+
+
+async def _wait_child(client: object, request_id: str, step: str) -> None:
+    """Until a child lifecycle runs the step's transaction (since ``bridge-inline-tx``, after
+    the transfer's own send found it not mined)."""
+    deadline = time.monotonic() + 60
+    while step not in (await client.bridge_status(request_id)).child_workflow_ids:  # type: ignore[attr-defined]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{request_id} never started a lifecycle for its {step}")
+        await asyncio.sleep(0.1)
 
 
 async def record(stack: Stack, suffix: str = "") -> None:
@@ -95,6 +107,7 @@ async def record(stack: Stack, suffix: str = "") -> None:
         with manual_mining(url):
             handle = await client.start_bridge(cancelled)
             await wait_pending(w3_for(stack, "devnet-a"), canceller.address, 1)  # the approval, held
+            await _wait_child(client, cancelled.request_id, "approve")  # a lifecycle took it over
             await handle.signal("cancel")
             task = asyncio.ensure_future(asyncio.gather(handle.result(), return_exceptions=True))
             await asyncio.wait_for(mine_until(task.done, url, 0.3), 60)

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from crosslane.domain.bridge_steps import LOCAL_STEPS_ENV, LOCAL_STEPS_PATCH, BridgeActivity, local_steps_offered
+from crosslane.domain.bridge_steps import (
+    INLINE_TX_PATCH,
+    LOCAL_STEPS_ENV,
+    LOCAL_STEPS_PATCH,
+    BridgeActivity,
+    local_steps_offered,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 HISTORIES = ROOT / "tests" / "replay" / "histories"
@@ -85,3 +91,33 @@ def test_the_bridge_workflow_does_not_import_the_lifecycle_module() -> None:
     tree = ast.parse((ROOT / "workflows" / "bridge_transfer.py").read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert "workflows.tx_lifecycle" not in imported
+
+
+def _children(name: str) -> list[str]:
+    events = json.loads((HISTORIES / f"{name}.json").read_text())["events"]
+    return [
+        e["startChildWorkflowExecutionInitiatedEventAttributes"]["workflowId"]
+        for e in events
+        if e["eventType"] == "EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "local_steps"),
+    [("bridge_wormhole_completed_inline", 7), ("bridge_across_filled_inline", 5)],
+)
+def test_an_inline_transfer_sends_its_transactions_itself(name: str, local_steps: int) -> None:
+    """Since ``bridge-inline-tx`` (which implies the local steps: one marker) every transaction
+    mined at its send is a local ``tx_send_settle``: no child lifecycle."""
+    activities, markers = _shape(name)
+    assert activities == [BridgeActivity.TRACK]
+    assert markers.count("core_local_activity") == local_steps
+    assert _patch_ids(name) == [INLINE_TX_PATCH]
+    assert _children(name) == []
+
+
+def test_an_inline_transfer_hands_a_held_approval_to_a_lifecycle() -> None:
+    """The recorder held the approval (manual mining): a child lifecycle with the transaction's
+    ledger id took it over and sent the cancel."""
+    assert _patch_ids("bridge_cancelled_before_deposit_inline") == [INLINE_TX_PATCH]
+    assert _children("bridge_cancelled_before_deposit_inline") == ["tx-bridge-replay-cancelled.approve"]
