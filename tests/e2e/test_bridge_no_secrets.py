@@ -1,4 +1,5 @@
-"""No signer key reaches a BridgeTransfer's history (or its children's) or the worker log."""
+"""No signer key reaches a BridgeTransfer's history (with the transactions it sends itself, or
+its children's) or the worker log."""
 
 from __future__ import annotations
 
@@ -39,7 +40,15 @@ async def test_no_key_in_any_bridge_history_or_log(bridge_stack: Stack, tmp_path
         raw = History(events=history.events).SerializeToString()
         assert not [f for f in forbidden if f in raw], f"a secret is in the history of {execution.id}"
         checked.add(execution.id)
-    own = {request.workflow_id, *(f"tx-{request.workflow_id}.{step}" for step in ("approve", "deposit", "redeem"))}
-    assert own <= checked, "this test's own runs must have been checked"
+    # The transfer's history (with its inline transactions' sends since bridge-inline-tx) and
+    # every child lifecycle it started.
+    events = (await temporal.get_workflow_handle(request.workflow_id).fetch_history()).events
+    children = {
+        e.start_child_workflow_execution_initiated_event_attributes.workflow_id
+        for e in events
+        if e.HasField("start_child_workflow_execution_initiated_event_attributes")
+    }
+    assert children <= {f"tx-{request.workflow_id}.{step}" for step in ("approve", "deposit", "redeem")}
+    assert {request.workflow_id, *children} <= checked, "this test's own runs must have been checked"
     log = (tmp_path / "worker.log").read_bytes()
     assert not [f for f in forbidden if f in log], "a secret is in the worker log"
