@@ -72,7 +72,6 @@ CHILD_CANCEL = "cancel"  # TransactionLifecycle's signal
 PLAN_TIMEOUT = timedelta(seconds=30)  # quotes from every route, DEX reads to price gas
 SHORT = timedelta(seconds=15)
 TX_SEND = timedelta(seconds=10)  # the lifecycle's own timeout for its short steps
-APPROVAL_BOUNDARY = timedelta(milliseconds=1)
 # How long an inline send looks for its receipt before a child lifecycle takes over: on an
 # automining devnet a contract call is mined within milliseconds of the send, but not always
 # before the node answers it; on a chain with block times this is the cost of the fallback.
@@ -182,8 +181,6 @@ class BridgeTransfer:
                     non_retryable=True,
                 )
             self._stage("approve")
-            if "approve" not in self._child_ids:
-                await self._signals_in()
 
         self._stop_if_cancelled("before the deposit")
         self._deposit_started = True
@@ -335,11 +332,21 @@ class BridgeTransfer:
         except TimeoutError:
             pass
 
-    async def _short(self, name: str, arg: object, *, summary: str, timeout: timedelta, result_type: Any = None) -> Any:
+    async def _short(
+        self,
+        name: str,
+        arg: object,
+        *,
+        summary: str,
+        timeout: timedelta,
+        result_type: Any = None,
+        regular: bool = False,
+    ) -> Any:
         """One short step (not the heartbeating track): a local activity since the patch
         ``bridge-local-steps`` (a marker in the workflow task that runs it, no activity task
-        through the server), else a regular one."""
-        run = workflow.execute_local_activity if self._local_steps else workflow.execute_activity
+        through the server), else (or ``regular``) a regular one."""
+        local = self._local_steps and not regular
+        run = workflow.execute_local_activity if local else workflow.execute_activity
         return await run(  # type: ignore[operator]
             name,
             arg,
@@ -354,6 +361,10 @@ class BridgeTransfer:
         when it is mined at once; else (and before the patch) a child lifecycle, joined, not
         repeated, on replay."""
         if self._inline_tx:
+            # The approval as a regular activity: the workflow task ends while it runs, so a
+            # ``cancel`` sent meanwhile is taken in before the deposit (a local one would run in
+            # the workflow task that goes on to send the deposit, and the signal would wait for
+            # the next one).
             sent: SendResult = await self._short(
                 TxActivity.SEND_SETTLE,
                 # The child's ledger id: the same nonce and bytes if it takes over.
@@ -361,6 +372,7 @@ class BridgeTransfer:
                 summary=f"{summary}: sign, send and look for the receipt",
                 result_type=SendResult,
                 timeout=TX_SEND,
+                regular=step == "approve",
             )
             self._transactions[step] = sent.attempt.tx_hash
             if sent.mined is not None:
@@ -387,12 +399,6 @@ class BridgeTransfer:
             return await self._child
         finally:
             self._child = None
-
-    async def _signals_in(self) -> None:
-        """End the workflow task (a 1 ms timer): an approval sent inline ran in the workflow
-        task the deposit would run in too, and a signal sent meanwhile (``cancel``) reaches the
-        run only in the next one. A child's completion is such a boundary already."""
-        await workflow.sleep(APPROVAL_BOUNDARY, summary="take in a cancel sent during the approval")
 
     def _stop_if_cancelled(self, when: str) -> None:
         if self._cancel_requested:

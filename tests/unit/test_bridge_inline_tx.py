@@ -175,6 +175,7 @@ class Run:
     result: BridgeResult
     status: BridgeStatus
     children: list[str]  # the child workflow ids it started
+    activities: list[str]  # its regular activities, in order
     timers: int
     patches: list[str]  # its patch markers' ids
 
@@ -191,6 +192,11 @@ async def _run(env: WorkflowEnvironment, route: FakeWormhole, sends: StubSends) 
         for e in events
         if e.event_type == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
     ]
+    activities = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+    ]
     timers = sum(e.event_type == EventType.EVENT_TYPE_TIMER_STARTED for e in events)
     patches = [
         json.loads(e.marker_recorded_event_attributes.details["patch-data"].payloads[0].data)["id"]
@@ -198,7 +204,7 @@ async def _run(env: WorkflowEnvironment, route: FakeWormhole, sends: StubSends) 
         if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
         and e.marker_recorded_event_attributes.marker_name == "core_patch"
     ]
-    return Run(handle.id, result, status, children, timers, patches)
+    return Run(handle.id, result, status, children, activities, timers, patches)
 
 
 async def test_transactions_mined_at_their_send_start_no_child(env: WorkflowEnvironment) -> None:
@@ -210,7 +216,8 @@ async def test_transactions_mined_at_their_send_start_no_child(env: WorkflowEnvi
     assert sends.sent == [f"tx-{wf}.{step}" for step in STEPS]
     assert run.status.transactions == {step: stub_hash(f"{wf}.{step}") for step in STEPS}
     assert run.status.child_workflow_ids == {} and run.children == []
-    assert run.timers == 1  # the approval's workflow-task boundary
+    assert run.timers == 0
+    assert run.activities == [TxActivity.SEND_SETTLE, BridgeActivity.TRACK]  # the approval: a task boundary
     assert run.patches == [INLINE_TX_PATCH]  # implies the local steps: one marker
     (deposit,) = route.deposits
     assert deposit.outcome is TxOutcome.CONFIRMED and deposit.mined_tx_hash == stub_hash(f"{wf}.deposit")
