@@ -1,7 +1,7 @@
 """Concurrent BridgeTransfer workflows on the devnet vs the same transfers by raw web3, same run.
 
     .venv/bin/python -m bench.bridge_transfers [--count 100] [--route wormhole|across|both] [--rounds 1]
-        [--storage both|wal|default] [--worker-env NAME=VALUE ...]
+        [--storage both|wal|default] [--worker-env NAME=VALUE ...] [--workers 1]
 
 ``count`` USDC transfers devnet-a -> devnet-b, all started at once, over the devnet's real
 Wormhole (guardians sign the VAA, the signer redeems) or Across (the relayer fills) contracts.
@@ -10,9 +10,9 @@ Paths, per route and round, one after the other on the same stack:
 - raw web3: per transfer approve, deposit, poll for the VAA (or the recipient's balance
   after the relayer's fill) every 100 ms, redeem; sequential per transfer, concurrent across
   transfers, each signer with fresh nonces. No ledger, no retries, no durability.
-- Temporal: one ``BridgeTransfer`` per transfer (plan with quotes, child
-  ``TransactionLifecycle`` per transaction, tracking activity, on-chain verification) on one
-  worker process, Temporal dev server on SQLite; ``--storage both`` (the default) runs it on
+- Temporal: one ``BridgeTransfer`` per transfer (plan with quotes, each transaction sent
+  in the transfer or by a child ``TransactionLifecycle``, tracking activity, on-chain
+  verification) on one worker process (``--workers N``: N on the same queue), Temporal dev server on SQLite; ``--storage both`` (the default) runs it on
   two dev servers, SQLite's default pragmas (before) and WAL (what ``crosslane dev up`` runs).
 
 Per transfer: end-to-end (start -> result) and the external time the services report
@@ -494,7 +494,12 @@ async def run_rounds(
 
 
 async def main(
-    count: int, routes: Sequence[str], rounds: int, storage: str, worker_env: dict[str, str] | None = None
+    count: int,
+    routes: Sequence[str],
+    rounds: int,
+    storage: str,
+    worker_env: dict[str, str] | None = None,
+    processes: int = 1,
 ) -> None:
     run_started = time.perf_counter()
     tag = secrets.token_hex(3)
@@ -507,27 +512,34 @@ async def main(
             dn = BridgeDevnet(sb)
             queue = f"bench-bridge-{tag}"
             keys = ",".join(k for ks in wf_keys.values() for k in ks)
+            # ``processes`` worker processes per server, all polling the same queue
             workers = {
-                name: WorkerProcess(
-                    server.env(queue, CROSSLANE_SIGNER_KEYS=keys, **(worker_env or {})), sb.home / f"worker-{name}.log"
-                )
+                name: [
+                    WorkerProcess(
+                        server.env(queue, CROSSLANE_SIGNER_KEYS=keys, **(worker_env or {})),
+                        sb.home / f"worker-{name}-{n}.log",
+                    )
+                    for n in range(processes)
+                ]
                 for name, server in by_storage.items()
             }
             try:
                 clients: dict[str, tuple[CrosslaneClient, CpuMeter]] = {}
                 for name, server in by_storage.items():
-                    await workers[name].wait_polling(timeout_s=180)
+                    for worker in workers[name]:
+                        await worker.wait_polling(timeout_s=180)
                     client = CrosslaneClient(await connect_temporal(server.settings(queue)), queue)
-                    clients[name] = (client, CpuMeter(cpu_groups(server, [workers[name]])))
+                    clients[name] = (client, CpuMeter(cpu_groups(server, workers[name])))
                 if BridgeRoute.ACROSS in routes:
                     await dn.top_up_relayer(len(clients) * rounds * 2 * (count + (1 if count > 1 else 0)))
                 print(
-                    f"stack up in {time.perf_counter() - run_started:.1f} s; {count} transfers of "
+                    f"{processes} worker process(es); stack up in {time.perf_counter() - run_started:.1f} s; "
+                    f"{count} transfers of "
                     f"{from_base_units_compact(AMOUNT, 6)} {ASSET} {SOURCE} -> {DESTINATION} per batch"
                 )
                 results = await run_rounds(dn, clients, count, routes, rounds, wf_keys, tag)
             finally:
-                for worker in workers.values():
+                for worker in (w for group in workers.values() for w in group):
                     worker.stop()
                 await dn.close()
     print()
@@ -545,7 +557,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--worker-env", action="append", default=[], metavar="NAME=VALUE", help="set in the worker's environment"
     )
+    parser.add_argument("--workers", type=int, default=1, help="worker processes polling the queue")
     args = parser.parse_args()
     worker_env = dict(item.split("=", 1) for item in args.worker_env)
     routes = ROUTES if args.route == "both" else (args.route,)
-    asyncio.run(main(args.count, routes, args.rounds, args.storage, worker_env))
+    asyncio.run(main(args.count, routes, args.rounds, args.storage, worker_env, args.workers))
