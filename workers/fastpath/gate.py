@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +77,9 @@ class PushGate:
         self._held: list[tuple[Handler, Any, Any]] = []
         self._timer: asyncio.TimerHandle | None = None
         self.held_total = 0  # pushes ever held (a count for tests and metrics)
+        self._pros: list[Any] = []  # gated ccxt.pro instances: their connections pause reading while placing
+        self._paused: list[Any] = []  # the websocket protocols paused now
+        self._bound: asyncio.TimerHandle | None = None  # resumes them at the latest max_hold_s on
 
     @property
     def placing(self) -> int:
@@ -95,20 +97,8 @@ class PushGate:
             self._hold(handle, client, message)
             return None
 
-        if os.environ.get("DIAG_GATE") == "off":
-            return
-        if os.environ.get("DIAG_GATE") == "turn":
-
-            def gated(client: Any, message: Any) -> Any:  # noqa
-                if not self._placing and not self._held:
-                    return handle(client, message)
-                self._held.append((handle, client, message))
-                self.held_total += 1
-                if len(self._held) == 1:
-                    asyncio.get_running_loop().call_soon(self.flush)
-                return None
-
         pro.handle_message = gated
+        self._pros.append(pro)
 
     def _hold(self, handle: Handler, client: Any, message: Any) -> None:
         self._held.append((handle, client, message))
@@ -119,8 +109,31 @@ class PushGate:
             self._timer = asyncio.get_running_loop().call_later(self.max_hold_s, self.flush)
 
     def hold(self) -> None:
-        """A placement starts: pushes arriving from now on are held."""
+        """A placement starts: pushes arriving from now on are held, and the gated websockets
+        stop reading (their frames wait in the kernel, not parsed before the REST answer)."""
         self._placing += 1
+        if self._placing == 1:
+            self._pause()
+
+    def _pause(self) -> None:
+        for pro in self._pros:
+            for client in (getattr(pro, "clients", None) or {}).values():
+                conn = getattr(getattr(client, "connection", None), "_conn", None)
+                protocol = getattr(conn, "protocol", None)
+                if protocol is not None and not getattr(protocol, "_reading_paused", True):
+                    protocol.pause_reading()
+                    self._paused.append(protocol)
+        if self._paused:
+            self._bound = asyncio.get_running_loop().call_later(self.max_hold_s, self._resume)
+
+    def _resume(self) -> None:
+        if self._bound is not None:
+            self._bound.cancel()
+            self._bound = None
+        paused, self._paused = self._paused, []
+        for protocol in paused:
+            if protocol.transport is not None and not protocol.transport.is_closing():
+                protocol.resume_reading()
 
     def release(self) -> None:
         """A placement's answer is in: once the last one is, held pushes are handed on on the
@@ -132,6 +145,7 @@ class PushGate:
     def _after_orders(self) -> None:
         if self._placing:
             return  # another placement began meanwhile: its release hands them on
+        self._resume()
         self.flush()
         if self._idle is not None:
             self._idle()
