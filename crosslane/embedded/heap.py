@@ -10,13 +10,11 @@ import gc
 GC_GEN0_THRESHOLD = 5_000
 
 
-def settle_heap(gen0_threshold: int = GC_GEN0_THRESHOLD) -> None:
+def settle_heap() -> None:
     """Once started: the objects of the imports and of what was loaded (markets, pool state)
     move to the collector's permanent generation (``gc.freeze``), so no collection scans them
     again (a full one over the fast path's ~240k took ~65 ms, in the middle of some order), and
-    young scans run less often (every ``gen0_threshold`` net allocations; the fast path raises
-    it further and collects between orders: ``workers.fastpath.gate``). Process-wide: call it
-    only in a process that owns its heap."""
+    young scans run less often. Process-wide: call it only in a process that owns its heap."""
     gc.collect()
     gc.freeze()
-    gc.set_threshold(gen0_threshold, *gc.get_threshold()[1:])
+    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])

@@ -35,7 +35,6 @@ from crosslane.fastpath.protocol import (
 )
 from crosslane.routing import ConsolidatedBook, Router, Side, VenueCosts, VenueMarket, VenuePrecision
 from crosslane.routing.scale import decimals_of
-from workers.fastpath.gate import PushGate
 from workers.fastpath.journal import Journal
 from workers.fastpath.metrics import ORDER_TO_ACK
 
@@ -146,14 +145,7 @@ async def recent_orders(exchange: Any, symbol: str, since_ms: int | None = None)
 
 
 class OrderEngine:
-    def __init__(
-        self,
-        venues: dict[str, CexVenue],
-        symbols: list[str],
-        journal: Journal,
-        router: Router,
-        gate: PushGate | None = None,
-    ) -> None:
+    def __init__(self, venues: dict[str, CexVenue], symbols: list[str], journal: Journal, router: Router) -> None:
         self.venues = venues
         self.symbols = symbols
         self.journal = journal
@@ -168,9 +160,6 @@ class OrderEngine:
         self.strays: dict[tuple[str, str], dict[str, Any]] = {}
         self._quanta: dict[tuple[Any, Any], Decimal] = {}  # see notional_quantum
         self._acks = {name: ORDER_TO_ACK.labels(name) for name in venues}  # labels() looks up under a lock
-        # websocket pushes held while children are placed (workers/fastpath/gate.py); the
-        # default gates nothing until a ccxt.pro instance is installed on it
-        self.gate = gate or PushGate(idle=None)
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
         books = {}
@@ -315,7 +304,6 @@ class OrderEngine:
             self.journal.record_parent(parent)
             self._remember(parent)
             sends = [self._send(parent, child, leg[3]) for child, leg in zip(children, legs, strict=True)]
-            self.gate.hold()  # pushes wait until the answer is written (their frames may beat the REST answer)
             try:
                 if len(sends) == 1:
                     # Awaited in this task: no task to schedule and no gather to wake, so nothing
@@ -329,7 +317,6 @@ class OrderEngine:
                 # same step, has written the answer, so waking the flusher thread does not compete
                 # with it; one fdatasync covers the parent and its children's first updates.
                 asyncio.get_running_loop().call_soon(self.journal.sync_soon)
-                self.gate.release()  # held pushes, then the idle collection, after the flusher's wake-up
             return parent
 
     def _legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:

@@ -45,7 +45,6 @@ from crosslane.routing import HealthPolicy, Router
 from crosslane.telemetry.prometheus import serve_metrics
 from workers.fastpath.engine import OrderEngine
 from workers.fastpath.feeds import follow_book
-from workers.fastpath.gate import AUTO_GEN0_THRESHOLD, PushGate
 from workers.fastpath.journal import COMMIT_WINDOW_S, Journal
 from workers.fastpath.metrics import register_engine
 from workers.fastpath.user_data import follow_user_stream, user_stream_exchange
@@ -173,8 +172,7 @@ class FastPathServer:
             degraded_penalty_bps=config.degraded_penalty_bps,
         )
         journal = Journal(config.journal_path, fsync=config.fsync, commit_window_s=config.journal_commit_window_s)
-        self.gate = PushGate()
-        self.engine = OrderEngine(self.venues, config.symbols, journal, Router(policy=policy), self.gate)
+        self.engine = OrderEngine(self.venues, config.symbols, journal, Router(policy=policy))
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
         self._server: asyncio.Server | None = None
@@ -184,7 +182,6 @@ class FastPathServer:
         books = self.engine.build_books()
         for venue in self.venues.values():
             pro = build_exchange(venue.config, None, pro=True)
-            self.gate.install(pro)
             self._pro.append(pro)
             for symbol in self.config.symbols:
                 if symbol in venue.markets:
@@ -205,9 +202,7 @@ class FastPathServer:
             log.info(
                 "recovered %s: %s", parent.parent_id, [(c.venue, c.client_order_id, c.state) for c in parent.children]
             )
-        # before clients can connect: its one full collection holds the loop; young collections
-        # then run between orders (workers/fastpath/gate.py), automatically only as a bound
-        settle_heap(AUTO_GEN0_THRESHOLD)
+        settle_heap()  # before clients can connect: its one full collection holds the loop
         self._server = await self._listen(self.config.socket_path)
         os.chmod(self.config.socket_path, 0o600)
         register_engine(self.engine)

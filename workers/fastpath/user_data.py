@@ -153,7 +153,6 @@ def skip_confirmations(pro: Any, venue: str, engine: OrderEngine) -> None:
 async def follow_user_stream(pro: Any, venue: CexVenue, engine: OrderEngine) -> None:
     """Runs until cancelled; never raises (a lost stream is a health fact, not a crash)."""
     skip_confirmations(pro, venue.name, engine)
-    engine.gate.install(pro)  # outermost: a push held during a placement meets the filter after it
     stream = venue.profile.user_stream
     assert stream.method is not None
     watch_call = getattr(pro, stream.method)
