@@ -8,6 +8,9 @@ ccxt.pro accepts is copied as ccxt.pro resolves it, in its message handler (:fun
 an update costs no future, no task wake-up and no watch call (~30-40 us of CPU an update on
 this machine). A rejection on the connection (a gap, a checksum mismatch, the connection
 lost) makes the loop watch again, which resubscribes or raises what ccxt.pro rejected.
+Without a watch per update ccxt.pro no longer trims its own book to the watched depth between
+updates (its Kraken handler trims it itself): every level it holds is still exactly what the
+venue's diffs said, and the router's copy keeps the top ``DEPTH`` of them.
 
 The router's book holds the top ``DEPTH`` levels of each side, and a diff changes one or two
 of them: once a copy is in, each update applies only the levels whose (price, amount) differ
