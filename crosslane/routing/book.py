@@ -145,6 +145,11 @@ class VenueBook:
         self.update_id = update_id
         self.ts_ms = ts_ms
 
+    def touch(self, update_id: int, ts_ms: int) -> None:
+        """The venue's book moved to ``update_id`` without changing the levels held here."""
+        self.update_id = update_id
+        self.ts_ms = ts_ms
+
     def apply(self, bids: Iterable[Level], asks: Iterable[Level], update_id: int, ts_ms: int) -> bool:
         """Apply a diff; False (and nothing changes) if ``update_id`` is not newer than the book's."""
         if update_id <= self.update_id:
