@@ -12,8 +12,9 @@ Paths, per route and round, one after the other on the same stack:
   transfers, each signer with fresh nonces. No ledger, no retries, no durability.
 - Temporal: one ``BridgeTransfer`` per transfer (plan with quotes, each transaction sent
   in the transfer or by a child ``TransactionLifecycle``, tracking activity, on-chain
-  verification) on one worker process (``--workers N``: N on the same queue), Temporal dev server on SQLite; ``--storage both`` (the default) runs it on
-  two dev servers, SQLite's default pragmas (before) and WAL (what ``crosslane dev up`` runs).
+  verification) on one worker process (``--workers N``: N on the same queue), Temporal dev
+  server on SQLite; ``--storage both`` (the default) runs it on two dev servers, SQLite's
+  default pragmas (before) and WAL (what ``crosslane dev up`` runs).
 
 Per transfer: end-to-end (start -> result) and the external time the services report
 themselves: Wormhole, the guardians' ``quorate_at - observed_at``; Across, the relayer's
