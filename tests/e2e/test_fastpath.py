@@ -248,7 +248,9 @@ def assert_best_execution(
         unit = Decimal(1).scaleb(-rule.base_precision)
         fee = sum((half_up(take * rule.taker, unit) for _, take in taken), start=Decimal(0))
         assert (child.fee, child.fee_currency) == (fee, "BTC"), f"{child.venue}: taker fee at {rule.taker}"
-    assert sum(c.filled for c in parent.children) == qty
+    # the whole books on failure: they come from the market makers' random walk (seen once:
+    # 0.00000793 BTC, under Binance's step, left unfilled)
+    assert sum(c.filled for c in parent.children) == qty, f"children {parent.children}; books {books}; rules {rules}"
 
 
 def split_size(books: dict[str, dict]) -> Decimal:
