@@ -7,7 +7,7 @@ import os
 from bisect import bisect_left
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -248,20 +248,21 @@ def assert_best_execution(
         unit = Decimal(1).scaleb(-rule.base_precision)
         fee = sum((half_up(take * rule.taker, unit) for _, take in taken), start=Decimal(0))
         assert (child.fee, child.fee_currency) == (fee, "BTC"), f"{child.venue}: taker fee at {rule.taker}"
-    # the whole books on failure: they come from the market makers' random walk (seen once:
-    # 0.00000793 BTC, under Binance's step, left unfilled)
+    # the whole books on failure: they come from the market makers' random walk
     assert sum(c.filled for c in parent.children) == qty, f"children {parent.children}; books {books}; rules {rules}"
 
 
-def split_size(books: dict[str, dict]) -> Decimal:
+def split_size(books: dict[str, dict], rules: dict[str, VenueRules]) -> Decimal:
     """A buy size whose cheapest fill needs both venues: every ask level in price order up to
     and including half of the first level of the venue that is not the cheapest (both venues
-    charge 10 bps taker, so raw price order is fee-adjusted order)."""
+    charge 10 bps taker, so raw price order is fee-adjusted order). That half is cut to the
+    second venue's step: when the cheapest venue has no ask above the other's best, a finer
+    remainder could not be filled anywhere (seen: 0.00000793 BTC under Binance's 0.00001)."""
     levels = sorted((Decimal(p), Decimal(q), venue) for venue, b in books.items() for p, q in b["asks"])
     first_venue, qty = levels[0][2], Decimal(0)
     for _price, size, venue in levels:
         if venue != first_venue:
-            return (qty + size / 2).quantize(Decimal("0.0001"))
+            return qty + (size / 2).quantize(rules[venue].step, rounding=ROUND_DOWN)
         qty += size
     raise AssertionError("one venue has no asks")
 
@@ -286,7 +287,7 @@ async def test_split_buy_beats_each_venue_alone_and_balances_conserve(
     try:
         books = await frozen_books(state, fp, SYMBOL)
         rules = await venue_rules(state)
-        qty = split_size(books)
+        qty = split_size(books, rules)
         before = {name: await admin.state(v.rest_url) for name, v in state.cex.items()}
         quote = await fp.quote(SYMBOL, Side.BUY, qty)
         parent = await fp.route("t-split-big", SYMBOL, Side.BUY, qty, kind=OrderKind.IOC)
