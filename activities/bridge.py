@@ -60,7 +60,7 @@ from crosslane.domain.bridge_steps import (
     VerifyInput,
 )
 from crosslane.domain.recipients import check_recipient
-from crosslane.domain.tx import TxOutcome, TxRequest
+from crosslane.domain.tx import TxOutcome, TxRequest, lifecycle_id
 from crosslane.errors import CrosslaneError, InsufficientBalance, InvalidRequest
 from crosslane.ledger.records import BRIDGE_TRANSFER_PLANNED, OperationStatus
 
@@ -273,16 +273,15 @@ class BridgeActivities:
         the send re-runs this check against a chain the send itself changed (or someone else's
         redeem did), and the nonce signed for it must still be used, its receipt still read."""
         request, ref = inp.request, inp.ref
-        recorded = await asyncio.to_thread(
-            self.rt.ledger.get_operation, f"tx-{inp.workflow_id}.{inp.progress.step}", TX_STEP
-        )
+        request_id = f"{inp.workflow_id}.{inp.progress.step}"
+        recorded = await asyncio.to_thread(self.rt.ledger.get_operation, lifecycle_id(request_id), TX_STEP)
         if recorded is not None:
             return TxRequest.model_validate(recorded.detail["request"])
         call = await self.adapter(ref.route).completion_call(ref, inp.progress)
         if call is None:
             return None
         return TxRequest(
-            request_id=f"{inp.workflow_id}.{inp.progress.step}",
+            request_id=request_id,
             chain=ref.destination_chain,
             signer=request.signer,
             to=call.to,

@@ -100,7 +100,12 @@ class TxRequest(SecretFreeRequest):
 
     @property
     def workflow_id(self) -> str:
-        return f"tx-{self.request_id}"
+        return lifecycle_id(self.request_id)
+
+
+def lifecycle_id(request_id: str) -> str:
+    """The TransactionLifecycle's workflow id, and its ledger operation's, for ``request_id``."""
+    return f"tx-{request_id}"
 
 
 class TxState(StrEnum):
