@@ -31,6 +31,7 @@ from connectors.cex.funding import (
     refusal,
 )
 from connectors.cex.health import HealthRecord
+from connectors.cex.order_entry import DirectPlacement, LimitOrder
 from connectors.cex.profiles import CancelStrategy, FindStrategy, VenueProfile, WithdrawalLookup, profile_for
 from connectors.cex.validation import check_order
 from crosslane.domain.cex_transfer_steps import VenueDeposit, VenueWithdrawal
@@ -48,6 +49,7 @@ class CexVenue:
         if credentials is not None and "password" in self.profile.required_credentials and not credentials.password:
             raise InvalidRequest(f"{config.name}: {config.exchange} needs a password (API passphrase) with its key")
         self.exchange = build_exchange(config, credentials)
+        self._direct = DirectPlacement.for_exchange(self.exchange, self.profile.client_id_param)
         self.health = HealthRecord(config.name)
         self.markets: dict[str, dict[str, Any]] = {}
 
@@ -180,9 +182,12 @@ class CexVenue:
             params["timeInForce"] = time_in_force
         if order_type == "market" and side == "buy" and self.profile.market_buy_by_cost:
             price = reference_price  # ccxt sizes the quote cost as amount * price
+        direct = None
+        if self._direct is not None and price is not None and self._direct.covers(order_type, price, time_in_force):
+            direct = LimitOrder(symbol, side, amount, price, venue_id, time_in_force)
         for attempt in range(3):
             try:
-                order = await self._send(symbol, order_type, side, amount, price, params)
+                order = await self._send(symbol, order_type, side, amount, price, params, direct)
             except CrosslaneError:
                 raise  # not sent (backing off after a rate limit)
             except Exception as exc:
@@ -213,15 +218,26 @@ class CexVenue:
             return ack
 
     async def _send(
-        self, symbol: str, order_type: str, side: str, amount: Decimal, price: Decimal | None, params: dict[str, Any]
+        self,
+        symbol: str,
+        order_type: str,
+        side: str,
+        amount: Decimal,
+        price: Decimal | None,
+        params: dict[str, Any],
+        direct: LimitOrder | None = None,
     ) -> dict[str, Any]:
+        """One send: ``direct`` through ccxt's endpoint call with our own request when the venue
+        has an entry for it (``connectors.cex.order_entry``), else ``create_order``."""
         self._respect_backoff("create_order")
         started = time.perf_counter()
         try:
-            # Decimal strings: ccxt formats them with its own precise arithmetic, never via float.
-            order = await self.exchange.create_order(
-                symbol, order_type, side, str(amount), None if price is None else str(price), params
-            )
+            order = None if direct is None or self._direct is None else await self._direct.place(direct)
+            if order is None:
+                # Decimal strings: ccxt formats them with its own precise arithmetic, never via float.
+                order = await self.exchange.create_order(
+                    symbol, order_type, side, str(amount), None if price is None else str(price), params
+                )
         except Exception as exc:
             self._record_failure(started, exc, "create_order")
             raise
