@@ -273,9 +273,37 @@ class Router:
 
     # -- the decision ----------------------------------------------------------------------
 
+    def resting_qty(
+        self, side: Side | str, qty: Decimal | str | int, symbol: str, *, limit_price: Decimal | str
+    ) -> Decimal | None:
+        """What :meth:`quote` would leave unfilled (all of ``qty``) when no eligible venue's best
+        level is within ``limit_price``; None when one is (quote it). A resting limit order far
+        from the market skips the walk and the quote's building (~10 us of ~18 an order, idle machine).
+
+        Exact by construction: the walk compares each level's own price (not its fee-adjusted
+        one) with the limit, best level first, and only eligible venues take part; with none of
+        their best levels within the limit it takes nothing. The same InvalidRequest as
+        :meth:`quote` (its checks run, in its order)."""
+        side = Side.parse(side)
+        book = self.book(symbol)
+        qty_units = book.scale.request_qty(qty)
+        limit = book.scale.request_price(limit_price)
+        venues, _ = self._eligible(book, side, qty_units)
+        if side is Side.BUY:
+            marketable = any(v.ranks and v.ranks[0] <= limit for v in venues)
+        else:
+            marketable = any(v.ranks and -v.ranks[0] >= limit for v in venues)
+        return None if marketable else book.scale.qty(qty_units)
+
     def _decide(
         self, book: ConsolidatedBook, side: Side, qty: int, limit: int | None
     ) -> tuple[_Fill, list[ExcludedVenue]]:
+        venues, excluded = self._eligible(book, side, qty)
+        return _allocate(venues, side is Side.BUY, qty, limit, excluded), excluded
+
+    def _eligible(self, book: ConsolidatedBook, side: Side, qty: int) -> tuple[list[_Venue], list[ExcludedVenue]]:
+        """Step 1 of the module docstring: the venues taking part, fastest first, and those left
+        out; InvalidRequest when none can trade, none has the side, or ``qty`` is under every minimum."""
         buy = side is Side.BUY
         now = self._clock_ms()
         assess = self.policy.assess
@@ -306,8 +334,7 @@ class Router:
                 + "".join(f"; {e.venue}: {e.reason}" for e in excluded)
             )
         self._check_minimums(book, venues, buy, qty)
-
-        return _allocate(venues, buy, qty, limit, excluded), excluded
+        return venues, excluded
 
     @staticmethod
     def _check_minimums(book: ConsolidatedBook, venues: list[_Venue], buy: bool, qty: int) -> None:

@@ -159,6 +159,7 @@ class OrderEngine:
         # (venue, venue's client id) -> the venue's order: ours by id prefix, no journaled child (see find_strays)
         self.strays: dict[tuple[str, str], dict[str, Any]] = {}
         self._quanta: dict[tuple[Any, Any], Decimal] = {}  # see notional_quantum
+        self._makers: dict[str, str] = {}  # symbol -> the venue a remainder rests on (see _maker)
         self._acks = {name: ORDER_TO_ACK.labels(name) for name in venues}  # labels() looks up under a lock
 
     def build_books(self) -> dict[str, ConsolidatedBook]:
@@ -324,6 +325,41 @@ class OrderEngine:
         router says; a limit order's remainder rests at its limit on the venue with the lowest
         maker fee (the router plans takers only; ``rests`` marks that leg). Every leg is checked
         against its venue's filters here, before anything is journaled or sent."""
+        legs = self._resting_legs(request) or self._routed_legs(request)
+        order_type = "market" if request.kind is OrderKind.MARKET else "limit"
+        for venue, qty, price, _rests in legs:
+            self.venues[venue].check(
+                request.symbol,
+                request.side.value,
+                order_type,
+                qty,
+                None if order_type == "market" else price,
+                reference_price=price,
+            )
+        return legs
+
+    def _resting_legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]] | None:
+        """A limit order with no level within its limit on any eligible venue: the one resting
+        leg :meth:`_routed_legs` would give (the quote plans no taker leg), without building the
+        quote (see Router.resting_qty); None for any other order (route it)."""
+        if request.kind is not OrderKind.LIMIT or request.limit_price is None:
+            return None
+        resting = self.router.resting_qty(request.side, request.qty, request.symbol, limit_price=request.limit_price)
+        if resting is None:
+            return None
+        return [(self._maker(request.symbol), resting, request.limit_price, True)]
+
+    def _maker(self, symbol: str) -> str:
+        """The venue a limit order's remainder rests on: the lowest maker fee among the venues
+        listing ``symbol`` (fees and markets are loaded once, at start: worked out once a symbol)."""
+        maker = self._makers.get(symbol)
+        if maker is None:
+            venues = [v for v in self.venues.values() if symbol in v.markets]
+            maker = self._makers[symbol] = min(venues, key=lambda v: v.fees(symbol)[0]).name
+        return maker
+
+    def _routed_legs(self, request: RouteRequest) -> list[tuple[str, Decimal, Decimal, bool]]:
+        """:meth:`_legs` as the router's quote plans them, before the venues' checks."""
         quote = self.router.quote(request.side, request.qty, request.symbol, limit_price=request.limit_price)
         # An IOC child goes out at the parent's limit, not at the worst level the router saw:
         # that level may be gone by the time the child arrives (a market maker requotes, the
@@ -334,25 +370,13 @@ class OrderEngine:
         legs = [(v.venue, v.qty, ioc_limit or v.worst_price, False) for v in quote.venues]
         if request.kind is OrderKind.LIMIT and quote.unfilled > 0:
             assert request.limit_price is not None
-            venues = [v for v in self.venues.values() if request.symbol in v.markets]
-            maker = min(venues, key=lambda v: v.fees(request.symbol)[0])
-            legs.append((maker.name, quote.unfilled, request.limit_price, True))
+            legs.append((self._maker(request.symbol), quote.unfilled, request.limit_price, True))
         if not legs:
             reasons = "; ".join(f"{e.venue}: {e.reason}" for e in quote.excluded)
             raise InvalidRequest(
                 f"nothing routable for {request.side} {request.qty} {request.symbol}"
                 + (f" within limit {request.limit_price}" if request.limit_price is not None else "")
                 + (f" ({reasons})" if reasons else "")
-            )
-        order_type = "market" if request.kind is OrderKind.MARKET else "limit"
-        for venue, qty, price, _rests in legs:
-            self.venues[venue].check(
-                request.symbol,
-                request.side.value,
-                order_type,
-                qty,
-                None if order_type == "market" else price,
-                reference_price=price,
             )
         return legs
 

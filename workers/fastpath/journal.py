@@ -93,11 +93,16 @@ class Journal:
         self._flusher: threading.Thread | None = None
         self._idle = True  # the flusher waits for a sync_soon (not in a window, not flushing)
         self._closing = False
+        self._frame = bytearray(HEADER.size)  # see _append
 
     def _append(self, record: Record) -> None:
-        payload = _ENCODER.encode(record)
-        os.write(self._fd, HEADER.pack(len(payload)) + payload)
-        self.written += HEADER.size + len(payload)
+        # Encoded after the header's room in one reused buffer: no payload copy to frame it
+        # (two records an order). Written whole before this returns, so reuse is safe.
+        frame = self._frame
+        _ENCODER.encode_into(record, frame, HEADER.size)
+        HEADER.pack_into(frame, 0, len(frame) - HEADER.size)
+        os.write(self._fd, frame)
+        self.written += len(frame)
 
     def record_parent(self, parent: ParentOrder) -> None:
         """Written before any child is sent (a process crash cannot lose it); durable once a
