@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import socket
 import ssl
 import time
@@ -297,11 +298,8 @@ class FastHttp:
         ex = self.exchange
         if ex.aiohttp_proxy or ex.aiohttp_trust_env or ex.check_proxy_url_settings(url, method, headers, body):
             return True
-        if any(ex.check_proxy_settings(url, method, headers, body)):
-            return True
-        if isinstance(body, dict):
-            return True  # multipart/form-data
-        return False
+        # a dict body: multipart/form-data
+        return any(ex.check_proxy_settings(url, method, headers, body)) or isinstance(body, dict)
 
     async def fetch(self, url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
         ex = self.exchange
@@ -491,7 +489,8 @@ def decode_text(answer: Answer) -> str:
     coding = (answer.first("Content-Encoding") or "").lower().strip()
     if body and coding in ("gzip", "deflate", "x-gzip"):
         try:
-            wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else (zlib.MAX_WBITS if body[0] & 0x0F == 8 else -zlib.MAX_WBITS)
+            zlib_header = body[0] & 0x0F == 8  # aiohttp: deflate with a zlib header, else raw
+            wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else (zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
             body = zlib.decompressobj(wbits=wbits).decompress(body)
         except zlib.error as exc:
             raise MalformedAnswer(f"cannot decode {coding} body") from exc
@@ -500,10 +499,8 @@ def decode_text(answer: Answer) -> str:
     if "charset" in content_type:
         charset = parse_mimetype(content_type).parameters.get("charset")
         if charset:
-            try:
+            with contextlib.suppress(LookupError, ValueError):
                 encoding = codecs.lookup(charset).name
-            except (LookupError, ValueError):
-                pass
     return body.decode(encoding, errors="replace")
 
 

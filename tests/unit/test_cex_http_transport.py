@@ -1,0 +1,247 @@
+"""The fast path's HTTP transport keeps ccxt's ``fetch`` contract: against a scripted local
+server, ccxt as shipped (aiohttp) and ccxt with the transport installed must put the same
+bytes on the wire, return the same value, keep the same response headers and raise the same
+ccxt exception (class and message) for each answer and each failure."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import ccxt
+import ccxt.async_support as ccxt_async
+import pytest
+
+from connectors.cex.errors import outcome_unknown, translate
+from connectors.cex.http_transport import install_fast_http
+
+FORM = {"X-MBX-APIKEY": "key", "Content-Type": "application/x-www-form-urlencoded"}
+HANG = b"hang"  # read the request, never answer
+CLOSE = b"close"  # read the request, close without answering
+CUT = b"<cut>"  # at the end of a reply: close the connection once the rest is sent
+Reply = Callable[[int], bytes]  # the n-th request (0-based, over all connections) -> what to send
+
+
+def answer(status: str, body: bytes, *headers: str, length: bool = True) -> bytes:
+    lines = [f"HTTP/1.1 {status}", *headers]
+    if length:
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def ok_json(body: bytes = b'{"orderId":1,"status":"NEW"}') -> bytes:
+    return answer("200 OK", body, "Content-Type: application/json")
+
+
+def chunked(*parts: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunks = b"".join(f"{len(p):x};ext=1\r\n".encode() + p + b"\r\n" for p in parts)
+    return head + chunks + b"0\r\n\r\n"
+
+
+@dataclass
+class Scripted:
+    reply: Reply
+    requests: list[bytes] = field(default_factory=list)
+    connections: int = 0
+    port: int = 0
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                self.requests.append(head + (await reader.readexactly(length) if length else b""))
+                out = self.reply(len(self.requests) - 1)
+                if out == HANG:
+                    await asyncio.sleep(30)
+                if out == CLOSE:
+                    break
+                writer.write(out.removesuffix(CUT))
+                await writer.drain()
+                if out.endswith(CUT) or b"Connection: close" in out:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def scripted(reply: Reply) -> AsyncIterator[Scripted]:
+    script = Scripted(reply)
+    server = await asyncio.start_server(script.handle, "127.0.0.1", 0)
+    script.port = server.sockets[0].getsockname()[1]
+    try:
+        yield script
+    finally:
+        server.close()
+
+
+@dataclass
+class Outcome:
+    results: list[Any]
+    error: tuple[type[BaseException], str] | None
+    wire: list[bytes]
+    headers: Any
+
+
+async def run(fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000) -> Outcome:
+    """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the transport."""
+    exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret", "timeout": timeout_ms})
+    if fast:
+        install_fast_http(exchange)
+    results: list[Any] = []
+    error = None
+    async with scripted(reply) as server:
+        url = f"http://127.0.0.1:{server.port}/api/v3/order?symbol=BTCUSDT&ids=%5B1%2C2%5D"
+        try:
+            for method, headers, body in calls:
+                results.append(await exchange.fetch(url, method, dict(headers) if headers else None, body))
+        except ccxt.BaseError as exc:
+            error = (type(exc), str(exc).replace(str(server.port), "PORT"))
+        finally:
+            await exchange.close()
+        wire = [r.replace(str(server.port).encode(), b"PORT") for r in server.requests]
+    return Outcome(results, error, wire, exchange.last_response_headers)
+
+
+async def same(reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000) -> Outcome:
+    shipped = await run(False, reply, calls, timeout_ms)
+    fast = await run(True, reply, calls, timeout_ms)
+    assert fast.wire == shipped.wire
+    assert fast.results == shipped.results
+    assert fast.error == shipped.error
+    assert fast.headers == shipped.headers
+    return fast
+
+
+CALLS = [
+    ("POST", FORM, "symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001&price=30000"),
+    ("GET", {"X-MBX-APIKEY": "key"}, None),
+    ("DELETE", None, None),
+    ("POST", None, None),  # no body: Content-Length 0 and aiohttp's default Content-Type
+    ("DELETE", None, "origClientOrderId=x"),
+    ("PUT", {"content-type": "application/json", "X-Extra": "a"}, '{"a": "é"}'),
+]
+
+
+async def test_same_requests_and_results_over_one_kept_alive_connection() -> None:
+    reply = ok_json(b'{"orderId":1,"status":"NEW"}')
+    outcome = await same(lambda _: reply, CALLS)
+    assert len(outcome.wire) == len(CALLS) and outcome.results[0] == {"orderId": 1, "status": "NEW"}
+
+
+async def test_the_fast_transport_reuses_its_connection() -> None:
+    async with scripted(lambda _: ok_json()) as server:
+        exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret"})
+        install_fast_http(exchange)
+        try:
+            for _ in range(5):
+                await exchange.fetch(f"http://127.0.0.1:{server.port}/api/v3/time")
+        finally:
+            await exchange.close()
+        assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        chunked(b'{"orderId":', b"12,", b'"status":"NEW"}'),
+        answer("200 OK", gzip.compress(b'{"a": 1}'), "Content-Type: application/json", "Content-Encoding: gzip"),
+        answer("200 OK", "café".encode("latin-1"), "Content-Type: text/plain; charset=latin-1"),
+        answer(
+            "200 OK", b'"x"', "Content-Type: text/plain", "X-Dup: 1", "x-dup: 2", "X-Dup: 3", "Set-Cookie: a=1; Path=/"
+        ),
+        answer("200 OK", b"", "Content-Type: application/json"),
+        answer("200 OK", b'{"read": "to close"}', "Content-Type: application/json", "Connection: close", length=False),
+        answer("204 No Content", b"", length=False),
+    ],
+    ids=["chunked", "gzip", "latin-1", "repeated-headers", "empty", "read-to-close", "204"],
+)
+async def test_answers_are_read_as_ccxt_reads_them(reply: bytes) -> None:
+    await same(lambda _: reply, CALLS[:2])
+
+
+async def test_a_binary_answer_is_its_bytes() -> None:
+    """The one documented difference: a non-JSON, non-text answer is returned by ccxt as
+    aiohttp's (already closed, unreadable) content stream; the transport returns its bytes."""
+    reply = answer("200 OK", b"\x00\x01", "Content-Type: application/octet-stream")
+    shipped, fast = await run(False, lambda _: reply, CALLS[1:2]), await run(True, lambda _: reply, CALLS[1:2])
+    assert fast.wire == shipped.wire and fast.results == [b"\x00\x01"] and fast.headers == shipped.headers
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (
+            answer("400 Bad Request", b'{"code":-2010,"msg":"Account has insufficient balance"}'),
+            ccxt.InvalidOrder,
+        ),
+        (answer("400 Bad Request", b'{"code":-2013,"msg":"Order does not exist."}'), ccxt.OrderNotFound),
+        (answer("401 Unauthorized", b'{"code":-2015,"msg":"Invalid API-key"}'), ccxt.AuthenticationError),
+        (answer("429 Too Many Requests", b'{"code":-1003,"msg":"Too many requests"}'), ccxt.DDoSProtection),
+        (answer("503 Service Unavailable", b"<html>down</html>", "Content-Type: text/html"), ccxt.ExchangeNotAvailable),
+        (answer("500 Internal Server Error", b""), ccxt.ExchangeNotAvailable),
+    ],
+    ids=["insufficient", "unknown-order", "auth", "429", "503", "500"],
+)
+async def test_error_answers_raise_what_ccxt_raises(reply: bytes, expected: type[BaseException]) -> None:
+    outcome = await same(lambda _: reply, CALLS[:1])
+    assert outcome.error is not None and issubclass(outcome.error[0], expected)
+
+
+async def test_a_timeout_is_a_request_timeout() -> None:
+    outcome = await same(lambda _: HANG, CALLS[:1], timeout_ms=300)
+    assert outcome.error is not None and outcome.error[0] is ccxt.RequestTimeout
+    assert outcome_unknown(outcome.error[0]("x"))
+
+
+async def test_a_refused_connection_is_exchange_not_available() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        for fast in (False, True):
+            exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret"})
+            if fast:
+                install_fast_http(exchange)
+            try:
+                with pytest.raises(ccxt.ExchangeNotAvailable) as raised:
+                    await exchange.fetch(f"http://127.0.0.1:{port}/api/v3/order", "POST", FORM, "a=1")
+            finally:
+                await exchange.close()
+            assert type(raised.value) is ccxt.ExchangeNotAvailable
+            assert translate(raised.value, "binance", "place").retryable
+
+
+async def test_a_connection_closed_before_the_answer() -> None:
+    # A POST is not resent (it may have been executed); an idempotent GET is, once, as aiohttp does.
+    outcome = await same(lambda n: CLOSE if n == 0 else ok_json(), CALLS[:1])
+    assert outcome.error is not None and outcome.error[0] is ccxt.ExchangeNotAvailable
+    outcome = await same(lambda n: CLOSE if n == 0 else ok_json(), CALLS[1:2])
+    assert outcome.error is None and len(outcome.wire) == 2
+    outcome = await same(lambda _: CLOSE, CALLS[1:2])
+    assert outcome.error is not None and outcome.error[0] is ccxt.ExchangeNotAvailable and len(outcome.wire) == 2
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        ok_json()[:-5],
+        chunked(b'{"orderId":', b'12,"status":"NEW"}')[:-12],
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Len",
+    ],
+    ids=["in-the-body", "in-a-chunk", "in-the-head"],
+)
+async def test_a_connection_closed_mid_answer(cut: bytes) -> None:
+    outcome = await same(lambda _: cut + CUT, CALLS[:1])
+    assert outcome.error is not None
