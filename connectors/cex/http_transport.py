@@ -14,8 +14,9 @@ CPU per call, much of an order's cost on a warm connection. This transport keeps
 - failures raised as ccxt's fetch raises them for aiohttp's: a timeout ``RequestTimeout``, a
   failed connect or a connection lost before the answer's head ``ExchangeNotAvailable`` (an
   idempotent method retried once, as aiohttp does), a body cut short ``ExchangeError``.
-Anything this does not reproduce (proxies, multipart bodies, credentials in the URL, a
-redirect) goes to ccxt's own ``fetch``. The throttle stays where it is, in ``fetch2``.
+Redirects are followed as aiohttp follows them. Anything this does not reproduce (proxies,
+multipart bodies, credentials in the URL) goes to ccxt's own ``fetch``. The throttle stays
+where it is, in ``fetch2``.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ _GET_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # aiohttp: no Con
 _POST_METHODS = frozenset({"PATCH", "POST", "PUT"})  # aiohttp: a default Content-Type
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})  # aiohttp retries these once
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 10  # aiohttp's default max_redirects
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -314,29 +316,48 @@ class FastHttp:
         ex.logger.debug("%s %s, Request: %s %s", method, url, headers, body)
         if ex.verbose:
             ex.log("\nfetch Request:", ex.id, method, url, "RequestHeaders:", request_headers, "RequestBody:", body)
-        verb = method.upper()
-        encoded = body.encode() if body else None
-        wire = self._wire(target, verb, request_headers, encoded)
         details = " ".join([ex.id, method, url])
         try:
             async with asyncio.timeout(ex.timeout / 1000):
-                answer = await self._exchange_bytes(target, verb, wire)
+                answer = await self._follow(target, method.upper(), request_headers, body.encode() if body else None)
         except TimeoutError as exc:
+            if exc.errno is not None:  # the kernel's ETIMEDOUT: aiohttp's ClientOSError
+                raise ExchangeNotAvailable(details) from exc
             raise RequestTimeout(details) from exc
         except (OSError, ConnectionLost) as exc:
             if isinstance(exc, ConnectionLost) and exc.head_seen:
                 raise ExchangeError(details) from exc  # aiohttp's ClientPayloadError
             raise ExchangeNotAvailable(details) from exc
         except MalformedAnswer as exc:
-            raise ExchangeError(details) from exc
-        if answer.status in _REDIRECTS and answer.first("Location"):
-            return await self.ccxt_fetch(str(target.join(yarl.URL(answer.first("Location")))), method, headers, body)
-        self._keep_cookies(target, answer)
+            raise ExchangeError(details) from exc  # aiohttp's ClientResponseError
         try:
             text = decode_text(answer)
         except MalformedAnswer as exc:
             raise ExchangeError(details) from exc  # aiohttp's ContentEncodingError
         return self._finish(url, method, request_headers, body, answer, text)
+
+    async def _follow(
+        self, target: yarl.URL, verb: str, request_headers: dict[str, str], encoded: bytes | None
+    ) -> Answer:
+        """The answer, redirects followed as aiohttp follows them (at most 10; a 303, or a
+        301/302 to a POST, becomes a GET without body; Authorization kept on the same origin)."""
+        for _ in range(MAX_REDIRECTS + 1):
+            answer = await self._exchange_bytes(target, verb, self._wire(target, verb, request_headers, encoded))
+            self._keep_cookies(target, answer)
+            location = answer.first("Location") if answer.status in _REDIRECTS else None
+            if location is None:
+                return answer
+            if (answer.status == 303 and verb != "HEAD") or (answer.status in (301, 302) and verb == "POST"):
+                verb, encoded = "GET", None
+                request_headers = _without(request_headers, hdrs.CONTENT_LENGTH)
+            following = yarl.URL(location)
+            following = following if following.absolute else target.join(following)
+            if following.scheme not in _DEFAULT_PORTS:
+                raise MalformedAnswer(f"redirect to {following.scheme!r}")
+            if following.origin() != target.origin():
+                request_headers = _without(request_headers, hdrs.AUTHORIZATION)
+            target = following
+        raise MalformedAnswer("too many redirects")  # aiohttp's TooManyRedirects
 
     def _wire(self, target: yarl.URL, verb: str, request_headers: dict[str, str], encoded: bytes | None) -> bytes:
         """The request as aiohttp serializes it (same headers, same order)."""
@@ -467,6 +488,11 @@ class FastHttp:
         if text == "" or text is None:
             return text
         return answer.body  # ccxt returns aiohttp's content stream here; the bytes it would hold
+
+
+def _without(headers: dict[str, str], name: str) -> dict[str, str]:
+    lower = name.lower()
+    return {k: v for k, v in headers.items() if k.lower() != lower}
 
 
 def ccxt_headers(raw: list[tuple[str, str]]) -> dict[str, str]:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
 import pytest
@@ -95,9 +96,14 @@ class Outcome:
     headers: Any
 
 
-async def run(fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000) -> Outcome:
-    """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the transport."""
+async def run(
+    fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000, cookies: bool = False
+) -> Outcome:
+    """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the
+    transport; ``cookies``: a jar that keeps them for IP hosts too (aiohttp's refuses by default)."""
     exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret", "timeout": timeout_ms})
+    if cookies:
+        exchange.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     if fast:
         install_fast_http(exchange)
     results: list[Any] = []
@@ -115,9 +121,11 @@ async def run(fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], timeo
     return Outcome(results, error, wire, exchange.last_response_headers)
 
 
-async def same(reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000) -> Outcome:
-    shipped = await run(False, reply, calls, timeout_ms)
-    fast = await run(True, reply, calls, timeout_ms)
+async def same(
+    reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000, cookies: bool = False
+) -> Outcome:
+    shipped = await run(False, reply, calls, timeout_ms, cookies)
+    fast = await run(True, reply, calls, timeout_ms, cookies)
     assert fast.wire == shipped.wire
     assert fast.results == shipped.results
     assert fast.error == shipped.error
@@ -170,6 +178,23 @@ async def test_the_fast_transport_reuses_its_connection() -> None:
 )
 async def test_answers_are_read_as_ccxt_reads_them(reply: bytes) -> None:
     await same(lambda _: reply, CALLS[:2])
+
+
+async def test_cookies_the_venue_sets_are_sent_back() -> None:
+    reply = answer("200 OK", b"{}", "Content-Type: application/json", "Set-Cookie: AWSALB=abc; Path=/")
+    outcome = await same(lambda _: reply, CALLS[:3], cookies=True)
+    assert b"Cookie: AWSALB=abc" in outcome.wire[1]
+
+
+@pytest.mark.parametrize("status", ["301 Moved Permanently", "302 Found", "303 See Other", "307 Temporary Redirect"])
+async def test_redirects_are_followed_as_aiohttp_follows_them(status: str) -> None:
+    def reply(n: int) -> bytes:
+        return answer(status, b"", "Location: /api/v3/moved?x=1") if n == 0 else ok_json()
+
+    outcome = await same(reply, CALLS[:1])
+    assert len(outcome.wire) == 2 and outcome.wire[1].startswith(
+        b"GET" if status[:3] in ("301", "302", "303") else b"POST"
+    )
 
 
 async def test_a_binary_answer_is_its_bytes() -> None:
