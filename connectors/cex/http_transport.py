@@ -189,7 +189,7 @@ class _Reader:
         return Answer(status, reason, headers, bytes(self.body), keep_alive and self.mode != "close")
 
 
-class _Connection(asyncio.Protocol):
+class _KeptAlive(asyncio.Protocol):
     """One keep-alive connection: writes a request, resolves a future with its answer."""
 
     def __init__(self) -> None:
@@ -274,8 +274,8 @@ class FastHttp:
     def __init__(self, exchange: Any) -> None:
         self.exchange = exchange
         self.ccxt_fetch: Fetch = exchange.fetch
-        self.idle: dict[tuple[str, str, int], deque[_Connection]] = {}
-        self.busy: set[_Connection] = set()
+        self.idle: dict[tuple[str, str, int], deque[_KeptAlive]] = {}
+        self.busy: set[_KeptAlive] = set()
 
     def install(self) -> None:
         ccxt_close = self.exchange.close
@@ -419,7 +419,7 @@ class FastHttp:
                 conn.close()
             return answer
 
-    def _idle(self, origin: tuple[str, str, int]) -> _Connection | None:
+    def _idle(self, origin: tuple[str, str, int]) -> _KeptAlive | None:
         pool = self.idle.get(origin)
         while pool:
             conn = pool.pop()
@@ -428,7 +428,7 @@ class FastHttp:
             conn.close()
         return None
 
-    async def _connect(self, origin: tuple[str, str, int]) -> _Connection:
+    async def _connect(self, origin: tuple[str, str, int]) -> _KeptAlive:
         """A new connection as aiohttp's connector makes it: every address of the host raced
         (happy eyeballs, no delay), TLS with the exchange's context for https."""
         scheme, host, port = origin
@@ -438,7 +438,7 @@ class FastHttp:
         tls = self._tls() if scheme == "https" else None
         try:
             _, conn = await loop.create_connection(
-                _Connection, sock=sock, ssl=tls, server_hostname=host.strip("[]") if tls else None
+                _KeptAlive, sock=sock, ssl=tls, server_hostname=host.strip("[]") if tls else None
             )
         except BaseException:
             sock.close()
