@@ -6,17 +6,26 @@ ccxt exception (class and message) for each answer and each failure."""
 from __future__ import annotations
 
 import asyncio
+import datetime
 import gzip
+import ipaddress
 import socket
+import ssl
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
+import certifi
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from connectors.cex.errors import outcome_unknown, translate
 from connectors.cex.http_transport import install_fast_http
@@ -78,9 +87,9 @@ class Scripted:
 
 
 @asynccontextmanager
-async def scripted(reply: Reply) -> AsyncIterator[Scripted]:
+async def scripted(reply: Reply, tls: ssl.SSLContext | None = None) -> AsyncIterator[Scripted]:
     script = Scripted(reply)
-    server = await asyncio.start_server(script.handle, "127.0.0.1", 0)
+    server = await asyncio.start_server(script.handle, "127.0.0.1", 0, ssl=tls)
     script.port = server.sockets[0].getsockname()[1]
     try:
         yield script
@@ -96,20 +105,71 @@ class Outcome:
     headers: Any
 
 
+@dataclass(frozen=True)
+class Tls:
+    server: ssl.SSLContext
+    cafile: str  # the CA the client trusts (ccxt's ``cafile``)
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1, and its key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def tls(tmp_path: Path) -> Tls:
+    cert, key = self_signed(tmp_path)
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert, key)
+    return Tls(server, str(cert))
+
+
 async def run(
-    fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000, cookies: bool = False
+    fast: bool,
+    reply: Reply,
+    calls: list[tuple[str, Any, Any]],
+    timeout_ms: int = 10_000,
+    cookies: bool = False,
+    tls: Tls | None = None,
 ) -> Outcome:
     """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the
-    transport; ``cookies``: a jar that keeps them for IP hosts too (aiohttp's refuses by default)."""
+    transport; ``cookies``: a jar that keeps them for IP hosts too (aiohttp's refuses by default);
+    ``tls``: over https to localhost."""
     exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret", "timeout": timeout_ms})
+    if tls is not None:
+        exchange.cafile = tls.cafile
     if cookies:
         exchange.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     if fast:
         install_fast_http(exchange)
     results: list[Any] = []
     error = None
-    async with scripted(reply) as server:
-        url = f"http://127.0.0.1:{server.port}/api/v3/order?symbol=BTCUSDT&ids=%5B1%2C2%5D"
+    async with scripted(reply, tls.server if tls else None) as server:
+        origin = f"https://localhost:{server.port}" if tls else f"http://127.0.0.1:{server.port}"
+        url = f"{origin}/api/v3/order?symbol=BTCUSDT&ids=%5B1%2C2%5D"
         try:
             for method, headers, body in calls:
                 results.append(await exchange.fetch(url, method, dict(headers) if headers else None, body))
@@ -122,10 +182,14 @@ async def run(
 
 
 async def same(
-    reply: Reply, calls: list[tuple[str, Any, Any]], timeout_ms: int = 10_000, cookies: bool = False
+    reply: Reply,
+    calls: list[tuple[str, Any, Any]],
+    timeout_ms: int = 10_000,
+    cookies: bool = False,
+    tls: Tls | None = None,
 ) -> Outcome:
-    shipped = await run(False, reply, calls, timeout_ms, cookies)
-    fast = await run(True, reply, calls, timeout_ms, cookies)
+    shipped = await run(False, reply, calls, timeout_ms, cookies, tls)
+    fast = await run(True, reply, calls, timeout_ms, cookies, tls)
     assert fast.wire == shipped.wire
     assert fast.results == shipped.results
     assert fast.error == shipped.error
@@ -147,6 +211,18 @@ async def test_same_requests_and_results_over_one_kept_alive_connection() -> Non
     reply = ok_json(b'{"orderId":1,"status":"NEW"}')
     outcome = await same(lambda _: reply, CALLS)
     assert len(outcome.wire) == len(CALLS) and outcome.results[0] == {"orderId": 1, "status": "NEW"}
+
+
+async def test_https_with_the_exchanges_certificate_authority(tls: Tls) -> None:
+    outcome = await same(lambda _: ok_json(), CALLS, tls=tls)
+    assert outcome.error is None and len(outcome.wire) == len(CALLS)
+    assert outcome.wire[0].startswith(b"POST /api/v3/order?") and b"Host: localhost:PORT" in outcome.wire[0]
+
+
+async def test_https_to_an_untrusted_certificate_is_refused(tls: Tls) -> None:
+    untrusted = Tls(tls.server, certifi.where())
+    outcome = await same(lambda _: ok_json(), CALLS[:1], tls=untrusted)
+    assert outcome.error is not None and outcome.error[0] is ccxt.ExchangeNotAvailable and outcome.wire == []
 
 
 async def test_the_fast_transport_reuses_its_connection() -> None:
