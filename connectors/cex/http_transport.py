@@ -414,7 +414,10 @@ class FastHttp:
                 self.busy.discard(conn)
             if answer.keep_alive and conn.reusable():
                 conn.idle_since = time.monotonic()
-                self.idle.setdefault(origin, deque()).append(conn)
+                pool = self.idle.setdefault(origin, deque())
+                while pool and not pool[0].reusable():  # the oldest idle ones past keep-alive
+                    pool.popleft().close()
+                pool.append(conn)
             else:
                 conn.close()
             return answer
