@@ -213,6 +213,22 @@ async def test_same_requests_and_results_over_one_kept_alive_connection() -> Non
     assert len(outcome.wire) == len(CALLS) and outcome.results[0] == {"orderId": 1, "status": "NEW"}
 
 
+async def test_concurrent_calls_each_take_a_connection_then_reuse_them() -> None:
+    async with scripted(lambda _: ok_json()) as server:
+        exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret"})
+        install_fast_http(exchange)
+        url = f"http://127.0.0.1:{server.port}/api/v3/time"
+        try:
+            first = await asyncio.gather(*(exchange.fetch(url) for _ in range(4)))
+            again = await asyncio.gather(*(exchange.fetch(url) for _ in range(4)))
+        finally:
+            await exchange.close()
+        with pytest.raises(ccxt.ExchangeClosedByUser):
+            await exchange.fetch(url)
+    assert first == again == [{"orderId": 1, "status": "NEW"}] * 4
+    assert server.connections == 4 and len(server.requests) == 8
+
+
 async def test_https_with_the_exchanges_certificate_authority(tls: Tls) -> None:
     outcome = await same(lambda _: ok_json(), CALLS, tls=tls)
     assert outcome.error is None and len(outcome.wire) == len(CALLS)
