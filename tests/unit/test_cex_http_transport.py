@@ -147,21 +147,20 @@ def tls(tmp_path: Path) -> Tls:
     return Tls(server, str(cert))
 
 
-async def run(
-    fast: bool,
-    reply: Reply,
-    calls: list[tuple[str, Any, Any]],
-    timeout_ms: int = 10_000,
-    cookies: bool = False,
-    tls: Tls | None = None,
-) -> Outcome:
-    """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the
-    transport; ``cookies``: a jar that keeps them for IP hosts too (aiohttp's refuses by default);
-    ``tls``: over https to localhost."""
-    exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret", "timeout": timeout_ms})
+@dataclass(frozen=True)
+class Conditions:
+    timeout_ms: int = 10_000
+    cookies: bool = False  # a jar that keeps cookies for IP hosts too (aiohttp's refuses by default)
+    tls: Tls | None = None  # over https to localhost
+
+
+async def run(fast: bool, reply: Reply, calls: list[tuple[str, Any, Any]], on: Conditions = Conditions()) -> Outcome:
+    """``calls`` (method, headers, body) through ccxt's binance ``fetch``, as shipped or with the transport."""
+    tls = on.tls
+    exchange = ccxt_async.binance({"apiKey": "key", "secret": "secret", "timeout": on.timeout_ms})
     if tls is not None:
         exchange.cafile = tls.cafile
-    if cookies:
+    if on.cookies:
         exchange.session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
     if fast:
         install_fast_http(exchange)
@@ -181,15 +180,9 @@ async def run(
     return Outcome(results, error, wire, exchange.last_response_headers)
 
 
-async def same(
-    reply: Reply,
-    calls: list[tuple[str, Any, Any]],
-    timeout_ms: int = 10_000,
-    cookies: bool = False,
-    tls: Tls | None = None,
-) -> Outcome:
-    shipped = await run(False, reply, calls, timeout_ms, cookies, tls)
-    fast = await run(True, reply, calls, timeout_ms, cookies, tls)
+async def same(reply: Reply, calls: list[tuple[str, Any, Any]], on: Conditions = Conditions()) -> Outcome:
+    shipped = await run(False, reply, calls, on)
+    fast = await run(True, reply, calls, on)
     assert fast.wire == shipped.wire
     assert fast.results == shipped.results
     assert fast.error == shipped.error
@@ -230,14 +223,14 @@ async def test_concurrent_calls_each_take_a_connection_then_reuse_them() -> None
 
 
 async def test_https_with_the_exchanges_certificate_authority(tls: Tls) -> None:
-    outcome = await same(lambda _: ok_json(), CALLS, tls=tls)
+    outcome = await same(lambda _: ok_json(), CALLS, Conditions(tls=tls))
     assert outcome.error is None and len(outcome.wire) == len(CALLS)
     assert outcome.wire[0].startswith(b"POST /api/v3/order?") and b"Host: localhost:PORT" in outcome.wire[0]
 
 
 async def test_https_to_an_untrusted_certificate_is_refused(tls: Tls) -> None:
     untrusted = Tls(tls.server, certifi.where())
-    outcome = await same(lambda _: ok_json(), CALLS[:1], tls=untrusted)
+    outcome = await same(lambda _: ok_json(), CALLS[:1], Conditions(tls=untrusted))
     assert outcome.error is not None and outcome.error[0] is ccxt.ExchangeNotAvailable and outcome.wire == []
 
 
@@ -274,7 +267,7 @@ async def test_answers_are_read_as_ccxt_reads_them(reply: bytes) -> None:
 
 async def test_cookies_the_venue_sets_are_sent_back() -> None:
     reply = answer("200 OK", b"{}", "Content-Type: application/json", "Set-Cookie: AWSALB=abc; Path=/")
-    outcome = await same(lambda _: reply, CALLS[:3], cookies=True)
+    outcome = await same(lambda _: reply, CALLS[:3], Conditions(cookies=True))
     assert b"Cookie: AWSALB=abc" in outcome.wire[1]
 
 
@@ -318,7 +311,7 @@ async def test_error_answers_raise_what_ccxt_raises(reply: bytes, expected: type
 
 
 async def test_a_timeout_is_a_request_timeout() -> None:
-    outcome = await same(lambda _: HANG, CALLS[:1], timeout_ms=300)
+    outcome = await same(lambda _: HANG, CALLS[:1], Conditions(timeout_ms=300))
     assert outcome.error is not None and outcome.error[0] is ccxt.RequestTimeout
     assert outcome_unknown(outcome.error[0]("x"))
 
