@@ -3,6 +3,7 @@ behaviour is required of each venue, so a new venue is proven by these tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from connectors.cex.client_order_id import client_order_id
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderRejected, VenueAuthFailed, VenueRateLimited
+from connectors.cex.http_transport import install_fast_http
 from connectors.cex.venue import CexVenue
 from crosslane.errors import InvalidRequest
 from devnet.cex import admin_client as admin
@@ -20,6 +22,14 @@ from devnet.cex.server import VenueServer
 
 SYMBOL = "BTC/USDT"
 VENUES = ["binance", "okx", "kraken"]
+FAST_HTTP = os.environ.get("CROSSLANE_TEST_FAST_HTTP") == "1"  # the fast path's transport under the same contract
+
+
+def connector_for(config: VenueConfig, credentials: ApiCredentials) -> CexVenue:
+    connector = CexVenue(config, credentials)
+    if FAST_HTTP:
+        install_fast_http(connector.exchange)
+    return connector
 
 
 @pytest.fixture(params=VENUES)
@@ -33,7 +43,7 @@ async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[CexVenue,
             ws_url=server.ws_url,
             enable_rate_limit=False,
         )
-        connector = CexVenue(config, ApiCredentials(key.api_key, key.secret, key.passphrase))
+        connector = connector_for(config, ApiCredentials(key.api_key, key.secret, key.passphrase))
         await connector.start()
         try:
             yield connector, server
@@ -130,7 +140,7 @@ async def test_business_failures_are_not_retryable(venue: tuple[CexVenue, VenueS
     with pytest.raises(OrderRejected) as rejected:
         await connector.place(SYMBOL, "buy", "limit", Decimal("100"), far_below(connector), client_order_id("big"))
     assert not rejected.value.retryable
-    wrong = CexVenue(connector.config, ApiCredentials("nope", "nope", "nope"))
+    wrong = connector_for(connector.config, ApiCredentials("nope", "nope", "nope"))
     wrong.markets = connector.markets
     try:
         with pytest.raises(VenueAuthFailed):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import load_credentials
 from connectors.cex.factory import build_exchange
+from connectors.cex.http_transport import install_fast_http
 from connectors.cex.venue import CexVenue
 from crosslane.config import Settings, settings
 from crosslane.embedded.heap import settle_heap
@@ -131,6 +132,10 @@ class FastPathConfig(BaseModel):
     journal_commit_window_s: float = Field(default=COMMIT_WINDOW_S, ge=0)  # see workers/fastpath/journal.py
     latency_penalty_bps_per_ms: Decimal = Decimal("0.2")  # see crosslane.routing.HealthPolicy
     degraded_penalty_bps: Decimal = Decimal(5)
+    # Venue REST calls through connectors.cex.http_transport instead of ccxt's aiohttp session:
+    # same wire bytes, answers and errors, ~100 us less CPU a call. Not a VenueConfig field, so
+    # a plain ccxt built from the same venue config (bench/order_to_ack's baseline) stays aiohttp.
+    fast_http: bool = True
 
     @classmethod
     def load(cls, cfg: Settings | None = None) -> FastPathConfig:
@@ -164,9 +169,7 @@ class FastPathConfig(BaseModel):
 class FastPathServer:
     def __init__(self, config: FastPathConfig) -> None:
         self.config = config
-        self.venues = {
-            v.name: CexVenue(v, load_credentials(v.name, secrets_file=v.secrets_file)) for v in config.venues
-        }
+        self.venues = {v.name: self._venue(v) for v in config.venues}
         policy = HealthPolicy(
             latency_penalty_bps_per_ms=config.latency_penalty_bps_per_ms,
             degraded_penalty_bps=config.degraded_penalty_bps,
@@ -176,6 +179,12 @@ class FastPathServer:
         self._tasks: list[asyncio.Task[None]] = []
         self._pro: list[object] = []
         self._server: asyncio.Server | None = None
+
+    def _venue(self, config: VenueConfig) -> CexVenue:
+        venue = CexVenue(config, load_credentials(config.name, secrets_file=config.secrets_file))
+        if self.config.fast_http:
+            install_fast_http(venue.exchange)
+        return venue
 
     async def start(self) -> None:
         await asyncio.gather(*(v.start() for v in self.venues.values()))
