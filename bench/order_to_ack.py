@@ -11,7 +11,10 @@ one is acknowledged, none fills), sent one after another:
   connection warmed by ``load_markets`` as the fast path's is by its start;
 - fast path: ``FastPathClient.route`` over its Unix socket to a fast path serving only that
   venue (journal write, deterministic client order id, ccxt to the venue; a resting leg takes
-  an ids-only acknowledgement, as OKX's, without reading the order back). The journal's
+  an ids-only acknowledgement, as OKX's, without reading the order back). Its child goes out
+  through ccxt's endpoint call with a request it builds itself, byte for byte ccxt's
+  (``connectors/cex/order_entry.py``), over its own keep-alive HTTP transport behind ccxt's
+  ``fetch`` (``connectors/cex/http_transport.py``); the baseline is ccxt as shipped, aiohttp. The journal's
   parent record reaches the OS before the order is sent; its fdatasync is a group commit in
   a thread that the answer does not wait for (the durability contract:
   ``workers/fastpath/journal.py``). What is timed is from the route request to an answer that
