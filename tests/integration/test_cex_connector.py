@@ -3,7 +3,6 @@ behaviour is required of each venue, so a new venue is proven by these tests."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from connectors.cex.client_order_id import client_order_id
 from connectors.cex.config import VenueConfig
 from connectors.cex.credentials import ApiCredentials
 from connectors.cex.errors import OrderRejected, VenueAuthFailed, VenueRateLimited
-from connectors.cex.http_transport import install_fast_http
+from connectors.cex.http_transport import FastHttp, install_fast_http
 from connectors.cex.venue import CexVenue
 from crosslane.errors import InvalidRequest
 from devnet.cex import admin_client as admin
@@ -22,28 +21,31 @@ from devnet.cex.server import VenueServer
 
 SYMBOL = "BTC/USDT"
 VENUES = ["binance", "okx", "kraken"]
-FAST_HTTP = os.environ.get("CROSSLANE_TEST_FAST_HTTP") == "1"  # the fast path's transport under the same contract
+# Each venue over ccxt's own aiohttp session and over the fast path's transport
+# (connectors/cex/http_transport.py): the same contract for both.
+TRANSPORTS = ["aiohttp", "fast_http"]
 
 
-def connector_for(config: VenueConfig, credentials: ApiCredentials) -> CexVenue:
+def connector_for(config: VenueConfig, credentials: ApiCredentials, transport: str) -> CexVenue:
     connector = CexVenue(config, credentials)
-    if FAST_HTTP:
+    if transport == "fast_http":
         install_fast_http(connector.exchange)
     return connector
 
 
-@pytest.fixture(params=VENUES)
+@pytest.fixture(params=[(v, t) for v in VENUES for t in TRANSPORTS], ids=lambda p: f"{p[0]}-{p[1]}")
 async def venue(request: pytest.FixtureRequest) -> AsyncIterator[tuple[CexVenue, VenueServer]]:
-    async with VenueServer(request.param, market_maker=MarketMakerConfig()) as server:
+    name, transport = request.param
+    async with VenueServer(name, market_maker=MarketMakerConfig()) as server:
         key = server.add_account("trader")
         config = VenueConfig(
-            name=request.param,
-            exchange=request.param,
+            name=name,
+            exchange=name,
             rest_url=server.rest_url,
             ws_url=server.ws_url,
             enable_rate_limit=False,
         )
-        connector = connector_for(config, ApiCredentials(key.api_key, key.secret, key.passphrase))
+        connector = connector_for(config, ApiCredentials(key.api_key, key.secret, key.passphrase), transport)
         await connector.start()
         try:
             yield connector, server
@@ -140,7 +142,8 @@ async def test_business_failures_are_not_retryable(venue: tuple[CexVenue, VenueS
     with pytest.raises(OrderRejected) as rejected:
         await connector.place(SYMBOL, "buy", "limit", Decimal("100"), far_below(connector), client_order_id("big"))
     assert not rejected.value.retryable
-    wrong = connector_for(connector.config, ApiCredentials("nope", "nope", "nope"))
+    fast = isinstance(getattr(connector.exchange.fetch, "__self__", None), FastHttp)
+    wrong = connector_for(connector.config, ApiCredentials("nope", "nope", "nope"), "fast_http" if fast else "aiohttp")
     wrong.markets = connector.markets
     try:
         with pytest.raises(VenueAuthFailed):
@@ -183,7 +186,8 @@ async def test_size_below_the_venue_minimum_is_refused(venue: tuple[CexVenue, Ve
         await connector.place(SYMBOL, "buy", "limit", amount, far_below(connector), client_order_id("tiny"))
 
 
-@pytest.mark.parametrize("venue", ["binance"], indirect=True)  # OKX has no notional floor (a minimum size only)
+# OKX has no notional floor (a minimum size only)
+@pytest.mark.parametrize("venue", [("binance", t) for t in TRANSPORTS], indirect=True)
 async def test_below_minimum_market_order_is_refused_before_sending(venue: tuple[CexVenue, VenueServer]) -> None:
     connector, server = venue
     market = connector.market(SYMBOL)
