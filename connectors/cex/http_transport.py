@@ -313,7 +313,9 @@ class FastHttp:
         request_headers = ex.prepare_request_headers(headers)
         ex.last_request_headers = request_headers
         ex.open(True)
-        ex.logger.debug("%s %s, Request: %s %s", method, url, headers, body)
+        # Method and URL only: the headers carry the API key and, on OKX, the passphrase (ccxt's own
+        # fetch logs them at debug; this transport does not).
+        ex.logger.debug("%s %s, Request", method, url)
         if ex.verbose:
             ex.log("\nfetch Request:", ex.id, method, url, "RequestHeaders:", request_headers, "RequestBody:", body)
         details = " ".join([ex.id, method, url])
@@ -481,7 +483,7 @@ class FastHttp:
             ex.log("\nfetch Response:", ex.id, method, url, status, "ResponseHeaders:", headers, "ResponseBody:", text)
         if json_response and not isinstance(json_response, list) and ex.returnResponseHeaders:
             json_response["responseHeaders"] = headers
-        ex.logger.debug("%s %s, Response: %s %s %s", method, url, status, headers, text)
+        ex.logger.debug("%s %s, Response: %s", method, url, status)
         ex.handle_errors(status, reason, url, method, headers, text, json_response, request_headers, body)
         ex.handle_http_status_code(status, reason, url, method, text)
         if json_response is not None:

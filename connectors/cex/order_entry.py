@@ -40,13 +40,7 @@ class LimitOrder:
     price: Decimal
     client_id: str  # the venue's form (VenueProfile.client_id)
     time_in_force: str | None  # None: the venue's default (GTC); "IOC"
-
-    def params(self) -> dict[str, Any]:
-        """The params ``CexVenue.place`` gives ``create_order`` for this order."""
-        params: dict[str, Any] = {"clientOrderId": self.client_id}
-        if self.time_in_force:
-            params["timeInForce"] = self.time_in_force
-        return params
+    params: dict[str, Any]  # what ``CexVenue.place`` would give ``create_order`` (ccxt's build of it is the check)
 
 
 def plain(value: Decimal) -> str:
@@ -90,7 +84,7 @@ class BinanceEntry:
         }
 
     def ccxt_request(self, exchange: Any, order: LimitOrder) -> dict[str, Any]:
-        params = {**order.params(), "isAlgoOrder": False}  # as create_order adds it for a spot order
+        params = {**order.params, "isAlgoOrder": False}  # as create_order adds it for a spot order
         return exchange.create_order_request(
             order.symbol, "limit", order.side, str(order.amount), str(order.price), params
         )
@@ -120,7 +114,7 @@ class OkxEntry:
 
     def ccxt_request(self, exchange: Any, order: LimitOrder) -> Any:
         request = exchange.create_order_request(
-            order.symbol, "limit", order.side, str(order.amount), str(order.price), order.params()
+            order.symbol, "limit", order.side, str(order.amount), str(order.price), order.params
         )
         return [request] if self.endpoint(exchange) == "privatePostTradeBatchOrders" else request
 
@@ -157,7 +151,7 @@ class KrakenEntry:
             "volume": exchange.amount_to_precision(order.symbol, str(order.amount)),
         }
         built, rest = exchange.order_request(
-            "createOrder", order.symbol, "limit", base, str(order.amount), str(order.price), order.params()
+            "createOrder", order.symbol, "limit", base, str(order.amount), str(order.price), order.params
         )
         return exchange.extend(built, rest)
 
@@ -188,8 +182,8 @@ class DirectPlacement:
             return None
         return cls(exchange, entry)
 
-    def covers(self, order_type: str, price: Decimal | None, time_in_force: str | None) -> bool:
-        return order_type == "limit" and price is not None and time_in_force in (None, "IOC")
+    def covers(self, order_type: str, time_in_force: str | None) -> bool:
+        return order_type == "limit" and time_in_force in (None, "IOC")
 
     async def place(self, order: LimitOrder) -> dict[str, Any] | None:
         """The unified order ``create_order`` would return; None when this shape must go through

@@ -183,8 +183,8 @@ class CexVenue:
         if order_type == "market" and side == "buy" and self.profile.market_buy_by_cost:
             price = reference_price  # ccxt sizes the quote cost as amount * price
         direct = None
-        if self._direct is not None and price is not None and self._direct.covers(order_type, price, time_in_force):
-            direct = LimitOrder(symbol, side, amount, price, venue_id, time_in_force)
+        if self._direct is not None and price is not None and self._direct.covers(order_type, time_in_force):
+            direct = LimitOrder(symbol, side, amount, price, venue_id, time_in_force, params)
         for attempt in range(3):
             try:
                 order = await self._send(symbol, order_type, side, amount, price, params, direct)
